@@ -116,7 +116,18 @@ def axis_angle_to_matrix(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
     ], -2)
 
 
-_AXES = {"X": np.array([1.0, 0, 0]), "Y": np.array([0, 1.0, 0]), "Z": np.array([0, 0, 1.0])}
+def _elementary_rotation(axis: str, rad: np.ndarray) -> np.ndarray:
+    """Rotation by ``rad`` (...) about the X, Y or Z axis → (..., 3, 3)."""
+    c, s = np.cos(rad), np.sin(rad)
+    R = np.zeros(rad.shape + (3, 3))
+    i = "XYZ".index(axis)
+    j, k = (i + 1) % 3, (i + 2) % 3
+    R[..., i, i] = 1.0
+    R[..., j, j] = c
+    R[..., k, k] = c
+    R[..., j, k] = -s
+    R[..., k, j] = s
+    return R
 
 
 def euler_to_matrix(angles_deg: np.ndarray, order: str) -> np.ndarray:
@@ -127,14 +138,14 @@ def euler_to_matrix(angles_deg: np.ndarray, order: str) -> np.ndarray:
     which is how BVH channels compose.
 
     Args:
-        angles_deg: (..., 3) angles in degrees, in ``order``.
+        angles_deg: (..., K) angles in degrees, in ``order`` (K = len(order)).
     Returns:
         (..., 3, 3)
     """
     rad = np.deg2rad(np.asarray(angles_deg, dtype=np.float64))
     R = None
     for i, ax in enumerate(order.upper()):
-        Ri = axis_angle_to_matrix(np.broadcast_to(_AXES[ax], rad.shape[:-1] + (3,)), rad[..., i])
+        Ri = _elementary_rotation(ax, rad[..., i])
         R = Ri if R is None else R @ Ri
     return R
 

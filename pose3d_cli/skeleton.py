@@ -24,8 +24,10 @@ from functools import cached_property
 
 import numpy as np
 
+from .errors import Pose3dError
 
-class SkeletonError(ValueError):
+
+class SkeletonError(Pose3dError, ValueError):
     """A skeleton name is unknown, or a conversion lacks the joints it needs."""
 
 

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import Pose3dError
+
 from ..skeleton import Skeleton, get_skeleton
 
 
-class MocapError(ValueError):
+class MocapError(Pose3dError, ValueError):
     """A mocap file cannot be used; the message says which file, what is wrong and what to do."""
 
 

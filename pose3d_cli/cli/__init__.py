@@ -1,0 +1,1 @@
+"""The `pose3d` command line: thin typer wrappers over the library."""

@@ -1,0 +1,101 @@
+"""`pose3d synth mocap/ out.h5`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from .app import app
+from .common import check_output_path, err_console, progress, state, user_errors
+
+
+@app.command()
+def synth(
+    inputs: list[Path] = typer.Argument(..., help="Mocap files or folders (searched recursively): .bvh .c3d .npz .h5"),
+    output: Path = typer.Argument(..., help="Output HDF5 of 2D/3D pairs."),
+    views: int = typer.Option(8, "--views", "-n", min=1, help="Virtual cameras per motion."),
+    fps: float = typer.Option(30.0, help="Resample every motion to this frame rate (0 keeps each file's own)."),
+    seed: int = typer.Option(0, help="Random seed: same seed and inputs, same file."),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", "-j", min=1, help="Processes across files."),
+    clean: bool = typer.Option(False, "--clean", help="Exact projections: no noise, occlusion or swaps."),
+    cameras: Optional[Path] = typer.Option(None, "--cameras", help="Rig JSON file: use these cameras instead of sampling."),
+    camera_config: Optional[Path] = typer.Option(None, "--camera-config", help="YAML/JSON file of camera sampling ranges."),
+    fov: Optional[tuple[float, float]] = typer.Option(None, help="Field of view range across the long side, degrees."),
+    height: Optional[tuple[float, float]] = typer.Option(None, help="Camera height range, mm."),
+    distance: Optional[tuple[float, float]] = typer.Option(None, help="Camera distance range, mm."),
+    handheld: Optional[float] = typer.Option(None, help="Fraction of hand-held (slowly moving) cameras."),
+    corruption_config: Optional[Path] = typer.Option(None, "--corruption-config", help="YAML/JSON file of corruption rates."),
+    noise: Optional[float] = typer.Option(None, help="2D jitter std, fraction of person size."),
+    dropout: Optional[float] = typer.Option(None, help="Random missing-joint rate."),
+    swap_rate: Optional[float] = typer.Option(None, help="Left/right swap rate per frame and pair."),
+    split_by: str = typer.Option("file", help="Hold out by 'file' or 'subject' (never by frame)."),
+    val: float = typer.Option(0.1, help="Fraction of files/subjects for validation."),
+    test: float = typer.Option(0.1, help="Fraction of files/subjects for test."),
+    units: str = typer.Option("auto", help="BVH units: mm, cm, m, in, cmu or auto (from body height)."),
+    up: str = typer.Option("auto", help="BVH up axis: y, z or auto."),
+    mapping: Optional[Path] = typer.Option(None, help="JSON/YAML joint mapping {h36m17 joint: source name(s)}."),
+    markerset: str = typer.Option("auto", help="C3D marker set preset (auto detects)."),
+    compression: str = typer.Option("none", help="HDF5 compression of the arrays: none, lzf or gzip."),
+) -> None:
+    """Synthesise 2D/3D training pairs from motion capture through virtual phone cameras."""
+    from ..mocap.motion import load_mapping
+    from ..synth.cameras import CameraSampling, load_rig
+    from ..synth.corrupt import Corruption
+    from ..synth.pairs import SynthConfig, SynthError, synthesise
+
+    with user_errors():
+        check_output_path(output)
+        if split_by not in ("file", "subject"):
+            raise SynthError(f"--split-by must be 'file' or 'subject', got {split_by!r}")
+        if compression not in ("none", "lzf", "gzip"):
+            raise SynthError(f"--compression must be none, lzf or gzip, got {compression!r}")
+        sampling = CameraSampling.from_file(camera_config) if camera_config else CameraSampling()
+        for name, value in (("fov_deg", fov), ("height_mm", height), ("distance_mm", distance)):
+            if value is not None:
+                setattr(sampling, name, tuple(value))
+        if handheld is not None:
+            sampling.handheld_prob = handheld
+        sampling.validate("options")
+        corruption = Corruption.from_file(corruption_config) if corruption_config else Corruption()
+        corruption = corruption.scaled(noise=noise, occlusion=dropout)
+        if swap_rate is not None:
+            corruption.swap_rate = swap_rate
+        cfg = SynthConfig(views=views, fps=fps or None, sampling=sampling, rig=load_rig(cameras) if cameras else None,
+                          corruption=corruption, clean=clean, seed=seed, split_by=split_by, val_fraction=val,
+                          test_fraction=test, units=units, up=up, markerset=markerset,
+                          mapping=load_mapping(mapping) if mapping else None)
+        from ..mocap.load import find_mocap_files
+
+        n_files = len(find_mocap_files(inputs))
+        with progress() as bar:
+            task = bar.add_task("synth", total=n_files, info="")
+
+            def on_file(res):
+                bar.update(task, advance=1, info=Path(res.path).name[:40])
+
+            report = synthesise(inputs, output, cfg, workers=workers,
+                                compression=None if compression == "none" else compression, on_file=on_file)
+    if state.quiet:
+        return
+    table = Table(title=f"pose3d synth → {output}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    rate = report.pairs / max(report.wall_s, 1e-9)
+    for k, v in (("files used", report.files), ("files skipped", len(report.skipped)), ("frames", report.frames),
+                 ("views", len(cfg.rig) if cfg.rig else cfg.views), ("pairs", report.pairs),
+                 ("split (train/val/test)", " / ".join(str(report.split_pairs.get(s, 0)) for s in ("train", "val", "test"))),
+                 ("wall time", f"{report.wall_s:.1f} s ({rate:,.0f} pairs/s)"),
+                 ("time in read / generate / write", f"{report.read_s:.1f} / {report.generate_s:.1f} / {report.write_s:.1f} s (summed over workers)")):
+        table.add_row(k, str(v))
+    err_console.print(table)
+    if report.skipped:
+        skipped = Table(title="skipped files", title_justify="left")
+        skipped.add_column("file", overflow="fold")
+        skipped.add_column("why", overflow="fold")
+        for f, why in report.skipped:
+            skipped.add_row(Path(f).name, why.split(": ", 1)[-1] if why.startswith(f) else why)
+        err_console.print(skipped)

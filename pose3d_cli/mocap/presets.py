@@ -1,0 +1,111 @@
+"""Name presets: how each source skeleton's joints build the canonical ``h36m17`` joints.
+
+Each preset maps a target joint to a source joint name, a list of names (their mean) or
+``{"joints": [...], "weights": [...]}`` (a weighted sum: weights that add to 1 interpolate,
+others extrapolate). :func:`detect_preset` picks the first preset whose names a file has.
+
+Where a mocap joint differs from what a detector calls the same joint:
+- hips: mocap hip *joint centres* (``LeftUpLeg``, ``UpperLeg_L``) sit inside the pelvis; COCO/BlazePose "hip"
+  keypoints sit on the skin near the greater trochanter, a few centimetres higher and wider.
+- ``nose`` (H36M "Neck/Nose") is the mocap head joint (base of the skull, about nose height).
+- ``head`` is the top of the head: a head End Site where it has length, else extrapolated from neck → head.
+- shoulders are the glenohumeral joints (``LeftArm``/``UpperArm_L``), not the clavicle joints.
+"""
+
+from __future__ import annotations
+
+from .motion import MappingEntry, MocapError
+
+
+def _sides(template: dict[str, str], left: str, right: str) -> dict[str, MappingEntry]:
+    """Expand ``{"hip": "{S}UpLeg"}`` into left_/right_ entries, ``{S}`` replaced by the side token."""
+    out: dict[str, MappingEntry] = {}
+    for stem, pattern in template.items():
+        out[f"left_{stem}"] = pattern.format(S=left)
+        out[f"right_{stem}"] = pattern.format(S=right)
+    return out
+
+
+def _head_from(neck: str, head: str, k: float) -> dict:
+    """Head top extrapolated ``k`` neck→head lengths beyond the head joint."""
+    return {"joints": [head, neck], "weights": [1.0 + k, -k]}
+
+
+PRESETS: dict[str, dict[str, MappingEntry]] = {
+    # CMU, MotionBuilder-friendly conversion (01_01 ...): LeftShoulder is the clavicle, LeftArm the shoulder
+    "cmu_motionbuilder": {
+        "pelvis": ["LeftUpLeg", "RightUpLeg"],
+        "spine": "Spine",
+        "thorax": ["Neck", "Neck1"],  # CMU's Neck joint sits below the shoulders, Neck1 above
+        "nose": "Head",
+        "head": "Head_end",
+        **_sides({"hip": "{S}UpLeg", "knee": "{S}Leg", "ankle": "{S}Foot", "shoulder": "{S}Arm",
+                  "elbow": "{S}ForeArm", "wrist": "{S}Hand"}, "Left", "Right"),
+    },
+    # CMU, 3dsMax-friendly conversion (131_01 ...): LeftCollar is the clavicle, LeftShoulder the shoulder
+    "cmu_3dsmax": {
+        "pelvis": ["LeftHip", "RightHip"],
+        "spine": "Chest",
+        "thorax": "Neck",  # lowerneck sits 9 cm below the shoulders, Neck at their height
+        "nose": "Head",
+        "head": "Head_end",
+        **_sides({"hip": "{S}Hip", "knee": "{S}Knee", "ankle": "{S}Ankle", "shoulder": "{S}Shoulder",
+                  "elbow": "{S}Elbow", "wrist": "{S}Wrist"}, "Left", "Right"),
+    },
+    # Bandai Namco Research Motion: the head End Site has zero length, so the head top is extrapolated
+    "bandai_namco": {
+        "pelvis": ["UpperLeg_L", "UpperLeg_R"],
+        "spine": "Spine",
+        "thorax": {"joints": ["Neck", "Chest"], "weights": [0.75, 0.25]},  # shoulder height
+        "nose": _head_from("Neck", "Head", 0.5),
+        "head": _head_from("Neck", "Head", 2.5),
+        **_sides({"hip": "UpperLeg_{S}", "knee": "LowerLeg_{S}", "ankle": "Foot_{S}", "shoulder": "UpperArm_{S}",
+                  "elbow": "LowerArm_{S}", "wrist": "Hand_{S}"}, "L", "R"),
+    },
+    # Mixamo rigs
+    "mixamo": {
+        "pelvis": ["mixamorig:LeftUpLeg", "mixamorig:RightUpLeg"],
+        "spine": "mixamorig:Spine1",
+        "thorax": "mixamorig:Neck",
+        "nose": "mixamorig:Head",
+        "head": "mixamorig:HeadTop_End",
+        **_sides({"hip": "mixamorig:{S}UpLeg", "knee": "mixamorig:{S}Leg", "ankle": "mixamorig:{S}Foot",
+                  "shoulder": "mixamorig:{S}Arm", "elbow": "mixamorig:{S}ForeArm", "wrist": "mixamorig:{S}Hand"},
+                 "Left", "Right"),
+    },
+    # Xsens MVN BVH export
+    "xsens": {
+        "pelvis": ["LeftUpperLeg", "RightUpperLeg"],
+        "spine": "T12",
+        "thorax": "Neck",
+        "nose": "Head",
+        "head": "Head_end",
+        **_sides({"hip": "{S}UpperLeg", "knee": "{S}LowerLeg", "ankle": "{S}Foot", "shoulder": "{S}UpperArm",
+                  "elbow": "{S}ForeArm", "wrist": "{S}Hand"}, "Left", "Right"),
+    },
+}
+
+
+def _names_needed(mapping: dict[str, MappingEntry]) -> set[str]:
+    out: set[str] = set()
+    for entry in mapping.values():
+        if isinstance(entry, str):
+            out.add(entry)
+        elif isinstance(entry, list):
+            out.update(entry)
+        else:
+            out.update(entry["joints"])
+    return out
+
+
+def detect_preset(names: tuple[str, ...] | list[str], source: str = "") -> str:
+    """Name of the first preset whose source joints are all in ``names``."""
+    have = set(names)
+    for name, mapping in PRESETS.items():
+        if _names_needed(mapping) <= have:
+            return name
+    shown = ", ".join(list(names)[:40])
+    raise MocapError(
+        f"{source}: unknown skeleton (joints: {shown}); give a mapping file, e.g. --mapping map.json with "
+        '{"pelvis": ["LHip", "RHip"], "left_knee": "LKnee", ...} for every h36m17 joint '
+        f"(presets: {', '.join(PRESETS)})")

@@ -1,0 +1,269 @@
+"""Detector-like corruption of exact 2D projections.
+
+Real 2D detectors fail in recognisable ways; each is modelled here, and every rate is a field of
+:class:`Corruption`. The same code serves ``pose3d synth``, training augmentation and ``pose3d eval --sweep``.
+
+Per frame and joint, in this order:
+
+1. **truncation**: joints outside the image (or behind the camera) are missing;
+2. **self-occlusion**: the body is a set of capsules (torso, limbs, head sphere); a joint whose line of sight
+   passes through a capsule in front of it is hidden;
+3. **box occlusion**: with ``box_prob`` per sequence a box (a table, a machine, a passer-by) covers part of
+   the person for a stretch of frames;
+4. hidden joints are either *guessed* by the detector (probability ``occluded_guess_prob``: big error, low
+   confidence) or *dropped* (confidence 0); plus random **dropouts**;
+5. **jitter**: per-frame Gaussian noise plus a slowly varying per-joint offset, both scaled with the person's
+   size in pixels and a per-joint factor (wrists and ankles are noisier than hips);
+6. **outliers**: a joint lands somewhere else on the person;
+7. **left/right swaps**: single pairs for a few frames, and whole-body swaps when the subject turns its back
+   to the camera (seen with BlazePose on the shared videos);
+8. **confidence**: falls with each joint's error, is low for guesses and 0 for missing joints, whose
+   coordinates are set to 0.
+
+``Corruption.clean()`` turns everything off except truncation: exact projections, confidence 1 inside
+the image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+import numpy as np
+
+from ..skeleton import Skeleton
+from .noise import random_runs, smooth_noise
+
+#: per-joint noise factor by joint-name stem (others: 1.0)
+JOINT_NOISE = {"wrist": 1.6, "elbow": 1.3, "ankle": 1.4, "knee": 1.2, "hip": 1.2, "head": 1.3, "nose": 1.0,
+               "pelvis": 1.0, "spine": 1.1, "thorax": 0.9, "shoulder": 0.9}
+
+#: body capsules for the self-occlusion test: (joint a, joint b, radius mm). A sphere when a == b.
+CAPSULES = [
+    ("pelvis", "thorax", 130.0), ("left_hip", "left_shoulder", 90.0), ("right_hip", "right_shoulder", 90.0),
+    ("left_hip", "left_knee", 75.0), ("left_knee", "left_ankle", 55.0),
+    ("right_hip", "right_knee", 75.0), ("right_knee", "right_ankle", 55.0),
+    ("left_shoulder", "left_elbow", 50.0), ("left_elbow", "left_wrist", 40.0),
+    ("right_shoulder", "right_elbow", 50.0), ("right_elbow", "right_wrist", 40.0),
+    ("head", "nose", 95.0),
+]
+
+
+@dataclass
+class Corruption:
+    """Rates and scales of detector-like 2D corruption (see module doc)."""
+
+    noise_sigma: float = 0.012  # per-frame jitter std, fraction of person size (bbox diagonal)
+    noise_slow_sigma: float = 0.012  # slowly varying offset std, same unit
+    outlier_rate: float = 0.005
+    dropout_rate: float = 0.02
+    self_occlusion: bool = True
+    box_prob: float = 0.25  # per sequence
+    box_size: tuple[float, float] = (0.25, 0.6)  # box side, fraction of the person's bbox
+    occluded_guess_prob: float = 0.6
+    occluded_noise: float = 0.05  # error std of a guessed hidden joint, fraction of person size
+    swap_rate: float = 0.004  # per frame and left/right pair: start of a swapped run
+    back_swap_rate: float = 0.05  # per frame facing away from the camera: start of a whole-body swap
+    frame_drop_rate: float = 0.0  # whole frames with no detection
+    truncation: bool = True
+
+    @classmethod
+    def clean(cls) -> "Corruption":
+        """Exact projections: nothing but truncation."""
+        return cls(noise_sigma=0, noise_slow_sigma=0, outlier_rate=0, dropout_rate=0, self_occlusion=False,
+                   box_prob=0, occluded_guess_prob=0, swap_rate=0, back_swap_rate=0, frame_drop_rate=0)
+
+    def scaled(self, noise: float | None = None, occlusion: float | None = None) -> "Corruption":
+        """A copy with the jitter std (fraction of person size) and/or the random-dropout rate set."""
+        out = replace(self)
+        if noise is not None:
+            out.noise_sigma = noise
+            out.noise_slow_sigma = noise
+        if occlusion is not None:
+            out.dropout_rate = occlusion
+        return out
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_file(cls, path) -> "Corruption":
+        """Read rates from a YAML/JSON file ``{noise_sigma: 0.01, dropout_rate: 0.05, ...}``."""
+        import json
+        from pathlib import Path
+
+        from ..errors import Pose3dError
+
+        path = Path(path)
+        try:
+            text = path.read_text()
+            if path.suffix.lower() in (".yaml", ".yml"):
+                import yaml
+
+                data = yaml.safe_load(text) or {}
+            else:
+                data = json.loads(text)
+        except (OSError, ValueError) as e:
+            raise Pose3dError(f"{path}: cannot read corruption config ({e})") from None
+        known = {f.name for f in fields(cls)}
+        if not isinstance(data, dict) or set(data) - known:
+            raise Pose3dError(f"{path}: corruption config must be an object with keys among {sorted(known)}")
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Corruption":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known})
+
+
+def self_occlusion_mask(joints_cam: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """Which joints are hidden behind the body's own volume.
+
+    Args:
+        joints_cam: (T, J, 3) camera frame, mm (z forward).
+    Returns:
+        (T, J) bool, True where a capsule not attached to the joint lies in front of it on its line of sight.
+    """
+    caps = [(skeleton.index(a), skeleton.index(b), r) for a, b, r in CAPSULES
+            if a in skeleton.joints and b in skeleton.joints]
+    if not caps:
+        return np.zeros(joints_cam.shape[:2], dtype=bool)
+    ia = np.array([c[0] for c in caps])
+    ib = np.array([c[1] for c in caps])
+    rad = np.array([c[2] for c in caps])  # (B,)
+    P = joints_cam.astype(np.float32)
+    z = np.maximum(P[..., 2], 1e-3)
+    x, y = P[..., 0] / z, P[..., 1] / z  # (T, J) normalised image coordinates
+    ax, ay, bx, by = x[:, ia], y[:, ia], x[:, ib], y[:, ib]  # (T, B)
+    za, zb = z[:, ia], z[:, ib]
+    dx, dy = bx - ax, by - ay
+    inv = 1.0 / np.maximum(dx * dx + dy * dy, 1e-12)
+    px = x[:, :, None] - ax[:, None]  # (T, J, B)
+    py = y[:, :, None] - ay[:, None]
+    s = np.clip((px * dx[:, None] + py * dy[:, None]) * inv[:, None], 0.0, 1.0)
+    ex = px - s * dx[:, None]
+    ey = py - s * dy[:, None]
+    z_s = za[:, None] + s * (zb - za)[:, None]  # depth of the capsule axis there
+    r = rad.astype(np.float32)
+    r_img2 = (r / np.maximum(z_s, 1e-3)) ** 2  # projected radius, squared
+    J = joints_cam.shape[1]
+    attached = (np.arange(J)[:, None] == ia[None]) | (np.arange(J)[:, None] == ib[None])  # (J, B)
+    hidden = (ex * ex + ey * ey < r_img2) & (z_s + 0.5 * r < z[:, :, None]) & ~attached[None]
+    return hidden.any(-1)
+
+
+def facing_away(joints_cam: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """(T, J, 3) camera-frame joints → (T,) bool: the subject's chest points away from the camera."""
+    lh, rh = joints_cam[:, skeleton.index("left_hip")], joints_cam[:, skeleton.index("right_hip")]
+    ls, rs = joints_cam[:, skeleton.index("left_shoulder")], joints_cam[:, skeleton.index("right_shoulder")]
+    across = (lh - rh) + (ls - rs)  # towards the subject's left
+    up = (ls + rs - lh - rh) / 2  # towards the head
+    forward = np.cross(across, up)  # right-handed: left × up = forward... sign checked in tests
+    return forward[:, 2] > 0
+
+
+def person_size(uv: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Bounding-box diagonal of the valid joints per frame. (T, J, 2), (T, J) → (T,) pixels (≥ 1)."""
+    big = np.where(valid[..., None], uv, np.nan)
+    with np.errstate(all="ignore"):
+        lo, hi = np.nanmin(big, axis=1), np.nanmax(big, axis=1)
+    diag = np.linalg.norm(np.nan_to_num(hi - lo), axis=-1)
+    return np.maximum(diag, 1.0)
+
+
+def _swap_pairs(arr: np.ndarray, mask: np.ndarray, left: list[int], right: list[int]) -> None:
+    """In place: for frames/pairs where ``mask`` (T, P) is True, exchange ``arr[:, left[p]]`` and ``arr[:, right[p]]``."""
+    for p, (li, ri) in enumerate(zip(left, right)):
+        m = mask[:, p]
+        if m.any():
+            tmp = arr[m, li].copy()
+            arr[m, li] = arr[m, ri]
+            arr[m, ri] = tmp
+
+
+def corrupt(uv_clean: np.ndarray, joints_cam: np.ndarray, image_size: tuple[int, int], skeleton: Skeleton,
+            cfg: Corruption, rng: np.random.Generator, fps: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+    """Turn exact projections into detector-like 2D.
+
+    Args:
+        uv_clean: (T, J, 2) exact projections, pixels.
+        joints_cam: (T, J, 3) the same joints in the camera frame, mm.
+        image_size: (width, height).
+        skeleton: the joints' skeleton (names drive per-joint noise, capsules and swaps).
+        cfg: rates and scales.
+        rng: random generator (the only source of randomness: same seed, same output).
+        fps: frame rate, for time-based noise.
+    Returns:
+        uv (T, J, 2) float32 pixels (0 where missing) and confidence (T, J) float32 in [0, 1].
+    """
+    T, J, _ = uv_clean.shape
+    w, h = image_size
+    uv = uv_clean.astype(np.float64).copy()
+    in_image = (joints_cam[..., 2] > 1.0) & (uv[..., 0] >= 0) & (uv[..., 0] < w) & (uv[..., 1] >= 0) & (uv[..., 1] < h)
+    visible = in_image if cfg.truncation else (joints_cam[..., 2] > 1.0)
+    size = person_size(uv_clean, joints_cam[..., 2] > 1.0)[:, None]  # (T, 1)
+
+    hidden = np.zeros((T, J), dtype=bool)
+    if cfg.self_occlusion:
+        hidden |= self_occlusion_mask(joints_cam, skeleton)
+    if cfg.box_prob > 0 and rng.random() < cfg.box_prob:
+        hidden |= _box_mask(uv_clean, rng, cfg, T)
+    guessed = hidden & visible & (rng.random((T, J)) < cfg.occluded_guess_prob)
+    dropped = (hidden & ~guessed) | (rng.random((T, J)) < cfg.dropout_rate)
+
+    factor = np.array([JOINT_NOISE.get(n.split("_")[-1], 1.0) for n in skeleton.joints])  # (J,)
+    err = np.zeros((T, J, 2))
+    if cfg.noise_sigma > 0:
+        err += cfg.noise_sigma * size[..., None] * factor[None, :, None] * rng.standard_normal((T, J, 2))
+    if cfg.noise_slow_sigma > 0:
+        knots = max(2, int(T / max(fps, 1.0) * 2))  # a new offset about every half second
+        err += cfg.noise_slow_sigma * size[..., None] * factor[None, :, None] * smooth_noise(rng, T, (J, 2), knots)
+    if guessed.any():
+        err[guessed] += cfg.occluded_noise * (size[..., None] * rng.standard_normal((T, J, 2)))[guessed]
+    outlier = rng.random((T, J)) < cfg.outlier_rate
+    if outlier.any():
+        err[outlier] += 0.25 * (size[..., None] * rng.standard_normal((T, J, 2)))[outlier]
+    uv += err
+
+    rel_err = np.linalg.norm(err, axis=-1) / size
+    conf = np.clip(0.97 - 2.5 * rel_err + 0.03 * rng.standard_normal((T, J)), 0.3, 1.0)
+    if cfg.noise_sigma == 0 and cfg.noise_slow_sigma == 0:
+        conf = np.ones((T, J))
+    conf[guessed] = rng.uniform(0.05, 0.5, size=int(guessed.sum()))
+    conf[outlier] = np.minimum(conf[outlier], rng.uniform(0.1, 0.6, size=int(outlier.sum())))
+
+    # left/right confusions: swap coordinates and confidences together
+    left, right = skeleton.joints_left, skeleton.joints_right
+    if cfg.swap_rate > 0 and left:
+        pair_swap = random_runs(rng, T, cfg.swap_rate, 4.0, (len(left),))
+        _swap_pairs(uv, pair_swap, left, right)
+        _swap_pairs(conf, pair_swap, left, right)
+        _swap_pairs(visible, pair_swap, left, right)
+        _swap_pairs(dropped, pair_swap, left, right)
+    if cfg.back_swap_rate > 0 and left:
+        body_swap = random_runs(rng, T, cfg.back_swap_rate, 8.0) & facing_away(joints_cam, skeleton)
+        full = np.repeat(body_swap[:, None], len(left), axis=1)
+        for arr in (uv, conf, visible, dropped):
+            _swap_pairs(arr, full, left, right)
+
+    missing = ~visible | dropped
+    if cfg.frame_drop_rate > 0:
+        missing |= (rng.random(T) < cfg.frame_drop_rate)[:, None]
+    conf[missing] = 0.0
+    uv[missing] = 0.0
+    return uv.astype(np.float32), conf.astype(np.float32)
+
+
+def _box_mask(uv_clean: np.ndarray, rng: np.random.Generator, cfg: Corruption, T: int) -> np.ndarray:
+    """(T, J) bool: joints inside an occluding box that covers part of the person for a stretch of frames."""
+    lo = np.median(uv_clean.min(axis=1), axis=0)
+    hi = np.median(uv_clean.max(axis=1), axis=0)
+    extent = np.maximum(hi - lo, 1.0)
+    side = rng.uniform(*cfg.box_size, size=2) * extent
+    centre = lo + rng.uniform(0, 1, size=2) * extent
+    b0, b1 = centre - side / 2, centre + side / 2
+    start = int(rng.integers(0, max(T // 2, 1)))
+    stop = int(rng.integers(start + 1, T + 1))
+    inside = np.all((uv_clean >= b0) & (uv_clean <= b1), axis=-1)
+    active = np.zeros(T, dtype=bool)
+    active[start:stop] = True
+    return inside & active[:, None]
