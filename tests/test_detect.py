@@ -1,0 +1,291 @@
+"""2D detection: the shipped BlazePose bundle on real photos and video, and the keypoint-file readers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import DATA, REPO, need
+from pose3d_cli.detect import (BlazePoseDetector, Detector, DetectorError, KeypointSequence, Keypoints2D,
+                               read_keypoints, write_keypoints_csv)
+from pose3d_cli.detect.keypoint_files import OPENPOSE18, OPENPOSE25
+from pose3d_cli.detect.mediapipe import DEFAULT_MODEL
+from pose3d_cli.skeleton import BLAZEPOSE33, COCO17, H36M17, convert
+
+cv2 = pytest.importorskip("cv2")
+pytest.importorskip("mediapipe")
+
+IMAGES = DATA / "images" / "coco"
+VIDEO = DATA / "video" / "pose2sim_single_person" / "cam01.mp4"
+#: photos checked by eye: one upright, standing person, whole body in view
+UPRIGHT = ["000000000785.jpg", "COCO_val2014_000000000564.jpg", "COCO_val2014_000000000589.jpg"]
+
+
+@pytest.fixture(scope="module")
+def image_detector():
+    with BlazePoseDetector(mode="image") as det:
+        yield det
+
+
+def _mean_y(points: np.ndarray, stem: str) -> float:
+    """Mean y of a BlazePose joint (``nose``) or of its left/right pair (``hip`` → both hips)."""
+    if stem == "nose":
+        return float(points[BLAZEPOSE33.index("nose"), 1])
+    return float(points[BLAZEPOSE33.indices([f"left_{stem}", f"right_{stem}"]), 1].mean())
+
+
+# ------------------------------------------------------------------------------------- model bundle
+
+
+def test_shipped_task_is_a_pose_bundle():
+    assert DEFAULT_MODEL.is_file(), "run scripts/build_blazepose_task.py"
+    with zipfile.ZipFile(DEFAULT_MODEL) as zf:
+        infos = {i.filename: i for i in zf.infolist()}
+    assert set(infos) == {"pose_detector.tflite", "pose_landmarks_detector.tflite"}
+    assert all(i.compress_type == zipfile.ZIP_STORED for i in infos.values())
+    assert 8e6 < DEFAULT_MODEL.stat().st_size < 12e6
+    assert "Apache License" in (DEFAULT_MODEL.parent / "NOTICE-mediapipe.txt").read_text()
+
+
+def test_shipped_task_loads():
+    with BlazePoseDetector() as det:
+        assert isinstance(det, Detector)
+        assert det.skeleton == "blazepose33"
+
+
+def test_missing_or_corrupt_model_is_one_clear_line(tmp_path: Path):
+    with pytest.raises(DetectorError, match="not found") as e:
+        BlazePoseDetector(tmp_path / "nope.task")
+    assert "\n" not in str(e.value)
+    bad = tmp_path / "bad.task"
+    bad.write_bytes(b"not a zip at all")
+    with pytest.raises(DetectorError, match="cannot load BlazePose model") as e:
+        BlazePoseDetector(bad)
+    assert "\n" not in str(e.value)
+
+
+def test_import_is_cheap():
+    code = "import sys, pose3d_cli.detect; assert 'mediapipe' not in sys.modules and 'cv2' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+# ---------------------------------------------------------------------------------------- photos
+
+
+def test_photos_most_have_a_person_inside_the_image(image_detector):
+    photos = sorted(need(IMAGES).glob("*.jpg"))
+    assert len(photos) >= 10
+    found = 0
+    for p in photos:
+        img = cv2.imread(str(p))
+        kp = image_detector(img)
+        if kp is None:
+            continue
+        found += 1
+        h, w = img.shape[:2]
+        assert kp.xy.shape == (33, 2) and kp.confidence.shape == (33,) and kp.world_mm.shape == (33, 3)
+        assert ((kp.confidence >= 0) & (kp.confidence <= 1)).all()
+        sure = kp.xy[kp.confidence > 0.5]
+        assert len(sure) >= 5, p.name
+        assert (sure >= -0.1 * np.array([w, h])).all() and (sure <= 1.1 * np.array([w, h])).all(), p.name
+    assert found >= 0.6 * len(photos)  # measured: 19 of 24 (the misses: small or crowded people)
+
+
+@pytest.mark.parametrize("name", UPRIGHT)
+def test_upright_photo_geometry(image_detector, name):
+    kp = image_detector(cv2.imread(str(need(IMAGES / name))))
+    assert kp is not None
+    chain = ["nose", "shoulder", "hip", "knee", "ankle"]
+    for points in (kp.xy, kp.world_mm):  # image y and BlazePose world y both point down
+        ys = [_mean_y(points, s) for s in chain]
+        assert ys == sorted(ys), (name, ys)
+    assert (kp.confidence[BLAZEPOSE33.indices(["left_shoulder", "right_shoulder", "left_hip", "right_hip"])]
+            > 0.8).all()
+    hip_mid = kp.world_mm[BLAZEPOSE33.indices(["left_hip", "right_hip"])].mean(axis=0)
+    assert np.abs(hip_mid).max() < 30  # world landmarks are hip-centred
+    torso = _mean_y(kp.world_mm, "hip") - _mean_y(kp.world_mm, "shoulder")
+    assert 300 < torso < 700  # mm
+
+
+def test_grey_and_bgra_frames_work(image_detector):
+    img = cv2.imread(str(need(IMAGES / UPRIGHT[0])))
+    for frame in (cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.cvtColor(img, cv2.COLOR_BGR2BGRA)):
+        kp = image_detector(frame)
+        assert kp is not None and _mean_y(kp.xy, "shoulder") < _mean_y(kp.xy, "hip")
+
+
+def test_no_person_gives_none(image_detector):
+    rng = np.random.default_rng(0)
+    assert image_detector(np.full((480, 640, 3), 255, np.uint8)) is None
+    assert image_detector(rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)) is None
+    with BlazePoseDetector(mode="video") as det:
+        assert det(np.zeros((480, 640, 3), np.uint8), 0) is None
+
+
+def test_bad_frames_are_refused(image_detector):
+    with pytest.raises(DetectorError):
+        image_detector(np.zeros((10, 10, 3), np.float32))
+    with pytest.raises(DetectorError):
+        image_detector(np.zeros((10, 10, 2), np.uint8))
+
+
+# ----------------------------------------------------------------------------------------- video
+
+
+def test_video_mode_tracks_every_frame_and_converts_to_h36m():
+    cap = cv2.VideoCapture(str(need(VIDEO)))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 60.0
+    frames = [cap.read()[1] for _ in range(12)]
+    cap.release()
+    assert all(f is not None for f in frames)
+    h, w = frames[0].shape[:2]
+    with BlazePoseDetector(mode="video") as det:
+        results = [det(f, round(i * 1000 / fps)) for i, f in enumerate(frames)]
+        assert det(frames[-1], 0) is not None  # a timestamp going back is bumped, not an error
+    assert all(kp is not None for kp in results)
+    for kp in results:
+        sure = kp.xy[kp.confidence > 0.5]
+        assert len(sure) >= 25
+        assert (sure.max(axis=0) - sure.min(axis=0))[1] > 0.3 * h  # the walker, not the person behind
+        assert (sure >= 0).all() and (sure <= [w, h]).all()
+    # tracking: the hips move little between frames at 60 fps
+    hips = np.array([kp.xy[BLAZEPOSE33.index("left_hip")] for kp in results])
+    assert np.linalg.norm(np.diff(hips, axis=0), axis=1).max() < 0.05 * h
+
+    kp = results[0]
+    xy, conf = convert(kp.xy, "blazepose33", "h36m17", kp.confidence)
+    assert xy.shape == (17, 2) and conf.shape == (17,)
+    h36 = kp.to("h36m17")
+    assert h36.skeleton == "h36m17" and h36.world_mm.shape == (17, 3)
+    np.testing.assert_allclose(h36.xy, xy)
+    np.testing.assert_allclose(h36.xy[H36M17.index("pelvis")],
+                               kp.xy[BLAZEPOSE33.indices(["left_hip", "right_hip"])].mean(axis=0), rtol=1e-5)
+
+
+# -------------------------------------------------------------------------------- keypoint files
+
+
+def _person(scale: float, offset: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic COCO-17 person: (17, 2) pixels of size ~``scale`` at ``offset``, (17,) confidence."""
+    xy = offset + scale * rng.random((17, 2)).astype(np.float32)
+    return xy.round(2), rng.uniform(0.3, 1.0, 17).astype(np.float32).round(3)
+
+
+def _in_layout(xy: np.ndarray, conf: np.ndarray, layout) -> list[float]:
+    """COCO-17 person → flat OpenPose [x, y, c, ...] in ``layout`` (joints COCO lacks are 0)."""
+    flat = np.zeros((layout.num_joints, 3), np.float32)
+    for i, name in enumerate(layout.joints):
+        if name in COCO17.joints:
+            k = COCO17.index(name)
+            flat[i] = (*xy[k], conf[k])
+    return flat.ravel().tolist()
+
+
+@pytest.mark.parametrize("layout", [OPENPOSE25, OPENPOSE18])
+def test_openpose_folder_round_trip(tmp_path: Path, layout):
+    rng = np.random.default_rng(1)
+    big, small = _person(300, 100, rng), _person(50, 10, rng)
+    frames = {3: [small, big], 4: [big], 5: []}  # frame 5: nobody
+    for f, people in frames.items():
+        doc = {"version": 1.3, "people": [{"pose_keypoints_2d": _in_layout(*p, layout)} for p in people]}
+        (tmp_path / f"clip_{f:012d}_keypoints.json").write_text(json.dumps(doc))
+    seq = read_keypoints(tmp_path)
+    assert seq.skeleton == "coco17" and seq.xy.shape == (3, 17, 2)
+    np.testing.assert_array_equal(seq.frame_indices, [3, 4, 5])
+    np.testing.assert_allclose(seq.xy[0], big[0], atol=1e-3)  # the more prominent person
+    np.testing.assert_allclose(seq.confidence[1], big[1], atol=1e-6)
+    assert (seq.confidence[2] == 0).all()
+    single = read_keypoints(tmp_path / "clip_000000000004_keypoints.json")
+    np.testing.assert_allclose(single.xy[0], big[0], atol=1e-3)
+
+
+def test_coco_results_round_trip(tmp_path: Path):
+    rng = np.random.default_rng(2)
+    a, b, c = (_person(100, 50, rng) for _ in range(3))
+
+    def entry(image_id: int, p, score: float) -> dict:
+        return {"image_id": image_id, "category_id": 1, "score": score,
+                "keypoints": np.column_stack([p[0], p[1]]).ravel().tolist()}
+
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps([entry(7, a, 0.4), entry(7, b, 0.9), entry(2, c, 0.8)]))
+    seq = read_keypoints(path)
+    np.testing.assert_array_equal(seq.frame_indices, [2, 7])
+    np.testing.assert_allclose(seq.xy[1], b[0], atol=1e-3)  # best score of image 7
+    np.testing.assert_allclose(seq.confidence[0], c[1], atol=1e-6)
+
+
+def test_mmpose_predictions_round_trip(tmp_path: Path):
+    rng = np.random.default_rng(3)
+    big, small = _person(300, 100, rng), _person(50, 10, rng)
+
+    def inst(p, n: int = 17) -> dict:
+        xy = np.vstack([p[0], np.zeros((n - 17, 2))]).tolist()
+        return {"keypoints": xy, "keypoint_scores": np.r_[p[1], np.zeros(n - 17)].tolist(), "bbox": [[0, 0, 1, 1]]}
+
+    frames = [{"frame_id": 0, "instances": [inst(small), inst(big)]}, {"frame_id": 1, "instances": []}]
+    plain, wrapped = tmp_path / "plain.json", tmp_path / "wrapped.json"
+    plain.write_text(json.dumps(frames))
+    wrapped.write_text(json.dumps({"meta_info": {"dataset_name": "halpe26"},
+                                   "instance_info": [{"frame_id": 0, "instances": [inst(big, 26)]}]}))
+    seq = read_keypoints(plain)
+    assert seq.skeleton == "coco17" and len(seq) == 2
+    np.testing.assert_allclose(seq.xy[0], big[0], atol=1e-3)
+    assert (seq.confidence[1] == 0).all()
+    np.testing.assert_allclose(read_keypoints(wrapped).confidence[0], big[1], atol=1e-6)
+
+
+def test_csv_round_trip(tmp_path: Path):
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(0, 1000, (5, 33, 2)).astype(np.float32).round(3)
+    conf = rng.uniform(0.1, 1.0, (5, 33)).astype(np.float32).round(4)
+    conf[2, 7] = 0  # a missing joint
+    seq = KeypointSequence(xy, conf, "blazepose33", np.arange(10, 15), fps=60.0, image_size=(1080, 1920),
+                           source="unit test")
+    path = tmp_path / "kp.csv"
+    write_keypoints_csv(seq, path)
+    back = read_keypoints(path)
+    assert back.skeleton == "blazepose33" and back.fps == 60.0 and back.image_size == (1080, 1920)
+    np.testing.assert_array_equal(back.frame_indices, seq.frame_indices)
+    np.testing.assert_allclose(back.confidence, conf, atol=1e-4)
+    ok = conf > 0
+    np.testing.assert_allclose(back.xy[ok], xy[ok], atol=1e-3)
+    # without the comment lines the skeleton is found from the column names
+    path.write_text("\n".join(line for line in path.read_text().splitlines() if not line.startswith("#")))
+    assert read_keypoints(path).skeleton == "blazepose33"
+    assert back.to("h36m17").xy.shape == (5, 17, 2) and isinstance(back[0], Keypoints2D)
+
+
+@pytest.mark.parametrize("name, content", [
+    ("dict.json", json.dumps({"hello": "world"})),
+    ("numbers.json", json.dumps([1, 2, 3])),
+    ("broken.json", "{not json"),
+    ("mpi15.json", json.dumps({"people": [{"pose_keypoints_2d": [1.0] * 45}]})),
+    ("coco_wrong_size.json", json.dumps([{"image_id": 1, "category_id": 1, "keypoints": [1] * 30}])),
+    ("mmpose_5.json", json.dumps([{"frame_id": 0, "instances": [{"keypoints": [[1, 2]] * 5,
+                                                                  "keypoint_scores": [1] * 5}]}])),
+    ("empty.json", json.dumps([])),
+    ("cols.csv", "frame,a_x,a_y,a_conf\n0,1,2,3\n"),
+    ("noframe.csv", "time,nose_x\n0,1\n"),
+    ("notes.txt", "hello"),
+])
+def test_wrong_kind_of_file_is_one_clear_line(tmp_path: Path, name: str, content: str):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(DetectorError) as e:
+        read_keypoints(path)
+    msg = str(e.value)
+    assert "\n" not in msg and str(path) in msg
+
+
+def test_empty_or_missing_folder_is_refused(tmp_path: Path):
+    with pytest.raises(DetectorError, match="_keypoints.json"):
+        read_keypoints(tmp_path)
+    with pytest.raises(DetectorError, match="no such file"):
+        read_keypoints(tmp_path / "missing.json")
