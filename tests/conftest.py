@@ -19,3 +19,30 @@ def need(path: Path) -> Path:
 @pytest.fixture
 def mocap_dir() -> Path:
     return need(MOCAP)
+
+
+@pytest.fixture(scope="session")
+def small_checkpoint(tmp_path_factory) -> Path:
+    """An untrained, tiny MLP checkpoint (for format tests that need no real training)."""
+    import numpy as np
+    import torch
+
+    from pose3d_cli.lifting.checkpoint import make_checkpoint, save_checkpoint
+    from pose3d_cli.lifting.models import build_model
+
+    torch.manual_seed(0)
+    m = build_model("mlp", 17, 0, np.zeros((17, 3)), np.ones((17, 3)), width=32, blocks=1)
+    ck = make_checkpoint(m, "mlp", {"width": 32, "blocks": 1, "dropout": 0.1}, "h36m17", "pelvis")
+    return save_checkpoint(ck, tmp_path_factory.mktemp("ck") / "tiny.pt")
+
+
+@pytest.fixture(scope="session")
+def small_pairs(tmp_path_factory) -> Path:
+    """A small real synth set: 12 Bandai Namco takes (walk, wave, bow ...) × 2 views, split by file."""
+    from pose3d_cli.synth.pairs import SynthConfig, synthesise
+
+    folder = need(MOCAP / "bvh" / "bandai_namco_2")
+    files = sorted(folder.glob("*.bvh"))[::6][:12]
+    out = tmp_path_factory.mktemp("pairs") / "small.h5"
+    synthesise(files, out, SynthConfig(views=2, seed=1, val_fraction=0.25, test_fraction=0.0))
+    return out

@@ -1,0 +1,98 @@
+"""`pose3d train data.h5 -o model.pt`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .app import app
+from .common import check_output_path, err_console, state, user_errors
+
+
+def _parse_model_args(items: list[str]) -> dict:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            from ..errors import Pose3dError
+
+            raise Pose3dError(f"--arg {item!r}: expected NAME=VALUE, e.g. --arg width=512")
+        k, v = item.split("=", 1)
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+@app.command()
+def train(
+    data: Path = typer.Argument(..., help="pose3d HDF5 from `pose3d synth` (its 'train' split is used)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Best checkpoint (.pt); the last state goes to <stem>.last.pt."),
+    val: Optional[Path] = typer.Option(None, help="Validation HDF5 (default: the 'val' split of DATA)."),
+    model: str = typer.Option("mlp", help="Registered model: mlp or temporal."),
+    arg: list[str] = typer.Option([], "--arg", help="Model argument NAME=VALUE (repeatable), e.g. width=384."),
+    receptive_field: Optional[int] = typer.Option(None, "--receptive-field", help="Temporal model: 27, 81 or 243 frames."),
+    causal: bool = typer.Option(False, "--causal", help="Temporal model looks only at past frames (live use)."),
+    epochs: int = typer.Option(12, min=1),
+    batch_size: int = typer.Option(1024, min=1, help="Samples (frames) per optimiser step, over all processes."),
+    lr: float = typer.Option(3e-3, help="Peak learning rate of the one-cycle schedule."),
+    weight_decay: float = typer.Option(1e-4),
+    subsample: int = typer.Option(1, min=1, help="Use a random 1/N of the training frames each epoch."),
+    flip: float = typer.Option(0.5, help="Probability of a horizontal flip with left/right swap."),
+    mask: float = typer.Option(0.05, help="Extra probability of masking each joint."),
+    extra_noise: float = typer.Option(0.0, help="Extra 2D jitter std, fraction of the person's 2D spread."),
+    bone_weight: float = typer.Option(0.0, help="Weight of the bone-length loss term."),
+    window: int = typer.Option(64, help="Temporal models: output frames per training window."),
+    patience: int = typer.Option(0, help="Early stopping after N epochs without improvement (0: off)."),
+    max_minutes: Optional[float] = typer.Option(None, help="Stop (resumable) after this many minutes."),
+    seed: int = typer.Option(0),
+    threads: int = typer.Option(2, help="torch threads per process."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from <stem>.last.pt, bit-identically."),
+    log: Optional[Path] = typer.Option(None, help="JSON-lines metrics file (default: <output>.jsonl)."),
+    stop_after_steps: Optional[int] = typer.Option(None, hidden=True),
+) -> None:
+    """Train a 2D-to-3D lifting network (single-frame MLP or temporal convolutions)."""
+    from ..lifting.models import receptive_field_widths
+    from ..train import TrainConfig, train as run
+
+    with user_errors():
+        check_output_path(output)
+        model_args = _parse_model_args(arg)
+        if model == "temporal":
+            if receptive_field:
+                model_args["filter_widths"] = receptive_field_widths(receptive_field)
+            if causal:
+                model_args["causal"] = True
+        cfg = TrainConfig(data=str(data), output=str(output), val=str(val) if val else None, model=model,
+                          model_args=model_args, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                          seed=seed, subsample=subsample, flip_prob=flip, mask_prob=mask, extra_noise=extra_noise,
+                          window=window, bone_weight=bone_weight, patience=patience, max_minutes=max_minutes,
+                          threads=threads, log=str(log) if log else None, stop_after_steps=stop_after_steps)
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                       TextColumn("loss {task.fields[loss]:.1f} mm · {task.fields[sps]:,.0f} samples/s · "
+                                  "val {task.fields[val]}"), TimeElapsedColumn(), console=err_console,
+                       disable=state.quiet)
+        last_val = {"v": "-"}
+        with bar:
+            task = bar.add_task("train", total=None, epoch=1, loss=0.0, sps=0.0, val="-")
+
+            def on_step(r):
+                bar.update(task, completed=r["step"], total=r["steps"], epoch=r["epoch"] + 1, loss=r["loss"],
+                           sps=r["samples_per_s"], val=last_val["v"])
+
+            def on_epoch(r):
+                last_val["v"] = f"MPJPE {r['val_mpjpe']:.1f} / P-MPJPE {r['val_p_mpjpe']:.1f} mm"
+                bar.update(task, val=last_val["v"])
+                if state.verbose:
+                    bar.console.print(json.dumps(r))
+
+            summary = run(cfg, on_step=on_step, on_epoch=on_epoch, resume=resume)
+    if not state.quiet:
+        err_console.print(f"[bold]done[/] ({summary['stopped']}): {summary['epochs_done']} epochs, best val MPJPE "
+                          f"{summary['best_val_mpjpe']:.1f} mm at epoch {summary['best_epoch']}, "
+                          f"{summary['samples_per_s']:,.0f} samples/s → {output}")

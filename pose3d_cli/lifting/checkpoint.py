@@ -1,0 +1,165 @@
+"""The one checkpoint format: a self-describing file that rebuilds the model with nothing else.
+
+A checkpoint is a ``torch.save`` of plain data (dicts, lists, numbers, strings, tensors) and is always read
+with ``torch.load(weights_only=True)``: a file carrying pickled code is refused, never executed.
+
+Keys::
+
+    format: "pose3d-checkpoint", format_version: 1, pose3d_version
+    model: {name, args}                         registry name and constructor arguments
+    skeleton: {name, joints}                    output (and input) joints, by name
+    codec: {name, root, input}                  see lifting/codec.py
+    state_dict                                  weights, including the output mean/std buffers
+    receptive_field                             frames the model needs per output frame
+    train: {...}  data: {...}  metrics: {...}   training config, data provenance, held-out metrics
+    resume: {...}                               optional: optimiser, scheduler, RNG and loop position
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..errors import Pose3dError
+from ..skeleton import get_skeleton
+from .codec import CODEC_NAME
+from .models import build_model
+
+FORMAT = "pose3d-checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(Pose3dError):
+    """A checkpoint file is missing, damaged, foreign or unsafe."""
+
+
+@dataclass
+class LoadedModel:
+    """A model rebuilt from a checkpoint, in eval mode, with its metadata."""
+
+    model: torch.nn.Module
+    meta: dict
+    path: str = ""
+    skeleton: object = field(default=None)
+
+    @property
+    def name(self) -> str:
+        return self.meta["model"]["name"]
+
+    @property
+    def receptive_field(self) -> int:
+        return int(self.meta.get("receptive_field", 1))
+
+
+def make_checkpoint(model: torch.nn.Module, model_name: str, model_args: dict, skeleton: str, root: str,
+                    train: dict | None = None, data: dict | None = None, metrics: dict | None = None,
+                    resume: dict | None = None) -> dict:
+    sk = get_skeleton(skeleton)
+    module = model.module if hasattr(model, "module") else model
+    ck = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "pose3d_version": __version__,
+        "model": {"name": model_name, "args": _plain(model_args)},
+        "skeleton": {"name": sk.name, "joints": list(sk.joints)},
+        "codec": {"name": CODEC_NAME, "root": root,
+                  "input": "normalised camera coordinates (x/z, y/z) + confidence, per joint of the skeleton",
+                  "output": "root-relative joints, camera frame (x right, y down, z forward), mm"},
+        "state_dict": {k: v.detach().clone() for k, v in module.state_dict().items()},
+        "receptive_field": int(module.receptive_field()),
+        "train": _plain(train or {}), "data": _plain(data or {}), "metrics": _plain(metrics or {}),
+    }
+    if resume is not None:
+        ck["resume"] = resume
+    return ck
+
+
+def _plain(obj):
+    """Only builtin types survive ``weights_only`` loading: turn numpy and paths into them."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def save_checkpoint(ck: dict, path: str | Path) -> Path:
+    """Write atomically: a temporary file in the same folder, renamed when complete."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        torch.save(ck, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """Read and validate a checkpoint dict (weights_only: no code from the file runs)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint; train one with `pose3d train` or omit --model")
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - torch raises many kinds; all mean the same to a user
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if "weights_only" in str(e) or "Unsupported global" in str(e) or "pickle" in type(e).__name__.lower():
+            raise CheckpointError(f"{path}: refused: the file holds Python objects beyond plain weights "
+                                  "(it could run code); only pose3d checkpoints are accepted") from None
+        raise CheckpointError(f"{path}: not a readable pose3d checkpoint ({msg[:120]})") from None
+    if not isinstance(ck, dict) or ck.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a pose3d checkpoint (no 'format: {FORMAT}'); "
+                              "give a file written by `pose3d train`")
+    if int(ck.get("format_version", 0)) > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint format {ck['format_version']} is newer than this pose3d; upgrade")
+    return ck
+
+
+def model_from_checkpoint(ck: dict, path: str | Path = "") -> LoadedModel:
+    """Rebuild the model of a checkpoint dict (eval mode)."""
+    try:
+        sk = get_skeleton(ck["skeleton"]["name"])
+        if list(sk.joints) != list(ck["skeleton"]["joints"]):
+            raise CheckpointError(f"{path}: skeleton {sk.name} joints differ from this pose3d's registry")
+        J = sk.num_joints
+        model = build_model(ck["model"]["name"], J, sk.index(ck["codec"]["root"]), np.zeros((J, 3)),
+                            np.ones((J, 3)), **ck["model"]["args"])
+        model.load_state_dict(ck["state_dict"])
+    except CheckpointError:
+        raise
+    except (KeyError, RuntimeError, TypeError, Pose3dError) as e:
+        raise CheckpointError(f"{path}: damaged or incompatible checkpoint ({type(e).__name__}: {str(e)[:160]})") from None
+    model.eval()
+    meta = {k: v for k, v in ck.items() if k not in ("state_dict", "resume")}
+    return LoadedModel(model, meta, str(path), sk)
+
+
+def load_model(path: str | Path) -> LoadedModel:
+    return model_from_checkpoint(read_checkpoint(path), path)
+
+
+def default_model_path() -> Path:
+    """The model shipped inside the package."""
+    return Path(__file__).resolve().parent.parent / "models" / "default.pt"
+
+
+def describe_checkpoint(path: str | Path) -> dict:
+    ck = read_checkpoint(path)
+    n_params = sum(int(v.numel()) for k, v in ck["state_dict"].items() if not k.startswith("decode."))
+    return {
+        "kind": "pose3d checkpoint", "pose3d version": ck.get("pose3d_version"), "model": ck["model"]["name"],
+        "model args": ck["model"]["args"], "parameters": n_params, "receptive field": ck.get("receptive_field", 1),
+        "skeleton": ck["skeleton"]["name"], "codec": ck["codec"]["name"], "root": ck["codec"]["root"],
+        "trained on": ck.get("data", {}).get("path", "?"), "metrics": ck.get("metrics", {}),
+        "resumable": "resume" in ck,
+    }

@@ -1,0 +1,94 @@
+"""The input/output codec of the lifting networks: one place, used by train, eval, infer and export.
+
+Inputs, in two steps:
+
+1. **pixels → normalised camera coordinates** (numpy, outside the network, :func:`pixels_to_network_input`):
+   ``(u, v)`` with intrinsics ``K`` and distortion become ``(x/z, y/z)``: image size and focal length are
+   gone. When a video's intrinsics are unknown, ``K`` comes from a phone's field of view (infer's ``--fov``).
+2. **centre and scale** (torch, *inside* the network, :class:`InputNormalizer`, so ONNX/TorchScript exports
+   carry it): per frame, the confidence-weighted centroid ``c`` of the joints is subtracted and the result is
+   divided by their weighted RMS spread ``s``. The network sees ``(x - c) / s``, the confidence, and ``c``
+   (the direction of the person's ray, which tells it the viewing angle) and ``log s``. Joints with
+   confidence 0 are zeroed, so a missing joint never leaks a coordinate.
+
+Outputs: root-relative 3D joints in the camera frame, millimetres. The network predicts standardised values;
+:class:`OutputDenormalizer` multiplies by the per-joint std and adds the mean measured on the training set
+(both stored in the checkpoint), so the exported model outputs millimetres directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..geometry import pixels_to_normalized
+
+CODEC_NAME = "camera-centred-v1"
+EXTRA_FEATURES = 3  # centroid x, y and log scale
+
+
+def pixels_to_network_input(uv: np.ndarray, confidence: np.ndarray, K: np.ndarray,
+                            dist: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Step 1 of the codec.
+
+    Args:
+        uv: (..., J, 2) pixels.
+        confidence: (..., J).
+        K: (3, 3) or (..., 3, 3) intrinsics broadcast over the leading dims; dist: (5,) or None.
+    Returns:
+        xy (..., J, 2) float32 normalised camera coordinates (0 where confidence is 0), confidence float32.
+    """
+    xy = pixels_to_normalized(np.asarray(uv, dtype=np.float64), np.asarray(K, dtype=np.float64), dist)
+    conf = np.asarray(confidence, dtype=np.float32)
+    xy = np.where(conf[..., None] > 0, xy, 0.0)
+    return xy.astype(np.float32), conf
+
+
+def num_input_features(num_joints: int) -> int:
+    return num_joints * 3 + EXTRA_FEATURES
+
+
+class InputNormalizer(nn.Module):
+    """(…, J, 2) normalised coordinates + (…, J) confidence → (…, 3J + 3) features (see module doc)."""
+
+    def forward(self, xy: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
+        w = (conf > 0).to(xy.dtype) * conf.clamp(min=0.05)
+        wsum = w.sum(-1, keepdim=True).clamp(min=1e-6)  # (…, 1)
+        c = (xy * w.unsqueeze(-1)).sum(-2) / wsum  # (…, 2)
+        d = (xy - c.unsqueeze(-2)) * (w > 0).to(xy.dtype).unsqueeze(-1)
+        s = torch.sqrt(((d ** 2).sum(-1) * w).sum(-1, keepdim=True) / wsum).clamp(min=1e-4)  # (…, 1)
+        z = d / s.unsqueeze(-1)
+        feats = torch.cat([z.flatten(-2), conf, c, torch.log(s)], dim=-1)
+        return feats
+
+
+class OutputDenormalizer(nn.Module):
+    """(…, 3J) standardised output → (…, J, 3) mm, root joint exactly at 0."""
+
+    def __init__(self, mean: np.ndarray, std: np.ndarray, root: int):
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(np.asarray(mean, dtype=np.float32)))
+        self.register_buffer("std", torch.as_tensor(np.asarray(std, dtype=np.float32)))
+        self.root = root
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        out = y.unflatten(-1, (-1, 3)) * self.std + self.mean
+        return out - out[..., self.root:self.root + 1, :]
+
+    def standardise(self, joints_rel: torch.Tensor) -> torch.Tensor:
+        """(…, J, 3) root-relative mm → (…, 3J) standardised targets."""
+        return ((joints_rel - self.mean) / self.std).flatten(-2)
+
+
+def target_statistics(joints_rel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-joint mean and std (J, 3) of root-relative training targets (N, J, 3) mm; the root's std is 1."""
+    mean = joints_rel.mean(axis=0)
+    std = joints_rel.std(axis=0)
+    std = np.where(std < 1e-3, 1.0, std)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def root_relative(joints: np.ndarray, root: int) -> np.ndarray:
+    """(…, J, 3) → the same with joint ``root`` moved to the origin."""
+    return joints - joints[..., root:root + 1, :]

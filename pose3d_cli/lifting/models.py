@@ -1,0 +1,147 @@
+"""Lifting networks and their registry.
+
+Every model maps ``xy (B, [T,] J, 2)`` normalised camera coordinates and ``confidence (B, [T,] J)`` to
+root-relative ``(B, [T',] J, 3)`` millimetres in the camera frame; the codec's input normaliser and output
+denormaliser are inside the model (see :mod:`pose3d_cli.lifting.codec`), so an exported model is complete.
+
+- ``mlp``: the residual MLP of Martinez et al. 2017 ("A simple yet effective baseline"), LayerNorm instead of
+  BatchNorm (per-sample, identical under DDP and at batch 1).
+- ``temporal``: VideoPose3D-style dilated 1D convolutions (Pavllo et al. 2019); ``filter_widths`` (3, 3, 3)
+  gives a 27-frame receptive field, (3, 3, 3, 3) 81, (3, 3, 3, 3, 3) 243; ``causal=True`` only looks back.
+  Given T input frames it returns T - receptive_field + 1 output frames.
+
+Add a model: write an ``nn.Module`` with the same constructor head ``(num_joints, root, target_mean,
+target_std, **args)`` and ``receptive_field()``, and add it to :data:`MODELS`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .codec import InputNormalizer, OutputDenormalizer, num_input_features
+
+
+class _Residual(nn.Module):
+    def __init__(self, width: int, dropout: float):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(width, width), nn.LayerNorm(width), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(width, width), nn.LayerNorm(width), nn.ReLU(), nn.Dropout(dropout),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.net(x)
+
+
+class MLPLifter(nn.Module):
+    """Single-frame residual MLP. ``(B, J, 2), (B, J) → (B, J, 3)``; also accepts a time axis ``(B, T, J, ·)``."""
+
+    def __init__(self, num_joints: int, root: int, target_mean: np.ndarray, target_std: np.ndarray,
+                 width: int = 512, blocks: int = 2, dropout: float = 0.1):
+        super().__init__()
+        self.num_joints = num_joints
+        self.encode = InputNormalizer()
+        self.stem = nn.Sequential(nn.Linear(num_input_features(num_joints), width), nn.LayerNorm(width), nn.ReLU(),
+                                  nn.Dropout(dropout))
+        self.blocks = nn.Sequential(*[_Residual(width, dropout) for _ in range(blocks)])
+        self.head = nn.Linear(width, num_joints * 3)
+        self.decode = OutputDenormalizer(target_mean, target_std, root)
+
+    @staticmethod
+    def receptive_field() -> int:
+        return 1
+
+    def forward(self, xy: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.head(self.blocks(self.stem(self.encode(xy, conf)))))
+
+
+class _ChannelNorm(nn.Module):
+    """LayerNorm over channels of a (B, C, T) tensor, per time step."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x.transpose(1, 2)).transpose(1, 2)
+
+
+class TemporalLifter(nn.Module):
+    """Dilated temporal convolutions. ``(B, T, J, 2), (B, T, J) → (B, T - RF + 1, J, 3)``."""
+
+    def __init__(self, num_joints: int, root: int, target_mean: np.ndarray, target_std: np.ndarray,
+                 channels: int = 256, filter_widths: tuple[int, ...] = (3, 3, 3), dropout: float = 0.1,
+                 causal: bool = False):
+        super().__init__()
+        self.num_joints = num_joints
+        self.filter_widths = tuple(int(w) for w in filter_widths)
+        self.causal = causal
+        self.encode = InputNormalizer()
+        act = [nn.ReLU(), nn.Dropout(dropout)]
+        self.expand = nn.Sequential(nn.Conv1d(num_input_features(num_joints), channels, self.filter_widths[0]),
+                                    _ChannelNorm(channels), *act)
+        layers = []
+        self.pads = []
+        dilation = self.filter_widths[0]
+        for w in self.filter_widths[1:]:
+            self.pads.append((w - 1) * dilation)
+            layers.append(nn.Sequential(
+                nn.Conv1d(channels, channels, w, dilation=dilation), _ChannelNorm(channels), nn.ReLU(), nn.Dropout(dropout),
+                nn.Conv1d(channels, channels, 1), _ChannelNorm(channels), nn.ReLU(), nn.Dropout(dropout)))
+            dilation *= w
+        self.layers = nn.ModuleList(layers)
+        self.shrink = nn.Conv1d(channels, num_joints * 3, 1)
+        self.decode = OutputDenormalizer(target_mean, target_std, root)
+
+    def receptive_field(self) -> int:
+        rf, d = 1, 1
+        for w in self.filter_widths:
+            rf += (w - 1) * d
+            d *= w
+        return rf
+
+    def forward(self, xy: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
+        x = self.encode(xy, conf).transpose(1, 2)  # (B, F, T)
+        x = self.expand(x)
+        for pad, layer in zip(self.pads, self.layers):
+            # the residual is the centre (or, causal, the end) of the input window
+            res = x[:, :, pad:] if self.causal else x[:, :, pad // 2: x.shape[2] - pad + pad // 2]
+            x = res + layer(x)
+        return self.decode(self.shrink(x).transpose(1, 2))
+
+
+MODELS: dict[str, type[nn.Module]] = {"mlp": MLPLifter, "temporal": TemporalLifter}
+
+#: the defaults each model is built with when no argument is given
+DEFAULT_ARGS: dict[str, dict] = {
+    "mlp": {"width": 512, "blocks": 2, "dropout": 0.1},
+    "temporal": {"channels": 256, "filter_widths": [3, 3, 3], "dropout": 0.1, "causal": False},
+}
+
+
+def build_model(name: str, num_joints: int, root: int, target_mean: np.ndarray, target_std: np.ndarray,
+                **args) -> nn.Module:
+    """Instantiate a registered model; ``args`` override :data:`DEFAULT_ARGS`."""
+    from ..errors import Pose3dError
+
+    if name not in MODELS:
+        raise Pose3dError(f"unknown model {name!r}; registered: {', '.join(MODELS)}")
+    full = {**DEFAULT_ARGS[name], **args}
+    if name == "temporal":
+        full["filter_widths"] = tuple(full["filter_widths"])
+    return MODELS[name](num_joints, root, target_mean, target_std, **full)
+
+
+def receptive_field_widths(frames: int) -> list[int]:
+    """Filter widths of 3 that give a receptive field of ``frames`` (27, 81, 243 ...)."""
+    widths, rf = [3], 3
+    while rf < frames:
+        widths.append(3)
+        rf *= 3
+    if rf != frames:
+        from ..errors import Pose3dError
+
+        raise Pose3dError(f"receptive field must be a power of 3 (27, 81, 243), got {frames}")
+    return widths

@@ -1,0 +1,376 @@
+"""``pose3d train``: fit a lifting network on a pose3d HDF5 of 2D/3D pairs.
+
+The whole dataset is encoded once (pixels → normalised camera coordinates, targets → root-relative mm) and
+held in RAM as tensors; batches are index gathers, so data loading never stalls the 2 CPU cores.
+
+- Epoch order comes from ``(seed, epoch)``; augmentation and dropout draw from torch's global RNG, whose
+  state is saved with the loop position, so an interrupted run resumed with ``resume=True`` ends with the
+  same weights as an uninterrupted one.
+- Under ``torchrun`` (``WORLD_SIZE`` > 1) every global batch is split between the ranks (gloo backend) and
+  DDP averages the gradients: the same optimisation as one process with the same global batch.
+- AdamW with a one-cycle schedule; best checkpoint (lowest validation MPJPE) kept in ``output``, the last
+  state in ``<output stem>.last.pt``; metrics as JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .dataset import PairData, load_pairs
+from .errors import Pose3dError
+from .lifting.checkpoint import make_checkpoint, read_checkpoint, save_checkpoint
+from .lifting.codec import pixels_to_network_input, root_relative, target_statistics
+from .lifting.models import DEFAULT_ARGS, build_model
+from .lifting.predict import predict_dataset
+from .metrics import mpjpe, p_mpjpe
+from .skeleton import get_skeleton
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    output: str
+    val: str | None = None
+    model: str = "mlp"
+    model_args: dict = field(default_factory=dict)
+    epochs: int = 12
+    batch_size: int = 1024
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    subsample: int = 1  # use a random 1/subsample of the training frames each epoch
+    flip_prob: float = 0.5
+    mask_prob: float = 0.05  # per joint, extra random missing joints
+    extra_noise: float = 0.0  # extra 2D jitter std, fraction of the person's 2D spread
+    conf_jitter: float = 0.1  # detectors differ in confidence scale: jitter it (and saturate 1 sample in 4)
+    window: int = 64  # temporal models: output frames per training window
+    bone_weight: float = 0.0  # weight of the bone-length loss term
+    patience: int = 0  # early stopping: epochs without val improvement (0 = off)
+    max_minutes: float | None = None
+    max_val_samples: int = 20000
+    threads: int = 2
+    log: str | None = None
+    stop_after_steps: int | None = None  # simulate an interruption (tests)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("stop_after_steps")
+        return d
+
+
+@dataclass
+class Encoded:
+    """A dataset encoded for the network: xy (N, J, 2), conf (N, J), target (N, J, 3) root-relative mm."""
+
+    xy: torch.Tensor
+    conf: torch.Tensor
+    target: torch.Tensor
+    ranges: list[tuple[int, int]]
+
+
+def encode_pairs(data: PairData, root: int) -> Encoded:
+    """Pixels → normalised camera coordinates with each sample's camera; 3D → root-relative."""
+    K = data.K[data.camera_index]
+    dist = data.dist[data.camera_index] if np.any(data.dist) else None
+    xy, conf = pixels_to_network_input(data.keypoints_2d, data.confidence, K, dist)
+    target = root_relative(data.joints_3d, root).astype(np.float32)
+    return Encoded(torch.from_numpy(xy), torch.from_numpy(conf), torch.from_numpy(target), data.sequence_ranges())
+
+
+def augment(xy: torch.Tensor, conf: torch.Tensor, target: torch.Tensor, flip_perm: torch.Tensor,
+            cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Random horizontal flip (with left/right swap), confidence jitter, extra joint masking and 2D jitter.
+    Shapes (B, [T,] J, ·).
+
+    A flip negates x of the normalised 2D and X of the 3D (camera frame) and swaps left/right joints; it is
+    drawn per sample (per window for temporal models, so a sequence stays consistent).
+    """
+    B = xy.shape[0]
+    if cfg.flip_prob > 0:
+        f = torch.rand(B) < cfg.flip_prob
+        if f.any():
+            sign = torch.tensor([-1.0, 1.0])
+            xy, conf, target = xy.clone(), conf.clone(), target.clone()
+            xy[f] = xy[f][..., flip_perm, :] * sign
+            conf[f] = conf[f][..., flip_perm]
+            target[f] = target[f][..., flip_perm, :] * torch.tensor([-1.0, 1.0, 1.0])
+    if cfg.conf_jitter > 0:
+        valid = conf > 0
+        saturate = (torch.rand(conf.shape[:1]) < 0.25).view(-1, *([1] * (conf.dim() - 1)))
+        jittered = (conf + cfg.conf_jitter * (2 * torch.rand(conf.shape) - 1)).clamp(0.05, 1.0)
+        conf = torch.where(valid, torch.where(saturate, torch.ones_like(conf), jittered), conf)
+    if cfg.mask_prob > 0:
+        keep = (torch.rand(conf.shape) >= cfg.mask_prob).to(conf.dtype)
+        conf = conf * keep
+        xy = xy * keep.unsqueeze(-1)
+    if cfg.extra_noise > 0:
+        valid = (conf > 0).to(xy.dtype).unsqueeze(-1)
+        spread = ((xy * valid).std(dim=-2, keepdim=True)).mean(-1, keepdim=True)
+        xy = xy + cfg.extra_noise * spread * torch.randn_like(xy) * valid
+    return xy, conf, target
+
+
+def bone_loss(pred: torch.Tensor, target: torch.Tensor, bones: torch.Tensor) -> torch.Tensor:
+    """Mean absolute bone-length difference, mm. pred/target (…, J, 3), bones (K, 2) child/parent indices."""
+    lp = (pred[..., bones[:, 0], :] - pred[..., bones[:, 1], :]).norm(dim=-1)
+    lt = (target[..., bones[:, 0], :] - target[..., bones[:, 1], :]).norm(dim=-1)
+    return (lp - lt).abs().mean()
+
+
+def temporal_windows(ranges: list[tuple[int, int]], out_len: int, rf: int, causal: bool,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Row indices of training windows: (W, rf - 1 + out_len), edges repeated where a window overhangs.
+
+    Each sequence is cut into consecutive blocks of ``out_len`` output frames from a random offset.
+    """
+    pad = rf - 1
+    before = pad if causal else pad // 2
+    wins = []
+    for s, e in ranges:
+        T = e - s
+        offset = int(rng.integers(0, out_len)) if T > out_len else 0
+        starts = np.arange(-offset, T, out_len)
+        starts = starts[starts + out_len > 0]
+        for a in starts:
+            idx = np.arange(a - before, a - before + pad + out_len)
+            wins.append(s + np.clip(idx, 0, T - 1))
+    return np.stack(wins) if wins else np.zeros((0, pad + out_len), dtype=np.int64)
+
+
+class _Dist:
+    """torchrun/DDP bookkeeping (no-op in a single process)."""
+
+    def __init__(self):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        if self.world > 1:
+            import torch.distributed as dist
+
+            if not dist.is_initialized():
+                dist.init_process_group("gloo")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def any(self, flag: bool) -> bool:
+        """True on every rank if ``flag`` is True on any rank."""
+        if self.world == 1:
+            return flag
+        import torch.distributed as dist
+
+        t = torch.tensor([1.0 if flag else 0.0])
+        dist.all_reduce(t)
+        return bool(t.item() > 0)
+
+    def wrap(self, model: torch.nn.Module) -> torch.nn.Module:
+        if self.world == 1:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        return DistributedDataParallel(model)
+
+    def close(self) -> None:
+        if self.world > 1:
+            import torch.distributed as dist
+
+            if dist.is_initialized():
+                dist.destroy_process_group()
+
+
+def _validate(model: torch.nn.Module, val: Encoded, max_samples: int) -> dict[str, float]:
+    module = model.module if hasattr(model, "module") else model
+    module.eval()
+    ranges = val.ranges
+    if module.receptive_field() == 1 and len(val.xy) > max_samples:
+        idx = np.linspace(0, len(val.xy) - 1, max_samples).astype(np.int64)
+        pred = predict_dataset(module, val.xy[idx].numpy(), val.conf[idx].numpy(), [])
+        tgt = val.target[idx].numpy()
+    else:
+        pred = predict_dataset(module, val.xy.numpy(), val.conf.numpy(), ranges)
+        tgt = val.target.numpy()
+    module.train()
+    return {"val_mpjpe": float(mpjpe(pred, tgt).mean()), "val_p_mpjpe": float(p_mpjpe(pred, tgt).mean())}
+
+
+def last_path(output: str | Path) -> Path:
+    output = Path(output)
+    return output.with_name(output.stem + ".last.pt")
+
+
+def train(cfg: TrainConfig, on_step: Callable[[dict], None] | None = None,
+          on_epoch: Callable[[dict], None] | None = None, resume: bool = False) -> dict:
+    """Train a lifting model; returns the final summary (best metrics, epochs, samples/s, paths)."""
+    torch.set_num_threads(cfg.threads)
+    dist = _Dist()
+    try:
+        return _train(cfg, dist, on_step, on_epoch, resume)
+    finally:
+        dist.close()
+
+
+def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> dict:
+    t_start = time.perf_counter()
+    data = load_pairs(cfg.data)
+    sk = get_skeleton(data.skeleton)
+    if list(sk.joints) != list(data.joint_names):
+        raise Pose3dError(f"{cfg.data}: joint names differ from skeleton {sk.name}")
+    root_name = sk.root
+    root = sk.index(root_name)
+    train_data = data.split("train")
+    val_data = load_pairs(cfg.val) if cfg.val else data.split("val")
+    if len(train_data) == 0:
+        raise Pose3dError(f"{cfg.data}: no training pairs (split 'train' is empty); synthesise more data")
+    if len(val_data) == 0:
+        raise Pose3dError(f"{cfg.data}: no validation pairs; give --val other.h5 or synthesise with --val > 0")
+    tr = encode_pairs(train_data, root)
+    va = encode_pairs(val_data, root)
+    mean, std = target_statistics(tr.target.numpy())
+    model_args = {**DEFAULT_ARGS.get(cfg.model, {}), **cfg.model_args}
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg.model, sk.num_joints, root, mean, std, **model_args)
+    rf = model.receptive_field()
+    causal = bool(getattr(model, "causal", False))
+    temporal = rf > 1
+    before = (rf - 1) if causal else (rf - 1) // 2  # input frames before the first output frame
+    ddp_model = dist.wrap(model)
+    flip_perm = torch.from_numpy(sk.flip_permutation)
+    bones = torch.from_numpy(sk.bone_indices)
+
+    # one epoch's units: frames (MLP) or windows (temporal)
+    def epoch_units(epoch: int) -> np.ndarray:
+        rng = np.random.default_rng([cfg.seed, epoch])
+        if temporal:
+            wins = temporal_windows(tr.ranges, cfg.window, rf, causal, rng)
+            return wins[rng.permutation(len(wins))]
+        n = len(tr.xy)
+        perm = rng.permutation(n)
+        return perm[: n // max(cfg.subsample, 1)]
+
+    global_batch = max(1, cfg.batch_size // (cfg.window if temporal else 1))
+    steps_per_epoch = math.ceil(len(epoch_units(0)) / global_batch)
+    total_steps = steps_per_epoch * cfg.epochs
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(total_steps, 1),
+                                                pct_start=0.15, div_factor=10.0, final_div_factor=100.0)
+    state = {"epoch": 0, "step": 0, "best": float("inf"), "best_epoch": -1, "bad_epochs": 0, "history": [],
+             "samples": 0, "train_seconds": 0.0}
+    if resume:
+        lp = last_path(cfg.output)
+        ck = read_checkpoint(lp)
+        if "resume" not in ck:
+            raise Pose3dError(f"{lp}: holds no resume state")
+        r = ck["resume"]
+        model.load_state_dict(ck["state_dict"])
+        opt.load_state_dict(r["optimizer"])
+        sched.load_state_dict(r["scheduler"])
+        torch.set_rng_state(r["torch_rng"])
+        state.update({k: r[k] for k in state})
+    data_info = {"path": str(cfg.data), "val": str(cfg.val) if cfg.val else "split 'val' of data",
+                 "train_pairs": len(tr.xy), "val_pairs": len(va.xy), "synth_params": data.attrs.get("synth_params"),
+                 "seed": data.attrs.get("seed")}
+    log_path = Path(cfg.log) if cfg.log else Path(cfg.output).with_suffix(".jsonl")
+    world, rank = dist.world, dist.rank
+    per_rank = global_batch // world if global_batch >= world else 1
+
+    def checkpoint(metrics: dict, with_resume: bool) -> dict:
+        resume_state = None
+        if with_resume:
+            resume_state = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                            "torch_rng": torch.get_rng_state(), **{k: state[k] for k in state}}
+        return make_checkpoint(model, cfg.model, model_args, sk.name, root_name, cfg.to_dict(), data_info, metrics,
+                               resume_state)
+
+    def log(rec: dict) -> None:
+        if dist.main:
+            with open(log_path, "a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+
+    model.train()
+    interrupted = None
+    epoch_t0 = time.perf_counter()
+    while state["epoch"] < cfg.epochs:
+        epoch = state["epoch"]
+        units = epoch_units(epoch)
+        ep_loss, ep_n = 0.0, 0
+        step_t0 = time.perf_counter()
+        while state["step"] < steps_per_epoch:
+            s = state["step"]
+            batch = units[s * global_batch:(s + 1) * global_batch]
+            if world > 1:
+                batch = batch[rank * per_rank:(rank + 1) * per_rank]
+            idx = torch.from_numpy(np.ascontiguousarray(batch))
+            xy, conf, tgt = tr.xy[idx], tr.conf[idx], tr.target[idx]
+            if temporal:  # targets of the output frames only
+                tgt = tgt[:, before:before + tgt.shape[1] - (rf - 1)]
+            xy, conf, tgt = augment(xy, conf, tgt, flip_perm, cfg)
+            pred = ddp_model(xy, conf)
+            loss = (pred - tgt).norm(dim=-1).mean()
+            if cfg.bone_weight > 0:
+                loss = loss + cfg.bone_weight * bone_loss(pred, tgt, bones)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            state["step"] += 1
+            n = int(np.prod(tgt.shape[:-2])) * world
+            state["samples"] += n
+            ep_loss += float(loss.detach()) * n
+            ep_n += n
+            if on_step and dist.main:
+                elapsed = time.perf_counter() - step_t0
+                on_step({"epoch": epoch, "step": state["step"], "steps": steps_per_epoch, "loss": float(loss),
+                         "samples_per_s": ep_n / max(elapsed, 1e-9), "lr": sched.get_last_lr()[0]})
+            stop = cfg.stop_after_steps is not None and epoch * steps_per_epoch + state["step"] >= cfg.stop_after_steps
+            timeout = cfg.max_minutes is not None and \
+                state["train_seconds"] + (time.perf_counter() - epoch_t0) > cfg.max_minutes * 60
+            if dist.any(stop or timeout):
+                interrupted = "stop_after_steps" if stop else "max_minutes"
+                break
+        state["train_seconds"] += time.perf_counter() - epoch_t0
+        epoch_t0 = time.perf_counter()
+        if interrupted and state["step"] < steps_per_epoch:
+            break
+        # end of epoch: validate, keep the best, save the resumable state
+        metrics = _validate(ddp_model, va, cfg.max_val_samples) if dist.main else {}
+        epoch_t0 = time.perf_counter()
+        rec = {"epoch": epoch + 1, "train_loss": ep_loss / max(ep_n, 1), **metrics,
+               "samples_per_s": ep_n / max(time.perf_counter() - step_t0, 1e-9), "lr": sched.get_last_lr()[0],
+               "elapsed_s": round(time.perf_counter() - t_start, 2)}
+        state["history"].append(rec)
+        state["epoch"] += 1
+        state["step"] = 0
+        improved = dist.main and metrics["val_mpjpe"] < state["best"]
+        if improved:
+            state["best"], state["best_epoch"], state["bad_epochs"] = metrics["val_mpjpe"], epoch + 1, 0
+            save_checkpoint(checkpoint(metrics, with_resume=False), cfg.output)
+        elif dist.main:
+            state["bad_epochs"] += 1
+        if dist.main:
+            save_checkpoint(checkpoint(metrics, with_resume=True), last_path(cfg.output))
+            log(rec)
+            if on_epoch:
+                on_epoch(rec)
+        early = cfg.patience > 0 and state["bad_epochs"] >= cfg.patience
+        if dist.any(early):
+            interrupted = "early_stopping"
+            break
+        if interrupted:
+            break
+    if interrupted in ("stop_after_steps", "max_minutes") and dist.main:
+        save_checkpoint(checkpoint({}, with_resume=True), last_path(cfg.output))
+    summary = {"output": str(cfg.output), "last": str(last_path(cfg.output)), "epochs_done": state["epoch"],
+               "best_val_mpjpe": state["best"], "best_epoch": state["best_epoch"], "stopped": interrupted or "done",
+               "train_seconds": state["train_seconds"],
+               "samples_per_s": state["samples"] / max(state["train_seconds"], 1e-9), "history": state["history"],
+               "parameters": sum(p.numel() for p in model.parameters())}
+    return summary

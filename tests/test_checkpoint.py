@@ -1,0 +1,59 @@
+"""Checkpoints: foreign, corrupted and malicious files are refused with one clear error."""
+
+import os
+import pickle
+
+import pytest
+import torch
+
+from pose3d_cli.lifting.checkpoint import CheckpointError, load_model, read_checkpoint
+
+
+class Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        read_checkpoint(tmp_path / "none.pt")
+
+
+def test_random_bytes(tmp_path):
+    p = tmp_path / "junk.pt"
+    p.write_bytes(os.urandom(2000))
+    with pytest.raises(CheckpointError, match="junk.pt"):
+        load_model(p)
+
+
+def test_foreign_torch_file(tmp_path):
+    p = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {"w": torch.zeros(3)}}, p)
+    with pytest.raises(CheckpointError, match="not a pose3d checkpoint"):
+        load_model(p)
+
+
+def test_pickle_payload_is_never_executed(tmp_path):
+    marker = tmp_path / "pwned"
+    p = tmp_path / "evil.pt"
+    torch.save({"format": "pose3d-checkpoint", "evil": Payload(marker)}, p)
+    with pytest.raises(CheckpointError, match="refused"):
+        load_model(p)
+    assert not marker.exists()
+    # a raw pickle file, not even a torch zip
+    p2 = tmp_path / "evil2.pt"
+    p2.write_bytes(pickle.dumps(Payload(marker)))
+    with pytest.raises(CheckpointError):
+        load_model(p2)
+    assert not marker.exists()
+
+
+def test_truncated_checkpoint(tmp_path, small_checkpoint):
+    data = small_checkpoint.read_bytes()
+    p = tmp_path / "cut.pt"
+    p.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="cut.pt"):
+        load_model(p)
