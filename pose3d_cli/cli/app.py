@@ -35,14 +35,15 @@ def main_options(
 
 
 def _register() -> None:
-    from . import info, synth  # noqa: F401  (each module adds its command to `app`)
+    from . import evaluate, info, infer, synth, train  # noqa: F401  (each module adds its command to `app`)
 
-    for name in ("train", "evaluate", "infer", "export"):
-        try:
-            __import__(f"{__package__}.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"{__package__}.{name}":
-                raise
+    import importlib
+
+    try:
+        importlib.import_module(f"{__package__}.export")
+    except ModuleNotFoundError as e:
+        if e.name != f"{__package__}.export":
+            raise
 
 
 _register()

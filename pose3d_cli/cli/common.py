@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import Pose3dError
 
@@ -31,7 +32,8 @@ def say(msg: str, level: int = 0) -> None:
 
 
 def fail(msg: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {msg}", highlight=False, soft_wrap=True)
+    # escape: a path such as walk[fast].bvh must not be read as rich markup (it would print walk.bvh)
+    err_console.print(f"[bold red]error:[/] {escape(msg)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .app import app
@@ -26,9 +27,9 @@ def info(
         typer.echo(json.dumps(results if len(files) > 1 else next(iter(results.values())), indent=2))
         return
     for name, d in results.items():
-        table = Table(title=name, show_header=False, title_justify="left")
+        table = Table(title=escape(name), show_header=False, title_justify="left")
         table.add_column(style="bold")
         table.add_column(overflow="fold")
         for k, v in d.items():
-            table.add_row(k, json.dumps(v) if isinstance(v, (dict, list)) else str(v))
+            table.add_row(escape(k), escape(json.dumps(v) if isinstance(v, (dict, list)) else str(v)))
         out_console.print(table)

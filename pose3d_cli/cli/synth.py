@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .app import app
@@ -75,13 +76,13 @@ def synth(
             task = bar.add_task("synth", total=n_files, info="")
 
             def on_file(res):
-                bar.update(task, advance=1, info=Path(res.path).name[:40])
+                bar.update(task, advance=1, info=escape(Path(res.path).name[:40]))
 
             report = synthesise(inputs, output, cfg, workers=workers,
                                 compression=None if compression == "none" else compression, on_file=on_file)
     if state.quiet:
         return
-    table = Table(title=f"pose3d synth → {output}", show_header=False, title_justify="left")
+    table = Table(title=f"pose3d synth → {escape(str(output))}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     rate = report.pairs / max(report.wall_s, 1e-9)
@@ -97,5 +98,5 @@ def synth(
         skipped.add_column("file", overflow="fold")
         skipped.add_column("why", overflow="fold")
         for f, why in report.skipped:
-            skipped.add_row(Path(f).name, why.split(": ", 1)[-1] if why.startswith(f) else why)
+            skipped.add_row(escape(Path(f).name), escape(why.split(": ", 1)[-1] if why.startswith(f) else why))
         err_console.print(skipped)

@@ -1,0 +1,92 @@
+"""`pose3d infer worker.mp4 -o poses.csv`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from .app import app
+from .common import check_output_path, err_console, progress, state, user_errors
+
+
+def _size(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    from ..errors import Pose3dError
+
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        return w, h
+    except ValueError:
+        raise Pose3dError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1920x1080") from None
+
+
+@app.command()
+def infer(
+    inputs: list[str] = typer.Argument(..., help="Videos, images, image folders, camera:N, or 2D keypoint files "
+                                                 "(OpenPose JSON folder, COCO/MMPose JSON, pose3d CSV)."),
+    output: str = typer.Option(..., "--output", "-o", help="Output file (.csv, .json, .bvh), '-' for CSV on stdout, "
+                                                             "or a folder for several inputs."),
+    model: Optional[str] = typer.Option(None, help="Checkpoint (.pt) or exported .onnx (default: the shipped model)."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="csv, json or bvh (default: from the extension)."),
+    camera: Optional[int] = typer.Option(None, "--camera", help="Read from camera index N instead of files."),
+    fov: Optional[float] = typer.Option(None, help="Field of view across the long side, degrees (default 65: a phone)."),
+    focal: Optional[float] = typer.Option(None, help="Focal length in pixels."),
+    calib: Optional[Path] = typer.Option(None, help="Calibration: pose3d rig JSON or Qualisys .qca.txt."),
+    calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: from the file name)."),
+    smooth: str = typer.Option("auto", help="auto, none, one-euro or savgol (auto: one-euro for single-frame models)."),
+    detector_model: Optional[Path] = typer.Option(None, help="Another MediaPipe PoseLandmarker .task file."),
+    fps: Optional[float] = typer.Option(None, help="Override the frame rate (images and keypoint files default to 30)."),
+    size: Optional[str] = typer.Option(None, help="Image size WIDTHxHEIGHT for keypoint files that do not store it."),
+    with_2d: bool = typer.Option(False, "--with-2d", help="Add the 2D pixel columns to the CSV."),
+    min_conf: float = typer.Option(0.3, help="Joints below this 2D confidence are listed as low_conf."),
+    render: Optional[Path] = typer.Option(None, help="Also write a side-by-side 2D/3D video (.mp4)."),
+) -> None:
+    """Lift videos, photos or 2D keypoints to per-frame 3D joints (mm, camera frame, root-relative)."""
+    from ..infer.lifter import load_lifter
+    from ..infer.pipeline import InferOptions, infer_one, output_for
+
+    if camera is not None:
+        inputs = [f"camera:{camera}", *inputs]
+    with user_errors():
+        opts = InferOptions(model=model, fov=fov, focal=focal, calib=str(calib) if calib else None,
+                            calib_camera=calib_camera, smooth=smooth, detector_model=str(detector_model) if detector_model else None,
+                            fps=fps, size=_size(size), min_conf=min_conf, with_2d=with_2d, fmt=fmt,
+                            render=str(render) if render else None)
+        if render and len(inputs) > 1:
+            from ..errors import Pose3dError
+
+            raise Pose3dError("--render takes one input at a time")
+        outputs = [output_for(i, output, len(inputs), fmt) for i in inputs]
+        for o in outputs:
+            if o != "-":
+                check_output_path(Path(o))
+        if render:
+            check_output_path(render)
+        lifter = load_lifter(model)
+        summaries = []
+        with progress() as bar:
+            for inp, out in zip(inputs, outputs):
+                task = bar.add_task(Path(inp).name[:30], total=None, info="")
+
+                def on_start(n, task=task):
+                    bar.update(task, total=n)
+
+                def on_frame(i, task=task):
+                    bar.update(task, completed=i + 1)
+
+                s = infer_one(inp, out, opts, lifter, on_frame=on_frame, on_start=on_start)
+                bar.update(task, info=f"{s.fps:.1f} fps")
+                summaries.append(s)
+    if state.quiet:
+        return
+    t = Table(title="pose3d infer", title_justify="left")
+    for c in ("input", "output", "frames", "detected", "fps (end to end)"):
+        t.add_column(c, justify="right" if c not in ("input", "output") else "left")
+    for s in summaries:
+        t.add_row(Path(s.input).name, s.output, str(s.frames), f"{s.detected} ({100 * s.detected / max(s.frames, 1):.0f}%)",
+                  f"{s.fps:.1f}")
+    err_console.print(t)

@@ -1,0 +1,1 @@
+"""Video / images / 2D keypoint files → per-frame 3D joints."""

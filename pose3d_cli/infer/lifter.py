@@ -1,0 +1,54 @@
+"""A lifter for inference: a pose3d checkpoint (torch) or an exported ONNX model (onnxruntime, no torch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import Pose3dError
+from ..lifting.sequence import LiftFn, run_sequence
+from ..skeleton import Skeleton, get_skeleton
+
+
+@dataclass
+class Lifter:
+    fn: LiftFn
+    receptive_field: int
+    causal: bool
+    skeleton: Skeleton
+    name: str
+    path: str
+    backend: str  # torch | onnxruntime
+
+    def lift(self, xy: np.ndarray, conf: np.ndarray) -> np.ndarray:
+        """One sequence: (T, J, 2) normalised coordinates, (T, J) confidence → (T, J, 3) root-relative mm."""
+        return run_sequence(self.fn, self.receptive_field, self.causal, xy, conf)
+
+
+def default_model_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "models" / "default.pt"
+
+
+def load_lifter(path: str | Path | None = None, threads: int = 2) -> Lifter:
+    """Load ``path`` (.pt checkpoint or .onnx); None loads the model shipped with pose3d."""
+    path = Path(path) if path else default_model_path()
+    if not path.is_file():
+        hint = "reinstall pose3d or pass --model" if path == default_model_path() else "check --model"
+        raise Pose3dError(f"{path}: no such model file; {hint}")
+    if path.suffix.lower() == ".onnx":
+        from ..lifting.onnx_runtime import OnnxLifter
+
+        m = OnnxLifter(path)
+        return Lifter(m, m.receptive_field, m.causal, get_skeleton(m.skeleton), m.meta.get("model", {}).get("name", "onnx"),
+                      str(path), "onnxruntime")
+    import torch
+
+    from ..lifting.checkpoint import load_model
+    from ..lifting.predict import torch_fn
+
+    torch.set_num_threads(threads)
+    lm = load_model(path)
+    return Lifter(torch_fn(lm.model), lm.receptive_field, bool(getattr(lm.model, "causal", False)), lm.skeleton,
+                  lm.name, str(path), "torch")

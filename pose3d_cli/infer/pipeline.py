@@ -1,0 +1,214 @@
+"""``pose3d infer``: video, images or 2D keypoint files → per-frame root-relative 3D joints.
+
+1. 2D: the built-in BlazePose detector streams the frames (VIDEO mode: it tracks the most prominent person),
+   or a keypoint file from another detector is read (no detector runs). Frames are never all in memory.
+2. The detector's skeleton is converted to the lifter's by joint name (:func:`pose3d_cli.skeleton.convert`).
+3. Pixels become normalised camera coordinates with the intrinsics (:mod:`.calibration`): the same codec
+   step as training.
+4. The lifter runs over the whole sequence (temporal models: edge-padded); frames without a detection
+   are filled from the nearest detected frame for the lifter's context, and written as ``detected=0``.
+5. Single-frame models get optional smoothing (One-Euro by default).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .. import __version__
+from ..errors import Pose3dError
+from ..lifting.codec import CODEC_NAME
+from ..skeleton import convert, get_skeleton
+from .calibration import intrinsics_for
+from .lifter import Lifter, load_lifter
+from .smooth import smooth as smooth_poses
+from .sources import FrameSource, open_source
+from .writers import PoseTrack, format_of, write_track
+
+MIN_JOINTS = 6  # a frame counts as detected when at least this many lifter joints have confidence > 0
+
+
+@dataclass
+class InferOptions:
+    model: str | None = None
+    fov: float | None = None
+    focal: float | None = None
+    calib: str | None = None
+    calib_camera: str | None = None
+    smooth: str = "auto"  # auto: one-euro for single-frame models, none for temporal ones
+    detector_model: str | None = None
+    fps: float | None = None
+    size: tuple[int, int] | None = None  # image size for keypoint files that do not say it
+    min_conf: float = 0.3
+    with_2d: bool = False
+    fmt: str | None = None
+    render: str | None = None
+
+
+@dataclass
+class Track2D:
+    frame: np.ndarray  # (T,)
+    time_s: np.ndarray  # (T,)
+    uv: np.ndarray  # (T, J, 2) px, source skeleton
+    conf: np.ndarray  # (T, J)
+    skeleton: str
+    fps: float
+    size: tuple[int, int]
+    name: str
+    detector: str
+
+
+@dataclass
+class InferSummary:
+    input: str
+    output: str
+    frames: int
+    detected: int
+    seconds: float
+    detect_seconds: float = 0.0
+    lift_seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / max(self.seconds, 1e-9)
+
+
+KEYPOINT_SUFFIXES = {".json", ".csv"}
+
+
+def is_keypoint_input(path: Path) -> bool:
+    """A 2D keypoint file (JSON/CSV) or an OpenPose folder of ``*_keypoints.json``."""
+    if path.is_dir():
+        return any(path.glob("*.json"))
+    return path.suffix.lower() in KEYPOINT_SUFFIXES
+
+
+def detect_video(source: FrameSource, detector_model: str | None = None,
+                 on_frame: Callable[[int], None] | None = None) -> Track2D:
+    """Run the built-in detector over every frame (streamed)."""
+    from ..detect.mediapipe import BlazePoseDetector
+
+    mode = "video" if source.kind in ("video", "camera") else "image"
+    frames, times, uvs, confs = [], [], [], []
+    J = get_skeleton("blazepose33").num_joints
+    with BlazePoseDetector(detector_model, mode=mode) as det:
+        for i, t, img in source.frames():
+            kp = det(img, int(round(t * 1000)) if mode == "video" else None)
+            frames.append(i)
+            times.append(t)
+            if kp is None:
+                uvs.append(np.zeros((J, 2), np.float32))
+                confs.append(np.zeros(J, np.float32))
+            else:
+                uvs.append(kp.xy)
+                confs.append(kp.confidence)
+            if on_frame:
+                on_frame(i)
+    if not frames:
+        raise Pose3dError(f"{source.name}: no frame could be read")
+    return Track2D(np.array(frames), np.array(times), np.stack(uvs), np.stack(confs), "blazepose33", source.fps,
+                   source.size, source.name, "mediapipe-blazepose-full")
+
+
+def read_track(path: Path, opts: InferOptions) -> Track2D:
+    """2D keypoints from another detector's file (OpenPose, COCO, MMPose, pose3d CSV)."""
+    from ..detect.keypoint_files import read_keypoints
+
+    seq = read_keypoints(path)
+    fps = opts.fps or seq.fps or 30.0
+    size = opts.size or seq.image_size
+    if size is None:  # no image size anywhere: bound it by the keypoints (documented; --size to override)
+        valid = seq.confidence > 0
+        mx = seq.xy[valid].max(axis=0) if valid.any() else np.array([1920.0, 1080.0])
+        size = (int(np.ceil(mx[0] * 1.05)), int(np.ceil(mx[1] * 1.05)))
+    frame = seq.frame_indices
+    return Track2D(frame, frame / fps, seq.xy, seq.confidence, seq.skeleton, fps, tuple(size), str(path),
+                   f"file ({Path(path).name})")
+
+
+def fill_undetected(x: np.ndarray, detected: np.ndarray) -> np.ndarray:
+    """(T, ...) → the same with undetected frames copied from the nearest detected frame."""
+    if detected.all() or not detected.any():
+        return x
+    idx = np.flatnonzero(detected)
+    pos = np.searchsorted(idx, np.arange(len(detected)))
+    left = idx[np.clip(pos - 1, 0, len(idx) - 1)]
+    right = idx[np.clip(pos, 0, len(idx) - 1)]
+    t = np.arange(len(detected))
+    nearest = np.where(np.abs(t - left) <= np.abs(right - t), left, right)
+    return x[nearest]
+
+
+def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
+    """2D track → 3D poses (see module doc)."""
+    from ..lifting.codec import pixels_to_network_input
+
+    sk = lifter.skeleton
+    uv, conf = convert(track.uv, track.skeleton, sk, track.conf)
+    detected = (conf > 0).sum(axis=1) >= MIN_JOINTS
+    intr = intrinsics_for(track.size, opts.fov, opts.focal, opts.calib, opts.calib_camera, track.name)
+    xy, c = pixels_to_network_input(uv, conf, intr.K, intr.dist)
+    xy_f, c_f = fill_undetected(xy, detected), fill_undetected(c, detected)
+    joints = lifter.lift(xy_f, c_f).astype(np.float32)
+    method = opts.smooth
+    if method == "auto":
+        method = "one-euro" if lifter.receptive_field == 1 else "none"
+    joints[~detected] = np.nan
+    joints = smooth_poses(joints, method, track.fps)
+    meta = {
+        "pose3d_version": __version__, "input": track.name, "model": lifter.path, "model_name": lifter.name,
+        "backend": lifter.backend, "receptive_field": lifter.receptive_field, "skeleton": sk.name,
+        "codec": CODEC_NAME, "fps": track.fps, "image_size": list(track.size), "intrinsics": intr.source,
+        "K": np.round(intr.K, 3).tolist(), "detector": track.detector, "smoothing": method,
+        "units": "mm (3D), pixels (2D)",
+        "coordinate_frame": "camera: x right, y down, z forward; root-relative (pelvis at 0)",
+    }
+    return PoseTrack(track.frame, track.time_s, detected, joints, uv, conf, sk.joints, meta)
+
+
+def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, lifter: Lifter | None = None,
+              on_frame: Callable[[int], None] | None = None, on_start: Callable[[int | None], None] | None = None) -> InferSummary:
+    """Infer one input and write ``output``; returns a summary."""
+    t0 = time.perf_counter()
+    lifter = lifter or load_lifter(opts.model)
+    fmt = format_of(output, opts.fmt)
+    path = Path(input_path)
+    source = None
+    if not str(input_path).startswith("camera:") and path.exists() and is_keypoint_input(path):
+        if on_start:
+            on_start(None)
+        track = read_track(path, opts)
+    else:
+        source = open_source(input_path, opts.fps)
+        if on_start:
+            on_start(source.num_frames)
+        track = detect_video(source, opts.detector_model, on_frame)
+    t1 = time.perf_counter()
+    poses = lift_track(track, lifter, opts)
+    t2 = time.perf_counter()
+    write_track(poses, output, fmt, opts.with_2d, opts.min_conf)
+    if opts.render:
+        if source is None:
+            raise Pose3dError("--render needs a video or images as input (a keypoint file has no frames)")
+        from .render import render_video
+
+        render_video((f for _, _, f in source.frames()), poses.uv, poses.conf, poses.joints3d, lifter.skeleton,
+                     track.fps, opts.render)
+    return InferSummary(str(input_path), str(output), len(poses.frame), int(poses.detected.sum()),
+                        time.perf_counter() - t0, t1 - t0, t2 - t1)
+
+
+def output_for(input_path: str, output: str, n_inputs: int, fmt: str | None) -> str:
+    """Output path for one of several inputs: ``-o outdir/`` gets ``outdir/<stem>.<fmt>``."""
+    out = Path(output)
+    if output == "-" or (n_inputs == 1 and not output.endswith("/") and not out.is_dir()):
+        return output
+    if not out.is_dir():
+        raise Pose3dError(f"{output}: several inputs need -o to be an existing folder")
+    stem = Path(str(input_path).rstrip("/")).stem.replace("camera:", "camera")
+    return str(out / f"{stem}.{fmt or 'csv'}")

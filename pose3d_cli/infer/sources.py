@@ -1,0 +1,112 @@
+"""Frame sources for inference: a video file, a folder of images, one image, or a camera index.
+
+Frames are streamed one at a time (never all held in memory).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import Pose3dError
+
+VIDEO_EXT = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm"}
+IMAGE_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+@dataclass
+class FrameSource:
+    """Where frames come from. ``frames()`` yields ``(index, time_s, frame_bgr (H, W, 3) uint8)``."""
+
+    name: str
+    kind: str  # video | images | camera
+    fps: float
+    size: tuple[int, int]  # width, height of the first frame
+    num_frames: int | None
+    paths: list[Path] = field(default_factory=list)
+    camera: int | None = None
+
+    def frames(self) -> Iterator[tuple[int, float, np.ndarray]]:
+        import cv2
+
+        if self.kind == "images":
+            for i, p in enumerate(self.paths):
+                img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+                if img is None:
+                    raise Pose3dError(f"{p}: cannot decode this image; check the file")
+                yield i, i / self.fps, img
+            return
+        cap = cv2.VideoCapture(self.camera if self.kind == "camera" else self.name)
+        try:
+            i = 0
+            while True:
+                ok, frame = cap.read()
+                if not ok:
+                    break
+                yield i, i / self.fps, frame
+                i += 1
+        finally:
+            cap.release()
+
+
+def _probe_video(path: Path) -> FrameSource:
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise Pose3dError(f"{path}: cannot open this video (corrupt, truncated or an unsupported codec); "
+                              "re-encode it as H.264 mp4")
+        ok, frame = cap.read()
+        if not ok or frame is None:
+            raise Pose3dError(f"{path}: the video holds no readable frame (empty, corrupt or truncated)")
+        fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
+        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) or None
+    finally:
+        cap.release()
+    if not 0 < fps < 1000:
+        fps = 30.0
+    h, w = frame.shape[:2]
+    return FrameSource(str(path), "video", float(fps), (w, h), n)
+
+
+def open_source(spec: str | Path, fps: float | None = None) -> FrameSource:
+    """Open a video file, an image, a folder of images, or ``camera:N`` (a camera index)."""
+    import cv2
+
+    s = str(spec)
+    if s.startswith("camera:"):
+        idx = int(s.split(":", 1)[1])
+        cap = cv2.VideoCapture(idx)
+        ok, frame = cap.read() if cap.isOpened() else (False, None)
+        cap.release()
+        if not ok:
+            raise Pose3dError(f"camera {idx}: cannot read from this camera; check --camera")
+        return FrameSource(s, "camera", fps or 30.0, (frame.shape[1], frame.shape[0]), None, camera=idx)
+    path = Path(spec)
+    if not path.exists():
+        raise Pose3dError(f"{path}: no such file or folder; check the path")
+    if path.is_dir():
+        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXT)
+        if not images:
+            raise Pose3dError(f"{path}: no images ({', '.join(sorted(IMAGE_EXT))}) in this folder")
+        first = cv2.imread(str(images[0]), cv2.IMREAD_COLOR)
+        if first is None:
+            raise Pose3dError(f"{images[0]}: cannot decode this image")
+        return FrameSource(str(path), "images", fps or 30.0, (first.shape[1], first.shape[0]), len(images), images)
+    ext = path.suffix.lower()
+    if ext in IMAGE_EXT:
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if img is None:
+            raise Pose3dError(f"{path}: cannot decode this image (corrupt or not an image)")
+        return FrameSource(str(path), "images", fps or 30.0, (img.shape[1], img.shape[0]), 1, [path])
+    if ext in VIDEO_EXT:
+        src = _probe_video(path)
+        if fps:
+            src.fps = fps
+        return src
+    raise Pose3dError(f"{path}: unsupported input {ext!r}; give a video (mp4/avi/mov), images, a folder of images, "
+                      "or a 2D keypoint file (OpenPose folder, COCO/MMPose JSON, pose3d CSV)")

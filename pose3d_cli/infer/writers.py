@@ -1,0 +1,127 @@
+"""Write inferred poses: CSV (one row per frame), JSON (the same plus metadata); atomic or to stdout.
+
+CSV columns: ``frame, time_s, detected``, then ``<joint>_x, <joint>_y, <joint>_z`` for every joint (mm, camera
+frame: x right, y down, z forward, root-relative: the pelvis is at 0), then ``<joint>_conf`` (the 2D
+confidence of the joint, 0..1), ``low_conf`` (the joints under the confidence threshold, ``;``-separated),
+and with ``with_2d`` the 2D input ``<joint>_u, <joint>_v`` in pixels. A frame without a detection has
+``detected=0`` and empty cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class PoseTrack:
+    """Everything written for one input. Arrays are per frame (T)."""
+
+    frame: np.ndarray  # (T,) int
+    time_s: np.ndarray  # (T,)
+    detected: np.ndarray  # (T,) bool
+    joints3d: np.ndarray  # (T, J, 3) mm, NaN where not detected
+    uv: np.ndarray  # (T, J, 2) px
+    conf: np.ndarray  # (T, J)
+    joint_names: tuple[str, ...]
+    metadata: dict = field(default_factory=dict)
+
+
+def _fmt(v: float, digits: int = 2) -> str:
+    return "" if not np.isfinite(v) else f"{v:.{digits}f}"
+
+
+def csv_text(track: PoseTrack, with_2d: bool = False, min_conf: float = 0.3) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    names = track.joint_names
+    header = ["frame", "time_s", "detected"] + [f"{j}_{a}" for j in names for a in "xyz"]
+    header += [f"{j}_conf" for j in names] + ["low_conf"]
+    if with_2d:
+        header += [f"{j}_{a}" for j in names for a in "uv"]
+    w.writerow(header)
+    for t in range(len(track.frame)):
+        det = bool(track.detected[t])
+        row = [int(track.frame[t]), f"{track.time_s[t]:.4f}", int(det)]
+        if det:
+            row += [_fmt(v) for v in track.joints3d[t].reshape(-1)]
+            row += [f"{c:.3f}" for c in track.conf[t]]
+            row.append(";".join(j for j, c in zip(names, track.conf[t]) if c < min_conf))
+            if with_2d:
+                row += [_fmt(v) if c > 0 else "" for v, c in zip(track.uv[t].reshape(-1), np.repeat(track.conf[t], 2))]
+        else:
+            row += [""] * (len(header) - 3)
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def json_text(track: PoseTrack, with_2d: bool = True, min_conf: float = 0.3) -> str:
+    frames = []
+    for t in range(len(track.frame)):
+        det = bool(track.detected[t])
+        rec = {"frame": int(track.frame[t]), "time_s": round(float(track.time_s[t]), 4), "detected": det}
+        if det:
+            rec["joints_3d"] = np.round(track.joints3d[t], 2).tolist()
+            rec["confidence"] = np.round(track.conf[t], 3).tolist()
+            rec["low_conf"] = [j for j, c in zip(track.joint_names, track.conf[t]) if c < min_conf]
+            if with_2d:
+                rec["keypoints_2d"] = np.round(track.uv[t], 2).tolist()
+        frames.append(rec)
+    return json.dumps({"metadata": {**track.metadata, "joint_names": list(track.joint_names)}, "frames": frames})
+
+
+def write_text_atomic(text: str, path: str | Path) -> None:
+    """Write ``text`` to ``path`` via a temporary file renamed when complete; ``-`` writes to stdout."""
+    if str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+FORMATS = ("csv", "json", "bvh")
+
+
+def format_of(path: str | Path, fmt: str | None) -> str:
+    if fmt:
+        return fmt
+    if str(path) == "-":
+        return "csv"
+    ext = Path(path).suffix.lower().lstrip(".")
+    from ..errors import Pose3dError
+
+    if ext not in FORMATS:
+        raise Pose3dError(f"{path}: cannot tell the output format from {ext!r}; use .csv, .json or .bvh, or --format")
+    return ext
+
+
+def write_track(track: PoseTrack, path: str | Path, fmt: str, with_2d: bool = False, min_conf: float = 0.3) -> None:
+    if fmt == "csv":
+        write_text_atomic(csv_text(track, with_2d, min_conf), path)
+    elif fmt == "json":
+        write_text_atomic(json_text(track, True, min_conf), path)
+    elif fmt == "bvh":
+        from ..errors import Pose3dError
+        from .bvh_writer import write_bvh
+
+        if str(path) == "-":
+            raise Pose3dError("BVH cannot go to stdout; give -o file.bvh")
+        fps = float(track.metadata.get("fps", 30.0))
+        write_bvh(track.joints3d, track.metadata.get("skeleton", "h36m17"), fps, path)
+    else:
+        from ..errors import Pose3dError
+
+        raise Pose3dError(f"unknown output format {fmt!r}; use one of {', '.join(FORMATS)}")

@@ -1,0 +1,47 @@
+"""Run any lifter (torch or onnxruntime) over a whole sequence: numpy only, no torch import."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+#: a lifter as a function: xy (B, [T,] J, 2), conf (B, [T,] J) float32 → (B, [T',] J, 3) mm
+LiftFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def pad_sequence(xy: np.ndarray, conf: np.ndarray, receptive_field: int, causal: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Edge-pad (T, J, ·) arrays so a temporal model returns one output per input frame.
+
+    Centred models get (RF-1)/2 frames of each end repeated; causal models RF-1 copies of the first frame.
+    """
+    pad = receptive_field - 1
+    before, after = (pad, 0) if causal else (pad // 2, pad - pad // 2)
+    widths = [(before, after)] + [(0, 0)] * (xy.ndim - 1)
+    return np.pad(xy, widths, mode="edge"), np.pad(conf, widths[:conf.ndim], mode="edge")
+
+
+def run_frames(fn: LiftFn, xy: np.ndarray, conf: np.ndarray, batch_size: int = 8192) -> np.ndarray:
+    """Single-frame lifter over (N, J, 2), (N, J) → (N, J, 3), in batches."""
+    out = [fn(np.ascontiguousarray(xy[i:i + batch_size]), np.ascontiguousarray(conf[i:i + batch_size]))
+           for i in range(0, len(xy), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, xy.shape[1], 3), dtype=np.float32)
+
+
+def run_sequence(fn: LiftFn, receptive_field: int, causal: bool, xy: np.ndarray, conf: np.ndarray,
+                 chunk: int = 4096) -> np.ndarray:
+    """Any lifter over one contiguous sequence: (T, J, 2), (T, J) → (T, J, 3) mm.
+
+    Temporal lifters see the sequence edge-padded (:func:`pad_sequence`) in chunks of ``chunk`` output
+    frames, so memory stays bounded for long videos.
+    """
+    if receptive_field == 1:
+        return run_frames(fn, xy, conf)
+    xp, cp = pad_sequence(xy, conf, receptive_field, causal)
+    T = xy.shape[0]
+    out = []
+    for s in range(0, T, chunk):
+        e = min(T, s + chunk)
+        out.append(fn(np.ascontiguousarray(xp[None, s:e + receptive_field - 1]),
+                      np.ascontiguousarray(cp[None, s:e + receptive_field - 1]))[0])
+    return np.concatenate(out) if out else np.zeros((0, xy.shape[1], 3), dtype=np.float32)
