@@ -51,6 +51,7 @@ class TrainConfig:
     flip_prob: float = 0.5
     mask_prob: float = 0.05  # per joint, extra random missing joints
     extra_noise: float = 0.0  # extra 2D jitter std, fraction of the person's 2D spread
+    clean_prob: float = 0.3  # per sample: replace the detector-like 2D by the exact projection (confidence 1)
     conf_jitter: float = 0.1  # detectors differ in confidence scale: jitter it (and saturate 1 sample in 4)
     window: int = 64  # temporal models: output frames per training window
     bone_weight: float = 0.0  # weight of the bone-length loss term
@@ -69,12 +70,14 @@ class TrainConfig:
 
 @dataclass
 class Encoded:
-    """A dataset encoded for the network: xy (N, J, 2), conf (N, J), target (N, J, 3) root-relative mm."""
+    """A dataset encoded for the network: xy (N, J, 2), conf (N, J), target (N, J, 3) root-relative mm,
+    and xy_clean (N, J, 2): the exact normalised projection of the 3D (x/z, y/z)."""
 
     xy: torch.Tensor
     conf: torch.Tensor
     target: torch.Tensor
     ranges: list[tuple[int, int]]
+    xy_clean: torch.Tensor
 
 
 def encode_pairs(data: PairData, root: int) -> Encoded:
@@ -83,11 +86,14 @@ def encode_pairs(data: PairData, root: int) -> Encoded:
     dist = data.dist[data.camera_index] if np.any(data.dist) else None
     xy, conf = pixels_to_network_input(data.keypoints_2d, data.confidence, K, dist)
     target = root_relative(data.joints_3d, root).astype(np.float32)
-    return Encoded(torch.from_numpy(xy), torch.from_numpy(conf), torch.from_numpy(target), data.sequence_ranges())
+    z = np.maximum(data.joints_3d[..., 2:3], 1.0)
+    xy_clean = (data.joints_3d[..., :2] / z).astype(np.float32)
+    return Encoded(torch.from_numpy(xy), torch.from_numpy(conf), torch.from_numpy(target), data.sequence_ranges(),
+                   torch.from_numpy(xy_clean))
 
 
 def augment(xy: torch.Tensor, conf: torch.Tensor, target: torch.Tensor, flip_perm: torch.Tensor,
-            cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            cfg: TrainConfig, xy_clean: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Random horizontal flip (with left/right swap), confidence jitter, extra joint masking and 2D jitter.
     Shapes (B, [T,] J, ·).
 
@@ -95,6 +101,10 @@ def augment(xy: torch.Tensor, conf: torch.Tensor, target: torch.Tensor, flip_per
     drawn per sample (per window for temporal models, so a sequence stays consistent).
     """
     B = xy.shape[0]
+    if cfg.clean_prob > 0 and xy_clean is not None:
+        c = (torch.rand(B) < cfg.clean_prob).view(-1, *([1] * (conf.dim() - 1)))
+        xy = torch.where(c.unsqueeze(-1), xy_clean, xy)
+        conf = torch.where(c, torch.ones_like(conf), conf)
     if cfg.flip_prob > 0:
         f = torch.rand(B) < cfg.flip_prob
         if f.any():
@@ -309,10 +319,10 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
             if world > 1:
                 batch = batch[rank * per_rank:(rank + 1) * per_rank]
             idx = torch.from_numpy(np.ascontiguousarray(batch))
-            xy, conf, tgt = tr.xy[idx], tr.conf[idx], tr.target[idx]
+            xy, conf, tgt, xy_clean = tr.xy[idx], tr.conf[idx], tr.target[idx], tr.xy_clean[idx]
             if temporal:  # targets of the output frames only
                 tgt = tgt[:, before:before + tgt.shape[1] - (rf - 1)]
-            xy, conf, tgt = augment(xy, conf, tgt, flip_perm, cfg)
+            xy, conf, tgt = augment(xy, conf, tgt, flip_perm, cfg, xy_clean)
             pred = ddp_model(xy, conf)
             loss = (pred - tgt).norm(dim=-1).mean()
             if cfg.bone_weight > 0:
@@ -328,7 +338,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
             ep_n += n
             if on_step and dist.main:
                 elapsed = time.perf_counter() - step_t0
-                on_step({"epoch": epoch, "step": state["step"], "steps": steps_per_epoch, "loss": float(loss),
+                on_step({"epoch": epoch, "step": state["step"], "steps": steps_per_epoch, "loss": float(loss.detach()),
                          "samples_per_s": ep_n / max(elapsed, 1e-9), "lr": sched.get_last_lr()[0]})
             stop = cfg.stop_after_steps is not None and epoch * steps_per_epoch + state["step"] >= cfg.stop_after_steps
             timeout = cfg.max_minutes is not None and \

@@ -100,9 +100,15 @@ def read_videopose3d(path: str | Path) -> list[Motion]:
             from numpy.lib import format as npformat
 
             version = npformat.read_magic(fh)
-            npformat._read_array_header(fh, version)  # noqa: SLF001 - skip the header to reach the pickle
+            # skip the header to reach the pickle (public readers: numpy 2 has no format._read_array_header)
+            if version == (1, 0):
+                npformat.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                npformat.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
             data = _Safe(fh).load()
-    except (OSError, KeyError, zipfile.BadZipFile, pickle.UnpicklingError, EOFError) as e:
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, pickle.UnpicklingError, EOFError) as e:
         raise MocapError(f"{path}: not a readable VideoPose3D positions_3d file ({e})") from None
     data = data.item() if hasattr(data, "item") and getattr(data, "ndim", 1) == 0 else data
     if not isinstance(data, dict):

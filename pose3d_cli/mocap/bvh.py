@@ -174,6 +174,23 @@ def forward_kinematics(hierarchy: BvhHierarchy, data: np.ndarray) -> np.ndarray:
     return glob_p
 
 
+def body_joint_indices(hierarchy: BvhHierarchy) -> np.ndarray:
+    """Indices of the joints that lie on the body: all but the single-child chain above the first branching
+    joint. Some exports (Bandai Namco's ``joint_Root``) put a root on the floor that stays at the origin while
+    the body walks away from it; measuring the body's extent with it would mistake travel for height."""
+    children = [[] for _ in hierarchy.names]
+    for j, p in enumerate(hierarchy.parents):
+        if p >= 0:
+            children[p].append(j)
+    skip, j = [], hierarchy.parents.index(-1)
+    while len(children[j]) == 1:
+        skip.append(j)
+        j = children[j][0]
+    if not children[j]:  # a plain chain, no branching joint: keep everything
+        skip = []
+    return np.array([i for i in range(len(hierarchy.names)) if i not in skip], dtype=np.int64)
+
+
 def detect_up_axis(points: np.ndarray) -> str:
     """'y' or 'z': the axis along which the root-relative body is tallest, in the median frame. (T, J, 3) → str."""
     rel = points - points[:, :1]
@@ -225,7 +242,7 @@ def read_bvh(path: str | Path, units: str = "auto", up: str = "auto") -> Motion:
     points = forward_kinematics(hierarchy, data)
     up = up.lower()
     if up == "auto":
-        up = detect_up_axis(points)
+        up = detect_up_axis(points[:, body_joint_indices(hierarchy)])
     if up not in ("y", "z"):
         raise MocapError(f"{path}: --up must be y, z or auto, got {up!r}")
     if up == "y":

@@ -46,7 +46,10 @@ PRESETS: dict[str, dict[str, MappingEntry]] = {
     "cmu_3dsmax": {
         "pelvis": ["LeftHip", "RightHip"],
         "spine": "Chest",
-        "thorax": "Neck",  # lowerneck sits 9 cm below the shoulders, Neck at their height
+        # lowerneck (the clavicles' pivot) and Neck are the MotionBuilder conversion's Neck and Neck1: the same
+        # mean keeps the thorax at one anatomical point across both CMU conversions (Neck alone moves with the
+        # neck's flexion, making the thorax-shoulder bones vary by 4%)
+        "thorax": ["lowerneck", "Neck"],
         "nose": "Head",
         "head": "Head_end",
         **_sides({"hip": "{S}Hip", "knee": "{S}Knee", "ankle": "{S}Ankle", "shoulder": "{S}Shoulder",

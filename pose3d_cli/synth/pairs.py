@@ -91,8 +91,11 @@ class SynthReport:
 
 def resample(motion: Motion, fps: float | None) -> Motion:
     """Linear resampling of (T, J, 3) joints to ``fps`` (None: unchanged)."""
-    if fps is None or abs(motion.fps - fps) < 1e-6 or motion.num_frames < 2:
+    if fps is None or motion.num_frames < 2:
         return motion
+    if abs(motion.fps - fps) < 1e-4 * fps:  # "Frame Time: 0.0333333" is 30 fps: relabel, don't drop a frame
+        return Motion(motion.joints, motion.names, fps, motion.source, motion.subject, motion.skeleton,
+                      dict(motion.meta, native_fps=motion.fps))
     T = motion.num_frames
     duration = (T - 1) / motion.fps
     n = int(np.floor(duration * fps + 1e-9)) + 1

@@ -1,0 +1,245 @@
+"""Detector-like corruption: clean projections, noise scaling, confidence, dropout, occlusion, swaps, seeds."""
+
+import numpy as np
+import pytest
+
+from pose3d_cli.geometry import project
+from pose3d_cli.skeleton import H36M17
+from pose3d_cli.synth.corrupt import (JOINT_NOISE, Corruption, corrupt, facing_away, person_size,
+                                      self_occlusion_mask)
+
+#: a standing pose in the subject's body frame: (left, forward, up), mm
+BODY = {
+    "pelvis": (0, 0, 950), "right_hip": (-100, 0, 920), "right_knee": (-100, 20, 500), "right_ankle": (-100, 0, 80),
+    "left_hip": (100, 0, 920), "left_knee": (100, 20, 500), "left_ankle": (100, 0, 80), "spine": (0, 0, 1200),
+    "thorax": (0, 0, 1450), "nose": (0, 30, 1580), "head": (0, 0, 1720), "left_shoulder": (180, 0, 1430),
+    "left_elbow": (200, 0, 1150), "left_wrist": (210, 40, 900), "right_shoulder": (-180, 0, 1430),
+    "right_elbow": (-200, 0, 1150), "right_wrist": (-210, 40, 900),
+}
+W, H = 1920, 1080
+K = np.array([[1200.0, 0, W / 2], [0, 1200.0, H / 2], [0, 0, 1]])
+LEFT, RIGHT = H36M17.joints_left, H36M17.joints_right
+
+
+def J(name):
+    return H36M17.index(name)
+
+
+def body(**moved):
+    b = dict(BODY, **moved)
+    return np.array([b[n] for n in H36M17.joints], dtype=np.float64)
+
+
+def to_camera(pose_body, distance=4000.0, facing=True, T=1):
+    """Body frame → camera frame (x right, y down, z forward). Facing the camera, the subject's left is image
+    right (+x); facing away, image left."""
+    l, f, u = pose_body[:, 0], pose_body[:, 1], pose_body[:, 2]
+    sign = 1.0 if facing else -1.0
+    cam = np.stack([sign * l, -(u - 900.0), distance - sign * f], axis=-1)
+    return np.broadcast_to(cam, (T,) + cam.shape).copy()
+
+
+def only(**kw):
+    """Clean corruption with just the given settings on."""
+    return Corruption.clean().__class__(**{**Corruption.clean().to_dict(), **kw})
+
+
+def run(cam, cfg, seed=0):
+    uv = project(cam, K)
+    kp, conf = corrupt(uv, cam, (W, H), H36M17, cfg, np.random.default_rng(seed))
+    return uv, kp, conf
+
+
+def test_clean_is_exact_inside_the_image_and_missing_outside():
+    cam = to_camera(body(), T=3)
+    cam[1, :, 0] += 3000.0  # frame 1: the right half of the body leaves the image
+    cam[2, J("head"), 2] = -100.0  # frame 2: the head behind the camera
+    uv, kp, conf = run(cam, Corruption.clean())
+    assert kp.dtype == np.float32 and conf.dtype == np.float32 and kp.shape == (3, 17, 2)
+    inside = (uv[..., 0] >= 0) & (uv[..., 0] < W) & (uv[..., 1] >= 0) & (uv[..., 1] < H) & (cam[..., 2] > 1)
+    assert inside[0].all() and not inside[1].all() and inside[1].any() and not inside[2, J("head")]
+    np.testing.assert_allclose(kp[inside], uv[inside], atol=1e-3)  # float32 pixels
+    assert np.all(conf[inside] == 1.0)
+    assert np.all(conf[~inside] == 0.0) and np.all(kp[~inside] == 0.0)
+    # truncation off: out-of-image joints kept (but not those behind the camera)
+    _, kp2, conf2 = run(cam, only(truncation=False))
+    assert conf2[1].min() == 1.0 and conf2[2, J("head")] == 0.0
+
+
+def _noise_error(sigma, distance, T=1500):
+    cam = to_camera(body(), distance=distance, T=T)
+    uv, kp, conf = run(cam, only(noise_sigma=sigma))
+    assert conf.min() > 0  # nothing missing
+    size = person_size(uv, np.ones(uv.shape[:2], bool))[0]
+    return kp - uv, size, conf
+
+
+def test_noise_scales_with_sigma_and_person_size():
+    err1, size1, _ = _noise_error(0.01, 4000.0)
+    err2, _, _ = _noise_error(0.02, 4000.0)
+    err3, size3, _ = _noise_error(0.01, 2000.0)
+    assert size3 == pytest.approx(2 * size1, rel=0.02)  # half the distance, twice the size in pixels
+    s1, s2, s3 = err1.std(), err2.std(), err3.std()
+    assert s2 / s1 == pytest.approx(2.0, rel=0.08)
+    assert s3 / s1 == pytest.approx(size3 / size1, rel=0.08)
+    # per joint: std = sigma × size × the joint's factor (wrists noisier than the thorax)
+    per_joint = err1.std(axis=(0, 2)) / (0.01 * size1)
+    factor = np.array([JOINT_NOISE.get(n.split("_")[-1], 1.0) for n in H36M17.joints])
+    np.testing.assert_allclose(per_joint, factor, rtol=0.1)
+    assert abs(err1.mean()) < 0.1 * s1  # unbiased
+
+
+def test_slow_noise_is_smooth():
+    cam = to_camera(body(), T=300)
+    uv, kp, _ = run(cam, only(noise_slow_sigma=0.02))
+    err = kp - uv
+    assert err.std() > 1.0
+    assert np.abs(np.diff(err, axis=0)).std() < 0.2 * err.std()  # varies slowly over frames
+
+
+def test_confidence_falls_with_error():
+    err, size, conf = _noise_error(0.03, 4000.0)
+    e = np.linalg.norm(err, axis=-1).ravel()
+    c = conf.ravel()
+    assert np.corrcoef(e, c)[0, 1] < -0.5
+    assert 0.3 <= c.min() and c.max() <= 1.0
+    small, big = e < np.percentile(e, 20), e > np.percentile(e, 80)
+    assert c[small].mean() > c[big].mean() + 0.05
+
+
+def test_dropout_rate_and_missing_joints():
+    cam = to_camera(body(), T=2000)
+    uv, kp, conf = run(cam, only(dropout_rate=0.1))
+    missing = conf == 0
+    assert missing.mean() == pytest.approx(0.1, abs=0.01)
+    assert np.all(kp[missing] == 0.0)
+    np.testing.assert_allclose(kp[~missing], uv[~missing], atol=1e-3)
+    assert np.all(conf[~missing] == 1.0)
+
+
+def test_frame_drop():
+    cam = to_camera(body(), T=2000)
+    _, kp, conf = run(cam, only(frame_drop_rate=0.2))
+    dropped = (conf == 0).all(axis=1)
+    assert dropped.mean() == pytest.approx(0.2, abs=0.03)
+    assert ((conf == 0).any(axis=1) == dropped).all()  # whole frames, nothing partial
+
+
+def test_outliers_land_far_with_low_confidence():
+    cam = to_camera(body(), T=2000)
+    uv, kp, conf = run(cam, only(outlier_rate=0.05))
+    moved = np.linalg.norm(kp - uv, axis=-1) > 1e-3
+    assert moved.mean() == pytest.approx(0.05, abs=0.01)
+    assert conf[moved].max() <= 0.6 and np.all(conf[~moved] == 1.0)
+
+
+def test_self_occlusion_hand_behind_or_in_front_of_the_back():
+    behind = body(right_wrist=(0, -250, 1100), right_elbow=(-300, -100, 1150))
+    front = body(right_wrist=(0, 250, 1100), right_elbow=(-300, 100, 1150))
+    rw = J("right_wrist")
+    assert self_occlusion_mask(to_camera(behind), H36M17)[0, rw]
+    assert not self_occlusion_mask(to_camera(front), H36M17)[0, rw]
+    # from behind, the hand at the chest is hidden and the one at the back visible
+    assert self_occlusion_mask(to_camera(front, facing=False), H36M17)[0, rw]
+    assert not self_occlusion_mask(to_camera(behind, facing=False), H36M17)[0, rw]
+    # the standing pose seen from the front hides nothing; its own capsules never hide a joint
+    assert not self_occlusion_mask(to_camera(body()), H36M17).any()
+
+
+def test_self_occlusion_drops_or_guesses_hidden_joints():
+    cam = to_camera(body(right_wrist=(0, -250, 1100), right_elbow=(-300, -100, 1150)), T=400)
+    uv, kp, conf = run(cam, only(self_occlusion=True, occluded_guess_prob=0.5, occluded_noise=0.05))
+    rw = J("right_wrist")
+    dropped = conf[:, rw] == 0
+    assert dropped.mean() == pytest.approx(0.5, abs=0.08)
+    guessed = ~dropped
+    assert conf[guessed, rw].max() <= 0.5  # guesses: low confidence, big error
+    assert np.linalg.norm(kp[guessed, rw] - uv[guessed, rw], axis=-1).mean() > 5.0
+    others = np.delete(np.arange(17), rw)
+    assert np.all(conf[:, others] == 1.0)
+
+
+def test_box_occlusion_hides_a_stretch_of_frames():
+    cam = to_camera(body(), T=200)
+    hits = 0
+    for seed in range(10):
+        _, _, conf = run(cam, only(box_prob=1.0, box_size=(0.5, 0.6)), seed=seed)
+        hidden_frames = np.flatnonzero((conf == 0).any(axis=1))
+        if hidden_frames.size:
+            hits += 1
+            # one contiguous stretch
+            assert hidden_frames[-1] - hidden_frames[0] + 1 == hidden_frames.size
+    assert hits >= 5
+
+
+def test_facing_away():
+    assert not facing_away(to_camera(body(), facing=True), H36M17)[0]
+    assert facing_away(to_camera(body(), facing=False), H36M17)[0]
+    # turning about the vertical axis: away from the camera once past side-on (90°)
+    for deg in (0, 30, 60, 80, 100, 120, 150, 180, 210, 260, 280, 330):
+        a = np.deg2rad(deg)
+        rot = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])  # about "up"
+        turned = to_camera(body() @ rot.T)
+        assert facing_away(turned, H36M17)[0] == (np.cos(a) < 0), deg
+
+
+def test_pair_swaps_exchange_left_and_right():
+    cam = to_camera(body(), T=500)
+    uv, kp, conf = run(cam, only(swap_rate=0.02))
+    swapped = np.isclose(kp[:, LEFT], uv[:, RIGHT], atol=1e-3).all(-1)  # (T, 6)
+    kept = np.isclose(kp[:, LEFT], uv[:, LEFT], atol=1e-3).all(-1)
+    assert np.all(swapped ^ kept)  # every pair either exactly kept or exactly swapped
+    assert 0.02 < swapped.mean() < 0.3
+    np.testing.assert_allclose(kp[:, RIGHT][swapped], uv[:, LEFT][swapped], atol=1e-3)
+    np.testing.assert_allclose(kp[:, [0, 7, 8, 9, 10]], uv[:, [0, 7, 8, 9, 10]], atol=1e-3)  # centre joints stay
+
+
+def test_whole_body_swaps_only_when_facing_away():
+    facing = to_camera(body(), T=400)
+    away = to_camera(body(), facing=False, T=400)
+    cfg = only(back_swap_rate=0.2)
+    uv, kp, _ = run(facing, cfg)
+    np.testing.assert_allclose(kp, uv, atol=1e-3)
+    uv, kp, _ = run(away, cfg)
+    whole = np.isclose(kp[:, LEFT], uv[:, RIGHT], atol=1e-3).all(axis=(-1, -2))
+    kept = np.isclose(kp, uv, atol=1e-3).all(axis=(-1, -2))
+    assert np.all(whole ^ kept) and whole.mean() > 0.3
+
+
+def test_same_seed_same_output_and_default_corruption():
+    cam = to_camera(body(right_wrist=(0, -250, 1100)), T=300)
+    cam[:, :, 0] += np.linspace(0, 3000, 300)[:, None]  # walks out of the image
+    cfg = Corruption()
+    a = run(cam, cfg, seed=7)
+    b = run(cam, cfg, seed=7)
+    c = run(cam, cfg, seed=8)
+    np.testing.assert_array_equal(a[1], b[1])
+    np.testing.assert_array_equal(a[2], b[2])
+    assert not np.array_equal(a[1], c[1])
+    uv, kp, conf = a
+    assert np.all((conf >= 0) & (conf <= 1))
+    assert np.all(kp[conf == 0] == 0)
+    assert np.all(np.isfinite(kp))
+
+
+def test_scaled_and_config_files(tmp_path):
+    c = Corruption().scaled(noise=0.03, occlusion=0.2)
+    assert (c.noise_sigma, c.noise_slow_sigma, c.dropout_rate) == (0.03, 0.03, 0.2)
+    assert Corruption().noise_sigma != 0.03  # a copy
+    p = tmp_path / "c.yaml"
+    p.write_text("noise_sigma: 0.02\nbox_size: [0.1, 0.2]\n")
+    c = Corruption.from_file(p)
+    assert c.noise_sigma == 0.02 and c.box_size == (0.1, 0.2)
+    from pose3d_cli.errors import Pose3dError
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"noise": 1}')
+    with pytest.raises(Pose3dError, match="keys among"):
+        Corruption.from_file(bad)
+    assert Corruption.from_dict(Corruption.clean().to_dict()) == Corruption.clean()
+
+
+def test_person_size():
+    uv = np.array([[[0.0, 0.0], [30.0, 40.0], [1000.0, 1000.0]]])
+    assert person_size(uv, np.array([[True, True, False]]))[0] == pytest.approx(50.0)
+    assert person_size(uv, np.zeros((1, 3), bool))[0] == 1.0
