@@ -290,15 +290,14 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                  "seed": data.attrs.get("seed")}
     log_path = Path(cfg.log) if cfg.log else Path(cfg.output).with_suffix(".jsonl")
     world, rank = dist.world, dist.rank
-    per_rank = global_batch // world if global_batch >= world else 1
 
     def checkpoint(metrics: dict, with_resume: bool) -> dict:
         resume_state = None
         if with_resume:
             resume_state = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                             "torch_rng": torch.get_rng_state(), **{k: state[k] for k in state}}
-        return make_checkpoint(model, cfg.model, model_args, sk.name, root_name, cfg.to_dict(), data_info, metrics,
-                               resume_state)
+        return make_checkpoint(model, cfg.model, model_args, sk.name, root_name, cfg.to_dict(), data_info,
+                               {**metrics, "history": state["history"]}, resume_state)
 
     def log(rec: dict) -> None:
         if dist.main:
@@ -316,8 +315,9 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
         while state["step"] < steps_per_epoch:
             s = state["step"]
             batch = units[s * global_batch:(s + 1) * global_batch]
+            n_global = len(batch)
             if world > 1:
-                batch = batch[rank * per_rank:(rank + 1) * per_rank]
+                batch = np.array_split(batch, world)[rank]
             idx = torch.from_numpy(np.ascontiguousarray(batch))
             xy, conf, tgt, xy_clean = tr.xy[idx], tr.conf[idx], tr.target[idx], tr.xy_clean[idx]
             if temporal:  # targets of the output frames only
@@ -327,18 +327,21 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
             loss = (pred - tgt).norm(dim=-1).mean()
             if cfg.bone_weight > 0:
                 loss = loss + cfg.bone_weight * bone_loss(pred, tgt, bones)
+            report_loss = float(loss.detach())
+            if world > 1:  # DDP averages gradients over ranks: weight each by its share of the global batch
+                loss = loss * (len(batch) * world / n_global)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
             state["step"] += 1
-            n = int(np.prod(tgt.shape[:-2])) * world
+            n = n_global * (tgt.shape[1] if temporal else 1)
             state["samples"] += n
-            ep_loss += float(loss.detach()) * n
+            ep_loss += report_loss * n
             ep_n += n
             if on_step and dist.main:
                 elapsed = time.perf_counter() - step_t0
-                on_step({"epoch": epoch, "step": state["step"], "steps": steps_per_epoch, "loss": float(loss.detach()),
+                on_step({"epoch": epoch, "step": state["step"], "steps": steps_per_epoch, "loss": report_loss,
                          "samples_per_s": ep_n / max(elapsed, 1e-9), "lr": sched.get_last_lr()[0]})
             stop = cfg.stop_after_steps is not None and epoch * steps_per_epoch + state["step"] >= cfg.stop_after_steps
             timeout = cfg.max_minutes is not None and \

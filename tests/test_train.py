@@ -51,7 +51,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(small_pairs, tmp_path, mo
 
 def test_ddp_two_processes_match_one(small_pairs, tmp_path):
     common = ["--epochs", "1", "--batch-size", "512", "--arg", "width=64", "--arg", "blocks=1", "--arg", "dropout=0",
-              "--flip", "0", "--mask", "0", "--threads", "1", "--lr", "1e-3"]
+              "--flip", "0", "--mask", "0", "--clean-prob", "0", "--conf-jitter", "0", "--threads", "1", "--lr", "1e-3"]
     one = tmp_path / "one.pt"
     r = CliRunner().invoke(app, ["-q", "train", str(small_pairs), "-o", str(one), *common])
     assert r.exit_code == 0, r.output

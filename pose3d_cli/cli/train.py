@@ -44,6 +44,8 @@ def train(
     flip: float = typer.Option(0.5, help="Probability of a horizontal flip with left/right swap."),
     mask: float = typer.Option(0.05, help="Extra probability of masking each joint."),
     extra_noise: float = typer.Option(0.0, help="Extra 2D jitter std, fraction of the person's 2D spread."),
+    clean_prob: float = typer.Option(0.3, help="Probability of training a sample on its exact 2D projection."),
+    conf_jitter: float = typer.Option(0.1, help="Random change of the 2D confidences (detectors differ in scale)."),
     bone_weight: float = typer.Option(0.0, help="Weight of the bone-length loss term."),
     window: int = typer.Option(64, help="Temporal models: output frames per training window."),
     patience: int = typer.Option(0, help="Early stopping after N epochs without improvement (0: off)."),
@@ -69,6 +71,7 @@ def train(
         cfg = TrainConfig(data=str(data), output=str(output), val=str(val) if val else None, model=model,
                           model_args=model_args, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                           seed=seed, subsample=subsample, flip_prob=flip, mask_prob=mask, extra_noise=extra_noise,
+                          clean_prob=clean_prob, conf_jitter=conf_jitter,
                           window=window, bone_weight=bone_weight, patience=patience, max_minutes=max_minutes,
                           threads=threads, log=str(log) if log else None, stop_after_steps=stop_after_steps)
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

@@ -16,6 +16,8 @@ whole body even when the legs are cut off, and those guesses must not be trusted
 
 from __future__ import annotations
 
+import contextlib
+import os
 import weakref
 from pathlib import Path
 from typing import Any, Literal
@@ -62,7 +64,8 @@ class BlazePoseDetector:
         self.mode = mode
         self.outside_margin = outside_margin
         self._mp = _import_mediapipe()
-        self._landmarker = _create_landmarker(self._mp, self.model_path, mode, min_confidence)
+        with _native_stderr_silenced():
+            self._landmarker = _create_landmarker(self._mp, self.model_path, mode, min_confidence)
         self._finalizer = weakref.finalize(self, _close_quietly, self._landmarker)
         self._last_ms: int | None = None
 
@@ -71,10 +74,11 @@ class BlazePoseDetector:
         if not self._finalizer.alive:
             raise DetectorError("BlazePoseDetector is closed")
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=_to_rgb(frame_bgr))
-        if self.mode == "video":
-            result = self._landmarker.detect_for_video(image, self._next_timestamp(timestamp_ms))
-        else:
-            result = self._landmarker.detect(image)
+        with _native_stderr_silenced(self._last_ms is None):  # the graph logs warnings on its first frame
+            if self.mode == "video":
+                result = self._landmarker.detect_for_video(image, self._next_timestamp(timestamp_ms))
+            else:
+                result = self._landmarker.detect(image)
         if not result.pose_landmarks:
             return None
         h, w = frame_bgr.shape[:2]
@@ -101,6 +105,27 @@ class BlazePoseDetector:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced(active: bool = True):
+    """Silence what MediaPipe's C++ code writes to file descriptor 2 (TFLite/glog INFO and warnings that
+    pose3d's users cannot act on); Python exceptions still propagate normally."""
+    if not active or os.environ.get("POSE3D_DEBUG_MEDIAPIPE"):
+        yield
+        return
+    import sys
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _import_mediapipe() -> Any:

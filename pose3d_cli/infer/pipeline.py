@@ -47,6 +47,7 @@ class InferOptions:
     with_2d: bool = False
     fmt: str | None = None
     render: str | None = None
+    detect_width: int | None = None  # downscale wider frames to this width for the detector (speed)
 
 
 @dataclass
@@ -89,8 +90,11 @@ def is_keypoint_input(path: Path) -> bool:
 
 
 def detect_video(source: FrameSource, detector_model: str | None = None,
-                 on_frame: Callable[[int], None] | None = None) -> Track2D:
-    """Run the built-in detector over every frame (streamed)."""
+                 on_frame: Callable[[int], None] | None = None, detect_width: int | None = None) -> Track2D:
+    """Run the built-in detector over every frame (streamed); frames wider than ``detect_width`` are
+    downscaled for the detector and its keypoints scaled back to the original pixels."""
+    import cv2
+
     from ..detect.mediapipe import BlazePoseDetector
 
     mode = "video" if source.kind in ("video", "camera") else "image"
@@ -98,7 +102,13 @@ def detect_video(source: FrameSource, detector_model: str | None = None,
     J = get_skeleton("blazepose33").num_joints
     with BlazePoseDetector(detector_model, mode=mode) as det:
         for i, t, img in source.frames():
+            scale = 1.0
+            if detect_width and img.shape[1] > detect_width:
+                scale = detect_width / img.shape[1]
+                img = cv2.resize(img, (detect_width, int(round(img.shape[0] * scale))), interpolation=cv2.INTER_AREA)
             kp = det(img, int(round(t * 1000)) if mode == "video" else None)
+            if kp is not None and scale != 1.0:
+                kp.xy /= scale
             frames.append(i)
             times.append(t)
             if kp is None:
@@ -187,7 +197,7 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
         source = open_source(input_path, opts.fps)
         if on_start:
             on_start(source.num_frames)
-        track = detect_video(source, opts.detector_model, on_frame)
+        track = detect_video(source, opts.detector_model, on_frame, opts.detect_width)
     t1 = time.perf_counter()
     poses = lift_track(track, lifter, opts)
     t2 = time.perf_counter()

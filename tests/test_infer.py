@@ -1,0 +1,151 @@
+"""pose3d infer on real videos, photos and keypoint files with the shipped model; bad inputs fail cleanly."""
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from pose3d_cli.cli.app import app
+from pose3d_cli.infer.lifter import default_model_path
+from pose3d_cli.skeleton import H36M17
+
+from .conftest import DATA, need
+
+VIDEO = DATA / "video" / "pose2sim_single_person"
+runner = CliRunner()
+
+
+def rows_of(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def poses(rows: list[dict]) -> np.ndarray:
+    """(T, J, 3) from CSV rows (NaN where not detected)."""
+    out = np.full((len(rows), H36M17.num_joints, 3), np.nan)
+    for t, r in enumerate(rows):
+        if r["detected"] == "1":
+            out[t] = [[float(r[f"{j}_{a}"]) for a in "xyz"] for j in H36M17.joints]
+    return out
+
+
+def test_the_default_model_ships_with_the_package():
+    p = default_model_path()
+    assert p.is_file() and p.stat().st_size < 20e6
+
+
+def test_demo_runs_on_the_embedded_sample(tmp_path):
+    out = tmp_path / "demo.csv"
+    r = runner.invoke(app, ["demo", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = rows_of(out.read_text())
+    assert len(rows) == 100 and all(x["detected"] == "1" for x in rows)
+
+
+def test_video_every_frame_gets_a_row_and_bones_do_not_stretch(tmp_path):
+    video = need(VIDEO / "cam01.mp4")
+    out = tmp_path / "cam01.csv"
+    r = runner.invoke(app, ["-q", "infer", str(video), "-o", str(out), "--calib", str(VIDEO / "Calib.qca.txt"),
+                            "--with-2d"])
+    assert r.exit_code == 0, r.output
+    rows = rows_of(out.read_text())
+    assert [int(x["frame"]) for x in rows] == list(range(100))
+    assert sum(x["detected"] == "1" for x in rows) >= 95
+    P = poses(rows)
+    ok = np.isfinite(P).all(axis=(1, 2))
+    np.testing.assert_allclose(P[ok][:, 0], 0.0, atol=0.01)  # root-relative
+    bones = H36M17.bone_lengths(P[ok])
+    cv = bones.std(0) / bones.mean(0)
+    assert np.median(cv) < 0.08, dict(zip([c for c, _ in H36M17.bones], cv.round(3)))
+    # anatomy: the head is above the pelvis (camera y points down) and the thigh is 300-550 mm
+    assert np.mean(P[ok][:, H36M17.index("head"), 1] < -300) > 0.9
+    thigh = np.linalg.norm(P[ok][:, H36M17.index("left_hip")] - P[ok][:, H36M17.index("left_knee")], axis=-1)
+    assert 300 < np.median(thigh) < 550
+    assert "left_wrist_u" in rows[0] and rows[0]["time_s"] == "0.0000"
+
+
+def test_json_output_has_metadata(tmp_path):
+    video = need(VIDEO / "cam02.mp4")
+    out = tmp_path / "cam02.json"
+    r = runner.invoke(app, ["-q", "infer", str(video), "-o", str(out), "--fov", "60"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(out.read_text())
+    m = d["metadata"]
+    assert m["skeleton"] == "h36m17" and m["units"].startswith("mm") and "camera" in m["coordinate_frame"]
+    assert m["fps"] == pytest.approx(60, abs=0.5) and m["intrinsics"].startswith("fov 60")
+    assert len(d["frames"]) == 100 and len(d["frames"][0]["joints_3d"]) == 17
+
+
+def test_stdout_csv_for_pipelines():
+    r = runner.invoke(app, ["-q", "infer", str(Path(__file__).resolve().parents[1] / "pose3d_cli/assets/demo_cam01_blazepose.csv"),
+                            "-o", "-"])
+    assert r.exit_code == 0, r.stderr
+    rows = rows_of(r.stdout)
+    assert len(rows) == 100 and rows[0]["detected"] == "1"
+
+
+def test_photos_each_get_a_result_and_a_photo_without_person_does_not_crash(tmp_path):
+    import cv2
+
+    folder = need(DATA / "images" / "coco")
+    photos = sorted(folder.glob("*.jpg"))[:6]
+    work = tmp_path / "photos"
+    work.mkdir()
+    for p in photos:
+        shutil.copy(p, work / p.name)
+    cv2.imwrite(str(work / "zz_empty.jpg"), np.full((480, 640, 3), 128, np.uint8))
+    out = tmp_path / "photos.csv"
+    r = runner.invoke(app, ["-q", "infer", str(work), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = rows_of(out.read_text())
+    assert len(rows) == len(photos) + 1
+    assert rows[-1]["detected"] == "0" and rows[-1]["pelvis_x"] == ""
+    assert sum(x["detected"] == "1" for x in rows[:-1]) >= 4
+    # one photo alone, and several inputs into a folder
+    outdir = tmp_path / "outdir"
+    outdir.mkdir()
+    r = runner.invoke(app, ["-q", "infer", str(work / photos[0].name), str(work / "zz_empty.jpg"), "-o", str(outdir)])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in outdir.iterdir()) == sorted([Path(photos[0].name).stem + ".csv", "zz_empty.csv"])
+
+
+@pytest.mark.parametrize("make", ["missing", "empty_mp4", "truncated_mp4", "text_as_mp4", "wrong_json", "bad_csv"])
+def test_bad_inputs_fail_cleanly(tmp_path, make):
+    if make == "missing":
+        bad = tmp_path / "none.mp4"
+    elif make == "empty_mp4":
+        bad = tmp_path / "empty.mp4"
+        bad.write_bytes(b"")
+    elif make == "truncated_mp4":
+        src = need(VIDEO / "cam01.mp4").read_bytes()
+        bad = tmp_path / "cut.mp4"
+        bad.write_bytes(src[: len(src) // 3])
+    elif make == "text_as_mp4":
+        bad = tmp_path / "text.mp4"
+        bad.write_text("not a video at all\n" * 100)
+    elif make == "wrong_json":
+        bad = tmp_path / "kp.json"
+        bad.write_text(json.dumps({"hello": [1, 2, 3]}))
+    else:
+        bad = tmp_path / "kp.csv"
+        bad.write_text("a,b,c\n1,2,3\n")
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["infer", str(bad), "-o", str(out)])
+    assert r.exit_code == 2, r.output
+    assert bad.name in r.stderr and "Traceback" not in r.output
+    assert len(r.stderr.strip().splitlines()) <= 3  # one message (rich may wrap it)
+    assert not out.exists() and not list(tmp_path.glob(".out.csv.tmp*"))
+
+
+def test_output_errors(tmp_path):
+    demo = Path(__file__).resolve().parents[1] / "pose3d_cli/assets/demo_cam01_blazepose.csv"
+    r = runner.invoke(app, ["infer", str(demo), "-o", str(tmp_path / "nope" / "x.csv")])
+    assert r.exit_code == 2 and "does not exist" in r.stderr
+    r = runner.invoke(app, ["infer", str(demo), "-o", str(tmp_path / "x.txt")])
+    assert r.exit_code == 2 and "format" in r.stderr
+    r = runner.invoke(app, ["infer", str(demo), "-o", str(tmp_path / "x.csv"), "--model", str(tmp_path / "m.pt")])
+    assert r.exit_code == 2 and "m.pt" in r.stderr
