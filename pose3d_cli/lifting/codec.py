@@ -5,22 +5,22 @@ Inputs, in two steps:
 1. **pixels → normalised camera coordinates** (numpy, outside the network, :func:`pixels_to_network_input`):
    ``(u, v)`` with intrinsics ``K`` and distortion become ``(x/z, y/z)``: image size and focal length are
    gone. When a video's intrinsics are unknown, ``K`` comes from a phone's field of view (infer's ``--fov``).
-2. **centre and scale** (torch, *inside* the network, :class:`InputNormalizer`, so ONNX/TorchScript exports
+2. **centre and scale** (torch, *inside* the network, :class:`~pose3d_cli.lifting.layers.InputNormalizer`, so ONNX/TorchScript exports
    carry it): per frame, the confidence-weighted centroid ``c`` of the joints is subtracted and the result is
    divided by their weighted RMS spread ``s``. The network sees ``(x - c) / s``, the confidence, and ``c``
    (the direction of the person's ray, which tells it the viewing angle) and ``log s``. Joints with
    confidence 0 are zeroed, so a missing joint never leaks a coordinate.
 
 Outputs: root-relative 3D joints in the camera frame, millimetres. The network predicts standardised values;
-:class:`OutputDenormalizer` multiplies by the per-joint std and adds the mean measured on the training set
+:class:`~pose3d_cli.lifting.layers.OutputDenormalizer` multiplies by the per-joint std and adds the mean measured on the training set
 (both stored in the checkpoint), so the exported model outputs millimetres directly.
+
+This module is numpy only (``infer --model x.onnx`` runs without torch); the torch half is in ``layers.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import torch
-from torch import nn
 
 from ..geometry import pixels_to_normalized
 
@@ -47,38 +47,6 @@ def pixels_to_network_input(uv: np.ndarray, confidence: np.ndarray, K: np.ndarra
 
 def num_input_features(num_joints: int) -> int:
     return num_joints * 3 + EXTRA_FEATURES
-
-
-class InputNormalizer(nn.Module):
-    """(…, J, 2) normalised coordinates + (…, J) confidence → (…, 3J + 3) features (see module doc)."""
-
-    def forward(self, xy: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
-        w = (conf > 0).to(xy.dtype) * conf.clamp(min=0.05)
-        wsum = w.sum(-1, keepdim=True).clamp(min=1e-6)  # (…, 1)
-        c = (xy * w.unsqueeze(-1)).sum(-2) / wsum  # (…, 2)
-        d = (xy - c.unsqueeze(-2)) * (w > 0).to(xy.dtype).unsqueeze(-1)
-        s = torch.sqrt(((d ** 2).sum(-1) * w).sum(-1, keepdim=True) / wsum).clamp(min=1e-4)  # (…, 1)
-        z = d / s.unsqueeze(-1)
-        feats = torch.cat([z.flatten(-2), conf, c, torch.log(s)], dim=-1)
-        return feats
-
-
-class OutputDenormalizer(nn.Module):
-    """(…, 3J) standardised output → (…, J, 3) mm, root joint exactly at 0."""
-
-    def __init__(self, mean: np.ndarray, std: np.ndarray, root: int):
-        super().__init__()
-        self.register_buffer("mean", torch.as_tensor(np.asarray(mean, dtype=np.float32)))
-        self.register_buffer("std", torch.as_tensor(np.asarray(std, dtype=np.float32)))
-        self.root = root
-
-    def forward(self, y: torch.Tensor) -> torch.Tensor:
-        out = y.unflatten(-1, (-1, 3)) * self.std + self.mean
-        return out - out[..., self.root:self.root + 1, :]
-
-    def standardise(self, joints_rel: torch.Tensor) -> torch.Tensor:
-        """(…, J, 3) root-relative mm → (…, 3J) standardised targets."""
-        return ((joints_rel - self.mean) / self.std).flatten(-2)
 
 
 def target_statistics(joints_rel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .codec import InputNormalizer, OutputDenormalizer, num_input_features
+from .codec import num_input_features
+from .layers import InputNormalizer, OutputDenormalizer
 
 
 class _Residual(nn.Module):

@@ -1,0 +1,159 @@
+"""Inference speed and memory, and the camera-independent consistency checks on the shared videos.
+
+    python benchmarks/infer.py [--skip-consistency]
+
+1. detector alone (BlazePose full, VIDEO mode; decoding not counted) on pose2sim cam01 and the sports2d clip,
+   at native size and downscaled to 640 px wide;
+2. lifter alone, poses/s: the shipped model in torch vs onnxruntime, batch 1 and batch 8192;
+3. end to end (`infer_one`: decode + detect + lift + write CSV) on the same clips, native and `--detect-width 640`,
+   with the process's peak memory;
+4. consistency on pose2sim (4 synchronised calibrated views): coefficient of variation of each bone's length over
+   time, and the P-MPJPE between the root-relative poses inferred from different views at the same instant
+   (cam03 runs 3 frames ahead and is shifted back). MediaPipe's own 3D world landmarks, mapped to h36m17, are
+   scored the same way as a baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DATA = REPO.parent / "shared" / "data" / "video"
+CLIPS = {"pose2sim cam01 (1080x1920)": DATA / "pose2sim_single_person" / "cam01.mp4",
+         "sports2d (1768x994)": DATA / "sports2d" / "demo.mp4"}
+CAM03_LEAD = 3
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_detector(path: Path, width: int | None) -> tuple[float, int]:
+    import cv2
+
+    from pose3d_cli.detect.mediapipe import BlazePoseDetector
+    from pose3d_cli.infer.sources import open_source
+
+    src = open_source(path)
+    spent, n, found = 0.0, 0, 0
+    with BlazePoseDetector(mode="video") as det:
+        for i, t, img in src.frames():
+            if width and img.shape[1] > width:
+                img = cv2.resize(img, (width, int(round(img.shape[0] * width / img.shape[1]))), interpolation=cv2.INTER_AREA)
+            t0 = time.perf_counter()
+            kp = det(img, int(t * 1000))
+            spent += time.perf_counter() - t0
+            n += 1
+            found += kp is not None
+    return n / spent, found
+
+
+def bench_lifter(model_pt: Path) -> None:
+    from pose3d_cli.export import export_model, load_sample
+    from pose3d_cli.infer.lifter import load_lifter
+
+    xy, conf = load_sample()
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx = Path(tmp) / "default.onnx"
+        export_model(model_pt, onnx, "onnx")
+        for backend, path in (("torch", model_pt), ("onnxruntime", onnx)):
+            lifter = load_lifter(path)
+            for batch in (1, 8192):
+                reps = max(1, 8192 // batch) if batch > 1 else 2000
+                X = np.ascontiguousarray(np.resize(xy, (batch,) + xy.shape[1:]))
+                C = np.ascontiguousarray(np.resize(conf, (batch,) + conf.shape[1:]))
+                lifter.fn(X, C)
+                t0 = time.perf_counter()
+                for _ in range(reps):
+                    lifter.fn(X, C)
+                dt = time.perf_counter() - t0
+                print(f"lifter {backend:12s} batch {batch:5d}: {batch * reps / dt:10,.0f} poses/s")
+
+
+def bench_end_to_end(path: Path, width: int | None) -> tuple[float, int, int]:
+    from pose3d_cli.infer.pipeline import InferOptions, infer_one
+
+    with tempfile.TemporaryDirectory() as tmp:
+        s = infer_one(path, Path(tmp) / "out.csv", InferOptions(detect_width=width))
+    return s.fps, s.frames, s.detected
+
+
+def consistency() -> None:
+    from pose3d_cli.geometry import procrustes_align
+    from pose3d_cli.infer.calibration import intrinsics_for
+    from pose3d_cli.infer.lifter import load_lifter
+    from pose3d_cli.infer.pipeline import InferOptions, detect_video, lift_track
+    from pose3d_cli.infer.sources import open_source
+    from pose3d_cli.skeleton import H36M17, convert
+
+    folder = DATA / "pose2sim_single_person"
+    calib = folder / "Calib.qca.txt"
+    lifter = load_lifter(None)
+    poses, world = {}, {}
+    for cam in ("cam01", "cam02", "cam03", "cam04"):
+        src = open_source(folder / f"{cam}.mp4")
+        track = detect_video(src)
+        p = lift_track(track, lifter, InferOptions(calib=str(calib)))
+        poses[cam] = p.joints3d
+        _ = intrinsics_for  # (intrinsics come from the calibration inside lift_track)
+    names = [c for c, _ in H36M17.bones]
+    print("\n# bone length coefficient of variation over time (%), per view")
+    print(f"{'view':6s} " + " ".join(f"{n[:8]:>8s}" for n in names) + "   median")
+    for cam, P in poses.items():
+        ok = np.isfinite(P).all(axis=(1, 2))
+        b = H36M17.bone_lengths(P[ok])
+        cv = 100 * b.std(0) / b.mean(0)
+        print(f"{cam:6s} " + " ".join(f"{v:8.1f}" for v in cv) + f"   {np.median(cv):6.1f}")
+    print("\n# cross-view P-MPJPE (mm) of root-relative poses at the same instant (cam03 shifted by 3 frames)")
+    aligned = {c: (P[CAM03_LEAD:] if c == "cam03" else P[:len(P) - CAM03_LEAD]) for c, P in poses.items()}
+    cams = list(aligned)
+    errs = []
+    for i in range(len(cams)):
+        for j in range(i + 1, len(cams)):
+            A, B = aligned[cams[i]], aligned[cams[j]]
+            ok = np.isfinite(A).all(axis=(1, 2)) & np.isfinite(B).all(axis=(1, 2))
+            e = np.linalg.norm(procrustes_align(A[ok], B[ok]) - B[ok], axis=-1).mean()
+            errs.append(e)
+            print(f"{cams[i]} vs {cams[j]}: {e:6.1f} mm over {ok.sum()} frames")
+    print(f"mean over view pairs: {np.mean(errs):.1f} mm")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--skip-consistency", action="store_true")
+    a = ap.parse_args()
+    missing = [p for p in CLIPS.values() if not p.exists()]
+    if missing:
+        print(f"skipped: {missing[0]} not found")
+        return 0
+    import torch
+
+    torch.set_num_threads(2)
+    print("# detector alone (BlazePose full, VIDEO mode, decode excluded)")
+    for label, path in CLIPS.items():
+        for width in (None, 640):
+            fps, found = bench_detector(path, width)
+            print(f"{label:28s} {'native' if width is None else '640 px':7s}: {fps:6.1f} fps ({found} frames with a person)")
+    print("\n# lifter alone (shipped model)")
+    bench_lifter(REPO / "pose3d_cli" / "models" / "default.pt")
+    print("\n# end to end (decode + detect + lift + CSV)")
+    for label, path in CLIPS.items():
+        for width in (None, 640):
+            fps, n, det = bench_end_to_end(path, width)
+            print(f"{label:28s} {'native' if width is None else '640 px':7s}: {fps:6.1f} fps, {det}/{n} frames detected")
+    print(f"\npeak memory of this process so far: {peak_mb():.0f} MB")
+    if not a.skip_consistency:
+        consistency()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
