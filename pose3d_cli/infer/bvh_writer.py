@@ -18,7 +18,8 @@ File conventions
   of each bone's length, so the skeleton is fixed for the whole clip.
 - Channels: ``Xposition Yposition Zposition Zrotation Xrotation Yrotation`` on the root,
   ``Zrotation Xrotation Yrotation`` on every other joint; intrinsic ZXY (``R = Rz @ Rx @ Ry``, how
-  BVH readers compose them). Angles are unwrapped over time (no ±180° jumps).
+  BVH readers compose them). Angles are continuous over time (:func:`continuous_euler_zxy`: no ±360°
+  wraps, no switch between the two Euler solutions when a joint bends past 90° about X).
 - The root (pelvis) position: the root trajectory when given (camera-frame mm, rotated upright), else the
   origin horizontally; vertically the whole clip is shifted so that the lowest joint's median height over
   the clip is 0 (the person stands on the ``y = 0`` floor).
@@ -209,6 +210,32 @@ def matrix_to_euler_zxy(R: np.ndarray) -> np.ndarray:
     return np.rad2deg(np.stack([z, x, y], axis=-1))
 
 
+def continuous_euler_zxy(euler: np.ndarray) -> np.ndarray:
+    """Make (T, ..., 3) ZXY Euler angles (degrees) continuous over axis 0, rotations unchanged.
+
+    Every rotation has two ZXY solutions, ``(z, x, y)`` and ``(z + 180, 180 - x, y + 180)``; frame by frame,
+    the one nearer the previous frame is kept and each angle is moved by multiples of 360° next to it. A knee
+    bent past 90° (running) then keeps counting up instead of jumping to the other solution. Greedy and
+    sequential over frames (vectorised over joints).
+    """
+    alt = euler + np.array([180.0, 0.0, 180.0])
+    alt[..., 1] = 180.0 - euler[..., 1]
+    out = np.empty_like(euler)
+    if len(euler) == 0:
+        return out
+    out[0] = euler[0]
+
+    def wrap(d):
+        return (d + 180.0) % 360.0 - 180.0
+
+    for t in range(1, len(euler)):
+        da = wrap(euler[t] - out[t - 1])
+        db = wrap(alt[t] - out[t - 1])
+        use_b = np.abs(db).sum(-1, keepdims=True) < np.abs(da).sum(-1, keepdims=True)
+        out[t] = out[t - 1] + np.where(use_b, db, da)
+    return out
+
+
 # ------------------------------------------------------------------------------------------------------ fit
 
 
@@ -367,8 +394,7 @@ def fit_bvh(joints: np.ndarray, skeleton: Skeleton | str, fps: float, *,
     P = np.array(parents)
     G_par = np.where((P >= 0)[None, :, None, None], G_all[:, P.clip(0)], np.eye(3))
     local = np.swapaxes(G_par, -1, -2) @ G_all
-    euler = matrix_to_euler_zxy(local)
-    euler = np.unwrap(euler, period=360.0, axis=0)
+    euler = continuous_euler_zxy(matrix_to_euler_zxy(local))
 
     # root position: trajectory (upright) or the origin; lowest joint's median height at y = 0
     if root_trajectory is not None:

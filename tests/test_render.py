@@ -1,0 +1,161 @@
+"""Check-video renderer: input frame + 2D skeleton beside a steady 3D view, streamed into an mp4."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import DATA, need
+from pose3d_cli.geometry import axis_angle_to_matrix, project
+from pose3d_cli.infer.render import Panel3D, RenderError, render_video, view_rotation
+from pose3d_cli.skeleton import H36M17
+
+VIDEO = DATA / "video" / "pose2sim_single_person" / "cam01.mp4"
+N = 10
+
+
+def synthetic_poses(T: int) -> np.ndarray:
+    """(T, 17, 3) mm camera-frame poses 3 m in front of a level camera, waving the left arm."""
+    stand = {  # camera frame: x right, y down; the subject faces the camera so their left is +x
+        "pelvis": (0, 0, 0), "right_hip": (-130, 0, 0), "right_knee": (-130, 420, 0), "right_ankle": (-130, 830, 30),
+        "left_hip": (130, 0, 0), "left_knee": (130, 420, 0), "left_ankle": (130, 830, 30),
+        "spine": (0, -230, 0), "thorax": (0, -480, 0), "nose": (0, -600, -60), "head": (0, -720, 0),
+        "left_shoulder": (160, -480, 0), "left_elbow": (420, -480, 0), "left_wrist": (660, -480, 0),
+        "right_shoulder": (-160, -480, 0), "right_elbow": (-170, -210, 0), "right_wrist": (-170, 30, -40),
+    }
+    base = np.array([stand[n] for n in H36M17.joints], dtype=np.float64)
+    out = np.repeat(base[None], T, axis=0)
+    sh = H36M17.index("left_shoulder")
+    ang = np.linspace(0, 1.2, T)
+    R = axis_angle_to_matrix(np.broadcast_to([0, 0, -1.0], (T, 3)), ang)  # raise the left arm
+    for j in ("left_elbow", "left_wrist"):
+        i = H36M17.index(j)
+        out[:, i] = base[sh] + np.einsum("tij,j->ti", R, base[i] - base[sh])
+    return out
+
+
+def read_frames(path, n):
+    cap = cv2.VideoCapture(str(path))
+    try:
+        for _ in range(n):
+            ok, frame = cap.read()
+            if not ok:
+                return
+            yield frame
+    finally:
+        cap.release()
+
+
+def saturated(img: np.ndarray) -> int:
+    """Number of vividly coloured pixels (skeleton colours; the grid, background and text are grey)."""
+    hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
+    return int(np.count_nonzero((hsv[..., 1] > 120) & (hsv[..., 2] > 120)))
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    video = need(VIDEO)
+    cap = cv2.VideoCapture(str(video))
+    W, H = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    cap.release()
+    joints = synthetic_poses(N)
+    K = np.array([[1400.0, 0, W / 2], [0, 1400.0, H / 2], [0, 0, 1]])
+    uv = project(joints + np.array([0, 0, 3000.0]), K)
+    conf = np.full((N, 17), 0.9)
+    conf[:, H36M17.index("right_wrist")] = 0.1  # below min_conf: not drawn
+    joints3d = joints - joints[:, :1]
+    joints3d[4:6] = np.nan  # nobody detected
+    uv[4:6] = np.nan
+    conf[4:6] = 0.0
+    out = tmp_path_factory.mktemp("render") / "check.mp4"
+    n = render_video(read_frames(video, N), uv, conf, joints3d, "h36m17", 60.0, out)  # a generator: streamed
+    return dict(out=out, n=n, W=W, H=H, uv=uv, video=video)
+
+
+def test_video_shape(rendered):
+    out, W, H = rendered["out"], rendered["W"], rendered["H"]
+    assert rendered["n"] == N
+    assert [p.name for p in out.parent.iterdir()] == ["check.mp4"]  # atomic: no temporary left behind
+    cap = cv2.VideoCapture(str(out))
+    assert cap.isOpened()
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == N
+    assert int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == W + min(W, H)  # default panel: min(width, height)
+    assert int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == H
+    assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(60.0, rel=1e-3)
+    cap.release()
+
+
+def test_panels(rendered):
+    out, W, H = rendered["out"], rendered["W"], rendered["H"]
+    got = list(read_frames(out, N))
+    src = list(read_frames(rendered["video"], N))
+    assert len(got) == N
+    for t in range(N):
+        left, right = got[t][:, :W].astype(np.int16), got[t][:, W:]
+        # the corner of the input, far from the skeleton, is the input frame (up to mp4 compression)
+        corner = np.abs(left[:200, :200] - src[t][:200, :200].astype(np.int16))
+        assert corner.mean() < 6, f"frame {t}: left corner differs by {corner.mean():.1f}"
+        if t in (4, 5):
+            assert saturated(right) < 50, "no-detection frame: empty 3D panel"
+            # "no detection" text, centred in the panel
+            band = right[H // 2 - 60:H // 2 + 60]
+            assert np.count_nonzero(band.max(axis=-1) > 200) > 200
+        else:
+            assert saturated(right) > 1000, f"frame {t}: no 3D skeleton in the panel"
+            # the 2D skeleton is drawn on the input around the projected joints
+            uv = rendered["uv"][t]
+            x0, y0 = np.nanmin(uv, 0).astype(int)
+            x1, y1 = np.nanmax(uv, 0).astype(int)
+            drawn = got[t][max(y0 - 10, 0):y1 + 10, max(x0 - 10, 0):min(x1 + 10, W)]
+            assert saturated(drawn) > saturated(src[t][max(y0 - 10, 0):y1 + 10, max(x0 - 10, 0):min(x1 + 10, W)]) + 300
+
+
+def test_low_confidence_joint_is_skipped(rendered):
+    # the right wrist (conf 0.1) hangs below the right elbow: no bone is drawn there on frame 0
+    out, W = rendered["out"], rendered["W"]
+    frame = next(read_frames(out, 1))
+    src = next(read_frames(rendered["video"], 1))
+    uv = rendered["uv"][0]
+    e, w = uv[H36M17.index("right_elbow")], uv[H36M17.index("right_wrist")]
+    mid = ((e + 2 * w) / 3).astype(int)  # a point on the would-be forearm, away from the elbow's dot
+    box = (slice(mid[1] - 6, mid[1] + 6), slice(mid[0] - 6, mid[0] + 6))
+    assert np.abs(frame[:, :W][box].astype(int) - src[box].astype(int)).mean() < 12
+
+
+def test_steady_view_and_scale():
+    poses = synthetic_poses(30)
+    poses = poses - poses[:, :1]
+    p = Panel3D(poses, H36M17, 600, 800)
+    # fixed scale: body height (~1.55 m here) takes ~60% of the panel height
+    height_px = p.screen[0, :, 1].max() - p.screen[0, :, 1].min()
+    assert 0.5 * 800 < height_px < 0.65 * 800
+    # the legs do not move: their screen positions are the same in every frame (steady viewpoint)
+    legs = H36M17.indices(["left_knee", "left_ankle", "right_knee", "right_ankle"])
+    assert np.ptp(p.screen[:, legs], axis=0).max() <= 1
+    # lowest joint on the floor line through the panel's floor origin
+    assert abs(p.screen[:, :, 1].max(axis=1) - p.origin[1]).max() < 0.25 * 800  # feet near the floor row
+    # the view looks from 30° to the side and 15° above
+    V = view_rotation(30, 15)
+    assert np.degrees(np.arcsin(-V[2, 1])) == pytest.approx(15)
+    assert np.degrees(np.arctan2(-V[2, 0], -V[2, 2])) == pytest.approx(30)
+
+
+def test_draw_speed_and_no_video_without_frames(tmp_path):
+    import time
+
+    poses = synthetic_poses(40)
+    H, W = 1920, 1080
+    p = Panel3D(poses - poses[:, :1], H36M17, W, H)
+    canvas = np.zeros((H, 2 * W, 3), np.uint8)
+    t0 = time.perf_counter()
+    for t in range(40):
+        p.draw(canvas[:, W:], t, f"frame {t}")
+    assert (time.perf_counter() - t0) / 40 < 0.05  # ≥ 20 frames/s even on a slow CI machine (≈ 1.5 ms here)
+
+    out = tmp_path / "empty.mp4"
+    with pytest.raises(RenderError, match="no frames"):
+        render_video(iter([]), np.zeros((0, 17, 2)), None, np.zeros((0, 17, 3)), "h36m17", 30, out)
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(RenderError, match="joints3d"):
+        render_video(iter([]), np.zeros((3, 17, 2)), None, np.zeros((3, 16, 3)), "h36m17", 30, out)
