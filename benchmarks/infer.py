@@ -30,6 +30,7 @@ DATA = REPO.parent / "shared" / "data" / "video"
 CLIPS = {"pose2sim cam01 (1080x1920)": DATA / "pose2sim_single_person" / "cam01.mp4",
          "sports2d (1768x994)": DATA / "sports2d" / "demo.mp4"}
 CAM03_LEAD = 3
+MODEL = None  # the shipped model; --model to compare another checkpoint or .onnx
 
 
 def peak_mb() -> float:
@@ -88,7 +89,6 @@ def bench_end_to_end(path: Path, width: int | None) -> tuple[float, int, int]:
 
 def consistency() -> None:
     from pose3d_cli.geometry import procrustes_align
-    from pose3d_cli.infer.calibration import intrinsics_for
     from pose3d_cli.infer.lifter import load_lifter
     from pose3d_cli.infer.pipeline import InferOptions, detect_video, lift_track
     from pose3d_cli.infer.sources import open_source
@@ -96,40 +96,51 @@ def consistency() -> None:
 
     folder = DATA / "pose2sim_single_person"
     calib = folder / "Calib.qca.txt"
-    lifter = load_lifter(None)
+    lifter = load_lifter(MODEL)
     poses, world = {}, {}
     for cam in ("cam01", "cam02", "cam03", "cam04"):
         src = open_source(folder / f"{cam}.mp4")
         track = detect_video(src)
-        p = lift_track(track, lifter, InferOptions(calib=str(calib)))
-        poses[cam] = p.joints3d
-        _ = intrinsics_for  # (intrinsics come from the calibration inside lift_track)
+        for fix in (True, False):
+            p = lift_track(track, lifter, InferOptions(calib=str(calib), fix_swaps=fix))
+            poses[cam if fix else f"{cam} (no swap fix)"] = p.joints3d
+        w, _ = convert(track.world, "blazepose33", H36M17)
+        world[f"{cam} (MediaPipe 3D)"] = w - w[:, :1]
     names = [c for c, _ in H36M17.bones]
     print("\n# bone length coefficient of variation over time (%), per view")
-    print(f"{'view':6s} " + " ".join(f"{n[:8]:>8s}" for n in names) + "   median")
-    for cam, P in poses.items():
+    print(f"{'view':28s} " + " ".join(f"{n[:8]:>8s}" for n in names) + "   median")
+    for cam, P in {**poses, **world}.items():
         ok = np.isfinite(P).all(axis=(1, 2))
         b = H36M17.bone_lengths(P[ok])
         cv = 100 * b.std(0) / b.mean(0)
-        print(f"{cam:6s} " + " ".join(f"{v:8.1f}" for v in cv) + f"   {np.median(cv):6.1f}")
+        print(f"{cam:28s} " + " ".join(f"{v:8.1f}" for v in cv) + f"   {np.median(cv):6.1f}")
     print("\n# cross-view P-MPJPE (mm) of root-relative poses at the same instant (cam03 shifted by 3 frames)")
-    aligned = {c: (P[CAM03_LEAD:] if c == "cam03" else P[:len(P) - CAM03_LEAD]) for c, P in poses.items()}
-    cams = list(aligned)
-    errs = []
-    for i in range(len(cams)):
-        for j in range(i + 1, len(cams)):
-            A, B = aligned[cams[i]], aligned[cams[j]]
-            ok = np.isfinite(A).all(axis=(1, 2)) & np.isfinite(B).all(axis=(1, 2))
-            e = np.linalg.norm(procrustes_align(A[ok], B[ok]) - B[ok], axis=-1).mean()
-            errs.append(e)
-            print(f"{cams[i]} vs {cams[j]}: {e:6.1f} mm over {ok.sum()} frames")
-    print(f"mean over view pairs: {np.mean(errs):.1f} mm")
+    for label, group in (("pose3d (swap fix on)", {c: P for c, P in poses.items() if "no swap" not in c}),
+                         ("pose3d (swap fix off)", {c: P for c, P in poses.items() if "no swap" in c}),
+                         ("MediaPipe world landmarks", world)):
+        aligned = {c: (P[CAM03_LEAD:] if c.startswith("cam03") else P[:len(P) - CAM03_LEAD]) for c, P in group.items()}
+        cams = list(aligned)
+        errs = []
+        for i in range(len(cams)):
+            for j in range(i + 1, len(cams)):
+                A, B = aligned[cams[i]], aligned[cams[j]]
+                ok = np.isfinite(A).all(axis=(1, 2)) & np.isfinite(B).all(axis=(1, 2))
+                errs.append(np.linalg.norm(procrustes_align(A[ok], B[ok]) - B[ok], axis=-1).mean())
+        print(f"{label:28s}: mean {np.mean(errs):6.1f} mm over {len(errs)} view pairs "
+              f"(pairs: {' '.join(f'{e:.0f}' for e in errs)})")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-consistency", action="store_true")
+    ap.add_argument("--only-consistency", action="store_true")
+    ap.add_argument("--model", default=None, help="checkpoint or .onnx (default: the shipped model)")
     a = ap.parse_args()
+    global MODEL
+    MODEL = a.model
+    if a.only_consistency:
+        consistency()
+        return 0
     missing = [p for p in CLIPS.values() if not p.exists()]
     if missing:
         print(f"skipped: {missing[0]} not found")

@@ -44,6 +44,8 @@ def infer(
     with_2d: bool = typer.Option(False, "--with-2d", help="Add the 2D pixel columns to the CSV."),
     min_conf: float = typer.Option(0.3, help="Joints below this 2D confidence are listed as low_conf."),
     render: Optional[Path] = typer.Option(None, help="Also write a side-by-side 2D/3D video (.mp4)."),
+    fix_swaps: bool = typer.Option(True, "--fix-swaps/--no-fix-swaps", help="Undo the detector's left/right label swaps "
+                                                                           "(jumps between consecutive frames)."),
     detect_width: Optional[int] = typer.Option(None, help="Downscale wider frames to this width for the detector "
                                                           "(e.g. 640: faster; coordinates stay in original pixels)."),
 ) -> None:
@@ -57,7 +59,8 @@ def infer(
         opts = InferOptions(model=model, fov=fov, focal=focal, calib=str(calib) if calib else None,
                             calib_camera=calib_camera, smooth=smooth, detector_model=str(detector_model) if detector_model else None,
                             fps=fps, size=_size(size), min_conf=min_conf, with_2d=with_2d, fmt=fmt,
-                            render=str(render) if render else None, detect_width=detect_width)
+                            render=str(render) if render else None, detect_width=detect_width,
+                            fix_swaps=fix_swaps)
         if render and len(inputs) > 1:
             from ..errors import Pose3dError
 

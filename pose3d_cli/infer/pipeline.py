@@ -48,6 +48,7 @@ class InferOptions:
     fmt: str | None = None
     render: str | None = None
     detect_width: int | None = None  # downscale wider frames to this width for the detector (speed)
+    fix_swaps: bool = True  # undo whole-body left/right label swaps of the detector
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Track2D:
     size: tuple[int, int]
     name: str
     detector: str
+    world: np.ndarray | None = None  # (T, J, 3) mm: the detector's own 3D (BlazePose world landmarks), if any
 
 
 @dataclass
@@ -98,7 +100,7 @@ def detect_video(source: FrameSource, detector_model: str | None = None,
     from ..detect.mediapipe import BlazePoseDetector
 
     mode = "video" if source.kind in ("video", "camera") else "image"
-    frames, times, uvs, confs = [], [], [], []
+    frames, times, uvs, confs, worlds = [], [], [], [], []
     J = get_skeleton("blazepose33").num_joints
     with BlazePoseDetector(detector_model, mode=mode) as det:
         for i, t, img in source.frames():
@@ -114,15 +116,17 @@ def detect_video(source: FrameSource, detector_model: str | None = None,
             if kp is None:
                 uvs.append(np.zeros((J, 2), np.float32))
                 confs.append(np.zeros(J, np.float32))
+                worlds.append(np.full((J, 3), np.nan, np.float32))
             else:
                 uvs.append(kp.xy)
                 confs.append(kp.confidence)
+                worlds.append(kp.world_mm if kp.world_mm is not None else np.full((J, 3), np.nan, np.float32))
             if on_frame:
                 on_frame(i)
     if not frames:
         raise Pose3dError(f"{source.name}: no frame could be read")
     return Track2D(np.array(frames), np.array(times), np.stack(uvs), np.stack(confs), "blazepose33", source.fps,
-                   source.size, source.name, "mediapipe-blazepose-full")
+                   source.size, source.name, "mediapipe-blazepose-full", np.stack(worlds))
 
 
 def read_track(path: Path, opts: InferOptions) -> Track2D:
@@ -154,6 +158,39 @@ def fill_undetected(x: np.ndarray, detected: np.ndarray) -> np.ndarray:
     return x[nearest]
 
 
+def fix_left_right_swaps(uv: np.ndarray, conf: np.ndarray, detected: np.ndarray, skeleton,
+                         ratio: float = 0.5) -> tuple[np.ndarray, np.ndarray, int]:
+    """Undo whole-body left/right label swaps of the 2D detector (BlazePose swaps sides in about a quarter of
+    the frames where the subject shows its back).
+
+    Frame by frame, the labels are swapped back when the swapped assignment is much closer (``ratio``) to the
+    previous detected frame than the given one. A real turn moves the limbs continuously and is kept; a
+    label flip is a jump.
+
+    Args:
+        uv: (T, J, 2) pixels; conf: (T, J); detected: (T,) bool.
+    Returns:
+        uv, conf with swaps undone, and the number of frames swapped back.
+    """
+    left, right = np.array(skeleton.joints_left), np.array(skeleton.joints_right)
+    perm = skeleton.flip_permutation
+    uv, conf = uv.copy(), conf.copy()
+    prev = None
+    fixed = 0
+    for t in np.flatnonzero(detected):
+        if prev is not None:
+            both = (conf[t, left] > 0) & (conf[t, right] > 0) & (conf[prev, left] > 0) & (conf[prev, right] > 0)
+            if both.sum() >= 3:
+                L, R, pL, pR = uv[t, left[both]], uv[t, right[both]], uv[prev, left[both]], uv[prev, right[both]]
+                keep = np.linalg.norm(L - pL, axis=-1).sum() + np.linalg.norm(R - pR, axis=-1).sum()
+                swap = np.linalg.norm(L - pR, axis=-1).sum() + np.linalg.norm(R - pL, axis=-1).sum()
+                if swap < ratio * keep:
+                    uv[t], conf[t] = uv[t, perm], conf[t, perm]
+                    fixed += 1
+        prev = t
+    return uv, conf, fixed
+
+
 def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
     """2D track → 3D poses (see module doc)."""
     from ..lifting.codec import pixels_to_network_input
@@ -161,6 +198,9 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
     sk = lifter.skeleton
     uv, conf = convert(track.uv, track.skeleton, sk, track.conf)
     detected = (conf > 0).sum(axis=1) >= MIN_JOINTS
+    swaps_fixed = 0
+    if opts.fix_swaps:
+        uv, conf, swaps_fixed = fix_left_right_swaps(uv, conf, detected, sk)
     intr = intrinsics_for(track.size, opts.fov, opts.focal, opts.calib, opts.calib_camera, track.name)
     xy, c = pixels_to_network_input(uv, conf, intr.K, intr.dist)
     xy_f, c_f = fill_undetected(xy, detected), fill_undetected(c, detected)
