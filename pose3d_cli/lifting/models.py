@@ -66,7 +66,7 @@ class _ChannelNorm(nn.Module):
         self.norm = nn.LayerNorm(channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(x.transpose(1, 2)).transpose(1, 2)
+        return self.norm(x.transpose(1, 2)).transpose(1, 2).contiguous()
 
 
 class TemporalLifter(nn.Module):

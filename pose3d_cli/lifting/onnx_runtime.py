@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Pose3dError
+from .sequence import pad_sequence, run_frames, run_sequence  # noqa: F401 (numpy only; pad_sequence re-exported)
 
 #: the metadata_props key (ONNX) / extra file stem (TorchScript, pt2) that holds the model's metadata
 META_KEY = "pose3d"
@@ -77,18 +78,6 @@ def _session(path: Path, threads: int):
         return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
     except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
         raise OnnxModelError(f"{path}: not a loadable ONNX model ({_first_line(e)})") from None
-
-
-def pad_sequence(xy: np.ndarray, conf: np.ndarray, receptive_field: int, causal: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Edge-pad (T, J, ·) arrays so a temporal model returns one output per input frame.
-
-    The same padding as :func:`pose3d_cli.lifting.predict.pad_sequence` (repeated here: that module imports
-    torch): centred models get (RF-1)/2 frames of each end repeated, causal ones RF-1 copies of the first.
-    """
-    pad = receptive_field - 1
-    before, after = (pad, 0) if causal else (pad // 2, pad - pad // 2)
-    widths = [(before, after)] + [(0, 0)] * (xy.ndim - 1)
-    return np.pad(xy, widths, mode="edge"), np.pad(conf, widths[:conf.ndim], mode="edge")
 
 
 class OnnxLifter:
@@ -168,17 +157,10 @@ class OnnxLifter:
 
     def predict_frames(self, xy: np.ndarray, conf: np.ndarray, batch_size: int = 8192) -> np.ndarray:
         """Single-frame model over (N, J, 2), (N, J) → (N, J, 3) mm, in batches."""
-        out = [self(xy[i:i + batch_size], conf[i:i + batch_size]) for i in range(0, len(xy), batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, self.num_joints, 3), dtype=np.float32)
+        return run_frames(self, xy, conf, batch_size)
 
     def predict_sequence(self, xy: np.ndarray, conf: np.ndarray, chunk: int = 4096) -> np.ndarray:
-        """Any model over one contiguous sequence: (T, J, 2), (T, J) → (T, J, 3) mm (as
-        :func:`pose3d_cli.lifting.predict.predict_sequence`: edge-padded, in chunks of ``chunk`` output frames)."""
-        rf = self.receptive_field
-        if rf == 1:
-            return self.predict_frames(xy, conf)
-        xp, cp = pad_sequence(np.asarray(xy, dtype=np.float32), np.asarray(conf, dtype=np.float32), rf, self.causal)
-        T = len(xy)
-        out = [self(xp[None, s:min(T, s + chunk) + rf - 1], cp[None, s:min(T, s + chunk) + rf - 1])[0]
-               for s in range(0, T, chunk)]
-        return np.concatenate(out) if out else np.zeros((0, self.num_joints, 3), dtype=np.float32)
+        """Any model over one contiguous sequence: (T, J, 2), (T, J) → (T, J, 3) mm (edge-padded, in chunks of
+        ``chunk`` output frames: :func:`pose3d_cli.lifting.sequence.run_sequence`)."""
+        return run_sequence(self, self.receptive_field, self.causal, np.asarray(xy, dtype=np.float32),
+                            np.asarray(conf, dtype=np.float32), chunk)

@@ -1,0 +1,70 @@
+"""`pose3d export model.pt -o model.onnx [--format onnx|torchscript|pt2]`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+
+from .app import app
+from .common import check_output_path, err_console, state, user_errors
+
+
+@app.command()
+def export(
+    checkpoint: Path = typer.Argument(..., help="A pose3d checkpoint (.pt) from `pose3d train`."),
+    output: Path = typer.Option(..., "--output", "-o", help="The exported file: .onnx, .pt2, or .ts/.torchscript/.pt."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f",
+                                      help="onnx, torchscript or pt2 (default: from the output's extension)."),
+    tolerance: Optional[float] = typer.Option(None, "--tolerance", min=0.0,
+                                              help="Largest allowed difference from torch in mm (default 0.01)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the check as JSON on stdout."),
+) -> None:
+    """Export a checkpoint to ONNX, TorchScript or torch.export (.pt2), checked against torch on real 2D keypoints.
+
+    Inputs: xy (B, [T,] J, 2) normalised camera coordinates, conf (B, [T,] J); output: joints_3d (B, [T',] J, 3) mm.
+    The codec and the checkpoint's metadata (skeleton, joints, receptive field ...) travel in the file.
+    Batch and time axes are dynamic; the file is written only when it matches torch within the tolerance.
+    """
+    from .. import export as ex
+    from ..errors import Pose3dError
+
+    with user_errors():
+        if fmt is None:
+            fmt = ex.format_from_path(output)
+        fmt = fmt.lower()
+        if fmt not in ex.FORMATS:
+            raise Pose3dError(f"--format {fmt!r}: choose {', '.join(ex.FORMATS)}")
+        if output.resolve() == checkpoint.resolve():
+            raise Pose3dError(f"{output}: the output would overwrite the checkpoint; choose another file")
+        check_output_path(output)
+        implied = ex.SUFFIX_FORMATS.get(output.suffix.lower())
+        if implied and implied != fmt and output.suffix.lower() != ".pt":
+            say_warning(f"{output}: the extension says {implied}, but --format {fmt} is written")
+        tol = ex.TOLERANCE_MM if tolerance is None else tolerance
+        with err_console.status(f"exporting {escape(str(checkpoint))} to {fmt} …") if not state.quiet else _null():
+            report = ex.export_model(checkpoint, output, fmt, tolerance_mm=tol)
+    if as_json:
+        typer.echo(json.dumps({"path": str(report.path), "format": report.format,
+                               "max_abs_diff_mm": report.max_abs_diff_mm, "n_check_samples": report.n_check_samples,
+                               "tolerance_mm": report.tolerance_mm, "size_bytes": report.size_bytes,
+                               "seconds": round(report.seconds, 3)}))
+    if not state.quiet:
+        err_console.print(
+            f"[bold green]exported[/] {escape(str(report.path))} ({report.format}, {report.size_bytes / 1e6:.2f} MB, "
+            f"{report.seconds:.1f} s); check vs torch: max |diff| [bold]{report.max_abs_diff_mm:.2g} mm[/] over "
+            f"{report.n_check_samples} poses (tolerance {report.tolerance_mm:g} mm)", highlight=False)
+
+
+def say_warning(msg: str) -> None:
+    if not state.quiet:
+        err_console.print(f"[yellow]warning:[/] {escape(msg)}", highlight=False)
+
+
+def _null():
+    import contextlib
+
+    return contextlib.nullcontext()
