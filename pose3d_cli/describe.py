@@ -70,11 +70,30 @@ def describe_file(path: str | Path) -> dict:
         return describe_array(path)
     if ext == ".npz":
         return describe_array(path)
+    if ext in (".onnx", ".pt2", ".ts", ".torchscript") or (ext == ".pt" and _is_export(path)):
+        from .export import load_exported_meta
+
+        meta = load_exported_meta(path)
+        if isinstance(meta.get("metrics"), dict):
+            meta["metrics"] = {k: v for k, v in meta["metrics"].items() if k != "history"}
+        return {"kind": f"exported lifting model ({ext.lstrip('.')})", **{k: v for k, v in meta.items() if k != "train"}}
     if ext in (".pt", ".pth", ".ckpt"):
         from .lifting.checkpoint import describe_checkpoint
 
         return describe_checkpoint(path)
-    raise Pose3dError(f"{path}: unknown file type {ext!r}; pose3d info reads .bvh, .c3d, .h5, .npz and .pt files")
+    raise Pose3dError(f"{path}: unknown file type {ext!r}; pose3d info reads .bvh, .c3d, .h5, .npz, .pt, .onnx "
+                      "and .pt2 files")
+
+
+def _is_export(path: Path) -> bool:
+    """A TorchScript file saved as .pt (it holds pose3d.json among its extra files)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return any(n.endswith("extra/pose3d.json") for n in z.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def jsonable(d: dict) -> dict:

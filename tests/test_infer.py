@@ -14,7 +14,7 @@ from pose3d_cli.cli.app import app
 from pose3d_cli.infer.lifter import default_model_path
 from pose3d_cli.skeleton import H36M17
 
-from .conftest import DATA, need
+from conftest import DATA, need
 
 VIDEO = DATA / "video" / "pose2sim_single_person"
 runner = CliRunner()
@@ -149,3 +149,37 @@ def test_output_errors(tmp_path):
     assert r.exit_code == 2 and "format" in r.stderr
     r = runner.invoke(app, ["infer", str(demo), "-o", str(tmp_path / "x.csv"), "--model", str(tmp_path / "m.pt")])
     assert r.exit_code == 2 and "m.pt" in r.stderr
+
+
+DEMO = Path(__file__).resolve().parents[1] / "pose3d_cli/assets/demo_cam01_blazepose.csv"
+
+
+def test_onnx_model_gives_the_same_csv_as_torch_without_importing_torch(tmp_path):
+    import subprocess
+    import sys
+
+    onnx = tmp_path / "default.onnx"
+    r = runner.invoke(app, ["-q", "export", str(default_model_path()), "-o", str(onnx)])
+    assert r.exit_code == 0, r.output
+    a, b = tmp_path / "torch.csv", tmp_path / "onnx.csv"
+    assert runner.invoke(app, ["-q", "infer", str(DEMO), "-o", str(a)]).exit_code == 0
+    # the ONNX path in a fresh interpreter where importing torch fails
+    code = ("import sys; sys.modules['torch'] = None; from pose3d_cli.cli.app import main; "
+            f"sys.argv = ['pose3d', '-q', 'infer', {str(DEMO)!r}, '-o', {str(b)!r}, '--model', {str(onnx)!r}]; main()")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    ra, rb = rows_of(a.read_text()), rows_of(b.read_text())
+    assert list(ra[0]) == list(rb[0]) and len(ra) == len(rb)
+    pa, pb = poses(ra), poses(rb)
+    np.testing.assert_allclose(pa, pb, atol=0.011)  # CSV holds 2 decimals; the models agree to ~4e-4 mm
+
+
+def test_temporal_and_bvh_outputs(tmp_path):
+    from pose3d_cli.mocap.bvh import read_bvh
+
+    out = tmp_path / "demo.bvh"
+    r = runner.invoke(app, ["-q", "infer", str(DEMO), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    m = read_bvh(out, units="cm", up="y")
+    assert m.num_frames == 100 and m.fps == pytest.approx(60, rel=1e-3)
+    assert {"pelvis", "left_knee", "right_wrist"} <= set(m.names)

@@ -112,11 +112,12 @@ def read_checkpoint(path: str | Path) -> dict:
     try:
         ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - torch raises many kinds; all mean the same to a user
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        if "weights_only" in str(e) or "Unsupported global" in str(e) or "pickle" in type(e).__name__.lower():
+        text = str(e)
+        if "GLOBAL" in text or "Unsupported global" in text:
             raise CheckpointError(f"{path}: refused: the file holds Python objects beyond plain weights "
-                                  "(it could run code); only pose3d checkpoints are accepted") from None
-        raise CheckpointError(f"{path}: not a readable pose3d checkpoint ({msg[:120]})") from None
+                                  "(loading it could run code); only pose3d checkpoints are accepted") from None
+        raise CheckpointError(f"{path}: not a readable pose3d checkpoint (damaged, truncated or another kind of "
+                              "file); give a .pt written by `pose3d train`") from None
     if not isinstance(ck, dict) or ck.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a pose3d checkpoint (no 'format: {FORMAT}'); "
                               "give a file written by `pose3d train`")
@@ -160,6 +161,8 @@ def describe_checkpoint(path: str | Path) -> dict:
         "kind": "pose3d checkpoint", "pose3d version": ck.get("pose3d_version"), "model": ck["model"]["name"],
         "model args": ck["model"]["args"], "parameters": n_params, "receptive field": ck.get("receptive_field", 1),
         "skeleton": ck["skeleton"]["name"], "codec": ck["codec"]["name"], "root": ck["codec"]["root"],
-        "trained on": ck.get("data", {}).get("path", "?"), "metrics": ck.get("metrics", {}),
+        "trained on": ck.get("data", {}).get("path", "?"),
+        "epochs": len(ck.get("metrics", {}).get("history", [])) or "?",
+        "metrics": {k: v for k, v in ck.get("metrics", {}).items() if k != "history"},
         "resumable": "resume" in ck,
     }
