@@ -66,7 +66,7 @@ def bench_lifter(model_pt: Path) -> None:
         onnx = Path(tmp) / "default.onnx"
         export_model(model_pt, onnx, "onnx")
         for backend, path in (("torch", model_pt), ("onnxruntime", onnx)):
-            lifter = load_lifter(path)
+            lifter = load_lifter(path, flip_tta=False)  # the network alone (infer averages 2 passes)
             for batch in (1, 8192):
                 reps = max(1, 8192 // batch) if batch > 1 else 2000
                 X = np.ascontiguousarray(np.resize(xy, (batch,) + xy.shape[1:]))

@@ -20,7 +20,8 @@ from .errors import Pose3dError
 from .geometry import invert_rigid
 from .lifting.checkpoint import LoadedModel, load_model
 from .lifting.codec import pixels_to_network_input, root_relative
-from .lifting.predict import predict_dataset
+from .lifting.predict import torch_fn
+from .lifting.sequence import flip_averaged, run_dataset
 from .synth.corrupt import Corruption, corrupt
 
 NOISE_LEVELS = (0.0, 0.01, 0.02, 0.04, 0.08)
@@ -63,12 +64,17 @@ def corrupted(data: PairData, cfg: Corruption, seed: int) -> EvalInputs:
     return EvalInputs(uv, conf)
 
 
-def lift(model: LoadedModel, data: PairData, inputs: EvalInputs) -> np.ndarray:
-    """Predictions (N, J, 3) root-relative mm for ``inputs`` (sequences kept whole for temporal models)."""
+def lift(model: LoadedModel, data: PairData, inputs: EvalInputs, flip_tta: bool = True) -> np.ndarray:
+    """Predictions (N, J, 3) root-relative mm for ``inputs`` (sequences kept whole for temporal models), with
+    test-time flip averaging as ``pose3d infer`` does by default."""
     K = data.K[data.camera_index]
     dist = data.dist[data.camera_index] if np.any(data.dist) else None
     xy, conf = pixels_to_network_input(inputs.uv, inputs.conf, K, dist)
-    return predict_dataset(model.model, xy, conf, data.sequence_ranges())
+    fn = torch_fn(model.model)
+    if flip_tta:
+        fn = flip_averaged(fn, model.skeleton.flip_permutation)
+    return run_dataset(fn, model.receptive_field, bool(getattr(model.model, "causal", False)), xy, conf,
+                       data.sequence_ranges())
 
 
 def _elevation(path: str | Path, data: PairData, root: int) -> np.ndarray:
@@ -103,7 +109,7 @@ def _group(names: np.ndarray, per_sample: dict[str, np.ndarray]) -> dict[str, di
 
 
 def evaluate(model_path: str | Path, data_path: str | Path, split: str = "test", sweep: bool = False,
-             seed: int = 0, max_samples: int | None = None) -> dict:
+             seed: int = 0, max_samples: int | None = None, flip_tta: bool = True) -> dict:
     """Evaluate a checkpoint on one split of a pose3d HDF5 (``all`` for every pair). Returns a JSON-able report."""
     model = load_model(model_path)
     data = load_pairs(data_path)
@@ -135,11 +141,12 @@ def evaluate(model_path: str | Path, data_path: str | Path, split: str = "test",
         "stored": EvalInputs(data.keypoints_2d, data.confidence),
         "occluded20": corrupted(data, Corruption.clean().scaled(occlusion=0.2), seed),
     }
-    report: dict = {"model": str(model_path), "data": str(data_path), "split": split, "samples": len(data),
+    report: dict = {"model": str(model_path), "data": str(data_path), "split": split, "flip_tta": flip_tta,
+                    "samples": len(data),
                     "sequences": len(data.sequence_ranges()), "skeleton": model.skeleton.name, "conditions": {}}
     stored_pred = None
     for name, inp in conditions.items():
-        pred = lift(model, data, inp)
+        pred = lift(model, data, inp, flip_tta)
         report["conditions"][name] = metrics.summary(pred, target)
         if name == "stored":
             stored_pred = pred
@@ -163,10 +170,10 @@ def evaluate(model_path: str | Path, data_path: str | Path, split: str = "test",
     if sweep:
         report["sweep"] = {"noise": [], "occlusion": []}
         for sigma in NOISE_LEVELS:
-            pred = lift(model, data, corrupted(data, Corruption.clean().scaled(noise=sigma), seed))
+            pred = lift(model, data, corrupted(data, Corruption.clean().scaled(noise=sigma), seed), flip_tta)
             report["sweep"]["noise"].append({"sigma": sigma, **metrics.summary(pred, target)})
         for frac in OCCLUSION_LEVELS:
-            pred = lift(model, data, corrupted(data, Corruption.clean().scaled(occlusion=frac), seed))
+            pred = lift(model, data, corrupted(data, Corruption.clean().scaled(occlusion=frac), seed), flip_tta)
             report["sweep"]["occlusion"].append({"fraction": frac, **metrics.summary(pred, target)})
     return report
 

@@ -34,6 +34,7 @@ def eval_cmd(
     plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for PNG plots."),
     max_samples: Optional[int] = typer.Option(None, help="Evaluate on about this many samples (whole sequences)."),
     seed: int = typer.Option(0, help="Seed of the corruption used for occlusion and sweeps."),
+    flip_tta: bool = typer.Option(True, "--flip-tta/--no-flip-tta", help="Average with the mirrored input (as infer does)."),
 ) -> None:
     """Evaluate a model: MPJPE, P-MPJPE, N-MPJPE, PCK3D@150 mm, AUC, with breakdowns."""
     from ..evaluate import evaluate, write_plots
@@ -41,7 +42,8 @@ def eval_cmd(
     with user_errors():
         if json_out and str(json_out) != "-":
             check_output_path(json_out)
-        report = evaluate(model, data, split=split, sweep=sweep, seed=seed, max_samples=max_samples)
+        report = evaluate(model, data, split=split, sweep=sweep, seed=seed, max_samples=max_samples,
+                          flip_tta=flip_tta)
         if json_out:
             text = json.dumps(report, indent=2)
             if str(json_out) == "-":

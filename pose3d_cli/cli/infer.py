@@ -44,6 +44,7 @@ def infer(
     with_2d: bool = typer.Option(False, "--with-2d", help="Add the 2D pixel columns to the CSV."),
     min_conf: float = typer.Option(0.3, help="Joints below this 2D confidence are listed as low_conf."),
     render: Optional[Path] = typer.Option(None, help="Also write a side-by-side 2D/3D video (.mp4)."),
+    flip_tta: bool = typer.Option(True, "--flip-tta/--no-flip-tta", help="Average with the mirrored input (-1 mm)."),
     fix_swaps: bool = typer.Option(True, "--fix-swaps/--no-fix-swaps", help="Undo the detector's left/right label swaps "
                                                                            "(jumps between consecutive frames)."),
     detect_width: Optional[int] = typer.Option(None, help="Downscale wider frames to this width for the detector "
@@ -71,7 +72,7 @@ def infer(
                 check_output_path(Path(o))
         if render:
             check_output_path(render)
-        lifter = load_lifter(model)
+        lifter = load_lifter(model, flip_tta=flip_tta)
         summaries = []
         with progress() as bar:
             for inp, out in zip(inputs, outputs):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Pose3dError
-from ..lifting.sequence import LiftFn, run_sequence
+from ..lifting.sequence import LiftFn, flip_averaged, run_sequence
 from ..skeleton import Skeleton, get_skeleton
 
 
@@ -31,8 +31,16 @@ def default_model_path() -> Path:
     return Path(__file__).resolve().parent.parent / "models" / "default.pt"
 
 
-def load_lifter(path: str | Path | None = None, threads: int = 2) -> Lifter:
-    """Load ``path`` (.pt checkpoint or .onnx); None loads the model shipped with pose3d."""
+def load_lifter(path: str | Path | None = None, threads: int = 2, flip_tta: bool = True) -> Lifter:
+    """Load ``path`` (.pt checkpoint or .onnx); None loads the model shipped with pose3d. ``flip_tta`` averages
+    each prediction with that of the mirrored input (:func:`~pose3d_cli.lifting.sequence.flip_averaged`)."""
+    lifter = _load(path, threads)
+    if flip_tta:
+        lifter.fn = flip_averaged(lifter.fn, lifter.skeleton.flip_permutation)
+    return lifter
+
+
+def _load(path: str | Path | None, threads: int) -> Lifter:
     path = Path(path) if path else default_model_path()
     if not path.is_file():
         hint = "reinstall pose3d or pass --model" if path == default_model_path() else "check --model"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .sequence import pad_sequence, run_frames, run_sequence  # noqa: F401  (pad_sequence re-exported)
+from .sequence import pad_sequence, run_dataset, run_frames, run_sequence  # noqa: F401  (pad_sequence re-exported)
 
 
 def torch_fn(model: torch.nn.Module):
@@ -30,9 +30,4 @@ def predict_sequence(model: torch.nn.Module, xy: np.ndarray, conf: np.ndarray, c
 
 def predict_dataset(model: torch.nn.Module, xy: np.ndarray, conf: np.ndarray, ranges: list[tuple[int, int]]) -> np.ndarray:
     """(N, J, 2), (N, J) with contiguous sequences at ``ranges`` → (N, J, 3) mm."""
-    if model.receptive_field() == 1:
-        return predict_frames(model, xy, conf)
-    out = np.zeros(xy.shape[:2] + (3,), dtype=np.float32)
-    for s, e in ranges:
-        out[s:e] = predict_sequence(model, xy[s:e], conf[s:e])
-    return out
+    return run_dataset(torch_fn(model), model.receptive_field(), bool(getattr(model, "causal", False)), xy, conf, ranges)
