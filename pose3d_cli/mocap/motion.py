@@ -7,12 +7,12 @@ mapping (:func:`map_joints`) turns them into a registered skeleton such as ``h36
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from ..config import read_config
 from ..errors import Pose3dError
 
 from ..skeleton import Skeleton, get_skeleton
@@ -70,18 +70,9 @@ def load_mapping(path: str | Path) -> dict[str, MappingEntry]:
     """Read a user joint mapping (JSON or YAML): ``{target_joint: source_name | [names] | {joints, weights}}``."""
     path = Path(path)
     try:
-        text = path.read_text()
-    except OSError as e:
-        raise MocapError(f"{path}: cannot read mapping file ({e.strerror})") from None
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-    except Exception as e:  # noqa: BLE001 - any parse error becomes one clear line
-        raise MocapError(f"{path}: not a valid mapping file ({type(e).__name__}: {e})") from None
+        data = read_config(path, "mapping file")
+    except Pose3dError as e:
+        raise MocapError(str(e)) from None
     if not isinstance(data, dict):
         raise MocapError(f"{path}: a mapping file must hold an object {{target_joint: source_name}}")
     return data

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import read_config
 from ..errors import Pose3dError
 
 from ..geometry import look_at, project, transform_points
@@ -94,15 +95,9 @@ class CameraSampling:
         """Read ranges from a YAML/JSON file: ``{fov_deg: [50, 80], height_mm: [500, 2500], ...}``."""
         path = Path(path)
         try:
-            text = path.read_text()
-            if path.suffix.lower() in (".yaml", ".yml"):
-                import yaml
-
-                data = yaml.safe_load(text) or {}
-            else:
-                data = json.loads(text)
-        except (OSError, ValueError) as e:
-            raise CameraError(f"{path}: cannot read camera config ({e})") from None
+            data = read_config(path, "camera config")
+        except Pose3dError as e:
+            raise CameraError(str(e)) from None
         data = data.get("cameras", data) if isinstance(data, dict) else data
         if not isinstance(data, dict):
             raise CameraError(f"{path}: camera config must be an object of ranges")

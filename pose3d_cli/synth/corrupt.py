@@ -91,22 +91,10 @@ class Corruption:
     @classmethod
     def from_file(cls, path) -> "Corruption":
         """Read rates from a YAML/JSON file ``{noise_sigma: 0.01, dropout_rate: 0.05, ...}``."""
-        import json
-        from pathlib import Path
-
+        from ..config import read_config
         from ..errors import Pose3dError
 
-        path = Path(path)
-        try:
-            text = path.read_text()
-            if path.suffix.lower() in (".yaml", ".yml"):
-                import yaml
-
-                data = yaml.safe_load(text) or {}
-            else:
-                data = json.loads(text)
-        except (OSError, ValueError) as e:
-            raise Pose3dError(f"{path}: cannot read corruption config ({e})") from None
+        data = read_config(path, "corruption config")
         known = {f.name for f in fields(cls)}
         if not isinstance(data, dict) or set(data) - known:
             raise Pose3dError(f"{path}: corruption config must be an object with keys among {sorted(known)}")

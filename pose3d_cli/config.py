@@ -1,0 +1,26 @@
+"""Reading the small YAML/JSON files users hand to pose3d (mappings, camera ranges, corruption rates)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .errors import Pose3dError
+
+
+def read_config(path: str | Path, what: str) -> object:
+    """Parse ``path`` as YAML (``.yaml``/``.yml``) or JSON; any failure is one :class:`Pose3dError` line
+    naming the file and ``what`` it should hold."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise Pose3dError(f"{path}: cannot read {what} ({e.strerror})") from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            return yaml.safe_load(text) or {}
+        return json.loads(text)
+    except Exception as e:  # noqa: BLE001 - every parse error becomes one clear line
+        raise Pose3dError(f"{path}: cannot read {what}: not valid YAML/JSON ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
