@@ -40,6 +40,8 @@ def synth(
     up: str = typer.Option("auto", help="BVH up axis: y, z or auto."),
     mapping: Optional[Path] = typer.Option(None, help="JSON/YAML joint mapping {h36m17 joint: source name(s)}."),
     markerset: str = typer.Option("auto", help="C3D marker set preset (auto detects)."),
+    subject: Optional[str] = typer.Option(None, help="C3D files with several subjects: keep only this one "
+                                                     "(default: every subject)."),
     compression: str = typer.Option("none", help="HDF5 compression of the arrays: none, lzf or gzip."),
 ) -> None:
     """Synthesise 2D/3D training pairs from motion capture through virtual phone cameras."""
@@ -68,7 +70,7 @@ def synth(
         cfg = SynthConfig(views=views, fps=fps or None, sampling=sampling, rig=load_rig(cameras) if cameras else None,
                           corruption=corruption, clean=clean, seed=seed, split_by=split_by, val_fraction=val,
                           test_fraction=test, units=units, up=up, markerset=markerset,
-                          mapping=load_mapping(mapping) if mapping else None)
+                          mapping=load_mapping(mapping) if mapping else None, subject=subject)
         from ..mocap.load import find_mocap_files
 
         n_files = len(find_mocap_files(inputs))

@@ -57,7 +57,7 @@ def load_motions(path: str | Path, *, units: str = "auto", up: str = "auto",
             mapping = PRESETS[preset]
             motion.meta["preset"] = preset
         out = map_joints(motion, mapping, H36M17)
-        return [replace(out, subject=subject or subject_of(path))]
+        return [replace(out, subject=subject_of(path))]
     if ext in C3D_EXT:
         from .c3d import read_c3d
 

@@ -50,6 +50,7 @@ class SynthConfig:
     up: str = "auto"
     markerset: str = "auto"
     mapping: dict | None = None
+    subject: str | None = None  # C3D files with several subjects: keep only this one
     min_frames: int = 8
 
     def to_dict(self) -> dict:
@@ -60,7 +61,7 @@ class SynthConfig:
             "corruption": "clean" if self.clean else self.corruption.to_dict(),
             "seed": self.seed, "split_by": self.split_by, "val_fraction": self.val_fraction,
             "test_fraction": self.test_fraction, "units": self.units, "up": self.up,
-            "markerset": self.markerset, "mapping": self.mapping,
+            "markerset": self.markerset, "mapping": self.mapping, "subject": self.subject,
         }
 
 
@@ -142,7 +143,8 @@ def synth_file(path: Path, key: str, cfg: SynthConfig) -> FileResult:
     res = FileResult(str(path))
     t0 = time.perf_counter()
     try:
-        motions = load_motions(path, units=cfg.units, up=cfg.up, mapping=cfg.mapping, markerset=cfg.markerset)
+        motions = load_motions(path, units=cfg.units, up=cfg.up, mapping=cfg.mapping, markerset=cfg.markerset,
+                               subject=cfg.subject)
     except (MocapError, ValueError) as e:
         res.error = str(e)
         return res
