@@ -60,6 +60,9 @@ class TrainConfig:
     max_val_samples: int = 20000
     threads: int = 2
     log: str | None = None
+    init: str | None = None  # start from this checkpoint (its model, weights and output statistics)
+    replay: list[str] = field(default_factory=list)  # earlier pairs files mixed into training (rehearsal)
+    replay_fraction: float = 1.0  # share of each replay file's training sequences used
     stop_after_steps: int | None = None  # simulate an interruption (tests)
 
     def to_dict(self) -> dict:
@@ -228,26 +231,81 @@ def train(cfg: TrainConfig, on_step: Callable[[dict], None] | None = None,
         dist.close()
 
 
-def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> dict:
-    t_start = time.perf_counter()
+def concat_encoded(parts: list[Encoded]) -> Encoded:
+    """One training set from several (sequence ranges shifted to the concatenated rows)."""
+    if len(parts) == 1:
+        return parts[0]
+    ranges, offset = [], 0
+    for p in parts:
+        ranges += [(s + offset, e + offset) for s, e in p.ranges]
+        offset += len(p.xy)
+    return Encoded(torch.cat([p.xy for p in parts]), torch.cat([p.conf for p in parts]),
+                   torch.cat([p.target for p in parts]), ranges, torch.cat([p.xy_clean for p in parts]))
+
+
+def replay_subset(data: PairData, fraction: float, seed: int) -> PairData:
+    """Whole training sequences of an earlier dataset, about ``fraction`` of its pairs (rehearsal)."""
+    train = data.split("train")
+    if fraction >= 1.0:
+        return train
+    present = np.unique(train.sequence_index)
+    rng = np.random.default_rng([seed, 7])
+    keep = np.zeros(len(data.sequences["start"]), dtype=bool)
+    keep[rng.permutation(present)[: max(1, int(round(fraction * len(present))))]] = True
+    return train.select_sequences(keep)
+
+
+def prepare_data(cfg: TrainConfig):
+    """Load and encode the training set (new data plus any replayed earlier data) and the validation set."""
     data = load_pairs(cfg.data)
     sk = get_skeleton(data.skeleton)
     if list(sk.joints) != list(data.joint_names):
         raise Pose3dError(f"{cfg.data}: joint names differ from skeleton {sk.name}")
-    root_name = sk.root
-    root = sk.index(root_name)
+    root = sk.index(sk.root)
     train_data = data.split("train")
     val_data = load_pairs(cfg.val) if cfg.val else data.split("val")
     if len(train_data) == 0:
         raise Pose3dError(f"{cfg.data}: no training pairs (split 'train' is empty); synthesise more data")
     if len(val_data) == 0:
         raise Pose3dError(f"{cfg.data}: no validation pairs; give --val other.h5 or synthesise with --val > 0")
-    tr = encode_pairs(train_data, root)
+    parts = [encode_pairs(train_data, root)]
+    for path in cfg.replay:
+        old = load_pairs(path)
+        if list(old.joint_names) != list(sk.joints):
+            raise Pose3dError(f"{path}: replay data has another skeleton than {cfg.data}")
+        parts.append(encode_pairs(replay_subset(old, cfg.replay_fraction, cfg.seed), root))
+    tr = concat_encoded(parts)
     va = encode_pairs(val_data, root)
-    mean, std = target_statistics(tr.target.numpy())
-    model_args = {**DEFAULT_ARGS.get(cfg.model, {}), **cfg.model_args}
+    info = {"path": str(cfg.data), "val": str(cfg.val) if cfg.val else "split 'val' of data",
+            "replay": [str(p) for p in cfg.replay], "train_pairs": len(tr.xy), "new_pairs": len(parts[0].xy),
+            "val_pairs": len(va.xy), "synth_params": data.attrs.get("synth_params"), "seed": data.attrs.get("seed")}
+    return sk, tr, va, info
+
+
+def build_or_init_model(cfg: TrainConfig, sk, tr: Encoded) -> tuple[torch.nn.Module, str, dict]:
+    """A fresh model (output statistics from the training targets) or, with ``cfg.init``, the model of a
+    checkpoint with its weights and statistics, to continue learning on new data."""
+    root = sk.index(sk.root)
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.model, sk.num_joints, root, mean, std, **model_args)
+    if cfg.init:
+        ck = read_checkpoint(cfg.init)
+        if ck["skeleton"]["name"] != sk.name:
+            raise Pose3dError(f"{cfg.init}: checkpoint skeleton {ck['skeleton']['name']} differs from the data's {sk.name}")
+        name, args = ck["model"]["name"], dict(ck["model"]["args"])
+        J = sk.num_joints
+        model = build_model(name, J, root, np.zeros((J, 3)), np.ones((J, 3)), **args)
+        model.load_state_dict(ck["state_dict"])
+        return model, name, args
+    mean, std = target_statistics(tr.target.numpy())
+    args = {**DEFAULT_ARGS.get(cfg.model, {}), **cfg.model_args}
+    return build_model(cfg.model, sk.num_joints, root, mean, std, **args), cfg.model, args
+
+
+def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> dict:
+    t_start = time.perf_counter()
+    sk, tr, va, data_info = prepare_data(cfg)
+    root_name = sk.root
+    model, model_name, model_args = build_or_init_model(cfg, sk, tr)
     rf = model.receptive_field()
     causal = bool(getattr(model, "causal", False))
     temporal = rf > 1
@@ -285,9 +343,6 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
         sched.load_state_dict(r["scheduler"])
         torch.set_rng_state(r["torch_rng"])
         state.update({k: r[k] for k in state})
-    data_info = {"path": str(cfg.data), "val": str(cfg.val) if cfg.val else "split 'val' of data",
-                 "train_pairs": len(tr.xy), "val_pairs": len(va.xy), "synth_params": data.attrs.get("synth_params"),
-                 "seed": data.attrs.get("seed")}
     log_path = Path(cfg.log) if cfg.log else Path(cfg.output).with_suffix(".jsonl")
     world, rank = dist.world, dist.rank
 
@@ -296,7 +351,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
         if with_resume:
             resume_state = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                             "torch_rng": torch.get_rng_state(), **{k: state[k] for k in state}}
-        return make_checkpoint(model, cfg.model, model_args, sk.name, root_name, cfg.to_dict(), data_info,
+        return make_checkpoint(model, model_name, model_args, sk.name, root_name, cfg.to_dict(), data_info,
                                {**metrics, "history": state["history"]}, resume_state)
 
     def log(rec: dict) -> None:

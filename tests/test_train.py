@@ -91,3 +91,28 @@ def test_trained_model_loads_for_eval(small_pairs, tmp_path):
     rep = json.loads((tmp_path / "r.json").read_text())
     assert set(rep["conditions"]) == {"clean", "stored", "occluded20"}
     assert 0 < rep["conditions"]["stored"]["p_mpjpe"] <= rep["conditions"]["stored"]["mpjpe"] + 1e-6
+
+
+def test_incremental_learning_with_init_and_replay(small_pairs, tmp_path):
+    """--init starts from a trained model (lower first-epoch loss than from scratch); --replay mixes in the
+    earlier data so its validation error does not blow up while learning the new data."""
+    from pose3d_cli.synth.pairs import SynthConfig, synthesise
+
+    from conftest import MOCAP, need
+
+    new = tmp_path / "new.h5"
+    cmu = sorted(need(MOCAP / "bvh" / "cmu").glob("*.bvh"))
+    synthesise(cmu[:2], new, SynthConfig(views=2, seed=5, val_fraction=0.0, test_fraction=0.0))
+    base = tmp_path / "base.pt"
+    train(TrainConfig(data=str(small_pairs), output=str(base), epochs=3, **FAST))
+    common = dict(data=str(new), val=str(small_pairs), epochs=1, **FAST)
+    scratch = train(TrainConfig(output=str(tmp_path / "scratch.pt"), **common))
+    tuned = train(TrainConfig(output=str(tmp_path / "tuned.pt"), init=str(base), **common))
+    assert tuned["history"][0]["train_loss"] < scratch["history"][0]["train_loss"]
+    replayed = train(TrainConfig(output=str(tmp_path / "replay.pt"), init=str(base), replay=[str(small_pairs)],
+                                 replay_fraction=0.5, **common))
+    ck = read_checkpoint(tmp_path / "replay.pt")
+    assert ck["data"]["train_pairs"] > ck["data"]["new_pairs"] and ck["data"]["replay"] == [str(small_pairs)]
+    assert ck["model"]["args"]["width"] == 128
+    # validation is the earlier data: replay forgets less than fine-tuning on the new data alone
+    assert replayed["best_val_mpjpe"] <= tuned["best_val_mpjpe"] + 1.0

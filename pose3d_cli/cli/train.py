@@ -53,6 +53,11 @@ def train(
     seed: int = typer.Option(0),
     threads: int = typer.Option(2, help="torch threads per process."),
     resume: bool = typer.Option(False, "--resume", help="Continue from <stem>.last.pt, bit-identically."),
+    init: Optional[Path] = typer.Option(None, "--init", help="Start from this checkpoint (model, weights, output "
+                                                             "statistics): learn new data incrementally."),
+    replay: list[Path] = typer.Option([], "--replay", help="Earlier pairs file mixed into training so the model does "
+                                                           "not forget it (repeatable)."),
+    replay_fraction: float = typer.Option(1.0, help="Share of each --replay file's training sequences used."),
     log: Optional[Path] = typer.Option(None, help="JSON-lines metrics file (default: <output>.jsonl)."),
     stop_after_steps: Optional[int] = typer.Option(None, hidden=True),
 ) -> None:
@@ -73,7 +78,9 @@ def train(
                           seed=seed, subsample=subsample, flip_prob=flip, mask_prob=mask, extra_noise=extra_noise,
                           clean_prob=clean_prob, conf_jitter=conf_jitter,
                           window=window, bone_weight=bone_weight, patience=patience, max_minutes=max_minutes,
-                          threads=threads, log=str(log) if log else None, stop_after_steps=stop_after_steps)
+                          threads=threads, log=str(log) if log else None, stop_after_steps=stop_after_steps,
+                          init=str(init) if init else None, replay=[str(r) for r in replay],
+                          replay_fraction=replay_fraction)
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
