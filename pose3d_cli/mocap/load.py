@@ -61,7 +61,9 @@ def load_motions(path: str | Path, *, units: str = "auto", up: str = "auto",
     if ext in C3D_EXT:
         from .c3d import read_c3d
 
-        return read_c3d(path, markerset=markerset, mapping=mapping, subject=subject)
+        # label prefixes are often generic ("Male"): qualify them with the file's subject (CMU 135_02 → cmu135)
+        return [replace(m, subject=f"{subject_of(path)}:{m.subject}")
+                for m in read_c3d(path, markerset=markerset, mapping=mapping, subject=subject)]
     if ext in ARRAY_EXT:
         from .arrays import read_array_file
 
