@@ -38,6 +38,7 @@ def infer(
     calib: Optional[Path] = typer.Option(None, help="Calibration: pose3d rig JSON or Qualisys .qca.txt."),
     calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: from the file name)."),
     smooth: str = typer.Option("auto", help="auto, none, one-euro or savgol (auto: one-euro for single-frame models)."),
+    detector: str = typer.Option("full", help="Built-in BlazePose model: full, or lite (faster, a little less accurate)."),
     detector_model: Optional[Path] = typer.Option(None, help="Another MediaPipe PoseLandmarker .task file."),
     fps: Optional[float] = typer.Option(None, help="Override the frame rate (images and keypoint files default to 30)."),
     size: Optional[str] = typer.Option(None, help="Image size WIDTHxHEIGHT for keypoint files that do not store it."),
@@ -61,7 +62,7 @@ def infer(
                             calib_camera=calib_camera, smooth=smooth, detector_model=str(detector_model) if detector_model else None,
                             fps=fps, size=_size(size), min_conf=min_conf, with_2d=with_2d, fmt=fmt,
                             render=str(render) if render else None, detect_width=detect_width,
-                            fix_swaps=fix_swaps)
+                            fix_swaps=fix_swaps, detector=detector)
         if render and len(inputs) > 1:
             from ..errors import Pose3dError
 

@@ -1,6 +1,6 @@
-"""The built-in 2D detector: MediaPipe BlazePose (full) through the Tasks API ``PoseLandmarker``.
+"""The built-in 2D detector: MediaPipe BlazePose (full or lite) through the Tasks API ``PoseLandmarker``.
 
-The model is the ``.task`` bundle shipped in ``pose3d_cli/assets`` (built from registry packages by
+The model is one of the ``.task`` bundles shipped in ``pose3d_cli/assets`` (built from registry packages by
 ``scripts/build_blazepose_task.py``; Apache-2.0, see ``assets/NOTICE-mediapipe.txt``). Nothing is downloaded.
 
 Output per frame: the most prominent person's 33 BlazePose keypoints (skeleton ``blazepose33``) in pixels,
@@ -26,8 +26,10 @@ import numpy as np
 
 from pose3d_cli.detect.base import DetectorError, Keypoints2D
 
-#: the BlazePose bundle shipped with the package
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "assets" / "pose_landmarker_full.task"
+#: the BlazePose bundles shipped with the package, by variant (lite: faster, a little less accurate)
+MODELS = {v: Path(__file__).resolve().parents[1] / "assets" / f"pose_landmarker_{v}.task" for v in ("full", "lite")}
+#: the default bundle
+DEFAULT_MODEL = MODELS["full"]
 #: the frame step assumed in VIDEO mode when no timestamp is given (30 fps)
 DEFAULT_STEP_MS = 33
 
@@ -38,11 +40,13 @@ class BlazePoseDetector:
     """MediaPipe BlazePose 2D detector (33 joints, one person per frame).
 
     Args:
-        model_path: a MediaPipe pose ``.task`` bundle; default: the one shipped in ``pose3d_cli/assets``.
+        model_path: a MediaPipe pose ``.task`` bundle; default: the shipped bundle of ``variant``.
         mode: ``"video"`` (tracks between frames; timestamps must increase) or ``"image"`` (every frame
             independent, slower).
         min_confidence: MediaPipe's minimum pose detection, presence and tracking confidence.
         outside_margin: joints farther than this fraction of the image size outside it get confidence 0.
+        variant: which shipped bundle to use when ``model_path`` is None: ``"full"`` (default) or
+            ``"lite"`` (faster, a little less accurate).
 
     Call it on (H, W, 3) uint8 BGR frames (as cv2 reads them); it returns :class:`Keypoints2D` or None
     when there is no person. In VIDEO mode a timestamp that does not increase is bumped to 1 ms after
@@ -50,17 +54,21 @@ class BlazePoseDetector:
     manager, or call :meth:`close`.
 
     Raises:
-        DetectorError: the model file is missing or is not a loadable pose ``.task`` bundle, or mediapipe
-            is not installed.
+        DetectorError: the model file is missing or is not a loadable pose ``.task`` bundle, the variant is
+            unknown, or mediapipe is not installed.
     """
 
     skeleton = "blazepose33"
 
     def __init__(self, model_path: str | Path | None = None, mode: Literal["video", "image"] = "video",
-                 min_confidence: float = 0.5, outside_margin: float = 0.05) -> None:
+                 min_confidence: float = 0.5, outside_margin: float = 0.05,
+                 variant: Literal["full", "lite"] = "full") -> None:
         if mode not in ("video", "image"):
             raise DetectorError(f"BlazePose mode must be 'video' or 'image', not {mode!r}")
-        self.model_path = Path(model_path) if model_path is not None else DEFAULT_MODEL
+        if variant not in MODELS:
+            raise DetectorError(f"BlazePose variant must be one of {', '.join(map(repr, MODELS))}, not {variant!r}")
+        self.variant = variant
+        self.model_path = Path(model_path) if model_path is not None else MODELS[variant]
         self.mode = mode
         self.outside_margin = outside_margin
         self._mp = _import_mediapipe()

@@ -49,6 +49,7 @@ class InferOptions:
     render: str | None = None
     detect_width: int | None = None  # downscale wider frames to this width for the detector (speed)
     fix_swaps: bool = True  # undo whole-body left/right label swaps of the detector
+    detector: str = "full"  # shipped BlazePose bundle: full, or lite (faster, a little less accurate)
 
 
 @dataclass
@@ -92,8 +93,10 @@ def is_keypoint_input(path: Path) -> bool:
 
 
 def detect_video(source: FrameSource, detector_model: str | None = None,
-                 on_frame: Callable[[int], None] | None = None, detect_width: int | None = None) -> Track2D:
-    """Run the built-in detector over every frame (streamed); frames wider than ``detect_width`` are
+                 on_frame: Callable[[int], None] | None = None, detect_width: int | None = None,
+                 detector: str = "full") -> Track2D:
+    """Run the built-in detector (``detector``: the shipped BlazePose variant, full or lite, unless
+    ``detector_model`` is given) over every frame (streamed); frames wider than ``detect_width`` are
     downscaled for the detector and its keypoints scaled back to the original pixels."""
     import cv2
 
@@ -102,7 +105,7 @@ def detect_video(source: FrameSource, detector_model: str | None = None,
     mode = "video" if source.kind in ("video", "camera") else "image"
     frames, times, uvs, confs, worlds = [], [], [], [], []
     J = get_skeleton("blazepose33").num_joints
-    with BlazePoseDetector(detector_model, mode=mode) as det:
+    with BlazePoseDetector(detector_model, mode=mode, variant=detector) as det:
         for i, t, img in source.frames():
             scale = 1.0
             if detect_width and img.shape[1] > detect_width:
@@ -125,8 +128,9 @@ def detect_video(source: FrameSource, detector_model: str | None = None,
                 on_frame(i)
     if not frames:
         raise Pose3dError(f"{source.name}: no frame could be read")
+    name = f"mediapipe-blazepose-{detector}" if detector_model is None else f"mediapipe-blazepose:{detector_model}"
     return Track2D(np.array(frames), np.array(times), np.stack(uvs), np.stack(confs), "blazepose33", source.fps,
-                   source.size, source.name, "mediapipe-blazepose-full", np.stack(worlds))
+                   source.size, source.name, name, np.stack(worlds))
 
 
 def read_track(path: Path, opts: InferOptions) -> Track2D:
@@ -237,7 +241,7 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
         source = open_source(input_path, opts.fps)
         if on_start:
             on_start(source.num_frames)
-        track = detect_video(source, opts.detector_model, on_frame, opts.detect_width)
+        track = detect_video(source, opts.detector_model, on_frame, opts.detect_width, opts.detector)
     t1 = time.perf_counter()
     poses = lift_track(track, lifter, opts)
     t2 = time.perf_counter()
