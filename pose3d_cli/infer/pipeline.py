@@ -26,7 +26,7 @@ from ..skeleton import convert, get_skeleton
 from .calibration import intrinsics_for
 from .lifter import Lifter, load_lifter
 from .smooth import smooth as smooth_poses
-from .sources import FrameSource, open_source
+from .sources import FrameSource, open_source, prefetched
 from .writers import PoseTrack, format_of, write_track
 
 MIN_JOINTS = 6  # a frame counts as detected when at least this many lifter joints have confidence > 0
@@ -106,11 +106,15 @@ def detect_video(source: FrameSource, detector_model: str | None = None,
     frames, times, uvs, confs, worlds = [], [], [], [], []
     J = get_skeleton("blazepose33").num_joints
     with BlazePoseDetector(detector_model, mode=mode, variant=detector) as det:
-        for i, t, img in source.frames():
-            scale = 1.0
+        def downscale(item):
+            i, t, img = item
             if detect_width and img.shape[1] > detect_width:
                 scale = detect_width / img.shape[1]
-                img = cv2.resize(img, (detect_width, int(round(img.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+                return i, t, cv2.resize(img, (detect_width, int(round(img.shape[0] * scale))),
+                                        interpolation=cv2.INTER_AREA), scale
+            return i, t, img, 1.0
+
+        for i, t, img, scale in prefetched(source.frames(), downscale):
             kp = det(img, int(round(t * 1000)) if mode == "video" else None)
             if kp is not None and scale != 1.0:
                 kp.xy /= scale

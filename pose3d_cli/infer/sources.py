@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+import queue
+import threading
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -50,6 +52,45 @@ class FrameSource:
                 i += 1
         finally:
             cap.release()
+
+
+def prefetched(items: Iterator, transform: Callable | None = None, depth: int = 4) -> Iterator:
+    """Consume ``items`` (decoding frames) and apply ``transform`` (e.g. resizing) in a background thread, up to
+    ``depth`` items ahead, so decoding overlaps detection; OpenCV releases the GIL while it decodes. Memory stays
+    bounded by ``depth`` frames. An exception in the thread is raised in the consumer."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def work() -> None:
+        try:
+            for item in items:
+                item = transform(item) if transform else item
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(end)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            q.put(e)
+
+    thread = threading.Thread(target=work, daemon=True, name="pose3d-frames")
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _probe_video(path: Path) -> FrameSource:
