@@ -37,7 +37,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_detector(path: Path, width: int | None) -> tuple[float, int]:
+def bench_detector(path: Path, width: int | None, variant: str = "full") -> tuple[float, int]:
     import cv2
 
     from pose3d_cli.detect.mediapipe import BlazePoseDetector
@@ -45,7 +45,7 @@ def bench_detector(path: Path, width: int | None) -> tuple[float, int]:
 
     src = open_source(path)
     spent, n, found = 0.0, 0, 0
-    with BlazePoseDetector(mode="video") as det:
+    with BlazePoseDetector(mode="video", variant=variant) as det:
         for i, t, img in src.frames():
             if width and img.shape[1] > width:
                 img = cv2.resize(img, (width, int(round(img.shape[0] * width / img.shape[1]))), interpolation=cv2.INTER_AREA)
@@ -79,12 +79,20 @@ def bench_lifter(model_pt: Path) -> None:
                 print(f"lifter {backend:12s} batch {batch:5d}: {batch * reps / dt:10,.0f} poses/s")
 
 
-def bench_end_to_end(path: Path, width: int | None) -> tuple[float, int, int]:
+def bench_end_to_end(path: Path, width: int | None, detector: str) -> tuple[float, float, int, int]:
+    """fps of `infer_one` (lifter already loaded, as in the CLI), and the same without the detector's start-up
+    (what a long video approaches)."""
+    from pose3d_cli.detect.mediapipe import BlazePoseDetector
+    from pose3d_cli.infer.lifter import load_lifter
     from pose3d_cli.infer.pipeline import InferOptions, infer_one
 
+    lifter = load_lifter(None)
+    t0 = time.perf_counter()
+    BlazePoseDetector(variant=detector).close()
+    startup = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
-        s = infer_one(path, Path(tmp) / "out.csv", InferOptions(detect_width=width))
-    return s.fps, s.frames, s.detected
+        s = infer_one(path, Path(tmp) / "out.csv", InferOptions(detect_width=width, detector=detector), lifter)
+    return s.fps, s.frames / max(s.seconds - startup, 1e-9), s.frames, s.detected
 
 
 def consistency() -> None:
@@ -148,18 +156,22 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(2)
-    print("# detector alone (BlazePose full, VIDEO mode, decode excluded)")
-    for label, path in CLIPS.items():
-        for width in (None, 640):
-            fps, found = bench_detector(path, width)
-            print(f"{label:28s} {'native' if width is None else '640 px':7s}: {fps:6.1f} fps ({found} frames with a person)")
+    print("# detector alone (BlazePose, VIDEO mode, decode excluded)")
+    for variant in ("full", "lite"):
+        for label, path in CLIPS.items():
+            for width in (None, 640):
+                fps, found = bench_detector(path, width, variant)
+                print(f"{variant:4s} {label:28s} {'native' if width is None else '640 px':7s}: {fps:6.1f} fps "
+                      f"({found} frames with a person)")
     print("\n# lifter alone (shipped model)")
     bench_lifter(REPO / "pose3d_cli" / "models" / "default.pt")
-    print("\n# end to end (decode + detect + lift + CSV)")
-    for label, path in CLIPS.items():
-        for width in (None, 640):
-            fps, n, det = bench_end_to_end(path, width)
-            print(f"{label:28s} {'native' if width is None else '640 px':7s}: {fps:6.1f} fps, {det}/{n} frames detected")
+    print("\n# end to end (decode + detect + lift + CSV); 'steady' leaves out the detector's start-up")
+    for detector in ("full", "lite"):
+        for label, path in CLIPS.items():
+            for width in (None, 640):
+                fps, steady, n, det = bench_end_to_end(path, width, detector)
+                print(f"{detector:4s} {label:28s} {'native' if width is None else '640 px':7s}: {fps:6.1f} fps "
+                      f"(steady {steady:5.1f}), {det}/{n} frames detected")
     print(f"\npeak memory of this process so far: {peak_mb():.0f} MB")
     if not a.skip_consistency:
         consistency()
