@@ -183,3 +183,43 @@ def test_temporal_and_bvh_outputs(tmp_path):
     m = read_bvh(out, units="cm", up="y")
     assert m.num_frames == 100 and m.fps == pytest.approx(60, rel=1e-3)
     assert {"pelvis", "left_knee", "right_wrist"} <= set(m.names)
+
+
+def test_left_right_label_swaps_are_undone_but_a_turn_is_kept():
+    from pose3d_cli.infer.pipeline import fix_left_right_swaps
+
+    T = 40
+    rng = np.random.default_rng(0)
+    base = rng.uniform(200, 800, size=(H36M17.num_joints, 2))
+    # a person drifting slowly to the right; left and right joints 80 px apart
+    uv = np.stack([base + [3.0 * t, 0.0] for t in range(T)]).astype(np.float32)
+    conf = np.ones((T, H36M17.num_joints), np.float32)
+    perm = H36M17.flip_permutation
+    swapped = uv.copy()
+    bad = [10, 11, 12, 25]
+    swapped[bad] = swapped[bad][:, perm]
+    fixed, _, n = fix_left_right_swaps(swapped, conf, np.ones(T, bool), H36M17)
+    assert n == len(bad)
+    np.testing.assert_allclose(fixed, uv)
+    # a real, gradual turn (labels cross over continuously) is left alone
+    L, R = H36M17.joints_left, H36M17.joints_right
+    turn = uv.copy()
+    for t in range(T):
+        a = t / (T - 1)
+        mid = (uv[t, L] + uv[t, R]) / 2
+        half = (uv[t, L] - uv[t, R]) / 2
+        turn[t, L], turn[t, R] = mid + (1 - 2 * a) * half, mid - (1 - 2 * a) * half
+    kept, _, n = fix_left_right_swaps(turn, conf, np.ones(T, bool), H36M17)
+    assert n == 0
+    np.testing.assert_allclose(kept, turn)
+
+
+def test_photos_are_lifted_independently(tmp_path):
+    folder = need(DATA / "images" / "coco")
+    out = tmp_path / "p.json"
+    r = runner.invoke(app, ["-q", "infer", str(folder), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    d = json.loads(out.read_text())
+    assert len(d["frames"]) == len(list(folder.glob("*.jpg")))
+    m = d["metadata"]
+    assert m["smoothing"] == "none" and m["independent_frames"] is True and m["left_right_swaps_fixed"] == 0

@@ -64,6 +64,8 @@ class Track2D:
     name: str
     detector: str
     world: np.ndarray | None = None  # (T, J, 3) mm: the detector's own 3D (BlazePose world landmarks), if any
+    independent: bool = False  # frames are unrelated photos: no smoothing, swap fix or temporal context
+    sizes: np.ndarray | None = None  # (T, 2) width, height of each photo when they differ
 
 
 @dataclass
@@ -103,7 +105,7 @@ def detect_video(source: FrameSource, detector_model: str | None = None,
     from ..detect.mediapipe import BlazePoseDetector
 
     mode = "video" if source.kind in ("video", "camera") else "image"
-    frames, times, uvs, confs, worlds = [], [], [], [], []
+    frames, times, uvs, confs, worlds, sizes = [], [], [], [], [], []
     J = get_skeleton("blazepose33").num_joints
     with BlazePoseDetector(detector_model, mode=mode, variant=detector) as det:
         def downscale(item):
@@ -115,6 +117,7 @@ def detect_video(source: FrameSource, detector_model: str | None = None,
             return i, t, img, 1.0
 
         for i, t, img, scale in prefetched(source.frames(), downscale):
+            sizes.append((int(round(img.shape[1] / scale)), int(round(img.shape[0] / scale))))
             kp = det(img, int(round(t * 1000)) if mode == "video" else None)
             if kp is not None and scale != 1.0:
                 kp.xy /= scale
@@ -134,7 +137,8 @@ def detect_video(source: FrameSource, detector_model: str | None = None,
         raise Pose3dError(f"{source.name}: no frame could be read")
     name = f"mediapipe-blazepose-{detector}" if detector_model is None else f"mediapipe-blazepose:{detector_model}"
     return Track2D(np.array(frames), np.array(times), np.stack(uvs), np.stack(confs), "blazepose33", source.fps,
-                   source.size, source.name, name, np.stack(worlds))
+                   source.size, source.name, name, np.stack(worlds), independent=source.kind == "images",
+                   sizes=np.array(sizes) if source.kind == "images" else None)
 
 
 def read_track(path: Path, opts: InferOptions) -> Track2D:
@@ -171,9 +175,9 @@ def fix_left_right_swaps(uv: np.ndarray, conf: np.ndarray, detected: np.ndarray,
     """Undo whole-body left/right label swaps of the 2D detector (BlazePose swaps sides in about a quarter of
     the frames where the subject shows its back).
 
-    Frame by frame, the labels are swapped back when the swapped assignment is much closer (``ratio``) to the
-    previous detected frame than the given one. A real turn moves the limbs continuously and is kept; a
-    label flip is a jump.
+    Frame by frame, the labels are swapped back when the given labels jumped (left/right joints moved on average
+    more than 3% of the person's size since the previous detected frame) and the swapped assignment is much
+    closer (``ratio``) to that frame. A real turn moves the limbs continuously and is kept; a label flip is a jump.
 
     Args:
         uv: (T, J, 2) pixels; conf: (T, J); detected: (T,) bool.
@@ -192,7 +196,10 @@ def fix_left_right_swaps(uv: np.ndarray, conf: np.ndarray, detected: np.ndarray,
                 L, R, pL, pR = uv[t, left[both]], uv[t, right[both]], uv[prev, left[both]], uv[prev, right[both]]
                 keep = np.linalg.norm(L - pL, axis=-1).sum() + np.linalg.norm(R - pR, axis=-1).sum()
                 swap = np.linalg.norm(L - pR, axis=-1).sum() + np.linalg.norm(R - pL, axis=-1).sum()
-                if swap < ratio * keep:
+                pts = uv[t][conf[t] > 0]
+                size = float(np.linalg.norm(pts.max(axis=0) - pts.min(axis=0)))
+                jumped = keep / (2 * both.sum()) > 0.03 * size  # the given labels moved much more than a body does
+                if jumped and swap < ratio * keep:
                     uv[t], conf[t] = uv[t, perm], conf[t, perm]
                     fixed += 1
         prev = t
@@ -207,15 +214,22 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
     uv, conf = convert(track.uv, track.skeleton, sk, track.conf)
     detected = (conf > 0).sum(axis=1) >= MIN_JOINTS
     swaps_fixed = 0
-    if opts.fix_swaps:
+    if opts.fix_swaps and not track.independent:
         uv, conf, swaps_fixed = fix_left_right_swaps(uv, conf, detected, sk)
     intr = intrinsics_for(track.size, opts.fov, opts.focal, opts.calib, opts.calib_camera, track.name)
-    xy, c = pixels_to_network_input(uv, conf, intr.K, intr.dist)
-    xy_f, c_f = fill_undetected(xy, detected), fill_undetected(c, detected)
-    joints = lifter.lift(xy_f, c_f).astype(np.float32)
+    K = intr.K
+    if track.sizes is not None and not opts.calib and len(set(map(tuple, track.sizes))) > 1:
+        # photos of different sizes: each gets the same camera model at its own size
+        K = np.stack([intrinsics_for(tuple(sz), opts.fov, opts.focal).K for sz in track.sizes])
+    xy, c = pixels_to_network_input(uv, conf, K, intr.dist)
+    if track.independent:  # photos: each one alone (a temporal model sees it repeated by edge padding)
+        joints = np.concatenate([lifter.lift(xy[t:t + 1], c[t:t + 1]) for t in range(len(xy))]).astype(np.float32)
+    else:
+        xy_f, c_f = fill_undetected(xy, detected), fill_undetected(c, detected)
+        joints = lifter.lift(xy_f, c_f).astype(np.float32)
     method = opts.smooth
     if method == "auto":
-        method = "one-euro" if lifter.receptive_field == 1 else "none"
+        method = "one-euro" if lifter.receptive_field == 1 and not track.independent else "none"
     joints[~detected] = np.nan
     joints = smooth_poses(joints, method, track.fps)
     meta = {
@@ -223,6 +237,7 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         "backend": lifter.backend, "receptive_field": lifter.receptive_field, "skeleton": sk.name,
         "codec": CODEC_NAME, "fps": track.fps, "image_size": list(track.size), "intrinsics": intr.source,
         "K": np.round(intr.K, 3).tolist(), "detector": track.detector, "smoothing": method,
+        "left_right_swaps_fixed": swaps_fixed, "independent_frames": track.independent,
         "units": "mm (3D), pixels (2D)",
         "coordinate_frame": "camera: x right, y down, z forward; root-relative (pelvis at 0)",
     }
