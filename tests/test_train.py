@@ -86,11 +86,22 @@ def test_trained_model_loads_for_eval(small_pairs, tmp_path):
     train(TrainConfig(data=str(small_pairs), output=str(out), epochs=1, **FAST))
     m = load_model(out)
     assert m.model.receptive_field() == 1
-    r = CliRunner().invoke(app, ["eval", str(out), str(small_pairs), "--split", "val", "--json", str(tmp_path / "r.json")])
+    r = CliRunner().invoke(app, ["eval", str(out), str(small_pairs), "--split", "val", "--json", str(tmp_path / "r.json"),
+                                 "--sweep", "--plots", str(tmp_path / "plots")])
     assert r.exit_code == 0, r.output
+    assert "per joint" in r.stdout and "error vs 2D noise" in r.stdout
     rep = json.loads((tmp_path / "r.json").read_text())
     assert set(rep["conditions"]) == {"clean", "stored", "occluded20"}
     assert 0 < rep["conditions"]["stored"]["p_mpjpe"] <= rep["conditions"]["stored"]["mpjpe"] + 1e-6
+    noise = [row["mpjpe"] for row in rep["sweep"]["noise"]]
+    assert noise[-1] > noise[0]  # more 2D noise, more error
+    assert rep["sweep"]["occlusion"][-1]["mpjpe"] > rep["sweep"]["occlusion"][0]["mpjpe"]
+    assert sum(v["samples"] for v in rep["per_elevation"].values()) == rep["samples"]
+    pngs = sorted(p.name for p in (tmp_path / "plots").iterdir())
+    assert pngs == ["error_vs_noise.png", "error_vs_occlusion.png", "per_joint.png"]
+    assert all((tmp_path / "plots" / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    r = CliRunner().invoke(app, ["eval", str(out), str(small_pairs), "--split", "test"])
+    assert r.exit_code == 2 and "no sequences in split" in r.stderr
 
 
 def test_incremental_learning_with_init_and_replay(small_pairs, tmp_path):
