@@ -113,7 +113,8 @@ def consistency() -> None:
             p = lift_track(track, lifter, InferOptions(calib=str(calib), fix_swaps=fix))
             poses[cam if fix else f"{cam} (no swap fix)"] = p.joints3d
         w, _ = convert(track.world, "blazepose33", H36M17)
-        world[f"{cam} (MediaPipe 3D)"] = w - w[:, :1]
+        root = H36M17.index(H36M17.root)
+        world[f"{cam} (MediaPipe 3D)"] = w - w[:, root:root + 1]
     names = [c for c, _ in H36M17.bones]
     print("\n# bone length coefficient of variation over time (%), per view")
     print(f"{'view':28s} " + " ".join(f"{n[:8]:>8s}" for n in names) + "   median")
