@@ -331,7 +331,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(total_steps, 1),
                                                 pct_start=0.15, div_factor=10.0, final_div_factor=100.0)
     state = {"epoch": 0, "step": 0, "best": float("inf"), "best_epoch": -1, "bad_epochs": 0, "history": [],
-             "samples": 0, "train_seconds": 0.0}
+             "samples": 0, "train_seconds": 0.0, "skipped_steps": 0}
     if resume:
         lp = last_path(cfg.output)
         ck = read_checkpoint(lp)
@@ -342,7 +342,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
         opt.load_state_dict(r["optimizer"])
         sched.load_state_dict(r["scheduler"])
         torch.set_rng_state(r["torch_rng"])
-        state.update({k: r[k] for k in state})
+        state.update({k: r[k] for k in state if k in r})
     log_path = Path(cfg.log) if cfg.log else Path(cfg.output).with_suffix(".jsonl")
     world, rank = dist.world, dist.rank
 
@@ -387,13 +387,18 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                 loss = loss * (len(batch) * world / n_global)
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            opt.step()
+            grads_ok = all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in model.parameters())
+            if dist.any(not (grads_ok and math.isfinite(report_loss))):
+                state["skipped_steps"] += 1  # a non-finite step would poison the weights: skip it, count it
+            else:
+                opt.step()
             sched.step()
             state["step"] += 1
             n = n_global * (tgt.shape[1] if temporal else 1)
             state["samples"] += n
-            ep_loss += report_loss * n
-            ep_n += n
+            if math.isfinite(report_loss):
+                ep_loss += report_loss * n
+                ep_n += n
             if on_step and dist.main:
                 elapsed = time.perf_counter() - step_t0
                 on_step({"epoch": epoch, "step": state["step"], "steps": steps_per_epoch, "loss": report_loss,
@@ -412,6 +417,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
         metrics = _validate(ddp_model, va, cfg.max_val_samples) if dist.main else {}
         epoch_t0 = time.perf_counter()
         rec = {"epoch": epoch + 1, "train_loss": ep_loss / max(ep_n, 1), **metrics,
+               "skipped_steps": state["skipped_steps"],
                "samples_per_s": ep_n / max(time.perf_counter() - step_t0, 1e-9), "lr": sched.get_last_lr()[0],
                "elapsed_s": round(time.perf_counter() - t_start, 2)}
         state["history"].append(rec)
