@@ -332,12 +332,20 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                                                 pct_start=0.15, div_factor=10.0, final_div_factor=100.0)
     state = {"epoch": 0, "step": 0, "best": float("inf"), "best_epoch": -1, "bad_epochs": 0, "history": [],
              "samples": 0, "train_seconds": 0.0, "skipped_steps": 0}
+    def loop_signature() -> dict:
+        return {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "window": cfg.window, "subsample": cfg.subsample,
+                "model": model_name, "model_args": model_args, "lr": cfg.lr, "seed": cfg.seed}
+
     if resume:
         lp = last_path(cfg.output)
         ck = read_checkpoint(lp)
         if "resume" not in ck:
             raise Pose3dError(f"{lp}: holds no resume state")
         r = ck["resume"]
+        changed = [k for k, v in loop_signature().items() if r.get("signature", {}).get(k, v) != v]
+        if changed:
+            raise Pose3dError(f"{lp}: cannot resume with different {', '.join(changed)} (the schedule and data order "
+                              "depend on them); use the original values, or --init to start a new run from it")
         model.load_state_dict(ck["state_dict"])
         opt.load_state_dict(r["optimizer"])
         sched.load_state_dict(r["scheduler"])
@@ -345,12 +353,17 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
         state.update({k: r[k] for k in state if k in r})
     log_path = Path(cfg.log) if cfg.log else Path(cfg.output).with_suffix(".jsonl")
     world, rank = dist.world, dist.rank
+    if not resume and dist.main and log_path.exists():
+        log_path.unlink()  # a fresh run starts a fresh log
+    if world > 1:  # decorrelate augmentation and dropout across ranks (weights stay in sync through DDP)
+        torch.manual_seed(cfg.seed * 1000 + rank)
 
     def checkpoint(metrics: dict, with_resume: bool) -> dict:
         resume_state = None
         if with_resume:
             resume_state = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                            "torch_rng": torch.get_rng_state(), **{k: state[k] for k in state}}
+                            "torch_rng": torch.get_rng_state(), "signature": loop_signature(),
+                            **{k: state[k] for k in state}}
         return make_checkpoint(model, model_name, model_args, sk.name, root_name, cfg.to_dict(), data_info,
                                {**metrics, "history": state["history"]}, resume_state)
 
@@ -375,12 +388,22 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                 batch = np.array_split(batch, world)[rank]
             idx = torch.from_numpy(np.ascontiguousarray(batch))
             xy, conf, tgt, xy_clean = tr.xy[idx], tr.conf[idx], tr.target[idx], tr.xy_clean[idx]
-            if temporal:  # targets of the output frames only
+            weight = None
+            if temporal:  # targets of the output frames only; a frame repeated by edge clipping counts once
                 tgt = tgt[:, before:before + tgt.shape[1] - (rf - 1)]
+                out_rows = idx[:, before:before + tgt.shape[1]]
+                weight = torch.ones(out_rows.shape, dtype=torch.bool)
+                weight[:, 1:] = out_rows[:, 1:] != out_rows[:, :-1]
             xy, conf, tgt = augment(xy, conf, tgt, flip_perm, cfg, xy_clean)
             pred = ddp_model(xy, conf)
-            loss = (pred - tgt).norm(dim=-1).mean()
-            if cfg.bone_weight > 0:
+            err = (pred - tgt).norm(dim=-1).mean(-1)  # (B,) or (B, T') mm
+            if len(batch) == 0:  # DDP: this rank got nothing from the epoch's last, short batch
+                loss = pred.sum() * 0.0
+            elif weight is not None:
+                loss = (err * weight).sum() / weight.sum().clamp(min=1)
+            else:
+                loss = err.mean()
+            if cfg.bone_weight > 0 and len(batch):
                 loss = loss + cfg.bone_weight * bone_loss(pred, tgt, bones)
             report_loss = float(loss.detach())
             if world > 1:  # DDP averages gradients over ranks: weight each by its share of the global batch

@@ -223,3 +223,15 @@ def test_photos_are_lifted_independently(tmp_path):
     assert len(d["frames"]) == len(list(folder.glob("*.jpg")))
     m = d["metadata"]
     assert m["smoothing"] == "none" and m["independent_frames"] is True and m["left_right_swaps_fixed"] == 0
+
+
+def test_infer_option_mistakes(tmp_path):
+    for args, expected in ((["camera:abc", "-o", str(tmp_path / "x.csv")], "camera:N"),
+                           ([str(DEMO), str(DEMO), "-o", "-"], "-o - takes one input"),
+                           ([str(DEMO), str(DEMO), "-o", str(tmp_path)], "would write"),
+                           ([str(DEMO), "-o", str(tmp_path / "x.csv"), "--size", "0x0"], "positive"),
+                           ([str(DEMO), "-o", str(tmp_path / "x.csv"), "--render", str(tmp_path / "r.mp4")], "--render needs")):
+        r = runner.invoke(app, ["infer", *args])
+        assert r.exit_code == 2, (args, r.output)
+        assert expected in r.stderr and "Traceback" not in r.output
+    assert not list(tmp_path.iterdir())

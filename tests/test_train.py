@@ -127,3 +127,18 @@ def test_incremental_learning_with_init_and_replay(small_pairs, tmp_path):
     assert ck["model"]["args"]["width"] == 128
     # validation is the earlier data: replay forgets less than fine-tuning on the new data alone
     assert replayed["best_val_mpjpe"] <= tuned["best_val_mpjpe"] + 1.0
+
+
+def test_user_mistakes_in_train_are_one_line_errors(small_pairs, tmp_path):
+    out = tmp_path / "m.pt"
+    base = ["train", str(small_pairs), "-o", str(out), "--epochs", "1"]
+    small = ["--arg", "width=32", "--arg", "blocks=1"]
+    for extra, expected in ((["--arg", "foo=1"], "no argument foo"), (["--arg", "width=abc"], "invalid arguments"),
+                            (["--model", "temporal", "--window", "0"], "window"), (["--threads", "0"], "threads")):
+        r = CliRunner().invoke(app, base + extra)
+        assert r.exit_code == 2, (extra, r.output)
+        assert expected in r.output and "Traceback" not in r.output
+    assert CliRunner().invoke(app, ["-q", *base, *small]).exit_code == 0
+    longer = ["train", str(small_pairs), "-o", str(out), "--epochs", "2", *small, "--resume"]
+    r = CliRunner().invoke(app, ["-q", *longer])
+    assert r.exit_code == 2 and "cannot resume with different epochs" in r.stderr

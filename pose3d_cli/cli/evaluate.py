@@ -50,8 +50,11 @@ def eval_cmd(
                 typer.echo(text)
             else:
                 tmp = json_out.with_name(f".{json_out.name}.tmp-{os.getpid()}")
-                tmp.write_text(text)
-                os.replace(tmp, json_out)
+                try:
+                    tmp.write_text(text)
+                    os.replace(tmp, json_out)
+                finally:
+                    tmp.unlink(missing_ok=True)
         if plots:
             for p in write_plots(report, plots):
                 say(f"wrote {p}", 1)

@@ -19,9 +19,11 @@ def _size(text: str | None) -> tuple[int, int] | None:
 
     try:
         w, h = (int(v) for v in text.lower().split("x"))
-        return w, h
     except ValueError:
         raise Pose3dError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1920x1080") from None
+    if w <= 0 or h <= 0:
+        raise Pose3dError(f"--size {text!r}: width and height must be positive")
+    return w, h
 
 
 @app.command()
@@ -33,8 +35,9 @@ def infer(
     model: Optional[str] = typer.Option(None, help="Checkpoint (.pt) or exported .onnx (default: the shipped model)."),
     fmt: Optional[str] = typer.Option(None, "--format", help="csv, json or bvh (default: from the extension)."),
     camera: Optional[int] = typer.Option(None, "--camera", help="Read from camera index N instead of files."),
-    fov: Optional[float] = typer.Option(None, help="Field of view across the long side, degrees (default 65: a phone)."),
-    focal: Optional[float] = typer.Option(None, help="Focal length in pixels."),
+    fov: Optional[float] = typer.Option(None, min=1.0, max=170.0, help="Field of view across the long side, degrees "
+                                                                      "(default 65: a phone)."),
+    focal: Optional[float] = typer.Option(None, min=1.0, help="Focal length in pixels."),
     calib: Optional[Path] = typer.Option(None, help="Calibration: pose3d rig JSON or Qualisys .qca.txt."),
     calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: from the file name)."),
     smooth: str = typer.Option("auto", help="auto, none, one-euro or savgol (auto: one-euro for single-frame models)."),
@@ -52,6 +55,7 @@ def infer(
                                                           "(e.g. 640: faster; coordinates stay in original pixels)."),
 ) -> None:
     """Lift videos, photos or 2D keypoints to per-frame 3D joints (mm, camera frame, root-relative)."""
+    from ..errors import Pose3dError
     from ..infer.lifter import load_lifter
     from ..infer.pipeline import InferOptions, infer_one, output_for
 
@@ -64,10 +68,18 @@ def infer(
                             render=str(render) if render else None, detect_width=detect_width,
                             fix_swaps=fix_swaps, detector=detector)
         if render and len(inputs) > 1:
-            from ..errors import Pose3dError
-
             raise Pose3dError("--render takes one input at a time")
+        if output == "-" and len(inputs) > 1:
+            raise Pose3dError("-o - takes one input; give -o FOLDER for several inputs")
         outputs = [output_for(i, output, len(inputs), fmt) for i in inputs]
+        dup = {o for o in outputs if outputs.count(o) > 1}
+        if dup:
+            raise Pose3dError(f"several inputs would write {sorted(dup)[0]}; give them distinct file names")
+        if render:
+            from ..infer.pipeline import is_keypoint_input
+
+            if Path(inputs[0]).exists() and is_keypoint_input(Path(inputs[0])):
+                raise Pose3dError("--render needs a video or images as input (a keypoint file has no frames)")
         for o in outputs:
             if o != "-":
                 check_output_path(Path(o))

@@ -47,11 +47,11 @@ def train(
     clean_prob: float = typer.Option(0.3, help="Probability of training a sample on its exact 2D projection."),
     conf_jitter: float = typer.Option(0.1, help="Random change of the 2D confidences (detectors differ in scale)."),
     bone_weight: float = typer.Option(0.0, help="Weight of the bone-length loss term."),
-    window: int = typer.Option(64, help="Temporal models: output frames per training window."),
+    window: int = typer.Option(64, min=1, help="Temporal models: output frames per training window."),
     patience: int = typer.Option(0, help="Early stopping after N epochs without improvement (0: off)."),
     max_minutes: Optional[float] = typer.Option(None, help="Stop (resumable) after this many minutes."),
     seed: int = typer.Option(0),
-    threads: int = typer.Option(2, help="torch threads per process."),
+    threads: int = typer.Option(2, min=1, help="torch threads per process."),
     resume: bool = typer.Option(False, "--resume", help="Continue from <stem>.last.pt, bit-identically."),
     init: Optional[Path] = typer.Option(None, "--init", help="Start from this checkpoint (model, weights, output "
                                                              "statistics): learn new data incrementally."),

@@ -120,7 +120,10 @@ def open_source(spec: str | Path, fps: float | None = None) -> FrameSource:
 
     s = str(spec)
     if s.startswith("camera:"):
-        idx = int(s.split(":", 1)[1])
+        try:
+            idx = int(s.split(":", 1)[1])
+        except ValueError:
+            raise Pose3dError(f"{s}: a camera is camera:N with N a number (or --camera N)") from None
         cap = cv2.VideoCapture(idx)
         ok, frame = cap.read() if cap.isOpened() else (False, None)
         cap.release()

@@ -129,10 +129,17 @@ def build_model(name: str, num_joints: int, root: int, target_mean: np.ndarray, 
 
     if name not in MODELS:
         raise Pose3dError(f"unknown model {name!r}; registered: {', '.join(MODELS)}")
+    unknown = set(args) - set(DEFAULT_ARGS[name])
+    if unknown:
+        raise Pose3dError(f"model {name!r} has no argument {', '.join(sorted(unknown))}; it takes "
+                          f"{', '.join(f'{k}={v}' for k, v in DEFAULT_ARGS[name].items())}")
     full = {**DEFAULT_ARGS[name], **args}
-    if name == "temporal":
-        full["filter_widths"] = tuple(full["filter_widths"])
-    return MODELS[name](num_joints, root, target_mean, target_std, **full)
+    try:
+        if name == "temporal":
+            full["filter_widths"] = tuple(int(w) for w in full["filter_widths"])
+        return MODELS[name](num_joints, root, target_mean, target_std, **full)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise Pose3dError(f"model {name!r}: invalid arguments {args} ({str(e).splitlines()[0][:100]})") from None
 
 
 def receptive_field_widths(frames: int) -> list[int]:

@@ -210,12 +210,12 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
     jobs = [(f, key_of(f), cfg) for f in files]
     report = SynthReport(output)
     writer = PairWriter(output, H36M17.joints, H36M17.name, cfg.to_dict(), cfg.seed, compression)
+    pool = None
     try:
         if workers > 1:
             pool = ProcessPoolExecutor(max_workers=workers)
             results = pool.map(_synth_job, jobs, chunksize=1)
         else:
-            pool = None
             results = map(_synth_job, jobs)
         for res in results:
             report.read_s += res.read_s
@@ -234,8 +234,6 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
                 report.write_s += time.perf_counter() - t
             if on_file:
                 on_file(res)
-        if pool:
-            pool.shutdown()
         if report.pairs == 0:
             raise SynthError(f"{output}: no pairs could be made from {len(files)} file(s): "
                              + "; ".join(e for _, e in report.skipped[:3]))
@@ -245,5 +243,8 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
     except BaseException:
         writer.abort()
         raise
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
     report.wall_s = time.perf_counter() - t_start
     return report
