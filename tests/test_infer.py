@@ -235,3 +235,22 @@ def test_infer_option_mistakes(tmp_path):
         assert r.exit_code == 2, (args, r.output)
         assert expected in r.stderr and "Traceback" not in r.output
     assert not list(tmp_path.iterdir())
+
+
+def test_angles_columns(tmp_path):
+    from pose3d_cli.angles import ANGLE_NAMES
+
+    out = tmp_path / "a.csv"
+    r = runner.invoke(app, ["-q", "infer", str(DEMO), "-o", str(out), "--angles"])
+    assert r.exit_code == 0, r.output
+    rows = rows_of(out.read_text())
+    for name in ANGLE_NAMES:
+        v = np.array([float(x[f"{name}_deg"]) for x in rows])
+        assert np.all((v >= 0) & (v <= 180)), name
+    # a walking person: knees bend and straighten, elbows stay below 120 degrees
+    knee = np.array([float(x["knee_flexion_left_deg"]) for x in rows])
+    assert knee.max() - knee.min() > 10
+    out = tmp_path / "a.json"
+    assert runner.invoke(app, ["-q", "infer", str(DEMO), "-o", str(out), "--angles"]).exit_code == 0
+    d = json.loads(out.read_text())
+    assert set(d["frames"][0]["angles_deg"]) == set(ANGLE_NAMES) and d["metadata"]["angles"]["unit"] == "degrees"

@@ -46,6 +46,8 @@ def infer(
     fps: Optional[float] = typer.Option(None, help="Override the frame rate (images and keypoint files default to 30)."),
     size: Optional[str] = typer.Option(None, help="Image size WIDTHxHEIGHT for keypoint files that do not store it."),
     with_2d: bool = typer.Option(False, "--with-2d", help="Add the 2D pixel columns to the CSV."),
+    angles: bool = typer.Option(False, "--angles", help="Add ergonomic joint angles (trunk, neck, shoulders, elbows, "
+                                                        "knees; degrees) to the CSV/JSON."),
     min_conf: float = typer.Option(0.3, help="Joints below this 2D confidence are listed as low_conf."),
     render: Optional[Path] = typer.Option(None, help="Also write a side-by-side 2D/3D video (.mp4)."),
     flip_tta: bool = typer.Option(True, "--flip-tta/--no-flip-tta", help="Average with the mirrored input (-1 mm)."),
@@ -66,7 +68,7 @@ def infer(
                             calib_camera=calib_camera, smooth=smooth, detector_model=str(detector_model) if detector_model else None,
                             fps=fps, size=_size(size), min_conf=min_conf, with_2d=with_2d, fmt=fmt,
                             render=str(render) if render else None, detect_width=detect_width,
-                            fix_swaps=fix_swaps, detector=detector)
+                            fix_swaps=fix_swaps, detector=detector, angles=angles)
         if render and len(inputs) > 1:
             raise Pose3dError("--render takes one input at a time")
         if output == "-" and len(inputs) > 1:

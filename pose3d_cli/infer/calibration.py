@@ -32,6 +32,7 @@ class Intrinsics:
     K: np.ndarray  # (3, 3)
     dist: np.ndarray | None  # (5,) or None
     source: str  # how they were chosen, for the output metadata
+    up: np.ndarray | None = None  # (3,) world up (+Z) in the camera frame, when a calibration gives it
 
 
 def read_qualisys(path: str | Path) -> list[Camera]:
@@ -97,7 +98,7 @@ def intrinsics_for(size: tuple[int, int], fov: float | None = None, focal: float
         if (cw, ch) != (w, h):
             K[0] *= w / cw
             K[1] *= h / ch
-        return Intrinsics(K, cam.dist, f"calibration {Path(calib).name}:{cam.name}")
+        return Intrinsics(K, cam.dist, f"calibration {Path(calib).name}:{cam.name}", cam.R @ np.array([0.0, 0.0, 1.0]))
     if focal:
         return Intrinsics(np.array([[focal, 0, w / 2], [0, focal, h / 2], [0, 0, 1.0]]), None, f"focal {focal:g} px")
     f = fov or DEFAULT_FOV_DEG

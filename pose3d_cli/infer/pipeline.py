@@ -49,6 +49,7 @@ class InferOptions:
     render: str | None = None
     detect_width: int | None = None  # downscale wider frames to this width for the detector (speed)
     fix_swaps: bool = True  # undo whole-body left/right label swaps of the detector
+    angles: bool = False  # add ergonomic joint angles (see pose3d_cli/angles.py)
     detector: str = "full"  # shipped BlazePose bundle: full, or lite (faster, a little less accurate)
 
 
@@ -241,7 +242,14 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         "units": "mm (3D), pixels (2D)",
         "coordinate_frame": "camera: x right, y down, z forward; root-relative (pelvis at 0)",
     }
-    return PoseTrack(track.frame, track.time_s, detected, joints, uv, conf, sk.joints, meta)
+    angles = None
+    if opts.angles:
+        from ..angles import joint_angles
+
+        angles = joint_angles(joints.astype(np.float64), sk, intr.up)
+        meta["angles"] = {"unit": "degrees", "up": "calibration (world +Z)" if intr.up is not None else
+                          "camera -y (phone upright or level)"}
+    return PoseTrack(track.frame, track.time_s, detected, joints, uv, conf, sk.joints, meta, angles)
 
 
 def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, lifter: Lifter | None = None,

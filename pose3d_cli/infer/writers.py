@@ -3,7 +3,8 @@
 CSV columns: ``frame, time_s, detected``, then ``<joint>_x, <joint>_y, <joint>_z`` for every joint (mm, camera
 frame: x right, y down, z forward, root-relative: the pelvis is at 0), then ``<joint>_conf`` (the 2D
 confidence of the joint, 0..1), ``low_conf`` (the joints under the confidence threshold, ``;``-separated),
-and with ``with_2d`` the 2D input ``<joint>_u, <joint>_v`` in pixels. A frame without a detection has
+with ``--angles`` the ergonomic angles ``<angle>_deg`` (:mod:`pose3d_cli.angles`), and with ``with_2d`` the
+2D input ``<joint>_u, <joint>_v`` in pixels. A frame without a detection has
 ``detected=0`` and empty cells.
 """
 
@@ -32,6 +33,7 @@ class PoseTrack:
     conf: np.ndarray  # (T, J)
     joint_names: tuple[str, ...]
     metadata: dict = field(default_factory=dict)
+    angles: dict[str, np.ndarray] | None = None  # name → (T,) degrees (``--angles``)
 
 
 def _fmt(v: float, digits: int = 2) -> str:
@@ -44,6 +46,8 @@ def csv_text(track: PoseTrack, with_2d: bool = False, min_conf: float = 0.3) -> 
     names = track.joint_names
     header = ["frame", "time_s", "detected"] + [f"{j}_{a}" for j in names for a in "xyz"]
     header += [f"{j}_conf" for j in names] + ["low_conf"]
+    angle_names = list(track.angles) if track.angles else []
+    header += [f"{a}_deg" for a in angle_names]
     if with_2d:
         header += [f"{j}_{a}" for j in names for a in "uv"]
     w.writerow(header)
@@ -54,6 +58,7 @@ def csv_text(track: PoseTrack, with_2d: bool = False, min_conf: float = 0.3) -> 
             row += [_fmt(v) for v in track.joints3d[t].reshape(-1)]
             row += [f"{c:.3f}" for c in track.conf[t]]
             row.append(";".join(j for j, c in zip(names, track.conf[t]) if c < min_conf))
+            row += [_fmt(track.angles[a][t], 1) for a in angle_names]
             if with_2d:
                 row += [_fmt(v) if c > 0 else "" for v, c in zip(track.uv[t].reshape(-1), np.repeat(track.conf[t], 2))]
         else:
@@ -71,6 +76,8 @@ def json_text(track: PoseTrack, with_2d: bool = True, min_conf: float = 0.3) -> 
             rec["joints_3d"] = np.round(track.joints3d[t], 2).tolist()
             rec["confidence"] = np.round(track.conf[t], 3).tolist()
             rec["low_conf"] = [j for j, c in zip(track.joint_names, track.conf[t]) if c < min_conf]
+            if track.angles:
+                rec["angles_deg"] = {a: round(float(v[t]), 1) for a, v in track.angles.items()}
             if with_2d:
                 rec["keypoints_2d"] = np.round(track.uv[t], 2).tolist()
         frames.append(rec)
