@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -37,6 +36,7 @@ def eval_cmd(
     flip_tta: bool = typer.Option(True, "--flip-tta/--no-flip-tta", help="Average with the mirrored input (as infer does)."),
 ) -> None:
     """Evaluate a model: MPJPE, P-MPJPE, N-MPJPE, PCK3D@150 mm, AUC, with breakdowns."""
+    from ..atomic import write_text_atomic
     from ..evaluate import evaluate, write_plots
 
     with user_errors():
@@ -45,16 +45,7 @@ def eval_cmd(
         report = evaluate(model, data, split=split, sweep=sweep, seed=seed, max_samples=max_samples,
                           flip_tta=flip_tta)
         if json_out:
-            text = json.dumps(report, indent=2)
-            if str(json_out) == "-":
-                typer.echo(text)
-            else:
-                tmp = json_out.with_name(f".{json_out.name}.tmp-{os.getpid()}")
-                try:
-                    tmp.write_text(text)
-                    os.replace(tmp, json_out)
-                finally:
-                    tmp.unlink(missing_ok=True)
+            write_text_atomic(json.dumps(report, indent=2) + "\n", json_out)
         if plots:
             for p in write_plots(report, plots):
                 say(f"wrote {p}", 1)

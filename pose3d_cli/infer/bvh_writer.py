@@ -45,13 +45,12 @@ file stays playable and keeps one frame per video frame.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_text_atomic
 from ..errors import Pose3dError
 from ..geometry import axis_angle_to_matrix
 from ..skeleton import H36M17, Skeleton, get_skeleton
@@ -471,23 +470,6 @@ def format_bvh(fit: BvhFit) -> str:
     return out.getvalue()
 
 
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def write_bvh(joints: np.ndarray, skeleton: Skeleton | str, fps: float, path: str | Path, *,
               root_trajectory: np.ndarray | None = None) -> None:
     """Write inferred joints as a BVH file on a fixed skeleton (centimetres, Y up; see the module doc).
@@ -502,4 +484,5 @@ def write_bvh(joints: np.ndarray, skeleton: Skeleton | str, fps: float, path: st
             origin.
     """
     fit = fit_bvh(joints, skeleton, fps, root_trajectory=root_trajectory)
-    write_text_atomic(path, format_bvh(fit))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(format_bvh(fit), path)

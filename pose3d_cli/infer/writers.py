@@ -13,12 +13,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ..atomic import write_text_atomic
 
 
 @dataclass
@@ -82,21 +82,6 @@ def json_text(track: PoseTrack, with_2d: bool = True, min_conf: float = 0.3) -> 
                 rec["keypoints_2d"] = np.round(track.uv[t], 2).tolist()
         frames.append(rec)
     return json.dumps({"metadata": {**track.metadata, "joint_names": list(track.joint_names)}, "frames": frames})
-
-
-def write_text_atomic(text: str, path: str | Path) -> None:
-    """Write ``text`` to ``path`` via a temporary file renamed when complete; ``-`` writes to stdout."""
-    if str(path) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 FORMATS = ("csv", "json", "bvh")
