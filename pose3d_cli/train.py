@@ -192,11 +192,13 @@ class _Dist:
 
         return DistributedDataParallel(model)
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
         if self.world > 1:
             import torch.distributed as dist
 
             if dist.is_initialized():
+                if finished:  # no rank tears the group down while another still talks to it
+                    dist.barrier()
                 dist.destroy_process_group()
 
 
@@ -226,9 +228,12 @@ def train(cfg: TrainConfig, on_step: Callable[[dict], None] | None = None,
     torch.set_num_threads(cfg.threads)
     dist = _Dist()
     try:
-        return _train(cfg, dist, on_step, on_epoch, resume)
-    finally:
-        dist.close()
+        summary = _train(cfg, dist, on_step, on_epoch, resume)
+    except BaseException:
+        dist.close(finished=False)  # a failed rank must not wait for the others at a barrier
+        raise
+    dist.close()
+    return summary
 
 
 def concat_encoded(parts: list[Encoded]) -> Encoded:
