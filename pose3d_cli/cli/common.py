@@ -64,6 +64,41 @@ def check_output_path(path: Path) -> None:
         raise Pose3dError(f"{path}: is a folder; give a file name")
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def check_outputs(inputs, outputs, force: bool = False) -> None:
+    """Refuse, before any work, outputs that would destroy an input or collide with each other.
+
+    Args:
+        inputs: paths the command reads (files or folders; ``None`` and ``-`` are ignored).
+        outputs: paths the command writes (``None`` and ``-`` are ignored); each is also checked for
+            writability with :func:`check_output_path`.
+        force: allow replacing an existing output file (never an input).
+
+    Raises:
+        Pose3dError: one line naming the output, what is wrong and what to do.
+    """
+    ins = [Path(p) for p in inputs if p is not None and str(p) != "-"]
+    outs = [Path(p) for p in outputs if p is not None and str(p) != "-"]
+    for o in outs:
+        for i in ins:
+            if _same_file(o, i) or (i.is_dir() and o.resolve().is_relative_to(i.resolve()) and o.exists()):
+                raise Pose3dError(f"{o}: is also an input of this command ({i}); choose another output path")
+    for k, o in enumerate(outs):
+        for o2 in outs[k + 1:]:
+            if _same_file(o, o2):
+                raise Pose3dError(f"{o}: given for two outputs; give each output its own path")
+        check_output_path(o)
+    del force  # reserved: commands that refuse to replace existing outputs check it themselves
+
+
 def progress():
     """A rich progress bar on stderr (hidden with --quiet)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -73,4 +108,4 @@ def progress():
                     console=err_console, disable=state.quiet, transient=False)
 
 
-__all__ = ["err_console", "out_console", "state", "say", "fail", "user_errors", "check_output_path", "progress"]
+__all__ = ["err_console", "out_console", "state", "say", "fail", "user_errors", "check_output_path", "check_outputs", "progress"]
