@@ -38,8 +38,8 @@ def infer(
     fov: Optional[float] = typer.Option(None, min=1.0, max=170.0, help="Field of view across the long side, degrees "
                                                                       "(default 65: a phone)."),
     focal: Optional[float] = typer.Option(None, min=1.0, help="Focal length in pixels."),
-    calib: Optional[Path] = typer.Option(None, help="Calibration: pose3d rig JSON or Qualisys .qca.txt."),
-    calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: from the file name)."),
+    calib: Optional[Path] = typer.Option(None, help="Calibration: pose3d rig JSON, Qualisys .qca.txt or anipose/Pose2Sim .toml."),
+    calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: the camera named in the file name; none named is an error)."),
     smooth: str = typer.Option("auto", help="auto, none, one-euro or savgol (auto: one-euro for single-frame models)."),
     detector: str = typer.Option("full", help="Built-in BlazePose model: full, or lite (faster, a little less accurate)."),
     detector_model: Optional[Path] = typer.Option(None, help="Another MediaPipe PoseLandmarker .task file."),
@@ -53,6 +53,8 @@ def infer(
     flip_tta: bool = typer.Option(True, "--flip-tta/--no-flip-tta", help="Average with the mirrored input (-1 mm)."),
     fix_swaps: bool = typer.Option(True, "--fix-swaps/--no-fix-swaps", help="Undo the detector's left/right label swaps "
                                                                            "(jumps between consecutive frames)."),
+    detector_3d: bool = typer.Option(False, "--detector-3d", help="Write the detector's own 3D (MediaPipe world "
+                                                                  "landmarks, root-relative) instead of the lifter's."),
     detect_width: Optional[int] = typer.Option(None, help="Downscale wider frames to this width for the detector "
                                                           "(e.g. 640: faster; coordinates stay in original pixels)."),
 ) -> None:
@@ -68,7 +70,8 @@ def infer(
                             calib_camera=calib_camera, smooth=smooth, detector_model=str(detector_model) if detector_model else None,
                             fps=fps, size=_size(size), min_conf=min_conf, with_2d=with_2d, fmt=fmt,
                             render=str(render) if render else None, detect_width=detect_width,
-                            fix_swaps=fix_swaps, detector=detector, angles=angles)
+                            fix_swaps=fix_swaps, detector=detector, angles=angles,
+                            detector_3d=detector_3d)
         if render and len(inputs) > 1:
             raise Pose3dError("--render takes one input at a time")
         if output == "-" and len(inputs) > 1:
@@ -85,6 +88,12 @@ def infer(
         for o in outputs:
             if o != "-":
                 check_output_path(Path(o))
+        if calib:  # a video that names no camera of the calibration: refused before any detection runs
+            from ..infer.calibration import load_calibration, pick_camera
+
+            cams = load_calibration(calib)
+            for inp in inputs:
+                pick_camera(cams, calib_camera, inp)
         if render:
             check_output_path(render)
         lifter = load_lifter(model, flip_tta=flip_tta)

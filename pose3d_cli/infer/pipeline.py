@@ -51,6 +51,7 @@ class InferOptions:
     fix_swaps: bool = True  # undo whole-body left/right label swaps of the detector
     angles: bool = False  # add ergonomic joint angles (see pose3d_cli/angles.py)
     detector: str = "full"  # shipped BlazePose bundle: full, or lite (faster, a little less accurate)
+    detector_3d: bool = False  # write the detector's own 3D (MediaPipe world landmarks) instead of lifting
 
 
 @dataclass
@@ -270,7 +271,12 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
             on_start(source.num_frames)
         track = detect_video(source, opts.detector_model, on_frame, opts.detect_width, opts.detector)
     t1 = time.perf_counter()
-    poses = lift_track(track, lifter, opts)
+    if opts.detector_3d:
+        from .detector3d import detector_world_track
+
+        poses = detector_world_track(track, lifter.skeleton.name)
+    else:
+        poses = lift_track(track, lifter, opts)
     t2 = time.perf_counter()
     write_track(poses, output, fmt, opts.with_2d, opts.min_conf)
     if opts.render:

@@ -1,0 +1,81 @@
+"""Read back what ``pose3d infer`` writes (:mod:`.writers`): CSV or JSON → per-frame 3D joints."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import Pose3dError
+from ..skeleton import SKELETONS
+
+
+@dataclass
+class InferResult:
+    """An infer output read back. Arrays are per row (T)."""
+
+    frame: np.ndarray  # (T,) int
+    time_s: np.ndarray  # (T,)
+    detected: np.ndarray  # (T,) bool
+    joints3d: np.ndarray  # (T, J, 3) mm, NaN where not detected
+    joint_names: tuple[str, ...]
+    skeleton: str | None  # the registered skeleton whose joints these are, if any
+    metadata: dict = field(default_factory=dict)
+
+
+def _skeleton_of(names: tuple[str, ...]) -> str | None:
+    return next((s.name for s in SKELETONS.values() if s.joints == names), None)
+
+
+def read_infer_output(path: str | Path) -> InferResult:
+    """Read an infer CSV (``frame, time_s, detected, <joint>_x/_y/_z ...``) or JSON (``{"metadata", "frames"}``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise Pose3dError(f"{path}: no such file; give a CSV or JSON written by `pose3d infer`")
+    ext = path.suffix.lower()
+    if ext == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            names = tuple(data["metadata"]["joint_names"])
+            frames = data["frames"]
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
+            raise Pose3dError(f"{path}: not a pose3d infer JSON ({type(e).__name__}: {e}); expected "
+                              '{"metadata": {"joint_names": [...]}, "frames": [...]}') from None
+        T, J = len(frames), len(names)
+        joints = np.full((T, J, 3), np.nan)
+        for t, f in enumerate(frames):
+            if f.get("detected") and f.get("joints_3d") is not None:
+                joints[t] = np.asarray(f["joints_3d"], dtype=np.float64).reshape(J, 3)
+        return InferResult(np.array([int(f["frame"]) for f in frames], np.int64),
+                           np.array([float(f.get("time_s", np.nan)) for f in frames]),
+                           np.array([bool(f.get("detected")) for f in frames]), joints, names, _skeleton_of(names),
+                           data["metadata"])
+    if ext != ".csv":
+        raise Pose3dError(f"{path}: cannot read {ext or 'a file without suffix'!r}; give a CSV or JSON written by `pose3d infer`")
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except UnicodeDecodeError:
+        raise Pose3dError(f"{path}: not a text CSV file") from None
+    if not rows or rows[0][:3] != ["frame", "time_s", "detected"]:
+        raise Pose3dError(f"{path}: not a pose3d infer CSV (it must start with frame,time_s,detected)")
+    header = rows[0]
+    names = tuple(h[:-2] for h in header if h.endswith("_x") and f"{h[:-2]}_z" in header)
+    if not names:
+        raise Pose3dError(f"{path}: no <joint>_x,_y,_z columns; is this the 3D output of `pose3d infer`?")
+    col = {h: i for i, h in enumerate(header)}
+    cols = np.array([[col[f"{j}_{a}"] for a in "xyz"] for j in names])
+    body = [r for r in rows[1:] if r]
+    try:
+        table = np.array([[float(r[i]) if i < len(r) and r[i] != "" else np.nan for i in cols.ravel()] for r in body])
+        frame = np.array([int(float(r[0])) for r in body], np.int64)
+        time_s = np.array([float(r[1]) if r[1] else np.nan for r in body])
+        detected = np.array([r[2].strip() == "1" for r in body])
+    except (ValueError, IndexError) as e:
+        raise Pose3dError(f"{path}: bad value in the CSV ({e})") from None
+    joints = table.reshape(len(body), len(names), 3)
+    joints[~detected] = np.nan
+    return InferResult(frame, time_s, detected, joints, names, _skeleton_of(names))

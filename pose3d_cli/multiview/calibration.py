@@ -1,0 +1,156 @@
+"""Camera calibration files → :class:`pose3d_cli.synth.cameras.Camera` (intrinsics px, distortion,
+``cam_from_world`` in mm), one reader for every format pose3d takes (numpy only):
+
+- **Qualisys** ``.qca.txt`` (XML): ``K`` from ``focalLength{U,V}/64`` and ``centerPoint{U,V}/64`` minus the
+  ``fov_video`` left/top offsets, image size from ``fov_video``, distortion ``(k1, k2, p1, p2, k3)`` as given,
+  ``R = Rx(pi) @ M`` with ``M`` the row-major ``r11..r33``, camera centre ``C = (x, y, z)`` mm, ``t = -R C``
+  (checked by reprojection across the 4 views of the shared pose2sim clip). Camera name: ``serial``.
+- **pose3d rig JSON** (:func:`pose3d_cli.synth.cameras.load_rig`).
+- **anipose / Pose2Sim TOML**: one table per camera with ``name``, ``size = [w, h]``, ``matrix`` (3x3),
+  ``distortions`` (4 or 5 OpenCV values), ``rotation`` (a Rodrigues vector, ``cam_from_world``) and
+  ``translation``. Units of ``translation``: Pose2Sim writes metres (its tables carry a ``fisheye`` key); anipose
+  writes the unit of its calibration board. ``units="auto"`` reads Pose2Sim files as metres, and any other file
+  as metres when every camera centre lies within 100 units of the origin (no real camera sits within 100 mm
+  of the world origin), else as millimetres; pass ``units`` to decide.
+
+A video is matched to its camera by name (:func:`camera_for_video`): the camera whose name appears in the file
+name; a file that names no camera is an error that lists the names (never a silent first camera).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import Pose3dError
+from ..geometry import axis_angle_to_matrix
+from ..synth.cameras import Camera, load_rig
+
+UNITS_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0}
+
+
+def read_qualisys(path: str | Path) -> list[Camera]:
+    """Cameras of a Qualisys ``.qca.txt`` calibration (intrinsics, distortion, ``cam_from_world`` in mm)."""
+    path = Path(path)
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError) as e:
+        raise Pose3dError(f"{path}: not a readable Qualisys calibration ({e})") from None
+    cams = []
+    for c in root.iter("camera"):
+        try:
+            fov = c.find("fov_video").attrib
+            left, top = float(fov["left"]), float(fov["top"])
+            w, h = int(float(fov["right"]) - left + 1), int(float(fov["bottom"]) - top + 1)
+            i = c.find("intrinsic").attrib
+            K = np.array([[float(i["focalLengthU"]) / 64, 0, float(i["centerPointU"]) / 64 - left],
+                          [0, float(i["focalLengthV"]) / 64, float(i["centerPointV"]) / 64 - top], [0, 0, 1.0]])
+            dist = np.array([float(i["radialDistortion1"]), float(i["radialDistortion2"]), float(i["tangentalDistortion1"]),
+                             float(i["tangentalDistortion2"]), float(i["radialDistortion3"])])
+            tr = c.find("transform").attrib
+            M = np.array([[float(tr[f"r{a}{b}"]) for b in "123"] for a in "123"])
+            R = np.diag([1.0, -1.0, -1.0]) @ M  # Rx(pi) @ M
+            C = np.array([float(tr["x"]), float(tr["y"]), float(tr["z"])])
+            cams.append(Camera(K, dist, R, -R @ C, (w, h), name=c.attrib.get("serial", f"cam{len(cams)}")))
+        except (AttributeError, KeyError, ValueError) as e:
+            raise Pose3dError(f"{path}: camera {len(cams)} is incomplete ({e}); is this a Qualisys .qca.txt?") from None
+    if not cams:
+        raise Pose3dError(f"{path}: no <camera> in this calibration file")
+    return cams
+
+
+def rodrigues(rvec: np.ndarray) -> np.ndarray:
+    """Rodrigues vector (..., 3) (axis × angle, radians) → rotation matrix (..., 3, 3)."""
+    rvec = np.asarray(rvec, dtype=np.float64)
+    angle = np.linalg.norm(rvec, axis=-1)
+    axis = np.where(angle[..., None] > 1e-12, rvec / np.maximum(angle, 1e-12)[..., None], [0.0, 0.0, 1.0])
+    return axis_angle_to_matrix(axis, angle)
+
+
+def read_toml(path: str | Path, units: str = "auto") -> list[Camera]:
+    """Cameras of an anipose / Pose2Sim calibration TOML (see module doc for the units)."""
+    import tomllib
+
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:
+        raise Pose3dError(f"{path}: not a readable TOML calibration ({e})") from None
+    tables = [(k, v) for k, v in data.items() if isinstance(v, dict) and "matrix" in v]
+    if not tables:
+        raise Pose3dError(f"{path}: no camera table (with 'matrix', 'rotation', 'translation') in this TOML file")
+    cams, centres, pose2sim = [], [], False
+    for key, c in tables:
+        try:
+            K = np.asarray(c["matrix"], dtype=np.float64).reshape(3, 3)
+            d = np.asarray(c.get("distortions", []), dtype=np.float64).ravel()
+            dist = np.zeros(5)
+            dist[:min(5, d.size)] = d[:5]
+            R = rodrigues(np.asarray(c["rotation"], dtype=np.float64).reshape(3))
+            t = np.asarray(c["translation"], dtype=np.float64).reshape(3)
+            w, h = (int(round(float(v))) for v in c["size"])
+        except (KeyError, ValueError, TypeError) as e:
+            raise Pose3dError(f"{path}: camera [{key}] is incomplete ({type(e).__name__}: {e}); expected name, size, "
+                              "matrix, distortions, rotation, translation") from None
+        pose2sim |= "fisheye" in c
+        centres.append(-R.T @ t)
+        cams.append(Camera(K, dist, R, t, (w, h), name=str(c.get("name", key))))
+    if units == "auto":
+        units = "m" if pose2sim or max(np.linalg.norm(c) for c in centres) < 100 else "mm"
+    if units not in UNITS_MM:
+        raise Pose3dError(f"{path}: unknown calibration units {units!r}; use one of {', '.join(UNITS_MM)}")
+    for cam in cams:
+        cam.t = cam.t * UNITS_MM[units]
+    return cams
+
+
+def load_calibration(path: str | Path, units: str = "auto") -> list[Camera]:
+    """Every camera of a calibration file (format from the name: ``.qca.txt``/``.xml``, ``.toml``, else rig JSON)."""
+    path = Path(path)
+    if not path.is_file():
+        raise Pose3dError(f"{path}: no such calibration file")
+    name = path.name.lower()
+    if name.endswith((".qca.txt", ".qca", ".xml")):
+        return read_qualisys(path)
+    if name.endswith(".toml"):
+        return read_toml(path, units)
+    return load_rig(path)
+
+
+def camera_by_name(cams: list[Camera], name: str, where: str = "calibration") -> Camera:
+    """The camera called ``name`` (exact), or one clear error listing the names."""
+    for c in cams:
+        if c.name == name:
+            return c
+    raise Pose3dError(f"{where}: no camera {name!r}; it has {', '.join(c.name for c in cams)}")
+
+
+def camera_for_video(cams: list[Camera], video_name: str, where: str = "calibration",
+                     option: str = "--calib-camera") -> Camera:
+    """The camera whose name appears in ``video_name``'s file name (the longest such name wins).
+
+    A calibration with a single camera is that camera. Otherwise no match is an error that lists the names
+    and says to pass ``option``.
+    """
+    if len(cams) == 1:
+        return cams[0]
+    stem = Path(str(video_name).rstrip("/")).name.lower()
+    hits = [c for c in cams if c.name and c.name.lower() in stem]
+    if not hits:
+        raise Pose3dError(f"{video_name}: its name matches no camera of {where} ({', '.join(c.name for c in cams)}); "
+                          f"rename the file or pass {option} NAME")
+    return max(hits, key=lambda c: len(c.name))
+
+
+def camera_for_size(cam: Camera, size: tuple[int, int]) -> Camera:
+    """``cam`` with its intrinsics scaled to frames of ``size`` (width, height) when it was calibrated at another
+    size (the shared Qualisys file says 1088 px wide; two of its videos are 1080)."""
+    cw, ch = cam.size
+    if (cw, ch) == tuple(size):
+        return cam
+    K = cam.K.copy()
+    K[0] *= size[0] / cw
+    K[1] *= size[1] / ch
+    return Camera(K, cam.dist, cam.R, cam.t, tuple(size), cam.name)

@@ -1,0 +1,201 @@
+"""A multi-view 3D reference: triangulate calibrated views into a pose3d array file, and read it back.
+
+The file is a pose3d array ``.npz`` (:mod:`pose3d_cli.mocap.arrays`, so ``pose3d synth`` reads it as mocap):
+``joints`` (T, J, 3) world mm (Z up), ``names`` (J,) h36m17 joint names, ``fps``, ``units = "mm"``,
+``up = "z"``, ``skeleton = "h36m17"``; and what scoring needs besides:
+
+- ``frame`` (T,): reference frame numbers (the first view's frames);
+- ``camera_names`` (V,), ``view_files`` (V,), ``sync_offsets`` (V,) int (view ``v``'s frame ``t + offset``
+  shows reference frame ``t``), ``cam_K`` (V, 3, 3), ``cam_dist`` (V, 5), ``cam_R`` (V, 3, 3), ``cam_t`` (V, 3) mm,
+  ``cam_size`` (V, 2): the cameras at the views' image size;
+- ``swapped_2d`` (V, T) bool: the view's 2D had (part of) its left/right labels swapped, repaired;
+- ``source_joints`` (T, Js, 3), ``source_names`` (Js,), ``source_skeleton``: the triangulated detector joints;
+- ``reprojection_error_px`` (V, T, Js) (NaN where the view had no detection), ``views_used`` (V, T, Js) bool.
+
+Derived h36m17 joints (pelvis = mid-hips, thorax = mid-shoulders, spine, head = mid-ears) are built from the
+triangulated detector joints by name (:func:`pose3d_cli.skeleton.conversion_weights`): they are the detector's
+landmarks, not mocap joint centres.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import Pose3dError
+from ..skeleton import H36M17, conversion_weights, get_skeleton
+from ..synth.cameras import Camera
+from .calibration import camera_by_name, camera_for_size, camera_for_video, load_calibration
+from .triangulate import Triangulation, triangulate_views
+
+
+def convert_with_nan(points: np.ndarray, src, dst) -> np.ndarray:
+    """(..., Js, 3) → (..., Jd, 3) by joint name; a joint is NaN only where a joint it is built from is NaN."""
+    W = conversion_weights(src, dst)
+    out = np.einsum("ds,...sc->...dc", W, np.nan_to_num(points))
+    bad = np.isnan(points).any(-1).astype(np.float64) @ (W != 0).T.astype(np.float64)  # (..., Jd)
+    out[bad > 0] = np.nan
+    return out
+
+
+@dataclass
+class Reference:
+    """A 3D reference read back (see module doc). Camera fields are None for a plain mocap array file."""
+
+    joints: np.ndarray  # (T, J, 3) world mm
+    names: tuple[str, ...]
+    fps: float
+    frame: np.ndarray  # (T,) int
+    path: str
+    cameras: list[Camera] | None = None
+    offsets: np.ndarray | None = None  # (V,)
+    swapped_2d: np.ndarray | None = None  # (V, T)
+
+    def camera_index(self, name: str) -> int:
+        names = [c.name for c in self.cameras or []]
+        if name not in names:
+            raise Pose3dError(f"{self.path}: the reference has no camera {name!r}; it has "
+                              f"{', '.join(names) or 'none (a plain 3D file)'}; pass --calib with the calibration")
+        return names.index(name)
+
+
+def write_reference(path: str | Path, tri: Triangulation, cams: list[Camera], files: list[str], src_skeleton: str,
+                    fps: float, frame: np.ndarray) -> None:
+    """Write the reference npz atomically (a temporary file renamed when complete)."""
+    src = get_skeleton(src_skeleton)
+    joints = convert_with_nan(tri.joints, src, H36M17) if src.name != H36M17.name else tri.joints
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.npz")
+    try:
+        np.savez_compressed(
+            tmp, joints=joints.astype(np.float32), names=np.array(H36M17.joints), fps=np.float64(fps),
+            units=np.array("mm"), up=np.array("z"), skeleton=np.array(H36M17.name), frame=np.asarray(frame, np.int64),
+            camera_names=np.array([c.name for c in cams]), view_files=np.array([str(f) for f in files]),
+            sync_offsets=tri.offsets.astype(np.int64), cam_K=np.stack([c.K for c in cams]),
+            cam_dist=np.stack([c.dist for c in cams]), cam_R=np.stack([c.R for c in cams]),
+            cam_t=np.stack([c.t for c in cams]), cam_size=np.array([c.size for c in cams], np.int64),
+            swapped_2d=tri.swapped.any(-1), source_joints=tri.joints.astype(np.float32),
+            source_names=np.array(src.joints), source_skeleton=np.array(src.name),
+            reprojection_error_px=tri.error_px.astype(np.float32), views_used=tri.used)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_reference(path: str | Path) -> Reference:
+    """Read a reference written by :func:`write_reference`, or any pose3d array npz (joints, names, fps)."""
+    path = Path(path)
+    if not path.is_file():
+        raise Pose3dError(f"{path}: no such reference file; make one with `pose3d triangulate`")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            f = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as e:
+        raise Pose3dError(f"{path}: not a readable .npz reference ({e})") from None
+    if "joints" not in f or "names" not in f:
+        raise Pose3dError(f"{path}: a reference needs 'joints' (T, J, 3) and 'names' (J,); found {sorted(f)}")
+    joints = np.asarray(f["joints"], dtype=np.float64)
+    names = tuple(str(n) for n in f["names"].ravel())
+    if joints.ndim != 3 or joints.shape[1:] != (len(names), 3):
+        raise Pose3dError(f"{path}: 'joints' must be (T, {len(names)}, 3), got {joints.shape}")
+    units = str(f.get("units", np.array("mm")))
+    scale = {"mm": 1.0, "cm": 10.0, "m": 1000.0}.get(units)
+    if scale is None:
+        raise Pose3dError(f"{path}: unknown units {units!r}")
+    if str(f.get("up", np.array("z"))).lower() == "y":
+        raise Pose3dError(f"{path}: a Y-up reference; scoring needs Z-up world coordinates")
+    ref = Reference(joints * scale, names, float(f.get("fps", 0.0)), np.asarray(f.get("frame", np.arange(len(joints)))),
+                    str(path))
+    if "cam_K" in f:
+        ref.cameras = [Camera(K, d, R, t, (int(s[0]), int(s[1])), str(n)) for K, d, R, t, s, n in
+                       zip(f["cam_K"], f["cam_dist"], f["cam_R"], f["cam_t"], f["cam_size"], f["camera_names"])]
+        ref.offsets = np.asarray(f["sync_offsets"], dtype=np.int64)
+        ref.swapped_2d = np.asarray(f["swapped_2d"], dtype=bool) if "swapped_2d" in f else None
+    return ref
+
+
+def match_cameras(inputs: list[str], cams: list[Camera], calib: str, names: list[str] | None = None) -> list[Camera]:
+    """One camera per input, by ``names`` (in order) or by the camera name in each file name; one clear error
+    when there are more inputs than cameras, a name matches nothing, or two inputs get the same camera."""
+    if len(inputs) > len(cams):
+        raise Pose3dError(f"{calib}: the calibration has {len(cams)} cameras ({', '.join(c.name for c in cams)}) "
+                          f"for {len(inputs)} views; give one video per calibrated camera")
+    if names:
+        if len(names) != len(inputs):
+            raise Pose3dError(f"--cameras names {len(names)} cameras for {len(inputs)} views; give one name per view")
+        out = [camera_by_name(cams, n, calib) for n in names]
+    else:
+        if len(cams) == 1:
+            raise Pose3dError(f"{calib}: a calibration with one camera cannot triangulate; it needs two or more")
+        out = [camera_for_video(cams, i, calib, option="--cameras") for i in inputs]
+    seen: dict[str, str] = {}
+    for i, c in zip(inputs, out):
+        if c.name in seen:
+            raise Pose3dError(f"{i}: camera {c.name!r} is already used by {seen[c.name]}; "
+                              "give each view its own camera (rename the files or pass --cameras)")
+        seen[c.name] = i
+    return out
+
+
+@dataclass
+class TriangulateSummary:
+    tri: Triangulation
+    cameras: list[Camera]
+    files: list[str]
+    source_names: tuple[str, ...]
+    frames: int
+    fps: float
+
+
+def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: list[str] | None = None,
+                      threshold_px: float = 15.0, min_conf: float = 0.3, max_offset: int = 10,
+                      fix_swaps: bool = True, detector: str = "full",
+                      on_view: Callable[[str], None] | None = None) -> TriangulateSummary:
+    """Videos (BlazePose runs on each) or 2D keypoint files of calibrated views → a reference npz at ``output``.
+
+    Every check that needs no detection (calibration, camera names, view lengths) runs before any detection.
+    """
+    from ..infer.pipeline import InferOptions, detect_video, is_keypoint_input, read_track
+    from ..infer.sources import open_source
+
+    if len(inputs) < 2:
+        raise Pose3dError("triangulation needs two or more views; give one video or 2D file per camera")
+    cams = match_cameras(inputs, load_calibration(calib), calib, camera_names)
+    keypoint = [Path(i).exists() and is_keypoint_input(Path(i)) for i in inputs]
+    tracks: list = [None] * len(inputs)
+    sources: list = [None] * len(inputs)
+    lengths = []
+    for k, inp in enumerate(inputs):
+        if keypoint[k]:
+            tracks[k] = read_track(Path(inp), InferOptions(size=tuple(cams[k].size)))
+            lengths.append(len(tracks[k].frame))
+        else:
+            sources[k] = open_source(inp)
+            lengths.append(sources[k].num_frames)
+    if len({n for n in lengths if n is not None}) > 1:
+        raise Pose3dError(f"{inputs[int(np.argmax(lengths))]}: the views have different lengths "
+                          f"({', '.join(f'{Path(i).name}: {n}' for i, n in zip(inputs, lengths))} frames); "
+                          "cut them to the same frames (sync offsets within ±max-offset are estimated)")
+    for k, inp in enumerate(inputs):
+        if tracks[k] is None:
+            if on_view:
+                on_view(inp)
+            tracks[k] = detect_video(sources[k], detector=detector)
+    if len({len(t.frame) for t in tracks}) > 1:  # a video whose frame count the container misreported
+        raise Pose3dError(f"{inputs[0]}: the views have different lengths after decoding "
+                          f"({', '.join(str(len(t.frame)) for t in tracks)} frames); cut them to the same frames")
+    skels = {t.skeleton for t in tracks}
+    if len(skels) > 1:
+        raise Pose3dError(f"the views' 2D come in different skeletons ({', '.join(sorted(skels))}); "
+                          "give every view from the same detector")
+    sk = get_skeleton(tracks[0].skeleton)
+    cams = [camera_for_size(c, t.size) for c, t in zip(cams, tracks)]
+    uv = np.stack([t.uv for t in tracks]).astype(np.float64)
+    conf = np.stack([t.conf for t in tracks]).astype(np.float64)
+    tri = triangulate_views(uv, conf, cams, sk, threshold_px, min_conf, max_offset, fix_swaps)
+    write_reference(output, tri, cams, inputs, sk.name, tracks[0].fps, tracks[0].frame)
+    return TriangulateSummary(tri, cams, inputs, sk.joints, len(tracks[0].frame), tracks[0].fps)

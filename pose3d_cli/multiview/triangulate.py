@@ -1,0 +1,289 @@
+"""Robust multi-view triangulation of 2D keypoints from calibrated cameras (numpy only).
+
+The steps, in the order :func:`triangulate_views` runs them (the way Pose2Sim and anipose do it):
+
+1. **Undistortion**: pixels → undistorted normalised coordinates per camera (:func:`undistort`).
+2. **Sync offsets** (:func:`estimate_sync_offsets`): for each view, the integer frame shift that minimises the
+   median reprojection error of that view against the triangulation of the others. Convention: view ``v``'s
+   frame ``t + offset[v]`` shows the instant of reference frame ``t`` (the first view has offset 0), so a camera
+   that runs 3 frames ahead gets +3.
+3. **Left/right swap repair** (:func:`repair_swaps`): for each view and frame, the swapped labelling of each
+   body half (upper: shoulders to hands and face; lower: hips to feet) is tested against the robust
+   triangulation of the *other* views; the labelling with the lower reprojection error is kept. Repeated until
+   nothing changes (at most a few passes).
+4. **Confidence-weighted DLT with view rejection** (:func:`triangulate_robust`): each view's two DLT rows are
+   weighted by the joint's 2D confidence; while the worst view's reprojection error exceeds ``threshold_px``
+   and more than two views remain, that view is dropped for that joint and frame.
+
+Shapes: ``V`` views, ``T`` frames, ``J`` joints. 3D in world mm, 2D in pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..geometry import pixels_to_normalized, project, transform_points
+from ..skeleton import Skeleton
+from ..synth.cameras import Camera
+
+LOWER_BODY = ("hip", "knee", "ankle", "heel", "foot", "toe")
+
+
+def undistort(uv: np.ndarray, cams: list[Camera]) -> np.ndarray:
+    """Pixels (V, ..., 2) → undistorted normalised coordinates (V, ..., 2), each view with its camera."""
+    out = np.empty(uv.shape, dtype=np.float64)
+    for v, cam in enumerate(cams):
+        flat = uv[v].reshape(1, -1, 2).astype(np.float64)
+        out[v] = pixels_to_normalized(flat, cam.K, cam.dist).reshape(uv[v].shape)
+    return out
+
+
+def _extrinsics(cams: list[Camera]) -> tuple[np.ndarray, np.ndarray]:
+    """R (V, 3, 3), t (V, 3) mm of static cameras."""
+    for c in cams:
+        if c.R.ndim != 2:
+            raise ValueError(f"camera {c.name}: triangulation needs static cameras")
+    return np.stack([c.R for c in cams]), np.stack([c.t for c in cams])
+
+
+def dlt(xy: np.ndarray, weight: np.ndarray, R: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Weighted linear triangulation (DLT) from undistorted normalised coordinates.
+
+    Args:
+        xy: (V, ..., 2) normalised coordinates (x/z, y/z) in each camera.
+        weight: (V, ...) per-view weight (confidence); 0 = not used.
+        R: (V, 3, 3), t: (V, 3) mm, ``cam_from_world``.
+    Returns:
+        (..., 3) world mm; NaN where fewer than two views have weight > 0.
+    """
+    V = xy.shape[0]
+    batch = xy.shape[1:-1]
+    P = np.concatenate([R, t[:, :, None] / 1000.0], axis=2)  # (V, 3, 4), metres inside for conditioning
+    x = xy.reshape(V, -1, 2)
+    w = np.where(np.isfinite(weight), weight, 0.0).reshape(V, -1)
+    w = np.where(np.isfinite(x).all(-1), w, 0.0)
+    x = np.nan_to_num(x)
+    rows_x = x[..., 0, None] * P[:, None, 2] - P[:, None, 0]  # (V, N, 4)
+    rows_y = x[..., 1, None] * P[:, None, 2] - P[:, None, 1]
+    A = np.stack([rows_x, rows_y], axis=1) * w[:, None, :, None]  # (V, 2, N, 4)
+    A = A.transpose(2, 0, 1, 3).reshape(-1, 2 * V, 4)  # (N, 2V, 4)
+    _, _, Vt = np.linalg.svd(A)
+    h = Vt[:, -1]  # (N, 4)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        X = h[:, :3] / h[:, 3:4] * 1000.0
+    X[(w > 0).sum(0) < 2] = np.nan
+    return X.reshape(batch + (3,))
+
+
+def reproject(X: np.ndarray, cams: list[Camera]) -> tuple[np.ndarray, np.ndarray]:
+    """World points (..., 3) → pixels (V, ..., 2) in every camera, and depth (V, ...) (z in the camera frame)."""
+    shape = X.shape[:-1]
+    flat = X.reshape(1, -1, 3)
+    uv, z = [], []
+    for cam in cams:
+        pc = transform_points(cam.R[None], cam.t[None], flat)
+        z.append(pc[0, :, 2].reshape(shape))
+        uv.append(project(pc, cam.K, cam.dist)[0].reshape(shape + (2,)))
+    return np.stack(uv), np.stack(z)
+
+
+def reprojection_error(X: np.ndarray, uv: np.ndarray, cams: list[Camera]) -> np.ndarray:
+    """Pixel distance (V, ...) between observed ``uv`` (V, ..., 2) and the projection of ``X`` (..., 3);
+    inf where the point is behind a camera, NaN where ``X`` is NaN."""
+    proj, z = reproject(X, cams)
+    err = np.linalg.norm(proj - uv, axis=-1)
+    return np.where(z > 0, err, np.where(np.isnan(z), np.nan, np.inf))
+
+
+def triangulate_robust(xy: np.ndarray, uv: np.ndarray, weight: np.ndarray, cams: list[Camera],
+                       threshold_px: float = 15.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Confidence-weighted DLT with view rejection.
+
+    While the worst used view's reprojection error exceeds ``threshold_px`` and more than two views are used,
+    that view is dropped for that point and the point is triangulated again.
+
+    Args:
+        xy: (V, ..., 2) undistorted normalised coordinates; uv: (V, ..., 2) the same in pixels;
+        weight: (V, ...) confidences (0 = missing); cams: V cameras.
+    Returns:
+        X (..., 3) world mm (NaN with fewer than two usable views), used (V, ...) bool, err (V, ...) px of every
+        view with a detection (NaN where missing), including the rejected views.
+    """
+    R, t = _extrinsics(cams)
+    used = weight > 0
+    V = len(cams)
+    for _ in range(V):
+        X = dlt(xy, np.where(used, weight, 0.0), R, t)
+        err = reprojection_error(X, uv, cams)
+        e = np.where(used, np.nan_to_num(err, nan=np.inf), -np.inf)
+        worst = e.argmax(axis=0)
+        drop = (e.max(axis=0) > threshold_px) & (used.sum(axis=0) > 2)
+        if not drop.any():
+            break
+        idx = np.nonzero(drop)
+        used[(worst[idx],) + idx] = False
+    err = np.where(weight > 0, err, np.nan)
+    return X, used, err
+
+
+def _leave_one_out(xy, uv, weight, cams, v, threshold_px):
+    keep = [u for u in range(len(cams)) if u != v]
+    X, _, _ = triangulate_robust(xy[keep], uv[keep], weight[keep], [cams[u] for u in keep], threshold_px)
+    return X
+
+
+def body_halves(skeleton: Skeleton) -> list[np.ndarray]:
+    """Per-half left/right permutations (J,) int: the upper body (and face) and the lower body (hips down)."""
+    halves = []
+    for lower in (False, True):
+        perm = np.arange(skeleton.num_joints)
+        for li, ri in zip(skeleton.joints_left, skeleton.joints_right):
+            if any(k in skeleton.joints[li] for k in LOWER_BODY) == lower:
+                perm[li], perm[ri] = ri, li
+        halves.append(perm)
+    return halves
+
+
+def repair_swaps(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams: list[Camera], skeleton: Skeleton,
+                 threshold_px: float = 15.0, passes: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Undo per-view left/right label swaps (see module doc, step 3).
+
+    Args:
+        xy: (V, T, J, 2) normalised; uv: (V, T, J, 2) px; conf: (V, T, J).
+    Returns:
+        xy, uv, conf with the swaps undone, and swapped (V, T, H) bool: which body half (H = 2: upper, lower)
+        of which view and frame was relabelled.
+    """
+    xy, uv, conf = xy.copy(), uv.copy(), conf.copy()
+    halves = body_halves(skeleton)
+    V, T = conf.shape[:2]
+    swapped = np.zeros((V, T, len(halves)), dtype=bool)
+    if V < 3:  # two views always agree with each other's triangulation: nothing to test against
+        return xy, uv, conf, swapped
+    for _ in range(passes):
+        changed = False
+        for v in range(V):
+            X = _leave_one_out(xy, uv, conf, cams, v, threshold_px)  # (T, J, 3)
+            proj, z = reproject(X, [cams[v]])
+            proj = proj[0]
+            for h, perm in enumerate(halves):
+                moved = np.flatnonzero(perm != np.arange(len(perm)))
+                ok = (conf[v][:, moved] > 0) & (conf[v][:, perm[moved]] > 0) & np.isfinite(proj[:, moved]).all(-1)
+                keep = np.where(ok, np.linalg.norm(uv[v][:, moved] - proj[:, moved], axis=-1), 0.0).sum(1)
+                swap = np.where(ok, np.linalg.norm(uv[v][:, perm[moved]] - proj[:, moved], axis=-1), 0.0).sum(1)
+                flip = (ok.sum(1) >= 4) & (swap < keep)
+                if flip.any():
+                    changed = True
+                    f = np.flatnonzero(flip)
+                    for arr in (xy, uv):
+                        arr[v, f] = arr[v][f][:, perm]
+                    conf[v, f] = conf[v][f][:, perm]
+                    swapped[v, f, h] ^= True
+        if not changed:
+            break
+    return xy, uv, conf, swapped
+
+
+def shift_views(arrays: list[np.ndarray], conf: np.ndarray, offsets: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Resample every view to the reference time base: row ``t`` of view ``v`` becomes its frame
+    ``t + offsets[v]``; rows outside the view get confidence 0.
+
+    Args:
+        arrays: each (V, T, ...); conf: (V, T, J); offsets: (V,) int.
+    """
+    V, T = conf.shape[:2]
+    src = np.arange(T)[None, :] + np.asarray(offsets)[:, None]  # (V, T)
+    inside = (src >= 0) & (src < T)
+    src = np.clip(src, 0, T - 1)
+    vi = np.arange(V)[:, None]
+    out = [a[vi, src] for a in arrays]
+    return out, np.where(inside[..., None], conf[vi, src], 0.0)
+
+
+def estimate_sync_offsets(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams: list[Camera],
+                          max_offset: int = 10, threshold_px: float = 15.0, passes: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Integer frame offsets between views (see module doc, step 2).
+
+    For each view, the median reprojection error (over frames and joints) of its frames shifted by ``s`` against
+    the triangulation of the other views (themselves at their current offsets) is computed for
+    ``s = -max_offset..max_offset``; the minimum wins. The first view is the time reference (offset 0); views are
+    updated one after the other, each against the others' latest offsets, until nothing changes.
+
+    Args:
+        xy, uv: (V, T, J, 2); conf: (V, T, J).
+    Returns:
+        offsets (V,) int, and cost (V, 2 * max_offset + 1): the median error in px of each shift.
+    """
+    V, T = conf.shape[:2]
+    offsets = np.zeros(V, dtype=np.int64)
+    shifts = np.arange(-max_offset, max_offset + 1)
+    cost = np.full((V, len(shifts)), np.nan)
+    if V < 2:
+        return offsets, cost
+    for _ in range(passes):
+        before = offsets.copy()
+        for v in range(1, V):  # the first view is the time reference; each view uses the others' latest offsets
+            (xs, us), cs = shift_views([xy, uv], conf, offsets)
+            keep = [u for u in range(V) if u != v]
+            if len(keep) < 2:  # two views: the other view alone gives no 3D; not estimable this way
+                return offsets, cost
+            X = triangulate_robust(xs[keep], us[keep], cs[keep], [cams[u] for u in keep], threshold_px)[0]
+            proj = reproject(X, [cams[v]])[0][0]  # (T, J, 2)
+            for k, s in enumerate(shifts):
+                src = np.arange(T) + s
+                inside = (src >= 0) & (src < T)
+                if inside.sum() < max(5, T // 4):
+                    continue
+                obs, c = uv[v, src[inside]], conf[v, src[inside]]
+                e = np.linalg.norm(obs - proj[inside], axis=-1)
+                e = e[(c > 0) & np.isfinite(e)]
+                cost[v, k] = np.median(e) if e.size else np.nan
+            if np.isfinite(cost[v]).any():
+                offsets[v] = shifts[np.nanargmin(cost[v])]
+        if np.array_equal(before, offsets):
+            break
+    return offsets, cost
+
+
+@dataclass
+class Triangulation:
+    """What :func:`triangulate_views` returns (``T`` reference frames = the first view's frames)."""
+
+    joints: np.ndarray  # (T, J, 3) world mm, NaN where fewer than two views could be used
+    error_px: np.ndarray  # (V, T, J) reprojection error of every view with a detection (NaN: none)
+    used: np.ndarray  # (V, T, J) bool: the view took part in the joint's final triangulation
+    swapped: np.ndarray  # (V, T, H) bool: body half relabelled left/right by the swap repair (H = 2)
+    offsets: np.ndarray  # (V,) int sync offsets (view v's frame t + offsets[v] = reference frame t)
+    sync_cost: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (V, 2 * max_offset + 1) px
+
+
+def triangulate_views(uv: np.ndarray, conf: np.ndarray, cams: list[Camera], skeleton: Skeleton,
+                      threshold_px: float = 15.0, min_conf: float = 0.3, max_offset: int | None = 10,
+                      fix_swaps: bool = True) -> Triangulation:
+    """2D keypoints of V synchronised-ish calibrated views → 3D joints (see module doc).
+
+    Args:
+        uv: (V, T, J, 2) pixels; conf: (V, T, J) in [0, 1]; cams: V cameras (intrinsics at the views' image size);
+        skeleton: the 2D joints' skeleton (for the left/right pairs).
+        threshold_px: view rejection threshold; min_conf: confidences below it are not used;
+        max_offset: largest sync offset searched (None or 0: the views are taken as synchronised).
+    """
+    V = len(cams)
+    if uv.shape[0] != V or conf.shape[0] != V:
+        raise ValueError(f"{uv.shape[0]} views of 2D for {V} cameras")
+    conf = np.where(conf >= min_conf, conf, 0.0).astype(np.float64)
+    uv = uv.astype(np.float64)
+    xy = undistort(uv, cams)
+    if max_offset:
+        offsets, cost = estimate_sync_offsets(xy, uv, conf, cams, max_offset, threshold_px)
+    else:
+        offsets, cost = np.zeros(V, dtype=np.int64), np.zeros((V, 0))
+    (xy, uv), conf = shift_views([xy, uv], conf, offsets)
+    if fix_swaps:
+        xy, uv, conf, swapped = repair_swaps(xy, uv, conf, cams, skeleton, threshold_px)
+    else:
+        swapped = np.zeros(conf.shape[:2] + (2,), dtype=bool)
+    X, used, err = triangulate_robust(xy, uv, conf, cams, threshold_px)
+    return Triangulation(X, err, used, swapped, offsets, cost)
