@@ -1,0 +1,250 @@
+"""Triangulation on synthetic multi-view projections of real mocap, calibration readers, the CLI and bad inputs."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import DATA, MOCAP, need
+from pose3d_cli.cli.app import app
+from pose3d_cli.detect.keypoint_files import KeypointSequence, write_keypoints_csv
+from pose3d_cli.geometry import look_at
+from pose3d_cli.multiview.calibration import camera_for_video, read_qualisys, read_toml
+from pose3d_cli.multiview.reference import read_reference
+from pose3d_cli.multiview.triangulate import reprojection_error, triangulate_robust, triangulate_views, undistort
+from pose3d_cli.skeleton import H36M17
+from pose3d_cli.synth.cameras import Camera, intrinsics_from_fov, save_rig
+
+runner = CliRunner()
+VIDEO = DATA / "video" / "pose2sim_single_person"
+DIST = np.array([-0.05, 0.12, 0.0006, 0.0007, 0.0])  # like the shared Qualisys cameras
+
+
+@pytest.fixture(scope="module")
+def walk():
+    """(60, 17, 3) mm world frames of a real Bandai Namco walk, every 2nd frame."""
+    from pose3d_cli.mocap.load import load_motions
+
+    m = load_motions(need(MOCAP / "bvh" / "bandai_namco_2" / "dataset-2_walk_normal_001.bvh"))[0]
+    return m.joints[::2][:60].astype(np.float64)
+
+
+def ring(X, n=4, dist=DIST):
+    """n portrait cameras 4 m around the subject, 40 cm above its centre, looking at it, with distortion."""
+    c = X.reshape(-1, 3).mean(0)
+    cams = []
+    for k, az in enumerate(np.linspace(0.3, 0.3 + 2 * np.pi, n, endpoint=False)):
+        eye = c + np.array([4000 * np.cos(az), 4000 * np.sin(az), 400.0])
+        R, t = look_at(eye, c)
+        cams.append(Camera(intrinsics_from_fov(60, 1080, 1920), dist.copy(), R, t, (1080, 1920), f"cam{k + 1:02d}"))
+    return cams
+
+
+def views(X, cams):
+    uv = np.stack([c.project(c.world_to_cam(X)) for c in cams])
+    return uv, np.ones(uv.shape[:3])
+
+
+def test_exact_projections_with_distortion_give_back_the_3d(walk):
+    cams = ring(walk)
+    uv, conf = views(walk, cams)
+    assert np.abs(uv - views(walk, ring(walk, dist=np.zeros(5)))[0]).max() > 5  # the distortion matters
+    r = triangulate_views(uv, conf, cams, H36M17)
+    assert np.nanmax(np.linalg.norm(r.joints - walk, axis=-1)) < 1.0
+    assert (r.offsets == 0).all() and not r.swapped.any() and r.used.all()
+    # ignoring the distortion would not pass: the test sees the undistortion
+    plain = ring(walk, dist=np.zeros(5))
+    X = triangulate_robust(undistort(uv, plain), uv, conf, plain, 1e9)[0]
+    assert np.linalg.norm(X - walk, axis=-1).max() > 1.0
+
+
+def test_confidence_weights_the_views(walk):
+    cams = ring(walk, 3)
+    uv, conf = views(walk, cams)
+    uv[2] += 6.0  # a biased view, below the rejection threshold
+    xy = undistort(uv, cams)
+    low = conf.copy()
+    low[2] = 0.05
+    e_equal = np.linalg.norm(triangulate_robust(xy, uv, conf, cams)[0] - walk, axis=-1).mean()
+    e_low = np.linalg.norm(triangulate_robust(xy, uv, low, cams)[0] - walk, axis=-1).mean()
+    assert e_low < 0.5 * e_equal
+
+
+def test_repairs_an_injected_per_view_swap(walk):
+    cams = ring(walk)
+    uv, conf = views(walk, cams)
+    uv[1, 5:15] = uv[1, 5:15][:, H36M17.flip_permutation]  # view 2 labels left as right in frames 5-14
+    r = triangulate_views(uv, conf, cams, H36M17, max_offset=0)
+    swapped = r.swapped.any(-1)
+    assert swapped[1, 5:15].all() and swapped.sum() == 10
+    assert np.nanmax(np.linalg.norm(r.joints - walk, axis=-1)) < 1.0
+    assert r.used[1, 5:15].all()  # the repaired view is used again
+    off = triangulate_views(uv, conf, cams, H36M17, max_offset=0, fix_swaps=False)
+    paired = H36M17.joints_left + H36M17.joints_right
+    assert not off.used[1, 5:15][:, paired].any()  # without the repair, only view rejection saves the 3D
+
+
+def test_rejects_an_outlier_view(walk):
+    cams = ring(walk)
+    uv, conf = views(walk, cams)
+    wrist = H36M17.index("left_wrist")
+    uv[3, 20:30, wrist] += 150.0  # a confident wrong detection in one view
+    r = triangulate_views(uv, conf, cams, H36M17, max_offset=0)
+    assert not r.used[3, 20:30, wrist].any() and r.used[:3, 20:30, wrist].all()
+    assert np.linalg.norm(r.joints[20:30, wrist] - walk[20:30, wrist], axis=-1).max() < 1.0
+    assert r.error_px[3, 20:30, wrist].min() > 100  # the rejected view's error is still reported
+
+
+def test_finds_an_injected_sync_offset(walk):
+    cams = ring(walk)
+    uv, conf = views(walk, cams)
+    late = uv.copy()
+    late[2, 3:] = uv[2, :-3]  # view 3 shows reference frame t at its frame t + 3
+    late[2, :3] = uv[2, 0]
+    r = triangulate_views(late, conf, cams, H36M17)
+    assert list(r.offsets) == [0, 0, 3, 0]
+    assert np.nanmax(np.linalg.norm(r.joints[:-3] - walk[:-3], axis=-1)) < 1.0
+    assert not r.used[2, -3:].any()  # the last 3 reference frames are beyond view 3's end
+
+
+def test_two_views_need_both():
+    X = np.array([[[0.0, 0, 1000]]])
+    cams = ring(X, 2)
+    uv, conf = views(X, cams)
+    conf[1] = 0
+    r = triangulate_views(uv, conf, cams, H36M17.__class__("one", ("a",), (None,)), max_offset=0)
+    assert np.isnan(r.joints).all()
+
+
+# ---------------------------------------------------------------------------------------------- calibration
+
+
+def test_qualisys_reprojection_is_consistent_across_the_four_views():
+    """A point triangulated from 3 of the shared views reprojects into the 4th within a few px: the K, distortion
+    and extrinsic conventions hold together. BlazePose's 2D of the shared clip is not needed: the cameras' own
+    geometry gives the test points (a 3D grid around the subject's area, seen by every camera)."""
+    cams = read_qualisys(need(VIDEO / "Calib.qca.txt"))
+    assert [c.name for c in cams] == ["cam01", "cam02", "cam03", "cam04"] and cams[0].size == (1088, 1920)
+    for c in cams:
+        assert np.allclose(c.R @ c.R.T, np.eye(3), atol=1e-6)
+    # the cameras look at a common volume: its centre is where their optical axes pass closest
+    centres = np.stack([-c.R.T @ c.t for c in cams])
+    axes = np.stack([c.R[2] for c in cams])
+    A = sum(np.eye(3) - np.outer(a, a) for a in axes)
+    b = sum((np.eye(3) - np.outer(a, a)) @ p for a, p in zip(axes, centres))
+    centre = np.linalg.solve(A, b)
+    assert 0 < centre[2] < 2000  # above the floor (Z up), below the ceiling
+    g = np.stack(np.meshgrid(*[np.linspace(-400, 400, 3)] * 3), -1).reshape(1, -1, 3) + centre
+    uv, conf = views(g, cams)
+    for c, p in zip(cams, uv):
+        assert ((p > 0) & (p < c.size)).all()  # every grid point is inside every image
+    for leave in range(4):
+        keep = [k for k in range(4) if k != leave]
+        X = triangulate_robust(undistort(uv[keep], [cams[k] for k in keep]), uv[keep], conf[keep],
+                               [cams[k] for k in keep])[0]
+        assert reprojection_error(X, uv[[leave]], [cams[leave]]).max() < 1e-3
+
+
+def test_toml_anipose_and_pose2sim(tmp_path, walk):
+    cams = ring(walk, 2)
+
+    def rvec(R):
+        angle = np.arccos((np.trace(R) - 1) / 2)
+        w = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]]) / (2 * np.sin(angle))
+        return w * angle
+
+    def table(c, scale, extra=""):
+        return (f"[cam_{c.name}]\nname = \"{c.name}\"\nsize = [{c.size[0]}, {c.size[1]}]\n"
+                f"matrix = {c.K.tolist()}\ndistortions = {c.dist[:4].tolist()}\n"
+                f"rotation = {rvec(c.R).tolist()}\ntranslation = {(c.t / scale).tolist()}\n{extra}\n")
+
+    anipose = tmp_path / "calibration.toml"
+    anipose.write_text("".join(table(c, 1.0) for c in cams) + "[metadata]\nadjusted = false\n")
+    pose2sim = tmp_path / "Calib.toml"
+    pose2sim.write_text("".join(table(c, 1000.0, "fisheye = false") for c in cams) + "[metadata]\nerror = 0.0\n")
+    for path in (anipose, pose2sim):
+        got = read_toml(path)
+        for a, b in zip(got, cams):
+            assert a.name == b.name and a.size == b.size
+            np.testing.assert_allclose(a.R, b.R, atol=1e-9)
+            np.testing.assert_allclose(a.t, b.t, atol=1e-6)  # mm either way
+            np.testing.assert_allclose(a.dist[:4], b.dist[:4])
+    np.testing.assert_allclose(read_toml(pose2sim, units="mm")[0].t, cams[0].t / 1000, atol=1e-9)
+
+
+def test_camera_for_video_never_falls_back_silently():
+    cams = ring(np.zeros((1, 1, 3)) + [0, 0, 1000.0])
+    assert camera_for_video(cams, "/x/run_cam02.mp4").name == "cam02"
+    with pytest.raises(Exception, match="matches no camera.*cam01, cam02, cam03, cam04.*--calib-camera"):
+        camera_for_video(cams, "/x/worker.mp4", option="--calib-camera")
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+
+def keypoint_files(tmp_path, walk, n=4, lengths=None, names=None):
+    cams = ring(walk, n)
+    rig = tmp_path / "rig.json"
+    save_rig(cams, rig)
+    uv, conf = views(walk, cams)
+    files = []
+    for k, c in enumerate(cams):
+        T = (lengths or [len(walk)] * n)[k]
+        f = tmp_path / f"{(names or [c.name] * n)[k]}_2d.csv"
+        write_keypoints_csv(KeypointSequence(uv[k, :T], conf[k, :T], "h36m17", np.arange(T), 50.0, c.size), f)
+        files.append(str(f))
+    return rig, files
+
+
+def test_cli_triangulates_2d_files_into_a_reference_that_synth_reads(tmp_path, walk):
+    rig, files = keypoint_files(tmp_path, walk)
+    out = tmp_path / "ref.npz"
+    r = runner.invoke(app, ["triangulate", *files, "--calib", str(rig), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "cam03" in r.output and "sync" in r.output
+    ref = read_reference(out)
+    assert ref.names == H36M17.joints and ref.fps == 50.0 and [c.name for c in ref.cameras] == ["cam01", "cam02", "cam03", "cam04"]
+    assert np.nanmax(np.linalg.norm(ref.joints - walk, axis=-1)) < 1.0
+    from pose3d_cli.mocap.load import load_motions
+
+    m = load_motions(out)[0]  # what `pose3d synth` reads
+    assert m.joints.shape == walk.shape and np.abs(m.joints - walk).max() < 1.0
+    h5 = tmp_path / "pairs.h5"
+    r = runner.invoke(app, ["-q", "synth", str(out), str(h5), "--views", "1", "--cameras", str(rig), "--clean",
+                            "--val", "0", "--test", "0"])
+    assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("case", ["lengths", "fewer_cameras", "unknown_name", "same_camera"])
+def test_cli_bad_inputs_one_line_exit_2_nothing_written(tmp_path, walk, case):
+    if case == "lengths":
+        rig, files = keypoint_files(tmp_path, walk, lengths=[60, 60, 59, 60])
+        want = "different lengths"
+    elif case == "fewer_cameras":
+        rig, files = keypoint_files(tmp_path, walk, 4)
+        save_rig(ring(walk, 3), rig)
+        want = "has 3 cameras"
+    elif case == "unknown_name":
+        rig, files = keypoint_files(tmp_path, walk, names=["cam01", "cam02", "side", "cam04"])
+        want = "matches no camera"
+    else:
+        rig, files = keypoint_files(tmp_path, walk, names=["cam01", "cam02", "cam02b", "cam04"])
+        want = "already used"
+    out = tmp_path / "ref.npz"
+    r = runner.invoke(app, ["triangulate", *files, "--calib", str(rig), "-o", str(out)])
+    assert r.exit_code == 2, r.output
+    assert want in r.output and "Traceback" not in r.output
+    assert len([ln for ln in r.output.strip().splitlines() if ln.strip()]) <= 3  # one message (rich may wrap it)
+    assert not out.exists() and not list(tmp_path.glob(".ref*"))
+
+
+def test_infer_calib_refuses_a_video_that_names_no_camera(tmp_path):
+    calib = need(VIDEO / "Calib.qca.txt")
+    video = tmp_path / "worker.mp4"
+    video.write_bytes((need(VIDEO / "cam01.mp4")).read_bytes())
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["infer", str(video), "--calib", str(calib), "-o", str(out)])
+    assert r.exit_code == 2, r.output
+    assert "matches no camera" in r.output and "cam01, cam02, cam03, cam04" in r.output and "--calib-camera" in r.output
+    assert not out.exists()
