@@ -25,7 +25,7 @@ def triangulate(
                                                               "`pose3d score` read it)."),
     cameras: Optional[str] = typer.Option(None, "--cameras", help="Camera names for the inputs, in order, "
                                                                   "comma-separated (default: from the file names)."),
-    threshold: float = typer.Option(15.0, min=0.1, help="View rejection: drop a view whose reprojection error "
+    threshold: float = typer.Option(20.0, min=0.1, help="View rejection: drop a view whose reprojection error "
                                                          "exceeds this (px) while more than two remain."),
     min_conf: float = typer.Option(0.3, min=0.0, max=1.0, help="2D confidence below which a joint is not used."),
     max_offset: int = typer.Option(10, min=0, help="Largest sync offset searched between views, frames "

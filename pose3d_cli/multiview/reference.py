@@ -152,7 +152,7 @@ class TriangulateSummary:
 
 
 def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: list[str] | None = None,
-                      threshold_px: float = 15.0, min_conf: float = 0.3, max_offset: int = 10,
+                      threshold_px: float = 20.0, min_conf: float = 0.3, max_offset: int = 10,
                       fix_swaps: bool = True, detector: str = "full",
                       on_view: Callable[[str], None] | None = None) -> TriangulateSummary:
     """Videos (BlazePose runs on each) or 2D keypoint files of calibrated views → a reference npz at ``output``.
