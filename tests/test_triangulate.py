@@ -82,7 +82,7 @@ def test_repairs_an_injected_per_view_swap(walk):
     assert r.used[1, 5:15].all()  # the repaired view is used again
     off = triangulate_views(uv, conf, cams, H36M17, max_offset=0, fix_swaps=False)
     far = H36M17.indices([f"{s}_{j}" for s in ("left", "right") for j in ("wrist", "ankle")])
-    assert not off.used[1, 5:15][:, far].any()  # without the repair, only view rejection saves the 3D
+    assert off.used[1, 5:15][:, far].mean() < 0.5  # without the repair, view rejection has to drop the view
 
 
 def test_rejects_an_outlier_view(walk):
