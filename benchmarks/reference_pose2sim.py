@@ -51,7 +51,7 @@ def main() -> int:
     sel = (z["frame"] >= lo) & (z["frame"] < hi)
     limbs = [i for i, n in enumerate(z["source_names"]) if n.split("_", 1)[-1] in
              ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")]
-    print(f"# report split: reference frames {a.split}; 12 limb joints; mm unless said\n")
+    print(f"# split: reference frames {a.split}; 12 limb joints; mm unless said\n")
     print("| view | method | P-MPJPE all | P-MPJPE no 2D swap | rot-only all | rot-only no 2D swap | unaligned all "
           "| forearm L/R | upper arm L/R | elbow RMSE L/R ° | knee RMSE L/R ° | bone CV median % | pred swapped frames |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -66,7 +66,7 @@ def main() -> int:
                   f"{br['forearm_left']:.2f}/{br['forearm_right']:.2f} | {br['upper_arm_left']:.2f}/{br['upper_arm_right']:.2f} | "
                   f"{ar['elbow_flexion_left']:.0f}/{ar['elbow_flexion_right']:.0f} | "
                   f"{ar['knee_flexion_left']:.0f}/{ar['knee_flexion_right']:.0f} | {cv:.1f} | {r['swapped_frames']} |")
-    print("\n# the reference itself on the report split (limb joints)\n")
+    print("\n# the reference itself on the same frames (limb joints)\n")
     print("| view | sync offset | 2D swaps repaired (frames) | reprojection error median / mean px (views used) | rejected |")
     print("|---|---|---|---|---|")
     for v, c in enumerate(CAMS):
