@@ -176,3 +176,18 @@ def test_cli_score_refuses_another_skeleton_and_unknown_cameras(tmp_path):
     renamed.write_text(csv.read_text())
     r = runner.invoke(app, ["score", str(renamed), str(ref)])
     assert r.exit_code == 0, r.output  # a reference with a single camera: that camera
+
+
+def test_infer_detector_3d_writes_mediapipe_world_landmarks_that_score_reads(tmp_path):
+    from conftest import DATA, need
+
+    video = need(DATA / "video" / "pose2sim_single_person" / "cam01.mp4")
+    out = tmp_path / "mediapipe_cam01.csv"
+    r = runner.invoke(app, ["-q", "infer", str(video), "--detector-3d", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    res = read_infer_output(out)
+    ok = res.detected
+    assert ok.sum() >= 95 and res.skeleton == "h36m17"
+    np.testing.assert_allclose(res.joints3d[ok][:, J("pelvis")], 0.0, atol=0.01)
+    thigh = np.linalg.norm(res.joints3d[ok][:, J("left_hip")] - res.joints3d[ok][:, J("left_knee")], axis=-1)
+    assert 250 < np.median(thigh) < 600  # metric: MediaPipe's world landmarks are in metres, written in mm
