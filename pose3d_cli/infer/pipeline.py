@@ -175,37 +175,64 @@ def fill_undetected(x: np.ndarray, detected: np.ndarray) -> np.ndarray:
 def fix_left_right_swaps(uv: np.ndarray, conf: np.ndarray, detected: np.ndarray, skeleton,
                          ratio: float = 0.5) -> tuple[np.ndarray, np.ndarray, int]:
     """Undo whole-body left/right label swaps of the 2D detector (BlazePose swaps sides in about a quarter of
-    the frames where the subject shows its back).
+    the frames where the subject shows its back), decoding the whole track at once.
 
-    Frame by frame, the labels are swapped back when the given labels jumped (left/right joints moved on average
-    more than 3% of the person's size since the previous detected frame) and the swapped assignment is much
-    closer (``ratio``) to that frame. A real turn moves the limbs continuously and is kept; a label flip is a jump.
+    Two states per detected frame, *as detected* or *swapped*; a two-state Viterbi finds the labelling of the
+    whole track with the lowest cost:
+
+    - continuity between consecutive detected frames: the squared 2D displacement of the left/right joints
+      (visible in both frames) under the two labellings, in units of the track's typical frame-to-frame motion
+      (the median displacement, at least 0.5% of the person's size), so a label jump costs ``(jump / motion)^2``;
+    - a prior of one such unit per swapped frame: the detector is right more often than not, which settles the
+      one thing continuity cannot (relabelling *every* frame costs the same continuity as relabelling none).
+
+    A track that starts swapped is repaired (the first frames are relabelled, not the rest), and a real turn
+    (left and right joints crossing over continuously) is kept: it has no jump to remove.
 
     Args:
         uv: (T, J, 2) pixels; conf: (T, J); detected: (T,) bool.
+        ratio: kept for compatibility; unused.
     Returns:
         uv, conf with swaps undone, and the number of frames swapped back.
     """
+    del ratio
     left, right = np.array(skeleton.joints_left), np.array(skeleton.joints_right)
     perm = skeleton.flip_permutation
     uv, conf = uv.copy(), conf.copy()
-    prev = None
-    fixed = 0
-    for t in np.flatnonzero(detected):
-        if prev is not None:
-            both = (conf[t, left] > 0) & (conf[t, right] > 0) & (conf[prev, left] > 0) & (conf[prev, right] > 0)
-            if both.sum() >= 3:
-                L, R, pL, pR = uv[t, left[both]], uv[t, right[both]], uv[prev, left[both]], uv[prev, right[both]]
-                keep = np.linalg.norm(L - pL, axis=-1).sum() + np.linalg.norm(R - pR, axis=-1).sum()
-                swap = np.linalg.norm(L - pR, axis=-1).sum() + np.linalg.norm(R - pL, axis=-1).sum()
-                pts = uv[t][conf[t] > 0]
-                size = float(np.linalg.norm(pts.max(axis=0) - pts.min(axis=0)))
-                jumped = keep / (2 * both.sum()) > 0.03 * size  # the given labels moved much more than a body does
-                if jumped and swap < ratio * keep:
-                    uv[t], conf[t] = uv[t, perm], conf[t, perm]
-                    fixed += 1
-        prev = t
-    return uv, conf, fixed
+    idx = np.flatnonzero(detected)
+    if len(idx) < 2 or len(left) == 0:
+        return uv, conf, 0
+    a, b = idx[:-1], idx[1:]  # consecutive detected frames
+    vis = (conf[a][:, left] > 0) & (conf[a][:, right] > 0) & (conf[b][:, left] > 0) & (conf[b][:, right] > 0)
+    L0, R0, L1, R1 = uv[a][:, left], uv[a][:, right], uv[b][:, left], uv[b][:, right]  # (N-1, P, 2)
+    keep = np.where(vis, ((L1 - L0) ** 2).sum(-1) + ((R1 - R0) ** 2).sum(-1), 0.0).sum(-1)  # (N-1,)
+    swap = np.where(vis, ((L1 - R0) ** 2).sum(-1) + ((R1 - L0) ** 2).sum(-1), 0.0).sum(-1)
+    informative = vis.sum(-1) >= 3
+    keep, swap = np.where(informative, keep, 0.0), np.where(informative, swap, 0.0)
+    pts = np.where(conf[idx][..., None] > 0, uv[idx], np.nan)
+    size = float(np.nanmedian(np.linalg.norm(np.nanmax(pts, 1) - np.nanmin(pts, 1), axis=-1)))
+    per_joint = np.sqrt(np.minimum(keep, swap) / np.maximum(2 * vis.sum(-1), 1))[informative]
+    motion = max(float(np.median(per_joint)) if per_joint.size else 0.0, 0.005 * size, 1e-6)
+    unit = 2 * len(left) * motion ** 2  # one frame's squared displacement of all pairs at the typical motion
+    keep, swap = keep / unit, swap / unit
+    # Viterbi over the detected frames; state 0 = as detected, 1 = swapped; switching state costs `swap`
+    n = len(idx)
+    cost = np.array([0.0, 1.0])
+    back = np.zeros((n, 2), dtype=np.int8)
+    for k in range(1, n):
+        stay, cross = keep[k - 1], swap[k - 1]
+        c0 = (cost[0] + stay, cost[1] + cross)
+        c1 = (cost[1] + stay, cost[0] + cross)
+        back[k, 0] = 0 if c0[0] <= c0[1] else 1
+        back[k, 1] = 1 if c1[0] <= c1[1] else 0
+        cost = np.array([min(c0), min(c1) + 1.0])
+    state = np.zeros(n, dtype=np.int8)
+    state[-1] = int(cost[1] < cost[0])
+    for k in range(n - 1, 0, -1):
+        state[k - 1] = back[k, state[k]]
+    flip = idx[state == 1]
+    uv[flip], conf[flip] = uv[flip][:, perm], conf[flip][:, perm]
+    return uv, conf, len(flip)
 
 
 def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
