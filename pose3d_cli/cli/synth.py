@@ -16,7 +16,7 @@ from .common import check_output_path, err_console, progress, state, user_errors
 
 @app.command()
 def synth(
-    inputs: list[Path] = typer.Argument(..., help="Mocap files or folders (searched recursively): .bvh .c3d .npz .h5"),
+    inputs: list[Path] = typer.Argument(..., help="Mocap files or folders (searched recursively): .bvh .amc (+ its .asf) .c3d .npz .h5"),
     output: Path = typer.Argument(..., help="Output HDF5 of 2D/3D pairs."),
     views: int = typer.Option(8, "--views", "-n", min=1, help="Virtual cameras per motion."),
     fps: float = typer.Option(30.0, help="Resample every motion to this frame rate (0 keeps each file's own)."),

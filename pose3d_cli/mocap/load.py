@@ -11,7 +11,8 @@ from .motion import MappingEntry, MocapError, Motion, map_joints
 BVH_EXT = {".bvh"}
 C3D_EXT = {".c3d"}
 ARRAY_EXT = {".npz", ".h5", ".hdf5"}
-MOCAP_EXT = BVH_EXT | C3D_EXT | ARRAY_EXT
+AMC_EXT = {".amc"}  # each with its .asf skeleton in the same folder
+MOCAP_EXT = BVH_EXT | C3D_EXT | ARRAY_EXT | AMC_EXT
 
 
 def find_mocap_files(paths: list[Path]) -> list[Path]:
@@ -58,6 +59,16 @@ def load_motions(path: str | Path, *, units: str = "auto", up: str = "auto",
             motion.meta["preset"] = preset
         out = map_joints(motion, mapping, H36M17)
         return [replace(out, subject=subject_of(path))]
+    if ext in AMC_EXT:
+        from .amc import read_amc
+        from .presets import PRESETS, detect_preset
+
+        motion = read_amc(path, units=units)
+        if mapping is None:
+            preset = detect_preset(motion.names, str(path))
+            mapping = PRESETS[preset]
+            motion.meta["preset"] = preset
+        return [map_joints(motion, mapping, H36M17)]
     if ext in C3D_EXT:
         from .c3d import read_c3d
 
@@ -75,4 +86,4 @@ def load_motions(path: str | Path, *, units: str = "auto", up: str = "auto",
                 raise MocapError(f"{path}: joints are not h36m17 names; give --mapping map.json")
             motions = [map_joints(m, mapping, H36M17) for m in motions]
         return motions
-    raise MocapError(f"{path}: unsupported file type {ext!r}; give .bvh, .c3d, .npz or .h5 mocap")
+    raise MocapError(f"{path}: unsupported file type {ext!r}; give .bvh, .amc (with its .asf), .c3d, .npz or .h5 mocap")

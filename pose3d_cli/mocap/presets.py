@@ -76,6 +76,19 @@ PRESETS: dict[str, dict[str, MappingEntry]] = {
                   "shoulder": "mixamorig:{S}Arm", "elbow": "mixamorig:{S}ForeArm", "wrist": "mixamorig:{S}Hand"},
                  "Left", "Right"),
     },
+    # Acclaim ASF/AMC, CMU-style skeleton (CMU, HDM05): amc.py names each point after the bone that *ends* there
+    # (lfemur = knee, lhumerus = elbow, lclavicle = shoulder). The forearm is lradius + lwrist (lwrist continues
+    # along the radius and carries the forearm twist): the wrist is lwrist's end (HDM05: forearm/upper arm 0.93;
+    # lradius's end alone would give 0.62)
+    "asf_cmu": {
+        "pelvis": ["lhipjoint", "rhipjoint"],
+        "spine": "lowerback",
+        "thorax": ["thorax", "lowerneck"],
+        "nose": "upperneck",
+        "head": "head",
+        **_sides({"hip": "{S}hipjoint", "knee": "{S}femur", "ankle": "{S}tibia", "shoulder": "{S}clavicle",
+                  "elbow": "{S}humerus", "wrist": "{S}wrist"}, "l", "r"),
+    },
     # Xsens MVN BVH export
     "xsens": {
         "pelvis": ["LeftUpperLeg", "RightUpperLeg"],

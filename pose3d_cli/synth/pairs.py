@@ -195,7 +195,7 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
     output = Path(output)
     files = find_mocap_files([Path(p) for p in inputs])
     if not files:
-        raise SynthError(f"{', '.join(map(str, inputs))}: no mocap files (.bvh, .c3d, .npz, .h5) found; "
+        raise SynthError(f"{', '.join(map(str, inputs))}: no mocap files (.bvh, .amc, .c3d, .npz, .h5) found; "
                          "point to a folder or file of motion capture")
     if not output.parent.exists():
         raise SynthError(f"{output}: the folder {output.parent} does not exist; create it or choose another path")
