@@ -38,14 +38,17 @@ def synth(
     test: float = typer.Option(0.1, help="Fraction of files/subjects for test."),
     units: str = typer.Option("auto", help="BVH units: mm, cm, m, in, cmu or auto (from body height)."),
     up: str = typer.Option("auto", help="BVH up axis: y, z or auto."),
-    mapping: Optional[Path] = typer.Option(None, help="JSON/YAML joint mapping {h36m17 joint: source name(s)}."),
+    mapping: Optional[Path] = typer.Option(None, help="JSON/YAML joint mapping {h36m17 joint: source name(s)}, or a "
+                                                      "preset name (cmu_motionbuilder, cmu_3dsmax, bandai_namco, "
+                                                      "mixamo, xsens, asf_cmu). Default: the preset that fits, "
+                                                      "else joints found by topology and fuzzy names."),
     markerset: str = typer.Option("auto", help="C3D marker set preset (auto detects)."),
     subject: Optional[str] = typer.Option(None, help="C3D files with several subjects: keep only this one "
                                                      "(default: every subject)."),
     compression: str = typer.Option("none", help="HDF5 compression of the arrays: none, lzf or gzip."),
 ) -> None:
     """Synthesise 2D/3D training pairs from motion capture through virtual phone cameras."""
-    from ..mocap.motion import load_mapping
+    from ..mocap.presets import mapping_from_option
     from ..synth.cameras import CameraSampling, load_rig
     from ..synth.corrupt import Corruption
     from ..synth.pairs import SynthConfig, SynthError, synthesise
@@ -70,7 +73,7 @@ def synth(
         cfg = SynthConfig(views=views, fps=fps or None, sampling=sampling, rig=load_rig(cameras) if cameras else None,
                           corruption=corruption, clean=clean, seed=seed, split_by=split_by, val_fraction=val,
                           test_fraction=test, units=units, up=up, markerset=markerset,
-                          mapping=load_mapping(mapping) if mapping else None, subject=subject)
+                          mapping=mapping_from_option(mapping) if mapping else None, subject=subject)
         from ..mocap.load import find_mocap_files
 
         n_files = len(find_mocap_files(inputs))

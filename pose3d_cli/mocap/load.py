@@ -54,8 +54,15 @@ def load_motions(path: str | Path, *, units: str = "auto", up: str = "auto",
 
         motion = read_bvh(path, units=units, up=up)
         if mapping is None:
-            preset = detect_preset(motion.names, str(path))
-            mapping = PRESETS[preset]
+            try:
+                preset = detect_preset(motion.names, str(path))
+                mapping = PRESETS[preset]
+            except MocapError:  # no preset fits: find the joints by topology and fuzzy names
+                from .naming import fuzzy_mapping
+
+                preset = "fuzzy"
+                mapping = fuzzy_mapping(motion.names, motion.meta["parents"], motion.meta["offsets_mm"], str(path))
+                motion.meta["mapping"] = mapping
             motion.meta["preset"] = preset
         out = map_joints(motion, mapping, H36M17)
         return [replace(out, subject=subject_of(path))]
