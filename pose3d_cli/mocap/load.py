@@ -43,8 +43,9 @@ def load_motions(path: str | Path, *, units: str = "auto", up: str = "auto",
                  subject: str | None = None) -> list[Motion]:
     """Read one mocap file into h36m17 Motions (mm, Z up).
 
-    BVH and array files give one Motion (VideoPose3D files one per subject/action); C3D files one per
-    subject and gap-free segment.
+    BVH, AMC and array files give one Motion (VideoPose3D files one per subject/action); C3D files one per
+    subject and gap-free segment. ``subject`` keeps only that subject (C3D label prefixes, VideoPose3D and
+    pose3d array files).
     """
     path = Path(path)
     ext = path.suffix.lower()
@@ -86,6 +87,12 @@ def load_motions(path: str | Path, *, units: str = "auto", up: str = "auto",
         from .arrays import read_array_file
 
         motions = read_array_file(path)
+        if subject is not None:  # VideoPose3D files hold every subject: keep the one asked for
+            found = sorted({m.subject for m in motions})
+            motions = [m for m in motions if m.subject == subject]
+            if not motions:
+                raise MocapError(f"{path}: no subject {subject!r} in this file (subjects: {', '.join(found)}); "
+                                 "give one of them to --subject")
         if motions and motions[0].skeleton != H36M17.name:
             if mapping is None and set(H36M17.joints) <= set(motions[0].names):
                 mapping = {j: j for j in H36M17.joints}
