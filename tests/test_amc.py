@@ -176,3 +176,30 @@ def test_folder_load_finds_every_clip():
     folder = need(HDM05)
     files = find_mocap_files([folder])
     assert len(files) == 287 and all(f.suffix == ".amc" for f in files)
+
+
+def test_fuzzed_asf_and_amc_give_a_result_or_one_clean_error(tmp_path_factory):
+    """Random edits of a valid ASF/AMC pair: a Motion or a one-line MocapError, never another exception."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    asf = _asf(CHAIN, ["root a", "a b"], length=0.45)
+    amc = _amc([{"root": "1 2 3 10 20 30", "a": "5 6 7", "b": "8 9 10"}] * 2)
+    folder = tmp_path_factory.mktemp("fuzz")
+
+    @hypothesis.settings(max_examples=60, deadline=None, derandomize=True)
+    @hypothesis.given(which=st.sampled_from(["asf", "amc"]), pos=st.floats(0, 1), cut=st.integers(0, 12),
+                      insert=st.text(alphabet=" \n:#-.0123456789abcdefgrxyzXYZ()", max_size=12))
+    def run(which, pos, cut, insert):
+        text = asf if which == "asf" else amc
+        i = int(pos * len(text))
+        edited = text[:i] + insert + text[i + cut:]
+        (folder / "f.asf").write_text(edited if which == "asf" else asf)
+        (folder / "f.amc").write_text(edited if which == "amc" else amc)
+        try:
+            m = read_amc(folder / "f.amc")
+        except MocapError as e:
+            assert "\n" not in str(e) and str(folder) in str(e)
+        else:
+            assert m.joints.ndim == 3 and m.joints.shape[2] == 3
+
+    run()

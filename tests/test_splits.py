@@ -54,22 +54,28 @@ def test_unchanged_by_folder_depth_seed_and_workers(deep, tmp_path):
         runs.append(splits_by_file(out))
     assert runs[0] == runs[1] == runs[2]
     assert len(runs[0]) == 12 and set(runs[0].values()) == {"train", "val", "test"}
-    # 12 files need no repair: each file's split is its content hash's alone
-    for name, split in runs[0].items():
-        f = next(deep.rglob(name))
-        assert split == split_of(file_digest(f), 0.2, 0.2)
+    # the splits are those of the files' digests (repaired per folder of 6 where a split is empty)
+    paths = {f.name: f for f in deep.rglob("*.bvh")}
+    digests = {n: file_digest(f) for n, f in paths.items()}
+    expected, notes = assign_splits(list(digests.values()), 0.2, 0.2,
+                                    strata={digests[n]: paths[n].parent.name for n in paths})
+    assert not notes and runs[0] == {n: expected[d] for n, d in digests.items()}
+    moved = sum(expected[d] != split_of(d, 0.2, 0.2) for d in digests.values())
+    assert moved <= 4  # at most one move per empty (folder, split)
 
 
-def test_a_copy_or_rename_keeps_its_split(deep, tmp_path):
-    f = sorted(deep.rglob("*.bvh"))[0]
-    other = tmp_path / "elsewhere" / "renamed.bvh"
-    other.parent.mkdir()
-    shutil.copy(f, other)
-    assert file_digest(other) == file_digest(f)
+def test_a_copied_and_renamed_tree_keeps_its_splits(deep, tmp_path):
     files = sorted(deep.rglob("*.bvh"))
-    a = splits_by_file(_synth(files, tmp_path / "a.h5"))
-    b = splits_by_file(_synth([other] + files[1:], tmp_path / "b.h5"))
-    assert b["renamed.bvh"] == a[f.name]
+    other = tmp_path / "elsewhere" / "deeper"
+    renamed = {}
+    for i, f in enumerate(files):
+        dst = other / ("folder1" if f.parent.name == "x" else "folder2") / f"take{i:02d}.bvh"
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, dst)
+        renamed[dst.name] = f.name
+    a = splits_by_file(_synth([deep], tmp_path / "a.h5"))
+    b = splits_by_file(_synth([tmp_path / "elsewhere"], tmp_path / "b.h5"))
+    assert {renamed[n]: s for n, s in b.items()} == a
 
 
 def _synth(inputs, out, **kw):
@@ -168,3 +174,17 @@ def test_named_test_subjects(tmp_path):
     assert r.exit_code == 2 and "S9 not among the subjects" in r.stderr and not bad.exists()
     with pytest.raises(SynthError, match="S9"):
         synthesise(files, bad, SynthConfig(views=1, test_subjects=("S9",)))
+
+
+def test_each_source_folder_gets_held_out_files():
+    # 3 files in each of two folders: repaired per folder, every folder has train, val and test
+    groups = [f"g{i}" for i in range(6)]
+    strata = {g: ("cmu" if i < 3 else "c3d") for i, g in enumerate(groups)}
+    out, notes = assign_splits(groups, 0.1, 0.1, strata=strata)
+    assert not notes
+    for folder in ("cmu", "c3d"):
+        assert sorted(out[g] for g in groups if strata[g] == folder) == ["test", "train", "val"]
+    # one file per folder: the folders cannot, the whole set still can
+    strata1 = {g: g for g in groups[:3]}
+    out, notes = assign_splits(groups[:3], 0.1, 0.1, strata=strata1)
+    assert not notes and sorted(out.values()) == ["test", "train", "val"]

@@ -162,7 +162,8 @@ def test_splits_by_file(noisy):
     split, sources = d["sequences/split"], d["sequences/source"]
     assert set(split) <= {"train", "val", "test"}
     digests = {src: file_digest(src) for src in set(sources)}
-    expected, notes = assign_splits(list(digests.values()), 0.3, 0.3)
+    expected, notes = assign_splits(list(digests.values()), 0.3, 0.3,
+                                    strata={d: src.split("/")[-2] for src, d in digests.items()})
     assert not notes and set(expected.values()) == {"train", "val", "test"}  # 4 files: every split non-empty
     for src in set(sources):
         assert len(set(split[sources == src])) == 1, src  # a file's sequences share a split

@@ -84,6 +84,15 @@ def read_asf(path: str | Path) -> AsfSkeleton:
         text = path.read_text(errors="replace")
     except OSError as e:
         raise MocapError(f"{path}: cannot read ({e.strerror}); check the path and permissions") from None
+    try:
+        return _parse_asf(text, path)
+    except (IndexError, ValueError, KeyError) as e:
+        if isinstance(e, MocapError):
+            raise
+        raise MocapError(f"{path}: malformed ASF ({type(e).__name__}: {e}); the file is damaged") from None
+
+
+def _parse_asf(text: str, path: Path) -> AsfSkeleton:
     sections: dict[str, list[list[str]]] = {}
     current = None
     for raw in text.splitlines():
@@ -193,6 +202,15 @@ def read_amc_frames(path: str | Path, skeleton: AsfSkeleton) -> dict[str, np.nda
         text = path.read_text(errors="replace")
     except OSError as e:
         raise MocapError(f"{path}: cannot read ({e.strerror}); check the path and permissions") from None
+    try:
+        return _parse_amc(text, path, skeleton)
+    except (IndexError, ValueError, KeyError) as e:
+        if isinstance(e, MocapError):
+            raise
+        raise MocapError(f"{path}: malformed AMC ({type(e).__name__}: {e}); the file is damaged") from None
+
+
+def _parse_amc(text: str, path: Path, skeleton: AsfSkeleton) -> dict[str, np.ndarray]:
     width = {"root": len(skeleton.root_order), **{b.name: len(b.dof) for b in skeleton.bones}}
     rows: dict[str, list[list[str]]] = {k: [] for k in width}
     n_frames = 0

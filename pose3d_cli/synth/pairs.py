@@ -229,13 +229,21 @@ def _synth_job(args: tuple[Path, SynthConfig]) -> FileResult:
     return synth_file(*args)
 
 
-def decide_splits(groups: list[str], subjects: list[str], cfg: SynthConfig) -> tuple[list[str], dict[str, int], list[str]]:
-    """Split of each sequence from its group (and subject); ({split: groups}, notes). See pose3d_cli/splits.py."""
+def decide_splits(groups: list[str], subjects: list[str], cfg: SynthConfig,
+                  sources: list[str] | None = None) -> tuple[list[str], dict[str, int], list[str]]:
+    """Split of each sequence from its group (and subject); ({split: groups}, notes). See pose3d_cli/splits.py.
+
+    ``sources``: each sequence's file; by file, small sets are repaired per source folder first.
+    """
     test_subjects = set(cfg.test_subjects)
     what = "subject" if cfg.split_by == "subject" else "file"
     is_test = [sub in test_subjects for sub in subjects]
     free = sorted({g for g, t in zip(groups, is_test) if not t})
-    by_group, notes = assign_splits(free, cfg.val_fraction, 0.0 if test_subjects else cfg.test_fraction, what=what)
+    strata = None
+    if sources is not None and cfg.split_by == "file":
+        strata = {g: str(Path(src.split("#", 1)[0]).parent.name) for g, src in zip(groups, sources)}
+    by_group, notes = assign_splits(free, cfg.val_fraction, 0.0 if test_subjects else cfg.test_fraction, what=what,
+                                    strata=strata)
     splits = ["test" if t else by_group[g] for g, t in zip(groups, is_test)]
     counted: dict[str, set] = {s: set() for s in SPLITS}
     for g, s, sub in zip(groups, splits, subjects):
@@ -263,6 +271,7 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
     report = SynthReport(output, split_by=cfg.split_by)
     groups: list[str] = []
     subjects: list[str] = []
+    sources: list[str] = []
     writer = PairWriter(output, H36M17.joints, H36M17.name, cfg.to_dict(), cfg.seed, compression)
     pool = None
     try:
@@ -287,6 +296,7 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
                     writer.append(block)
                     groups.append(group)
                     subjects.append(block.subject)
+                    sources.append(block.source)
                     report.pairs += block.keypoints_2d.shape[0]
                     report.sequences += 1
                 report.write_s += time.perf_counter() - t
@@ -300,7 +310,7 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
             found = sorted(set(subjects))
             raise SynthError(f"--test-subjects: {', '.join(missing)} not among the subjects of the data "
                              f"({', '.join(found[:20])}{' ...' if len(found) > 20 else ''}); name subjects it has")
-        splits, report.split_groups, report.notes = decide_splits(groups, subjects, cfg)
+        splits, report.split_groups, report.notes = decide_splits(groups, subjects, cfg, sources)
         writer.set_splits(splits)
         lengths = writer.seqs["length"]
         report.split_pairs = {s: int(sum(n for n, sp in zip(lengths, splits) if sp == s)) for s in SPLITS}
