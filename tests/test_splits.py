@@ -121,7 +121,7 @@ def test_one_bvh_says_why_it_has_no_val(tmp_path):
     assert r.exit_code == 0, r.output
     assert splits_by_file(out) == {"131_01.bvh": "train"}
     assert "warning: 1 file: no val or test split" in " ".join(r.stderr.split())
-    assert "split (train/val/test)" in r.stderr and "1 / 0 / 0 files" in r.stderr
+    assert "split train/val/test" in r.stderr and "1 / 0 / 0 files" in r.stderr
 
 
 def test_four_cmu_files_fill_every_split(tmp_path):

@@ -99,9 +99,10 @@ def synth(
     rate = report.pairs / max(report.wall_s, 1e-9)
     for k, v in (("files used", report.files), ("files skipped", len(report.skipped)), ("frames", report.frames),
                  ("views", len(cfg.rig) if cfg.rig else cfg.views), ("pairs", report.pairs),
-                 ("split (train/val/test)", " / ".join(f"{report.split_pairs.get(s, 0):,}" for s in ("train", "val", "test"))
-                  + f" pairs; {' / '.join(str(report.split_groups.get(s, 0)) for s in ('train', 'val', 'test'))} "
-                  + ("subjects" if report.split_by == "subject" else "files")),
+                 ("split train/val/test", " / ".join(f"{report.split_pairs.get(s, 0):,}" for s in ("train", "val", "test"))
+                  + " pairs"),
+                 ("", " / ".join(str(report.split_groups.get(s, 0)) for s in ("train", "val", "test"))
+                  + (" subjects" if report.split_by == "subject" else " files")),
                  ("wall time", f"{report.wall_s:.1f} s ({rate:,.0f} pairs/s)"),
                  ("time in read / generate / write", f"{report.read_s:.1f} / {report.generate_s:.1f} / {report.write_s:.1f} s (summed over workers)")):
         table.add_row(k, str(v))

@@ -210,8 +210,47 @@ def read_amc_frames(path: str | Path, skeleton: AsfSkeleton) -> dict[str, np.nda
         raise MocapError(f"{path}: malformed AMC ({type(e).__name__}: {e}); the file is damaged") from None
 
 
+def _parse_amc_regular(text: str, width: dict[str, int]) -> dict[str, np.ndarray] | None:
+    """Fast path: every frame lists the same bones in the same order (as CMU and HDM05 write them); the values
+    are parsed in one numpy call. None when the file is not that regular (the general parser then decides)."""
+    m = re.search(r"(?m)^\s*\d+\s*$", text)
+    if m is None:
+        return None
+    body = text[m.start():]
+    if re.search(r"(?m)^\s*[#:]", body):
+        return None
+    names_all = re.findall(r"(?m)^\s*([A-Za-z_]\S*)", body)
+    first = re.search(r"(?m)^\s*\d+\s*$", body[m.end() - m.start():])
+    n_first = len(re.findall(r"(?m)^\s*([A-Za-z_]\S*)", body[:m.end() - m.start() + first.start()])) \
+        if first else len(names_all)
+    names = names_all[:n_first]
+    if not names or any(n not in width for n in names) or len(set(names)) != len(names):
+        return None
+    if len(names_all) % len(names) or names_all != names * (len(names_all) // len(names)):
+        return None
+    T = len(names_all) // len(names)
+    try:
+        flat = np.array(re.sub(r"(?m)^\s*[A-Za-z_]\S*", " ", body).split(), dtype=np.float64)
+    except ValueError:
+        return None
+    n = sum(width[nm] for nm in names)
+    if flat.size != T * (1 + n):
+        return None
+    flat = flat.reshape(T, 1 + n)
+    if not np.array_equal(flat[:, 0], np.arange(flat[0, 0], flat[0, 0] + T)):
+        return None
+    out, col = {}, 1
+    for nm in names:
+        out[nm] = flat[:, col:col + width[nm]]
+        col += width[nm]
+    return out
+
+
 def _parse_amc(text: str, path: Path, skeleton: AsfSkeleton) -> dict[str, np.ndarray]:
     width = {"root": len(skeleton.root_order), **{b.name: len(b.dof) for b in skeleton.bones}}
+    fast = _parse_amc_regular(text, width)
+    if fast is not None and all(np.all(np.isfinite(v)) for v in fast.values()):
+        return {k: v for k, v in fast.items() if width[k]}
     rows: dict[str, list[list[str]]] = {k: [] for k in width}
     n_frames = 0
     for raw in text.splitlines():
