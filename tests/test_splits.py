@@ -188,3 +188,15 @@ def test_each_source_folder_gets_held_out_files():
     strata1 = {g: g for g in groups[:3]}
     out, notes = assign_splits(groups[:3], 0.1, 0.1, strata=strata1)
     assert not notes and sorted(out.values()) == ["test", "train", "val"]
+
+
+@pytest.mark.parametrize("path, subject", [
+    ("x/cmu/131_01.bvh", "cmu131"), ("x/hdm/HDM_tr_squat1Reps_049_120.bvh", "tr"), ("h36m/S9_Walking.bvh", "S9"),
+    ("data/subject03_lift.bvh", "subject03"), ("data/sub-01/take2.bvh", "sub-01"), ("bandai_namco_1/dataset-1_bow_active_001.bvh", "bandai_namco_1"),
+])
+def test_subject_of_file_names(path, subject):
+    from pathlib import Path
+
+    from pose3d_cli.mocap.load import subject_of
+
+    assert subject_of(Path(path)) == subject

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,12 +30,22 @@ def find_mocap_files(paths: list[Path]) -> list[Path]:
     return out
 
 
+_SUBJECT_TOKEN = re.compile(r"^(s|subject|subj|sub|actor|performer|p)[-_]?(\d+)$", re.IGNORECASE)
+
+
 def subject_of(path: Path) -> str:
-    """A subject id from a file name: CMU ``01_02`` → ``cmu01``; else the parent folder name."""
+    """A subject id from a file name: CMU ``01_02`` → ``cmu01``; HDM05 ``HDM_bd_...`` → ``bd``; a leading or
+    folder token such as ``S9``, ``subject03``, ``sub-01``, ``actor2`` → itself; else the parent folder name."""
     stem = path.stem
-    head = stem.split("_")[0]
+    parts = re.split(r"[_ .]", stem)
+    head = parts[0]
     if head.isdigit() and len(stem.split("_")) == 2:
         return f"cmu{head}"
+    if head == "HDM" and len(parts) > 2:
+        return parts[1]
+    for token in (head, path.parent.name):
+        if _SUBJECT_TOKEN.match(token):
+            return token
     return path.parent.name
 
 
