@@ -58,7 +58,7 @@ def test_unchanged_by_folder_depth_seed_and_workers(deep, tmp_path):
     paths = {f.name: f for f in deep.rglob("*.bvh")}
     digests = {n: file_digest(f) for n, f in paths.items()}
     expected, notes = assign_splits(list(digests.values()), 0.2, 0.2,
-                                    strata={digests[n]: paths[n].parent.name for n in paths})
+                                    strata={digests[n]: str(paths[n].resolve().parent) for n in paths})
     assert not notes and runs[0] == {n: expected[d] for n, d in digests.items()}
     moved = sum(expected[d] != split_of(d, 0.2, 0.2) for d in digests.values())
     assert moved <= 4  # at most one move per empty (folder, split)

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -163,7 +164,7 @@ def test_splits_by_file(noisy):
     assert set(split) <= {"train", "val", "test"}
     digests = {src: file_digest(src) for src in set(sources)}
     expected, notes = assign_splits(list(digests.values()), 0.3, 0.3,
-                                    strata={d: src.split("/")[-2] for src, d in digests.items()})
+                                    strata={d: str(Path(src).resolve().parent) for src, d in digests.items()})
     assert not notes and set(expected.values()) == {"train", "val", "test"}  # 4 files: every split non-empty
     for src in set(sources):
         assert len(set(split[sources == src])) == 1, src  # a file's sequences share a split
