@@ -22,6 +22,7 @@ Schema ``pose3d-pairs`` version 1. N samples, J joints, C cameras, S sequences::
     sequences/fps          (S,)      float32
     sequences/view         (S,)      int32    camera number for this motion (0..views-1)
     sequences/split        (S,)      str      train | val | test, by subject or by file, never by frame
+                                              (a stable function of the file's bytes: pose3d_cli/splits.py)
 
 Keypoint arrays are chunked (4096 rows); compression is optional (training loads the arrays into RAM).
 """
@@ -148,6 +149,12 @@ class PairWriter:
         self.n += T
         if self.buffered >= 16 * CHUNK_ROWS:
             self._flush()
+
+    def set_splits(self, splits: list[str]) -> None:
+        """Replace the split of every sequence appended so far (synth decides splits once every file is read)."""
+        if len(splits) != len(self.seqs["split"]) or not set(splits) <= set(SPLITS):
+            raise ValueError(f"set_splits: {len(splits)} splits for {len(self.seqs['split'])} sequences")
+        self.seqs["split"] = list(splits)
 
     def _flush(self) -> None:
         """Write buffered rows in one resize per dataset (small appends would rewrite chunks many times)."""
@@ -298,13 +305,9 @@ def describe(path: str | Path) -> dict:
         }
 
 
-def assign_split(key: str, val_fraction: float, test_fraction: float, seed: int) -> str:
-    """Deterministic split of a group key (a subject or a file): same key, same split, whatever the order."""
-    import hashlib
+def assign_split(key: str, val_fraction: float, test_fraction: float) -> str:
+    """Split of a group key (a file identity or a subject) by its hash alone: same key, same split, whatever the
+    order, seed or worker count. synth repairs empty splits of small sets on top (:mod:`pose3d_cli.splits`)."""
+    from .splits import split_of
 
-    h = int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:12], 16) / float(16 ** 12)
-    if h < test_fraction:
-        return "test"
-    if h < test_fraction + val_fraction:
-        return "val"
-    return "train"
+    return split_of(key, val_fraction, test_fraction)

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import MOCAP, REPO, need
 from pose3d_cli.dataset import SCHEMA, SCHEMA_VERSION, assign_split, describe, load_pairs
+from pose3d_cli.splits import assign_splits, file_digest
 from pose3d_cli.geometry import project
 from pose3d_cli.mocap.load import load_motions
 from pose3d_cli.mocap.motion import Motion
@@ -160,10 +162,13 @@ def test_splits_by_file(noisy):
     d = read_all(noisy)
     split, sources = d["sequences/split"], d["sequences/source"]
     assert set(split) <= {"train", "val", "test"}
+    digests = {src: file_digest(src) for src in set(sources)}
+    expected, notes = assign_splits(list(digests.values()), 0.3, 0.3,
+                                    strata={d: str(Path(src).resolve().parent) for src, d in digests.items()})
+    assert not notes and set(expected.values()) == {"train", "val", "test"}  # 4 files: every split non-empty
     for src in set(sources):
         assert len(set(split[sources == src])) == 1, src  # a file's sequences share a split
-        key = "mocap/" + src.split("/mocap/")[-1]
-        assert split[sources == src][0] == assign_split(key, 0.3, 0.3, 3)
+        assert split[sources == src][0] == expected[digests[src]]
     # the loader's split views agree with the file
     data = load_pairs(noisy)
     assert sum(len(data.split(s)) for s in ("train", "val", "test")) == len(data)
@@ -178,11 +183,13 @@ def test_splits_by_file(noisy):
 
 def test_assign_split_fractions():
     keys = [f"file{i}.bvh" for i in range(4000)]
-    splits = [assign_split(k, 0.1, 0.2, 0) for k in keys]
+    splits = [assign_split(k, 0.1, 0.2) for k in keys]
     assert splits.count("val") / 4000 == pytest.approx(0.1, abs=0.02)
     assert splits.count("test") / 4000 == pytest.approx(0.2, abs=0.02)
-    assert splits == [assign_split(k, 0.1, 0.2, 0) for k in keys]  # deterministic
-    assert splits != [assign_split(k, 0.1, 0.2, 1) for k in keys]  # seeded
+    assert splits == [assign_split(k, 0.1, 0.2) for k in reversed(keys)][::-1]  # deterministic, order-free
+    # a large set needs no repair: assign_splits agrees with the hash alone
+    by_group, notes = assign_splits(keys, 0.1, 0.2)
+    assert not notes and [by_group[k] for k in keys] == splits
 
 
 # -------------------------------------------------------------------------------------------------- geometry
@@ -355,7 +362,10 @@ def test_split_by_subject(mocap, tmp_path):
     d = read_all(out)
     for subject in set(d["sequences/subject"]):
         splits = d["sequences/split"][d["sequences/subject"] == subject]
-        assert set(splits) == {assign_split(subject, 0.4, 0.4, 0)}
+        assert len(set(splits)) == 1
+    expected, _ = assign_splits(sorted(set(d["sequences/subject"])), 0.4, 0.4, what="subject")
+    for subject, split in expected.items():
+        assert set(d["sequences/split"][d["sequences/subject"] == subject]) == {split}
 
 
 # ------------------------------------------------------------------------------------------------ bad inputs

@@ -16,10 +16,12 @@ from .common import check_output_path, err_console, progress, state, user_errors
 
 @app.command()
 def synth(
-    inputs: list[Path] = typer.Argument(..., help="Mocap files or folders (searched recursively): .bvh .c3d .npz .h5"),
+    inputs: list[Path] = typer.Argument(..., help="Mocap files or folders (searched recursively): .bvh .amc (+ its .asf) .c3d .npz .h5"),
     output: Path = typer.Argument(..., help="Output HDF5 of 2D/3D pairs."),
     views: int = typer.Option(8, "--views", "-n", min=1, help="Virtual cameras per motion."),
     fps: float = typer.Option(30.0, help="Resample every motion to this frame rate (0 keeps each file's own)."),
+    stride: int = typer.Option(1, "--stride", min=1, help="Then keep every N-th frame (e.g. --fps 0 --stride 5: "
+                                                          "Human3.6M's 50 Hz → 10 Hz)."),
     seed: int = typer.Option(0, help="Random seed: same seed and inputs, same file."),
     workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", "-j", min=1, help="Processes across files."),
     clean: bool = typer.Option(False, "--clean", help="Exact projections: no noise, occlusion or swaps."),
@@ -36,16 +38,21 @@ def synth(
     split_by: str = typer.Option("file", help="Hold out by 'file' or 'subject' (never by frame)."),
     val: float = typer.Option(0.1, help="Fraction of files/subjects for validation."),
     test: float = typer.Option(0.1, help="Fraction of files/subjects for test."),
+    test_subjects: Optional[str] = typer.Option(None, "--test-subjects", help="Comma-separated subjects that form the "
+                                                "test set (e.g. S9,S11); --test is then unused."),
     units: str = typer.Option("auto", help="BVH units: mm, cm, m, in, cmu or auto (from body height)."),
     up: str = typer.Option("auto", help="BVH up axis: y, z or auto."),
-    mapping: Optional[Path] = typer.Option(None, help="JSON/YAML joint mapping {h36m17 joint: source name(s)}."),
+    mapping: Optional[Path] = typer.Option(None, help="JSON/YAML joint mapping {h36m17 joint: source name(s)}, or a "
+                                                      "preset name (cmu_motionbuilder, cmu_3dsmax, bandai_namco, "
+                                                      "mixamo, xsens, asf_cmu). Default: the preset that fits, "
+                                                      "else joints found by topology and fuzzy names."),
     markerset: str = typer.Option("auto", help="C3D marker set preset (auto detects)."),
-    subject: Optional[str] = typer.Option(None, help="C3D files with several subjects: keep only this one "
-                                                     "(default: every subject)."),
+    subject: Optional[str] = typer.Option(None, help="Files with several subjects (C3D, VideoPose3D): keep only "
+                                                     "this one (default: every subject)."),
     compression: str = typer.Option("none", help="HDF5 compression of the arrays: none, lzf or gzip."),
 ) -> None:
     """Synthesise 2D/3D training pairs from motion capture through virtual phone cameras."""
-    from ..mocap.motion import load_mapping
+    from ..mocap.presets import mapping_from_option
     from ..synth.cameras import CameraSampling, load_rig
     from ..synth.corrupt import Corruption
     from ..synth.pairs import SynthConfig, SynthError, synthesise
@@ -70,7 +77,9 @@ def synth(
         cfg = SynthConfig(views=views, fps=fps or None, sampling=sampling, rig=load_rig(cameras) if cameras else None,
                           corruption=corruption, clean=clean, seed=seed, split_by=split_by, val_fraction=val,
                           test_fraction=test, units=units, up=up, markerset=markerset,
-                          mapping=load_mapping(mapping) if mapping else None, subject=subject)
+                          mapping=mapping_from_option(mapping) if mapping else None, subject=subject,
+                          test_subjects=tuple(t.strip() for t in (test_subjects or "").split(",") if t.strip()),
+                          stride=stride)
         from ..mocap.load import find_mocap_files
 
         n_files = len(find_mocap_files(inputs))
@@ -90,11 +99,16 @@ def synth(
     rate = report.pairs / max(report.wall_s, 1e-9)
     for k, v in (("files used", report.files), ("files skipped", len(report.skipped)), ("frames", report.frames),
                  ("views", len(cfg.rig) if cfg.rig else cfg.views), ("pairs", report.pairs),
-                 ("split (train/val/test)", " / ".join(str(report.split_pairs.get(s, 0)) for s in ("train", "val", "test"))),
+                 ("split train/val/test", " / ".join(f"{report.split_pairs.get(s, 0):,}" for s in ("train", "val", "test"))
+                  + " pairs"),
+                 ("", " / ".join(str(report.split_groups.get(s, 0)) for s in ("train", "val", "test"))
+                  + (" subjects" if report.split_by == "subject" else " files")),
                  ("wall time", f"{report.wall_s:.1f} s ({rate:,.0f} pairs/s)"),
                  ("time in read / generate / write", f"{report.read_s:.1f} / {report.generate_s:.1f} / {report.write_s:.1f} s (summed over workers)")):
         table.add_row(k, str(v))
     err_console.print(table)
+    for line in report.notes + report.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(line)}")
     if report.skipped:
         skipped = Table(title="skipped files", title_justify="left")
         skipped.add_column("file", overflow="fold")

@@ -6,9 +6,15 @@
 - Rotation channels compose intrinsically in the order they are listed (``Zrotation Xrotation Yrotation`` →
   ``R = Rz @ Rx @ Ry``).
 - FK loops over joints only; every frame is solved at once with batched matrix products.
-- Units: ``mm | cm | m | in | cmu | auto``. ``auto`` picks the unit that makes the body height closest to
-  1.7 m (CMU's converted BVH use a unit of about 56.4 mm, one of the candidates).
-- Up axis: ``y | z | auto``; the output world is always Z up (Y-up data is rotated +90° about X).
+- Units: ``mm | cm | m | in | cmu | auto``. ``auto`` decides from the *skeleton*, not the motion (a take that
+  crouches throughout must not read as inches): the stature is estimated as 1.15 × the bone-length path from
+  ankle to head (joints found by name, naming.py; 1.0-1.05 × the standing extent on the shared CMU and Bandai
+  Namco files), and the unit that brings it closest to 1.7 m wins (CMU's converted BVH use a unit of about
+  56.4 mm, one of the candidates). Skeletons whose ankles/head cannot be found fall back to the body's extent
+  in the motion. A stature outside 1.2-2.2 m adds a one-line warning to ``meta["warnings"]``.
+- Up axis: ``y | z | auto``; the output world is always Z up (Y-up data is rotated +90° about X). ``auto``: the
+  rest pose's ankle → head direction when it lies along +Y or +Z (a T-pose rest), else (rest poses that lie
+  along another axis, like Bandai Namco's) the axis along which the body is tallest in the motion.
 """
 
 from __future__ import annotations
@@ -215,6 +221,52 @@ def detect_unit(points_z_up: np.ndarray) -> str:
     return min(UNITS_MM, key=lambda u: abs(np.log(h * UNITS_MM[u] / TYPICAL_HEIGHT_MM)))
 
 
+#: stature ≈ this × the bone-length path from ankle to head joint (skull base)
+STATURE_PER_ANKLE_HEAD_PATH = 1.15
+PLAUSIBLE_STATURE_MM = (1200.0, 2200.0)
+
+
+def rest_landmarks(hierarchy: BvhHierarchy) -> tuple[np.ndarray, dict[str, int]]:
+    """The rest pose (every rotation zero; (J, 3) file units) and the body landmarks found in it (naming.py)."""
+    from .naming import find_roles, rest_pose
+
+    rest = rest_pose(hierarchy.parents, hierarchy.offsets)
+    return rest, find_roles(hierarchy.names, hierarchy.parents, rest)
+
+
+def stature_from_rest(hierarchy: BvhHierarchy) -> float | None:
+    """Estimated standing height in file units from bone lengths (ankle → head path), or None if not found."""
+    from .naming import path_length
+
+    rest, roles = rest_landmarks(hierarchy)
+    ankles = [roles[k] for k in ("left_ankle", "right_ankle") if k in roles]
+    if not ankles or "head" not in roles:
+        return None
+    path = np.mean([path_length(a, roles["head"], hierarchy.parents, rest) for a in ankles])
+    return float(path) * STATURE_PER_ANKLE_HEAD_PATH if path > 0 else None
+
+
+def up_from_rest(hierarchy: BvhHierarchy) -> str | None:
+    """'y' or 'z' when the rest pose stands along +Y or +Z (ankles → head), else None."""
+    rest, roles = rest_landmarks(hierarchy)
+    ankles = [roles[k] for k in ("left_ankle", "right_ankle") if k in roles]
+    if not ankles or "head" not in roles:
+        return None
+    v = rest[roles["head"]] - rest[ankles].mean(axis=0)
+    n = np.linalg.norm(v)
+    if n == 0:
+        return None
+    axis = int(np.argmax(np.abs(v)))
+    if axis == 0 or v[axis] / n < 0.9:
+        return None
+    return "yz"[axis - 1]
+
+
+def unit_for_stature(stature: float) -> str:
+    """The unit (key of :data:`UNITS_MM`) that brings ``stature`` (file units) closest to 1.7 m (log scale)."""
+    return min(UNITS_MM, key=lambda u: abs(np.log(max(stature, 1e-9) * UNITS_MM[u] / TYPICAL_HEIGHT_MM)))
+
+
 def read_bvh(path: str | Path, units: str = "auto", up: str = "auto") -> Motion:
     """Read a BVH file into a :class:`Motion` of all its joints (End Sites included), mm, Z up.
 
@@ -241,17 +293,28 @@ def read_bvh(path: str | Path, units: str = "auto", up: str = "auto") -> Motion:
         raise MocapError(f"{path}: the file holds 0 frames; nothing to synthesise from")
     points = forward_kinematics(hierarchy, data)
     up = up.lower()
+    meta: dict = {"format": "bvh", "channels": hierarchy.num_channels, "warnings": []}
     if up == "auto":
-        up = detect_up_axis(points[:, body_joint_indices(hierarchy)])
+        up = up_from_rest(hierarchy)
+        meta["up_from"] = "rest pose" if up else "motion"
+        up = up or detect_up_axis(points[:, body_joint_indices(hierarchy)])
     if up not in ("y", "z"):
         raise MocapError(f"{path}: --up must be y, z or auto, got {up!r}")
     if up == "y":
         points = y_up_to_z_up(points)
     units = units.lower()
+    stature = stature_from_rest(hierarchy)
     if units == "auto":
-        units = detect_unit(points)
+        meta["units_from"] = "rest pose" if stature else "motion"
+        units = unit_for_stature(stature) if stature else detect_unit(points)
     if units not in UNITS_MM:
         raise MocapError(f"{path}: unknown unit {units!r}; use one of {', '.join(UNITS_MM)} or auto")
     points = points * UNITS_MM[units]
-    meta = {"units": units, "up_axis": up, "format": "bvh", "channels": hierarchy.num_channels}
+    height_mm = stature * UNITS_MM[units] if stature else body_height(points)
+    lo, hi = PLAUSIBLE_STATURE_MM
+    if not lo <= height_mm <= hi:
+        meta["warnings"].append(f"{path}: the body is {height_mm / 1000:.2f} m tall in {units} (expected "
+                                f"{lo / 1000:.1f}-{hi / 1000:.1f} m); check --units")
+    meta.update(units=units, up_axis=up, stature_mm=round(float(height_mm), 1),
+                parents=list(hierarchy.parents), offsets_mm=hierarchy.offsets * UNITS_MM[units])
     return Motion(points.astype(np.float32), tuple(hierarchy.names), fps, source=str(path), meta=meta)

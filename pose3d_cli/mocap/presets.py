@@ -14,7 +14,9 @@ Where a mocap joint differs from what a detector calls the same joint:
 
 from __future__ import annotations
 
-from .motion import MappingEntry, MocapError
+from pathlib import Path
+
+from .motion import MappingEntry, MocapError, load_mapping
 
 
 def _sides(template: dict[str, str], left: str, right: str) -> dict[str, MappingEntry]:
@@ -76,6 +78,19 @@ PRESETS: dict[str, dict[str, MappingEntry]] = {
                   "shoulder": "mixamorig:{S}Arm", "elbow": "mixamorig:{S}ForeArm", "wrist": "mixamorig:{S}Hand"},
                  "Left", "Right"),
     },
+    # Acclaim ASF/AMC, CMU-style skeleton (CMU, HDM05): amc.py names each point after the bone that *ends* there
+    # (lfemur = knee, lhumerus = elbow, lclavicle = shoulder). The forearm is lradius + lwrist (lwrist continues
+    # along the radius and carries the forearm twist): the wrist is lwrist's end (HDM05: forearm/upper arm 0.93;
+    # lradius's end alone would give 0.62)
+    "asf_cmu": {
+        "pelvis": ["lhipjoint", "rhipjoint"],
+        "spine": "lowerback",
+        "thorax": ["thorax", "lowerneck"],
+        "nose": "upperneck",
+        "head": "head",
+        **_sides({"hip": "{S}hipjoint", "knee": "{S}femur", "ankle": "{S}tibia", "shoulder": "{S}clavicle",
+                  "elbow": "{S}humerus", "wrist": "{S}wrist"}, "l", "r"),
+    },
     # Xsens MVN BVH export
     "xsens": {
         "pelvis": ["LeftUpperLeg", "RightUpperLeg"],
@@ -112,3 +127,14 @@ def detect_preset(names: tuple[str, ...] | list[str], source: str = "") -> str:
         f"{source}: unknown skeleton (joints: {shown}); give a mapping file, e.g. --mapping map.json with "
         '{"pelvis": ["LHip", "RHip"], "left_knee": "LKnee", ...} for every h36m17 joint '
         f"(presets: {', '.join(PRESETS)})")
+
+
+def mapping_from_option(value: str | Path) -> dict[str, MappingEntry]:
+    """``--mapping``: a preset name (``cmu_motionbuilder``, ``asf_cmu`` ...) or a JSON/YAML mapping file."""
+    text = str(value)
+    if text in PRESETS and not Path(text).exists():
+        return dict(PRESETS[text])
+    if not Path(text).exists() and not Path(text).suffix:
+        raise MocapError(f"{text}: neither a mapping file nor a preset name; give a JSON/YAML file or one of "
+                         f"{', '.join(PRESETS)}")
+    return load_mapping(value)

@@ -1,10 +1,12 @@
 """``pose3d synth``: mocap files → HDF5 of 2D/3D pairs through virtual cameras.
 
-Each file is read into h36m17 motions (mm, Z up), resampled to a common frame rate, centred on the world
-origin, then filmed by ``views`` cameras (sampled, or a rig); each (motion, camera) pair becomes one
+Each file is read into h36m17 motions (mm, Z up), resampled to a common frame rate (then every ``stride``-th
+frame kept), centred on the world origin (sampled cameras) or kept in the mocap's own world frame (a rig: its
+extrinsics are in that frame), then filmed by ``views`` cameras; each (motion, camera) pair becomes one
 contiguous sequence of the dataset. Files are processed in parallel (``workers``) but each file draws from
-its own random stream (seeded from the global seed and the file's name), so the output does not depend on
-the number of workers.
+its own random stream (seeded from the global seed and the file's content), so the output does not depend on
+the number of workers or on the folder given. Splits are decided once every file is read, from each file's
+identity (its bytes' SHA-256; see pose3d_cli/splits.py), never from its path or the seed.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import numpy as np
 
 from ..errors import Pose3dError
 
-from ..dataset import PairWriter, SequenceBlock, assign_split
+from ..dataset import SPLITS, PairWriter, SequenceBlock
 from ..mocap.load import find_mocap_files, load_motions
 from ..mocap.motion import MocapError, Motion
 from ..skeleton import H36M17
+from ..splits import assign_splits, file_digest
 from .cameras import Camera, CameraError, CameraSampling, sample_camera
 from .corrupt import Corruption, corrupt
 
@@ -50,8 +53,15 @@ class SynthConfig:
     up: str = "auto"
     markerset: str = "auto"
     mapping: dict | None = None
-    subject: str | None = None  # C3D files with several subjects: keep only this one
+    subject: str | None = None  # C3D / VideoPose3D files with several subjects: keep only this one
     min_frames: int = 8
+    test_subjects: tuple[str, ...] = ()  # these subjects are the test set (e.g. Human3.6M S9, S11)
+    stride: int = 1  # keep every stride-th frame after resampling to fps
+    keep_world: bool | None = None  # keep the mocap's world frame; None: only with a rig
+
+    @property
+    def keeps_world(self) -> bool:
+        return bool(self.rig) if self.keep_world is None else self.keep_world
 
     def to_dict(self) -> dict:
         return {
@@ -62,6 +72,8 @@ class SynthConfig:
             "seed": self.seed, "split_by": self.split_by, "val_fraction": self.val_fraction,
             "test_fraction": self.test_fraction, "units": self.units, "up": self.up,
             "markerset": self.markerset, "mapping": self.mapping, "subject": self.subject,
+            "test_subjects": list(self.test_subjects), "stride": self.stride,
+            "world": "mocap" if self.keeps_world else "centred", "split_identity": "sha256 of the file's bytes",
         }
 
 
@@ -73,6 +85,8 @@ class FileResult:
     error: str | None = None
     read_s: float = 0.0
     generate_s: float = 0.0
+    groups: list[str] = field(default_factory=list)  # split group of each block
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -88,6 +102,10 @@ class SynthReport:
     write_s: float = 0.0
     wall_s: float = 0.0
     split_pairs: dict[str, int] = field(default_factory=dict)
+    split_groups: dict[str, int] = field(default_factory=dict)  # files (or subjects) per split
+    split_by: str = "file"
+    notes: list[str] = field(default_factory=list)  # why a split stays empty
+    warnings: list[str] = field(default_factory=list)  # per-file reader warnings (implausible body height ...)
 
 
 def resample(motion: Motion, fps: float | None) -> Motion:
@@ -138,32 +156,59 @@ def film(motion: Motion, camera: Camera, cfg: SynthConfig, rng: np.random.Genera
                          camera.K, camera.dist, camera.size, motion.source, motion.subject, motion.fps, view, split)
 
 
-def synth_file(path: Path, key: str, cfg: SynthConfig) -> FileResult:
-    """Read one mocap file and film each of its motions ``views`` times. Errors become ``result.error``."""
+def stride_frames(motion: Motion, stride: int) -> Motion:
+    """Every ``stride``-th frame (the rate divided by ``stride``)."""
+    if stride <= 1:
+        return motion
+    return Motion(motion.joints[::stride], motion.names, motion.fps / stride, motion.source, motion.subject,
+                  motion.skeleton, dict(motion.meta, stride=stride))
+
+
+def split_group(motion: Motion, digest: str, cfg: SynthConfig) -> str:
+    """The key a motion's split is decided by: its file's identity (plus the take's name inside a container
+    file such as VideoPose3D's), or its subject."""
+    if cfg.split_by == "subject":
+        return motion.subject
+    inner = motion.source.split("#", 1)[1] if "#" in motion.source else ""
+    return f"{digest}#{inner}" if inner else digest
+
+
+def synth_file(path: Path, cfg: SynthConfig) -> FileResult:
+    """Read one mocap file and film each of its motions ``views`` times. Errors become ``result.error``.
+
+    Blocks carry a placeholder split: :func:`synthesise` decides splits once every file is read.
+    """
     res = FileResult(str(path))
     t0 = time.perf_counter()
     try:
+        digest = file_digest(path)
         motions = load_motions(path, units=cfg.units, up=cfg.up, mapping=cfg.mapping, markerset=cfg.markerset,
                                subject=cfg.subject)
     except (MocapError, ValueError) as e:
         res.error = str(e)
+        return res
+    except OSError as e:
+        res.error = f"{path}: cannot read ({e.strerror}); check the path and permissions"
         return res
     except Exception as e:  # noqa: BLE001 - a reader bug must not kill a 250-file run; report it per file
         res.error = f"{path}: unexpected {type(e).__name__}: {e}"
         return res
     res.read_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    rng = file_seed(cfg.seed, key)
+    rng = file_seed(cfg.seed, digest)
     for m_i, motion in enumerate(motions):
-        motion = resample(motion, cfg.fps)
+        for w in motion.meta.get("warnings", []):
+            if w not in res.warnings:
+                res.warnings.append(w)
+        motion = stride_frames(resample(motion, cfg.fps), cfg.stride)
         if motion.num_frames < cfg.min_frames:
             continue
         if not np.all(np.isfinite(motion.joints)):
             res.error = f"{path}: motion {m_i} holds NaN joints after gap filling; skipped"
             continue
-        motion.joints = centre_on_origin(motion.joints)
-        group = key if cfg.split_by == "file" else motion.subject
-        split = assign_split(group, cfg.val_fraction, cfg.test_fraction, cfg.seed)
+        if not cfg.keeps_world:
+            motion.joints = centre_on_origin(motion.joints)
+        group = split_group(motion, digest, cfg)
         cameras = cfg.rig if cfg.rig else [None] * cfg.views
         for v, cam in enumerate(cameras):
             try:
@@ -171,7 +216,8 @@ def synth_file(path: Path, key: str, cfg: SynthConfig) -> FileResult:
             except CameraError as e:
                 res.error = f"{path}: {e}"
                 continue
-            res.blocks.append(film(motion, cam, cfg, rng, v, split))
+            res.blocks.append(film(motion, cam, cfg, rng, v, "train"))
+            res.groups.append(group)
         res.frames += motion.num_frames
     res.generate_s = time.perf_counter() - t1
     if not res.blocks and res.error is None:
@@ -179,8 +225,30 @@ def synth_file(path: Path, key: str, cfg: SynthConfig) -> FileResult:
     return res
 
 
-def _synth_job(args: tuple[Path, str, SynthConfig]) -> FileResult:
+def _synth_job(args: tuple[Path, SynthConfig]) -> FileResult:
     return synth_file(*args)
+
+
+def decide_splits(groups: list[str], subjects: list[str], cfg: SynthConfig,
+                  sources: list[str] | None = None) -> tuple[list[str], dict[str, int], list[str]]:
+    """Split of each sequence from its group (and subject); ({split: groups}, notes). See pose3d_cli/splits.py.
+
+    ``sources``: each sequence's file; by file, small sets are repaired per source folder first.
+    """
+    test_subjects = set(cfg.test_subjects)
+    what = "subject" if cfg.split_by == "subject" else "file"
+    is_test = [sub in test_subjects for sub in subjects]
+    free = sorted({g for g, t in zip(groups, is_test) if not t})
+    strata = None
+    if sources is not None and cfg.split_by == "file":
+        strata = {g: str(Path(src.split("#", 1)[0]).resolve().parent) for g, src in zip(groups, sources)}
+    by_group, notes = assign_splits(free, cfg.val_fraction, 0.0 if test_subjects else cfg.test_fraction, what=what,
+                                    strata=strata)
+    splits = ["test" if t else by_group[g] for g, t in zip(groups, is_test)]
+    counted: dict[str, set] = {s: set() for s in SPLITS}
+    for g, s, sub in zip(groups, splits, subjects):
+        counted[s].add(("subject", sub) if s == "test" and test_subjects else g)
+    return splits, {s: len(v) for s, v in counted.items()}, notes
 
 
 def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, workers: int = 1,
@@ -195,20 +263,15 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
     output = Path(output)
     files = find_mocap_files([Path(p) for p in inputs])
     if not files:
-        raise SynthError(f"{', '.join(map(str, inputs))}: no mocap files (.bvh, .c3d, .npz, .h5) found; "
+        raise SynthError(f"{', '.join(map(str, inputs))}: no mocap files (.bvh, .amc, .c3d, .npz, .h5) found; "
                          "point to a folder or file of motion capture")
     if not output.parent.exists():
         raise SynthError(f"{output}: the folder {output.parent} does not exist; create it or choose another path")
-    roots = [Path(p) for p in inputs]
-
-    def key_of(f: Path) -> str:
-        for r in roots:
-            if r.is_dir() and r in f.parents:
-                return str(f.relative_to(r.parent))
-        return f.name
-
-    jobs = [(f, key_of(f), cfg) for f in files]
-    report = SynthReport(output)
+    jobs = [(f, cfg) for f in files]
+    report = SynthReport(output, split_by=cfg.split_by)
+    groups: list[str] = []
+    subjects: list[str] = []
+    sources: list[str] = []
     writer = PairWriter(output, H36M17.joints, H36M17.name, cfg.to_dict(), cfg.seed, compression)
     pool = None
     try:
@@ -222,21 +285,35 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
             report.generate_s += res.generate_s
             if res.error:
                 report.skipped.append((res.path, res.error))
+            report.warnings.extend(res.warnings)
             if res.blocks:
                 report.files += 1
                 report.frames += res.frames
                 t = time.perf_counter()
-                for block in res.blocks:
+                for block, group in zip(res.blocks, res.groups):
+                    if block.keypoints_2d.shape[0] == 0:
+                        continue
                     writer.append(block)
+                    groups.append(group)
+                    subjects.append(block.subject)
+                    sources.append(block.source)
                     report.pairs += block.keypoints_2d.shape[0]
                     report.sequences += 1
-                    report.split_pairs[block.split] = report.split_pairs.get(block.split, 0) + block.keypoints_2d.shape[0]
                 report.write_s += time.perf_counter() - t
             if on_file:
                 on_file(res)
         if report.pairs == 0:
             raise SynthError(f"{output}: no pairs could be made from {len(files)} file(s): "
                              + "; ".join(e for _, e in report.skipped[:3]))
+        missing = sorted(set(cfg.test_subjects) - set(subjects))
+        if missing:
+            found = sorted(set(subjects))
+            raise SynthError(f"--test-subjects: {', '.join(missing)} not among the subjects of the data "
+                             f"({', '.join(found[:20])}{' ...' if len(found) > 20 else ''}); name subjects it has")
+        splits, report.split_groups, report.notes = decide_splits(groups, subjects, cfg, sources)
+        writer.set_splits(splits)
+        lengths = writer.seqs["length"]
+        report.split_pairs = {s: int(sum(n for n, sp in zip(lengths, splits) if sp == s)) for s in SPLITS}
         t = time.perf_counter()
         writer.close()
         report.write_s += time.perf_counter() - t
