@@ -37,6 +37,10 @@ from .training.losses import Batch, discriminator_loss
 from .training.sources import load_2d_source
 
 
+#: the discriminator learns only while its LSGAN loss is above this (0.5: it cannot tell real from lifted)
+DISC_BALANCE = 0.25
+
+
 @dataclass
 class TrainConfig:
     data: str
@@ -432,14 +436,14 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
         data = tr if tr is not None else clips[0]
         frames = data.xy if data.xy.dim() == 3 else data.xy.flatten(0, 1)
         conf = data.conf if data.conf.dim() == 2 else data.conf.flatten(0, 1)
-        fisher = L.diagonal_fisher(teacher, frames, conf, seed=cfg.seed)
+        fisher = L.diagonal_fisher(model, frames, conf, seed=cfg.seed)  # still the --init weights here
         anchor = {n: p.detach().clone() for n, p in teacher.named_parameters()}
         ewc = L.EWC(model, fisher, anchor)
     return {"pairs": pairs, "2d": two_d, "ewc": ewc, "teacher": teacher, "disc": disc, "disc_opt": disc_opt}
 
 
 def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> dict:
-    t_start = time.perf_counter()
+    t_start, cpu_start = time.perf_counter(), time.process_time()
     sk, tr, va, data_info = prepare_data(cfg)
     root_name = sk.root
     clips = [load_2d_source(s, sk) for s in resolve_sources(cfg) if s.kind == "2d"]
@@ -604,8 +608,9 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                 real = prior_poses[torch.randint(0, len(prior_poses), (len(fake),))]
                 d_loss = discriminator_loss(disc, real, fake)
                 disc_opt.zero_grad(set_to_none=True)
-                d_loss.backward()
-                disc_opt.step()
+                if float(d_loss) > DISC_BALANCE:  # a prior that already wins gives the lifter no gradient: let it catch up
+                    d_loss.backward()
+                    disc_opt.step()
                 step_terms["disc"] = float(d_loss.detach())
             sched.step()
             state["step"] += 1
@@ -637,7 +642,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                **({"terms": {k: v / max(ep_n, 1) for k, v in ep_terms.items()}} if ep_terms else {}),
                "skipped_steps": state["skipped_steps"],
                "samples_per_s": ep_n / max(time.perf_counter() - step_t0, 1e-9), "lr": sched.get_last_lr()[0],
-               "elapsed_s": round(time.perf_counter() - t_start, 2)}
+               "elapsed_s": round(time.perf_counter() - t_start, 2), "cpu_s": round(time.process_time() - cpu_start, 2)}
         state["history"].append(rec)
         state["epoch"] += 1
         state["step"] = 0
