@@ -608,7 +608,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                 real = prior_poses[torch.randint(0, len(prior_poses), (len(fake),))]
                 d_loss = discriminator_loss(disc, real, fake)
                 disc_opt.zero_grad(set_to_none=True)
-                if float(d_loss) > DISC_BALANCE:  # a prior that already wins gives the lifter no gradient: let it catch up
+                if float(d_loss.detach()) > DISC_BALANCE:  # a prior that already wins gives the lifter no gradient: let it catch up
                     d_loss.backward()
                     disc_opt.step()
                 step_terms["disc"] = float(d_loss.detach())
