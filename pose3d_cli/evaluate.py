@@ -20,6 +20,7 @@ from .errors import Pose3dError
 from .geometry import invert_rigid
 from .lifting.checkpoint import LoadedModel, load_model
 from .lifting.codec import pixels_to_network_input, root_relative
+from .lifting.models import contract_of
 from .lifting.predict import torch_fn
 from .lifting.sequence import flip_averaged, run_dataset
 from .synth.corrupt import Corruption, corrupt
@@ -73,7 +74,7 @@ def lift(model: LoadedModel, data: PairData, inputs: EvalInputs, flip_tta: bool 
     fn = torch_fn(model.model)
     if flip_tta:
         fn = flip_averaged(fn, model.skeleton.flip_permutation)
-    return run_dataset(fn, model.receptive_field, bool(getattr(model.model, "causal", False)), xy, conf,
+    return run_dataset(fn, model.receptive_field, contract_of(model.model).causal, xy, conf,
                        data.sequence_ranges())
 
 

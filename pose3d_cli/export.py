@@ -146,11 +146,12 @@ def export_model(checkpoint_path: str | Path, output_path: str | Path, fmt: str 
     import torch
 
     from .lifting.checkpoint import load_model
+    from .lifting.models import contract_of
 
     loaded = load_model(checkpoint_path)
     model = loaded.model.eval()
     rf = int(model.receptive_field())
-    causal = bool(getattr(model, "causal", False))
+    causal = contract_of(model).causal
     meta = export_meta(loaded.meta, rf, causal, fmt, checkpoint_path)
     meta_json = json.dumps(meta, default=str)
     J = len(meta["skeleton"]["joints"])

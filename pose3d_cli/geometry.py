@@ -79,7 +79,7 @@ def project(points_cam: np.ndarray, K: np.ndarray, dist: np.ndarray | None = Non
     xy = points_cam[..., :2] / np.where(np.abs(z) < 1e-9, 1e-9, z)
     if dist is not None:
         d = np.asarray(dist)
-        xy = distort_normalized(xy, d[..., None, :] if d.ndim > 1 else d)
+        xy = distort_normalized(xy, d)  # (..., 5) broadcasts over the point axis itself
     fx, fy = K[..., 0, 0, None], K[..., 1, 1, None]
     cx, cy = K[..., 0, 2, None], K[..., 1, 2, None]
     s = K[..., 0, 1, None]
@@ -98,7 +98,7 @@ def pixels_to_normalized(uv: np.ndarray, K: np.ndarray, dist: np.ndarray | None 
     xy = np.stack([x, y], axis=-1)
     if dist is not None and np.any(dist):
         d = np.asarray(dist)
-        xy = undistort_normalized(xy, d[..., None, :] if d.ndim > 1 else d)
+        xy = undistort_normalized(xy, d)
     return xy
 
 

@@ -28,11 +28,17 @@ import torch
 from .dataset import PairData, load_pairs
 from .errors import Pose3dError
 from .lifting.checkpoint import make_checkpoint, read_checkpoint, save_checkpoint
-from .lifting.codec import pixels_to_network_input, root_relative, target_statistics
-from .lifting.models import DEFAULT_ARGS, build_model
+from .lifting.codec import CODEC_NAME, pixels_to_network_input, root_relative, target_statistics
+from .lifting.models import DEFAULT_ARGS, build_model, contract_of
 from .lifting.predict import predict_dataset
 from .metrics import mpjpe, p_mpjpe
 from .skeleton import get_skeleton
+from .training.losses import Batch, discriminator_loss
+from .training.sources import load_2d_source
+
+
+#: the discriminator learns only while its LSGAN loss is above this (0.5: it cannot tell real from lifted)
+DISC_BALANCE = 0.25
 
 
 @dataclass
@@ -63,6 +69,19 @@ class TrainConfig:
     init: str | None = None  # start from this checkpoint (its model, weights and output statistics)
     replay: list[str] = field(default_factory=list)  # earlier pairs files mixed into training (rehearsal)
     replay_fraction: float = 1.0  # share of each replay file's training sequences used
+    # more sources (training/sources.py): [{"path", "kind": "pairs" | "2d", "weight", "fov" ...}]; a sources
+    # YAML given as ``data`` fills sources, val and prior
+    sources: list[dict] = field(default_factory=list)
+    prior: str | None = None  # pairs file whose 3D poses the plausibility prior learns from (default: the pairs)
+    # loss weights (training/losses.py); 0 switches a term off
+    reproj_weight: float = 0.0  # 2D-only: reprojection of the predicted 3D
+    bone_constancy_weight: float = 0.0  # 2D-only: bone lengths constant along a track
+    smooth_weight: float = 0.0  # 2D-only: accelerations beyond the mocap's
+    prior_weight: float = 0.0  # adversarial plausibility prior (Yang et al. 2018)
+    distill_weight: float = 0.0  # continual: distance to the frozen --init model's prediction (LwF)
+    ewc_weight: float = 0.0  # continual: elastic weight consolidation around the --init weights
+    clip: int = 16  # 2D-only sources: frames per training track clip
+    disc_lr: float = 1e-3
     stop_after_steps: int | None = None  # simulate an interruption (tests)
 
     def to_dict(self) -> dict:
@@ -81,6 +100,7 @@ class Encoded:
     target: torch.Tensor
     ranges: list[tuple[int, int]]
     xy_clean: torch.Tensor
+    weight: torch.Tensor | None = None  # (N,) per-row source weight (None: all 1)
 
 
 def encode_pairs(data: PairData, root: int) -> Encoded:
@@ -244,8 +264,11 @@ def concat_encoded(parts: list[Encoded]) -> Encoded:
     for p in parts:
         ranges += [(s + offset, e + offset) for s, e in p.ranges]
         offset += len(p.xy)
+    weight = None
+    if any(p.weight is not None for p in parts):
+        weight = torch.cat([p.weight if p.weight is not None else torch.ones(len(p.xy)) for p in parts])
     return Encoded(torch.cat([p.xy for p in parts]), torch.cat([p.conf for p in parts]),
-                   torch.cat([p.target for p in parts]), ranges, torch.cat([p.xy_clean for p in parts]))
+                   torch.cat([p.target for p in parts]), ranges, torch.cat([p.xy_clean for p in parts]), weight)
 
 
 def replay_subset(data: PairData, fraction: float, seed: int) -> PairData:
@@ -260,68 +283,188 @@ def replay_subset(data: PairData, fraction: float, seed: int) -> PairData:
     return train.select_sequences(keep)
 
 
+def resolve_sources(cfg: TrainConfig) -> list:
+    """The run's sources: ``cfg.data`` (a pairs file, or a sources YAML that also sets val and prior) and
+    ``cfg.sources``. Fills ``cfg.val``/``cfg.prior`` from a YAML when they are not set."""
+    from .training.sources import SourceSpec, parse_source, read_sources_file
+
+    specs = []
+    if Path(cfg.data).suffix.lower() in (".yaml", ".yml", ".json"):
+        doc = read_sources_file(cfg.data)
+        specs += doc["sources"]
+        cfg.val = cfg.val or doc["val"]
+        cfg.prior = cfg.prior or doc["prior"]
+    else:
+        specs.append(SourceSpec(cfg.data, "pairs", 1.0))
+    specs += [parse_source(e, "--source") for e in cfg.sources]
+    return specs
+
+
 def prepare_data(cfg: TrainConfig):
-    """Load and encode the training set (new data plus any replayed earlier data) and the validation set."""
-    data = load_pairs(cfg.data)
+    """Load and encode the training set (new data plus any replayed earlier data) and the validation set.
+
+    With only 2D sources the training pairs are None and ``cfg.val`` must name pairs to validate on."""
+    specs = resolve_sources(cfg)
+    pair_specs = [s for s in specs if s.kind == "pairs"]
+    first = pair_specs[0].path if pair_specs else cfg.val
+    if first is None:
+        raise Pose3dError(f"{cfg.data}: a run with only 2D sources needs val: a pairs file to validate on "
+                          "(and prior: mocap pairs for the plausibility prior)")
+    data = load_pairs(first)
     sk = get_skeleton(data.skeleton)
     if list(sk.joints) != list(data.joint_names):
-        raise Pose3dError(f"{cfg.data}: joint names differ from skeleton {sk.name}")
+        raise Pose3dError(f"{first}: joint names differ from skeleton {sk.name}")
     root = sk.index(sk.root)
-    train_data = data.split("train")
     val_data = load_pairs(cfg.val) if cfg.val else data.split("val")
-    if len(train_data) == 0:
-        raise Pose3dError(f"{cfg.data}: no training pairs (split 'train' is empty); synthesise more data")
+    if list(val_data.joint_names) != list(sk.joints):
+        raise Pose3dError(f"{cfg.val}: validation data has another skeleton than {first}")
     if len(val_data) == 0:
-        raise Pose3dError(f"{cfg.data}: no validation pairs; give --val other.h5 or synthesise with --val > 0")
-    parts = [encode_pairs(train_data, root)]
+        raise Pose3dError(f"{first}: no validation pairs; give --val other.h5 or synthesise with --val > 0")
+    parts = []
+    for k, spec in enumerate(pair_specs):
+        d = data if k == 0 else load_pairs(spec.path)
+        if list(d.joint_names) != list(sk.joints):
+            raise Pose3dError(f"{spec.path}: source has skeleton {d.skeleton}, the others {sk.name}; "
+                              "synthesise every source for one skeleton")
+        train_data = d.split("train")
+        if len(train_data) == 0:
+            raise Pose3dError(f"{spec.path}: no training pairs (split 'train' is empty); synthesise more data")
+        enc = encode_pairs(train_data, root)
+        if spec.weight != 1.0:
+            enc.weight = torch.full((len(enc.xy),), float(spec.weight))
+        parts.append(enc)
     for path in cfg.replay:
         old = load_pairs(path)
         if list(old.joint_names) != list(sk.joints):
             raise Pose3dError(f"{path}: replay data has another skeleton than {cfg.data}")
         parts.append(encode_pairs(replay_subset(old, cfg.replay_fraction, cfg.seed), root))
-    tr = concat_encoded(parts)
+    if not parts and cfg.replay:
+        raise Pose3dError("--replay needs a pairs source to learn beside")
+    tr = concat_encoded(parts) if parts else None
     va = encode_pairs(val_data, root)
     info = {"path": str(cfg.data), "val": str(cfg.val) if cfg.val else "split 'val' of data",
-            "replay": [str(p) for p in cfg.replay], "train_pairs": len(tr.xy), "new_pairs": len(parts[0].xy),
-            "val_pairs": len(va.xy), "synth_params": data.attrs.get("synth_params"), "seed": data.attrs.get("seed")}
+            "replay": [str(p) for p in cfg.replay], "train_pairs": len(tr.xy) if tr else 0,
+            "new_pairs": len(parts[0].xy) if parts else 0,
+            "val_pairs": len(va.xy), "synth_params": data.attrs.get("synth_params"), "seed": data.attrs.get("seed"),
+            "sources": [s.to_dict() for s in specs]}
     return sk, tr, va, info
 
 
-def build_or_init_model(cfg: TrainConfig, sk, tr: Encoded) -> tuple[torch.nn.Module, str, dict]:
-    """A fresh model (output statistics from the training targets) or, with ``cfg.init``, the model of a
-    checkpoint with its weights and statistics, to continue learning on new data."""
+def build_or_init_model(cfg: TrainConfig, sk, tr: Encoded | None,
+                        prior_poses: torch.Tensor | None = None) -> tuple[torch.nn.Module, str, dict]:
+    """A fresh model (output statistics from the training targets, or in a 2D-only run from the prior's mocap
+    poses) or, with ``cfg.init``, the model of a checkpoint with its weights and statistics, to continue
+    learning on new data."""
     root = sk.index(sk.root)
     torch.manual_seed(cfg.seed)
     if cfg.init:
         ck = read_checkpoint(cfg.init)
         if ck["skeleton"]["name"] != sk.name:
             raise Pose3dError(f"{cfg.init}: checkpoint skeleton {ck['skeleton']['name']} differs from the data's {sk.name}")
+        codec = ck.get("codec", {}).get("name")
+        if codec != CODEC_NAME:
+            raise Pose3dError(f"{cfg.init}: checkpoint codec {codec!r} differs from this pose3d's {CODEC_NAME!r}; "
+                              "its inputs mean something else: train from scratch or use a matching checkpoint")
         name, args = ck["model"]["name"], dict(ck["model"]["args"])
         J = sk.num_joints
         model = build_model(name, J, root, np.zeros((J, 3)), np.ones((J, 3)), **args)
         model.load_state_dict(ck["state_dict"])
         return model, name, args
-    mean, std = target_statistics(tr.target.numpy())
+    stats_from = tr.target if tr is not None else prior_poses
+    if stats_from is None:
+        raise Pose3dError(f"{cfg.data}: a run with only 2D sources has no 3D targets to take the output statistics "
+                          "from; give --init model.pt, prior: mocap pairs, or a pairs source")
+    mean, std = target_statistics(stats_from.numpy())
     args = {**DEFAULT_ARGS.get(cfg.model, {}), **cfg.model_args}
     return build_model(cfg.model, sk.num_joints, root, mean, std, **args), cfg.model, args
 
 
+def load_prior_poses(cfg: TrainConfig, sk, tr: Encoded | None) -> torch.Tensor | None:
+    """Root-relative mocap poses (N, J, 3) mm, camera frame, that the plausibility prior learns from: the
+    'train' split of ``cfg.prior``, else the run's 3D targets."""
+    if cfg.prior:
+        d = load_pairs(cfg.prior)
+        if list(d.joint_names) != list(sk.joints):
+            raise Pose3dError(f"{cfg.prior}: prior poses have skeleton {d.skeleton}, the model needs {sk.name}")
+        d = d.split("train")
+        if len(d) == 0:
+            raise Pose3dError(f"{cfg.prior}: no 'train' split poses for the prior")
+        return torch.from_numpy(root_relative(d.joints_3d, sk.index(sk.root)).astype(np.float32))
+    return tr.target if tr is not None else None
+
+
+def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None, clips: list,
+                prior_poses: torch.Tensor | None) -> dict:
+    """The run's objectives (training/losses.py): one for 2D/3D batches, one for 2D-only batches, the EWC
+    penalty, the frozen teacher (distillation, EWC anchor) and the prior's discriminator with its optimiser."""
+    import copy
+
+    from .training import losses as L
+
+    bones = torch.from_numpy(sk.bone_indices)
+    teacher = None
+    if cfg.distill_weight > 0 or cfg.ewc_weight > 0:
+        if not cfg.init:
+            raise Pose3dError("--distill-weight and --ewc-weight keep what an earlier model knew: give it with --init")
+        teacher = copy.deepcopy(model).eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+    disc = disc_opt = None
+    if cfg.prior_weight > 0:
+        if prior_poses is None:
+            raise Pose3dError(f"{cfg.data}: --prior-weight needs mocap poses: a pairs source or prior: pairs.h5")
+        disc = L.PoseDiscriminator(sk.num_joints, bones)
+        disc_opt = torch.optim.Adam(disc.parameters(), lr=cfg.disc_lr, betas=(0.5, 0.999))
+    pairs = L.Objective().add(1.0, L.MPJPE()).add(cfg.bone_weight, L.BoneLength(bones))
+    pairs.add(cfg.distill_weight, L.Distillation())
+    two_d = L.Objective().add(cfg.reproj_weight, L.Reprojection()).add(cfg.bone_constancy_weight, L.BoneConstancy(bones))
+    if cfg.smooth_weight:
+        ref = tr if tr is not None else None
+        margin = L.acceleration_margin(ref.target, ref.ranges) if ref is not None else \
+            L.acceleration_margin(prior_poses, [(0, len(prior_poses))]) if prior_poses is not None else 50.0
+        two_d.add(cfg.smooth_weight, L.Smoothness(margin))
+    two_d.add(cfg.distill_weight, L.Distillation())
+    if disc is not None:
+        (two_d if clips else pairs).add(cfg.prior_weight, L.Adversarial(disc))
+    if clips and not two_d:
+        raise Pose3dError(f"{clips[0].name}: a 2D-only source needs a 2D loss: set --reproj-weight (and "
+                          "--prior-weight, --bone-constancy-weight, --smooth-weight)")
+    ewc = None
+    if cfg.ewc_weight > 0:
+        if contract_of(model).temporal:
+            raise Pose3dError(f"{cfg.init}: --ewc-weight supports single-frame models for now; use --distill-weight")
+        data = tr if tr is not None else clips[0]
+        frames = data.xy if data.xy.dim() == 3 else data.xy.flatten(0, 1)
+        conf = data.conf if data.conf.dim() == 2 else data.conf.flatten(0, 1)
+        fisher = L.diagonal_fisher(model, frames, conf, seed=cfg.seed)  # still the --init weights here
+        anchor = {n: p.detach().clone() for n, p in teacher.named_parameters()}
+        ewc = L.EWC(model, fisher, anchor)
+    return {"pairs": pairs, "2d": two_d, "ewc": ewc, "teacher": teacher, "disc": disc, "disc_opt": disc_opt}
+
+
 def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> dict:
-    t_start = time.perf_counter()
+    t_start, cpu_start = time.perf_counter(), time.process_time()
     sk, tr, va, data_info = prepare_data(cfg)
     root_name = sk.root
-    model, model_name, model_args = build_or_init_model(cfg, sk, tr)
-    rf = model.receptive_field()
-    causal = bool(getattr(model, "causal", False))
-    temporal = rf > 1
-    before = (rf - 1) if causal else (rf - 1) // 2  # input frames before the first output frame
+    clips = [load_2d_source(s, sk) for s in resolve_sources(cfg) if s.kind == "2d"]
+    if clips and dist.world > 1:
+        raise Pose3dError(f"{cfg.data}: 2D-only sources train in one process for now; run without torchrun")
+    prior_poses = load_prior_poses(cfg, sk, tr)
+    model, model_name, model_args = build_or_init_model(cfg, sk, tr, prior_poses)
+    contract = contract_of(model)
+    rf, causal, temporal = contract.receptive_field, contract.causal, contract.temporal
+    before = contract.frames_before  # input frames before the first output frame
     ddp_model = dist.wrap(model)
     flip_perm = torch.from_numpy(sk.flip_permutation)
     bones = torch.from_numpy(sk.bone_indices)
+    terms = build_terms(cfg, model, sk, tr, clips, prior_poses)
+    disc, disc_opt, teacher = terms["disc"], terms["disc_opt"], terms["teacher"]
 
     # one epoch's units: frames (MLP) or windows (temporal)
     def epoch_units(epoch: int) -> np.ndarray:
         rng = np.random.default_rng([cfg.seed, epoch])
+        if tr is None:  # 2D-only run: the first 2D source sets the epoch
+            return clip_units(epoch, 0)
         if temporal:
             wins = temporal_windows(tr.ranges, cfg.window, rf, causal, rng)
             return wins[rng.permutation(len(wins))]
@@ -329,7 +472,14 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
         perm = rng.permutation(n)
         return perm[: n // max(cfg.subsample, 1)]
 
-    global_batch = max(1, cfg.batch_size // (cfg.window if temporal else 1))
+    # 2D-only sources: clips of ``cfg.clip`` output frames (with the model's context), about batch_size frames a step
+    def clip_units(epoch: int, k: int) -> np.ndarray:
+        rng = np.random.default_rng([cfg.seed, epoch, 101 + k])
+        wins = temporal_windows(clips[k].ranges, cfg.clip, rf, causal, rng)
+        return wins[rng.permutation(len(wins))]
+
+    clip_batch = max(1, cfg.batch_size // cfg.clip)
+    global_batch = clip_batch if tr is None else max(1, cfg.batch_size // (cfg.window if temporal else 1))
     steps_per_epoch = math.ceil(len(epoch_units(0)) / global_batch)
     total_steps = steps_per_epoch * cfg.epochs
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -355,6 +505,9 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
         opt.load_state_dict(r["optimizer"])
         sched.load_state_dict(r["scheduler"])
         torch.set_rng_state(r["torch_rng"])
+        if disc is not None:
+            disc.load_state_dict(r["disc"])
+            disc_opt.load_state_dict(r["disc_opt"])
         state.update({k: r[k] for k in state if k in r})
     log_path = Path(cfg.log) if cfg.log else Path(cfg.output).with_suffix(".jsonl")
     world, rank = dist.world, dist.rank
@@ -369,6 +522,8 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
             resume_state = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                             "torch_rng": torch.get_rng_state(), "signature": loop_signature(),
                             **{k: state[k] for k in state}}
+            if disc is not None:
+                resume_state |= {"disc": disc.state_dict(), "disc_opt": disc_opt.state_dict()}
         return make_checkpoint(model, model_name, model_args, sk.name, root_name, cfg.to_dict(), data_info,
                                {**metrics, "history": state["history"]}, resume_state)
 
@@ -383,33 +538,61 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
     while state["epoch"] < cfg.epochs:
         epoch = state["epoch"]
         units = epoch_units(epoch)
+        units2 = [units] if tr is None else [clip_units(epoch, k) for k in range(len(clips))]
+        if tr is None:
+            units2 += [clip_units(epoch, k) for k in range(1, len(clips))]
         ep_loss, ep_n = 0.0, 0
+        ep_terms: dict[str, float] = {}
         step_t0 = time.perf_counter()
         while state["step"] < steps_per_epoch:
             s = state["step"]
-            batch = units[s * global_batch:(s + 1) * global_batch]
-            n_global = len(batch)
-            if world > 1:
-                batch = np.array_split(batch, world)[rank]
-            idx = torch.from_numpy(np.ascontiguousarray(batch))
-            xy, conf, tgt, xy_clean = tr.xy[idx], tr.conf[idx], tr.target[idx], tr.xy_clean[idx]
-            weight = None
-            if temporal:  # targets of the output frames only; a frame repeated by edge clipping counts once
-                tgt = tgt[:, before:before + tgt.shape[1] - (rf - 1)]
-                out_rows = idx[:, before:before + tgt.shape[1]]
-                weight = torch.ones(out_rows.shape, dtype=torch.bool)
-                weight[:, 1:] = out_rows[:, 1:] != out_rows[:, :-1]
-            xy, conf, tgt = augment(xy, conf, tgt, flip_perm, cfg, xy_clean)
-            pred = ddp_model(xy, conf)
-            err = (pred - tgt).norm(dim=-1).mean(-1)  # (B,) or (B, T') mm
-            if len(batch) == 0:  # DDP: this rank got nothing from the epoch's last, short batch
-                loss = pred.sum() * 0.0
-            elif weight is not None:
-                loss = (err * weight).sum() / weight.sum().clamp(min=1)
-            else:
-                loss = err.mean()
-            if cfg.bone_weight > 0 and len(batch):
-                loss = loss + cfg.bone_weight * bone_loss(pred, tgt, bones)
+            step_terms: dict[str, float] = {}
+            loss, fake = None, None
+            if tr is not None:
+                batch = units[s * global_batch:(s + 1) * global_batch]
+                n_global = len(batch)
+                if world > 1:
+                    batch = np.array_split(batch, world)[rank]
+                idx = torch.from_numpy(np.ascontiguousarray(batch))
+                xy, conf, tgt, xy_clean = tr.xy[idx], tr.conf[idx], tr.target[idx], tr.xy_clean[idx]
+                weight = None
+                out_rows = idx
+                if temporal:  # targets of the output frames only; a frame repeated by edge clipping counts once
+                    tgt = tgt[:, before:before + tgt.shape[1] - (rf - 1)]
+                    out_rows = idx[:, before:before + tgt.shape[1]]
+                    weight = torch.ones(out_rows.shape, dtype=torch.bool)
+                    weight[:, 1:] = out_rows[:, 1:] != out_rows[:, :-1]
+                if tr.weight is not None:  # per-source weights
+                    weight = tr.weight[out_rows] * (weight if weight is not None else 1.0)
+                xy, conf, tgt = augment(xy, conf, tgt, flip_perm, cfg, xy_clean)
+                pred = ddp_model(xy, conf)
+                if len(batch) == 0:  # DDP: this rank got nothing from the epoch's last, short batch
+                    loss = pred.sum() * 0.0
+                else:
+                    with torch.no_grad():
+                        taught = teacher(xy, conf) if teacher is not None else None
+                    loss, step_terms = terms["pairs"](Batch(pred, tgt, teacher=taught, frame_weight=weight))
+                fake = pred
+            for k, c in enumerate(clips):  # 2D-only sources: no 3D target
+                u = units2[k]
+                rows = torch.from_numpy(np.take(u, np.arange(s * clip_batch, (s + 1) * clip_batch), axis=0, mode="wrap"))
+                xy2, conf2 = c.xy[rows], c.conf[rows]
+                xy2, conf2, _ = augment(xy2, conf2, torch.zeros(xy2.shape[:-1] + (3,)), flip_perm, cfg)
+                pred2 = ddp_model(xy2, conf2)
+                T_out = pred2.shape[1]
+                with torch.no_grad():
+                    taught = teacher(xy2, conf2) if teacher is not None else None
+                l2, p2 = terms["2d"](Batch(pred2, None, xy2[:, before:before + T_out], conf2[:, before:before + T_out],
+                                           taught))
+                loss = c.weight * l2 if loss is None else loss + c.weight * l2
+                step_terms |= {f"2d_{name}": v for name, v in p2.items()}
+                fake = pred2 if k == 0 else fake
+                if tr is None and k == 0:
+                    n_global = len(rows)
+            if terms["ewc"] is not None:
+                penalty = terms["ewc"].penalty()
+                step_terms["ewc"] = float(penalty.detach())
+                loss = loss + cfg.ewc_weight * penalty
             report_loss = float(loss.detach())
             if world > 1:  # DDP averages gradients over ranks: weight each by its share of the global batch
                 loss = loss * (len(batch) * world / n_global)
@@ -420,13 +603,24 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                 state["skipped_steps"] += 1  # a non-finite step would poison the weights: skip it, count it
             else:
                 opt.step()
+            if disc is not None:  # the prior learns real (mocap) from lifted poses
+                fake = fake.detach().reshape(-1, *fake.shape[-2:])
+                real = prior_poses[torch.randint(0, len(prior_poses), (len(fake),))]
+                d_loss = discriminator_loss(disc, real, fake)
+                disc_opt.zero_grad(set_to_none=True)
+                if float(d_loss.detach()) > DISC_BALANCE:  # a prior that already wins gives the lifter no gradient: let it catch up
+                    d_loss.backward()
+                    disc_opt.step()
+                step_terms["disc"] = float(d_loss.detach())
             sched.step()
             state["step"] += 1
-            n = n_global * (tgt.shape[1] if temporal else 1)
+            n = n_global * (tgt.shape[1] if temporal and tr is not None else 1)
             state["samples"] += n
             if math.isfinite(report_loss):
                 ep_loss += report_loss * n
                 ep_n += n
+                for name, v in step_terms.items():
+                    ep_terms[name] = ep_terms.get(name, 0.0) + v * n
             if on_step and dist.main:
                 elapsed = time.perf_counter() - step_t0
                 on_step({"epoch": epoch, "step": state["step"], "steps": steps_per_epoch, "loss": report_loss,
@@ -445,9 +639,10 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
         metrics = _validate(ddp_model, va, cfg.max_val_samples) if dist.main else {}
         epoch_t0 = time.perf_counter()
         rec = {"epoch": epoch + 1, "train_loss": ep_loss / max(ep_n, 1), **metrics,
+               **({"terms": {k: v / max(ep_n, 1) for k, v in ep_terms.items()}} if ep_terms else {}),
                "skipped_steps": state["skipped_steps"],
                "samples_per_s": ep_n / max(time.perf_counter() - step_t0, 1e-9), "lr": sched.get_last_lr()[0],
-               "elapsed_s": round(time.perf_counter() - t_start, 2)}
+               "elapsed_s": round(time.perf_counter() - t_start, 2), "cpu_s": round(time.process_time() - cpu_start, 2)}
         state["history"].append(rec)
         state["epoch"] += 1
         state["step"] = 0

@@ -36,6 +36,7 @@ def main_options(
 
 def _register() -> None:
     from . import demo, evaluate, info, infer, score, synth, train, triangulate  # noqa: F401  (each module adds its command to `app`)
+    from . import continual  # noqa: F401  (eval-continual)
 
     import importlib
 

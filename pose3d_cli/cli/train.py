@@ -27,6 +27,18 @@ def _parse_model_args(items: list[str]) -> dict:
     return out
 
 
+def _parse_source(item: str) -> dict:
+    """``PATH[:KIND[:WEIGHT]]`` → a source entry (KIND pairs or 2d)."""
+    path, entry = item, {}
+    head, _, tail = path.rpartition(":")
+    if head and tail.replace(".", "", 1).isdigit():
+        path, entry["weight"] = head, tail
+        head, _, tail = path.rpartition(":")
+    if head and tail in ("pairs", "2d"):
+        path, entry["kind"] = head, tail
+    return {"path": path, **entry}
+
+
 @app.command()
 def train(
     data: Path = typer.Argument(..., help="pose3d HDF5 from `pose3d synth` (its 'train' split is used)."),
@@ -59,6 +71,19 @@ def train(
                                                            "not forget it (repeatable)."),
     replay_fraction: float = typer.Option(1.0, help="Share of each --replay file's training sequences used."),
     log: Optional[Path] = typer.Option(None, help="JSON-lines metrics file (default: <output>.jsonl)."),
+    source: list[str] = typer.Option([], "--source", help="Another source PATH[:KIND[:WEIGHT]] (repeatable); KIND pairs "
+                                                          "or 2d (2D only: no 3D target). Several sources with intrinsics "
+                                                          "etc.: give a sources YAML as DATA (see training/sources.py)."),
+    prior: Optional[Path] = typer.Option(None, "--prior", help="Pairs file whose 3D poses the plausibility prior learns "
+                                                               "from (default: the pairs sources)."),
+    reproj_weight: float = typer.Option(0.0, help="2D-only sources: weight of the reprojection loss."),
+    bone_constancy_weight: float = typer.Option(0.0, help="2D-only sources: bone lengths constant along a track."),
+    smooth_weight: float = typer.Option(0.0, help="2D-only sources: accelerations beyond the mocap's."),
+    prior_weight: float = typer.Option(0.0, help="Adversarial pose prior trained on mocap (Yang et al. 2018)."),
+    distill_weight: float = typer.Option(0.0, help="With --init: distil the frozen initial model on new and replayed "
+                                                   "inputs (LwF)."),
+    ewc_weight: float = typer.Option(0.0, help="With --init: elastic weight consolidation around its weights."),
+    clip: int = typer.Option(16, min=2, help="2D-only sources: frames per training clip."),
     stop_after_steps: Optional[int] = typer.Option(None, hidden=True),
 ) -> None:
     """Train a 2D-to-3D lifting network (single-frame MLP or temporal convolutions)."""
@@ -80,7 +105,10 @@ def train(
                           window=window, bone_weight=bone_weight, patience=patience, max_minutes=max_minutes,
                           threads=threads, log=str(log) if log else None, stop_after_steps=stop_after_steps,
                           init=str(init) if init else None, replay=[str(r) for r in replay],
-                          replay_fraction=replay_fraction)
+                          replay_fraction=replay_fraction, sources=[_parse_source(x) for x in source],
+                          prior=str(prior) if prior else None, reproj_weight=reproj_weight,
+                          bone_constancy_weight=bone_constancy_weight, smooth_weight=smooth_weight,
+                          prior_weight=prior_weight, distill_weight=distill_weight, ewc_weight=ewc_weight, clip=clip)
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),

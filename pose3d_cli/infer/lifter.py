@@ -54,9 +54,10 @@ def _load(path: str | Path | None, threads: int) -> Lifter:
     import torch
 
     from ..lifting.checkpoint import load_model
+    from ..lifting.models import contract_of
     from ..lifting.predict import torch_fn
 
     torch.set_num_threads(threads)
     lm = load_model(path)
-    return Lifter(torch_fn(lm.model), lm.receptive_field, bool(getattr(lm.model, "causal", False)), lm.skeleton,
+    return Lifter(torch_fn(lm.model), lm.receptive_field, contract_of(lm.model).causal, lm.skeleton,
                   lm.name, str(path), "torch")

@@ -11,10 +11,14 @@ denormaliser are inside the model (see :mod:`pose3d_cli.lifting.codec`), so an e
   Given T input frames it returns T - receptive_field + 1 output frames.
 
 Add a model: write an ``nn.Module`` with the same constructor head ``(num_joints, root, target_mean,
-target_std, **args)`` and ``receptive_field()``, and add it to :data:`MODELS`.
+target_std, **args)``, ``receptive_field()`` and ``contract()`` (a :class:`ModelContract`), and add it to
+:data:`MODELS`. Train, eval, infer and export ask :func:`contract_of` what a model takes and gives; none of
+them inspects model attributes.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -22,6 +26,42 @@ from torch import nn
 
 from .codec import num_input_features
 from .layers import InputNormalizer, OutputDenormalizer
+
+
+@dataclass(frozen=True)
+class ModelContract:
+    """What a lifter takes and gives (one owner for the questions train/eval/infer/export ask of a model).
+
+    - inputs: ``xy (B, [T,] J, 2)`` normalised camera coordinates and ``confidence (B, [T,] J)``
+      (0 = missing), in this order;
+    - receptive_field: input frames per output frame (1: single frame; the time axis is optional);
+    - causal: the output frame is the *last* of its window (live use); otherwise its centre;
+    - outputs: root-relative joints ``(B, [T - receptive_field + 1,] J, 3)`` mm, camera frame.
+    """
+
+    receptive_field: int = 1
+    causal: bool = False
+    inputs: tuple[str, ...] = ("xy", "confidence")
+    outputs: str = "root-relative joints (B, [T - receptive_field + 1,] J, 3) mm, camera frame"
+
+    @property
+    def temporal(self) -> bool:
+        return self.receptive_field > 1
+
+    @property
+    def frames_before(self) -> int:
+        """Input frames before the first output frame of a window."""
+        pad = self.receptive_field - 1
+        return pad if self.causal else pad // 2
+
+    def output_frames(self, input_frames: int) -> int:
+        return input_frames - self.receptive_field + 1
+
+
+def contract_of(model: nn.Module) -> ModelContract:
+    """The contract of a model (a DDP wrapper is looked through)."""
+    module = model.module if hasattr(model, "module") else model
+    return module.contract()
 
 
 class _Residual(nn.Module):
@@ -53,6 +93,9 @@ class MLPLifter(nn.Module):
     @staticmethod
     def receptive_field() -> int:
         return 1
+
+    def contract(self) -> ModelContract:
+        return ModelContract(receptive_field=1, causal=False)
 
     def forward(self, xy: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
         return self.decode(self.head(self.blocks(self.stem(self.encode(xy, conf)))))
@@ -102,6 +145,9 @@ class TemporalLifter(nn.Module):
             rf += (w - 1) * d
             d *= w
         return rf
+
+    def contract(self) -> ModelContract:
+        return ModelContract(receptive_field=self.receptive_field(), causal=bool(self.causal))
 
     def forward(self, xy: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
         x = self.encode(xy, conf).transpose(1, 2)  # (B, F, T)

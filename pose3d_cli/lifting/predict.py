@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .models import contract_of
 from .sequence import pad_sequence, run_dataset, run_frames, run_sequence  # noqa: F401  (pad_sequence re-exported)
 
 
@@ -25,9 +26,9 @@ def predict_frames(model: torch.nn.Module, xy: np.ndarray, conf: np.ndarray, bat
 
 def predict_sequence(model: torch.nn.Module, xy: np.ndarray, conf: np.ndarray, chunk: int = 4096) -> np.ndarray:
     """Any model over one contiguous sequence: (T, J, 2), (T, J) → (T, J, 3) mm (temporal: edge-padded)."""
-    return run_sequence(torch_fn(model), model.receptive_field(), bool(getattr(model, "causal", False)), xy, conf, chunk)
+    return run_sequence(torch_fn(model), contract_of(model).receptive_field, contract_of(model).causal, xy, conf, chunk)
 
 
 def predict_dataset(model: torch.nn.Module, xy: np.ndarray, conf: np.ndarray, ranges: list[tuple[int, int]]) -> np.ndarray:
     """(N, J, 2), (N, J) with contiguous sequences at ``ranges`` → (N, J, 3) mm."""
-    return run_dataset(torch_fn(model), model.receptive_field(), bool(getattr(model, "causal", False)), xy, conf, ranges)
+    return run_dataset(torch_fn(model), contract_of(model).receptive_field, contract_of(model).causal, xy, conf, ranges)

@@ -1,0 +1,247 @@
+"""Loss terms of lifter training as small pluggable pieces, each switched on by a weight.
+
+Every term is a callable ``term(batch) -> scalar tensor`` over a :class:`Batch`; :class:`Objective` adds the
+terms whose weight is not 0 and reports each term's value. Poses are root-relative camera-frame mm
+``(B, [T,] J, 3)``; 2D is normalised camera coordinates ``(B, [T,] J, 2)`` (see lifting/codec.py).
+
+3D-supervised (2D/3D pairs):
+- :class:`MPJPE`: mean joint distance to the 3D target (mm).
+- :class:`BoneLength`: mean |bone length − target bone length| (mm).
+
+2D-only (no 3D target; each is 0 at the truth and grows away from it):
+- :class:`Reprojection`: the predicted root-relative pose is placed in the camera by the closed-form root
+  position that best explains the observed 2D (:func:`~pose3d_cli.lifting.torch_geometry.solve_root_translation`,
+  so no depth head is needed), projected, and compared with the observed 2D, confidence-weighted. Units:
+  normalised coordinates × 1000 (≈ pixels of a camera with a 1000 px focal length). It cannot see the
+  pose's scale nor the depth order of the joints: that is what the prior is for.
+- :class:`BoneConstancy`: within a track (the time axis), each bone's length stays the same: mean |l_t − mean_t l| (mm).
+- :class:`Smoothness`: joint accelerations beyond ``margin`` mm/frame² (the largest a human shows, measured on the
+  mocap) are penalised: mean max(0, |a| − margin).
+- :class:`Adversarial`: the lifter's poses should look real to a :class:`PoseDiscriminator` trained on mocap poses
+  (Yang et al., CVPR 2018, LSGAN form): mean (D(pose) − 1)².
+
+Continual learning:
+- :class:`Distillation`: mean joint distance to a frozen teacher's prediction on the same inputs (LwF).
+- :class:`EWC`: Σ F_i (θ_i − θ*_i)² over the parameters (elastic weight consolidation, Kirkpatrick et al. 2017).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from ..lifting.torch_geometry import project_normalized, solve_root_translation
+
+REPROJ_SCALE = 1000.0  # normalised units → "pixels at f = 1000"
+
+
+@dataclass
+class Batch:
+    """What the terms look at. ``frame_weight`` (B, [T]) marks the frames that count (None: all)."""
+
+    pred: torch.Tensor  # (B, [T,] J, 3) mm
+    target: torch.Tensor | None = None  # (B, [T,] J, 3) mm (2D/3D sources)
+    xy: torch.Tensor | None = None  # (B, [T,] J, 2) observed normalised 2D of the output frames
+    conf: torch.Tensor | None = None  # (B, [T,] J)
+    teacher: torch.Tensor | None = None  # (B, [T,] J, 3) frozen model's prediction on the same inputs
+    frame_weight: torch.Tensor | None = None
+
+
+def _mean(x: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
+    """Weighted mean of per-frame values x (B, [T])."""
+    if w is None:
+        return x.mean()
+    w = w.to(x.dtype)
+    return (x * w).sum() / w.sum().clamp(min=1)
+
+
+class MPJPE:
+    name = "mpjpe"
+
+    def __call__(self, b: Batch) -> torch.Tensor:
+        return _mean((b.pred - b.target).norm(dim=-1).mean(-1), b.frame_weight)
+
+
+class BoneLength:
+    name = "bone"
+
+    def __init__(self, bones: torch.Tensor):
+        self.bones = bones  # (K, 2) child, parent
+
+    def lengths(self, p: torch.Tensor) -> torch.Tensor:
+        return (p[..., self.bones[:, 0], :] - p[..., self.bones[:, 1], :]).norm(dim=-1)
+
+    def __call__(self, b: Batch) -> torch.Tensor:
+        return _mean((self.lengths(b.pred) - self.lengths(b.target)).abs().mean(-1), b.frame_weight)
+
+
+class Reprojection:
+    name = "reprojection"
+
+    def __call__(self, b: Batch) -> torch.Tensor:
+        w = b.conf.clamp(min=0)
+        t = solve_root_translation(b.pred, b.xy, w)
+        cam = b.pred + t.unsqueeze(-2)
+        uv = project_normalized(cam, min_depth=1.0)
+        err = (uv - b.xy).norm(dim=-1) * REPROJ_SCALE  # (B, [T,] J)
+        per_frame = (err * w).sum(-1) / w.sum(-1).clamp(min=1e-6)
+        return _mean(per_frame, b.frame_weight)
+
+
+class BoneConstancy:
+    name = "bone_constancy"
+
+    def __init__(self, bones: torch.Tensor):
+        self.lengths = BoneLength(bones).lengths
+
+    def __call__(self, b: Batch) -> torch.Tensor:
+        if b.pred.dim() < 4 or b.pred.shape[1] < 2:
+            return b.pred.sum() * 0.0
+        lengths = self.lengths(b.pred)  # (B, T, K)
+        return (lengths - lengths.mean(dim=1, keepdim=True)).abs().mean()
+
+
+class Smoothness:
+    name = "smoothness"
+
+    def __init__(self, margin: float):
+        self.margin = float(margin)
+
+    def __call__(self, b: Batch) -> torch.Tensor:
+        if b.pred.dim() < 4 or b.pred.shape[1] < 3:
+            return b.pred.sum() * 0.0
+        p = b.pred
+        acc = (p[:, 2:] - 2 * p[:, 1:-1] + p[:, :-2]).norm(dim=-1)  # (B, T-2, J)
+        return torch.relu(acc - self.margin).mean()
+
+
+def acceleration_margin(joints: torch.Tensor, ranges: list[tuple[int, int]], quantile: float = 0.999) -> float:
+    """The ``quantile`` of joint accelerations (mm/frame²) of root-relative mocap joints (N, J, 3) in ``ranges``."""
+    accs = []
+    for s, e in ranges:
+        if e - s >= 3:
+            p = joints[s:e]
+            accs.append((p[2:] - 2 * p[1:-1] + p[:-2]).norm(dim=-1).flatten())
+    if not accs:
+        return 50.0
+    a = torch.cat(accs)
+    if len(a) > 1_000_000:
+        a = a[torch.linspace(0, len(a) - 1, 1_000_000).long()]
+    return float(torch.quantile(a.float(), quantile))
+
+
+class PoseDiscriminator(nn.Module):
+    """Real (mocap) or lifted? A small MLP over a root-relative pose (…, J, 3) mm → (…) score.
+
+    Its input is the pose in metres and the kinematic-chain-space Gram matrix of the bone vectors
+    (Wandt & Rosenhahn 2019: bone lengths on the diagonal, angles between bones off it), which Yang et al. 2018
+    also feed their discriminator beside the joint positions.
+    """
+
+    def __init__(self, num_joints: int, bones: torch.Tensor, width: int = 256):
+        super().__init__()
+        self.register_buffer("bones", bones.clone())
+        k = bones.shape[0]
+        self.net = nn.Sequential(nn.Linear(num_joints * 3 + k * k, width), nn.LeakyReLU(0.2),
+                                 nn.Linear(width, width), nn.LeakyReLU(0.2), nn.Linear(width, 1))
+
+    def forward(self, pose: torch.Tensor) -> torch.Tensor:
+        m = pose / 1000.0
+        b = m[..., self.bones[:, 0], :] - m[..., self.bones[:, 1], :]  # (…, K, 3)
+        kcs = b @ b.transpose(-1, -2)  # (…, K, K)
+        return self.net(torch.cat([m.flatten(-2), kcs.flatten(-2) * 4.0], dim=-1)).squeeze(-1)
+
+
+def discriminator_loss(disc: PoseDiscriminator, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """LSGAN: real → 1, fake → 0."""
+    return ((disc(real) - 1) ** 2).mean() + (disc(fake.detach()) ** 2).mean()
+
+
+class Adversarial:
+    name = "prior"
+
+    def __init__(self, disc: PoseDiscriminator):
+        self.disc = disc
+
+    def __call__(self, b: Batch) -> torch.Tensor:
+        return ((self.disc(b.pred) - 1) ** 2).mean()
+
+
+class Distillation:
+    name = "distill"
+
+    def __call__(self, b: Batch) -> torch.Tensor:
+        return _mean((b.pred - b.teacher).norm(dim=-1).mean(-1), b.frame_weight)
+
+
+class EWC:
+    """Elastic weight consolidation: a penalty on moving the parameters the earlier model's function is
+    sensitive to. ``fisher``/``anchor``: name → tensor of the diagonal Fisher information and the earlier weights."""
+
+    name = "ewc"
+
+    def __init__(self, model: nn.Module, fisher: dict[str, torch.Tensor], anchor: dict[str, torch.Tensor]):
+        self.model, self.fisher, self.anchor = model, fisher, anchor
+
+    def penalty(self) -> torch.Tensor:
+        total = None
+        for name, p in self.model.named_parameters():
+            if name in self.fisher:
+                term = (self.fisher[name] * (p - self.anchor[name]) ** 2).sum()
+                total = term if total is None else total + term
+        return total if total is not None else torch.zeros(())
+
+    def __call__(self, b: Batch | None = None) -> torch.Tensor:
+        return self.penalty()
+
+
+def diagonal_fisher(model: nn.Module, xy: torch.Tensor, conf: torch.Tensor, batches: int = 64, batch_size: int = 16,
+                    sigma_mm: float = 50.0, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Diagonal Fisher information of a lifter under a Gaussian output model (σ = ``sigma_mm``), from its own
+    predictions (no targets needed): the mean over mini-batches of the squared gradient of the log-likelihood of
+    an output sampled from the model. Normalised so its mean over all parameters is 1 (the EWC weight then
+    reads as a plain strength). Single-frame inputs ``xy (N, J, 2)``, ``conf (N, J)``."""
+    g = torch.Generator().manual_seed(seed)
+    was_training = model.training
+    model.eval()
+    params = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    fisher = {n: torch.zeros_like(p) for n, p in params.items()}
+    for _ in range(batches):
+        idx = torch.randint(0, len(xy), (batch_size,), generator=g)
+        out = model(xy[idx], conf[idx])
+        y = (out + sigma_mm * torch.randn(out.shape, generator=g)).detach()
+        nll = ((out - y) ** 2).sum() / (2 * sigma_mm ** 2) / batch_size
+        model.zero_grad(set_to_none=True)
+        nll.backward()
+        for n, p in params.items():
+            if p.grad is not None:
+                fisher[n] += p.grad.detach() ** 2 * batch_size / batches
+    model.zero_grad(set_to_none=True)
+    model.train(was_training)
+    mean = torch.cat([f.flatten() for f in fisher.values()]).mean().clamp(min=1e-20)
+    return {n: f / mean for n, f in fisher.items()}
+
+
+@dataclass
+class Objective:
+    """Weighted terms: ``total(batch)`` → (loss, {term name: value}). Terms of weight 0 are never evaluated."""
+
+    terms: list[tuple[float, object]] = field(default_factory=list)
+
+    def add(self, weight: float, term) -> "Objective":
+        if weight:
+            self.terms.append((float(weight), term))
+        return self
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+    def __call__(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        total, parts = None, {}
+        for w, term in self.terms:
+            v = term(batch)
+            parts[term.name] = float(v.detach())
+            total = w * v if total is None else total + w * v
+        return (total if total is not None else batch.pred.sum() * 0.0), parts

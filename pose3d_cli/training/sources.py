@@ -1,0 +1,174 @@
+"""Training sources: what ``pose3d train`` learns from, each with its kind and weight.
+
+Kinds:
+- ``pairs``: 2D/3D pairs (a pose3d HDF5 from ``pose3d synth``): its ``train`` split, 3D-supervised.
+- ``2d``: 2D only, no 3D target. Either a pose3d HDF5 whose 3D is never read (its ``train`` split; the
+  intrinsics are the file's cameras), or a 2D keypoint file/folder that :func:`pose3d_cli.detect.keypoint_files.read_keypoints`
+  reads (OpenPose, COCO, MMPose, pose3d CSV), which then needs intrinsics: ``fov`` (degrees across the long
+  side), ``focal`` (px) or ``calib`` (a calibration file, with ``camera``), and ``image_size`` when the file
+  does not say it. A 2D source without intrinsics is refused: pixels cannot become viewing rays without them.
+
+A sources file (YAML or JSON) given as ``pose3d train sources.yaml -o m.pt``::
+
+    sources:
+      - {path: bandai1.h5, kind: pairs, weight: 1.0}
+      - {path: site_2d.csv, kind: 2d, weight: 0.5, fov: 65}
+    val: held_out.h5        # pairs to validate on (default: the 'val' split of the first pairs source)
+    prior: mocap_pairs.h5   # 3D poses the plausibility prior learns from (default: the pairs sources' targets)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import Pose3dError
+
+KINDS = ("pairs", "2d")
+SOURCE_KEYS = {"path", "kind", "weight", "fov", "focal", "calib", "camera", "image_size"}
+
+
+@dataclass
+class SourceSpec:
+    path: str
+    kind: str = "pairs"
+    weight: float = 1.0
+    fov: float | None = None
+    focal: float | None = None
+    calib: str | None = None
+    camera: str | None = None
+    image_size: tuple[int, int] | None = None
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def parse_source(entry: dict, where: str) -> SourceSpec:
+    """One source entry (a dict) → :class:`SourceSpec`, with one-line errors naming ``where``."""
+    if not isinstance(entry, dict) or "path" not in entry:
+        raise Pose3dError(f"{where}: each source needs a 'path' (and 'kind': pairs or 2d)")
+    unknown = set(entry) - SOURCE_KEYS
+    if unknown:
+        raise Pose3dError(f"{where}: source {entry['path']}: unknown key(s) {', '.join(sorted(unknown))}; "
+                          f"known: {', '.join(sorted(SOURCE_KEYS))}")
+    kind = str(entry.get("kind", "pairs"))
+    if kind not in KINDS:
+        raise Pose3dError(f"{where}: source {entry['path']}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    try:
+        weight = float(entry.get("weight", 1.0))
+    except (TypeError, ValueError):
+        raise Pose3dError(f"{where}: source {entry['path']}: weight must be a number") from None
+    if not np.isfinite(weight) or weight < 0:
+        raise Pose3dError(f"{where}: source {entry['path']}: weight must be ≥ 0, got {weight}")
+    size = entry.get("image_size")
+    if size is not None:
+        if isinstance(size, str) and "x" in size:
+            size = size.split("x")
+        size = tuple(int(v) for v in size)
+    return SourceSpec(str(entry["path"]), kind, weight, entry.get("fov"), entry.get("focal"), entry.get("calib"),
+                      entry.get("camera"), size)
+
+
+def read_sources_file(path: str | Path) -> dict:
+    """A sources YAML/JSON → {"sources": [SourceSpec], "val": str | None, "prior": str | None}. Relative paths
+    are taken from the file's folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise Pose3dError(f"{path}: no such sources file")
+    text = path.read_text()
+    try:
+        if path.suffix.lower() == ".json":
+            doc = json.loads(text)
+        else:
+            import yaml
+
+            doc = yaml.safe_load(text)
+    except Exception as e:  # noqa: BLE001 - yaml/json errors: one line
+        raise Pose3dError(f"{path}: not valid YAML/JSON ({str(e).splitlines()[0][:120]})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("sources"), list) or not doc["sources"]:
+        raise Pose3dError(f"{path}: expected a 'sources:' list (each with path, kind, weight)")
+    unknown = set(doc) - {"sources", "val", "prior"}
+    if unknown:
+        raise Pose3dError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; known: sources, val, prior")
+
+    def rel(p):
+        if p is None:
+            return None
+        p = Path(str(p))
+        return str(p if p.is_absolute() else path.parent / p)
+
+    specs = []
+    for i, e in enumerate(doc["sources"]):
+        s = parse_source(e, f"{path} (source {i + 1})")
+        s.path = rel(s.path)
+        if s.calib:
+            s.calib = rel(s.calib)
+        specs.append(s)
+    return {"sources": specs, "val": rel(doc.get("val")), "prior": rel(doc.get("prior"))}
+
+
+@dataclass
+class Clips2D:
+    """A 2D-only training set: xy (N, J, 2) normalised, conf (N, J), contiguous tracks at ``ranges``."""
+
+    xy: "object"
+    conf: "object"
+    ranges: list[tuple[int, int]]
+    weight: float
+    name: str
+
+
+def is_pairs_file(path: str | Path) -> bool:
+    p = Path(path)
+    return p.suffix.lower() in (".h5", ".hdf5")
+
+
+def load_2d_source(spec: SourceSpec, skeleton) -> Clips2D:
+    """A ``2d`` source as normalised 2D tracks in ``skeleton``'s joints (see the module doc)."""
+    import torch
+
+    from ..lifting.codec import pixels_to_network_input
+
+    if is_pairs_file(spec.path):
+        from ..dataset import load_pairs
+
+        data = load_pairs(spec.path)
+        if list(data.joint_names) != list(skeleton.joints):
+            raise Pose3dError(f"{spec.path}: 2D source has skeleton {data.skeleton}, the model needs {skeleton.name}; "
+                              "synthesise it for that skeleton")
+        data = data.split("train")
+        if len(data) == 0:
+            raise Pose3dError(f"{spec.path}: 2D source has no 'train' split pairs")
+        if not np.all(np.isfinite(data.K)) or np.any(data.K[:, 0, 0] <= 0):
+            raise Pose3dError(f"{spec.path}: 2D source has no valid intrinsics (cameras/K); give a file with cameras")
+        K = data.K[data.camera_index]
+        dist = data.dist[data.camera_index] if np.any(data.dist) else None
+        xy, conf = pixels_to_network_input(data.keypoints_2d, data.confidence, K, dist)
+        ranges = data.sequence_ranges()
+    else:
+        from ..detect.keypoint_files import read_keypoints
+        from ..skeleton import SkeletonError
+
+        seq = read_keypoints(spec.path)
+        if not (spec.fov or spec.focal or spec.calib):
+            raise Pose3dError(f"{spec.path}: 2D-only source has no intrinsics; add fov: <degrees across the long "
+                              "side>, focal: <px> or calib: <file> to its entry")
+        size = spec.image_size or seq.image_size
+        if size is None:
+            raise Pose3dError(f"{spec.path}: image size unknown (the file does not say it); add image_size: WxH")
+        try:
+            seq = seq.to(skeleton)
+        except (SkeletonError, Pose3dError) as e:
+            raise Pose3dError(f"{spec.path}: 2D source of skeleton {seq.skeleton} cannot be converted to "
+                              f"{skeleton.name} ({str(e)[:100]})") from None
+        from ..infer.calibration import intrinsics_for
+
+        intr = intrinsics_for(tuple(size), spec.fov, spec.focal, spec.calib, spec.camera, Path(spec.path).name)
+        xy, conf = pixels_to_network_input(seq.xy, seq.confidence, intr.K, intr.dist)
+        gaps = np.flatnonzero(np.diff(seq.frame_indices) != 1) + 1  # a gap in frame numbers cuts the track
+        cuts = np.concatenate([[0], gaps, [len(seq)]])
+        ranges = [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+    return Clips2D(torch.from_numpy(xy), torch.from_numpy(conf), ranges, spec.weight, spec.path)

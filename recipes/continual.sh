@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Continual learning on a task sequence split by mocap source: Bandai 1 → Bandai 2 → CMU (BVH + C3D) → lab C3D sets
+# (Plug-in Gait, OpenSim joint centres, Rehazenter). Naive fine-tuning (--init only) against the method
+# (--init + replay of 20% of each earlier task + LwF distillation + EWC), and one joint training on all tasks.
+#   bash recipes/continual.sh [MOCAP_DIR] [OUT_DIR]
+# Small on purpose (2 views, 10 fps, width 256): ~10 min on 2 shared CPU cores. POSE3D overrides the command.
+set -euo pipefail
+MOCAP=$(realpath "${1:-../shared/data/mocap}")
+OUT=${2:-out/continual}
+P=${POSE3D:-pose3d}
+mkdir -p "$OUT/in/cmu" "$OUT/in/c3d" "$OUT/naive" "$OUT/method"
+ln -sf "$MOCAP"/bvh/cmu/*.bvh "$MOCAP"/c3d/cmu/*.c3d "$OUT/in/cmu/"
+ln -sf "$MOCAP"/c3d/plug_in_gait/*.c3d "$MOCAP"/c3d/joint_centres/*.c3d "$MOCAP"/c3d/rehazenter/*.c3d "$OUT/in/c3d/"
+SYN="--views 2 --fps 10 --seed 0 --split-by file --test 0.2"
+$P -q synth "$MOCAP/bvh/bandai_namco_1" "$OUT/t1_bandai1.h5" $SYN --val 0.1
+$P -q synth "$MOCAP/bvh/bandai_namco_2" "$OUT/t2_bandai2.h5" $SYN --val 0.1
+$P -q synth "$OUT/in/cmu" "$OUT/t3_cmu.h5" $SYN --val 0.1
+$P -q synth "$OUT/in/c3d" "$OUT/t4_c3d.h5" $SYN --val 0.25   # 0.1 leaves this small task without a val file
+T=("$OUT/t1_bandai1.h5" "$OUT/t2_bandai2.h5" "$OUT/t3_cmu.h5" "$OUT/t4_c3d.h5")
+MODEL="--model mlp --arg width=256 --arg blocks=2 --arg dropout=0.05 --seed 0 --threads 2"
+FULL="$MODEL --epochs 15 --batch-size 1024 --lr 3e-3"
+UPDATE="--epochs 3 --batch-size 256 --lr 1e-3"
+METHOD="--replay-fraction 0.2 --distill-weight 1.0 --ewc-weight 100"
+printf 'sources:\n' > "$OUT/joint.yaml"
+for t in "${T[@]}"; do printf '  - {path: %s, kind: pairs}\n' "$(realpath "$t")" >> "$OUT/joint.yaml"; done
+$P -q train "$OUT/joint.yaml" -o "$OUT/joint.pt" $FULL                 # full retrain on all tasks (the reference)
+$P -q train "${T[0]}" -o "$OUT/task1.pt" $FULL                          # task 1, shared by both sequences
+cp "$OUT/task1.pt" "$OUT/naive/1.pt"; cp "$OUT/task1.jsonl" "$OUT/naive/1.jsonl"
+cp "$OUT/task1.pt" "$OUT/method/1.pt"; cp "$OUT/task1.jsonl" "$OUT/method/1.jsonl"
+for i in 2 3 4; do
+  t=${T[$((i - 1))]}
+  $P -q train "$t" -o "$OUT/naive/$i.pt" --init "$OUT/naive/$((i - 1)).pt" $UPDATE
+  REPLAY=""
+  for k in $(seq 1 $((i - 1))); do REPLAY="$REPLAY --replay ${T[$((k - 1))]}"; done
+  $P -q train "$t" -o "$OUT/method/$i.pt" --init "$OUT/method/$((i - 1)).pt" $UPDATE $REPLAY $METHOD
+done
+$P eval-continual "$OUT"/method/{1,2,3,4}.pt --baseline "$OUT/naive/1.pt" --baseline "$OUT/naive/2.pt" \
+  --baseline "$OUT/naive/3.pt" --baseline "$OUT/naive/4.pt" --joint "$OUT/joint.pt" \
+  --task "${T[0]}" --task "${T[1]}" --task "${T[2]}" --task "${T[3]}" --split test \
+  --json "$OUT/continual.json" --plot "$OUT/continual.png"

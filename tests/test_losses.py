@@ -1,0 +1,144 @@
+"""Each loss term is 0 at the truth and grows away from it; the objective only evaluates switched-on terms."""
+
+import numpy as np
+import pytest
+import torch
+
+from pose3d_cli.skeleton import H36M17
+from pose3d_cli.training import losses as L
+
+BONES = torch.from_numpy(H36M17.bone_indices)
+ROOT = H36M17.index(H36M17.root)
+
+
+def true_track(T=12, seed=0):
+    """A rigid body pose translating at constant velocity in front of the camera: (T, J, 3) camera frame mm,
+    its root-relative form and its exact 2D."""
+    g = torch.Generator().manual_seed(seed)
+    pose = torch.randn(H36M17.num_joints, 3, generator=g, dtype=torch.float64) * 250
+    pose = pose - pose[ROOT]
+    t = torch.tensor([100.0, -50.0, 4000.0], dtype=torch.float64) + torch.arange(T, dtype=torch.float64)[:, None] * \
+        torch.tensor([8.0, 0.0, -5.0], dtype=torch.float64)
+    cam = pose[None] + t[:, None]
+    xy = cam[..., :2] / cam[..., 2:]
+    return cam - cam[:, ROOT:ROOT + 1], xy
+
+
+def batch(pred, truth=None, xy=None, teacher=None):
+    return L.Batch(pred=pred, target=truth, xy=xy, conf=None if xy is None else torch.ones(xy.shape[:-1], dtype=xy.dtype),
+                   teacher=teacher)
+
+
+def away(truth, k):
+    """The truth moved away by ``k`` (0, 1, 2): random per-joint offsets of k × 40 mm, root kept at 0."""
+    g = torch.Generator().manual_seed(7)
+    off = torch.randn(truth.shape, generator=g, dtype=truth.dtype) * 40 * k
+    off[..., ROOT, :] = 0
+    return truth + off
+
+
+TERMS = {
+    "mpjpe": lambda rel, xy, p: L.MPJPE()(batch(p, rel)),
+    "bone": lambda rel, xy, p: L.BoneLength(BONES)(batch(p, rel)),
+    "reprojection": lambda rel, xy, p: L.Reprojection()(batch(p, xy=xy)),
+    "bone_constancy": lambda rel, xy, p: L.BoneConstancy(BONES)(batch(p)),
+    "smoothness": lambda rel, xy, p: L.Smoothness(margin=1.0)(batch(p)),
+    "distill": lambda rel, xy, p: L.Distillation()(batch(p, teacher=rel)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TERMS))
+def test_zero_at_the_truth_and_growing_away(name):
+    rel, xy = true_track()
+    rel, xy = rel[None], xy[None]  # (B=1, T, J, ·)
+    values = [float(TERMS[name](rel, xy, away(rel, k))) for k in (0, 1, 2)]
+    assert values[0] == pytest.approx(0.0, abs=1e-2), values  # reprojection: ~1e-3 px from the solver's regulariser
+    assert values[2] > values[1] > values[0] + 1e-3, values
+
+
+def test_reprojection_ignores_scale_but_not_shape():
+    """What the reprojection cannot see (the pose's scale with its depth) and what it can (the shape)."""
+    rel, xy = true_track()
+    assert float(L.Reprojection()(batch(rel * 1.7, xy=xy))) < 1e-2  # twice as big, twice as far: same 2D
+    flat = rel.clone()
+    flat[..., 2] = 0  # depth order lost
+    assert float(L.Reprojection()(batch(flat, xy=xy))) > 1.0
+
+
+def test_missing_joints_do_not_count_in_reprojection():
+    rel, xy = true_track()
+    wrong = rel.clone()
+    wrong[:, 5] += 300.0
+    conf = torch.ones(xy.shape[:-1], dtype=xy.dtype)
+    conf[:, 5] = 0
+    b = L.Batch(pred=wrong, xy=xy, conf=conf)
+    assert float(L.Reprojection()(b)) < 1e-2
+
+
+def test_ewc_zero_at_the_anchor_and_growing_away():
+    model = torch.nn.Linear(4, 3)
+    anchor = {n: p.detach().clone() for n, p in model.named_parameters()}
+    fisher = {n: torch.ones_like(p) for n, p in model.named_parameters()}
+    ewc = L.EWC(model, fisher, anchor)
+    assert float(ewc.penalty()) == 0.0
+    with torch.no_grad():
+        model.weight += 0.1
+    a = float(ewc.penalty())
+    with torch.no_grad():
+        model.weight += 0.1
+    assert float(ewc.penalty()) > a > 0
+
+
+def test_fisher_is_larger_for_parameters_the_output_depends_on():
+    from pose3d_cli.lifting.models import build_model
+
+    torch.manual_seed(0)
+    J = H36M17.num_joints
+    m = build_model("mlp", J, ROOT, np.zeros((J, 3)), np.full((J, 3), 100.0), width=32, blocks=1, dropout=0.0)
+    xy, conf = torch.randn(200, J, 2) * 0.1, torch.ones(200, J)
+    f = L.diagonal_fisher(m, xy, conf, batches=8)
+    assert set(f) == {n for n, _ in m.named_parameters()}
+    assert all(torch.isfinite(v).all() and (v >= 0).all() for v in f.values())
+    assert f["head.weight"].mean() > 0
+
+
+def test_prior_scores_mocap_poses_above_collapsed_ones():
+    """The discriminator, trained a little on real poses against mean-shrunk and flattened ones, tells them apart."""
+    from pose3d_cli.dataset import load_pairs
+
+    from conftest import MOCAP, need  # noqa: F401
+
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(1)
+    base, _ = true_track(T=1)
+    real = base + torch.randn(512, H36M17.num_joints, 3, generator=g, dtype=torch.float64) * 30
+    real = (real - real[:, ROOT:ROOT + 1]).float()
+    flat = real.clone()
+    flat[..., 2] = 0
+    disc = L.PoseDiscriminator(H36M17.num_joints, BONES, width=64)
+    opt = torch.optim.Adam(disc.parameters(), lr=1e-3)
+    for _ in range(150):
+        loss = L.discriminator_loss(disc, real, flat)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    adv = L.Adversarial(disc)
+    assert float(adv(L.Batch(pred=real))) < 0.2 < float(adv(L.Batch(pred=flat)))
+    del load_pairs
+
+
+def test_objective_only_runs_switched_on_terms():
+    calls = []
+
+    class Spy:
+        name = "spy"
+
+        def __call__(self, b):
+            calls.append(1)
+            return b.pred.sum()
+
+    rel, _ = true_track()
+    o = L.Objective().add(0.0, Spy()).add(2.0, L.MPJPE())
+    loss, parts = o(batch(away(rel, 1), rel))
+    assert calls == [] and set(parts) == {"mpjpe"}
+    assert float(loss) == pytest.approx(2 * parts["mpjpe"])
