@@ -140,6 +140,11 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
             if k.endswith(f"_{s}") and k.rsplit("_", 1)[0] in _ARM_KEYS:
                 m = ok[f"arm_{s}"] & body_ok
         masked[k] = np.where(m, v, np.nan)
+    if conv.shoulder_raise_ref == "median":
+        for s in SIDES:
+            k = f"shoulder_raise_{s}"
+            if np.isfinite(masked[k]).any():
+                masked[k] = masked[k] - np.nanmedian(masked[k])
     angles = smooth_angles(masked, poses.time_s, rules.cutoff_hz)
     ua_key = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
     tr_key = "trunk_inclination" if conv.trunk_angle == "3d" else "trunk_flexion"

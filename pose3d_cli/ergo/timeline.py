@@ -13,7 +13,8 @@ Timestamps are the ``time_s`` of the infer output. Rules (printed in the report,
   cycles per minute, a cycle being a peak of prominence ≥ ``rep_amplitude_deg`` (15°), counted over a
   centred window of ``rep_window_s`` (60 s; the whole clip when shorter, but at least ``rep_min_s`` = 20 s of
   video is needed, else nothing is flagged and the summary says so).
-- **rapid** (REBA activity): the angle changes by ≥ ``rapid_deg`` (45°) within ``rapid_s`` (1 s).
+- **rapid** (REBA activity): the angle changes by ≥ ``rapid_deg`` (45°) within a window of ``rapid_s`` (1 s)
+  centred on the frame.
 
 Body parts watched: trunk flexion, neck flexion, each upper arm (the scored angle) and elbow. RULA muscle use:
 the arm of that side (group A), trunk or neck (group B). REBA: any part.
@@ -46,7 +47,7 @@ RULES = (
     "smoothing: zero-phase 2nd-order Butterworth low-pass (filtfilt) at {cutoff_hz:g} Hz on each angle, per run of scored frames",
     "static: a body-part angle within {static_tol_deg:g} deg for at least {static_s:g} s (RULA muscle use +1, REBA activity +1)",
     "repeated: more than {reps_per_min:g} cycles/min (peaks of prominence >= {rep_amplitude_deg:g} deg, centred {rep_window_s:g} s window, needs >= {rep_min_s:g} s of video) (RULA muscle use +1, REBA activity +1)",
-    "rapid: an angle change >= {rapid_deg:g} deg within {rapid_s:g} s (REBA activity +1)",
+    "rapid: an angle change >= {rapid_deg:g} deg within a {rapid_s:g} s window centred on the frame (REBA activity +1)",
 )
 
 
@@ -131,15 +132,15 @@ def held_flags(x: np.ndarray, time_s: np.ndarray, hold_s: float, tol: float) -> 
 
 
 def rapid_flags(x: np.ndarray, time_s: np.ndarray, change: float, within_s: float) -> np.ndarray:
-    """Frames inside a window of <= ``within_s`` over which ``x`` changes by >= ``change`` (NaN-free windows)."""
+    """Frames at the centre of a window of ``within_s`` seconds over which ``x`` changes by >= ``change``
+    (windows with a missing value do not count)."""
     T = len(x)
     if T < 2:
         return np.zeros(T, dtype=bool)
-    i = np.arange(T)
-    j = np.searchsorted(time_s, time_s + within_s, side="right") - 1
+    i = np.searchsorted(time_s, time_s - within_s / 2, side="left")
+    j = np.searchsorted(time_s, time_s + within_s / 2, side="right") - 1
     span = _RangeTable(x).span(i, np.maximum(j, i))
-    good = np.isfinite(span) & (span >= change) & (j > i)
-    return _mark(T, i[good], j[good])
+    return np.isfinite(span) & (span >= change) & (j > i)
 
 
 def repetition_flags(x: np.ndarray, time_s: np.ndarray, rules: TimeRules) -> tuple[np.ndarray, np.ndarray]:
