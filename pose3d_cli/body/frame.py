@@ -18,7 +18,7 @@ Angle conventions (degrees, signed):
 
 - ``trunk_flexion``: the trunk axis in the pelvis frame's sagittal plane (anterior, up), from the vertical;
   + flexion (forward), − extension. ``trunk_inclination``: the 3D angle between trunk axis and vertical,
-  signed by the sagittal direction (the "3D inclination" convention).
+  negative only when the trunk leans backwards more than sideways (the "3D inclination" convention).
 - ``trunk_side_bend``: in the frontal plane (left, up); + towards the subject's left.
 - ``trunk_twist``: the shoulder line against the hip line, both projected on the plane normal to the trunk
   axis; + shoulders turned to the subject's left (counter-clockwise seen from above).
@@ -141,7 +141,7 @@ def body_angles(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H3
     trunk = j["thorax"] - j["pelvis"]
     out: dict[str, np.ndarray] = {}
     out["trunk_flexion"] = planar_angle(trunk, pu, pa)
-    out["trunk_inclination"] = np.where(_dot(trunk, pa) < 0, -1.0, 1.0) * angle_between(trunk, pu)
+    out["trunk_inclination"] = _signed_3d(trunk, pu, pa, pl)
     out["trunk_side_bend"] = planar_angle(trunk, pu, pl)
     # twist: shoulder line against hip line, about the trunk axis (+ = counter-clockwise seen from above)
     sh = j["left_shoulder"] - j["right_shoulder"]
