@@ -99,11 +99,9 @@ def _reliability(poses: Poses, min_conf: float) -> dict[str, list[str] | np.ndar
     low = {}
     for part, joints in NEEDS.items():
         idx = sk.indices(joints)
-        c = poses.conf[:, idx]
-        finite = np.isfinite(poses.joints[:, idx]).all(axis=(1, 2))
-        ok[part] = (c >= min_conf).all(axis=1) & finite & poses.detected
-        low[part] = [[j for j, cj, f in zip(joints, c[t], np.isfinite(poses.joints[t, idx]).all(-1))
-                      if cj < min_conf or not f] for t in range(len(c))] if not ok[part].all() else None
+        bad = (poses.conf[:, idx] < min_conf) | ~np.isfinite(poses.joints[:, idx]).all(-1)  # (T, n)
+        ok[part] = ~bad.any(axis=1) & poses.detected
+        low[part] = {int(t): [joints[k] for k in np.flatnonzero(bad[t])] for t in np.flatnonzero(bad.any(axis=1))}
     return ok, low
 
 
@@ -171,7 +169,7 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
         parts = []
         for part in ("trunk", "neck", "legs", "arm_left", "arm_right"):
             if not ok[part][t]:
-                parts.append(f"{part.replace('_', ' ')} unreliable ({', '.join(sorted(set(low[part][t])))})")
+                parts.append(f"{part.replace('_', ' ')} unreliable ({', '.join(sorted(set(low[part].get(t, []))))})")
         if not body_ok[t]:
             reason.append("not scored: " + "; ".join(parts))
         elif parts:

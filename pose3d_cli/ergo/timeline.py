@@ -64,24 +64,37 @@ def sample_rate(time_s: np.ndarray) -> float:
     return float(1.0 / np.median(dt)) if len(dt) else 30.0
 
 
-def smooth_series(x: np.ndarray, time_s: np.ndarray, cutoff_hz: float) -> np.ndarray:
-    """Zero-phase low-pass of (T,) ``x`` per run of finite values (see module doc)."""
+def _filter_runs(X: np.ndarray, time_s: np.ndarray, cutoff_hz: float) -> np.ndarray:
+    """Zero-phase low-pass of (T, K) columns sharing one finite mask, per run of finite rows."""
     from scipy.signal import butter, filtfilt
 
     fs = sample_rate(time_s)
+    out = X.astype(np.float64).copy()
     if cutoff_hz <= 0 or cutoff_hz >= fs / 2:
-        return x.copy()
+        return out
     b, a = butter(2, cutoff_hz / (fs / 2))
     pad = 3 * max(len(a), len(b))
-    out = x.astype(np.float64).copy()
-    for s, e in runs(np.isfinite(x)):
+    for s, e in runs(np.isfinite(X).all(axis=1)):
         if e - s > pad:
-            out[s:e] = filtfilt(b, a, x[s:e])
+            out[s:e] = filtfilt(b, a, X[s:e], axis=0)
     return out
 
 
+def smooth_series(x: np.ndarray, time_s: np.ndarray, cutoff_hz: float) -> np.ndarray:
+    """Zero-phase low-pass of (T,) ``x`` per run of finite values (see module doc)."""
+    return _filter_runs(np.asarray(x)[:, None], time_s, cutoff_hz)[:, 0]
+
+
 def smooth_angles(angles: dict[str, np.ndarray], time_s: np.ndarray, cutoff_hz: float) -> dict[str, np.ndarray]:
-    return {k: smooth_series(v, time_s, cutoff_hz) for k, v in angles.items()}
+    """:func:`smooth_series` of every series; series with the same missing frames are filtered together."""
+    groups: dict[bytes, list[str]] = {}
+    for k, v in angles.items():
+        groups.setdefault(np.isfinite(v).tobytes(), []).append(k)
+    out = {}
+    for keys in groups.values():
+        Y = _filter_runs(np.stack([angles[k] for k in keys], axis=1), time_s, cutoff_hz)
+        out.update({k: Y[:, i] for i, k in enumerate(keys)})
+    return {k: out[k] for k in angles}
 
 
 class _RangeTable:
