@@ -218,8 +218,9 @@ def summarise(A: Assessment) -> dict:
         bands = {name: percent_time(bs[key] > thr, valid & np.isfinite(bs[key]), w) for name, (key, thr) in BANDS.items()}
     rula_al = {str(k): percent_time(A.rula["action_level"] == k, valid, w) for k in (1, 2, 3, 4)}
     reba_al = {str(k): percent_time(A.reba["action_level"] == k, valid, w) for k in (0, 1, 2, 3, 4)}
-    worst = worst_moments(np.where(valid, g, np.nan), rb, t)
-    worst_reba = worst_moments(np.where(valid, rb, np.nan), g, t)
+    gap = min(2.0, float(t[-1] - t[0]) / 5)  # moments at least 2 s apart (a fifth of a short clip)
+    worst = worst_moments(np.where(valid, g, np.nan), rb, t, gap_s=gap)
+    worst_reba = worst_moments(np.where(valid, rb, np.nan), g, t, gap_s=gap)
 
     def moment(i):
         return {"frame": int(p.frame[i]), "time_s": round(float(t[i]), 3), "rula": int(g[i]), "reba": int(rb[i]),

@@ -253,7 +253,7 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
                          ["rapid large changes", s["percent_time_rapid"]]], ["time rule", "% of scored time"]))
     for n in s["time_notes"]:
         parts.append(f"<p class='warn'>{_esc(n)}</p>")
-    parts.append("<h2>Worst moments (RULA; de-duplicated, at least 2 s apart)</h2><div class='grid'>")
+    parts.append("<h2>Worst moments (RULA; de-duplicated peaks, at least 2 s or a fifth of the clip apart)</h2><div class='grid'>")
     for m, i in zip(worst, idx):
         pics = (_img(thumbs[i], f"frame {m['frame']}") if i in thumbs else "") + _img(pose_views(A, i), "pose")
         parts.append(f"<div class='card'>{pics}<br>t = {m['time_s']:.2f} s (frame {m['frame']}) · RULA "
