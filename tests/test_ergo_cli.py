@@ -86,8 +86,11 @@ def test_level_camera_is_a_stated_last_resort(tmp_path):
 def test_cli_csv_to_all_outputs(tmp_path):
     src = write(make_track(120, undetected=(0,), bend_from=60), tmp_path / "poses.csv")
     out, rep, js = tmp_path / "frames.csv", tmp_path / "r.html", tmp_path / "s.json"
-    res = run(src, "-o", out, "--report", rep, "--json", js, "--up", UP_ARG)
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    res = run(src, "-o", out, "--report", rep, "--json", js, "--up", UP_ARG, "--plots", plots)
     assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in plots.iterdir()) == ["angles.png", "scores.png"]
     rows = out.read_text().splitlines()
     header = rows[0].split(",")
     assert {"rula_grand", "reba_reba", "reason", "trunk_flexion_deg", "near_edge"} <= set(header)
