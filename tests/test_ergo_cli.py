@@ -93,11 +93,13 @@ def test_cli_csv_to_all_outputs(tmp_path):
     assert sorted(p.name for p in plots.iterdir()) == ["angles.png", "scores.png"]
     rows = out.read_text().splitlines()
     header = rows[0].split(",")
-    assert {"rula_grand", "reba_reba", "reason", "trunk_flexion_deg", "near_edge"} <= set(header)
+    assert {"rula_grand", "reba_reba", "reason", "trunk_flexion_deg", "near_edge", "near_edge_angles"} <= set(header)
     first = dict(zip(header, rows[1].split(",")))
     assert first["reason"] == "no person detected" and first["rula_grand"] == "" and first["trunk_flexion_deg"] == ""
     s = json.loads(js.read_text())
     assert s["counts"]["scored"] == 119 and s["rula"]["max"] >= 4
+    by = s["counts"]["near_band_edge_by_angle"]
+    assert all(n <= s["counts"]["near_band_edge"] for n in by.values())
     assert s["conventions"]["upper_arm_angle"] == "3d" and s["observations"]["video"]["wrist"] == 1
     html = rep.read_text()
     assert html.count("data:image/png;base64,") >= 3

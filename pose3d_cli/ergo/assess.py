@@ -9,7 +9,7 @@ frame without a person has ``reason = "no person detected"``. Group B (neck, tru
 methods, so a frame whose trunk, neck or legs are unreliable gets no score at all; an unreliable arm only
 removes its side (the final score is the max of the sides that can be scored). ``near_edge`` flags frames
 whose final score changes when any one angle moves by ± ``edge_margin_deg``: there a small angle error would
-flip a band.
+flip a band; ``near_edge_angles`` names those angles (and the summary counts frames per angle).
 """
 
 from __future__ import annotations
@@ -151,6 +151,7 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
     r, b = _scores(angles, obs, conv, flags)
     # near a band edge: does moving any one angle by ±margin change a final score?
     near = np.zeros(T, dtype=bool)
+    near_by: dict[str, np.ndarray] = {}
     if conv.edge_margin_deg > 0:
         for k in angles:
             if k in ("foot_raise", "shoulder_half_width") or k.startswith("wrist_lateral"):
@@ -159,8 +160,10 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
                 pert = dict(angles)
                 pert[k] = angles[k] + d
                 r2, b2 = _scores(pert, obs, conv, flags)
-                near |= (r2["grand"] != r["grand"]) & np.isfinite(r["grand"])
-                near |= (b2["reba"] != b["reba"]) & np.isfinite(b["reba"])
+                flip = ((r2["grand"] != r["grand"]) & np.isfinite(r["grand"])) | (
+                    (b2["reba"] != b["reba"]) & np.isfinite(b["reba"]))
+                near_by[k] = near_by.get(k, np.zeros(T, dtype=bool)) | flip
+                near |= flip
     reason = []
     for t in range(T):
         if not poses.detected[t]:
@@ -177,6 +180,7 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
         else:
             reason.append("")
     A = Assessment(poses, vertical, conv, segments, rules, min_conf, angles, masked, r, b, flags, reason, near)
+    A.near_by = {k: v for k, v in near_by.items() if v.any()}
     A.summary = summarise(A)
     return A
 
@@ -235,7 +239,9 @@ def summarise(A: Assessment) -> dict:
         f"clip of {dur:.1f} s is shorter than {A.rules.static_s:g} s: no posture can be 'held > 1 min'")
     counts = {"frames": int(len(t)), "detected": int(p.detected.sum()), "scored": int(valid.sum()),
               "partly_scored": int(sum(1 for r in A.reason if r.startswith("partly"))),
-              "near_band_edge": int((A.near_edge & valid).sum())}
+              "near_band_edge": int((A.near_edge & valid).sum()),
+              "near_band_edge_by_angle": {k: int((v & valid).sum()) for k, v in
+                                          sorted(getattr(A, "near_by", {}).items(), key=lambda kv: -kv[1].sum())}}
     return {
         "input": p.source, "skeleton": p.skeleton, "duration_s": round(dur, 3), "counts": counts,
         "timestamps": p.metadata.get("timestamps", "time_s column of the infer output"),
@@ -306,13 +312,14 @@ def frames_csv_text(A: Assessment) -> str:
     wr = csv.writer(buf, lineterminator="\n")
     header = ["frame", "time_s", "detected", *(f"{a}_deg" for a in FRAME_ANGLES), "foot_raise_mm",
               *(f"rula_{c}" for c in RULA_COLS), *(f"reba_{c}" for c in REBA_COLS),
-              "static", "repeated", "rapid", "near_edge", "reason"]
+              "static", "repeated", "rapid", "near_edge", "near_edge_angles", "reason"]
     wr.writerow(header)
     p = A.poses
     ang = np.stack([A.angles[a] for a in FRAME_ANGLES], axis=1)
     rul = np.stack([A.rula[c] for c in RULA_COLS], axis=1)
     reb = np.stack([A.reba[c] for c in REBA_COLS], axis=1)
     scored = np.isfinite(A.rula["grand"])
+    near_by = getattr(A, "near_by", {})
     for t in range(len(p.frame)):
         row = [int(p.frame[t]), f"{p.time_s[t]:.4f}", int(p.detected[t])]
         row += ["" if not np.isfinite(v) else f"{v:.1f}" for v in ang[t]]
@@ -321,9 +328,10 @@ def frames_csv_text(A: Assessment) -> str:
         row += ["" if not np.isfinite(v) else str(int(v)) for v in rul[t]]
         row += ["" if not np.isfinite(v) else str(int(v)) for v in reb[t]]
         if scored[t]:
-            row += [int(A.flags["static"][t]), int(A.flags["repeated"][t]), int(A.flags["rapid"][t]), int(A.near_edge[t])]
+            row += [int(A.flags["static"][t]), int(A.flags["repeated"][t]), int(A.flags["rapid"][t]), int(A.near_edge[t]),
+                    ";".join(k for k, v in near_by.items() if v[t])]
         else:
-            row += ["", "", "", ""]
+            row += ["", "", "", "", ""]
         row.append(A.reason[t])
         wr.writerow(row)
     return buf.getvalue()

@@ -246,7 +246,9 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
     c = s["counts"]
     parts.append(f"<p>Frames: {c['frames']}, with a person: {c['detected']}, scored: {c['scored']}, partly scored "
                  f"(one arm unreliable): {c['partly_scored']}, near a band edge (±{A.conventions.edge_margin_deg:g}° "
-                 f"would change a score): {c['near_band_edge']}.</p>")
+                 f"would change a score): {c['near_band_edge']}"
+                 + (" — by angle: " + ", ".join(f"{_esc(k)} {n}" for k, n in list(c.get("near_band_edge_by_angle", {}).items())[:8])
+                    if c.get("near_band_edge_by_angle") else "") + ".</p>")
     parts.append("<h2>Time in posture bands</h2>" + _table([[k, v] for k, v in s["percent_time_in_band"].items()],
                                                            ["band", "% of scored time"]))
     parts.append(_table([["static (held)", s["percent_time_static"]], ["repeated", s["percent_time_repeated"]],
