@@ -13,24 +13,20 @@ Angles in degrees, batched over ``(..., J, 3)`` (joints by name through the skel
 ``trunk_flexion`` needs "up". pose3d's poses are in the camera frame, so up is not known exactly: by default it
 is the camera's −y axis (a phone held upright or on a level tripod), or give ``up`` (a calibrated world
 direction in the camera frame). Relative angles (elbow, knee, shoulder, neck) need no up.
+
+These five unsigned angles stay for ``infer --angles``; the signed, RULA/REBA-ready decomposition (flexion vs
+extension, side bend, twist, abduction) is :func:`pose3d_cli.body.frame.body_angles`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .body.frame import angle_between  # noqa: F401  (re-exported: one implementation of the math)
 from .skeleton import H36M17, Skeleton
 
 ANGLE_NAMES = ("trunk_flexion", "neck_flexion", "shoulder_elevation_left", "shoulder_elevation_right",
                "elbow_flexion_left", "elbow_flexion_right", "knee_flexion_left", "knee_flexion_right")
-
-
-def angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Angle in degrees between vectors (..., 3) and (..., 3) → (...); NaN where either is zero or NaN."""
-    na, nb = np.linalg.norm(a, axis=-1), np.linalg.norm(b, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = (a * b).sum(-1) / (na * nb)
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
 def joint_angles(poses: np.ndarray, skeleton: Skeleton = H36M17, up: np.ndarray | None = None) -> dict[str, np.ndarray]:

@@ -35,7 +35,7 @@ def main_options(
 
 
 def _register() -> None:
-    from . import demo, evaluate, info, infer, score, synth, train, triangulate  # noqa: F401  (each module adds its command to `app`)
+    from . import demo, ergo, evaluate, info, infer, score, synth, train, triangulate  # noqa: F401  (each module adds its command to `app`)
     from . import continual  # noqa: F401  (eval-continual)
 
     import importlib

@@ -1,0 +1,188 @@
+"""The body frame and signed, named joint angles for ergonomics (numpy only).
+
+Every function is batched over ``(..., J, 3)`` joints (any consistent unit, e.g. mm, in the camera frame:
+x right, y down, z forward) with joints addressed by name through :mod:`pose3d_cli.skeleton`. "Up" is a
+direction in the same frame, ``(3,)`` or ``(..., 3)``: give it from a calibration, an estimate or (last
+resort) the level camera's −y.
+
+Frames (all orthonormal, right-handed ``(anterior, left, up)`` like x forward, y left, z up):
+
+- **pelvis frame** (``pelvis_frame``): ``up`` = the given vertical; ``left`` = the hip line
+  (``left_hip − right_hip``) made horizontal; ``anterior`` = ``left × up``. It is the reference of trunk
+  angles: RULA/REBA measure the trunk against the vertical, in the body's own sagittal plane.
+- **trunk frame** (``trunk_frame``): ``up`` = the trunk axis (``thorax − pelvis``); ``left`` = the shoulder
+  line orthogonalised against it; ``anterior`` = ``left × up``. It is the reference of the neck and the upper
+  arms (RULA/REBA measure them relative to the trunk).
+
+Angle conventions (degrees, signed):
+
+- ``trunk_flexion``: the trunk axis in the pelvis frame's sagittal plane (anterior, up), from the vertical;
+  + flexion (forward), − extension. ``trunk_inclination``: the 3D angle between trunk axis and vertical,
+  negative only when the trunk leans backwards more than sideways (the "3D inclination" convention).
+- ``trunk_side_bend``: in the frontal plane (left, up); + towards the subject's left.
+- ``trunk_twist``: the shoulder line against the hip line, both projected on the plane normal to the trunk
+  axis; + shoulders turned to the subject's left (counter-clockwise seen from above).
+- ``neck_flexion``: ``head − thorax`` in the trunk frame's sagittal plane, from the trunk axis, minus
+  ``neck_neutral_deg``; + flexion, − extension. ``neck_side_bend``: frontal plane, + left.
+- ``upper_arm_flexion_{side}``: ``elbow − shoulder`` in the sagittal plane of the reference frame (trunk, or
+  pelvis/vertical with ``upper_arm_reference="vertical"``), from the reference's downward axis; + flexion
+  (forward), − extension. ``upper_arm_elevation_{side}``: the 3D angle between upper arm and the downward
+  axis, negative only when the arm points backwards more than sideways (the "3D" convention).
+  ``upper_arm_abduction_{side}``: the angle of the arm out of the sagittal plane (−90..90), + away from the body
+  (outwards), − across it (equal to the frontal-plane abduction for an arm in the frontal plane, and well
+  defined when the arm points forwards).
+- ``shoulder_raise_{side}``: the angle of ``shoulder − thorax`` above the plane normal to the trunk axis
+  (+ raised). A symmetric shrug moves both shoulders and the thorax estimate together and is not seen.
+- ``elbow_flexion_{side}``, ``knee_flexion_{side}``: 0 with the limb straight.
+- ``foot_raise``: ``(left_ankle − right_ankle) · up`` in the poses' unit (+ left foot higher); a large value
+  means one foot is off the ground (REBA/RULA leg support).
+- ``wrist_lateral_{side}``: ``wrist − thorax`` along the trunk's outward lateral axis, in the poses' unit
+  (negative: the hand works across the body midline); ``shoulder_half_width``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..skeleton import H36M17, Skeleton, get_skeleton
+
+SIDES = ("left", "right")
+
+#: joints each angle needs (for "missing joint" reasons)
+NEEDS: dict[str, tuple[str, ...]] = {
+    "trunk": ("pelvis", "thorax", "left_hip", "right_hip", "left_shoulder", "right_shoulder"),
+    "neck": ("pelvis", "thorax", "head", "left_shoulder", "right_shoulder"),
+    "legs": ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"),
+    **{f"arm_{s}": ("pelvis", "thorax", "left_shoulder", "right_shoulder", "left_hip", "right_hip",
+                    f"{s}_shoulder", f"{s}_elbow", f"{s}_wrist") for s in SIDES},
+}
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(-1)
+
+
+def angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle in degrees between vectors (..., 3) and (..., 3) → (...); NaN where either is zero or NaN."""
+    na, nb = np.linalg.norm(a, axis=-1), np.linalg.norm(b, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = (a * b).sum(-1) / (na * nb)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def planar_angle(v: np.ndarray, zero: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Signed angle (degrees) of ``v`` projected on the plane spanned by the unit axes ``zero`` (0°) and
+    ``positive`` (+90°); all (..., 3) → (...), in (−180, 180]."""
+    return np.degrees(np.arctan2(_dot(v, positive), _dot(v, zero)))
+
+
+def orthonormal_frame(up: np.ndarray, lateral: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) rows (anterior, left, up) from an up axis and an approximate left axis (both (..., 3))."""
+    u = _unit(up)
+    l = _unit(lateral - _dot(lateral, u)[..., None] * u)
+    a = np.cross(l, u)
+    return np.stack([a, l, u], axis=-2)
+
+
+def _joint(poses: np.ndarray, sk: Skeleton, name: str) -> np.ndarray:
+    return poses[..., sk.index(name), :]
+
+
+def pelvis_frame(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H36M17) -> np.ndarray:
+    """(..., 3, 3) rows (anterior, left, up): the vertical and the horizontal hip line (see module doc)."""
+    sk = get_skeleton(skeleton)
+    hips = _joint(poses, sk, "left_hip") - _joint(poses, sk, "right_hip")
+    up = np.broadcast_to(np.asarray(up, dtype=np.float64), hips.shape)
+    return orthonormal_frame(up, hips)
+
+
+def trunk_frame(poses: np.ndarray, skeleton: Skeleton | str = H36M17) -> np.ndarray:
+    """(..., 3, 3) rows (anterior, left, up): the trunk axis and the shoulder line (see module doc)."""
+    sk = get_skeleton(skeleton)
+    return orthonormal_frame(_joint(poses, sk, "thorax") - _joint(poses, sk, "pelvis"),
+                             _joint(poses, sk, "left_shoulder") - _joint(poses, sk, "right_shoulder"))
+
+
+def _signed_3d(v: np.ndarray, down: np.ndarray, anterior: np.ndarray, outward: np.ndarray) -> np.ndarray:
+    """3D angle between ``v`` and ``down``, negative when ``v`` points backwards more than sideways."""
+    mag = angle_between(v, down)
+    back = (_dot(v, anterior) < 0) & (np.abs(_dot(v, anterior)) > np.abs(_dot(v, outward)))
+    return np.where(back, -mag, mag)
+
+
+def body_angles(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H36M17,
+                neck_neutral_deg: float = 0.0, upper_arm_reference: str = "trunk") -> dict[str, np.ndarray]:
+    """All signed angles of the module doc for poses (..., J, 3) → {name: (...)}; NaN where a joint is NaN.
+
+    Args:
+        poses: (..., J, 3) joints of ``skeleton`` (needs pelvis, thorax, head, hips, knees, ankles,
+            shoulders, elbows, wrists).
+        up: (3,) or (..., 3) the vertical in the poses' frame (need not be unit length).
+        neck_neutral_deg: the neck flexion (head − thorax against the trunk axis) of this skeleton's neutral
+            upright posture; subtracted so that neutral reads 0.
+        upper_arm_reference: ``trunk`` (RULA/REBA: the arm relative to the trunk) or ``vertical`` (relative to
+            the gravity-aligned pelvis frame).
+    """
+    if upper_arm_reference not in ("trunk", "vertical"):
+        raise ValueError(f"upper_arm_reference must be trunk or vertical, not {upper_arm_reference!r}")
+    sk = get_skeleton(skeleton)
+    poses = np.asarray(poses, dtype=np.float64)
+    j = {n: _joint(poses, sk, n) for n in ("pelvis", "thorax", "head", *(f"{s}_{p}" for s in SIDES for p in (
+        "hip", "knee", "ankle", "shoulder", "elbow", "wrist")))}
+    P = pelvis_frame(poses, up, sk)
+    T = trunk_frame(poses, sk)
+    pa, pl, pu = P[..., 0, :], P[..., 1, :], P[..., 2, :]
+    ta, tl, tu = T[..., 0, :], T[..., 1, :], T[..., 2, :]
+    trunk = j["thorax"] - j["pelvis"]
+    out: dict[str, np.ndarray] = {}
+    out["trunk_flexion"] = planar_angle(trunk, pu, pa)
+    out["trunk_inclination"] = _signed_3d(trunk, pu, pa, pl)
+    out["trunk_side_bend"] = planar_angle(trunk, pu, pl)
+    # twist: shoulder line against hip line, about the trunk axis (+ = counter-clockwise seen from above)
+    sh = j["left_shoulder"] - j["right_shoulder"]
+    hp = j["left_hip"] - j["right_hip"]
+    shp = sh - _dot(sh, tu)[..., None] * tu
+    hpp = hp - _dot(hp, tu)[..., None] * tu
+    out["trunk_twist"] = np.degrees(np.arctan2(_dot(np.cross(hpp, shp), tu), _dot(hpp, shp)))
+    neck = j["head"] - j["thorax"]
+    out["neck_flexion"] = planar_angle(neck, tu, ta) - neck_neutral_deg
+    out["neck_side_bend"] = planar_angle(neck, tu, tl)
+    ra, rl, ru = (ta, tl, tu) if upper_arm_reference == "trunk" else (pa, pl, pu)
+    half = []
+    for s in SIDES:
+        sign = 1.0 if s == "left" else -1.0
+        outward = sign * rl
+        upper = j[f"{s}_elbow"] - j[f"{s}_shoulder"]
+        fore = j[f"{s}_wrist"] - j[f"{s}_elbow"]
+        out[f"upper_arm_flexion_{s}"] = planar_angle(upper, -ru, ra)
+        out[f"upper_arm_elevation_{s}"] = _signed_3d(upper, -ru, ra, outward)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"upper_arm_abduction_{s}"] = np.degrees(np.arcsin(np.clip(
+                _dot(upper, outward) / np.linalg.norm(upper, axis=-1), -1, 1)))
+        d = j[f"{s}_shoulder"] - j["thorax"]
+        du = _dot(d, tu)
+        out[f"shoulder_raise_{s}"] = np.degrees(np.arctan2(du, np.linalg.norm(d - du[..., None] * tu, axis=-1)))
+        out[f"elbow_flexion_{s}"] = angle_between(upper, fore)
+        out[f"knee_flexion_{s}"] = angle_between(j[f"{s}_knee"] - j[f"{s}_hip"], j[f"{s}_ankle"] - j[f"{s}_knee"])
+        out[f"wrist_lateral_{s}"] = _dot(j[f"{s}_wrist"] - j["thorax"], sign * tl)
+        half.append(np.abs(_dot(j[f"{s}_shoulder"] - j["thorax"], tl)))
+    out["shoulder_half_width"] = 0.5 * (half[0] + half[1])
+    out["foot_raise"] = _dot(j["left_ankle"] - j["right_ankle"], pu)
+    return out
+
+
+#: angles in degrees that the scores read (used for "near a band edge" checks and the timeline)
+ANGLE_NAMES = ("trunk_flexion", "trunk_inclination", "trunk_side_bend", "trunk_twist", "neck_flexion",
+               "neck_side_bend", *(f"{p}_{s}" for s in SIDES for p in (
+                   "upper_arm_flexion", "upper_arm_elevation", "upper_arm_abduction", "shoulder_raise",
+                   "elbow_flexion", "knee_flexion")))
+
+
+def level_camera_up() -> np.ndarray:
+    """The last-resort vertical: the camera's −y (a phone held upright and level)."""
+    return np.array([0.0, -1.0, 0.0])

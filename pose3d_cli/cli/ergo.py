@@ -1,0 +1,129 @@
+"""`pose3d ergo worker.mp4 -o frames.csv --report report.html --json summary.json`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from .app import app
+from .common import check_outputs, err_console, progress, say, state, user_errors
+
+
+def _up(text: str | None) -> tuple[float, float, float] | None:
+    if not text:
+        return None
+    from ..errors import Pose3dError
+
+    try:
+        v = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        v = ()
+    if len(v) != 3:
+        raise Pose3dError(f"--up {text!r}: expected x,y,z (the world's up in the camera frame, y down), e.g. 0,-1,0")
+    return v  # type: ignore[return-value]
+
+
+@app.command()
+def ergo(
+    input: str = typer.Argument(..., help="A video (runs infer first), or an infer output poses.csv / poses.json."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Per-frame CSV: angles, RULA/REBA steps, reason."),
+    report: Optional[Path] = typer.Option(None, help="Self-contained HTML report."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Summary JSON (for machines)."),
+    plots: Optional[Path] = typer.Option(None, help="Also write the report's PNG plots into this existing folder."),
+    poses_out: Optional[Path] = typer.Option(None, "--poses", help="With a video: also keep infer's poses (.csv/.json)."),
+    up: Optional[str] = typer.Option(None, help="The world's up in the camera frame, x,y,z (overrides --calib)."),
+    calib: Optional[Path] = typer.Option(None, help="Calibration (rig JSON or Qualisys .qca.txt): intrinsics and up."),
+    calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: from the file name)."),
+    observations: Optional[Path] = typer.Option(None, help="YAML of what the video cannot show, per video and per "
+                                                           "time span (wrist, load_kg, coupling, sitting ...)."),
+    wrist: Optional[int] = typer.Option(None, help="RULA wrist posture 1-3 for the whole video [1]."),
+    wrist_twist: Optional[int] = typer.Option(None, help="RULA wrist twist 1-2 [1]."),
+    load_kg: Optional[float] = typer.Option(None, help="Load or force handled, kg [0]."),
+    load_mode: Optional[str] = typer.Option(None, help="intermittent, static or repeated [intermittent]."),
+    coupling: Optional[str] = typer.Option(None, help="REBA coupling: good, fair, poor, unacceptable [good]."),
+    sitting: Optional[bool] = typer.Option(None, "--sitting/--standing", help="Seated work [standing]."),
+    upper_arm_angle: str = typer.Option("3d", help="Upper arm angle scored: 3d (elevation in any plane) or sagittal."),
+    upper_arm_reference: str = typer.Option("trunk", help="Upper arm relative to the trunk or the vertical."),
+    trunk_angle: str = typer.Option("sagittal", help="Trunk angle scored: sagittal (flexion) or 3d (inclination)."),
+    knee: str = typer.Option("max", help="REBA knee adjustment from the max (more flexed) or the support knee."),
+    edges: str = typer.Option("le", help="Band edges: le (an edge value is in the milder band) or lt."),
+    upright_deg: float = typer.Option(5.0, help="Dead band of an upright trunk, degrees."),
+    neck_neutral_deg: float = typer.Option(10.0, help="Neck flexion of the skeleton's neutral posture, degrees."),
+    cutoff_hz: float = typer.Option(2.0, help="Zero-phase low-pass of the angle series, Hz (0: none)."),
+    min_conf: float = typer.Option(0.3, help="Joints below this 2D confidence make their body part unscorable."),
+    model: Optional[str] = typer.Option(None, help="infer: checkpoint (.pt) or .onnx (default: the shipped model)."),
+    fov: Optional[float] = typer.Option(None, min=1.0, max=170.0, help="infer: field of view across the long side."),
+    focal: Optional[float] = typer.Option(None, min=1.0, help="infer: focal length in pixels."),
+    detector: str = typer.Option("full", help="infer: built-in BlazePose model, full or lite."),
+    detector_model: Optional[Path] = typer.Option(None, help="infer: another MediaPipe PoseLandmarker .task file."),
+    smooth: str = typer.Option("auto", help="infer: pose smoothing (auto, none, one-euro, savgol)."),
+    fps: Optional[float] = typer.Option(None, help="infer: override the frame rate."),
+    detect_width: Optional[int] = typer.Option(None, help="infer: downscale wider frames for the detector."),
+) -> None:
+    """RULA and REBA risk per frame and per video, from a video or an infer output."""
+    from ..errors import Pose3dError
+    from ..ergo.run import ErgoRequest, run_ergo
+
+    with user_errors():
+        if output is None and report is None and json_out is None:
+            raise Pose3dError("nothing to write: give -o frames.csv, --report report.html and/or --json summary.json")
+        for p, ext in ((output, (".csv",)), (report, (".html", ".htm")), (json_out, (".json",))):
+            if p is not None and p.suffix.lower() not in ext:
+                raise Pose3dError(f"{p}: expected a {' or '.join(ext)} file")
+        if plots is not None and not plots.is_dir():
+            raise Pose3dError(f"--plots {plots}: not an existing folder; create it first")
+        inp = Path(input)
+        if not inp.exists():
+            raise Pose3dError(f"{input}: no such file; give a video or a `pose3d infer` output")
+        check_outputs([inp, calib, observations], [output, report, json_out, poses_out])
+        from ..ergo.options import Conventions, load_segments
+        from ..ergo.timeline import TimeRules
+
+        conv = Conventions(upper_arm_angle=upper_arm_angle, upper_arm_reference=upper_arm_reference,
+                           trunk_angle=trunk_angle, knee=knee, edges=edges, upright_deg=upright_deg,
+                           neck_neutral_deg=neck_neutral_deg)
+        segs = load_segments(observations, wrist=wrist, wrist_twist=wrist_twist, load_kg=load_kg,
+                             load_mode=load_mode, coupling=coupling, sitting=sitting)
+        if not 0 <= min_conf <= 1:
+            raise Pose3dError(f"--min-conf {min_conf}: must be between 0 and 1")
+        if cutoff_hz < 0:
+            raise Pose3dError(f"--cutoff-hz {cutoff_hz}: must be >= 0")
+        req = ErgoRequest(input=input, output=output, report=report, json_out=json_out, plots=plots,
+                          poses_out=poses_out, up=_up(up), calib=str(calib) if calib else None,
+                          calib_camera=calib_camera, conventions=conv, segments=segs,
+                          rules=TimeRules(cutoff_hz=cutoff_hz), min_conf=min_conf, model=model, fov=fov,
+                          focal=focal, detector=detector, detector_model=str(detector_model) if detector_model else None,
+                          smooth=smooth, fps=fps, detect_width=detect_width)
+        with progress() as bar:
+            task = bar.add_task(inp.name[:30], total=None, info="")
+            res = run_ergo(req, on_start=lambda n: bar.update(task, total=n),
+                           on_frame=lambda i: bar.update(task, completed=i + 1))
+            bar.update(task, info="scored")
+    if state.quiet:
+        return
+    s = res.summary
+    t = Table(title=f"pose3d ergo: {inp.name}", title_justify="left")
+    t.add_column("")
+    t.add_column("RULA", justify="right")
+    t.add_column("REBA", justify="right")
+    t.add_row("max score", str(s["rula"]["max"]), str(s["reba"]["max"]))
+    t.add_row("median score", str(s["rula"]["median"]), str(s["reba"]["median"]))
+    for k in ("1", "2", "3", "4"):
+        t.add_row(f"% time action level {k}", str(s["rula"]["percent_time_action_level"].get(k)),
+                  str(s["reba"]["percent_time_action_level"].get(k)))
+    t.add_row("% time action level 0", "-", str(s["reba"]["percent_time_action_level"].get("0")))
+    err_console.print(t)
+    b = Table(title="time in posture bands (% of scored time)", title_justify="left")
+    b.add_column("band")
+    b.add_column("%", justify="right")
+    for k, v in s["percent_time_in_band"].items():
+        b.add_row(k, str(v))
+    err_console.print(b)
+    c = s["counts"]
+    say(f"frames {c['frames']}, detected {c['detected']}, scored {c['scored']}, near a band edge {c['near_band_edge']}; "
+        f"vertical: {s['vertical']['source']}" + (f" ({s['vertical']['note']})" if s['vertical']['note'] else ""))
+    for n in s["time_notes"]:
+        say(f"note: {n}")

@@ -1,0 +1,357 @@
+"""Score a pose track: the vertical, angles, reliability, smoothing, time rules, RULA, REBA and a summary.
+
+``assess(poses, vertical, ...)`` is the plain function behind ``pose3d ergo``; nothing here reads or writes
+files except :func:`write_frames_csv` / :func:`write_summary_json` (atomic).
+
+Per-frame reliability: a body part is scored only when every joint it needs has a 2D confidence of at least
+``min_conf`` (0.3, like infer's ``low_conf``); otherwise its cells are empty and ``reason`` names the joints. A
+frame without a person has ``reason = "no person detected"``. Group B (neck, trunk, legs) is needed by both
+methods, so a frame whose trunk, neck or legs are unreliable gets no score at all; an unreliable arm only
+removes its side (the final score is the max of the sides that can be scored). ``near_edge`` flags frames
+whose final score changes when any one angle moves by ± ``edge_margin_deg``: there a small angle error would
+flip a band; ``near_edge_angles`` names those angles (and the summary counts frames per angle).
+"""
+
+from __future__ import annotations
+
+import io
+import csv
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..atomic import write_text_atomic
+from ..body.frame import NEEDS, SIDES, body_angles
+from ..errors import Pose3dError
+from ..skeleton import get_skeleton
+from . import reba, rula
+from .io import Poses
+from .options import Conventions, Segments, observation_arrays
+from .timeline import (RULES, TimeRules, activity_flags, episodes, frame_weights, percent_time, smooth_angles,
+                       watched_series, worst_moments)
+
+
+@dataclass
+class Vertical:
+    up: np.ndarray  # (3,) unit, camera frame
+    source: str  # "--up", "calibration <file>:<camera>", "estimated from the video", "level camera (assumed)"
+    spread_deg: float | None = None
+    note: str = ""
+
+
+def resolve_vertical(poses: Poses, up: tuple[float, float, float] | None = None, calib: str | None = None,
+                     calib_camera: str | None = None) -> Vertical:
+    """The vertical by order of trust: ``--up``, a calibration, the video's own estimate, the level camera."""
+    if up is not None:
+        v = np.asarray(up, dtype=np.float64)
+        n = np.linalg.norm(v)
+        if not np.isfinite(n) or n == 0:
+            raise Pose3dError(f"--up {up}: give a non-zero direction x,y,z in the camera frame (y down), e.g. 0,-1,0")
+        return Vertical(v / n, "--up (given)")
+    if calib:
+        from ..infer.calibration import load_calibration, pick_camera
+
+        cam = pick_camera(load_calibration(calib), calib_camera, str(poses.metadata.get("input") or poses.source))
+        v = cam.R @ np.array([0.0, 0.0, 1.0])
+        return Vertical(v / np.linalg.norm(v), f"calibration {calib}:{cam.name} (world +Z)")
+    from .. import body
+
+    if body.estimate_up is not None:
+        try:
+            res = body.estimate_up(poses.joints, skeleton=get_skeleton(poses.skeleton))
+            v, spread = (res if isinstance(res, tuple) else (getattr(res, "up"), getattr(res, "spread_deg", None)))
+            v = np.asarray(v, dtype=np.float64)
+            if v.shape == (3,) and np.isfinite(v).all() and np.linalg.norm(v) > 0:
+                return Vertical(v / np.linalg.norm(v), "estimated from the video",
+                                None if spread is None else float(spread))
+            note = "the vertical estimator returned no usable direction"
+        except Exception as e:  # noqa: BLE001 - the estimator is optional; say why it was not used
+            note = f"the vertical estimator failed ({type(e).__name__}: {e})"
+    else:
+        note = "no vertical estimator installed"
+    return Vertical(np.array([0.0, -1.0, 0.0]), "level camera (assumed: camera -y; last resort)", None,
+                    note + "; trunk angles may be off by the phone's tilt (give --calib or --up)")
+
+
+@dataclass
+class Assessment:
+    poses: Poses
+    vertical: Vertical
+    conventions: Conventions
+    segments: Segments
+    rules: TimeRules
+    min_conf: float
+    angles: dict  # name → (T,) smoothed, NaN where unreliable
+    raw_angles: dict  # name → (T,) before smoothing
+    rula: dict
+    reba: dict
+    flags: dict
+    reason: list[str]
+    near_edge: np.ndarray  # (T,) bool
+    summary: dict = field(default_factory=dict)
+
+
+def _reliability(poses: Poses, min_conf: float) -> dict[str, list[str] | np.ndarray]:
+    """(T,) bool per body part: every needed joint at least ``min_conf``; and (T,) reason strings."""
+    sk = get_skeleton(poses.skeleton)
+    ok = {}
+    low = {}
+    for part, joints in NEEDS.items():
+        idx = sk.indices(joints)
+        bad = (poses.conf[:, idx] < min_conf) | ~np.isfinite(poses.joints[:, idx]).all(-1)  # (T, n)
+        ok[part] = ~bad.any(axis=1) & poses.detected
+        low[part] = {int(t): [joints[k] for k in np.flatnonzero(bad[t])] for t in np.flatnonzero(bad.any(axis=1))}
+    return ok, low
+
+
+_ARM_KEYS = ("upper_arm_flexion", "upper_arm_elevation", "upper_arm_abduction", "shoulder_raise", "elbow_flexion",
+             "wrist_lateral")
+_BODY_KEYS = ("trunk_flexion", "trunk_inclination", "trunk_side_bend", "trunk_twist", "neck_flexion",
+              "neck_side_bend", "knee_flexion_left", "knee_flexion_right", "foot_raise", "shoulder_half_width")
+
+
+def _scores(a, obs, conv, flags):
+    r = rula.score(a, obs, conv, flags)
+    b = reba.score(a, obs, conv, flags)
+    return r, b
+
+
+def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = None,
+           segments: Segments | None = None, rules: TimeRules | None = None, min_conf: float = 0.3) -> Assessment:
+    conv = conventions or Conventions()
+    segments = segments or Segments()
+    rules = rules or TimeRules()
+    T = len(poses.frame)
+    if T < 2:
+        raise Pose3dError(f"{poses.source}: {T} frame; RULA/REBA over time need at least 2 frames (a video, not a photo)")
+    if not poses.detected.any():
+        raise Pose3dError(f"{poses.source}: no frame has a detected person; nothing to score "
+                          "(check the video shows the worker, or try --detector full)")
+    raw = body_angles(poses.joints, vertical.up, poses.skeleton, conv.neck_neutral_deg, conv.upper_arm_reference)
+    ok, low = _reliability(poses, min_conf)
+    body_ok = ok["trunk"] & ok["neck"] & ok["legs"]
+    masked = {}
+    for k, v in raw.items():
+        m = body_ok
+        for s in SIDES:
+            if k.endswith(f"_{s}") and k.rsplit("_", 1)[0] in _ARM_KEYS:
+                m = ok[f"arm_{s}"] & body_ok
+        masked[k] = np.where(m, v, np.nan)
+    if conv.shoulder_raise_ref == "median":
+        for s in SIDES:
+            k = f"shoulder_raise_{s}"
+            if np.isfinite(masked[k]).any():
+                masked[k] = masked[k] - np.nanmedian(masked[k])
+    angles = smooth_angles(masked, poses.time_s, rules.cutoff_hz)
+    ua_key = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
+    tr_key = "trunk_inclination" if conv.trunk_angle == "3d" else "trunk_flexion"
+    flags = activity_flags(watched_series(angles, ua_key, tr_key), poses.time_s, rules)
+    obs = observation_arrays(segments, poses.time_s)
+    r, b = _scores(angles, obs, conv, flags)
+    # near a band edge: does moving any one angle by ±margin change a final score?
+    near = np.zeros(T, dtype=bool)
+    near_by: dict[str, np.ndarray] = {}
+    if conv.edge_margin_deg > 0:
+        for k in angles:
+            if k in ("foot_raise", "shoulder_half_width") or k.startswith("wrist_lateral"):
+                continue
+            for d in (-conv.edge_margin_deg, conv.edge_margin_deg):
+                pert = dict(angles)
+                pert[k] = angles[k] + d
+                r2, b2 = _scores(pert, obs, conv, flags)
+                flip = ((r2["grand"] != r["grand"]) & np.isfinite(r["grand"])) | (
+                    (b2["reba"] != b["reba"]) & np.isfinite(b["reba"]))
+                near_by[k] = near_by.get(k, np.zeros(T, dtype=bool)) | flip
+                near |= flip
+    reason = []
+    for t in range(T):
+        if not poses.detected[t]:
+            reason.append("no person detected")
+            continue
+        parts = []
+        for part in ("trunk", "neck", "legs", "arm_left", "arm_right"):
+            if not ok[part][t]:
+                parts.append(f"{part.replace('_', ' ')} unreliable ({', '.join(sorted(set(low[part].get(t, []))))})")
+        if not body_ok[t]:
+            reason.append("not scored: " + "; ".join(parts))
+        elif parts:
+            reason.append("partly scored: " + "; ".join(parts))
+        else:
+            reason.append("")
+    A = Assessment(poses, vertical, conv, segments, rules, min_conf, angles, masked, r, b, flags, reason, near)
+    A.near_by = {k: v for k, v in near_by.items() if v.any()}
+    A.summary = summarise(A)
+    return A
+
+
+BANDS = {  # name → (angle key or callable, threshold, how)
+    "trunk flexion > 20 deg": ("trunk", 20.0),
+    "trunk flexion > 60 deg": ("trunk", 60.0),
+    "trunk extension > 20 deg": ("trunk_ext", 20.0),
+    "trunk side bend > 10 deg": ("trunk_side", 10.0),
+    "trunk twist > 10 deg": ("trunk_twist", 10.0),
+    "neck flexion > 20 deg": ("neck", 20.0),
+    "neck in extension": ("neck_ext", 0.0),
+    "upper arm > 45 deg (either)": ("upper_arm", 45.0),
+    "upper arm > 90 deg (either)": ("upper_arm", 90.0),
+    "knee flexion > 60 deg (either)": ("knee", 60.0),
+}
+
+
+def _band_series(A: Assessment) -> dict[str, np.ndarray]:
+    a, conv = A.angles, A.conventions
+    ua = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
+    tr = a["trunk_inclination" if conv.trunk_angle == "3d" else "trunk_flexion"]
+    with np.errstate(invalid="ignore"):
+        return {"trunk": tr, "trunk_ext": -tr, "trunk_side": np.abs(a["trunk_side_bend"]),
+                "trunk_twist": np.abs(a["trunk_twist"]), "neck": a["neck_flexion"],
+                "neck_ext": -a["neck_flexion"] - conv.neutral_neck_deg,
+                "upper_arm": np.fmax(a[f"{ua}_left"], a[f"{ua}_right"]),
+                "knee": np.fmax(a["knee_flexion_left"], a["knee_flexion_right"])}
+
+
+def summarise(A: Assessment) -> dict:
+    p = A.poses
+    t = p.time_s
+    w = frame_weights(t)
+    g, rb = A.rula["grand"], A.reba["reba"]
+    valid = np.isfinite(g) & np.isfinite(rb)
+    bs = _band_series(A)
+    with np.errstate(invalid="ignore"):
+        bands = {name: percent_time(bs[key] > thr, valid & np.isfinite(bs[key]), w) for name, (key, thr) in BANDS.items()}
+    rula_al = {str(k): percent_time(A.rula["action_level"] == k, valid, w) for k in (1, 2, 3, 4)}
+    reba_al = {str(k): percent_time(A.reba["action_level"] == k, valid, w) for k in (0, 1, 2, 3, 4)}
+    gap = min(2.0, float(t[-1] - t[0]) / 5)  # moments at least 2 s apart (a fifth of a short clip)
+    worst = worst_moments(np.where(valid, g, np.nan), rb, t, gap_s=gap)
+    worst_reba = worst_moments(np.where(valid, rb, np.nan), g, t, gap_s=gap)
+
+    def moment(i):
+        return {"frame": int(p.frame[i]), "time_s": round(float(t[i]), 3), "rula": int(g[i]), "reba": int(rb[i]),
+                "trunk_flexion_deg": _r(A.angles["trunk_flexion"][i]), "neck_flexion_deg": _r(A.angles["neck_flexion"][i]),
+                "upper_arm_left_deg": _r(A.angles["upper_arm_elevation_left"][i]),
+                "upper_arm_right_deg": _r(A.angles["upper_arm_elevation_right"][i])}
+
+    dur = float(t[-1] - t[0] + w[-1])
+    rep_note = None if dur >= A.rules.rep_min_s else (
+        f"clip of {dur:.1f} s is shorter than {A.rules.rep_min_s:g} s: repetition rates not assessed")
+    static_note = None if dur >= A.rules.static_s else (
+        f"clip of {dur:.1f} s is shorter than {A.rules.static_s:g} s: no posture can be 'held > 1 min'")
+    counts = {"frames": int(len(t)), "detected": int(p.detected.sum()), "scored": int(valid.sum()),
+              "partly_scored": int(sum(1 for r in A.reason if r.startswith("partly"))),
+              "near_band_edge": int((A.near_edge & valid).sum()),
+              "near_band_edge_by_angle": {k: int((v & valid).sum()) for k, v in
+                                          sorted(getattr(A, "near_by", {}).items(), key=lambda kv: -kv[1].sum())}}
+    return {
+        "input": p.source, "skeleton": p.skeleton, "duration_s": round(dur, 3), "counts": counts,
+        "timestamps": p.metadata.get("timestamps", "time_s column of the infer output"),
+        "vertical": {"up_camera_frame": np.round(A.vertical.up, 4).tolist(), "source": A.vertical.source,
+                     "spread_deg": A.vertical.spread_deg, "note": A.vertical.note},
+        "rula": {"max": _i(np.nanmax(np.where(valid, g, np.nan))) if valid.any() else None,
+                 "median": _r(np.nanmedian(g[valid])) if valid.any() else None,
+                 "percent_time_action_level": rula_al,
+                 "action_levels": {str(k): v for k, v in rula.ACTION_LEVELS.items()},
+                 "longest_high_risk_episodes (grand >= 5)": episodes(valid & (g >= 5), t)},
+        "reba": {"max": _i(np.nanmax(np.where(valid, rb, np.nan))) if valid.any() else None,
+                 "median": _r(np.nanmedian(rb[valid])) if valid.any() else None,
+                 "percent_time_action_level": reba_al,
+                 "action_levels": {str(k): v for k, v in reba.ACTION_LEVELS.items()},
+                 "longest_high_risk_episodes (score >= 8)": episodes(valid & (rb >= 8), t)},
+        "percent_time_in_band": bands,
+        "worst_moments_rula": [moment(i) for i in worst],
+        "worst_moments_reba": [moment(i) for i in worst_reba],
+        "time_rules": [r.format(**A.rules.describe()) for r in RULES],
+        "time_notes": [n for n in (rep_note, static_note) if n],
+        "percent_time_static": percent_time(A.flags["static"] > 0, valid, w),
+        "percent_time_repeated": percent_time(A.flags["repeated"] > 0, valid, w),
+        "percent_time_rapid": percent_time(A.flags["rapid"] > 0, valid, w),
+        "conventions": asdict(A.conventions),
+        "observations": A.segments.describe(),
+        "not_observable": NOT_OBSERVABLE,
+        "min_conf": A.min_conf,
+    }
+
+
+NOT_OBSERVABLE = [
+    "wrist flexion/extension and deviation (RULA wrist, REBA wrist): the 17-joint skeleton has no hand; set 'wrist'",
+    "wrist twist (pronation/supination): set 'wrist_twist'",
+    "load/force and shocks: set 'load_kg', 'load_mode', 'shock'",
+    "coupling (REBA): set 'coupling'",
+    "arm supported or person leaning: set 'arm_supported'",
+    "sitting: set 'sitting'",
+    "neck twist (head yaw: the skeleton's head has no face points): set 'neck_twist'",
+    "upper arm rotation (REBA +1 'abducted or rotated': only abduction is measured)",
+    "a symmetric shoulder shrug (both shoulders and the thorax move together)",
+    "BlazePose hand and face points are not in infer outputs (only the 17 lifted joints are), so they are not used",
+]
+
+
+def _r(v) -> float | None:
+    return None if v is None or not np.isfinite(v) else round(float(v), 1)
+
+
+def _i(v) -> int | None:
+    return None if v is None or not np.isfinite(v) else int(v)
+
+
+FRAME_ANGLES = ("trunk_flexion", "trunk_inclination", "trunk_side_bend", "trunk_twist", "neck_flexion",
+                "neck_side_bend", *(f"{k}_{s}" for s in SIDES for k in (
+                    "upper_arm_flexion", "upper_arm_elevation", "upper_arm_abduction", "shoulder_raise",
+                    "elbow_flexion", "knee_flexion")))
+RULA_COLS = ("upper_arm_left", "upper_arm_right", "lower_arm_left", "lower_arm_right", "wrist_left", "wrist_right",
+             "posture_a_left", "posture_a_right", "score_c_left", "score_c_right", "neck", "trunk", "legs",
+             "posture_b", "score_d", "grand_left", "grand_right", "grand", "action_level")
+REBA_COLS = ("trunk", "neck", "legs", "posture_a", "score_a", "upper_arm_left", "upper_arm_right", "lower_arm_left",
+             "lower_arm_right", "wrist_left", "wrist_right", "score_b_left", "score_b_right", "activity",
+             "reba_left", "reba_right", "reba", "action_level")
+
+
+def frames_csv_text(A: Assessment) -> str:
+    """One row per frame: time, angles (deg, smoothed), RULA and REBA steps, flags, reason; empty = not scored."""
+    buf = io.StringIO()
+    wr = csv.writer(buf, lineterminator="\n")
+    header = ["frame", "time_s", "detected", *(f"{a}_deg" for a in FRAME_ANGLES), "foot_raise_mm",
+              *(f"rula_{c}" for c in RULA_COLS), *(f"reba_{c}" for c in REBA_COLS),
+              "static", "repeated", "rapid", "near_edge", "near_edge_angles", "reason"]
+    wr.writerow(header)
+    p = A.poses
+    ang = np.stack([A.angles[a] for a in FRAME_ANGLES], axis=1)
+    rul = np.stack([A.rula[c] for c in RULA_COLS], axis=1)
+    reb = np.stack([A.reba[c] for c in REBA_COLS], axis=1)
+    scored = np.isfinite(A.rula["grand"])
+    near_by = getattr(A, "near_by", {})
+    for t in range(len(p.frame)):
+        row = [int(p.frame[t]), f"{p.time_s[t]:.4f}", int(p.detected[t])]
+        row += ["" if not np.isfinite(v) else f"{v:.1f}" for v in ang[t]]
+        fr = A.angles["foot_raise"][t]
+        row.append("" if not np.isfinite(fr) else f"{fr:.0f}")
+        row += ["" if not np.isfinite(v) else str(int(v)) for v in rul[t]]
+        row += ["" if not np.isfinite(v) else str(int(v)) for v in reb[t]]
+        if scored[t]:
+            row += [int(A.flags["static"][t]), int(A.flags["repeated"][t]), int(A.flags["rapid"][t]), int(A.near_edge[t]),
+                    ";".join(k for k, v in near_by.items() if v[t])]
+        else:
+            row += ["", "", "", "", ""]
+        row.append(A.reason[t])
+        wr.writerow(row)
+    return buf.getvalue()
+
+
+def write_frames_csv(A: Assessment, path) -> None:
+    write_text_atomic(frames_csv_text(A), path)
+
+
+def summary_json_text(A: Assessment) -> str:
+    return json.dumps(A.summary, indent=2, default=_json_default)
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(type(o).__name__)
+
+
+def write_summary_json(A: Assessment, path) -> None:
+    write_text_atomic(summary_json_text(A), path)

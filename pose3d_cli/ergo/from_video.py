@@ -1,0 +1,69 @@
+"""Video (or 2D keypoint file) → :class:`~.io.Poses`, through the infer pipeline's own functions.
+
+Nothing of infer is re-implemented: :func:`pose3d_cli.infer.pipeline.detect_video` / ``read_track`` and
+``lift_track`` do the work; this module only adapts their ``PoseTrack`` for scoring and keeps the 2D keypoints
+for the report's thumbnails.
+
+Timestamps: infer's frame sources give ``time_s = index / container fps`` (they do not read per-frame
+container timestamps), so a variable-frame-rate phone video gets evenly spaced times; this is stated in the
+summary (``timestamps``). When infer starts reading container timestamps, they flow through unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import Pose3dError
+from .io import Poses
+
+TIMESTAMPS_NOTE = ("frame index / container frame rate (infer's time_s: per-frame container timestamps are not "
+                   "read, so a variable-frame-rate video gets evenly spaced times)")
+
+
+def check_video_input(path: str, fps: float | None = None):
+    """Open the source early (before the model loads): refuse unreadable inputs and 1-frame inputs."""
+    from ..infer.sources import open_source
+
+    src = open_source(path, fps)
+    if src.num_frames is not None and src.num_frames < 2:
+        raise Pose3dError(f"{path}: {src.num_frames} frame; RULA/REBA over time need a video of at least 2 frames")
+    return src
+
+
+def poses_from_input(input_path: str, opts, lifter=None, on_frame: Callable[[int], None] | None = None,
+                     on_start: Callable[[int | None], None] | None = None, keep_track_out: str | None = None):
+    """Run infer's detection (or keypoint-file reading) and lifting; returns (Poses, PoseTrack, FrameSource|None).
+
+    Args:
+        opts: :class:`pose3d_cli.infer.pipeline.InferOptions`.
+        keep_track_out: also write infer's own output (CSV/JSON) there.
+    """
+    from ..infer.lifter import load_lifter
+    from ..infer.pipeline import detect_video, is_keypoint_input, lift_track, read_track
+    from ..infer.writers import format_of, write_track
+
+    lifter = lifter or load_lifter(opts.model)
+    path = Path(input_path)
+    source = None
+    if path.exists() and is_keypoint_input(path):
+        if on_start:
+            on_start(None)
+        track = read_track(path, opts)
+    else:
+        source = check_video_input(input_path, opts.fps)
+        if on_start:
+            on_start(source.num_frames)
+        track = detect_video(source, opts.detector_model, on_frame, opts.detect_width, opts.detector)
+    pt = lift_track(track, lifter, opts)
+    if keep_track_out:
+        write_track(pt, keep_track_out, format_of(keep_track_out, None), False, opts.min_conf)
+    joints = pt.joints3d.astype(np.float64)
+    meta = dict(pt.metadata)
+    meta["timestamps"] = TIMESTAMPS_NOTE if source is not None else "frame index / fps of the keypoint file"
+    poses = Poses(np.asarray(pt.frame), np.asarray(pt.time_s, dtype=np.float64), np.asarray(pt.detected, bool),
+                  joints, np.asarray(pt.conf, dtype=np.float64), meta["skeleton"], meta, str(input_path))
+    poses.joints[~poses.detected] = np.nan
+    return poses, pt, source

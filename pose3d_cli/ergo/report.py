@@ -1,0 +1,295 @@
+"""One self-contained HTML report (inline CSS, images as base64 PNG; no network) and its PNG plots.
+
+``build_report(assessment) -> (html, {name: png bytes})``. Sections: what was assessed and the vertical used;
+RULA/REBA summary and action levels; time in posture bands; worst moments (with the video frame and skeleton
+when the video is at hand, and the pose in the body frame); longest high-risk episodes; score and angle time
+lines with band shading and risk colour strips; options, defaults and time rules used; what was not
+observable; frames not scored and why.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import Counter
+
+import numpy as np
+
+from .. import __version__
+from ..body.frame import pelvis_frame
+from ..skeleton import get_skeleton
+
+RULA_COLOURS = {1: "#4caf50", 2: "#ffeb3b", 3: "#ff9800", 4: "#e53935"}
+REBA_COLOURS = {0: "#4caf50", 1: "#aed581", 2: "#ffeb3b", 3: "#ff9800", 4: "#e53935"}
+
+CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;color:#222}
+h1{font-size:24px;margin-bottom:4px} h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc;padding-bottom:4px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px} td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}
+th{background:#f3f3f3} td.n{text-align:right} .muted{color:#666;font-size:12px} .warn{color:#b71c1c}
+.chip{display:inline-block;padding:1px 8px;border-radius:8px;font-weight:bold}
+.grid{display:flex;flex-wrap:wrap;gap:12px} .card{border:1px solid #ddd;padding:6px;border-radius:6px;font-size:12px}
+img{max-width:100%}
+"""
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _img(data: bytes, alt: str, width: int | None = None) -> str:
+    w = f' width="{width}"' if width else ""
+    return f'<img alt="{html.escape(alt)}"{w} src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+
+
+def _esc(v) -> str:
+    return html.escape("" if v is None else str(v))
+
+
+def _table(rows, header=None, numeric_from: int = 1) -> str:
+    out = ["<table>"]
+    if header:
+        out.append("<tr>" + "".join(f"<th>{_esc(h)}</th>" for h in header) + "</tr>")
+    for r in rows:
+        out.append("<tr>" + "".join(f'<td class="n">{_esc(c)}</td>' if i >= numeric_from else f"<td>{_esc(c)}</td>"
+                                    for i, c in enumerate(r)) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def _strip(ax, t, level, colours):
+    for k, c in colours.items():
+        m = level == k
+        if m.any():
+            ax.fill_between(t, 0, 1, where=m, color=c, step="mid", linewidth=0)
+    ax.set_yticks([])
+    ax.set_ylim(0, 1)
+
+
+def score_plot(A) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = A.poses.time_s
+    fig, axes = plt.subplots(4, 1, figsize=(11, 4.6), sharex=True,
+                             gridspec_kw={"height_ratios": [3, 0.35, 3, 0.35]})
+    axes[0].step(t, A.rula["grand"], where="mid", color="#333")
+    axes[0].set_ylim(0.5, 7.5)
+    axes[0].set_ylabel("RULA")
+    for y, c in ((2.5, RULA_COLOURS[2]), (4.5, RULA_COLOURS[3]), (6.5, RULA_COLOURS[4])):
+        axes[0].axhline(y, color=c, lw=1, ls="--")
+    _strip(axes[1], t, A.rula["action_level"], RULA_COLOURS)
+    axes[1].set_ylabel("AL", rotation=0, labelpad=12)
+    axes[2].step(t, A.reba["reba"], where="mid", color="#333")
+    axes[2].set_ylim(0.5, 15.5)
+    axes[2].set_ylabel("REBA")
+    for y, c in ((1.5, REBA_COLOURS[1]), (3.5, REBA_COLOURS[2]), (7.5, REBA_COLOURS[3]), (10.5, REBA_COLOURS[4])):
+        axes[2].axhline(y, color=c, lw=1, ls="--")
+    _strip(axes[3], t, A.reba["action_level"], REBA_COLOURS)
+    axes[3].set_ylabel("AL", rotation=0, labelpad=12)
+    axes[3].set_xlabel("time (s)")
+    fig.suptitle("Scores over time (colour strip: action level; gaps: frames not scored)", fontsize=11)
+    return _png(fig)
+
+
+#: (title, [(angle key, label)], band edges shaded with increasing risk)
+ANGLE_PANELS = [
+    ("Trunk flexion (+) / extension (−) vs vertical", [("trunk_flexion", "flexion")], [-20, 0, 20, 60]),
+    ("Trunk side bend and twist", [("trunk_side_bend", "side bend (+ left)"), ("trunk_twist", "twist (+ left)")], [-10, 10]),
+    ("Neck flexion (+) / extension (−) vs trunk", [("neck_flexion", "flexion")], [0, 10, 20]),
+    ("Upper arm elevation vs trunk", [("upper_arm_elevation_left", "left"), ("upper_arm_elevation_right", "right")],
+     [-20, 20, 45, 90]),
+    ("Elbow flexion", [("elbow_flexion_left", "left"), ("elbow_flexion_right", "right")], [60, 100]),
+    ("Knee flexion", [("knee_flexion_left", "left"), ("knee_flexion_right", "right")], [30, 60]),
+]
+
+
+def angle_plot(A) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = A.poses.time_s
+    fig, axes = plt.subplots(len(ANGLE_PANELS), 1, figsize=(11, 2.0 * len(ANGLE_PANELS)), sharex=True)
+    shades = ["#ffffff", "#fff8e1", "#ffe0b2", "#ffccbc", "#ffcdd2"]
+    for ax, (title, series, edges) in zip(axes, ANGLE_PANELS):
+        vals = np.concatenate([A.angles[k] for k, _ in series])
+        fin = vals[np.isfinite(vals)]
+        lo = min(float(fin.min()) if len(fin) else -10, min(edges) - 10)
+        hi = max(float(fin.max()) if len(fin) else 10, max(edges) + 10)
+        # shade by distance from the neutral band: darker = further out
+        bounds = [lo] + list(edges) + [hi]
+        neutral = int(np.argmin([abs((a + b) / 2) for a, b in zip(bounds[:-1], bounds[1:])]))
+        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+            ax.axhspan(a, b, color=shades[min(abs(i - neutral), len(shades) - 1)], zorder=0)
+        for e in edges:
+            ax.axhline(e, color="#bbb", lw=0.6, zorder=1)
+        for k, label in series:
+            ax.plot(t, A.angles[k], lw=1.3, label=label, zorder=2)
+        ax.set_ylim(lo, hi)
+        ax.set_title(title, fontsize=10, loc="left")
+        ax.set_ylabel("deg")
+        if len(series) > 1:
+            ax.legend(loc="upper right", fontsize=8)
+    axes[-1].set_xlabel("time (s)")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def pose_views(A, i: int) -> bytes:
+    """Front and side stick figures of frame ``i`` in the gravity-aligned pelvis frame (the 3D pose)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sk = get_skeleton(A.poses.skeleton)
+    p = A.poses.joints[i]
+    F = pelvis_frame(p, A.vertical.up, sk)  # rows anterior, left, up
+    q = (p - p[sk.index("pelvis")]) @ F.T
+    fig, axes = plt.subplots(1, 2, figsize=(3.2, 2.4))
+    left = set(sk.joints_left)
+    for ax, (h, name) in zip(axes, ((1, "front (left ←)"), (0, "side (anterior →)"))):
+        for c, par in sk.bone_indices:
+            col = "#ff8c00" if c in left else ("#1e78ff" if c in sk.joints_right else "#3c3")
+            x = -q[[c, par], 1] if h == 1 else q[[c, par], 0]
+            ax.plot(x, q[[c, par], 2], color=col, lw=2)
+        ax.axhline(q[:, 2].min(), color="#999", lw=0.8)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(name, fontsize=7)
+    return _png(fig)
+
+
+def thumbnails(A, indices: list[int], height: int = 260) -> dict[int, bytes]:
+    """Video frames at ``indices`` with the 2D skeleton, cropped around the person (needs the video)."""
+    if not indices or getattr(A, "video", None) is None or getattr(A, "track", None) is None:
+        return {}
+    import cv2
+
+    from ..infer.render import draw_skeleton_2d
+    from ..infer.sources import open_source
+
+    want = set(indices)
+    last = max(want)
+    sk = get_skeleton(A.poses.skeleton)
+    out = {}
+    for k, (_, _, img) in enumerate(open_source(A.video).frames()):
+        if k in want:
+            uv, conf = A.track.uv[k], A.track.conf[k]
+            img = img.copy()
+            draw_skeleton_2d(img, uv, conf, sk, A.min_conf, max(2, img.shape[1] // 300))
+            ok = np.isfinite(uv).all(-1) & (conf > 0)
+            if ok.any():
+                x0, y0 = uv[ok].min(0)
+                x1, y1 = uv[ok].max(0)
+                m = 0.25 * max(x1 - x0, y1 - y0)
+                x0, y0 = int(max(0, x0 - m)), int(max(0, y0 - m))
+                x1, y1 = int(min(img.shape[1], x1 + m)), int(min(img.shape[0], y1 + m))
+                if x1 > x0 and y1 > y0:
+                    img = img[y0:y1, x0:x1]
+            s = height / img.shape[0]
+            img = cv2.resize(img, (max(1, int(img.shape[1] * s)), height), interpolation=cv2.INTER_AREA)
+            ok, png = cv2.imencode(".png", img)
+            if ok:
+                out[k] = png.tobytes()
+        if k >= last:
+            break
+    return out
+
+
+def _chip(score, level, colours) -> str:
+    if score is None:
+        return "–"
+    c = colours.get(int(level), "#eee") if level is not None else "#eee"
+    return f'<span class="chip" style="background:{c}">{_esc(score)}</span>'
+
+
+def build_report(A) -> tuple[str, dict[str, bytes]]:
+    from . import reba as reba_mod
+    from . import rula as rula_mod
+
+    s = A.summary
+    p = A.poses
+    pngs = {"scores.png": score_plot(A), "angles.png": angle_plot(A)}
+    worst = s["worst_moments_rula"]
+    idx = [int(np.flatnonzero(p.frame == m["frame"])[0]) for m in worst]
+    thumbs = thumbnails(A, idx)
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>pose3d ergo — {_esc(p.source)}</title>"
+             f"<style>{CSS}</style></head><body>"]
+    parts.append(f"<h1>Ergonomic risk: RULA and REBA</h1><div class='muted'>{_esc(p.source)} · "
+                 f"{s['duration_s']:.1f} s · {s['counts']['frames']} frames · pose3d {__version__}</div>")
+    v = s["vertical"]
+    warn = " class='warn'" if v["source"].startswith("level camera") else ""
+    parts.append(f"<p{warn}><b>Vertical used:</b> {_esc(v['source'])}; up in the camera frame "
+                 f"{_esc(v['up_camera_frame'])}" + (f"; spread {v['spread_deg']:.1f}°" if v.get("spread_deg") is not None else "")
+                 + (f" — {_esc(v['note'])}" if v.get("note") else "") + "</p>")
+    r, b = s["rula"], s["reba"]
+    rl = A.rula["action_level"]
+    parts.append("<h2>Summary</h2>")
+    rows = [["max score", r["max"], b["max"]], ["median score", r["median"], b["median"]]]
+    rows += [[f"% time at action level {k}", r["percent_time_action_level"].get(k, "–"),
+              b["percent_time_action_level"].get(k, "–")] for k in ("0", "1", "2", "3", "4")]
+    parts.append(_table(rows, ["", "RULA (1–7)", "REBA (1–15)"]))
+    parts.append("<div class='muted'>RULA action levels: " + "; ".join(f"{k}: {v}" for k, v in rula_mod.ACTION_LEVELS.items())
+                 + ".<br>REBA action levels: " + "; ".join(f"{k}: {v}" for k, v in reba_mod.ACTION_LEVELS.items()) + ".</div>")
+    c = s["counts"]
+    parts.append(f"<p>Frames: {c['frames']}, with a person: {c['detected']}, scored: {c['scored']}, partly scored "
+                 f"(one arm unreliable): {c['partly_scored']}, near a band edge (±{A.conventions.edge_margin_deg:g}° "
+                 f"would change a score): {c['near_band_edge']}"
+                 + (" — by angle: " + ", ".join(f"{_esc(k)} {n}" for k, n in list(c.get("near_band_edge_by_angle", {}).items())[:8])
+                    if c.get("near_band_edge_by_angle") else "") + ".</p>")
+    parts.append("<h2>Time in posture bands</h2>" + _table([[k, v] for k, v in s["percent_time_in_band"].items()],
+                                                           ["band", "% of scored time"]))
+    parts.append(_table([["static (held)", s["percent_time_static"]], ["repeated", s["percent_time_repeated"]],
+                         ["rapid large changes", s["percent_time_rapid"]]], ["time rule", "% of scored time"]))
+    for n in s["time_notes"]:
+        parts.append(f"<p class='warn'>{_esc(n)}</p>")
+    parts.append("<h2>Worst moments (RULA; de-duplicated peaks, at least 2 s or a fifth of the clip apart)</h2><div class='grid'>")
+    for m, i in zip(worst, idx):
+        pics = (_img(thumbs[i], f"frame {m['frame']}") if i in thumbs else "") + _img(pose_views(A, i), "pose")
+        parts.append(f"<div class='card'>{pics}<br>t = {m['time_s']:.2f} s (frame {m['frame']}) · RULA "
+                     f"{_chip(m['rula'], rl[i], RULA_COLOURS)} REBA {_chip(m['reba'], A.reba['action_level'][i], REBA_COLOURS)}"
+                     f"<br>trunk {m['trunk_flexion_deg']}°, neck {m['neck_flexion_deg']}°, upper arms "
+                     f"L {m['upper_arm_left_deg']}° / R {m['upper_arm_right_deg']}°</div>")
+    parts.append("</div>")
+    if not thumbs:
+        parts.append("<p class='muted'>No video frames: the input was a pose file (give the video to see frames).</p>")
+    parts.append("<h2>Longest high-risk episodes</h2>")
+    for name, key in (("RULA grand score ≥ 5", "longest_high_risk_episodes (grand >= 5)"),
+                      ("REBA score ≥ 8", "longest_high_risk_episodes (score >= 8)")):
+        eps = (r if name.startswith("RULA") else b)[key]
+        parts.append(f"<b>{name}</b>" + (_table([[e["start_s"], e["end_s"], e["duration_s"]] for e in eps],
+                                                ["start (s)", "end (s)", "duration (s)"], 0) if eps else " none<br>"))
+    parts.append("<h2>Time lines</h2>" + _img(pngs["scores.png"], "scores") + _img(pngs["angles.png"], "angles"))
+    parts.append("<h2>Options and defaults used</h2>")
+    parts.append("<b>Conventions</b>" + _table([[k, v] for k, v in s["conventions"].items()], ["option", "value"]))
+    obs = s["observations"]
+    parts.append("<b>Observations (what the video cannot show; defaults assume the least risk)</b>"
+                 + _table([[k, v] for k, v in obs["video"].items()], ["for the whole video", "value"]))
+    if obs["segments"]:
+        keys = sorted({k for sg in obs["segments"] for k in sg} - {"start", "end"})
+        parts.append(_table([[sg["start"], sg["end"]] + [sg.get(k, "") for k in keys] for sg in obs["segments"]],
+                            ["start (s)", "end (s)", *keys], 0))
+    parts.append("<b>Time rules</b><ul>" + "".join(f"<li>{_esc(x)}</li>" for x in s["time_rules"]) + "</ul>")
+    parts.append(f"<p>Timestamps: {_esc(s['timestamps'])}. Joints below 2D confidence {s['min_conf']} make their "
+                 "body part unscorable.</p>")
+    parts.append("<h2>Not observable from the video</h2><ul>" + "".join(f"<li>{_esc(x)}</li>" for x in s["not_observable"])
+                 + "</ul>")
+    reasons = Counter(x for x in A.reason if x)
+    parts.append("<h2>Frames not (fully) scored</h2>" + (_table([[k, n] for k, n in reasons.most_common(12)],
+                                                                ["reason", "frames"]) if reasons else "<p>none</p>"))
+    parts.append("<p class='muted'>RULA: McAtamney &amp; Corlett, Applied Ergonomics 24(2), 1993. REBA: Hignett &amp; "
+                 "McAtamney, Applied Ergonomics 31(2), 2000. Angles from a single camera's 3D lift: treat a score as "
+                 "an estimate; frames near a band edge are counted above.</p></body></html>")
+    return "".join(parts), pngs

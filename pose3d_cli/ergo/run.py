@@ -1,0 +1,114 @@
+"""The plain function behind ``pose3d ergo``: input → poses → assessment → outputs (all atomic)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import Pose3dError
+from .assess import Assessment, assess, resolve_vertical, write_frames_csv, write_summary_json
+from .io import read_poses
+from .options import Conventions, Segments
+from .timeline import TimeRules
+
+
+@dataclass
+class ErgoRequest:
+    input: str
+    output: Path | None = None
+    report: Path | None = None
+    json_out: Path | None = None
+    plots: Path | None = None
+    poses_out: Path | None = None
+    up: tuple[float, float, float] | None = None
+    calib: str | None = None
+    calib_camera: str | None = None
+    conventions: Conventions = field(default_factory=Conventions)
+    segments: Segments = field(default_factory=Segments)
+    rules: TimeRules = field(default_factory=TimeRules)
+    min_conf: float = 0.3
+    model: str | None = None
+    fov: float | None = None
+    focal: float | None = None
+    detector: str = "full"
+    detector_model: str | None = None
+    smooth: str = "auto"
+    fps: float | None = None
+    detect_width: int | None = None
+
+
+def is_pose_file(path: Path) -> bool:
+    """An infer output (CSV/JSON with 3D joints), as opposed to a video or a 2D keypoint file."""
+    if path.suffix.lower() == ".csv":
+        with open(path, errors="replace") as f:
+            head = f.readline()
+        return "_x" in head and "_z" in head and "time_s" in head
+    if path.suffix.lower() == ".json":
+        with open(path, errors="replace") as f:
+            start = f.read(4096)
+        return '"metadata"' in start or '"frames"' in start
+    return False
+
+
+def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> Assessment:
+    path = Path(req.input)
+    if req.detector not in ("full", "lite"):
+        raise Pose3dError(f"--detector {req.detector!r}: use full or lite")
+    source = track = None
+    if path.suffix.lower() in (".csv", ".json") and is_pose_file(path):
+        if req.poses_out:
+            raise Pose3dError("--poses keeps infer's output of a video; the input is already an infer output")
+        poses = read_poses(path)
+    elif path.suffix.lower() == ".csv":
+        raise Pose3dError(f"{path}: not a pose3d infer CSV (no frame, time_s and <joint>_x/_y/_z columns); "
+                          "run `pose3d infer video.mp4 -o poses.csv` first, or give the video")
+    else:
+        from ..infer.pipeline import InferOptions
+        from .from_video import check_video_input, poses_from_input
+
+        if not path.suffix.lower() in (".json",):
+            check_video_input(str(path), req.fps)  # refuse 1-frame and unreadable videos before loading a model
+        opts = InferOptions(model=req.model, fov=req.fov, focal=req.focal, calib=req.calib,
+                            calib_camera=req.calib_camera, smooth=req.smooth, detector_model=req.detector_model,
+                            fps=req.fps, detect_width=req.detect_width, detector=req.detector, min_conf=req.min_conf)
+        poses, track, source = poses_from_input(str(path), opts, on_frame=on_frame, on_start=on_start,
+                                                keep_track_out=str(req.poses_out) if req.poses_out else None)
+    vertical = resolve_vertical(poses, req.up, req.calib, req.calib_camera)
+    A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
+    A.track = track  # 2D keypoints (for thumbnails), None for a pose file
+    A.video = str(path) if source is not None and source.kind == "video" else None
+    # build everything first, then write: a failure leaves nothing half-written
+    texts = {}
+    if req.output:
+        from .assess import frames_csv_text
+
+        texts[req.output] = frames_csv_text(A)
+    if req.json_out:
+        from .assess import summary_json_text
+
+        texts[req.json_out] = summary_json_text(A)
+    if req.report or req.plots:
+        from .report import build_report
+
+        html, pngs = build_report(A)
+        if req.report:
+            texts[req.report] = html
+    from ..atomic import write_text_atomic
+
+    for p, text in texts.items():
+        write_text_atomic(text, p)
+    if req.plots:
+        for name, data in pngs.items():
+            _write_bytes_atomic(data, Path(req.plots) / name)
+    return A
+
+
+def _write_bytes_atomic(data: bytes, path: Path) -> None:
+    import os
+
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

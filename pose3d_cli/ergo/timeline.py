@@ -1,0 +1,246 @@
+"""Time, as RULA and REBA need it: smoothing, static holds, repetitions, rapid changes, and per-video summaries.
+
+Timestamps are the ``time_s`` of the infer output. Rules (printed in the report, :data:`RULES`):
+
+- **smoothing**: each angle series is low-pass filtered forward and backward (``scipy.signal.filtfilt``,
+  2nd-order Butterworth, ``cutoff_hz`` = 2 Hz by default: slower than work movements of interest are kept,
+  frame-to-frame jitter of a monocular lift is removed; zero phase, so peaks stay where they happened). Each
+  run of consecutive scored frames is filtered on its own (gaps are never bridged); runs too short for the
+  filter are left as they are. The sampling rate is the median of the time steps.
+- **static** (RULA muscle use, REBA activity): a body-part angle stays within ``static_tol_deg`` (10°) over a
+  window of at least ``static_s`` (60 s): every frame of such a window is "static".
+- **repeated** (RULA muscle use, REBA activity): the angle goes through more than ``reps_per_min`` (4)
+  cycles per minute, a cycle being a peak of prominence ≥ ``rep_amplitude_deg`` (15°), counted over a
+  centred window of ``rep_window_s`` (60 s; the whole clip when shorter, but at least ``rep_min_s`` = 20 s of
+  video is needed, else nothing is flagged and the summary says so).
+- **rapid** (REBA activity): the angle changes by ≥ ``rapid_deg`` (45°) within a window of ``rapid_s`` (1 s)
+  centred on the frame.
+
+Body parts watched: trunk flexion, neck flexion, each upper arm (the scored angle) and elbow. RULA muscle use:
+the arm of that side (group A), trunk or neck (group B). REBA: any part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TimeRules:
+    cutoff_hz: float = 2.0
+    static_s: float = 60.0
+    static_tol_deg: float = 10.0
+    reps_per_min: float = 4.0
+    rep_amplitude_deg: float = 15.0
+    rep_window_s: float = 60.0
+    rep_min_s: float = 20.0
+    rapid_deg: float = 45.0
+    rapid_s: float = 1.0
+
+    def describe(self) -> dict:
+        return asdict(self)
+
+
+RULES = (
+    "smoothing: zero-phase 2nd-order Butterworth low-pass (filtfilt) at {cutoff_hz:g} Hz on each angle, per run of scored frames",
+    "static: a body-part angle within {static_tol_deg:g} deg for at least {static_s:g} s (RULA muscle use +1, REBA activity +1)",
+    "repeated: more than {reps_per_min:g} cycles/min (peaks of prominence >= {rep_amplitude_deg:g} deg, centred {rep_window_s:g} s window, needs >= {rep_min_s:g} s of video) (RULA muscle use +1, REBA activity +1)",
+    "rapid: an angle change >= {rapid_deg:g} deg within a {rapid_s:g} s window centred on the frame (REBA activity +1)",
+)
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) index runs where ``mask`` (T,) is true."""
+    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    d = np.flatnonzero(np.diff(m.astype(np.int8)))
+    return list(zip(d[::2].tolist(), d[1::2].tolist()))
+
+
+def sample_rate(time_s: np.ndarray) -> float:
+    dt = np.diff(time_s)
+    dt = dt[dt > 0]
+    return float(1.0 / np.median(dt)) if len(dt) else 30.0
+
+
+def _filter_runs(X: np.ndarray, time_s: np.ndarray, cutoff_hz: float) -> np.ndarray:
+    """Zero-phase low-pass of (T, K) columns sharing one finite mask, per run of finite rows."""
+    from scipy.signal import butter, filtfilt
+
+    fs = sample_rate(time_s)
+    out = X.astype(np.float64).copy()
+    if cutoff_hz <= 0 or cutoff_hz >= fs / 2:
+        return out
+    b, a = butter(2, cutoff_hz / (fs / 2))
+    pad = 3 * max(len(a), len(b))
+    for s, e in runs(np.isfinite(X).all(axis=1)):
+        if e - s > pad:
+            out[s:e] = filtfilt(b, a, X[s:e], axis=0)
+    return out
+
+
+def smooth_series(x: np.ndarray, time_s: np.ndarray, cutoff_hz: float) -> np.ndarray:
+    """Zero-phase low-pass of (T,) ``x`` per run of finite values (see module doc)."""
+    return _filter_runs(np.asarray(x)[:, None], time_s, cutoff_hz)[:, 0]
+
+
+def smooth_angles(angles: dict[str, np.ndarray], time_s: np.ndarray, cutoff_hz: float) -> dict[str, np.ndarray]:
+    """:func:`smooth_series` of every series; series with the same missing frames are filtered together."""
+    groups: dict[bytes, list[str]] = {}
+    for k, v in angles.items():
+        groups.setdefault(np.isfinite(v).tobytes(), []).append(k)
+    out = {}
+    for keys in groups.values():
+        Y = _filter_runs(np.stack([angles[k] for k in keys], axis=1), time_s, cutoff_hz)
+        out.update({k: Y[:, i] for i, k in enumerate(keys)})
+    return {k: out[k] for k in angles}
+
+
+class _RangeTable:
+    """Sparse tables for O(1) max/min over index ranges of (T,) (NaN counts as a break: max=+inf, min=-inf)."""
+
+    def __init__(self, x: np.ndarray):
+        hi = np.where(np.isfinite(x), x, np.inf)
+        lo = np.where(np.isfinite(x), x, -np.inf)
+        self.hi, self.lo = [hi], [lo]
+        k = 1
+        while 2 * k <= len(x):
+            self.hi.append(np.maximum(self.hi[-1][:-k], self.hi[-1][k:]))
+            self.lo.append(np.minimum(self.lo[-1][:-k], self.lo[-1][k:]))
+            k *= 2
+
+    def span(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """max − min over inclusive ranges [i, j] (arrays)."""
+        n = j - i + 1
+        lev = np.floor(np.log2(np.maximum(n, 1))).astype(np.int64)
+        out = np.empty(len(i))
+        for L in np.unique(lev):
+            m = lev == L
+            w = 1 << L
+            a, b = i[m], j[m] - w + 1
+            out[m] = np.maximum(self.hi[L][a], self.hi[L][b]) - np.minimum(self.lo[L][a], self.lo[L][b])
+        return out
+
+
+def _mark(T: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """(T,) bool: union of inclusive index ranges."""
+    d = np.zeros(T + 1, dtype=np.int64)
+    np.add.at(d, starts, 1)
+    np.add.at(d, ends + 1, -1)
+    return np.cumsum(d[:-1]) > 0
+
+
+def held_flags(x: np.ndarray, time_s: np.ndarray, hold_s: float, tol: float) -> np.ndarray:
+    """Frames inside a window of >= ``hold_s`` seconds over which ``x`` stays within ``tol`` (max − min)."""
+    T = len(x)
+    if T < 2 or time_s[-1] - time_s[0] < hold_s:
+        return np.zeros(T, dtype=bool)
+    i = np.arange(T)
+    j = np.searchsorted(time_s, time_s + hold_s, side="left")
+    ok = j < T
+    i, j = i[ok], j[ok]
+    good = _RangeTable(x).span(i, j) <= tol
+    return _mark(T, i[good], j[good])
+
+
+def rapid_flags(x: np.ndarray, time_s: np.ndarray, change: float, within_s: float) -> np.ndarray:
+    """Frames at the centre of a window of ``within_s`` seconds over which ``x`` changes by >= ``change``
+    (windows with a missing value do not count)."""
+    T = len(x)
+    if T < 2:
+        return np.zeros(T, dtype=bool)
+    i = np.searchsorted(time_s, time_s - within_s / 2, side="left")
+    j = np.searchsorted(time_s, time_s + within_s / 2, side="right") - 1
+    span = _RangeTable(x).span(i, np.maximum(j, i))
+    return np.isfinite(span) & (span >= change) & (j > i)
+
+
+def repetition_flags(x: np.ndarray, time_s: np.ndarray, rules: TimeRules) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) bool "repeated" and (T,) cycles per minute (NaN when the clip is too short)."""
+    from scipy.signal import find_peaks
+
+    T = len(x)
+    dur = float(time_s[-1] - time_s[0]) if T else 0.0
+    rate = np.full(T, np.nan)
+    if T < 3 or dur < rules.rep_min_s:
+        return np.zeros(T, dtype=bool), rate
+    filled = x.copy()
+    fin = np.isfinite(filled)
+    if fin.sum() < 3:
+        return np.zeros(T, dtype=bool), rate
+    filled[~fin] = np.interp(np.flatnonzero(~fin), np.flatnonzero(fin), filled[fin])
+    peaks, _ = find_peaks(filled, prominence=rules.rep_amplitude_deg)
+    half = min(rules.rep_window_s, dur) / 2
+    lo = np.clip(time_s - half, time_s[0], time_s[-1] - 2 * half)
+    hi = lo + 2 * half
+    tp = time_s[peaks]
+    count = np.searchsorted(tp, hi, side="right") - np.searchsorted(tp, lo, side="left")
+    rate = count / (2 * half / 60.0)
+    return rate > rules.reps_per_min, rate
+
+
+WATCHED = ("trunk", "neck", "upper_arm_left", "upper_arm_right", "elbow_left", "elbow_right")
+
+
+def watched_series(angles: dict[str, np.ndarray], upper_arm_key: str, trunk_key: str) -> dict[str, np.ndarray]:
+    return {"trunk": angles[trunk_key], "neck": angles["neck_flexion"],
+            "upper_arm_left": angles[f"{upper_arm_key}_left"], "upper_arm_right": angles[f"{upper_arm_key}_right"],
+            "elbow_left": angles["elbow_flexion_left"], "elbow_right": angles["elbow_flexion_right"]}
+
+
+def activity_flags(series: dict[str, np.ndarray], time_s: np.ndarray, rules: TimeRules) -> dict[str, np.ndarray]:
+    """Per part: ``static_<part>``, ``repeated_<part>``, ``rapid_<part>``, ``rate_<part>``; then the RULA muscle
+    flags ``arm_left``, ``arm_right``, ``body`` and the REBA flags ``static``, ``repeated``, ``rapid`` (0/1)."""
+    out: dict[str, np.ndarray] = {}
+    for p, x in series.items():
+        out[f"static_{p}"] = held_flags(x, time_s, rules.static_s, rules.static_tol_deg)
+        rep, rate = repetition_flags(x, time_s, rules)
+        out[f"repeated_{p}"], out[f"rate_{p}"] = rep, rate
+        if not p.startswith("elbow"):
+            out[f"rapid_{p}"] = rapid_flags(x, time_s, rules.rapid_deg, rules.rapid_s)
+    any_of = lambda kind, parts: np.any([out[f"{kind}_{p}"] for p in parts], axis=0)  # noqa: E731
+    for s in ("left", "right"):
+        arm = (f"upper_arm_{s}", f"elbow_{s}")
+        out[f"arm_{s}"] = (any_of("static", arm) | any_of("repeated", arm)).astype(np.float64)
+    out["body"] = (any_of("static", ("trunk", "neck")) | any_of("repeated", ("trunk", "neck"))).astype(np.float64)
+    out["static"] = any_of("static", WATCHED).astype(np.float64)
+    out["repeated"] = any_of("repeated", WATCHED).astype(np.float64)
+    out["rapid"] = any_of("rapid", ("trunk", "neck", "upper_arm_left", "upper_arm_right")).astype(np.float64)
+    return out
+
+
+def frame_weights(time_s: np.ndarray) -> np.ndarray:
+    """Seconds each frame stands for (its step to the next frame; the last one the median step)."""
+    if len(time_s) < 2:
+        return np.ones(len(time_s)) / 30.0
+    dt = np.diff(time_s)
+    med = float(np.median(dt)) if np.median(dt) > 0 else 1 / 30
+    return np.concatenate([np.clip(dt, 0, 5 * med), [med]])
+
+
+def percent_time(mask: np.ndarray, valid: np.ndarray, w: np.ndarray) -> float | None:
+    tot = float(w[valid].sum())
+    return None if tot <= 0 else round(100.0 * float(w[valid & mask].sum()) / tot, 1)
+
+
+def worst_moments(score: np.ndarray, tie: np.ndarray, time_s: np.ndarray, k: int = 5, gap_s: float = 2.0) -> list[int]:
+    """Indices of the ``k`` highest-scoring frames (ties broken by ``tie``), no two within ``gap_s`` seconds
+    (de-duplicated peaks: the best frame of each moment)."""
+    ok = np.flatnonzero(np.isfinite(score))
+    order = ok[np.lexsort((-np.nan_to_num(tie[ok], nan=-1), -score[ok]))]
+    chosen: list[int] = []
+    for i in order:
+        if all(abs(time_s[i] - time_s[c]) >= gap_s for c in chosen):
+            chosen.append(int(i))
+            if len(chosen) == k:
+                break
+    return chosen
+
+
+def episodes(mask: np.ndarray, time_s: np.ndarray, k: int = 3) -> list[dict]:
+    """The ``k`` longest runs of consecutive frames where ``mask`` holds: start, end (s) and duration (s)."""
+    w = frame_weights(time_s)
+    out = [{"start_s": round(float(time_s[s]), 3), "end_s": round(float(time_s[e - 1] + w[e - 1]), 3),
+            "duration_s": round(float(w[s:e].sum()), 3), "frames": e - s} for s, e in runs(mask)]
+    return sorted(out, key=lambda d: -d["duration_s"])[:k]

@@ -1,0 +1,68 @@
+"""Agreement of `pose3d ergo` between synchronised views of the same instants (pose2sim's 4 cameras).
+
+    python scripts/ergo_views.py DIR [--tag calib]
+
+Reads ``DIR/cam0N_<tag>.csv`` (per-frame outputs of `pose3d ergo` on each view) and prints, over the frames
+scored in both views of each pair (6 pairs): per-angle RMSE between views (degrees), and for the final RULA and
+REBA scores the exact agreement (%) and Cohen's kappa (unweighted), averaged over the pairs (and their range).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+from pathlib import Path
+
+import numpy as np
+
+ANGLES = ("trunk_flexion", "trunk_side_bend", "trunk_twist", "neck_flexion", "upper_arm_elevation_left",
+          "upper_arm_elevation_right", "upper_arm_abduction_left", "upper_arm_abduction_right", "elbow_flexion_left",
+          "elbow_flexion_right", "knee_flexion_left", "knee_flexion_right")
+
+
+def load(path: Path) -> dict[str, np.ndarray]:
+    rows = list(csv.DictReader(path.open()))
+    f = lambda v: float(v) if v != "" else np.nan  # noqa: E731
+    out = {a: np.array([f(r[f"{a}_deg"]) for r in rows]) for a in ANGLES}
+    out["rula"] = np.array([f(r["rula_grand"]) for r in rows])
+    out["reba"] = np.array([f(r["reba_reba"]) for r in rows])
+    return out
+
+
+def kappa(a: np.ndarray, b: np.ndarray) -> float:
+    cats = np.union1d(a, b)
+    po = float(np.mean(a == b))
+    pe = float(sum(np.mean(a == c) * np.mean(b == c) for c in cats))
+    return float("nan") if pe == 1 else (po - pe) / (1 - pe)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dir", type=Path)
+    ap.add_argument("--tag", default="calib")
+    args = ap.parse_args()
+    views = {c: load(args.dir / f"{c}_{args.tag}.csv") for c in ("cam01", "cam02", "cam03", "cam04")}
+    pairs = list(itertools.combinations(views, 2))
+    print(f"{args.tag}: {len(pairs)} view pairs")
+    for a in ANGLES:
+        r = []
+        for u, v in pairs:
+            x, y = views[u][a], views[v][a]
+            m = np.isfinite(x) & np.isfinite(y)
+            r.append(np.sqrt(np.mean((x[m] - y[m]) ** 2)) if m.any() else np.nan)
+        print(f"  {a:<28} RMSE {np.nanmean(r):5.1f} deg (pairs {np.nanmin(r):.1f}-{np.nanmax(r):.1f})")
+    for s in ("rula", "reba"):
+        ex, ka, n = [], [], []
+        for u, v in pairs:
+            x, y = views[u][s], views[v][s]
+            m = np.isfinite(x) & np.isfinite(y)
+            ex.append(100 * np.mean(x[m] == y[m]))
+            ka.append(kappa(x[m], y[m]))
+            n.append(int(m.sum()))
+        print(f"  {s.upper():<5} exact {np.mean(ex):5.1f}% ({min(ex):.0f}-{max(ex):.0f}), kappa {np.nanmean(ka):.2f} "
+              f"({np.nanmin(ka):.2f}-{np.nanmax(ka):.2f}), frames per pair {min(n)}-{max(n)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""`pose3d ergo` end to end on infer outputs built from hand-made postures, and its refusals."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import DATA, need
+from ergo_fk import camera, posture, to_camera
+from pose3d_cli.cli.app import app
+from pose3d_cli.ergo.assess import assess, resolve_vertical
+from pose3d_cli.ergo.io import read_poses
+from pose3d_cli.ergo.options import Conventions, load_segments
+from pose3d_cli.errors import Pose3dError
+from pose3d_cli.infer.writers import PoseTrack, write_track
+from pose3d_cli.skeleton import H36M17
+
+runner = CliRunner()
+R = camera(40, 20)  # a pitched, off-axis phone
+UP = R @ np.array([0, 0, 1.0])
+UP_ARG = ",".join(f"{v:.6f}" for v in UP)
+
+
+def make_track(T=120, fps=30.0, undetected=(), low_conf=None, bend_from=None):
+    """An infer PoseTrack: upright for the first half, trunk flexed 45° and left arm raised 100° afterwards."""
+    frames = []
+    for i in range(T):
+        if bend_from is not None and i >= bend_from:
+            frames.append(posture(trunk_flex=45, arm_flex=(100, 0)))
+        else:
+            frames.append(posture())
+    p, _ = to_camera(np.stack(frames), R)
+    conf = np.full((T, 17), 0.9, np.float32)
+    det = np.ones(T, bool)
+    for i in undetected:
+        det[i] = False
+    if low_conf:
+        for i, j in low_conf:
+            conf[i, H36M17.index(j)] = 0.1
+    p = p.astype(np.float32)
+    p[~det] = np.nan
+    return PoseTrack(np.arange(T), np.arange(T) / fps, det, p, np.zeros((T, 17, 2), np.float32), conf, H36M17.joints,
+                     {"skeleton": "h36m17", "fps": fps, "input": "worker.mp4"})
+
+
+def write(track, path, fmt="csv"):
+    write_track(track, path, fmt)
+    return path
+
+
+def run(*args):
+    return runner.invoke(app, ["ergo", *map(str, args)])
+
+
+def test_assess_reasons_and_sides(tmp_path):
+    tr = make_track(60, undetected=(3,), low_conf=[(5, "left_wrist"), (7, "left_knee")], bend_from=30)
+    poses = read_poses(write(tr, tmp_path / "p.csv"))
+    A = assess(poses, resolve_vertical(poses, up=tuple(UP)), Conventions(neck_neutral_deg=0))
+    assert A.reason[3] == "no person detected" and np.isnan(A.rula["grand"][3])
+    assert A.reason[5].startswith("partly scored") and "left_wrist" in A.reason[5]
+    assert np.isnan(A.rula["grand_left"][5]) and np.isfinite(A.rula["grand"][5])
+    assert A.reason[7].startswith("not scored") and "left_knee" in A.reason[7] and np.isnan(A.reba["reba"][7])
+    assert A.reason[10] == ""
+    # upright half: RULA 1 / REBA 1. Bent half: RULA UA 4, LA 1 → Table A 4 = C; neck 1, trunk 3 (45°), legs 1 →
+    # Table B 3 = D; Table C (4,3) = 3. REBA trunk 3, neck 1, legs 1 → Table A 2; UA 4, LA 1, wrist 1 → Table B 4;
+    # Table C (2,4) = 3.
+    assert A.rula["grand"][15] == 1 and A.reba["reba"][15] == 1
+    assert A.rula["grand"][50] == 3 and A.reba["reba"][50] == 3 and A.rula["trunk"][50] == 3
+    s = A.summary
+    assert s["counts"]["frames"] == 60 and s["counts"]["detected"] == 59 and s["counts"]["scored"] == 58 and s["counts"]["partly_scored"] == 1
+    assert s["vertical"]["source"].startswith("--up")
+    assert s["worst_moments_rula"][0]["time_s"] >= 1.0
+
+
+def test_level_camera_is_a_stated_last_resort(tmp_path):
+    poses = read_poses(write(make_track(20), tmp_path / "p.csv"))
+    v = resolve_vertical(poses)
+    from pose3d_cli import body
+
+    if body.estimate_up is None:
+        assert v.source.startswith("level camera") and "give --calib or --up" in v.note
+
+
+def test_cli_csv_to_all_outputs(tmp_path):
+    src = write(make_track(120, undetected=(0,), bend_from=60), tmp_path / "poses.csv")
+    out, rep, js = tmp_path / "frames.csv", tmp_path / "r.html", tmp_path / "s.json"
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    res = run(src, "-o", out, "--report", rep, "--json", js, "--up", UP_ARG, "--plots", plots)
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in plots.iterdir()) == ["angles.png", "scores.png"]
+    rows = out.read_text().splitlines()
+    header = rows[0].split(",")
+    assert {"rula_grand", "reba_reba", "reason", "trunk_flexion_deg", "near_edge", "near_edge_angles"} <= set(header)
+    first = dict(zip(header, rows[1].split(",")))
+    assert first["reason"] == "no person detected" and first["rula_grand"] == "" and first["trunk_flexion_deg"] == ""
+    s = json.loads(js.read_text())
+    assert s["counts"]["scored"] == 119 and s["rula"]["max"] >= 4
+    by = s["counts"]["near_band_edge_by_angle"]
+    assert all(n <= s["counts"]["near_band_edge"] for n in by.values())
+    assert s["conventions"]["upper_arm_angle"] == "3d" and s["observations"]["video"]["wrist"] == 1
+    html = rep.read_text()
+    assert html.count("data:image/png;base64,") >= 3
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+    assert "--up (given)" in html
+
+
+def test_cli_json_input_and_observation_segments(tmp_path):
+    src = write(make_track(90), tmp_path / "poses.json", "json")
+    obs = tmp_path / "obs.yaml"
+    obs.write_text("wrist: 2\nsegments:\n  - {start: 1.0, end: 2.0, load_kg: 12, load_mode: static}\n")
+    out = tmp_path / "f.csv"
+    res = run(src, "-o", out, "--observations", obs, "--up", UP_ARG, "--neck-neutral-deg", "0")
+    assert res.exit_code == 0, res.output
+    import csv
+
+    rows = list(csv.DictReader(out.open()))
+    g = np.array([float(r["rula_grand"]) for r in rows])
+    t = np.array([float(r["time_s"]) for r in rows])
+    # upright, wrist 2: Table A (1,1,2,1) = 2 → C 2, D 1 → Table C (2,1) = 2; 12 kg static (force 3): C 5, D 4 →
+    # Table C (5,4) = 5
+    assert (g[(t >= 1.0) & (t < 2.0)] == 5).all() and (g[t < 1.0] == 2).all() and (g[t >= 2.0] == 2).all()
+
+
+def _nothing_written(tmp_path, keep):
+    return sorted(p.name for p in tmp_path.iterdir() if p.name not in keep) == []
+
+
+@pytest.mark.parametrize("content,msg", [
+    ("a,b\n1,2\n", "not a pose3d infer CSV"),
+    ("", "not a pose3d infer CSV"),
+])
+def test_not_an_infer_csv(tmp_path, content, msg):
+    src = tmp_path / "x.csv"
+    src.write_text(content)
+    res = run(src, "-o", tmp_path / "f.csv", "--json", tmp_path / "s.json")
+    assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output
+    assert _nothing_written(tmp_path, {"x.csv"})
+
+
+def test_missing_columns(tmp_path):
+    src = write(make_track(20), tmp_path / "p.csv")
+    lines = src.read_text().splitlines()
+    header = lines[0].split(",")
+    drop = header.index("left_elbow_z")
+    src.write_text("\n".join(",".join(c for k, c in enumerate(l.split(",")) if k != drop) for l in lines) + "\n")
+    res = run(src, "-o", tmp_path / "f.csv")
+    assert res.exit_code == 2 and "skeleton" in res.output
+    assert _nothing_written(tmp_path, {"p.csv"})
+
+
+def test_all_frames_undetected(tmp_path):
+    src = write(make_track(10, undetected=range(10)), tmp_path / "p.csv")
+    res = run(src, "-o", tmp_path / "f.csv", "--report", tmp_path / "r.html")
+    assert res.exit_code == 2 and "no frame has a detected person" in res.output
+    assert _nothing_written(tmp_path, {"p.csv"})
+
+
+def test_one_frame(tmp_path):
+    src = write(make_track(1), tmp_path / "p.csv")
+    res = run(src, "-o", tmp_path / "f.csv")
+    assert res.exit_code == 2 and "at least 2 frames" in res.output
+    assert _nothing_written(tmp_path, {"p.csv"})
+
+
+def test_one_frame_video(tmp_path):
+    import cv2
+
+    vid = tmp_path / "one.mp4"
+    w = cv2.VideoWriter(str(vid), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (64, 48))
+    w.write(np.zeros((48, 64, 3), np.uint8))
+    w.release()
+    res = run(vid, "-o", tmp_path / "f.csv")
+    assert res.exit_code == 2 and "1 frame" in res.output, res.output
+    assert _nothing_written(tmp_path, {"one.mp4"})
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--knee", "median"], "knee="), (["--edges", "<"], "edges="), (["--upper-arm-angle", "x"], "upper_arm_angle="),
+    (["--coupling", "bad"], "coupling="), (["--wrist", "5"], "wrist="), (["--load-mode", "often"], "load_mode="),
+    (["--up", "1,2"], "--up"), (["--up", "0,0,0"], "non-zero"), (["--detector", "huge"], "--detector"),
+    (["--min-conf", "2"], "--min-conf"),
+])
+def test_unknown_option_values(tmp_path, args, msg):
+    src = write(make_track(20), tmp_path / "p.csv")
+    res = run(src, "-o", tmp_path / "f.csv", *args)
+    assert res.exit_code == 2 and msg in res.output, res.output
+    assert _nothing_written(tmp_path, {"p.csv"})
+
+
+@pytest.mark.parametrize("yaml_text,msg", [
+    ("wrists: 2\n", "unknown key 'wrists'"), ("segments:\n  - {start: 5, end: 2}\n", "must be after"),
+    ("segments:\n  - {start: 1, end: 2, load: 3}\n", "unknown key 'load'"), ("[1, 2]\n", "expected a mapping"),
+    ("wrist: [\n", "not valid YAML"),
+])
+def test_bad_observations_file(tmp_path, yaml_text, msg):
+    src = write(make_track(20), tmp_path / "p.csv")
+    obs = tmp_path / "o.yaml"
+    obs.write_text(yaml_text)
+    res = run(src, "-o", tmp_path / "f.csv", "--observations", obs)
+    assert res.exit_code == 2 and msg in res.output, res.output
+    assert _nothing_written(tmp_path, {"p.csv", "o.yaml"})
+
+
+def test_refuses_to_overwrite_its_input_and_needs_an_output(tmp_path):
+    src = write(make_track(20), tmp_path / "p.csv")
+    before = src.read_text()
+    res = run(src, "-o", src)
+    assert res.exit_code == 2 and "also an input" in res.output and src.read_text() == before
+    res = run(src)
+    assert res.exit_code == 2 and "nothing to write" in res.output
+    res = run(src, "--report", tmp_path / "r.txt")
+    assert res.exit_code == 2 and ".html" in res.output
+
+
+def test_load_segments_overrides():
+    s = load_segments(None, wrist=3, load_kg=None)
+    assert s.base.wrist == 3 and s.base.load_kg == 0
+    with pytest.raises(Pose3dError):
+        load_segments(None, wrist=0)
+
+
+@pytest.mark.slow
+def test_real_video_with_calibration_and_thumbnails(tmp_path):
+    folder = need(DATA / "video" / "pose2sim_single_person")
+    rep, js = tmp_path / "r.html", tmp_path / "s.json"
+    res = run(folder / "cam02.mp4", "--report", rep, "--json", js, "--calib", folder / "Calib.qca.txt",
+              "--detect-width", "480")
+    assert res.exit_code == 0, res.output
+    s = json.loads(js.read_text())
+    assert s["vertical"]["source"].startswith("calibration") and s["counts"]["frames"] == 100
+    assert s["counts"]["scored"] > 50
+    assert rep.read_text().count("data:image/png;base64,") >= 2 + 2 * len(s["worst_moments_rula"])
