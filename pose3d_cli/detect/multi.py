@@ -167,7 +167,7 @@ class MultiPersonDetector:
         if min(crop.shape[:2]) < 16:
             return []
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=crop)
-        with _native_stderr_silenced(self.calls == 0):
+        with _native_stderr_silenced():  # MediaPipe warns once per new ROI shape
             result = self._landmarker.detect(image)
         self.calls += 1
         h, w = rgb.shape[:2]

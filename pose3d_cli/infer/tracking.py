@@ -9,7 +9,8 @@ Each frame, the people found are assigned to the live tracks by the Hungarian al
   average over the frames it was seen) for the frames since it was last seen (at most ``max_predict`` of them);
 - keypoint similarity is OKS-like: the mean over joints found in both of ``exp(-d² / (2 (κ s)²))``, with ``s``
   the square root of the track's box area and κ growing with the frames the track was lost (``kappa``);
-- size similarity: ratio of the smaller box diagonal to the larger (people do not halve in size between frames).
+- size similarity: ratio of the smaller box diagonal to the larger (people do not halve in size between frames);
+- a lost track's similarity is lowered by 2 % per frame lost (at most 20 %): ties go to the track seen last.
 
 Pairs below ``min_similarity`` are never assigned. A pose that matches no track starts a new track (birth); a
 track that is not seen for more than ``max_lost`` frames ends (death) and its id is never used again: a person
@@ -109,7 +110,8 @@ class PoseTracker:
         size = min(d_track, d_pose) / max(d_track, d_pose, 1e-9)
         scale = self.kappa * np.sqrt(max((track.box[2] - track.box[0]) * (track.box[3] - track.box[1]), 1.0))
         oks = keypoint_similarity(pxy, track.conf, xy, conf, scale * (1.0 + 0.5 * (gap - 1)))
-        return size * (0.5 * iou(pbox, box) + 0.5 * oks)
+        recency = 1.0 - 0.02 * min(gap - 1, 10)  # ties go to the track seen most recently
+        return recency * size * (0.5 * iou(pbox, box) + 0.5 * oks)
 
     def update(self, poses: list[Pose]) -> list[int]:
         """Assign this frame's poses to tracks; returns each pose's id (-1 for a pose with < 2 joints found)."""
