@@ -16,6 +16,8 @@ photo's height and mostly visible: 0:1 1:2 2:2 3:4 4:3 5:3 6:0 7:1 8:3 9:2 10:0 
 21: a small figure from above).
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -99,3 +101,62 @@ def test_pose2sim_background_person_and_cli_person_choice(tmp_path):
     assert r.exit_code == 2 and "people found: " + ", ".join(map(str, ids)) in r.output and not bad.exists()
     r = runner.invoke(app, ["-q", "infer", str(video), "-o", str(bad), "--person", "someone"])
     assert r.exit_code == 2 and "--person" in r.output and not bad.exists()
+
+
+def _openpose_two_people(folder, frames=40):
+    """An OpenPose BODY_25 folder with two people (from the shipped BlazePose sample, the second shifted right
+    and smaller), listed in alternating order."""
+    import json
+
+    from pose3d_cli.detect.keypoint_files import OPENPOSE25, read_keypoints
+    from pose3d_cli.skeleton import convert
+
+    seq = read_keypoints(Path(__file__).resolve().parents[1] / "pose3d_cli/assets/demo_cam01_blazepose.csv")
+    xy, conf = convert(seq.xy, seq.skeleton, "coco17", seq.confidence)
+    names = list(OPENPOSE25.joints)
+    from pose3d_cli.skeleton import COCO17
+
+    def op(p_xy, p_c):
+        out = np.zeros((25, 3))
+        for j, n in enumerate(COCO17.joints):
+            if n in names:
+                out[names.index(n)] = [p_xy[j, 0], p_xy[j, 1], p_c[j]]
+        return out.reshape(-1).tolist()
+
+    folder.mkdir()
+    for t in range(frames):
+        a = op(xy[t], conf[t])
+        b = op(xy[t] * 0.7 + np.array([700.0, 100.0]), conf[t])
+        people = [a, b] if t % 2 else [b, a]
+        (folder / f"clip_{t:06d}_keypoints.json").write_text(json.dumps(
+            {"people": [{"pose_keypoints_2d": p} for p in people]}))
+
+
+def test_keypoint_files_with_two_people_give_csv_json_bvh_per_person(tmp_path):
+    import csv
+    import json
+
+    folder = tmp_path / "op"
+    _openpose_two_people(folder)
+    out = tmp_path / "p.csv"
+    r = runner.invoke(app, ["-q", "infer", str(folder), "-o", str(out), "--size", "1080x1920"])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0])[:3] == ["frame", "person", "time_s"]
+    assert len(rows) == 80 and [x["person"] for x in rows[:4]] == ["0", "1", "0", "1"]
+    # ids follow the people, not the list order: person 0 (the larger) keeps a larger pelvis-to-head 2D distance
+    r = runner.invoke(app, ["-q", "infer", str(folder), "-o", str(tmp_path / "p.json"), "--size", "1080x1920"])
+    d = json.loads((tmp_path / "p.json").read_text())
+    assert d["metadata"]["people"] == [0, 1] and [p["id"] for p in d["people"]] == [0, 1]
+    u0 = np.array([f["keypoints_2d"][0][0] for f in d["people"][0]["frames"]])
+    u1 = np.array([f["keypoints_2d"][0][0] for f in d["people"][1]["frames"]])
+    assert (u1 > u0 + 300).all()  # person 1 is always the shifted copy: no swap in alternating list order
+    assert d["frames"] == d["people"][0]["frames"]
+    r = runner.invoke(app, ["-q", "infer", str(folder), "-o", str(tmp_path / "p.bvh"), "--size", "1080x1920"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "p.bvh").exists() and (tmp_path / "p_person1.bvh").exists()
+    r = runner.invoke(app, ["-q", "infer", str(folder), "-o", str(tmp_path / "one.csv"), "--person", "1",
+                            "--size", "1080x1920"])
+    assert r.exit_code == 0 and {x["person"] for x in csv.DictReader((tmp_path / "one.csv").open())} == {"1"}
+    r = runner.invoke(app, ["-q", "infer", str(folder), "-o", str(tmp_path / "bad.csv"), "--person", "7"])
+    assert r.exit_code == 2 and "people found: 0, 1" in r.output and not (tmp_path / "bad.csv").exists()
