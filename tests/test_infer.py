@@ -52,7 +52,7 @@ def test_video_every_frame_gets_a_row_and_bones_do_not_stretch(tmp_path):
     r = runner.invoke(app, ["-q", "infer", str(video), "-o", str(out), "--calib", str(VIDEO / "Calib.qca.txt"),
                             "--with-2d"])
     assert r.exit_code == 0, r.output
-    rows = rows_of(out.read_text())
+    rows = [x for x in rows_of(out.read_text()) if x["person"] == "0"]  # cam01 also shows a person behind
     assert [int(x["frame"]) for x in rows] == list(range(100))
     assert sum(x["detected"] == "1" for x in rows) >= 95
     P = poses(rows)
@@ -101,7 +101,7 @@ def test_photos_each_get_a_result_and_a_photo_without_person_does_not_crash(tmp_
     out = tmp_path / "photos.csv"
     r = runner.invoke(app, ["-q", "infer", str(work), "-o", str(out)])
     assert r.exit_code == 0, r.output
-    rows = rows_of(out.read_text())
+    rows = [x for x in rows_of(out.read_text()) if x["person"] == "0"]  # 0: the most prominent of each photo
     assert len(rows) == len(photos) + 1
     assert rows[-1]["detected"] == "0" and rows[-1]["pelvis_x"] == ""
     assert sum(x["detected"] == "1" for x in rows[:-1]) >= 4

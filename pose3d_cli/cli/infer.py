@@ -57,6 +57,10 @@ def infer(
                                                                   "landmarks, root-relative) instead of the lifter's."),
     detect_width: Optional[int] = typer.Option(None, help="Downscale wider frames to this width for the detector "
                                                           "(e.g. 640: faster; coordinates stay in original pixels)."),
+    person: str = typer.Option("all", help="Which people to write: all (one row per person and frame; id 0 = the "
+                                           "largest), largest, or one id."),
+    max_people: int = typer.Option(4, min=1, help="At most this many people per frame (1: the single-person "
+                                                  "detector, faster)."),
 ) -> None:
     """Lift videos, photos or 2D keypoints to per-frame 3D joints (mm, camera frame, root-relative)."""
     from ..errors import Pose3dError
@@ -72,6 +76,9 @@ def infer(
                             render=str(render) if render else None, detect_width=detect_width,
                             fix_swaps=fix_swaps, detector=detector, angles=angles,
                             detector_3d=detector_3d)
+        from ..infer.people import parse_person
+
+        opts.person, opts.max_people = parse_person(person), max_people
         if render and len(inputs) > 1:
             raise Pose3dError("--render takes one input at a time")
         if output == "-" and len(inputs) > 1:

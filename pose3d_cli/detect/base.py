@@ -1,4 +1,4 @@
-"""The 2D detector interface: a frame in, one person's named 2D keypoints out.
+"""The 2D detector interface: a frame in, the people's named 2D keypoints out (a list, most prominent first).
 
 Every source of 2D keypoints (the built-in BlazePose detector, files written by other detectors) gives
 :class:`Keypoints2D` in the detector's own skeleton; mapping to the lifter's input skeleton goes through
@@ -64,12 +64,17 @@ class Keypoints2D:
 
 @runtime_checkable
 class Detector(Protocol):
-    """A 2D pose detector: ``detector(frame_bgr, timestamp_ms)`` → the most prominent person, or None."""
+    """A 2D pose detector: ``detector.detect_all(frame_bgr, timestamp_ms)`` → every person found, most prominent
+    first (possibly empty); ``detector(frame_bgr, timestamp_ms)`` → the most prominent person, or None."""
 
     skeleton: str
 
     def __call__(self, frame_bgr: np.ndarray, timestamp_ms: int | None = None) -> Keypoints2D | None:
         """Detect on one (H, W, 3) uint8 BGR frame; None when no person is found."""
+        ...
+
+    def detect_all(self, frame_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Keypoints2D]:
+        """Every person in one (H, W, 3) uint8 BGR frame, most prominent first; [] when nobody is found."""
         ...
 
     def close(self) -> None:

@@ -25,8 +25,9 @@
   for every joint of a registered skeleton (any column order); an empty cell means missing (confidence 0).
   Without a ``# skeleton:`` line the skeleton is the registered one whose joint names the columns hold.
 
-When a frame holds several people, the most prominent is kept (bounding box of its joints × mean
-confidence, :func:`pose3d_cli.detect.base.prominence`), except in COCO results (best ``score``).
+When a frame holds several people, the arrays hold the most prominent (bounding box of its joints × mean
+confidence, :func:`pose3d_cli.detect.base.prominence`), except in COCO results (best ``score``), and
+``KeypointSequence.people`` keeps all of them (for :mod:`pose3d_cli.infer.tracking`).
 A frame that lists nobody is kept with confidence 0 (and xy 0) everywhere. Confidences are clipped to
 [0, 1] (RTMPose's SimCC scores can exceed 1). OpenPose layouts, which the registry does not hold
 (yet), are converted to ``coco17`` by joint name; :data:`OPENPOSE25` and :data:`OPENPOSE18` define them.
@@ -98,6 +99,8 @@ class KeypointSequence:
         fps: frame rate, when the source says it.
         image_size: (width, height) in pixels, when the source says it.
         source: where the keypoints came from (a path or a description).
+        people: per row, every person the file lists in that frame ((J, 2) xy, (J,) confidence each, in
+            ``skeleton``); the arrays above hold the most prominent one. None for sources of one person.
     """
 
     xy: np.ndarray
@@ -107,6 +110,7 @@ class KeypointSequence:
     fps: float | None = None
     image_size: tuple[int, int] | None = None
     source: str = field(default="")
+    people: list[list[tuple[np.ndarray, np.ndarray]]] | None = None
 
     def __post_init__(self) -> None:
         self.xy = np.asarray(self.xy, dtype=np.float32)
@@ -420,10 +424,13 @@ def _assemble(frames: list[tuple[int, list[Person]]], layout: Skeleton, source: 
             conf[t] = np.clip(np.nan_to_num(c), 0.0, 1.0)
     xy = np.nan_to_num(xy)
     indices = np.array([f for f, _ in frames], dtype=np.int64)
+    people = [[(np.nan_to_num(np.asarray(p[0], np.float32)), np.clip(np.nan_to_num(p[1]), 0.0, 1.0).astype(np.float32))
+               for p in ps] for _, ps in frames]
     if SKELETONS.get(layout.name) is not layout:
         xy, conf = convert(xy, layout, COCO17, conf)
+        people = [[convert(pxy, layout, COCO17, pc) for pxy, pc in ps] for ps in people]
         layout = COCO17
-    return KeypointSequence(xy, conf, layout.name, indices, source=source)
+    return KeypointSequence(xy, conf, layout.name, indices, source=source, people=people)
 
 
 def _pick(people: list[Person], by_score: bool) -> Person:

@@ -93,6 +93,12 @@ class BlazePoseDetector:
         return _to_keypoints(result.pose_landmarks[0], result.pose_world_landmarks[0], w, h,
                              self.outside_margin)
 
+    def detect_all(self, frame_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Keypoints2D]:
+        """The people found in one frame as a list (this detector finds at most one; see
+        :class:`pose3d_cli.detect.multi.MultiPersonDetector` for several)."""
+        kp = self(frame_bgr, timestamp_ms)
+        return [] if kp is None else [kp]
+
     def _next_timestamp(self, timestamp_ms: int | None) -> int:
         """A strictly increasing ms timestamp for VIDEO mode."""
         if timestamp_ms is None:
@@ -144,7 +150,7 @@ def _import_mediapipe() -> Any:
     return mediapipe
 
 
-def _create_landmarker(mp: Any, model_path: Path, mode: str, min_confidence: float) -> Any:
+def _create_landmarker(mp: Any, model_path: Path, mode: str, min_confidence: float, num_poses: int = 1) -> Any:
     """A MediaPipe ``PoseLandmarker`` for ``model_path``, or DetectorError with one clear line."""
     from mediapipe.tasks.python import BaseOptions
     from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
@@ -154,7 +160,7 @@ def _create_landmarker(mp: Any, model_path: Path, mode: str, min_confidence: flo
     options = PoseLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(model_path)),
         running_mode=RunningMode.VIDEO if mode == "video" else RunningMode.IMAGE,
-        num_poses=1,
+        num_poses=num_poses,
         min_pose_detection_confidence=min_confidence,
         min_pose_presence_confidence=min_confidence,
         min_tracking_confidence=min_confidence,

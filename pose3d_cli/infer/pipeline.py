@@ -52,6 +52,8 @@ class InferOptions:
     angles: bool = False  # add ergonomic joint angles (see pose3d_cli/angles.py)
     detector: str = "full"  # shipped BlazePose bundle: full, or lite (faster, a little less accurate)
     detector_3d: bool = False  # write the detector's own 3D (MediaPipe world landmarks) instead of lifting
+    person: str | int = "all"  # which people to write: all, largest (id 0) or one id (see infer/people.py)
+    max_people: int = 4  # people per frame for the built-in detector; 1 = the single-person BlazePose path
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Track2D:
     world: np.ndarray | None = None  # (T, J, 3) mm: the detector's own 3D (BlazePose world landmarks), if any
     independent: bool = False  # frames are unrelated photos: no smoothing, swap fix or temporal context
     sizes: np.ndarray | None = None  # (T, 2) width, height of each photo when they differ
+    person: int = 0  # the person's track id (0 = the most prominent; see infer/tracking.py)
 
 
 @dataclass
@@ -266,7 +269,7 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         "backend": lifter.backend, "receptive_field": lifter.receptive_field, "skeleton": sk.name,
         "codec": CODEC_NAME, "fps": track.fps, "image_size": list(track.size), "intrinsics": intr.source,
         "K": np.round(intr.K, 3).tolist(), "detector": track.detector, "smoothing": method,
-        "left_right_swaps_fixed": swaps_fixed, "independent_frames": track.independent,
+        "left_right_swaps_fixed": swaps_fixed, "independent_frames": track.independent, "person": track.person,
         "units": "mm (3D), pixels (2D)",
         "coordinate_frame": "camera: x right, y down, z forward; root-relative (pelvis at 0)",
     }
@@ -288,33 +291,44 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
     fmt = format_of(output, opts.fmt)
     path = Path(input_path)
     source = None
+    from .people import detect_people, read_people, select_people
+    from .people_writers import write_people
+
     if not str(input_path).startswith("camera:") and path.exists() and is_keypoint_input(path):
         if on_start:
             on_start(None)
-        track = read_track(path, opts)
+        tracks = read_people(path, opts)
     else:
         source = open_source(input_path, opts.fps)
         if on_start:
             on_start(source.num_frames)
-        track = detect_video(source, opts.detector_model, on_frame, opts.detect_width, opts.detector)
+        if opts.max_people == 1:
+            tracks = [detect_video(source, opts.detector_model, on_frame, opts.detect_width, opts.detector)]
+        else:
+            tracks = detect_people(source, opts, on_frame)
+    tracks = select_people(tracks, opts.person, str(input_path))
     t1 = time.perf_counter()
     if opts.detector_3d:
         from .detector3d import detector_world_track
 
-        poses = detector_world_track(track, lifter.skeleton.name)
+        people = [detector_world_track(track, lifter.skeleton.name) for track in tracks]
+        for p, track in zip(people, tracks):
+            p.metadata["person"] = track.person
     else:
-        poses = lift_track(track, lifter, opts)
+        people = [lift_track(track, lifter, opts) for track in tracks]
     t2 = time.perf_counter()
-    write_track(poses, output, fmt, opts.with_2d, opts.min_conf)
+    write_people(people, output, fmt, opts.with_2d, opts.min_conf, inputs=[input_path, opts.calib])
     if opts.render:
         if source is None:
             raise Pose3dError("--render needs a video or images as input (a keypoint file has no frames)")
-        from .render import render_video
+        from .render_people import render_people
 
-        render_video((f for _, _, f in source.frames()), poses.uv, poses.conf, poses.joints3d, lifter.skeleton,
-                     track.fps, opts.render)
+        render_people((f for _, _, f in source.frames()), [(p.metadata["person"], p.uv, p.conf, p.joints3d)
+                                                           for p in people], lifter.skeleton, tracks[0].fps,
+                      opts.render)
+    poses = people[0]
     return InferSummary(str(input_path), str(output), len(poses.frame), int(poses.detected.sum()),
-                        time.perf_counter() - t0, t1 - t0, t2 - t1)
+                        time.perf_counter() - t0, t1 - t0, t2 - t1, {"people": [p.metadata["person"] for p in people]})
 
 
 def output_for(input_path: str, output: str, n_inputs: int, fmt: str | None) -> str:

@@ -1,0 +1,209 @@
+"""Several people per frame with BlazePose: search with masks and tiles, follow each person in a crop.
+
+BlazePose's own detector finds about one person per image even with ``num_poses > 1`` (measured on the shared
+clips: see README "Several people"). Its landmark model, though, works on any crop that holds one person. So:
+
+- **search** (the first frame, every ``search_every`` frames, every photo): run BlazePose on the whole frame;
+  blank out (grey) the box of every person found and run it again, until nothing new is found; then the same on
+  a 2 × 2 grid of overlapping tiles (``tile_fraction`` of the frame each), which finds people too small for the
+  detector's 224 px input on the whole frame;
+- **follow** (every video frame): each person of the previous frame is looked for in a square crop around its
+  previous box (``crop_scale`` × the box's long side), with the people already found in this frame blanked out.
+
+Every call is a MediaPipe ``PoseLandmarker`` in IMAGE mode (one shared landmarker). A pose is kept when at least
+``min_joints`` of its 33 joints have confidence >= 0.5 and its box is at least ``min_box_px`` on its long side,
+and dropped as a duplicate when its box overlaps a kept one by IoU > ``dup_iou``. The detector keeps no identity:
+ids come from :mod:`pose3d_cli.infer.tracking`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from pose3d_cli.detect.base import DetectorError, Keypoints2D, prominence
+from pose3d_cli.detect.mediapipe import (
+    MODELS,
+    _close_quietly,
+    _create_landmarker,
+    _import_mediapipe,
+    _native_stderr_silenced,
+    _to_keypoints,
+    _to_rgb,
+)
+
+GREY = 127  # the fill of a blanked-out person
+
+
+def keypoint_box(xy: np.ndarray, confidence: np.ndarray, min_conf: float = 0.3) -> np.ndarray:
+    """(4,) x0, y0, x1, y1 of the joints with confidence >= ``min_conf`` (all joints when fewer than 3 are)."""
+    ok = confidence >= min_conf
+    pts = xy[ok] if ok.sum() >= 3 else xy
+    return np.concatenate([pts.min(axis=0), pts.max(axis=0)]).astype(np.float64)
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two (4,) x0, y0, x1, y1 boxes."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+class MultiPersonDetector:
+    """BlazePose for several people (see the module doc). Same call contract as :class:`BlazePoseDetector`.
+
+    Args:
+        model_path: a MediaPipe pose ``.task`` bundle; default: the shipped bundle of ``variant``.
+        mode: ``"video"`` (follow people between frames) or ``"image"`` (every frame searched on its own).
+        max_people: at most this many people per frame.
+        search_every: in video mode, search the whole frame every this many frames (and follow in between).
+        tiles: also search a 2 × 2 grid of tiles (smaller people; 4+ more landmarker calls per search).
+        min_confidence: MediaPipe's minimum detection/presence confidence.
+        outside_margin: joints farther than this fraction of the image outside it get confidence 0.
+
+    ``detect_all(frame, timestamp_ms)`` → list of :class:`Keypoints2D`, most prominent first;
+    ``detector(frame, timestamp_ms)`` → the most prominent person or None (the single-person contract).
+    """
+
+    skeleton = "blazepose33"
+
+    def __init__(self, model_path: str | Path | None = None, mode: Literal["video", "image"] = "video",
+                 max_people: int = 4, search_every: int = 10, tiles: bool = True, min_confidence: float = 0.5,
+                 outside_margin: float = 0.05, variant: Literal["full", "lite"] = "full", min_joints: int = 8,
+                 min_box_px: float = 32.0, crop_scale: float = 1.6, tile_fraction: float = 0.6,
+                 dup_iou: float = 0.5) -> None:
+        if mode not in ("video", "image"):
+            raise DetectorError(f"detector mode must be 'video' or 'image', not {mode!r}")
+        if variant not in MODELS:
+            raise DetectorError(f"BlazePose variant must be one of {', '.join(map(repr, MODELS))}, not {variant!r}")
+        if max_people < 1 or search_every < 1:
+            raise DetectorError(f"max_people and search_every must be >= 1, got {max_people} and {search_every}")
+        self.model_path = Path(model_path) if model_path is not None else MODELS[variant]
+        self.mode, self.max_people, self.search_every, self.tiles = mode, max_people, search_every, tiles
+        self.outside_margin, self.min_joints, self.min_box_px = outside_margin, min_joints, min_box_px
+        self.crop_scale, self.tile_fraction, self.dup_iou = crop_scale, tile_fraction, dup_iou
+        self._mp = _import_mediapipe()
+        with _native_stderr_silenced():
+            self._landmarker = _create_landmarker(self._mp, self.model_path, "image", min_confidence, num_poses=2)
+        self._finalizer = weakref.finalize(self, _close_quietly, self._landmarker)
+        self._prev: list[np.ndarray] = []  # boxes of the previous frame's people
+        self._frame = 0
+        self.calls = 0  # landmarker calls so far (for benchmarks)
+
+    # ------------------------------------------------------------------------------------------ public
+
+    def __call__(self, frame_bgr: np.ndarray, timestamp_ms: int | None = None) -> Keypoints2D | None:
+        people = self.detect_all(frame_bgr, timestamp_ms)
+        return people[0] if people else None
+
+    def detect_all(self, frame_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Keypoints2D]:
+        """Every person found in one (H, W, 3) uint8 BGR frame, most prominent first (``timestamp_ms`` unused:
+        the frames' order is what counts)."""
+        if not self._finalizer.alive:
+            raise DetectorError("MultiPersonDetector is closed")
+        rgb = _to_rgb(frame_bgr)
+        work = rgb.copy()  # found people are blanked out here
+        found: list[Keypoints2D] = []
+        boxes: list[np.ndarray] = []
+        if self.mode == "video":
+            for prev in sorted(self._prev, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1])):
+                if len(found) >= self.max_people:
+                    break
+                window = self._crop_window(prev, rgb.shape)
+                cands = self._run(rgb, work, window)
+                cands.sort(key=lambda kb: -box_iou(kb[1], prev))
+                self._keep(cands[:1], found, boxes, work)
+        search = self.mode == "image" or self._frame % self.search_every == 0 or len(found) < len(self._prev)
+        if search and len(found) < self.max_people:
+            self._search(rgb, work, found, boxes)
+        self._prev = boxes if self.mode == "video" else []
+        self._frame += 1
+        order = np.argsort([-prominence(k.xy, k.confidence) for k in found], kind="stable")
+        return [found[i] for i in order]
+
+    def reset(self) -> None:
+        """Forget the previous frame (next frame is searched from scratch)."""
+        self._prev, self._frame = [], 0
+
+    def close(self) -> None:
+        self._finalizer()
+
+    def __enter__(self) -> MultiPersonDetector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------------------------------- internals
+
+    def _search(self, rgb: np.ndarray, work: np.ndarray, found: list, boxes: list) -> None:
+        h, w = rgb.shape[:2]
+        windows = [(0, 0, w, h)]
+        if self.tiles:
+            cw, ch = int(w * self.tile_fraction), int(h * self.tile_fraction)
+            windows += [(x, y, x + cw, y + ch) for y in (0, h - ch) for x in (0, w - cw)]
+        for window in windows:
+            while len(found) < self.max_people:
+                if not self._keep(self._run(rgb, work, window), found, boxes, work):
+                    break
+
+    def _crop_window(self, box: np.ndarray, shape: tuple) -> tuple[int, int, int, int]:
+        h, w = shape[:2]
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        half = max(box[2] - box[0], box[3] - box[1], self.min_box_px) * self.crop_scale / 2
+        x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+        x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
+        return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
+
+    def _run(self, rgb: np.ndarray, work: np.ndarray, window: tuple[int, int, int, int]) -> list:
+        """Landmarker on ``work[window]`` → [(Keypoints2D in full-image pixels, box)] passing the filters."""
+        x0, y0, x1, y1 = window
+        crop = np.ascontiguousarray(work[y0:y1, x0:x1])
+        if min(crop.shape[:2]) < 16:
+            return []
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=crop)
+        with _native_stderr_silenced():  # MediaPipe warns once per new ROI shape
+            result = self._landmarker.detect(image)
+        self.calls += 1
+        h, w = rgb.shape[:2]
+        out = []
+        for lms, world in zip(result.pose_landmarks, result.pose_world_landmarks):
+            kp = _to_keypoints(lms, world, x1 - x0, y1 - y0, np.inf)
+            kp.xy += np.array([x0, y0], np.float32)
+            norm = kp.xy / np.array([w, h], np.float32)
+            outside = ((norm < -self.outside_margin) | (norm > 1 + self.outside_margin)).any(axis=1)
+            kp.confidence[outside] = 0.0
+            if (kp.confidence >= 0.5).sum() < self.min_joints:
+                continue
+            box = keypoint_box(kp.xy, kp.confidence)
+            if max(box[2] - box[0], box[3] - box[1]) < self.min_box_px:
+                continue
+            out.append((kp, box))
+        return out
+
+    def _keep(self, cands: list, found: list, boxes: list, work: np.ndarray) -> int:
+        """Add the candidates that are no duplicate of a kept person; blank them out of ``work``."""
+        added = 0
+        for kp, box in cands:
+            if len(found) >= self.max_people or any(box_iou(box, b) > self.dup_iou for b in boxes):
+                continue
+            found.append(kp)
+            boxes.append(box)
+            _blank(work, box)
+            added += 1
+        return added
+
+
+def _blank(img: np.ndarray, box: np.ndarray, pad: tuple[float, float] = (0.05, 0.05)) -> None:
+    """Fill ``box`` (grown by ``pad`` of its width/height) with grey, in place."""
+    h, w = img.shape[:2]
+    mx, my = pad[0] * (box[2] - box[0]), pad[1] * (box[3] - box[1])
+    x0, y0 = int(max(0, box[0] - mx)), int(max(0, box[1] - my))
+    x1, y1 = int(min(w, box[2] + mx)), int(min(h, box[3] + my))
+    img[y0:y1, x0:x1] = GREY
+

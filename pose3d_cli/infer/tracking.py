@@ -1,0 +1,237 @@
+"""Several people over a video: one id per person, from per-frame lists of 2D poses (numpy + scipy).
+
+Each frame, the people found are assigned to the live tracks by the Hungarian algorithm
+(:func:`scipy.optimize.linear_sum_assignment`) on ``1 - similarity``, where the similarity of a track and a pose is
+
+    size similarity × (½ IoU(predicted box, pose box) + ½ keypoint similarity)
+
+- the track's box and keypoints are *predicted* with a constant velocity (of the box centre, an exponential
+  average over the frames it was seen) for the frames since it was last seen (at most ``max_predict`` of them);
+- keypoint similarity is OKS-like: the mean over joints found in both of ``exp(-d² / (2 (κ s)²))``, with ``s``
+  the square root of the track's box area and κ growing with the frames the track was lost (``kappa``);
+- size similarity: ratio of the smaller box diagonal to the larger (people do not halve in size between frames);
+- a lost track's similarity is lowered by 2 % per frame lost (at most 20 %): ties go to the track seen last.
+
+Pairs below ``min_similarity`` are never assigned. A pose that matches no track starts a new track (birth); a
+track that is not seen for more than ``max_lost`` frames ends (death) and its id is never used again: a person
+that comes back later gets a new id. No appearance cue is used (no image features): re-identification after a
+short occlusion or a crossing rests on the predicted position, the pose and the size.
+
+:func:`track_people` runs the tracker over a whole sequence and returns dense per-person arrays; tracks seen in
+fewer than ``min_frames`` frames are dropped (detector blips), and ids are renumbered so that 0 is the most
+prominent person over the video (sum over frames of box area × mean confidence: the person the single-person
+path keeps) and the others follow in order of first appearance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: a pose in one frame: (J, 2) pixels and (J,) confidence (0 = missing)
+Pose = tuple[np.ndarray, np.ndarray]
+
+
+def pose_box(xy: np.ndarray, conf: np.ndarray, min_conf: float = 0.3) -> np.ndarray | None:
+    """(4,) x0, y0, x1, y1 of the joints with confidence >= ``min_conf`` (> 0 when fewer than 2 are); None when
+    fewer than 2 joints are found."""
+    ok = conf >= min_conf
+    if ok.sum() < 2:
+        ok = conf > 0
+    if ok.sum() < 2:
+        return None
+    pts = xy[ok]
+    return np.concatenate([pts.min(axis=0), pts.max(axis=0)]).astype(np.float64)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """IoU of two (4,) x0, y0, x1, y1 boxes."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def keypoint_similarity(xy_a: np.ndarray, conf_a: np.ndarray, xy_b: np.ndarray, conf_b: np.ndarray,
+                        scale: float) -> float:
+    """OKS-like similarity in [0, 1] of two (J, 2) poses over the joints found in both; 0 when none is."""
+    both = (conf_a > 0) & (conf_b > 0)
+    if not both.any() or scale <= 0:
+        return 0.0
+    d2 = ((xy_a[both] - xy_b[both]) ** 2).sum(axis=-1)
+    return float(np.exp(-d2 / (2.0 * scale ** 2)).mean())
+
+
+def _diag(box: np.ndarray) -> float:
+    return float(np.hypot(box[2] - box[0], box[3] - box[1]))
+
+
+@dataclass
+class _Track:
+    id: int
+    box: np.ndarray  # (4,) last seen
+    xy: np.ndarray  # (J, 2) last seen
+    conf: np.ndarray  # (J,)
+    last: int  # frame position last seen
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # px per frame, box centre
+    hits: int = 1
+
+    def predicted(self, t: int, max_predict: int) -> tuple[np.ndarray, np.ndarray]:
+        shift = self.velocity * min(t - self.last, max_predict)
+        return self.box + np.tile(shift, 2), self.xy + shift
+
+
+class PoseTracker:
+    """Streaming multi-person tracker (see the module doc): ``update(poses)`` once per frame → one id per pose.
+
+    Args:
+        max_lost: a track not seen for more than this many frames ends.
+        min_similarity: pairs less similar than this are never assigned.
+        kappa: keypoint-similarity scale, as a fraction of the person's size (grows ×(1 + gap/2) while lost).
+        max_predict: the constant-velocity prediction runs at most this many frames ahead.
+        velocity_smoothing: weight of the newest displacement in the velocity's exponential average.
+    """
+
+    def __init__(self, max_lost: int = 30, min_similarity: float = 0.15, kappa: float = 0.15,
+                 max_predict: int = 15, velocity_smoothing: float = 0.5) -> None:
+        self.max_lost, self.min_similarity, self.kappa = max_lost, min_similarity, kappa
+        self.max_predict, self.velocity_smoothing = max_predict, velocity_smoothing
+        self.tracks: list[_Track] = []
+        self.next_id = 0
+        self.t = 0
+
+    def similarity(self, track: _Track, xy: np.ndarray, conf: np.ndarray, box: np.ndarray) -> float:
+        """How well ``track`` (predicted to this frame) matches one pose, in [0, 1]."""
+        pbox, pxy = track.predicted(self.t, self.max_predict)
+        gap = self.t - track.last
+        d_track, d_pose = _diag(track.box), _diag(box)
+        size = min(d_track, d_pose) / max(d_track, d_pose, 1e-9)
+        scale = self.kappa * np.sqrt(max((track.box[2] - track.box[0]) * (track.box[3] - track.box[1]), 1.0))
+        oks = keypoint_similarity(pxy, track.conf, xy, conf, scale * (1.0 + 0.5 * (gap - 1)))
+        recency = 1.0 - 0.02 * min(gap - 1, 10)  # ties go to the track seen most recently
+        return recency * size * (0.5 * iou(pbox, box) + 0.5 * oks)
+
+    def update(self, poses: list[Pose]) -> list[int]:
+        """Assign this frame's poses to tracks; returns each pose's id (-1 for a pose with < 2 joints found)."""
+        from scipy.optimize import linear_sum_assignment
+
+        boxes = [pose_box(xy, c) for xy, c in poses]
+        valid = [k for k, b in enumerate(boxes) if b is not None]
+        ids = [-1] * len(poses)
+        sim = np.zeros((len(self.tracks), len(valid)))
+        for i, tr in enumerate(self.tracks):
+            for j, k in enumerate(valid):
+                sim[i, j] = self.similarity(tr, poses[k][0], poses[k][1], boxes[k])
+        matched_tracks, matched_poses = set(), set()
+        if sim.size:
+            rows, cols = linear_sum_assignment(1.0 - sim)
+            for i, j in zip(rows, cols):
+                if sim[i, j] >= self.min_similarity:
+                    self._extend(self.tracks[i], poses[valid[j]], boxes[valid[j]])
+                    ids[valid[j]] = self.tracks[i].id
+                    matched_tracks.add(i)
+                    matched_poses.add(j)
+        for j, k in enumerate(valid):
+            if j not in matched_poses:  # birth
+                xy, c = poses[k]
+                self.tracks.append(_Track(self.next_id, boxes[k], np.asarray(xy, np.float64).copy(),
+                                          np.asarray(c).copy(), self.t))
+                ids[k] = self.next_id
+                self.next_id += 1
+        self.tracks = [tr for tr in self.tracks if self.t - tr.last <= self.max_lost]  # death
+        self.t += 1
+        return ids
+
+    def _extend(self, tr: _Track, pose: Pose, box: np.ndarray) -> None:
+        gap = self.t - tr.last
+        step = ((box[:2] + box[2:]) - (tr.box[:2] + tr.box[2:])) / 2.0 / max(gap, 1)
+        a = self.velocity_smoothing
+        tr.velocity = step if tr.hits == 1 else a * step + (1 - a) * tr.velocity
+        tr.box, tr.xy, tr.conf = box, np.asarray(pose[0], np.float64).copy(), np.asarray(pose[1]).copy()
+        tr.last, tr.hits = self.t, tr.hits + 1
+
+
+@dataclass
+class People:
+    """Dense per-person arrays over T frames (person ``k`` of the lists has id ``ids[k]``).
+
+    Attributes:
+        ids: (P,) int person ids (0 = the most prominent over the video).
+        xy: (P, T, J, 2) pixels (0 where absent).
+        conf: (P, T, J) confidence (0 where absent).
+        world: (P, T, J, 3) mm detector 3D (NaN where absent), or None.
+    """
+
+    ids: np.ndarray
+    xy: np.ndarray
+    conf: np.ndarray
+    world: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def present(self) -> np.ndarray:
+        """(P, T) bool: the person has at least 2 joints found in the frame."""
+        return (self.conf > 0).sum(axis=-1) >= 2
+
+
+def track_people(frames: list[list[Pose]], num_joints: int, worlds: list[list[np.ndarray | None]] | None = None,
+                 independent: bool = False, min_frames: int = 3, **tracker_args) -> People:
+    """Track the people of a sequence and return dense per-person arrays (see the module doc).
+
+    Args:
+        frames: per frame, the list of poses found ((J, 2) xy, (J,) confidence each).
+        num_joints: J (for a sequence where nobody is found).
+        worlds: optional per frame, per pose (J, 3) detector 3D in mm (or None).
+        independent: the frames are unrelated photos: no tracking; in each photo, people are numbered by
+            prominence (0 = the most prominent of that photo) and ``min_frames`` is ignored.
+        min_frames: tracks seen in fewer frames are dropped.
+        tracker_args: passed to :class:`PoseTracker`.
+    """
+    T = len(frames)
+    assigned: list[list[int]] = []
+    if independent:
+        for poses in frames:
+            order = np.argsort([-_prominence(xy, c) for xy, c in poses], kind="stable")
+            ids = [-1] * len(poses)
+            for rank, k in enumerate(order):
+                if pose_box(*poses[k]) is not None:
+                    ids[k] = rank
+            assigned.append(ids)
+    else:
+        tracker = PoseTracker(**tracker_args)
+        assigned = [tracker.update(poses) for poses in frames]
+    raw_ids = sorted({i for ids in assigned for i in ids if i >= 0})
+    seen = {i: [t for t, ids in enumerate(assigned) if i in ids] for i in raw_ids}
+    if not independent:
+        raw_ids = [i for i in raw_ids if len(seen[i]) >= min_frames]
+    score = {i: 0.0 for i in raw_ids}
+    for t, ids in enumerate(assigned):
+        for k, i in enumerate(ids):
+            if i in score:
+                score[i] += _prominence(*frames[t][k])
+    if independent:
+        order = raw_ids
+    else:
+        first = max(raw_ids, key=lambda i: score[i]) if raw_ids else None
+        order = ([first] if first is not None else []) + [i for i in raw_ids if i != first]  # then by birth
+    P = len(order)
+    xy = np.zeros((P, T, num_joints, 2), np.float32)
+    conf = np.zeros((P, T, num_joints), np.float32)
+    world = np.full((P, T, num_joints, 3), np.nan, np.float32) if worlds is not None else None
+    slot = {i: p for p, i in enumerate(order)}
+    for t, ids in enumerate(assigned):
+        for k, i in enumerate(ids):
+            if i in slot:
+                xy[slot[i], t], conf[slot[i], t] = frames[t][k]
+                if world is not None and worlds[t][k] is not None:
+                    world[slot[i], t] = worlds[t][k]
+    return People(np.arange(P), xy, conf, world)
+
+
+def _prominence(xy: np.ndarray, conf: np.ndarray) -> float:
+    from ..detect.base import prominence
+
+    return prominence(np.asarray(xy), np.clip(np.nan_to_num(np.asarray(conf)), 0.0, 1.0))
