@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Pose3dError
+from ..infer.readers import person_frames, person_rows
 from ..skeleton import SKELETONS, get_skeleton
 
 
@@ -48,7 +49,7 @@ def _num(v: str) -> float:
     return float(v) if v not in ("", None) else np.nan
 
 
-def read_csv(path: Path) -> Poses:
+def read_csv(path: Path, person: int = 0) -> Poses:
     try:
         with open(path, newline="") as f:
             rows = list(csv.reader(f))
@@ -68,6 +69,7 @@ def read_csv(path: Path) -> Poses:
     body = [r for r in rows[1:] if r]
     if not body:
         raise Pose3dError(f"{path}: the CSV has a header but no frames")
+    body = person_rows(header, body, person, path)
     try:
         frame = np.array([int(float(r[col["frame"]])) for r in body])
         time_s = np.array([_num(r[col["time_s"]]) for r in body])
@@ -79,7 +81,7 @@ def read_csv(path: Path) -> Poses:
     return Poses(frame, time_s, detected, xyz, np.nan_to_num(conf, nan=0.0), sk.name, {}, str(path))
 
 
-def read_json(path: Path) -> Poses:
+def read_json(path: Path, person: int = 0) -> Poses:
     try:
         data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -90,7 +92,7 @@ def read_json(path: Path) -> Poses:
     names = meta.get("joint_names") or []
     sk = get_skeleton(_skeleton_of(names, str(path)))
     order = [names.index(j) for j in sk.joints]
-    frames = data["frames"]
+    frames = person_frames(data, person, path)
     if not frames:
         raise Pose3dError(f"{path}: no frames")
     T, J = len(frames), sk.num_joints
@@ -109,16 +111,16 @@ def read_json(path: Path) -> Poses:
     return Poses(frame, time_s, detected, xyz, conf, sk.name, meta, str(path))
 
 
-def read_poses(path: str | Path) -> Poses:
+def read_poses(path: str | Path, person: int = 0) -> Poses:
     """Read and check an infer output; one-line :class:`Pose3dError` for anything else."""
     path = Path(path)
     if not path.is_file():
         raise Pose3dError(f"{path}: no such file")
     ext = path.suffix.lower()
     if ext == ".csv":
-        p = read_csv(path)
+        p = read_csv(path, person)
     elif ext == ".json":
-        p = read_json(path)
+        p = read_json(path, person)
     else:
         raise Pose3dError(f"{path}: give a video or a `pose3d infer` output (.csv or .json)")
     bad_t = ~np.isfinite(p.time_s)

@@ -30,8 +30,36 @@ def _skeleton_of(names: tuple[str, ...]) -> str | None:
     return next((s.name for s in SKELETONS.values() if s.joints == names), None)
 
 
-def read_infer_output(path: str | Path) -> InferResult:
-    """Read an infer CSV (``frame, time_s, detected, <joint>_x/_y/_z ...``) or JSON (``{"metadata", "frames"}``)."""
+def person_rows(header: list[str], body: list[list[str]], person: int, path) -> list[list[str]]:
+    """The rows of one person of a multi-person infer CSV (a ``person`` column); all rows when there is none."""
+    if "person" not in header:
+        if person != 0:
+            raise Pose3dError(f"{path}: has no person column (one person, id 0); --person {person} is not in it")
+        return body
+    i = header.index("person")
+    ids = sorted({int(float(r[i])) for r in body if len(r) > i and r[i] != ""})
+    if person not in ids:
+        raise Pose3dError(f"{path}: no person {person}; people in the file: {', '.join(map(str, ids)) or 'none'}")
+    return [r for r in body if len(r) > i and r[i] != "" and int(float(r[i])) == person]
+
+
+def person_frames(data: dict, person: int, path) -> list:
+    """The frames of one person of an infer JSON: top-level ``frames`` are person 0's, ``people`` holds all."""
+    if person == 0 or "people" not in data:
+        if person != 0:
+            raise Pose3dError(f"{path}: one person only (id 0); --person {person} is not in it")
+        return data["frames"]
+    for p in data["people"]:
+        if int(p.get("id", -1)) == person:
+            return p["frames"]
+    raise Pose3dError(f"{path}: no person {person}; people in the file: "
+                      + ", ".join(str(p.get("id")) for p in data["people"]))
+
+
+def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
+    """Read an infer CSV (``frame[, person], time_s, detected, <joint>_x/_y/_z ...``) or JSON
+    (``{"metadata", "frames"[, "people"]}``); ``person`` picks one person of a multi-person output (0 = the most
+    prominent, the single-person layout)."""
     path = Path(path)
     if not path.is_file():
         raise Pose3dError(f"{path}: no such file; give a CSV or JSON written by `pose3d infer`")
@@ -40,7 +68,7 @@ def read_infer_output(path: str | Path) -> InferResult:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             names = tuple(data["metadata"]["joint_names"])
-            frames = data["frames"]
+            frames = person_frames(data, person, path)
         except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
             raise Pose3dError(f"{path}: not a pose3d infer JSON ({type(e).__name__}: {e}); expected "
                               '{"metadata": {"joint_names": [...]}, "frames": [...]}') from None
@@ -60,20 +88,21 @@ def read_infer_output(path: str | Path) -> InferResult:
             rows = list(csv.reader(fh))
     except UnicodeDecodeError:
         raise Pose3dError(f"{path}: not a text CSV file") from None
-    if not rows or rows[0][:3] != ["frame", "time_s", "detected"]:
-        raise Pose3dError(f"{path}: not a pose3d infer CSV (it must start with frame,time_s,detected)")
+    if not rows or [h for h in rows[0][:4] if h != "person"][:3] != ["frame", "time_s", "detected"]:
+        raise Pose3dError(f"{path}: not a pose3d infer CSV (it must start with frame,[person,]time_s,detected)")
     header = rows[0]
     names = tuple(h[:-2] for h in header if h.endswith("_x") and f"{h[:-2]}_z" in header)
     if not names:
         raise Pose3dError(f"{path}: no <joint>_x,_y,_z columns; is this the 3D output of `pose3d infer`?")
     col = {h: i for i, h in enumerate(header)}
     cols = np.array([[col[f"{j}_{a}"] for a in "xyz"] for j in names])
-    body = [r for r in rows[1:] if r]
+    body = person_rows(header, [r for r in rows[1:] if r], person, path)
+    col_t, col_d = col["time_s"], col["detected"]
     try:
         table = np.array([[float(r[i]) if i < len(r) and r[i] != "" else np.nan for i in cols.ravel()] for r in body])
         frame = np.array([int(float(r[0])) for r in body], np.int64)
-        time_s = np.array([float(r[1]) if r[1] else np.nan for r in body])
-        detected = np.array([r[2].strip() == "1" for r in body])
+        time_s = np.array([float(r[col_t]) if r[col_t] else np.nan for r in body])
+        detected = np.array([r[col_d].strip() == "1" for r in body])
     except (ValueError, IndexError) as e:
         raise Pose3dError(f"{path}: bad value in the CSV ({e})") from None
     joints = table.reshape(len(body), len(names), 3)
