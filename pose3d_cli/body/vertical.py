@@ -15,8 +15,9 @@ the shared pose2sim cameras that is 18–33° off).
    whose posture pins gravity down, e.g. standing, small for a lunge or a bend). Input and output are mirrored
    and averaged (left/right symmetry). Without the model file, a geometric fallback uses the mid-ankle → mid-hip
    line of frames with straight legs.
-2. **Over the video**, the per-frame directions are combined on the sphere: ``kappa``-weighted (times the mean
-   2D confidence of the legs and trunk when given) mean direction, then re-weighted (Huber) and frames further
+2. **Over the video**, the per-frame directions are combined on the sphere: starting from the weighted medoid,
+   the ``kappa``-weighted (times the frame's mean 2D confidence when given) mean direction, re-weighted (Huber),
+   with frames further
    than ``max(3 × median deviation, 10°)`` dropped, until stable. ``spread_deg`` is the median angle between
    the kept per-frame directions and the estimate: a robust spread over frames (not an error bound: frames of
    one video share the lifter's bias, see README "vertical" for measured errors).
@@ -231,12 +232,17 @@ def combine_directions(dirs: np.ndarray, weights: np.ndarray | None = None, iter
     ok = np.all(np.isfinite(dirs), axis=1) & np.isfinite(w) & (w > 0)
     if not ok.any():
         raise Pose3dError("no usable frame to estimate the vertical from")
-    d = _unit(np.where(ok[:, None], dirs, 0.0))
+    d = np.zeros_like(dirs)
+    d[ok] = _unit(dirs[ok])
     kept = ok.copy()
-    up = _unit((w[ok, None] * d[ok]).sum(0))
+    # start from the weighted medoid (of at most 300 frames): a plain mean would start pulled by the outliers
+    idx = np.flatnonzero(ok)
+    sub = idx[np.linspace(0, len(idx) - 1, min(len(idx), 300)).round().astype(int)]
+    cost = (w[sub][None, :] * np.arccos(np.clip(d[sub] @ d[sub].T, -1.0, 1.0))).sum(1)
+    up = d[sub[int(np.argmin(cost))]]
     for _ in range(iters):
         dev = angle_deg(d, up)
-        med = float(np.median(dev[kept]))
+        med = float(np.median(dev[kept])) if kept.any() else float(np.median(dev[ok]))
         new_kept = ok & (dev <= max(3.0 * med, min_reject_deg))
         huber = np.minimum(1.0, max(med, 1.0) * 2.0 / np.maximum(dev, 1e-6))
         ww = np.where(new_kept, w * huber, 0.0)
@@ -251,7 +257,7 @@ def combine_directions(dirs: np.ndarray, weights: np.ndarray | None = None, iter
 
 def estimate_up(poses_cam: np.ndarray, keypoints_2d: np.ndarray | None = None, confidence: np.ndarray | None = None,
                 K: np.ndarray | None = None, timestamps: np.ndarray | None = None, skeleton: Skeleton = H36M17,
-                model: UpModel | str | None = None) -> UpEstimate:
+                model: UpModel | str | None = None, method: str = "auto") -> UpEstimate:
     """World up in the camera frame, estimated from one video's lifted poses (see module doc).
 
     Args:
@@ -260,6 +266,7 @@ def estimate_up(poses_cam: np.ndarray, keypoints_2d: np.ndarray | None = None, c
         confidence: (T, J) 2D confidences: frames are weighted by the mean confidence of the body joints.
         K, timestamps: accepted, not used yet.
         model: an :class:`UpModel`, a path to one, or None for the shipped model (geometric fallback without it).
+        method: "auto" (the learned model when present), "learned" or "geometric".
     Returns:
         :class:`UpEstimate` with ``method`` "estimated: ...".
     Raises:
@@ -275,8 +282,14 @@ def estimate_up(poses_cam: np.ndarray, keypoints_2d: np.ndarray | None = None, c
     if not finite.any():
         raise Pose3dError("poses: no frame with a complete 3D pose (all NaN); the vertical cannot be estimated "
                           "(give --up x,y,z or --calib)")
-    if not isinstance(model, UpModel):
+    if method not in ("auto", "learned", "geometric"):
+        raise Pose3dError(f"vertical method {method!r}: use auto, learned or geometric")
+    if method == "geometric":
+        model = None
+    elif not isinstance(model, UpModel):
         model = load_up_model(str(model) if model else None)
+        if model is None and method == "learned":
+            raise Pose3dError(f"{default_model_path()}: the vertical model file is missing; reinstall pose3d")
     mu = np.full((len(poses), 3), np.nan)
     kappa = np.zeros(len(poses))
     if model is not None:
