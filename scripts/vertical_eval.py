@@ -42,7 +42,7 @@ def eval_synth(path: str, model) -> dict:
         m = seq == s
         true = up[m].mean(0)
         t0 = time.perf_counter()
-        est = estimate_up(P[m], model=model)
+        est = estimate_up(P[m], model=model, method="learned" if model else "geometric")
         times.append((time.perf_counter() - t0) / max(m.sum(), 1))
         clip_est.append(float(angle_deg(est.up, true)))
         clip_lvl.append(float(angle_deg(LEVEL_UP, true)))
@@ -68,7 +68,7 @@ def eval_pose2sim(folder: str, model, calib: Path) -> dict:
         true = cams[js.stem].R[:, 2]
         rec = {"true_up": np.round(true, 4).tolist(), "level_camera_err_deg": round(float(angle_deg(LEVEL_UP, true)), 2)}
         for name, m in (("frames_0_49_dev", idx < 50), ("frames_50_99_report", idx >= 50), ("all", idx >= 0)):
-            est = estimate_up(P[m], confidence=C[m], model=model)
+            est = estimate_up(P[m], confidence=C[m], model=model, method="learned" if model else "geometric")
             pf = angle_deg(est.per_frame, true)
             rec[name] = {"err_deg": round(float(angle_deg(est.up, true)), 2), "spread_deg": round(est.spread_deg, 2),
                          "per_frame_median_deg": round(float(np.nanmedian(pf)), 2), "n_frames_used": est.n_frames_used,
