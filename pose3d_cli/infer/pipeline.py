@@ -272,14 +272,14 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
     t1 = time.perf_counter()
     poses = lift_track(track, lifter, opts)
     t2 = time.perf_counter()
-    write_track(poses, output, fmt, opts.with_2d, opts.min_conf)
-    if opts.render:
+    if opts.render:  # the video first: when it fails, no CSV/JSON is left behind either
         if source is None:
             raise Pose3dError("--render needs a video or images as input (a keypoint file has no frames)")
         from .render import render_video
 
         render_video((f for _, _, f in source.frames()), poses.uv, poses.conf, poses.joints3d, lifter.skeleton,
                      track.fps, opts.render)
+    write_track(poses, output, fmt, opts.with_2d, opts.min_conf)
     return InferSummary(str(input_path), str(output), len(poses.frame), int(poses.detected.sum()),
                         time.perf_counter() - t0, t1 - t0, t2 - t1)
 
@@ -290,6 +290,8 @@ def output_for(input_path: str, output: str, n_inputs: int, fmt: str | None) -> 
     if output == "-" or (n_inputs == 1 and not output.endswith("/") and not out.is_dir()):
         return output
     if not out.is_dir():
+        if n_inputs == 1:
+            raise Pose3dError(f"{output}: no such folder; create it first, or give a file name such as poses.csv")
         raise Pose3dError(f"{output}: several inputs need -o to be an existing folder")
     stem = Path(str(input_path).rstrip("/")).stem.replace("camera:", "camera")
     return str(out / f"{stem}.{fmt or 'csv'}")
