@@ -25,9 +25,15 @@ class Pose3dGroup(TyperGroup):
         from ..errors import Pose3dError, Terminated
         from .common import fail, os_error_line
 
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
         mark = len(atomic.written)
         try:
             return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as e:  # a bad option value: one line, exit 2, like every other user error
+            raise fail(usage_line(e, ctx.invoked_subcommand), EXIT_USER) from None
         except (Exit, Abort, TyperException):
             raise
         except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM through :func:`main`
@@ -52,6 +58,14 @@ class Pose3dGroup(TyperGroup):
             first = str(e).splitlines()[0][:200] if str(e) else ""
             raise fail(f"internal error in `pose3d {ctx.invoked_subcommand}` ({type(e).__name__}: {first}); this is "
                        "a bug: rerun with -vv for the traceback and report it", EXIT_INTERNAL) from None
+
+
+def usage_line(e, command: str | None) -> str:
+    """A click usage error as one line: what is wrong with which option, and where the help is."""
+    msg = " ".join(e.format_message().split())
+    msg = msg.replace("Value error, ", "").replace("Input should be ", "must be ")
+    where = f"pose3d {command}" if command else "pose3d"
+    return f"{msg.rstrip('.')}; see `{where} --help`"
 
 
 app = typer.Typer(
