@@ -190,7 +190,7 @@ def option(default, *decls, help: str = "", gt: float | None = None, lt: float |
         return value
 
     check.pose3d_range = text  # the walk test of every numeric option reads it
-    return typer.Option(default, *decls, help=f"{help} [{text}]".strip(), callback=check, **kw)
+    return typer.Option(default, *decls, help=f"{help} \\[{text}]".strip(), callback=check, **kw)
 
 
 def progress():
