@@ -86,7 +86,7 @@ class SequenceBlock:
 class PairWriter:
     """Streams :class:`SequenceBlock` rows into a new HDF5 file, written atomically.
 
-    Rows go to ``<path>.tmp-<pid>``; :meth:`close` renames it to ``path`` only when complete, and
+    Rows go to a temporary file beside ``path``; :meth:`close` renames it to ``path`` only when complete, and
     :meth:`abort` (or an exception inside ``with``) removes it.
     """
 
@@ -95,11 +95,18 @@ class PairWriter:
         import h5py
 
         self.path = Path(path)
-        self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        try:
+        import tempfile
+
+        try:  # mkstemp: a unique temporary name beside the target (its mode is fixed on close)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
+            os.close(fd)
+            self.tmp = Path(tmp)
             self.f = h5py.File(self.tmp, "w")
         except OSError as e:
-            raise DatasetError(f"{self.path}: cannot write here ({e}); choose a writable output path") from None
+            if getattr(self, "tmp", None) is not None:
+                self.tmp.unlink(missing_ok=True)
+            why = e.strerror or "not writable"
+            raise DatasetError(f"{self.path}: cannot write here ({why}); choose a writable output path") from None
         J = len(joint_names)
         comp = {} if compression in (None, "none") else (
             {"compression": "gzip", "compression_opts": 1, "shuffle": True} if compression == "gzip"
@@ -185,7 +192,11 @@ class PairWriter:
         for k in ("source", "subject", "split"):
             g.create_dataset(k, data=np.array(self.seqs[k], dtype=object), dtype=str_t)
         self.f.close()
+        from .atomic import default_mode, note_written
+
+        os.chmod(self.tmp, default_mode())
         os.replace(self.tmp, self.path)
+        note_written(self.path)
         return self.path
 
     def abort(self) -> None:

@@ -95,7 +95,11 @@ def _elevation(path: str | Path, data: PairData, root: int) -> np.ndarray:
 
 
 def action_of(source: str) -> str:
-    """An action label from a mocap file name: Bandai ``dataset-1_walk_happy_001`` → ``walk``; else the stem."""
+    """The action label of a sequence source: the one a reader stored (VideoPose3D ``file#S9/Walking 1`` →
+    ``Walking``), else from the file name: Bandai ``dataset-1_walk_happy_001`` → ``walk``; else the stem."""
+    if "#" in source and "/" in source.split("#", 1)[1]:
+        action = source.split("#", 1)[1].split("/", 1)[1].strip()
+        return re.sub(r"[ _.]\d+$", "", action) or action  # Human3.6M repetitions: "Walking 1" → "Walking"
     stem = Path(source.split("#")[0]).stem
     m = re.match(r"dataset-\d+_([^_]+)_", stem)
     return m.group(1) if m else stem
@@ -107,6 +111,17 @@ def _group(names: np.ndarray, per_sample: dict[str, np.ndarray]) -> dict[str, di
         m = names == g
         out[str(g)] = {k: float(v[m].mean()) for k, v in per_sample.items()} | {"samples": int(m.sum())}
     return out
+
+
+def stored_2d_kind(data: PairData) -> str:
+    """What the file's stored 2D is: ``exact`` (``synth --clean``) or ``detector-like`` (corrupted)."""
+    import json
+
+    try:
+        params = json.loads(data.attrs.get("synth_params") or "{}")
+    except (TypeError, ValueError):
+        params = {}
+    return "exact" if params.get("corruption") == "clean" else "detector-like"
 
 
 def evaluate(model_path: str | Path, data_path: str | Path, split: str = "test", sweep: bool = False,
@@ -143,6 +158,7 @@ def evaluate(model_path: str | Path, data_path: str | Path, split: str = "test",
         "occluded20": corrupted(data, Corruption.clean().scaled(occlusion=0.2), seed),
     }
     report: dict = {"model": str(model_path), "data": str(data_path), "split": split, "flip_tta": flip_tta,
+                    "stored_2d": stored_2d_kind(data),
                     "samples": len(data),
                     "sequences": len(data.sequence_ranges()), "skeleton": model.skeleton.name, "conditions": {}}
     stored_pred = None
@@ -179,6 +195,17 @@ def evaluate(model_path: str | Path, data_path: str | Path, split: str = "test",
     return report
 
 
+#: the files :func:`write_plots` writes into its folder (the CLI checks them before any work)
+PLOT_FILES = ("per_joint.png", "error_vs_noise.png", "error_vs_occlusion.png")
+
+
+def _save(fig, path: Path) -> None:
+    from .atomic import atomic_target
+
+    with atomic_target(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+
+
 def write_plots(report: dict, folder: str | Path) -> list[Path]:
     """PNG plots: per-joint error, and (with a sweep) error vs noise and vs occlusion."""
     import matplotlib
@@ -196,11 +223,11 @@ def write_plots(report: dict, folder: str | Path) -> list[Path]:
     ax.bar(x + 0.2, [report["per_joint"][j]["p_mpjpe"] for j in joints], 0.4, label="P-MPJPE")
     ax.set_xticks(x, joints, rotation=60, ha="right")
     ax.set_ylabel("error (mm)")
-    ax.set_title("per-joint error (detector-like 2D)")
+    ax.set_title(f"per-joint error ({report.get('stored_2d', 'detector-like')} 2D)")
     ax.legend()
     fig.tight_layout()
     out.append(folder / "per_joint.png")
-    fig.savefig(out[-1], dpi=100)
+    _save(fig, out[-1])
     plt.close(fig)
     for key, xkey, label in (("noise", "sigma", "2D noise σ (fraction of person size)"),
                              ("occlusion", "fraction", "fraction of occluded joints")):
@@ -217,6 +244,6 @@ def write_plots(report: dict, folder: str | Path) -> list[Path]:
         ax.legend()
         fig.tight_layout()
         out.append(folder / f"error_vs_{key}.png")
-        fig.savefig(out[-1], dpi=100)
+        _save(fig, out[-1])
         plt.close(fig)
     return out

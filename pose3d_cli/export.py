@@ -163,8 +163,9 @@ def export_model(checkpoint_path: str | Path, output_path: str | Path, fmt: str 
     batches = _check_batches(xy, conf, J, rf, causal)
     example = _example_inputs(batches[0][0], batches[0][1], rf)
 
-    tmp = output_path.with_name(f".{output_path.stem}.tmp-{os.getpid()}{output_path.suffix}")
-    try:
+    from .atomic import atomic_target
+
+    with atomic_target(output_path) as tmp:
         try:
             with _quiet(), torch.no_grad():
                 _WRITERS[fmt](model, example, rf, tmp, meta_json)
@@ -176,9 +177,6 @@ def export_model(checkpoint_path: str | Path, output_path: str | Path, fmt: str 
             raise ExportError(f"{output_path}: {fmt} export differs from torch by {diff:.3g} mm (tolerance "
                               f"{tolerance_mm:g} mm) on {n} check poses; nothing written")
         size = tmp.stat().st_size
-        os.replace(tmp, output_path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return ExportReport(output_path, fmt, float(diff), n, time.perf_counter() - t0, size, tolerance_mm)
 
 

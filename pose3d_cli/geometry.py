@@ -36,7 +36,9 @@ def distort_normalized(xy: np.ndarray, dist: np.ndarray | None) -> np.ndarray:
 
     Args:
         xy: (..., 2) normalised coordinates (x/z, y/z).
-        dist: (5,) or (..., 5) ``k1, k2, p1, p2, k3``; None or zeros = no distortion.
+        dist: (5,) or (..., 5) ``k1, k2, p1, p2, k3``, broadcast element-wise against ``xy``'s leading dims
+            (one point per leading index: for points (S, J, 2) and one camera per sample give (S, 1, 5));
+            None or zeros = no distortion.
     Returns:
         (..., 2)
     """
@@ -45,7 +47,7 @@ def distort_normalized(xy: np.ndarray, dist: np.ndarray | None) -> np.ndarray:
     dist = np.asarray(dist, dtype=np.float64)
     if not np.any(dist):
         return xy
-    k1, k2, p1, p2, k3 = (dist[..., i, None] for i in range(5))
+    k1, k2, p1, p2, k3 = (dist[..., i] for i in range(5))
     x, y = xy[..., 0], xy[..., 1]
     r2 = x * x + y * y
     radial = 1 + k1 * r2 + k2 * r2 * r2 + k3 * r2 * r2 * r2
@@ -55,7 +57,8 @@ def distort_normalized(xy: np.ndarray, dist: np.ndarray | None) -> np.ndarray:
 
 
 def undistort_normalized(xy: np.ndarray, dist: np.ndarray | None, iterations: int = 20) -> np.ndarray:
-    """Invert :func:`distort_normalized` by fixed-point iteration. (..., 2) → (..., 2)."""
+    """Invert :func:`distort_normalized` by fixed-point iteration. (..., 2) → (..., 2); ``dist`` (5,) or
+    (..., 5) broadcast as in :func:`distort_normalized`."""
     if dist is None or not np.any(dist):
         return xy
     dist = np.asarray(dist, dtype=np.float64)
@@ -71,15 +74,15 @@ def project(points_cam: np.ndarray, K: np.ndarray, dist: np.ndarray | None = Non
     Args:
         points_cam: (..., N, 3) mm in the camera frame (z forward, must be > 0 to be meaningful).
         K: (..., 3, 3) intrinsics, broadcast against the points' leading dims.
-        dist: optional (..., 5) distortion.
+        dist: optional (5,) or (..., 5) distortion, one per camera: its leading dims broadcast against the
+            points' leading dims (not the N axis), like ``K``'s.
     Returns:
         (..., N, 2) pixels.
     """
     z = points_cam[..., 2:3]
     xy = points_cam[..., :2] / np.where(np.abs(z) < 1e-9, 1e-9, z)
     if dist is not None:
-        d = np.asarray(dist)
-        xy = distort_normalized(xy, d)  # (..., 5) broadcasts over the point axis itself
+        xy = distort_normalized(xy, _per_point(dist))
     fx, fy = K[..., 0, 0, None], K[..., 1, 1, None]
     cx, cy = K[..., 0, 2, None], K[..., 1, 2, None]
     s = K[..., 0, 1, None]
@@ -89,7 +92,8 @@ def project(points_cam: np.ndarray, K: np.ndarray, dist: np.ndarray | None = Non
 
 
 def pixels_to_normalized(uv: np.ndarray, K: np.ndarray, dist: np.ndarray | None = None) -> np.ndarray:
-    """Pixels (..., N, 2) → undistorted normalised coordinates (x/z, y/z), (..., N, 2)."""
+    """Pixels (..., N, 2) → undistorted normalised coordinates (x/z, y/z), (..., N, 2); ``K`` (..., 3, 3) and
+    ``dist`` (5,) or (..., 5) broadcast against the leading dims as in :func:`project`."""
     fx, fy = K[..., 0, 0, None], K[..., 1, 1, None]
     cx, cy = K[..., 0, 2, None], K[..., 1, 2, None]
     s = K[..., 0, 1, None]
@@ -97,9 +101,16 @@ def pixels_to_normalized(uv: np.ndarray, K: np.ndarray, dist: np.ndarray | None 
     x = (uv[..., 0] - cx - s * y) / fx
     xy = np.stack([x, y], axis=-1)
     if dist is not None and np.any(dist):
-        d = np.asarray(dist)
-        xy = undistort_normalized(xy, d)
+        xy = undistort_normalized(xy, _per_point(dist))
     return xy
+
+
+def _per_point(dist) -> np.ndarray:
+    """A per-camera distortion (5,) or (..., 5) → broadcastable over the points axis: (5,) or (..., 1, 5)."""
+    d = np.asarray(dist, dtype=np.float64)
+    if d.shape[-1:] != (5,):
+        raise ValueError(f"distortion must have 5 coefficients (k1, k2, p1, p2, k3) in its last axis, got shape {d.shape}")
+    return d if d.ndim == 1 else d[..., None, :]
 
 
 def axis_angle_to_matrix(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .atomic import note_written
 from .dataset import PairData, load_pairs
 from .errors import Pose3dError
 from .lifting.checkpoint import make_checkpoint, read_checkpoint, save_checkpoint
@@ -531,6 +532,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
         if dist.main:
             with open(log_path, "a") as fh:
                 fh.write(json.dumps(rec) + "\n")
+            note_written(log_path)
 
     model.train()
     interrupted = None

@@ -2,12 +2,74 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from typer.core import TyperGroup
 
 from .. import __version__
 from .common import state
 
+#: exit codes: 0 done, 1 internal error (a bug: rerun with -vv), 2 user error (the message says what to fix),
+#: 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)
+EXIT_INTERNAL, EXIT_USER, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
+
+
+class Pose3dGroup(TyperGroup):
+    """The top-level group: no exception escapes a command as a traceback (unless -vv)."""
+
+    def invoke(self, ctx):
+        from typer.exceptions import Abort, Exit, TyperException
+
+        from .. import atomic
+        from ..errors import Pose3dError, Terminated
+        from .common import fail, os_error_line
+
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+        mark = len(atomic.written)
+        try:
+            return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as e:  # a bad option value: one line, exit 2, like every other user error
+            raise fail(usage_line(e, ctx.invoked_subcommand), EXIT_USER) from None
+        except (Exit, Abort, TyperException):
+            raise
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM through :func:`main`
+            left = atomic.written[mark:]
+            kept = ("completed before it and kept: " + ", ".join(map(str, left))) if left else "nothing was written"
+            what = "terminated" if isinstance(e, Terminated) else "interrupted"
+            detail = f" ({e})" if str(e) else ""
+            raise fail(f"{what}{detail}; {kept}; no file is half-written",
+                       EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED) from None
+        except Exception as e:  # noqa: BLE001 - the one place that turns anything left into one line
+            if state.verbose >= 2:
+                import traceback
+
+                traceback.print_exc()
+            if isinstance(e, Pose3dError):
+                raise fail(str(e), EXIT_USER) from None
+            if isinstance(e, OSError):
+                raise fail(os_error_line(e), EXIT_USER) from None
+            if isinstance(e, MemoryError):
+                raise fail(f"`pose3d {ctx.invoked_subcommand}` ran out of memory; use a smaller input (or fewer "
+                           "samples) or a machine with more memory", EXIT_USER) from None
+            first = str(e).splitlines()[0][:200] if str(e) else ""
+            raise fail(f"internal error in `pose3d {ctx.invoked_subcommand}` ({type(e).__name__}: {first}); this is "
+                       "a bug: rerun with -vv for the traceback and report it", EXIT_INTERNAL) from None
+
+
+def usage_line(e, command: str | None) -> str:
+    """A click usage error as one line: what is wrong with which option, and where the help is."""
+    msg = " ".join(e.format_message().split())
+    msg = msg.replace("Value error, ", "").replace("Input should be ", "must be ")
+    where = f"pose3d {command}" if command else "pose3d"
+    return f"{msg.rstrip('.')}; see `{where} --help`"
+
+
 app = typer.Typer(
+    cls=Pose3dGroup,
     name="pose3d",
     help="3D human pose from a single camera: synthesise training pairs from mocap, train lifting networks, "
          "evaluate them, and lift videos to per-frame 3D joints.",
@@ -50,5 +112,23 @@ def _register() -> None:
 _register()
 
 
+def _terminate(signum, frame):
+    from ..errors import Terminated
+
+    raise Terminated("SIGTERM")
+
+
 def main() -> None:
-    app()
+    """The `pose3d` script: SIGTERM is handled like Ctrl-C (one line, exit 143, nothing half-written)."""
+    import signal
+
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        app()
+    except KeyboardInterrupt as e:  # outside a command (while parsing options)
+        from ..errors import Terminated
+
+        sys.exit(EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED)

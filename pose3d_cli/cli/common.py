@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import tempfile
 from pathlib import Path
 
 import typer
@@ -39,29 +41,57 @@ def fail(msg: str, code: int = 2) -> typer.Exit:
 
 @contextlib.contextmanager
 def user_errors():
-    """Report pose3d errors and OS errors as one line on stderr and exit 2 (no traceback)."""
+    """Report pose3d errors and OS errors as one line on stderr and exit 2 (no traceback).
+
+    Interruptions (Ctrl-C, SIGTERM) pass through to the app's handler (:mod:`.app`), which says what was left.
+    """
     try:
         yield
     except Pose3dError as e:
+        if state.verbose >= 2:
+            import traceback
+
+            traceback.print_exc()
         raise fail(str(e)) from None
     except OSError as e:
-        where = e.filename or ""
-        raise fail(f"{where}: {e.strerror or e}" if where else str(e)) from None
-    except KeyboardInterrupt:
-        raise fail("interrupted; nothing was written", code=130) from None
+        if state.verbose >= 2:
+            import traceback
+
+            traceback.print_exc()
+        raise fail(os_error_line(e)) from None
+
+
+def os_error_line(e: OSError) -> str:
+    """One line for an OS error: the file, what is wrong, what to do."""
+    where = e.filename or ""
+    what = e.strerror or str(e)
+    hint = {errno.ENOSPC: "free some disk space or write elsewhere", errno.EACCES: "check the permissions or write elsewhere",
+            errno.EROFS: "the file system is read-only; write elsewhere", errno.ENOENT: "check the path",
+            errno.EISDIR: "give a file name, not a folder"}.get(e.errno or -1)
+    line = f"{where}: {what}" if where else what
+    return f"{line}; {hint}" if hint else line
 
 
 def check_output_path(path: Path) -> None:
-    """Fail early (before any work) when ``path`` cannot be written."""
+    """Fail early (before any work) when ``path`` cannot be written: no such folder, a folder given, or a folder
+    where no file can be created (tried for real, so read-only mounts and /proc are caught)."""
     if str(path) == "-":
         return
+    path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
+    if str(path).endswith(os.sep) or path.is_dir():
+        raise Pose3dError(f"{path}: is a folder; give a file name")
     if not parent.is_dir():
         raise Pose3dError(f"{path}: the folder {parent} does not exist; create it or choose another output path")
-    if not os.access(parent, os.W_OK):
-        raise Pose3dError(f"{path}: the folder {parent} is not writable; choose another output path")
-    if path.is_dir():
-        raise Pose3dError(f"{path}: is a folder; give a file name")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=parent)
+    except OSError as e:
+        raise Pose3dError(f"{path}: cannot write in {parent} ({e.strerror or e}); choose another output path") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise Pose3dError(f"{path}: exists and is not writable; choose another output path")
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -73,30 +103,94 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
+#: what a file holds, from its first bytes (to refuse replacing, say, a video with a CSV)
+_TEXT, _HDF5, _ZIP, _VIDEO, _IMAGE, _BINARY = "text", "an HDF5 file", "a zip archive (checkpoint or export)", \
+    "a video", "an image", "binary data"
+_EXPECTED = {**dict.fromkeys((".csv", ".json", ".bvh", ".jsonl", ".txt", ".log", ".yaml", ".yml"), _TEXT),
+             **dict.fromkeys((".h5", ".hdf5"), _HDF5), **dict.fromkeys((".pt", ".pt2", ".ts", ".torchscript"), _ZIP),
+             ".onnx": _BINARY, **dict.fromkeys((".mp4", ".avi", ".mov", ".mkv"), _VIDEO)}
+
+
+def file_kind(path: Path) -> str | None:
+    """What ``path`` holds, from its first bytes: text, HDF5, zip, video, image or binary; None when empty."""
+    import codecs
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError:
+        return None
+    if not head:
+        return None
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return _HDF5
+    if head.startswith(b"PK\x03\x04"):
+        return _ZIP
+    if head[4:8] == b"ftyp" or head.startswith((b"RIFF", b"\x1a\x45\xdf\xa3")):
+        return _VIDEO
+    if head.startswith((b"\xff\xd8\xff", b"\x89PNG")):
+        return _IMAGE
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return _BINARY
+    return _BINARY if b"\0" in head else _TEXT
+
+
 def check_outputs(inputs, outputs, force: bool = False) -> None:
     """Refuse, before any work, outputs that would destroy an input or collide with each other.
 
     Args:
-        inputs: paths the command reads (files or folders; ``None`` and ``-`` are ignored).
+        inputs: paths the command reads (files or folders; ``None``, ``-`` and ``camera:N`` are ignored).
         outputs: paths the command writes (``None`` and ``-`` are ignored); each is also checked for
             writability with :func:`check_output_path`.
-        force: allow replacing an existing output file (never an input).
+        force: allow replacing an existing file of another kind than the output's extension says (a video
+            where a CSV goes); never an input.
 
     Raises:
         Pose3dError: one line naming the output, what is wrong and what to do.
     """
-    ins = [Path(p) for p in inputs if p is not None and str(p) != "-"]
+    ins = [Path(p) for p in inputs if p is not None and str(p) != "-" and not str(p).startswith("camera:")]
     outs = [Path(p) for p in outputs if p is not None and str(p) != "-"]
     for o in outs:
         for i in ins:
-            if _same_file(o, i) or (i.is_dir() and o.resolve().is_relative_to(i.resolve()) and o.exists()):
-                raise Pose3dError(f"{o}: is also an input of this command ({i}); choose another output path")
+            inside = i.is_dir() and o.exists() and o.resolve().is_relative_to(i.resolve())
+            if _same_file(o, i) or inside:
+                raise Pose3dError(f"{o}: is also an input of this command ({i}); nothing was written; "
+                                  "choose another output path")
     for k, o in enumerate(outs):
         for o2 in outs[k + 1:]:
             if _same_file(o, o2):
                 raise Pose3dError(f"{o}: given for two outputs; give each output its own path")
         check_output_path(o)
-    del force  # reserved: commands that refuse to replace existing outputs check it themselves
+        expected = _EXPECTED.get(o.suffix.lower())
+        if not force and expected and o.is_file():
+            kind = file_kind(o)
+            if kind is not None and kind != expected:
+                raise Pose3dError(f"{o}: exists and holds {kind}, not the {expected} written here; nothing was "
+                                  "written; choose another output path (or delete the file first)")
+
+
+def option(default, *decls, help: str = "", gt: float | None = None, lt: float | None = None, **kw):
+    """``typer.Option`` with its range declared in one place: closed bounds through typer's ``min``/``max``
+    (``--help`` shows ``[x>=0]``), open bounds (``gt``/``lt``: a learning rate, a frame rate) through a checking
+    callback, shown the same way in ``--help``. Out-of-range values are usage errors (exit 2) before any work."""
+    if gt is None and lt is None:
+        return typer.Option(default, *decls, help=help, **kw)
+    lo = f"{gt}<" if gt is not None else (f"{kw['min']}<=" if kw.get("min") is not None else "")
+    hi = f"<{lt}" if lt is not None else (f"<={kw['max']}" if kw.get("max") is not None else "")
+    text = f"{lo}x{hi}" if lo and hi else (f"x>{gt}" if lo else f"x<{lt}")
+
+    def check(value):
+        for v in (value if isinstance(value, (list, tuple)) else [value]):
+            if v is None:
+                continue
+            if (gt is not None and not v > gt) or (lt is not None and not v < lt):
+                raise typer.BadParameter(f"{v} is not in the range {text}.")
+        return value
+
+    check.pose3d_range = text  # the walk test of every numeric option reads it
+    return typer.Option(default, *decls, help=f"{help} \\[{text}]".strip(), callback=check, **kw)
 
 
 def progress():
@@ -108,4 +202,5 @@ def progress():
                     console=err_console, disable=state.quiet, transient=False)
 
 
-__all__ = ["err_console", "out_console", "state", "say", "fail", "user_errors", "check_output_path", "check_outputs", "progress"]
+__all__ = ["option", "err_console", "out_console", "state", "say", "fail", "user_errors", "check_output_path", "check_outputs", "file_kind", "os_error_line",
+           "progress"]

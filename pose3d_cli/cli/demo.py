@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
 from .app import app
-from .common import check_output_path, out_console, state, user_errors
+from .common import check_outputs, out_console, state, user_errors
 
 DEMO_INPUT = Path(__file__).resolve().parent.parent / "assets" / "demo_cam01_blazepose.csv"
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  pose3d demo                         # writes demo_poses.csv here
+
+  pose3d demo -o /tmp/demo.json
+
+  pose3d demo --model model.onnx -o check.csv   # check an exported model"""
+
+
+@app.command(epilog=EXAMPLES)
 def demo(
     output: Path = typer.Option(Path("demo_poses.csv"), "--output", "-o", help="Where to write the 3D poses (.csv/.json/.bvh)."),
-    model: str = typer.Option(None, help="Checkpoint or .onnx (default: the shipped model)."),
+    model: Optional[str] = typer.Option(None, help="Checkpoint or .onnx (default: the shipped model)."),
 ) -> None:
     """Lift the embedded sample (real BlazePose 2D of a walking person, 100 frames) with the shipped model."""
     import numpy as np
@@ -23,7 +33,7 @@ def demo(
     from ..infer.pipeline import InferOptions, infer_one
 
     with user_errors():
-        check_output_path(output)
+        check_outputs([DEMO_INPUT, model], [output])
         opts = InferOptions(model=model, fov=None)
         s = infer_one(DEMO_INPUT, output, opts)
     if state.quiet:

@@ -10,10 +10,19 @@ import typer
 from rich.markup import escape
 
 from .app import app
-from .common import check_output_path, err_console, state, user_errors
+from .common import check_outputs, err_console, state, user_errors
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  pose3d export model.pt -o model.onnx          # runs with onnxruntime (pose3d infer --model model.onnx)
+
+  pose3d export model.pt -o model.ts            # TorchScript
+
+  pose3d export model.pt -o model.pt2 --tolerance 0.001"""
+
+
+@app.command(epilog=EXAMPLES)
 def export(
     checkpoint: Path = typer.Argument(..., help="A pose3d checkpoint (.pt) from `pose3d train`."),
     output: Path = typer.Option(..., "--output", "-o", help="The exported file: .onnx, .pt2, or .ts/.torchscript/.pt."),
@@ -38,9 +47,7 @@ def export(
         fmt = fmt.lower()
         if fmt not in ex.FORMATS:
             raise Pose3dError(f"--format {fmt!r}: choose {', '.join(ex.FORMATS)}")
-        if output.resolve() == checkpoint.resolve():
-            raise Pose3dError(f"{output}: the output would overwrite the checkpoint; choose another file")
-        check_output_path(output)
+        check_outputs([checkpoint], [output])
         implied = ex.SUFFIX_FORMATS.get(output.suffix.lower())
         if implied and implied != fmt and output.suffix.lower() != ".pt":
             say_warning(f"{output}: the extension says {implied}, but --format {fmt} is written")

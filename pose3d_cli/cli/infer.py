@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 from rich.table import Table
 
 from .app import app
-from .common import check_output_path, err_console, progress, state, user_errors
+from .common import check_outputs, err_console, option, progress, state, user_errors
 
 
 def _size(text: str | None) -> tuple[int, int] | None:
@@ -26,40 +26,50 @@ def _size(text: str | None) -> tuple[int, int] | None:
     return w, h
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  pose3d infer worker.mp4 -o poses.csv --render check.mp4    # 3D per frame, and a video to check it
+
+  pose3d infer photos/ -o poses.json --fov 70                  # a folder of photos, each on its own
+
+  pose3d infer --camera 0 -o live.csv                          # the first webcam (Ctrl-C stops)"""
+
+
+@app.command(epilog=EXAMPLES)
 def infer(
-    inputs: list[str] = typer.Argument(..., help="Videos, images, image folders, camera:N, or 2D keypoint files "
-                                                 "(OpenPose JSON folder, COCO/MMPose JSON, pose3d CSV)."),
+    inputs: list[str] = typer.Argument(None, show_default=False, help="Videos, images, image folders, camera:N, or 2D keypoint files "
+                                                 "(OpenPose JSON folder, COCO/MMPose JSON, pose3d CSV); none with --camera."),
     output: str = typer.Option(..., "--output", "-o", help="Output file (.csv, .json, .bvh), '-' for CSV on stdout, "
                                                              "or a folder for several inputs."),
     model: Optional[str] = typer.Option(None, help="Checkpoint (.pt) or exported .onnx (default: the shipped model)."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="csv, json or bvh (default: from the extension)."),
-    camera: Optional[int] = typer.Option(None, "--camera", help="Read from camera index N instead of files."),
+    fmt: Optional[Literal["csv", "json", "bvh"]] = typer.Option(None, "--format", help="csv, json or bvh (default: from the extension)."),
+    camera: Optional[int] = typer.Option(None, "--camera", min=0, help="Read from camera index N instead of files."),
     fov: Optional[float] = typer.Option(None, min=1.0, max=170.0, help="Field of view across the long side, degrees "
                                                                       "(default 65: a phone)."),
     focal: Optional[float] = typer.Option(None, min=1.0, help="Focal length in pixels."),
     calib: Optional[Path] = typer.Option(None, help="Calibration: pose3d rig JSON, Qualisys .qca.txt or anipose/Pose2Sim .toml."),
     calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: the camera named in the file name; none named is an error)."),
-    smooth: str = typer.Option("auto", help="auto, none, one-euro or savgol (auto: one-euro for single-frame models)."),
-    detector: str = typer.Option("full", help="Built-in BlazePose model: full, or lite (faster, a little less accurate)."),
+    smooth: Literal["auto", "none", "one-euro", "savgol"] = typer.Option("auto", help="auto, none, one-euro or savgol (auto: one-euro for single-frame models)."),
+    detector: Literal["full", "lite"] = typer.Option("full", help="Built-in BlazePose model: full, or lite (faster, a little less accurate)."),
     detector_model: Optional[Path] = typer.Option(None, help="Another MediaPipe PoseLandmarker .task file."),
-    fps: Optional[float] = typer.Option(None, help="Override the frame rate (images and keypoint files default to 30)."),
+    fps: Optional[float] = option(None, gt=0.0, help="Override the frame rate (images and keypoint files default to 30)."),
     size: Optional[str] = typer.Option(None, help="Image size WIDTHxHEIGHT for keypoint files that do not store it."),
     with_2d: bool = typer.Option(False, "--with-2d", help="Add the 2D pixel columns to the CSV."),
     angles: bool = typer.Option(False, "--angles", help="Add ergonomic joint angles (trunk, neck, shoulders, elbows, "
                                                         "knees; degrees) to the CSV/JSON."),
-    min_conf: float = typer.Option(0.3, help="Joints below this 2D confidence are listed as low_conf."),
+    min_conf: float = typer.Option(0.3, min=0.0, max=1.0, help="Joints below this 2D confidence are listed as low_conf."),
     render: Optional[Path] = typer.Option(None, help="Also write a side-by-side 2D/3D video (.mp4)."),
     flip_tta: bool = typer.Option(True, "--flip-tta/--no-flip-tta", help="Average with the mirrored input (-1 mm)."),
     fix_swaps: bool = typer.Option(True, "--fix-swaps/--no-fix-swaps", help="Undo the detector's left/right label swaps "
                                                                            "(jumps between consecutive frames)."),
     detector_3d: bool = typer.Option(False, "--detector-3d", help="Write the detector's own 3D (MediaPipe world "
                                                                   "landmarks, root-relative) instead of the lifter's."),
-    detect_width: Optional[int] = typer.Option(None, help="Downscale wider frames to this width for the detector "
-                                                          "(e.g. 640: faster; coordinates stay in original pixels)."),
+    detect_width: Optional[int] = typer.Option(None, min=32, help="Downscale wider frames to this width for the detector "
+                                                          "(e.g. 640: faster; coordinates stay in original pixels; "
+                                                                   "default: full size)."),
     person: str = typer.Option("all", help="Which people to write: all (one row per person and frame; id 0 = the "
                                            "largest), largest, or one id."),
-    max_people: int = typer.Option(4, min=1, help="At most this many people per frame (1: the single-person "
+    max_people: int = typer.Option(4, min=1, max=16, help="At most this many people per frame (1: the single-person "
                                                   "detector, faster)."),
 ) -> None:
     """Lift videos, photos or 2D keypoints to per-frame 3D joints (mm, camera frame, root-relative)."""
@@ -67,9 +77,12 @@ def infer(
     from ..infer.lifter import load_lifter
     from ..infer.pipeline import InferOptions, infer_one, output_for
 
+    inputs = list(inputs or [])
     if camera is not None:
         inputs = [f"camera:{camera}", *inputs]
     with user_errors():
+        if not inputs:
+            raise Pose3dError("no input: give a video, images, a keypoint file or --camera N (see --help)")
         opts = InferOptions(model=model, fov=fov, focal=focal, calib=str(calib) if calib else None,
                             calib_camera=calib_camera, smooth=smooth, detector_model=str(detector_model) if detector_model else None,
                             fps=fps, size=_size(size), min_conf=min_conf, with_2d=with_2d, fmt=fmt,
@@ -92,17 +105,19 @@ def infer(
 
             if Path(inputs[0]).exists() and is_keypoint_input(Path(inputs[0])):
                 raise Pose3dError("--render needs a video or images as input (a keypoint file has no frames)")
-        for o in outputs:
-            if o != "-":
-                check_output_path(Path(o))
-        if calib:  # a video that names no camera of the calibration: refused before any detection runs
+        reads = [*inputs, model, calib, detector_model]
+        check_outputs(reads, [*outputs, render])
+        if render and render.suffix.lower() not in (".mp4", ".avi", ".mov", ".mkv"):
+            raise Pose3dError(f"{render}: --render writes a video; give a .mp4 file name")
+        from ..infer.people import parse_person
+
+        parse_person(person)  # a bad --person is refused before any detection
+        if calib:  # a file of the wrong kind, or a video that names no camera of it: refused before any detection
             from ..infer.calibration import load_calibration, pick_camera
 
             cams = load_calibration(calib)
             for inp in inputs:
                 pick_camera(cams, calib_camera, inp)
-        if render:
-            check_output_path(render)
         lifter = load_lifter(model, flip_tta=flip_tta)
         summaries = []
         with progress() as bar:

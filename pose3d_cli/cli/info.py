@@ -13,7 +13,16 @@ from .app import app
 from .common import out_console, user_errors
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  pose3d info walk.bvh                 # skeleton, frames, fps, units
+
+  pose3d info pairs.h5 model.pt        # a dataset's splits, a model's card
+
+  pose3d info model.onnx --json"""
+
+
+@app.command(epilog=EXAMPLES)
 def info(
     files: list[Path] = typer.Argument(..., help="BVH, C3D, 3D-array (.npz/.h5), pose3d HDF5 or checkpoint (.pt) files."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),

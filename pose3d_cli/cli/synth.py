@@ -4,44 +4,58 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from .app import app
-from .common import check_output_path, err_console, progress, state, user_errors
+from .common import check_outputs, err_console, option, progress, state, user_errors
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  pose3d synth ../shared/data/mocap pairs.h5   # all BVH/C3D below the folder, 8 cameras each
+
+  pose3d synth mocap/ rig.h5 --cameras rig.json --clean   # your own cameras, exact 2D
+
+  pose3d synth walk.bvh p.h5 -n 4 --noise 0.02 --dropout 0.1 --val 0.2 --test 0"""
+
+
+@app.command(epilog=EXAMPLES)
 def synth(
     inputs: list[Path] = typer.Argument(..., help="Mocap files or folders (searched recursively): .bvh .amc (+ its .asf) .c3d .npz .h5"),
     output: Path = typer.Argument(..., help="Output HDF5 of 2D/3D pairs."),
     views: int = typer.Option(8, "--views", "-n", min=1, help="Virtual cameras per motion."),
-    fps: float = typer.Option(30.0, help="Resample every motion to this frame rate (0 keeps each file's own)."),
+    fps: float = typer.Option(30.0, min=0.0, help="Resample every motion to this frame rate (0 keeps each file's own)."),
     stride: int = typer.Option(1, "--stride", min=1, help="Then keep every N-th frame (e.g. --fps 0 --stride 5: "
                                                           "Human3.6M's 50 Hz → 10 Hz)."),
-    seed: int = typer.Option(0, help="Random seed: same seed and inputs, same file."),
+    seed: int = typer.Option(0, min=0, help="Random seed: same seed and inputs, same file."),
     workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", "-j", min=1, help="Processes across files."),
     clean: bool = typer.Option(False, "--clean", help="Exact projections: no noise, occlusion or swaps."),
     cameras: Optional[Path] = typer.Option(None, "--cameras", help="Rig JSON file: use these cameras instead of sampling."),
     camera_config: Optional[Path] = typer.Option(None, "--camera-config", help="YAML/JSON file of camera sampling ranges."),
-    fov: Optional[tuple[float, float]] = typer.Option(None, help="Field of view range across the long side, degrees."),
-    height: Optional[tuple[float, float]] = typer.Option(None, help="Camera height range, mm."),
-    distance: Optional[tuple[float, float]] = typer.Option(None, help="Camera distance range, mm."),
-    handheld: Optional[float] = typer.Option(None, help="Fraction of hand-held (slowly moving) cameras."),
+    fov: Optional[tuple[float, float]] = typer.Option(None, help="Field of view range across the long side, degrees "
+                                                          "(default 50 80)."),
+    height: Optional[tuple[float, float]] = typer.Option(None, help="Camera height range, mm (default 500 2500)."),
+    distance: Optional[tuple[float, float]] = typer.Option(None, help="Camera distance range, mm (default 1500 10000)."),
+    handheld: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Fraction of hand-held (slowly moving) "
+                                             "cameras (default: --camera-config or the built-in 0.3)."),
     corruption_config: Optional[Path] = typer.Option(None, "--corruption-config", help="YAML/JSON file of corruption rates."),
-    noise: Optional[float] = typer.Option(None, help="2D jitter std, fraction of person size."),
-    dropout: Optional[float] = typer.Option(None, help="Random missing-joint rate."),
-    swap_rate: Optional[float] = typer.Option(None, help="Left/right swap rate per frame and pair."),
-    split_by: str = typer.Option("file", help="Hold out by 'file' or 'subject' (never by frame)."),
-    val: float = typer.Option(0.1, help="Fraction of files/subjects for validation."),
-    test: float = typer.Option(0.1, help="Fraction of files/subjects for test."),
+    noise: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="2D jitter std, fraction of person size "
+                                          "(default: --corruption-config or 0.012)."),
+    dropout: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Random missing-joint rate (default: "
+                                            "--corruption-config or 0.02)."),
+    swap_rate: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Left/right swap rate per frame and pair "
+                                              "(default: --corruption-config or 0.001)."),
+    split_by: Literal["file", "subject"] = typer.Option("file", help="Hold out by 'file' or 'subject' (never by frame)."),
+    val: float = option(0.1, min=0.0, lt=1.0, help="Fraction of files/subjects for validation."),
+    test: float = option(0.1, min=0.0, lt=1.0, help="Fraction of files/subjects for test."),
     test_subjects: Optional[str] = typer.Option(None, "--test-subjects", help="Comma-separated subjects that form the "
                                                 "test set (e.g. S9,S11); --test is then unused."),
-    units: str = typer.Option("auto", help="BVH units: mm, cm, m, in, cmu or auto (from body height)."),
-    up: str = typer.Option("auto", help="BVH up axis: y, z or auto."),
+    units: Literal["auto", "mm", "cm", "m", "in", "cmu"] = typer.Option("auto", help="BVH units: mm, cm, m, in, cmu or auto (from the rest pose)."),
+    up: Literal["auto", "y", "z"] = typer.Option("auto", help="BVH up axis: y, z or auto."),
     mapping: Optional[Path] = typer.Option(None, help="JSON/YAML joint mapping {h36m17 joint: source name(s)}, or a "
                                                       "preset name (cmu_motionbuilder, cmu_3dsmax, bandai_namco, "
                                                       "mixamo, xsens, asf_cmu). Default: the preset that fits, "
@@ -49,7 +63,7 @@ def synth(
     markerset: str = typer.Option("auto", help="C3D marker set preset (auto detects)."),
     subject: Optional[str] = typer.Option(None, help="Files with several subjects (C3D, VideoPose3D): keep only "
                                                      "this one (default: every subject)."),
-    compression: str = typer.Option("none", help="HDF5 compression of the arrays: none, lzf or gzip."),
+    compression: Literal["none", "lzf", "gzip"] = typer.Option("none", help="HDF5 compression of the arrays: none, lzf or gzip."),
 ) -> None:
     """Synthesise 2D/3D training pairs from motion capture through virtual phone cameras."""
     from ..mocap.presets import mapping_from_option
@@ -58,11 +72,9 @@ def synth(
     from ..synth.pairs import SynthConfig, SynthError, synthesise
 
     with user_errors():
-        check_output_path(output)
-        if split_by not in ("file", "subject"):
-            raise SynthError(f"--split-by must be 'file' or 'subject', got {split_by!r}")
-        if compression not in ("none", "lzf", "gzip"):
-            raise SynthError(f"--compression must be none, lzf or gzip, got {compression!r}")
+        check_outputs([*inputs, cameras, camera_config, corruption_config, mapping], [output])
+        if val + test >= 1.0:
+            raise SynthError(f"--val {val:g} and --test {test:g} leave nothing for training; keep their sum below 1")
         sampling = CameraSampling.from_file(camera_config) if camera_config else CameraSampling()
         for name, value in (("fov_deg", fov), ("height_mm", height), ("distance_mm", distance)):
             if value is not None:

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from .app import app
-from .common import check_output_path, err_console, state, user_errors
+from .common import check_outputs, err_console, option, state, user_errors
 
 
 def _parse_model_args(items: list[str]) -> dict:
@@ -39,59 +39,77 @@ def _parse_source(item: str) -> dict:
     return {"path": path, **entry}
 
 
-@app.command()
+EXAMPLES = """Examples:
+
+  pose3d train pairs.h5 -o model.pt                     # the shipped recipe: MLP width 384, 12 epochs
+
+  pose3d train pairs.h5 -o t.pt --model temporal --receptive-field 81
+
+  pose3d train new.h5 -o m2.pt --init model.pt --replay pairs.h5 --epochs 4   # learn new data, keep the old"""
+
+
+@app.command(epilog=EXAMPLES)
 def train(
     data: Path = typer.Argument(..., help="pose3d HDF5 from `pose3d synth` (its 'train' split is used)."),
-    output: Path = typer.Option(..., "--output", "-o", help="Best checkpoint (.pt); the last state goes to <stem>.last.pt."),
+    output: Path = typer.Option(..., "--output", "-o", help="Best checkpoint (.pt); the last state goes to "
+                                                            "<stem>.last.pt, the metrics to <stem>.jsonl."),
     val: Optional[Path] = typer.Option(None, help="Validation HDF5 (default: the 'val' split of DATA)."),
     model: str = typer.Option("mlp", help="Registered model: mlp or temporal."),
-    arg: list[str] = typer.Option([], "--arg", help="Model argument NAME=VALUE (repeatable), e.g. width=384."),
-    receptive_field: Optional[int] = typer.Option(None, "--receptive-field", help="Temporal model: 27, 81 or 243 frames."),
+    arg: list[str] = typer.Option([], "--arg", help="Model argument NAME=VALUE (repeatable), e.g. width=512 "
+                                                    "(default mlp: width=384 blocks=2 dropout=0.05)."),
+    receptive_field: Optional[int] = typer.Option(None, "--receptive-field", min=1, help="Temporal model: 27, 81 or 243 "
+                                                                                  "frames (default 27)."),
     causal: bool = typer.Option(False, "--causal", help="Temporal model looks only at past frames (live use)."),
-    epochs: int = typer.Option(12, min=1),
+    epochs: int = typer.Option(12, min=1, help="Passes over the training split."),
     batch_size: int = typer.Option(1024, min=1, help="Samples (frames) per optimiser step, over all processes."),
-    lr: float = typer.Option(3e-3, help="Peak learning rate of the one-cycle schedule."),
-    weight_decay: float = typer.Option(1e-4),
+    lr: float = option(3e-3, gt=0.0, help="Peak learning rate of the one-cycle schedule."),
+    weight_decay: float = typer.Option(1e-4, min=0.0, help="AdamW weight decay."),
     subsample: int = typer.Option(1, min=1, help="Use a random 1/N of the training frames each epoch."),
-    flip: float = typer.Option(0.5, help="Probability of a horizontal flip with left/right swap."),
-    mask: float = typer.Option(0.05, help="Extra probability of masking each joint."),
-    extra_noise: float = typer.Option(0.0, help="Extra 2D jitter std, fraction of the person's 2D spread."),
-    clean_prob: float = typer.Option(0.3, help="Probability of training a sample on its exact 2D projection."),
-    conf_jitter: float = typer.Option(0.1, help="Random change of the 2D confidences (detectors differ in scale)."),
-    bone_weight: float = typer.Option(0.0, help="Weight of the bone-length loss term."),
+    flip: float = typer.Option(0.5, min=0.0, max=1.0, help="Probability of a horizontal flip with left/right swap."),
+    mask: float = typer.Option(0.05, min=0.0, max=1.0, help="Extra probability of masking each joint."),
+    extra_noise: float = typer.Option(0.0, min=0.0, max=1.0, help="Extra 2D jitter std, fraction of the person's 2D spread."),
+    clean_prob: float = typer.Option(0.3, min=0.0, max=1.0, help="Probability of training a sample on its exact 2D projection."),
+    conf_jitter: float = typer.Option(0.1, min=0.0, max=1.0, help="Random change of the 2D confidences (detectors differ in scale)."),
+    bone_weight: float = typer.Option(0.0, min=0.0, help="Weight of the bone-length loss term."),
     window: int = typer.Option(64, min=1, help="Temporal models: output frames per training window."),
-    patience: int = typer.Option(0, help="Early stopping after N epochs without improvement (0: off)."),
-    max_minutes: Optional[float] = typer.Option(None, help="Stop (resumable) after this many minutes."),
-    seed: int = typer.Option(0),
+    patience: int = typer.Option(0, min=0, help="Early stopping after N epochs without improvement (0: off)."),
+    max_minutes: Optional[float] = option(None, gt=0.0, help="Stop (resumable) after this many minutes (default: no "
+                                                            "limit)."),
+    seed: int = typer.Option(0, min=0, help="Random seed (weights, data order, augmentation)."),
     threads: int = typer.Option(2, min=1, help="torch threads per process."),
     resume: bool = typer.Option(False, "--resume", help="Continue from <stem>.last.pt, bit-identically."),
     init: Optional[Path] = typer.Option(None, "--init", help="Start from this checkpoint (model, weights, output "
                                                              "statistics): learn new data incrementally."),
     replay: list[Path] = typer.Option([], "--replay", help="Earlier pairs file mixed into training so the model does "
                                                            "not forget it (repeatable)."),
-    replay_fraction: float = typer.Option(1.0, help="Share of each --replay file's training sequences used."),
+    replay_fraction: float = option(1.0, gt=0.0, max=1.0, help="Share of each --replay file's training sequences used."),
     log: Optional[Path] = typer.Option(None, help="JSON-lines metrics file (default: <output>.jsonl)."),
     source: list[str] = typer.Option([], "--source", help="Another source PATH[:KIND[:WEIGHT]] (repeatable); KIND pairs "
                                                           "or 2d (2D only: no 3D target). Several sources with intrinsics "
                                                           "etc.: give a sources YAML as DATA (see training/sources.py)."),
     prior: Optional[Path] = typer.Option(None, "--prior", help="Pairs file whose 3D poses the plausibility prior learns "
                                                                "from (default: the pairs sources)."),
-    reproj_weight: float = typer.Option(0.0, help="2D-only sources: weight of the reprojection loss."),
-    bone_constancy_weight: float = typer.Option(0.0, help="2D-only sources: bone lengths constant along a track."),
-    smooth_weight: float = typer.Option(0.0, help="2D-only sources: accelerations beyond the mocap's."),
-    prior_weight: float = typer.Option(0.0, help="Adversarial pose prior trained on mocap (Yang et al. 2018)."),
-    distill_weight: float = typer.Option(0.0, help="With --init: distil the frozen initial model on new and replayed "
+    reproj_weight: float = typer.Option(0.0, min=0.0, help="2D-only sources: weight of the reprojection loss."),
+    bone_constancy_weight: float = typer.Option(0.0, min=0.0, help="2D-only sources: bone lengths constant along a track."),
+    smooth_weight: float = typer.Option(0.0, min=0.0, help="2D-only sources: accelerations beyond the mocap's."),
+    prior_weight: float = typer.Option(0.0, min=0.0, help="Adversarial pose prior trained on mocap (Yang et al. 2018)."),
+    distill_weight: float = typer.Option(0.0, min=0.0, help="With --init: distil the frozen initial model on new and replayed "
                                                    "inputs (LwF)."),
-    ewc_weight: float = typer.Option(0.0, help="With --init: elastic weight consolidation around its weights."),
+    ewc_weight: float = typer.Option(0.0, min=0.0, help="With --init: elastic weight consolidation around its weights."),
     clip: int = typer.Option(16, min=2, help="2D-only sources: frames per training clip."),
-    stop_after_steps: Optional[int] = typer.Option(None, hidden=True),
+    stop_after_steps: Optional[int] = typer.Option(None, min=1, hidden=True),
 ) -> None:
     """Train a 2D-to-3D lifting network (single-frame MLP or temporal convolutions)."""
     from ..lifting.models import receptive_field_widths
     from ..train import TrainConfig, train as run
 
+    from ..train import last_path
+
     with user_errors():
-        check_output_path(output)
+        log_out = log if log else output.with_suffix(".jsonl")
+        # --resume reads and rewrites <stem>.last.pt (that is its job); everything else read is never written
+        check_outputs([data, val, init, *replay] + ([last_path(output)] if resume else []),
+                      [output, log_out] + ([] if resume else [last_path(output)]))
         model_args = _parse_model_args(arg)
         if model == "temporal":
             if receptive_field:
@@ -130,6 +148,12 @@ def train(
                     bar.console.print(json.dumps(r))
 
             summary = run(cfg, on_step=on_step, on_epoch=on_epoch, resume=resume)
+    if summary["best_epoch"] < 0:  # stopped before the first epoch ended: no model yet, only the resume state
+        from .common import say
+
+        say(f"[bold yellow]stopped[/] ({summary['stopped']}) before the first epoch ended: no model written yet; "
+            f"the resumable state is in {last_path(output)} (continue with --resume)")
+        return
     if not state.quiet:
         err_console.print(f"[bold]done[/] ({summary['stopped']}): {summary['epochs_done']} epochs, best val MPJPE "
                           f"{summary['best_val_mpjpe']:.1f} mm at epoch {summary['best_epoch']}, "

@@ -311,9 +311,15 @@ def _read_csv(path: Path) -> KeypointSequence:
     if not rows or not rows[0] or rows[0][0].strip() != "frame":
         raise DetectorError(f"{path}: CSV must start with a 'frame' column header; {ACCEPTED}")
     header, body = [h.strip() for h in rows[0]], [r for r in rows[1:] if any(c.strip() for c in r)]
-    skeleton = _csv_skeleton(path, header, meta.get("skeleton"))
+    # pose3d infer's own CSV: 3D in <joint>_x/_y/_z, the 2D input (--with-2d) in <joint>_u/_v
+    own = any(h.endswith("_z") for h in header) and any(h.endswith("_u") for h in header)
+    if any(h.endswith("_z") for h in header) and not own:
+        raise DetectorError(f"{path}: a pose3d 3D result without its 2D columns; write it with `pose3d infer "
+                            "--with-2d` to read it back as 2D keypoints")
+    q2d = ("u", "v", "conf") if own else ("x", "y", "conf")
+    skeleton = _csv_skeleton(path, header, meta.get("skeleton"), q2d)
     col = {h: i for i, h in enumerate(header)}
-    cols = [[col[f"{j}_{q}"] for q in ("x", "y", "conf")] for j in skeleton.joints]  # (J, 3)
+    cols = [[col[f"{j}_{q}"] for q in q2d] for j in skeleton.joints]  # (J, 3)
     try:
         frames = np.array([int(float(r[0])) for r in body], dtype=np.int64)
         table = np.array([[[_cell(r, c) for c in jc] for jc in cols] for r in body], dtype=np.float32)
@@ -341,9 +347,10 @@ def _csv_meta_and_rows(path: Path) -> tuple[dict[str, str], list[list[str]]]:
     return meta, list(csv.reader(lines))
 
 
-def _csv_skeleton(path: Path, header: list[str], name: str | None) -> Skeleton:
-    """The skeleton that the CSV's ``<joint>_x/_y/_conf`` columns describe."""
-    joints = {h.rsplit("_", 1)[0] for h in header[1:] if h.rsplit("_", 1)[-1] in ("x", "y", "conf")}
+def _csv_skeleton(path: Path, header: list[str], name: str | None,
+                  q2d: tuple[str, ...] = ("x", "y", "conf")) -> Skeleton:
+    """The skeleton that the CSV's ``<joint>_x/_y/_conf`` (or ``_u/_v/_conf``) columns describe."""
+    joints = {h.rsplit("_", 1)[0] for h in header[1:] if h.rsplit("_", 1)[-1] in q2d and h != "low_conf"}
     try:
         candidates = [get_skeleton(name)] if name else [s for s in SKELETONS.values() if set(s.joints) == joints]
     except SkeletonError as e:
@@ -352,7 +359,7 @@ def _csv_skeleton(path: Path, header: list[str], name: str | None) -> Skeleton:
         raise DetectorError(f"{path}: CSV columns name no registered skeleton's joints (known: "
                             f"{', '.join(SKELETONS)}); expected frame,<joint>_x,<joint>_y,<joint>_conf,...")
     skeleton = candidates[0]
-    need = [f"{j}_{q}" for j in skeleton.joints for q in ("x", "y", "conf")]
+    need = [f"{j}_{q}" for j in skeleton.joints for q in q2d]
     lacking = [c for c in need if c not in header]
     if lacking:
         raise DetectorError(f"{path}: CSV for {skeleton.name} lacks columns {', '.join(lacking[:4])}"

@@ -317,8 +317,7 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
     else:
         people = [lift_track(track, lifter, opts) for track in tracks]
     t2 = time.perf_counter()
-    write_people(people, output, fmt, opts.with_2d, opts.min_conf, inputs=[input_path, opts.calib])
-    if opts.render:
+    if opts.render:  # the video first: when it fails, no CSV/JSON is left behind either
         if source is None:
             raise Pose3dError("--render needs a video or images as input (a keypoint file has no frames)")
         from .render_people import render_people
@@ -326,6 +325,7 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
         render_people((f for _, _, f in source.frames()), [(p.metadata["person"], p.uv, p.conf, p.joints3d)
                                                            for p in people], lifter.skeleton, tracks[0].fps,
                       opts.render)
+    write_people(people, output, fmt, opts.with_2d, opts.min_conf, inputs=[input_path, opts.calib])
     poses = people[0]
     return InferSummary(str(input_path), str(output), len(poses.frame), int(poses.detected.sum()),
                         time.perf_counter() - t0, t1 - t0, t2 - t1, {"people": [p.metadata["person"] for p in people]})
@@ -337,6 +337,8 @@ def output_for(input_path: str, output: str, n_inputs: int, fmt: str | None) -> 
     if output == "-" or (n_inputs == 1 and not output.endswith("/") and not out.is_dir()):
         return output
     if not out.is_dir():
+        if n_inputs == 1:
+            raise Pose3dError(f"{output}: no such folder; create it first, or give a file name such as poses.csv")
         raise Pose3dError(f"{output}: several inputs need -o to be an existing folder")
     stem = Path(str(input_path).rstrip("/")).stem.replace("camera:", "camera")
     return str(out / f"{stem}.{fmt or 'csv'}")

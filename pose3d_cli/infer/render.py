@@ -200,8 +200,12 @@ class _AtomicVideoWriter:
         self.writer.write(img)
 
     def commit(self) -> None:
+        from ..atomic import default_mode, note_written
+
         self.writer.release()
+        os.chmod(self.tmp, default_mode())  # mkstemp leaves 0600: give the video a normal mode
         os.replace(self.tmp, self.path)
+        note_written(self.path)
 
     def abort(self) -> None:
         try:

@@ -94,13 +94,11 @@ def _plain(obj):
 
 def save_checkpoint(ck: dict, path: str | Path) -> Path:
     """Write atomically: a temporary file in the same folder, renamed when complete."""
+    from ..atomic import atomic_target
+
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with atomic_target(path) as tmp:
         torch.save(ck, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -108,7 +106,7 @@ def read_checkpoint(path: str | Path) -> dict:
     """Read and validate a checkpoint dict (weights_only: no code from the file runs)."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint; train one with `pose3d train` or omit --model")
+        raise CheckpointError(f"{path}: no such checkpoint; check the path (checkpoints are written by `pose3d train`)")
     try:
         ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - torch raises many kinds; all mean the same to a user

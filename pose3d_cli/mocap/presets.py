@@ -103,6 +103,11 @@ PRESETS: dict[str, dict[str, MappingEntry]] = {
     },
 }
 
+# pose3d's own BVH (`pose3d infer -o x.bvh`): its joints carry the h36m17 names, so the mapping is the identity
+from ..skeleton import get_skeleton as _get_skeleton  # noqa: E402
+
+PRESETS["pose3d_h36m17"] = {j: j for j in _get_skeleton("h36m17").joints}
+
 
 def _names_needed(mapping: dict[str, MappingEntry]) -> set[str]:
     out: set[str] = set()
