@@ -14,23 +14,37 @@ from pose3d_cli.cli.app import app
 #: path-like parameter that is not listed here, so a new output cannot skip the guard unnoticed.
 ROLES = {
     "synth": {"in": ["inputs", "cameras", "camera_config", "corruption_config", "mapping"], "out": ["output"],
-              "not_path": ["split_by", "units", "up", "markerset", "subject", "compression"]},
-    "train": {"in": ["data", "val", "init", "replay"], "out": ["output", "log"], "not_path": ["model", "arg"]},
+              "not_path": ["split_by", "units", "up", "markerset", "subject", "compression",
+                           "test_subjects"]},
+    "train": {"in": ["data", "val", "init", "replay", "source", "prior"], "out": ["output", "log"], "not_path": ["model", "arg"]},
     "eval": {"in": ["model", "data"], "out": ["json_out", "plots"], "not_path": ["split"]},
     "infer": {"in": ["inputs", "model", "calib", "detector_model"], "out": ["output", "render"],
-              "not_path": ["fmt", "calib_camera", "smooth", "detector", "size"]},
+              "not_path": ["fmt", "calib_camera", "smooth", "detector", "size", "person"]},
     "export": {"in": ["checkpoint"], "out": ["output"], "not_path": ["fmt"]},
     "info": {"in": ["files"], "out": [], "not_path": []},
     "demo": {"in": ["model"], "out": ["output"], "not_path": []},
+    "ergo": {"in": ["input", "calib", "observations", "model", "detector_model"],
+             "out": ["output", "report", "json_out", "poses_out"],
+             "not_path": ["plots", "up", "calib_camera", "load_mode", "coupling", "upper_arm_angle",
+                          "upper_arm_reference", "trunk_angle", "knee", "edges", "detector", "smooth"]},
+    "triangulate": {"in": ["inputs", "calib"], "out": ["output"], "not_path": ["cameras", "detector"]},
+    "score": {"in": ["prediction", "reference", "calib"], "out": ["json_out"], "not_path": ["camera", "frames"]},
+    "eval-continual": {"in": ["models", "task", "baseline", "joint"], "out": ["json_out", "plot"], "not_path": ["split"]},
 }
 #: the file name each output gets in the collision test (its own kind: the extension decides the format)
 OUT_NAME = {("synth", "output"): "x.h5", ("train", "output"): "x.pt", ("train", "log"): "x.jsonl",
             ("eval", "json_out"): "x.json", ("eval", "plots"): "x.png", ("infer", "output"): "x.csv",
-            ("infer", "render"): "x.mp4", ("export", "output"): "x.onnx", ("demo", "output"): "x.csv"}
+            ("infer", "render"): "x.mp4", ("export", "output"): "x.onnx", ("demo", "output"): "x.csv",
+            ("ergo", "output"): "x.csv", ("ergo", "report"): "x.html", ("ergo", "json_out"): "x.json",
+            ("ergo", "poses_out"): "y.csv", ("triangulate", "output"): "x.npz", ("score", "json_out"): "x.json",
+            ("eval-continual", "json_out"): "x.json", ("eval-continual", "plot"): "x.png"}
 #: a valid-looking invocation: required parameters filled with placeholder files
 BASE = {"synth": {"inputs": "a.bvh", "output": "o.h5"}, "train": {"data": "a.h5", "output": "o.pt"},
         "eval": {"model": "a.pt", "data": "b.h5"}, "infer": {"inputs": "a.mp4", "output": "o.csv"},
-        "export": {"checkpoint": "a.pt", "output": "o.onnx"}, "demo": {"output": "o.csv"}}
+        "export": {"checkpoint": "a.pt", "output": "o.onnx"}, "demo": {"output": "o.csv"},
+        "ergo": {"input": "a.csv"}, "triangulate": {"inputs": "a.mp4", "calib": "c.toml", "output": "o.npz"},
+        "score": {"prediction": "a.csv", "reference": "r.npz"},
+        "eval-continual": {"models": "a.pt", "task": "t.h5"}}
 
 
 def _commands():

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from .app import app
-from .common import check_outputs, err_console, progress, say, state, user_errors
+from .common import check_outputs, err_console, option, progress, say, state, user_errors
 
 
 def _up(text: str | None) -> tuple[float, float, float] | None:
@@ -39,9 +39,9 @@ def ergo(
     calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: from the file name)."),
     observations: Optional[Path] = typer.Option(None, help="YAML of what the video cannot show, per video and per "
                                                            "time span (wrist, load_kg, coupling, sitting ...)."),
-    wrist: Optional[int] = typer.Option(None, help="RULA wrist posture 1-3 for the whole video [1]."),
-    wrist_twist: Optional[int] = typer.Option(None, help="RULA wrist twist 1-2 [1]."),
-    load_kg: Optional[float] = typer.Option(None, help="Load or force handled, kg [0]."),
+    wrist: Optional[int] = typer.Option(None, min=1, max=3, help="RULA wrist posture 1-3 for the whole video [1]."),
+    wrist_twist: Optional[int] = typer.Option(None, min=1, max=2, help="RULA wrist twist 1-2 [1]."),
+    load_kg: Optional[float] = typer.Option(None, min=0.0, help="Load or force handled, kg [0]."),
     load_mode: Optional[str] = typer.Option(None, help="intermittent, static or repeated [intermittent]."),
     coupling: Optional[str] = typer.Option(None, help="REBA coupling: good, fair, poor, unacceptable [good]."),
     sitting: Optional[bool] = typer.Option(None, "--sitting/--standing", help="Seated work [standing]."),
@@ -50,24 +50,25 @@ def ergo(
     trunk_angle: str = typer.Option("sagittal", help="Trunk angle scored: sagittal (flexion) or 3d (inclination)."),
     knee: str = typer.Option("max", help="REBA knee adjustment from the max (more flexed) or the support knee."),
     edges: str = typer.Option("le", help="Band edges: le (an edge value is in the milder band) or lt."),
-    upright_deg: float = typer.Option(5.0, help="Dead band of an upright trunk, degrees."),
-    neck_neutral_deg: float = typer.Option(10.0, help="Neck flexion of the skeleton's neutral posture, degrees."),
-    cutoff_hz: float = typer.Option(2.0, help="Zero-phase low-pass of the angle series, Hz (0: none)."),
-    min_conf: float = typer.Option(0.3, help="Joints below this 2D confidence make their body part unscorable."),
+    upright_deg: float = typer.Option(5.0, min=0.0, max=45.0, help="Dead band of an upright trunk, degrees."),
+    neck_neutral_deg: float = typer.Option(10.0, min=-45.0, max=45.0, help="Neck flexion of the skeleton's neutral posture, degrees."),
+    cutoff_hz: float = typer.Option(2.0, min=0.0, help="Zero-phase low-pass of the angle series, Hz (0: none)."),
+    min_conf: float = typer.Option(0.3, min=0.0, max=1.0, help="Joints below this 2D confidence make their body part unscorable."),
     model: Optional[str] = typer.Option(None, help="infer: checkpoint (.pt) or .onnx (default: the shipped model)."),
     fov: Optional[float] = typer.Option(None, min=1.0, max=170.0, help="infer: field of view across the long side."),
     focal: Optional[float] = typer.Option(None, min=1.0, help="infer: focal length in pixels."),
     detector: str = typer.Option("full", help="infer: built-in BlazePose model, full or lite."),
     detector_model: Optional[Path] = typer.Option(None, help="infer: another MediaPipe PoseLandmarker .task file."),
     smooth: str = typer.Option("auto", help="infer: pose smoothing (auto, none, one-euro, savgol)."),
-    fps: Optional[float] = typer.Option(None, help="infer: override the frame rate."),
-    detect_width: Optional[int] = typer.Option(None, help="infer: downscale wider frames for the detector."),
+    fps: Optional[float] = option(None, gt=0.0, help="infer: override the frame rate."),
+    detect_width: Optional[int] = typer.Option(None, min=32, help="infer: downscale wider frames for the detector."),
 ) -> None:
     """RULA and REBA risk per frame and per video, from a video or an infer output."""
     from ..errors import Pose3dError
     from ..ergo.run import ErgoRequest, run_ergo
 
     with user_errors():
+        check_outputs([input, calib, observations, model, detector_model], [output, report, json_out, poses_out])
         if output is None and report is None and json_out is None:
             raise Pose3dError("nothing to write: give -o frames.csv, --report report.html and/or --json summary.json")
         for p, ext in ((output, (".csv",)), (report, (".html", ".htm")), (json_out, (".json",))):
@@ -78,7 +79,6 @@ def ergo(
         inp = Path(input)
         if not inp.exists():
             raise Pose3dError(f"{input}: no such file; give a video or a `pose3d infer` output")
-        check_outputs([inp, calib, observations], [output, report, json_out, poses_out])
         from ..ergo.options import Conventions, load_segments
         from ..ergo.timeline import TimeRules
 

@@ -108,7 +108,7 @@ def train(
     with user_errors():
         log_out = log if log else output.with_suffix(".jsonl")
         # --resume reads and rewrites <stem>.last.pt (that is its job); everything else read is never written
-        check_outputs([data, val, init, *replay] + ([last_path(output)] if resume else []),
+        check_outputs([data, val, init, *replay, prior, *(_parse_source(x)["path"] for x in source)] + ([last_path(output)] if resume else []),
                       [output, log_out] + ([] if resume else [last_path(output)]))
         model_args = _parse_model_args(arg)
         if model == "temporal":
