@@ -179,7 +179,7 @@ def test_one_frame_video(tmp_path):
 
 @pytest.mark.parametrize("args,msg", [
     (["--knee", "median"], "knee="), (["--edges", "<"], "edges="), (["--upper-arm-angle", "x"], "upper_arm_angle="),
-    (["--coupling", "bad"], "coupling="), (["--wrist", "5"], "wrist="), (["--load-mode", "often"], "load_mode="),
+    (["--coupling", "bad"], "coupling="), (["--wrist", "5"], "--wrist"), (["--load-mode", "often"], "load_mode="),
     (["--up", "1,2"], "--up"), (["--up", "0,0,0"], "non-zero"), (["--detector", "huge"], "--detector"),
     (["--min-conf", "2"], "--min-conf"),
 ])

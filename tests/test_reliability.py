@@ -82,16 +82,17 @@ def test_infer_checks_output_render_and_calib_before_detection(tmp_path, monkeyp
 
 def test_failed_render_leaves_no_csv(tmp_path, monkeypatch):
     from pose3d_cli.errors import Pose3dError
-    from pose3d_cli.infer import render
+    from pose3d_cli.infer import render_people
 
-    monkeypatch.setattr(render, "render_video", lambda *a, **k: (_ for _ in ()).throw(Pose3dError("r.mp4: broken")))
+    monkeypatch.setattr(render_people, "render_people",
+                        lambda *a, **k: (_ for _ in ()).throw(Pose3dError("r.mp4: broken")))
     video = need_video()
     out = tmp_path / "o.csv"
     import pose3d_cli.infer.pipeline as pl
     from pose3d_cli.infer.pipeline import InferOptions, Track2D
 
     monkeypatch.setattr(pl, "detect_video", lambda *a, **k: pl.read_track(KP, InferOptions()))
-    r = run(app, ["infer", str(video), "-o", str(out), "--render", str(tmp_path / "r.mp4")])
+    r = run(app, ["infer", str(video), "-o", str(out), "--max-people", "1", "--render", str(tmp_path / "r.mp4")])
     assert r.exit_code == 2 and not out.exists(), r.output
 
 
