@@ -94,6 +94,21 @@ def main_options(
 ) -> None:
     state.verbose = verbose
     state.quiet = quiet
+    native_log_levels(verbose)
+
+
+def native_log_levels(verbose: int) -> None:
+    """Keep the native libraries' own log lines (OpenCV, its FFmpeg backend, MediaPipe's glog) off the terminal
+    unless ``-v`` is given; they read these variables when they are first imported (commands import them lazily,
+    after this runs). A value the user set in the environment is kept."""
+    import os
+
+    if verbose >= 1:
+        return
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+    os.environ.setdefault("GLOG_minloglevel", "3")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _register() -> None:
