@@ -281,3 +281,13 @@ def test_cli_usage_errors(tmp_path, small_checkpoint, exported):
     onnx_path = exported("mlp", "onnx")[0].path
     assert "not a checkpoint" in _one_line_error(runner.invoke(app, ["export", str(onnx_path), "-o", str(tmp_path / "m.onnx")]))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", sorted(SUFFIX))
+def test_info_reads_every_export_format(fmt, exported):
+    """Round trip (issue 11): `pose3d info` describes what `pose3d export` wrote, in every format; none is
+    called damaged."""
+    path = exported("mlp", fmt)[0].path
+    r = runner.invoke(app, ["info", str(path)])
+    assert r.exit_code == 0, r.output
+    assert "damaged" not in r.output and "h36m17" in r.output, r.output
