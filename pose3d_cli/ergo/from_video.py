@@ -4,9 +4,9 @@ Nothing of infer is re-implemented: :func:`pose3d_cli.infer.pipeline.detect_vide
 ``lift_track`` do the work; this module only adapts their ``PoseTrack`` for scoring and keeps the 2D keypoints
 for the report's thumbnails.
 
-Timestamps: infer's frame sources give ``time_s = index / container fps`` (they do not read per-frame
-container timestamps), so a variable-frame-rate phone video gets evenly spaced times; this is stated in the
-summary (``timestamps``). When infer starts reading container timestamps, they flow through unchanged.
+Timestamps: infer's frame sources give each video frame its container presentation timestamp (a
+variable-frame-rate phone video keeps its real times; ``--fps`` overrides with index / fps); this is stated in the
+summary (``timestamps``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import numpy as np
 from ..errors import Pose3dError
 from .io import Poses
 
-TIMESTAMPS_NOTE = ("frame index / container frame rate (infer's time_s: per-frame container timestamps are not "
-                   "read, so a variable-frame-rate video gets evenly spaced times)")
+TIMESTAMPS_NOTE = "the video container's per-frame presentation timestamps (infer's time_s)"
 
 
 def check_video_input(path: str, fps: float | None = None):

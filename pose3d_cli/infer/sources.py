@@ -30,6 +30,9 @@ class FrameSource:
     num_frames: int | None
     paths: list[Path] = field(default_factory=list)
     camera: int | None = None
+    #: videos: time each frame by the container's presentation timestamps (phones record variable frame rate);
+    #: False (``--fps`` given, images, cameras): frame index / fps
+    container_times: bool = False
 
     def frames(self) -> Iterator[tuple[int, float, np.ndarray]]:
         import cv2
@@ -43,12 +46,19 @@ class FrameSource:
             return
         cap = cv2.VideoCapture(self.camera if self.kind == "camera" else self.name)
         try:
-            i = 0
+            i, last = 0, -np.inf
             while True:
                 ok, frame = cap.read()
                 if not ok:
                     break
-                yield i, i / self.fps, frame
+                t = i / self.fps
+                if self.container_times:
+                    ms = cap.get(cv2.CAP_PROP_POS_MSEC)
+                    # a usable timestamp is finite and increasing; otherwise keep index / fps for this frame
+                    if np.isfinite(ms) and ms / 1000.0 > last and (i == 0 or ms > 0):
+                        t = ms / 1000.0
+                last = t
+                yield i, t, frame
                 i += 1
         finally:
             cap.release()
@@ -111,7 +121,7 @@ def _probe_video(path: Path) -> FrameSource:
     if not 0 < fps < 1000:
         fps = 30.0
     h, w = frame.shape[:2]
-    return FrameSource(str(path), "video", float(fps), (w, h), n)
+    return FrameSource(str(path), "video", float(fps), (w, h), n, container_times=True)
 
 
 def open_source(spec: str | Path, fps: float | None = None) -> FrameSource:
@@ -149,8 +159,8 @@ def open_source(spec: str | Path, fps: float | None = None) -> FrameSource:
         return FrameSource(str(path), "images", fps or 30.0, (img.shape[1], img.shape[0]), 1, [path])
     if ext in VIDEO_EXT:
         src = _probe_video(path)
-        if fps:
-            src.fps = fps
+        if fps:  # an explicit rate overrides the container's clock: frame index / fps
+            src.fps, src.container_times = fps, False
         return src
     raise Pose3dError(f"{path}: unsupported input {ext!r}; give a video (mp4/avi/mov), images, a folder of images, "
                       "or a 2D keypoint file (OpenPose folder, COCO/MMPose JSON, pose3d CSV)")
