@@ -49,7 +49,7 @@ def detect_people(source: FrameSource, opts, on_frame: Callable[[int], None] | N
     import cv2
 
     from ..detect.multi import MultiPersonDetector
-    from .pipeline import Track2D
+    from .pipeline import Track2D, photo_files
 
     mode = "video" if source.kind in ("video", "camera") else "image"
     frames, times, sizes, poses, worlds = [], [], [], [], []
@@ -87,7 +87,8 @@ def detect_people(source: FrameSource, opts, on_frame: Callable[[int], None] | N
             else f"mediapipe-blazepose:{opts.detector_model}") + " (multi-person)"
     base = Track2D(np.array(frames), np.array(times), np.zeros((len(frames), J, 2), np.float32),
                    np.zeros((len(frames), J), np.float32), "blazepose33", source.fps, source.size, source.name,
-                   name, None, independent=independent, sizes=np.array(sizes) if independent else None)
+                   name, None, independent=independent, sizes=np.array(sizes) if independent else None,
+                   files=photo_files(source, frames))
     return _tracks_of(people, base, "blazepose33")
 
 

@@ -27,7 +27,7 @@ from .calibration import intrinsics_for
 from .lifter import Lifter, load_lifter
 from .smooth import smooth as smooth_poses
 from .sources import FrameSource, open_source, prefetched
-from .writers import PoseTrack, format_of, write_track
+from .writers import Photos, PoseTrack, format_of, write_track
 
 MIN_JOINTS = 6  # a frame counts as detected when at least this many lifter joints have confidence > 0
 
@@ -71,6 +71,7 @@ class Track2D:
     independent: bool = False  # frames are unrelated photos: no smoothing, swap fix or temporal context
     sizes: np.ndarray | None = None  # (T, 2) width, height of each photo when they differ
     person: int = 0  # the person's track id (0 = the most prominent; see infer/tracking.py)
+    files: list[str] | None = None  # (T,) the file name of each photo (a folder of photos)
 
 
 @dataclass
@@ -143,7 +144,28 @@ def detect_video(source: FrameSource, detector_model: str | None = None,
     name = f"mediapipe-blazepose-{detector}" if detector_model is None else f"mediapipe-blazepose:{detector_model}"
     return Track2D(np.array(frames), np.array(times), np.stack(uvs), np.stack(confs), "blazepose33", source.fps,
                    source.size, source.name, name, np.stack(worlds), independent=source.kind == "images",
-                   sizes=np.array(sizes) if source.kind == "images" else None)
+                   sizes=np.array(sizes) if source.kind == "images" else None, files=photo_files(source, frames))
+
+
+def photo_files(source: FrameSource, frames: list[int]) -> list[str] | None:
+    """The file name of each frame of a folder of photos (None for a video or camera)."""
+    return [source.paths[i].name for i in frames] if source.kind == "images" else None
+
+
+def frame_intrinsics(track: Track2D, opts: InferOptions, K: np.ndarray) -> np.ndarray:
+    """``K`` (3, 3) of ``track.size``, or (T, 3, 3) for photos of different sizes: each photo gets the same camera
+    model at its own size (a calibration keeps its one K)."""
+    if track.sizes is not None and not opts.calib and len(set(map(tuple, track.sizes))) > 1:
+        return np.stack([intrinsics_for(tuple(sz), opts.fov, opts.focal).K for sz in track.sizes])
+    return K
+
+
+def photos_of(track: Track2D, K: np.ndarray) -> Photos | None:
+    """Each photo's file name, size and the intrinsics ``K`` ((3, 3) or (T, 3, 3)) it was lifted with."""
+    if track.files is None or track.sizes is None:
+        return None
+    T = len(track.frame)
+    return Photos(list(track.files), np.asarray(track.sizes), np.broadcast_to(K, (T, 3, 3)))
 
 
 def read_track(path: Path, opts: InferOptions) -> Track2D:
@@ -249,10 +271,7 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
     if opts.fix_swaps and not track.independent:
         uv, conf, swaps_fixed = fix_left_right_swaps(uv, conf, detected, sk)
     intr = intrinsics_for(track.size, opts.fov, opts.focal, opts.calib, opts.calib_camera, track.name)
-    K = intr.K
-    if track.sizes is not None and not opts.calib and len(set(map(tuple, track.sizes))) > 1:
-        # photos of different sizes: each gets the same camera model at its own size
-        K = np.stack([intrinsics_for(tuple(sz), opts.fov, opts.focal).K for sz in track.sizes])
+    K = frame_intrinsics(track, opts, intr.K)
     xy, c = pixels_to_network_input(uv, conf, K, intr.dist)
     if track.independent:  # photos: each one alone (a temporal model sees it repeated by edge padding)
         joints = np.concatenate([lifter.lift(xy[t:t + 1], c[t:t + 1]) for t in range(len(xy))]).astype(np.float32)
@@ -280,7 +299,8 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         angles = joint_angles(joints.astype(np.float64), sk, intr.up)
         meta["angles"] = {"unit": "degrees", "up": "calibration (world +Z)" if intr.up is not None else
                           "camera -y (phone upright or level)"}
-    return PoseTrack(track.frame, track.time_s, detected, joints, uv, conf, sk.joints, meta, angles)
+    return PoseTrack(track.frame, track.time_s, detected, joints, uv, conf, sk.joints, meta, angles,
+                     photos_of(track, K))
 
 
 def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, lifter: Lifter | None = None,
@@ -314,6 +334,8 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
         people = [detector_world_track(track, lifter.skeleton.name) for track in tracks]
         for p, track in zip(people, tracks):
             p.metadata["person"] = track.person
+            intr = intrinsics_for(track.size, opts.fov, opts.focal, opts.calib, opts.calib_camera, track.name)
+            p.photos = photos_of(track, frame_intrinsics(track, opts, intr.K))
     else:
         people = [lift_track(track, lifter, opts) for track in tracks]
     t2 = time.perf_counter()

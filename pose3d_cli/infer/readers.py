@@ -24,6 +24,7 @@ class InferResult:
     joint_names: tuple[str, ...]
     skeleton: str | None  # the registered skeleton whose joints these are, if any
     metadata: dict = field(default_factory=dict)
+    files: list[str] | None = None  # (T,) each row's photo file name (a folder of photos), else None
 
 
 def _skeleton_of(names: tuple[str, ...]) -> str | None:
@@ -80,7 +81,7 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
         return InferResult(np.array([int(f["frame"]) for f in frames], np.int64),
                            np.array([float(f.get("time_s", np.nan)) for f in frames]),
                            np.array([bool(f.get("detected")) for f in frames]), joints, names, _skeleton_of(names),
-                           data["metadata"])
+                           data["metadata"], [f["file"] for f in frames] if frames and "file" in frames[0] else None)
     if ext != ".csv":
         raise Pose3dError(f"{path}: cannot read {ext or 'a file without suffix'!r}; give a CSV or JSON written by `pose3d infer`")
     try:
@@ -107,4 +108,5 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
         raise Pose3dError(f"{path}: bad value in the CSV ({e})") from None
     joints = table.reshape(len(body), len(names), 3)
     joints[~detected] = np.nan
-    return InferResult(frame, time_s, detected, joints, names, _skeleton_of(names))
+    files = [r[col["file"]] for r in body] if "file" in col else None
+    return InferResult(frame, time_s, detected, joints, names, _skeleton_of(names), files=files)

@@ -5,7 +5,9 @@ frame: x right, y down, z forward, root-relative: the pelvis is at 0), then ``<j
 confidence of the joint, 0..1), ``low_conf`` (the joints under the confidence threshold, ``;``-separated),
 with ``--angles`` the ergonomic angles ``<angle>_deg`` (:mod:`pose3d_cli.angles`), and with ``with_2d`` the
 2D input ``<joint>_u, <joint>_v`` in pixels. A frame without a detection has
-``detected=0`` and empty cells.
+``detected=0`` and empty cells. For a folder of photos, ``file, width, height, fx, fy, cx, cy`` (the photo's
+file name, its size in px and its own intrinsics) follow ``detected`` (:class:`Photos`); videos have no such
+columns. JSON frames of photos carry ``file``, ``image_size`` ``[w, h]`` and ``K`` (3x3) the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +23,24 @@ import numpy as np
 from ..atomic import write_text_atomic
 
 
+PHOTO_COLUMNS = ("file", "width", "height", "fx", "fy", "cx", "cy")
+
+
+@dataclass
+class Photos:
+    """Per-photo facts of a folder of photos, one per frame (T): each photo is lifted with its own size and K."""
+
+    files: list[str]  # (T,) file names
+    sizes: np.ndarray  # (T, 2) width, height px
+    K: np.ndarray  # (T, 3, 3) the intrinsics each photo was lifted with
+
+    def cells(self, t: int) -> list:
+        """The CSV cells of photo ``t``, in :data:`PHOTO_COLUMNS` order."""
+        K = self.K[t]
+        return [self.files[t], int(self.sizes[t][0]), int(self.sizes[t][1])] + [
+            f"{v:.3f}" for v in (K[0, 0], K[1, 1], K[0, 2], K[1, 2])]
+
+
 @dataclass
 class PoseTrack:
     """Everything written for one input. Arrays are per frame (T)."""
@@ -34,6 +54,7 @@ class PoseTrack:
     joint_names: tuple[str, ...]
     metadata: dict = field(default_factory=dict)
     angles: dict[str, np.ndarray] | None = None  # name → (T,) degrees (``--angles``)
+    photos: Photos | None = None  # a folder of photos: each frame's file, size and K
 
 
 def _fmt(v: float, digits: int = 2) -> str:
@@ -44,7 +65,8 @@ def csv_text(track: PoseTrack, with_2d: bool = False, min_conf: float = 0.3) -> 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     names = track.joint_names
-    header = ["frame", "time_s", "detected"] + [f"{j}_{a}" for j in names for a in "xyz"]
+    header = ["frame", "time_s", "detected"] + (list(PHOTO_COLUMNS) if track.photos else [])
+    header += [f"{j}_{a}" for j in names for a in "xyz"]
     header += [f"{j}_conf" for j in names] + ["low_conf"]
     angle_names = list(track.angles) if track.angles else []
     header += [f"{a}_deg" for a in angle_names]
@@ -54,6 +76,8 @@ def csv_text(track: PoseTrack, with_2d: bool = False, min_conf: float = 0.3) -> 
     for t in range(len(track.frame)):
         det = bool(track.detected[t])
         row = [int(track.frame[t]), f"{track.time_s[t]:.4f}", int(det)]
+        if track.photos:
+            row += track.photos.cells(t)
         if det:
             row += [_fmt(v) for v in track.joints3d[t].reshape(-1)]
             row += [f"{c:.3f}" for c in track.conf[t]]
@@ -62,7 +86,7 @@ def csv_text(track: PoseTrack, with_2d: bool = False, min_conf: float = 0.3) -> 
             if with_2d:
                 row += [_fmt(v) if c > 0 else "" for v, c in zip(track.uv[t].reshape(-1), np.repeat(track.conf[t], 2))]
         else:
-            row += [""] * (len(header) - 3)
+            row += [""] * (len(header) - len(row))
         w.writerow(row)
     return buf.getvalue()
 
@@ -72,6 +96,10 @@ def json_text(track: PoseTrack, with_2d: bool = True, min_conf: float = 0.3) -> 
     for t in range(len(track.frame)):
         det = bool(track.detected[t])
         rec = {"frame": int(track.frame[t]), "time_s": round(float(track.time_s[t]), 4), "detected": det}
+        if track.photos:
+            rec["file"] = track.photos.files[t]
+            rec["image_size"] = [int(v) for v in track.photos.sizes[t]]
+            rec["K"] = np.round(track.photos.K[t], 3).tolist()
         if det:
             rec["joints_3d"] = np.round(track.joints3d[t], 2).tolist()
             rec["confidence"] = np.round(track.conf[t], 3).tolist()
