@@ -1,6 +1,7 @@
 """Quiet means quiet: the native libraries' log lines (OpenCV, its FFmpeg backend, MediaPipe) never reach the
 terminal under -q, and show up again under -v (issue 11). Subprocesses, since the lines come from C++ on fd 2."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,14 @@ from conftest import DATA, need
 REPO = Path(__file__).resolve().parents[1]
 
 
+NATIVE_LOG_VARS = ("OPENCV_LOG_LEVEL", "OPENCV_FFMPEG_LOGLEVEL", "GLOG_minloglevel", "TF_CPP_MIN_LOG_LEVEL")
+
+
 def _run(*args, cwd=REPO):
+    # a clean environment: in-process CLI tests may have set the native log levels in this process
+    env = {k: v for k, v in os.environ.items() if k not in NATIVE_LOG_VARS}
     return subprocess.run([sys.executable, "-m", "pose3d_cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, env=env)
 
 
 def test_missing_camera_under_q_is_one_line_and_under_v_shows_the_native_log(tmp_path):
