@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import Pose3dError
 from ..skeleton import get_skeleton
-from .sources import FrameSource, prefetched
+from .sources import FrameSource, detector_frames
 from .tracking import People, track_people
 
 
@@ -46,8 +46,6 @@ def _tracks_of(people: People, base, skeleton: str) -> list:
 
 def detect_people(source: FrameSource, opts, on_frame: Callable[[int], None] | None = None) -> list:
     """Run the multi-person detector over every frame (streamed) and track the people (see module doc)."""
-    import cv2
-
     from ..detect.multi import MultiPersonDetector
     from .pipeline import Track2D, photo_files
 
@@ -56,15 +54,7 @@ def detect_people(source: FrameSource, opts, on_frame: Callable[[int], None] | N
     width = opts.detect_width
     with MultiPersonDetector(opts.detector_model, mode=mode, variant=opts.detector,
                              max_people=opts.max_people) as det:
-        def downscale(item):
-            i, t, img = item
-            if width and img.shape[1] > width:
-                scale = width / img.shape[1]
-                return i, t, cv2.resize(img, (width, int(round(img.shape[0] * scale))),
-                                        interpolation=cv2.INTER_AREA), scale
-            return i, t, img, 1.0
-
-        for i, t, img, scale in prefetched(source.frames(), downscale):
+        for i, t, img, scale in detector_frames(source, width):
             sizes.append((int(round(img.shape[1] / scale)), int(round(img.shape[0] / scale))))
             found = det.detect_all(img)
             for kp in found:

@@ -26,8 +26,8 @@ from ..skeleton import convert, get_skeleton
 from .calibration import intrinsics_for
 from .lifter import Lifter, load_lifter
 from .smooth import smooth as smooth_poses
-from .sources import FrameSource, open_source, prefetched
-from .writers import Photos, PoseTrack, format_of, write_track
+from .sources import FrameSource, detector_frames, open_source
+from .writers import Photos, PoseTrack, format_of
 
 MIN_JOINTS = 6  # a frame counts as detected when at least this many lifter joints have confidence > 0
 
@@ -106,23 +106,13 @@ def detect_video(source: FrameSource, detector_model: str | None = None,
     """Run the built-in detector (``detector``: the shipped BlazePose variant, full or lite, unless
     ``detector_model`` is given) over every frame (streamed); frames wider than ``detect_width`` are
     downscaled for the detector and its keypoints scaled back to the original pixels."""
-    import cv2
-
     from ..detect.mediapipe import BlazePoseDetector
 
     mode = "video" if source.kind in ("video", "camera") else "image"
     frames, times, uvs, confs, worlds, sizes = [], [], [], [], [], []
     J = get_skeleton("blazepose33").num_joints
     with BlazePoseDetector(detector_model, mode=mode, variant=detector) as det:
-        def downscale(item):
-            i, t, img = item
-            if detect_width and img.shape[1] > detect_width:
-                scale = detect_width / img.shape[1]
-                return i, t, cv2.resize(img, (detect_width, int(round(img.shape[0] * scale))),
-                                        interpolation=cv2.INTER_AREA), scale
-            return i, t, img, 1.0
-
-        for i, t, img, scale in prefetched(source.frames(), downscale):
+        for i, t, img, scale in detector_frames(source, detect_width):
             sizes.append((int(round(img.shape[1] / scale)), int(round(img.shape[0] / scale))))
             kp = det(img, int(round(t * 1000)) if mode == "video" else None)
             if kp is not None and scale != 1.0:

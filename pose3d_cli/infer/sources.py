@@ -103,6 +103,21 @@ def prefetched(items: Iterator, transform: Callable | None = None, depth: int = 
         thread.join(timeout=5)
 
 
+def detector_frames(source: FrameSource, width: int | None) -> Iterator[tuple[int, float, np.ndarray, float]]:
+    """``source``'s frames for a detector, decoded in a background thread: ``(index, time_s, image, scale)``,
+    frames wider than ``width`` downscaled to it (``scale`` = new / original width; 1.0 when not downscaled)."""
+    import cv2
+
+    def downscale(item):
+        i, t, img = item
+        if width and img.shape[1] > width:
+            scale = width / img.shape[1]
+            return i, t, cv2.resize(img, (width, int(round(img.shape[0] * scale))), interpolation=cv2.INTER_AREA), scale
+        return i, t, img, 1.0
+
+    return prefetched(source.frames(), downscale)
+
+
 def _probe_video(path: Path) -> FrameSource:
     import cv2
 
