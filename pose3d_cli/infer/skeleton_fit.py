@@ -60,10 +60,15 @@ def symmetric_bones(sk: Skeleton, lengths: np.ndarray) -> np.ndarray:
     return np.sqrt(lengths * lengths[..., m])
 
 
+def has_prior(sk: Skeleton) -> bool:
+    """Whether :data:`PRIOR_FRACTIONS` was measured on ``sk``'s bones (other skeletons get prior weight 0)."""
+    return sk.name == PRIOR_SKELETON and {c for c, _ in sk.bones} == set(PRIOR_FRACTIONS)
+
+
 def prior_lengths(sk: Skeleton) -> np.ndarray:
     """(B,) prior bone fractions of ``sk`` (sum 1); Pose3dError for a skeleton the prior was not measured on."""
     names = [c for c, _ in sk.bones]
-    if sk.name != PRIOR_SKELETON or set(names) != set(PRIOR_FRACTIONS):
+    if not has_prior(sk):
         raise Pose3dError(f"skeleton fit: the proportion prior is for {PRIOR_SKELETON} bones, not {sk.name}; "
                           f"use a {PRIOR_SKELETON} model or --skeleton-fit none")
     return np.array([PRIOR_FRACTIONS[n] for n in names])
@@ -185,6 +190,8 @@ def topological_order(sk: Skeleton) -> np.ndarray:
 
 def fit_skeleton(joints: np.ndarray, conf: np.ndarray, sk: Skeleton, xy: np.ndarray | None = None,
                  prior_weight: float = PRIOR_WEIGHT, ray_weight: float = RAY_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
-    """One person's track (T, J, 3) → (the same rebuilt with constant bone lengths, the lengths (B,) mm)."""
-    lengths = fit_bone_lengths(joints, conf, sk, prior_weight)
+    """One person's track (T, J, 3) → (the same rebuilt with constant bone lengths, the lengths (B,) mm).
+
+    A skeleton without a measured prior (:func:`has_prior`) keeps its own symmetrised lengths (weight 0)."""
+    lengths = fit_bone_lengths(joints, conf, sk, prior_weight if has_prior(sk) else 0.0)
     return resolve_to_lengths(joints, lengths, sk, xy, conf, ray_weight), lengths
