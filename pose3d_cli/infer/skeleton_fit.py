@@ -9,7 +9,8 @@
    pose is first placed in the camera (the translation that best reprojects the root-relative pose onto the 2D,
    linear least squares); each child then sits at its bone's length from its (already solved) parent, in a
    direction blended between the lifted bone direction and the direction that puts the child on its camera ray
-   (the ray point at that distance nearest the lifted depth), weighted by the 2D confidence. Batched over frames.
+   (the ray point at that distance nearest the lifted depth), weighted by the 2D confidence; only limb (left/right)
+   joints are pulled onto rays. Batched over frames.
 """
 
 from __future__ import annotations
@@ -153,6 +154,10 @@ def resolve_to_lengths(joints: np.ndarray, lengths: np.ndarray, sk: Skeleton, xy
         w = np.clip(conf.astype(np.float64), 0, 1)
         P = P + camera_translation(P, xy.astype(np.float64), w)[:, None]
         rays = _unit(np.concatenate([xy.astype(np.float64), np.ones(xy.shape[:-1] + (1,))], -1))
+        # only sided (limb) joints are pulled onto their rays: a central joint's 2D (a head top or spine derived
+        # from face and shoulder landmarks) is no landmark of that joint, and its ray tips the head into depth
+        limb = np.zeros(sk.num_joints)
+        limb[list(sk.joints_left) + list(sk.joints_right)] = 1.0
     out = P.copy()
     for bi in topological_order(sk):
         c, p = sk.bone_indices[bi]
@@ -168,7 +173,7 @@ def resolve_to_lengths(joints: np.ndarray, lengths: np.ndarray, sk: Skeleton, xy
             cand = np.stack([rq - s, rq + s], -1)
             pick = cand[np.arange(len(cand)), np.argmin(np.abs(cand - depth_lift[:, None]), -1)]
             d_ray = _unit(pick[:, None] * r - q)
-            a = (ray_weight * w[:, c])[:, None]
+            a = (ray_weight * w[:, c] * limb[c])[:, None]
             d = _unit(a * d_ray + (1 - a) * d)
         out[:, c] = q + L * d
     out = out - out[:, root:root + 1]
