@@ -24,22 +24,22 @@ from ..skeleton import Skeleton
 #: takes (HDM05: one per subject, ASF/AMC; CMU 4 BVH; Bandai Namco 4 BVH), left/right averaged:
 #: ``python benchmarks/skeleton_prior.py``
 PRIOR_FRACTIONS = {
-    "right_hip": 0.0194,
-    "right_knee": 0.1108,
-    "right_ankle": 0.1107,
-    "left_hip": 0.0194,
-    "left_knee": 0.1108,
-    "left_ankle": 0.1107,
+    "right_hip": 0.0184,
+    "right_knee": 0.1096,
+    "right_ankle": 0.1057,
+    "left_hip": 0.0184,
+    "left_knee": 0.1096,
+    "left_ankle": 0.1057,
     "spine": 0.0509,
     "thorax": 0.0603,
-    "nose": 0.0383,
-    "head": 0.0260,
-    "left_shoulder": 0.0480,
-    "left_elbow": 0.0689,
-    "left_wrist": 0.0632,
-    "right_shoulder": 0.0480,
-    "right_elbow": 0.0689,
-    "right_wrist": 0.0632,
+    "nose": 0.0363,
+    "head": 0.0247,
+    "left_shoulder": 0.0455,
+    "left_elbow": 0.0685,
+    "left_wrist": 0.0645,
+    "right_shoulder": 0.0455,
+    "right_elbow": 0.0685,
+    "right_wrist": 0.0645,
 }
 PRIOR_SKELETON = "h36m17"
 #: defaults chosen on the pose2sim DEV frames 0-49 (grid 0/0.25/0.5/0.75/1 each; README "Accuracy in the wild")
