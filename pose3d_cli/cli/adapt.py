@@ -1,0 +1,79 @@
+"""`pose3d adapt site_videos/ -o site.pt --init default.pt --replay pairs.h5 --fov 65`: learn a site's footage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .app import app
+from .common import check_outputs, option, say, user_errors
+
+EXAMPLES = """Examples:
+
+  pose3d adapt site_videos/ -o site.pt --init default.pt --replay pairs.h5 --fov 65
+
+  pose3d adapt cam01.mp4 cam02.mp4 -o site.pt --init default.pt --replay pairs.h5 --calib Calib.qca.txt --frames 0:50"""
+
+
+def _frames(text: Optional[str]) -> Optional[tuple[int, int]]:
+    if text is None:
+        return None
+    from ..errors import Pose3dError
+
+    try:
+        a, b = (int(v) for v in text.split(":"))
+    except ValueError:
+        raise Pose3dError(f"--frames {text!r}: expected START:STOP, e.g. 0:50") from None
+    if a < 0 or b <= a:
+        raise Pose3dError(f"--frames {text!r}: need 0 <= START < STOP")
+    return a, b
+
+
+@app.command(epilog=EXAMPLES)
+def adapt(
+    inputs: list[Path] = typer.Argument(..., help="The site's videos or 2D keypoint files (CSV, COCO-style JSON), or "
+                                                  "folders of them: no 3D needed."),
+    output: Path = typer.Option(..., "--output", "-o", help="Adapted checkpoint (.pt)."),
+    init: Path = typer.Option(..., "--init", help="The model to adapt (e.g. pose3d_cli/models/default.pt)."),
+    replay: Path = typer.Option(..., "--replay", help="Synthetic pairs (HDF5) replayed so nothing is forgotten; also "
+                                                      "the validation set and the prior's mocap poses."),
+    fov: Optional[float] = option(None, gt=0.0, lt=180.0, help="Horizontal field of view (degrees across the long side)."),
+    focal: Optional[float] = option(None, gt=0.0, help="Focal length in px."),
+    calib: Optional[Path] = typer.Option(None, "--calib", help="Calibration file; each input's camera is found by its "
+                                                               "file name."),
+    frames: Optional[str] = typer.Option(None, "--frames", help="START:STOP frames of each input to adapt on (e.g. a "
+                                                                "dev split)."),
+    work_dir: Optional[Path] = typer.Option(None, "--work-dir", help="Where the detected 2D (CSV) goes (default: "
+                                                                      "<output stem>_2d/)."),
+    epochs: int = typer.Option(3, min=1, help="Passes over the replayed training split."),
+    subsample: int = typer.Option(10, min=1, help="Use a random 1/N of the replayed frames each epoch."),
+    lr: float = option(3e-4, gt=0.0, help="Peak learning rate."),
+    site_weight: float = typer.Option(1.0, min=0.0, help="Weight of the site's 2D against the replayed pairs."),
+    reproj_weight: float = typer.Option(1.0, min=0.0, help="Reprojection loss (root/depth solved)."),
+    bone_constancy_weight: float = typer.Option(0.1, min=0.0, help="Bone lengths constant along a track."),
+    smooth_weight: float = typer.Option(0.1, min=0.0, help="Accelerations beyond the mocap's."),
+    prior_weight: float = typer.Option(0.05, min=0.0, help="Adversarial pose prior trained on the replayed mocap."),
+    distill_weight: float = typer.Option(1.0, min=0.0, help="Distance to the frozen --init model's prediction (LwF)."),
+    max_minutes: Optional[float] = option(None, gt=0.0, help="Stop after this many minutes."),
+    seed: int = typer.Option(0, min=0, help="Random seed."),
+    threads: int = typer.Option(1, min=1, help="torch threads."),
+    detector_model: Optional[Path] = typer.Option(None, "--detector-model", help="A MediaPipe .task file instead of "
+                                                                                  "the shipped BlazePose."),
+) -> None:
+    """Adapt a lifter to a site from its own unlabelled footage: detect 2D, learn it with the 2D-only losses plus
+    distillation from --init and replay of synthetic pairs."""
+    from ..training.adapt import AdaptOptions, adapt as run
+
+    with user_errors():
+        wd = work_dir or output.with_name(output.stem + "_2d")
+        check_outputs([*inputs, init, replay, calib, detector_model], [output, output.with_suffix(".jsonl"), wd])
+        opts = AdaptOptions(init=str(init), replay=str(replay), fov=fov, focal=focal, calib=str(calib) if calib else None,
+                            frames=_frames(frames), site_weight=site_weight, reproj_weight=reproj_weight,
+                            bone_constancy_weight=bone_constancy_weight, smooth_weight=smooth_weight,
+                            prior_weight=prior_weight, distill_weight=distill_weight, epochs=epochs, subsample=subsample,
+                            lr=lr, seed=seed, threads=threads, max_minutes=max_minutes,
+                            detector_model=str(detector_model) if detector_model else None)
+        summary = run(inputs, output, opts, wd)
+    say(f"wrote {output} ({summary.get('epochs', '?')} epochs)", 1)
