@@ -29,7 +29,9 @@ from .atomic import note_written
 from .dataset import PairData, load_pairs
 from .errors import Pose3dError
 from .lifting.checkpoint import make_checkpoint, read_checkpoint, save_checkpoint
-from .lifting.codec import CODEC_NAME, pixels_to_network_input, root_relative, target_statistics
+from .lifting.codec import (CODEC_NAME, detector3d_to_network_input, pixels_to_network_input, root_relative,
+                            target_statistics)
+from .lifting.detector3d_sim import load_error_model, simulate_detector3d
 from .lifting.models import DEFAULT_ARGS, build_model, contract_of
 from .lifting.predict import predict_dataset
 from .metrics import mpjpe, p_mpjpe
@@ -59,6 +61,7 @@ class TrainConfig:
     mask_prob: float = 0.05  # per joint, extra random missing joints
     extra_noise: float = 0.0  # extra 2D jitter std, fraction of the person's 2D spread
     clean_prob: float = 0.3  # per sample: replace the detector-like 2D by the exact projection (confidence 1)
+    det3d_dropout: float = 0.5  # fused models: share of samples trained without the detector-3D input (plain path)
     conf_jitter: float = 0.1  # detectors differ in confidence scale: jitter it (and saturate 1 sample in 4)
     window: int = 64  # temporal models: output frames per training window
     bone_weight: float = 0.0  # weight of the bone-length loss term
@@ -455,6 +458,10 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
     contract = contract_of(model)
     rf, causal, temporal = contract.receptive_field, contract.causal, contract.temporal
     before = contract.frames_before  # input frames before the first output frame
+    fused = "det3d" in contract.inputs
+    if fused and (temporal or clips):
+        raise Pose3dError(f"{cfg.data}: the fused model trains on pairs sources only (no 2D-only sources)")
+    det_error = load_error_model(skeleton=sk.name) if fused else None
     ddp_model = dist.wrap(model)
     flip_perm = torch.from_numpy(sk.flip_permutation)
     bones = torch.from_numpy(sk.bone_indices)
@@ -567,7 +574,13 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                 if tr.weight is not None:  # per-source weights
                     weight = tr.weight[out_rows] * (weight if weight is not None else 1.0)
                 xy, conf, tgt = augment(xy, conf, tgt, flip_perm, cfg, xy_clean)
-                pred = ddp_model(xy, conf)
+                if fused:  # the detector's 3D simulated from the (augmented) truth with the measured error model
+                    det, present = simulate_detector3d(tgt.numpy(), np.random.default_rng((cfg.seed, epoch, s)),
+                                                       det_error, sk.name, cfg.det3d_dropout)
+                    det, mask = detector3d_to_network_input(det, present, tuple(xy.shape[:-1]))
+                    pred = ddp_model(xy, conf, torch.from_numpy(det), torch.from_numpy(mask))
+                else:
+                    pred = ddp_model(xy, conf)
                 if len(batch) == 0:  # DDP: this rank got nothing from the epoch's last, short batch
                     loss = pred.sum() * 0.0
                 else:

@@ -27,7 +27,8 @@ from pose3d_cli.skeleton import H36M17
 
 REPO = Path(__file__).resolve().parents[1]
 J = H36M17.num_joints
-SMALL = {"mlp": {"width": 64, "blocks": 1}, "temporal": {"channels": 32, "filter_widths": [3, 3]}}
+SMALL = {"mlp": {"width": 64, "blocks": 1}, "temporal": {"channels": 32, "filter_widths": [3, 3]},
+         "fused": {"width": 64, "blocks": 1}}
 SUFFIX = {"onnx": ".onnx", "torchscript": ".ts", "pt2": ".pt2"}
 TOL = 0.01
 CASES = [(name, fmt) for name in sorted(MODELS) for fmt in ex.FORMATS]
@@ -89,7 +90,7 @@ def test_export_report_and_metadata(name, fmt, exported, checkpoints):
     report, model = exported(name, fmt)
     assert report.format == fmt and report.path.is_file()
     assert report.max_abs_diff_mm <= TOL
-    assert report.n_check_samples == (61 if name == "mlp" else 180)
+    assert report.n_check_samples == (61 if model.receptive_field() == 1 else 180)
     assert not [p for p in report.path.parent.iterdir() if ".tmp-" in p.name or p.suffix == ".data"]
     meta = load_exported_meta(report.path)
     assert meta["model"] == {"name": name, "args": {**DEFAULT_ARGS[name], **SMALL[name]}}

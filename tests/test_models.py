@@ -9,7 +9,8 @@ from pose3d_cli.lifting.models import DEFAULT_ARGS, MODELS, build_model
 from pose3d_cli.skeleton import H36M17
 
 J = H36M17.num_joints
-SMALL = {"mlp": {"width": 64, "blocks": 1}, "temporal": {"channels": 32, "filter_widths": [3, 3]}}
+SMALL = {"mlp": {"width": 64, "blocks": 1}, "temporal": {"channels": 32, "filter_widths": [3, 3]},
+         "fused": {"width": 64, "blocks": 1}}
 
 
 def make(name):

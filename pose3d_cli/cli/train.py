@@ -54,7 +54,7 @@ def train(
     output: Path = typer.Option(..., "--output", "-o", help="Best checkpoint (.pt); the last state goes to "
                                                             "<stem>.last.pt, the metrics to <stem>.jsonl."),
     val: Optional[Path] = typer.Option(None, help="Validation HDF5 (default: the 'val' split of DATA)."),
-    model: str = typer.Option("mlp", help="Registered model: mlp or temporal."),
+    model: str = typer.Option("mlp", help="Registered model: mlp, temporal or fused."),
     arg: list[str] = typer.Option([], "--arg", help="Model argument NAME=VALUE (repeatable), e.g. width=512 "
                                                     "(default mlp: width=384 blocks=2 dropout=0.05)."),
     receptive_field: Optional[int] = typer.Option(None, "--receptive-field", min=1, help="Temporal model: 27, 81 or 243 "
@@ -69,6 +69,7 @@ def train(
     mask: float = typer.Option(0.05, min=0.0, max=1.0, help="Extra probability of masking each joint."),
     extra_noise: float = typer.Option(0.0, min=0.0, max=1.0, help="Extra 2D jitter std, fraction of the person's 2D spread."),
     clean_prob: float = typer.Option(0.3, min=0.0, max=1.0, help="Probability of training a sample on its exact 2D projection."),
+    det3d_dropout: float = typer.Option(0.5, "--det3d-dropout", min=0.0, max=1.0, help="--model fused: share of samples without the simulated detector 3D (the plain 2D path)."),
     conf_jitter: float = typer.Option(0.1, min=0.0, max=1.0, help="Random change of the 2D confidences (detectors differ in scale)."),
     bone_weight: float = typer.Option(0.0, min=0.0, help="Weight of the bone-length loss term."),
     window: int = typer.Option(64, min=1, help="Temporal models: output frames per training window."),
@@ -119,7 +120,7 @@ def train(
         cfg = TrainConfig(data=str(data), output=str(output), val=str(val) if val else None, model=model,
                           model_args=model_args, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                           seed=seed, subsample=subsample, flip_prob=flip, mask_prob=mask, extra_noise=extra_noise,
-                          clean_prob=clean_prob, conf_jitter=conf_jitter,
+                          clean_prob=clean_prob, det3d_dropout=det3d_dropout, conf_jitter=conf_jitter,
                           window=window, bone_weight=bone_weight, patience=patience, max_minutes=max_minutes,
                           threads=threads, log=str(log) if log else None, stop_after_steps=stop_after_steps,
                           init=str(init) if init else None, replay=[str(r) for r in replay],

@@ -16,6 +16,17 @@ from ..skeleton import convert, get_skeleton
 from .writers import PoseTrack
 
 
+def detector_world_joints(track, skeleton: str = "h36m17") -> np.ndarray | None:
+    """The track's world landmarks in ``skeleton``, root-relative mm (T, J, 3) (NaN rows where undetected), or
+    None when the 2D input carries none (a keypoint file): the fused lifter's optional input."""
+    if track.world is None:
+        return None
+    sk = get_skeleton(skeleton)
+    world, _ = convert(track.world.astype(np.float64), track.skeleton, sk)
+    root = sk.index(sk.root)
+    return (world - world[:, root:root + 1]).astype(np.float32)
+
+
 def detector_world_track(track, skeleton: str = "h36m17", min_joints: int = 6) -> PoseTrack:
     """A :class:`~pose3d_cli.infer.pipeline.Track2D` with detector world landmarks → PoseTrack in ``skeleton``."""
     if track.world is None:

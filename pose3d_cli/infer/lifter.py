@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Pose3dError
-from ..lifting.sequence import LiftFn, flip_averaged, run_sequence
+from ..lifting.sequence import LiftFn, flip_averaged, run_frames, run_sequence
 from ..skeleton import Skeleton, get_skeleton
 
 
@@ -21,10 +21,17 @@ class Lifter:
     name: str
     path: str
     backend: str  # torch | onnxruntime
+    takes_det3d: bool = False  # the fused lifter: the detector's own 3D as an optional input
 
-    def lift(self, xy: np.ndarray, conf: np.ndarray) -> np.ndarray:
-        """One sequence: (T, J, 2) normalised coordinates, (T, J) confidence → (T, J, 3) root-relative mm."""
-        return run_sequence(self.fn, self.receptive_field, self.causal, xy, conf)
+    def lift(self, xy: np.ndarray, conf: np.ndarray, det3d: np.ndarray | None = None) -> np.ndarray:
+        """One sequence: (T, J, 2) normalised coordinates, (T, J) confidence [, the detector's root-relative 3D
+        (T, J, 3) mm, NaN rows = absent; used by a fused lifter only] → (T, J, 3) root-relative mm."""
+        if not self.takes_det3d:
+            return run_sequence(self.fn, self.receptive_field, self.causal, xy, conf)
+        from ..lifting.codec import detector3d_to_network_input
+
+        det, mask = detector3d_to_network_input(det3d, None, tuple(conf.shape))
+        return run_frames(self.fn, xy, conf, 8192, det, mask)
 
 
 def default_model_path() -> Path:
@@ -59,5 +66,6 @@ def _load(path: str | Path | None, threads: int) -> Lifter:
 
     torch.set_num_threads(threads)
     lm = load_model(path)
-    return Lifter(torch_fn(lm.model), lm.receptive_field, contract_of(lm.model).causal, lm.skeleton,
-                  lm.name, str(path), "torch")
+    contract = contract_of(lm.model)
+    return Lifter(torch_fn(lm.model), lm.receptive_field, contract.causal, lm.skeleton,
+                  lm.name, str(path), "torch", "det3d" in contract.inputs)

@@ -266,7 +266,14 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
     intr = intrinsics_for(track.size, opts.fov, opts.focal, opts.calib, opts.calib_camera, track.name)
     K = frame_intrinsics(track, opts, intr.K)
     xy, c = pixels_to_network_input(uv, conf, K, intr.dist)
-    if track.independent:  # photos: each one alone (a temporal model sees it repeated by edge padding)
+    if lifter.takes_det3d:  # the fused lifter: BlazePose's world landmarks when the track has them, else masked
+        from .detector3d import detector_world_joints
+
+        det = detector_world_joints(track, sk.name)
+        if det is not None:
+            det = np.where(detected[:, None, None], det, np.nan)
+        joints = lifter.lift(xy, c, det).astype(np.float32)
+    elif track.independent:  # photos: each one alone (a temporal model sees it repeated by edge padding)
         joints = np.concatenate([lifter.lift(xy[t:t + 1], c[t:t + 1]) for t in range(len(xy))]).astype(np.float32)
     else:
         xy_f, c_f = fill_undetected(xy, detected), fill_undetected(c, detected)

@@ -60,3 +60,26 @@ def target_statistics(joints_rel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def root_relative(joints: np.ndarray, root: int) -> np.ndarray:
     """(…, J, 3) → the same with joint ``root`` moved to the origin."""
     return joints - joints[..., root:root + 1, :]
+
+
+def detector3d_to_network_input(joints_rel: np.ndarray | None, present: np.ndarray | None,
+                                shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The fused lifter's optional input: the detector's own 3D (BlazePose world landmarks).
+
+    Args:
+        joints_rel: (..., J, 3) root-relative mm in the camera frame, or None (absent everywhere).
+        present: (...,) bool, or None (present wherever ``joints_rel`` is finite).
+        shape: the leading dims plus J, ``(..., J)``, used when ``joints_rel`` is None.
+    Returns:
+        det (..., J, 3) float32 mm (0 where absent, so an absent input never leaks a coordinate) and
+        mask (...,) float32 (1 present, 0 absent). Inside the network the coordinates are standardised by the
+        model's target statistics (:class:`~pose3d_cli.lifting.models.FusedLifter`).
+    """
+    if joints_rel is None:
+        return np.zeros((*shape, 3), np.float32), np.zeros(shape[:-1], np.float32)
+    det = np.asarray(joints_rel, np.float64)
+    ok = np.isfinite(det).all(axis=(-1, -2))
+    if present is not None:
+        ok &= np.asarray(present, bool)
+    det = np.where(ok[..., None, None], np.nan_to_num(det), 0.0)
+    return det.astype(np.float32), ok.astype(np.float32)

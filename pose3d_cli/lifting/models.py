@@ -159,12 +159,42 @@ class TemporalLifter(nn.Module):
         return self.decode(self.shrink(x).transpose(1, 2))
 
 
-MODELS: dict[str, type[nn.Module]] = {"mlp": MLPLifter, "temporal": TemporalLifter}
+class FusedLifter(MLPLifter):
+    """Single-frame residual MLP with the detector's own 3D as an optional input.
+
+    ``(B, J, 2), (B, J)[, (B, J, 3), (B,)] → (B, J, 3)``: ``det`` root-relative camera-frame mm (the codec's
+    :func:`~pose3d_cli.lifting.codec.detector3d_to_network_input`) and ``det_mask`` (1 present, 0 absent); both
+    omitted = absent. The detector joints are standardised by the target statistics and zeroed when absent, and
+    the mask is a feature, so the plain 2D path is the same network with the detector input masked.
+    """
+
+    def __init__(self, num_joints: int, root: int, target_mean: np.ndarray, target_std: np.ndarray,
+                 width: int = 384, blocks: int = 2, dropout: float = 0.05):
+        super().__init__(num_joints, root, target_mean, target_std, width, blocks, dropout)
+        self.stem = nn.Sequential(nn.Linear(num_input_features(num_joints) + num_joints * 3 + 1, width),
+                                  nn.LayerNorm(width), nn.ReLU(), nn.Dropout(dropout))
+
+    def contract(self) -> ModelContract:
+        return ModelContract(receptive_field=1, causal=False, inputs=("xy", "confidence", "det3d", "det3d_mask"))
+
+    def forward(self, xy: torch.Tensor, conf: torch.Tensor, det: torch.Tensor | None = None,
+                det_mask: torch.Tensor | None = None) -> torch.Tensor:
+        if det is None:
+            det = torch.zeros(*xy.shape[:-1], 3, dtype=xy.dtype, device=xy.device)
+            det_mask = torch.zeros(xy.shape[:-2], dtype=xy.dtype, device=xy.device)
+        m = det_mask.to(xy.dtype).unsqueeze(-1)
+        d = self.decode.standardise(det) * m
+        feats = torch.cat([self.encode(xy, conf), d, m], dim=-1)
+        return self.decode(self.head(self.blocks(self.stem(feats))))
+
+
+MODELS: dict[str, type[nn.Module]] = {"mlp": MLPLifter, "temporal": TemporalLifter, "fused": FusedLifter}
 
 #: the defaults each model is built with when no argument is given
 DEFAULT_ARGS: dict[str, dict] = {
     "mlp": {"width": 384, "blocks": 2, "dropout": 0.05},  # the shipped model (README: model card)
     "temporal": {"channels": 256, "filter_widths": [3, 3, 3], "dropout": 0.1, "causal": False},
+    "fused": {"width": 384, "blocks": 2, "dropout": 0.05},
 }
 
 

@@ -13,8 +13,8 @@ def torch_fn(model: torch.nn.Module):
     """A torch model as a numpy → numpy function (no grad)."""
 
     @torch.no_grad()
-    def fn(xy: np.ndarray, conf: np.ndarray) -> np.ndarray:
-        return model(torch.from_numpy(xy), torch.from_numpy(conf)).numpy()
+    def fn(xy: np.ndarray, conf: np.ndarray, *extra: np.ndarray) -> np.ndarray:
+        return model(torch.from_numpy(xy), torch.from_numpy(conf), *(torch.from_numpy(a) for a in extra)).numpy()
 
     return fn
 

@@ -6,8 +6,9 @@ from typing import Callable
 
 import numpy as np
 
-#: a lifter as a function: xy (B, [T,] J, 2), conf (B, [T,] J) float32 → (B, [T',] J, 3) mm
-LiftFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+#: a lifter as a function: xy (B, [T,] J, 2), conf (B, [T,] J) float32 [, the fused lifter's det3d (B, J, 3) and
+#: det3d_mask (B,)] → (B, [T',] J, 3) mm
+LiftFn = Callable[..., np.ndarray]
 
 
 def pad_sequence(xy: np.ndarray, conf: np.ndarray, receptive_field: int, causal: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -21,9 +22,9 @@ def pad_sequence(xy: np.ndarray, conf: np.ndarray, receptive_field: int, causal:
     return np.pad(xy, widths, mode="edge"), np.pad(conf, widths[:conf.ndim], mode="edge")
 
 
-def run_frames(fn: LiftFn, xy: np.ndarray, conf: np.ndarray, batch_size: int = 8192) -> np.ndarray:
-    """Single-frame lifter over (N, J, 2), (N, J) → (N, J, 3), in batches."""
-    out = [fn(np.ascontiguousarray(xy[i:i + batch_size]), np.ascontiguousarray(conf[i:i + batch_size]))
+def run_frames(fn: LiftFn, xy: np.ndarray, conf: np.ndarray, batch_size: int = 8192, *extra: np.ndarray) -> np.ndarray:
+    """Single-frame lifter over (N, J, 2), (N, J) [and extra per-frame inputs (N, ...)] → (N, J, 3), in batches."""
+    out = [fn(*(np.ascontiguousarray(a[i:i + batch_size]) for a in (xy, conf, *extra)))
            for i in range(0, len(xy), batch_size)]
     return np.concatenate(out) if out else np.zeros((0, xy.shape[1], 3), dtype=np.float32)
 
@@ -65,9 +66,11 @@ def flip_averaged(fn: LiftFn, flip_permutation: np.ndarray) -> LiftFn:
     sign2 = np.array([-1.0, 1.0], dtype=np.float32)
     sign3 = np.array([-1.0, 1.0, 1.0], dtype=np.float32)
 
-    def averaged(xy: np.ndarray, conf: np.ndarray) -> np.ndarray:
-        a = fn(xy, conf)
-        b = fn(np.ascontiguousarray(xy[..., perm, :] * sign2), np.ascontiguousarray(conf[..., perm]))
+    def averaged(xy: np.ndarray, conf: np.ndarray, *extra: np.ndarray) -> np.ndarray:
+        a = fn(xy, conf, *extra)
+        if extra:  # the fused lifter's detector 3D (B, J, 3) mirrors like the output; its mask (B,) stays
+            extra = (np.ascontiguousarray(extra[0][..., perm, :] * sign3), *extra[1:])
+        b = fn(np.ascontiguousarray(xy[..., perm, :] * sign2), np.ascontiguousarray(conf[..., perm]), *extra)
         return ((a + b[..., perm, :] * sign3) / 2).astype(np.float32)
 
     return averaged
