@@ -15,7 +15,7 @@ from pose3d_cli.lifting.models import MODELS, build_model, contract_of
 from pose3d_cli.skeleton import H36M17
 from pose3d_cli.train import TrainConfig, last_path, train
 
-SMALL = {"mlp": {"width": 32, "blocks": 1}, "temporal": {"channels": 16, "filter_widths": [3, 3]}}
+SMALL = {"mlp": {"width": 32, "blocks": 1}, "temporal": {"channels": 16, "filter_widths": [3, 3]}, "fused": {"width": 64, "blocks": 1}}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -26,7 +26,7 @@ def test_every_model_states_its_contract(name):
         m = build_model(name, J, 0, np.zeros((J, 3)), np.ones((J, 3)), **args).eval()
         c = contract_of(m)
         assert c.receptive_field == m.receptive_field() and c.causal == causal
-        assert c.inputs == ("xy", "confidence")
+        assert c.inputs[:2] == ("xy", "confidence")  # the fused model adds optional det3d inputs after them
         T = c.receptive_field + 4
         out = m(torch.zeros(2, T, J, 2), torch.ones(2, T, J))
         assert out.shape[1] == (T if not c.temporal else c.output_frames(T))
