@@ -138,3 +138,14 @@ def test_track_people_passes_descriptors_through():
     people = track_people(frames, SK.num_joints, appearances=apps, max_lost=10, reid_window=60)
     assert len(people) == 1 and people.present()[0].sum() == 50
     assert len(track_people(frames, SK.num_joints, max_lost=10)) == 2  # no descriptors: two tracks
+
+
+def test_a_low_confidence_track_is_dropped_as_clutter():
+    frames = []
+    for t in range(30):
+        real, _ = frame([(300, RED, BLUE)])
+        xy, c = person(900)
+        frames.append(real + [(xy, np.where(c > 0, 0.55, 0.0).astype(np.float32))])  # clutter scores ~0.55
+    assert len(track_people(frames, SK.num_joints)) == 2
+    people = track_people(frames, SK.num_joints, min_confidence=0.7)
+    assert len(people) == 1 and abs(people.xy[0, 0, SK.index("nose"), 0] - 300) < 1

@@ -247,7 +247,7 @@ class People:
 
 
 def track_people(frames: list[list[Pose]], num_joints: int, worlds: list[list[np.ndarray | None]] | None = None,
-                 independent: bool = False, min_frames: int = 3,
+                 independent: bool = False, min_frames: int = 3, min_confidence: float = 0.0,
                  appearances: list[list[np.ndarray | None]] | None = None, **tracker_args) -> People:
     """Track the people of a sequence and return dense per-person arrays (see the module doc).
 
@@ -258,6 +258,8 @@ def track_people(frames: list[list[Pose]], num_joints: int, worlds: list[list[np
         independent: the frames are unrelated photos: no tracking; in each photo, people are numbered by
             prominence (0 = the most prominent of that photo) and ``min_frames`` is ignored.
         min_frames: tracks seen in fewer frames are dropped.
+        min_confidence: tracks whose mean confidence over their found joints is lower are dropped (BlazePose's
+            poses on clutter score ~0.6, people ~0.8-0.97).
         appearances: optional per frame, per pose appearance descriptor (:mod:`.appearance`) or None.
         tracker_args: passed to :class:`PoseTracker`.
     """
@@ -278,7 +280,8 @@ def track_people(frames: list[list[Pose]], num_joints: int, worlds: list[list[np
     raw_ids = sorted({i for ids in assigned for i in ids if i >= 0})
     seen = {i: [t for t, ids in enumerate(assigned) if i in ids] for i in raw_ids}
     if not independent:
-        raw_ids = [i for i in raw_ids if len(seen[i]) >= min_frames]
+        raw_ids = [i for i in raw_ids if len(seen[i]) >= min_frames
+                   and _mean_confidence(frames, assigned, i) >= min_confidence]
     score = {i: 0.0 for i in raw_ids}
     for t, ids in enumerate(assigned):
         for k, i in enumerate(ids):
@@ -301,6 +304,13 @@ def track_people(frames: list[list[Pose]], num_joints: int, worlds: list[list[np
                 if world is not None and worlds[t][k] is not None:
                     world[slot[i], t] = worlds[t][k]
     return People(np.arange(P), xy, conf, world)
+
+
+def _mean_confidence(frames: list[list[Pose]], assigned: list[list[int]], pid: int) -> float:
+    """Mean confidence of the found joints (> 0) over every frame track ``pid`` was seen in."""
+    c = [np.asarray(frames[t][k][1]) for t, ids in enumerate(assigned) for k, i in enumerate(ids) if i == pid]
+    c = np.concatenate(c) if c else np.zeros(0)
+    return float(c[c > 0].mean()) if (c > 0).any() else 0.0
 
 
 def _prominence(xy: np.ndarray, conf: np.ndarray) -> float:
