@@ -19,7 +19,7 @@ ROLES = {
     "train": {"in": ["data", "val", "init", "replay", "source", "prior"], "out": ["output", "log"], "not_path": ["model", "arg"]},
     "eval": {"in": ["model", "data"], "out": ["json_out", "plots"], "not_path": ["split"]},
     "infer": {"in": ["inputs", "model", "calib", "detector_model"], "out": ["output", "render"],
-              "not_path": ["fmt", "calib_camera", "smooth", "detector", "size", "person"]},
+              "not_path": ["fmt", "calib_camera", "smooth", "skeleton_fit", "detector", "size", "person"]},
     "export": {"in": ["checkpoint"], "out": ["output"], "not_path": ["fmt"]},
     "info": {"in": ["files"], "out": [], "not_path": []},
     "demo": {"in": ["model"], "out": ["output"], "not_path": []},

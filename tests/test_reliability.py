@@ -27,6 +27,7 @@ run = CliRunner().invoke
     (["infer", "a.csv", "-o", "o.csv", "--min-conf", "-1"], "--min-conf"),
     (["infer", "a.csv", "-o", "o.csv", "--detect-width", "-100"], "--detect-width"),
     (["infer", "a.csv", "-o", "o.csv", "--smooth", "bogus"], "one-euro"),
+    (["infer", "a.csv", "-o", "o.csv", "--skeleton-fit", "bogus"], "rays"),
     (["eval", "m.pt", "a.h5", "--max-samples", "0"], "--max-samples"),
     (["eval", "m.pt", "a.h5", "--split", "bogus"], "'val'"),
 ])

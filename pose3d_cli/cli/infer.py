@@ -49,7 +49,10 @@ def infer(
     focal: Optional[float] = typer.Option(None, min=1.0, help="Focal length in pixels."),
     calib: Optional[Path] = typer.Option(None, help="Calibration: pose3d rig JSON, Qualisys .qca.txt or anipose/Pose2Sim .toml."),
     calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: the camera named in the file name; none named is an error)."),
-    smooth: Literal["auto", "none", "one-euro", "savgol"] = typer.Option("auto", help="auto, none, one-euro or savgol (auto: one-euro for single-frame models)."),
+    smooth: Literal["auto", "none", "one-euro", "savgol", "butter"] = typer.Option("auto", help="auto, none, one-euro, "
+        "savgol or butter (zero-phase 6 Hz low-pass; auto: butter for files, one-euro for cameras, single-frame models)."),
+    skeleton_fit: Literal["rays", "lengths", "none"] = typer.Option("rays", help="Constant bone lengths per person: "
+        "rays (kept on the 2D camera rays), lengths (lifted directions only) or none."),
     detector: Literal["full", "lite"] = typer.Option("full", help="Built-in BlazePose model: full, or lite (faster, a little less accurate)."),
     detector_model: Optional[Path] = typer.Option(None, help="Another MediaPipe PoseLandmarker .task file."),
     fps: Optional[float] = option(None, gt=0.0, help="Override the frame rate (images and keypoint files default to 30)."),
@@ -88,7 +91,7 @@ def infer(
                             fps=fps, size=_size(size), min_conf=min_conf, with_2d=with_2d, fmt=fmt,
                             render=str(render) if render else None, detect_width=detect_width,
                             fix_swaps=fix_swaps, detector=detector, angles=angles,
-                            detector_3d=detector_3d)
+                            detector_3d=detector_3d, skeleton_fit=skeleton_fit)
         from ..infer.people import parse_person
 
         opts.person, opts.max_people = parse_person(person), max_people

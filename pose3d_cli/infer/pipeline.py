@@ -7,7 +7,9 @@
    step as training.
 4. The lifter runs over the whole sequence (temporal models: edge-padded); frames without a detection
    are filled from the nearest detected frame for the lifter's context, and written as ``detected=0``.
-5. Single-frame models get optional smoothing (One-Euro by default).
+5. Single-frame models get optional smoothing (zero-phase Butterworth for files, One-Euro for cameras).
+6. Each person's skeleton is fitted over the track (:mod:`.skeleton_fit`: constant bone lengths, kept on the
+   2D camera rays), unless ``--skeleton-fit none``.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class InferOptions:
     focal: float | None = None
     calib: str | None = None
     calib_camera: str | None = None
-    smooth: str = "auto"  # auto: one-euro for single-frame models, none for temporal ones
+    smooth: str = "auto"  # auto: single-frame models: butter (files), one-euro (cameras); temporal models: none
+    skeleton_fit: str = "rays"  # rays | lengths | none: constant bone lengths per person (infer/skeleton_fit.py)
     detector_model: str | None = None
     fps: float | None = None
     size: tuple[int, int] | None = None  # image size for keypoint files that do not say it
@@ -270,15 +273,23 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         joints = lifter.lift(xy_f, c_f).astype(np.float32)
     method = opts.smooth
     if method == "auto":
-        method = "one-euro" if lifter.receptive_field == 1 and not track.independent else "none"
+        live = track.name.startswith("camera:")
+        method = ("one-euro" if live else "butter") if lifter.receptive_field == 1 and not track.independent else "none"
     joints[~detected] = np.nan
     joints = smooth_poses(joints, method, track.fps)
+    fit = {"method": opts.skeleton_fit}
+    if opts.skeleton_fit != "none" and detected.any():
+        from .skeleton_fit import fit_skeleton
+
+        ray_xy = xy if opts.skeleton_fit == "rays" else None
+        joints, lengths = fit_skeleton(joints, c, sk, ray_xy)
+        fit["bone_lengths_mm"] = {ch: round(float(v), 1) for (ch, _), v in zip(sk.bones, lengths)}
     meta = {
         "pose3d_version": __version__, "input": track.name, "model": lifter.path, "model_name": lifter.name,
         "backend": lifter.backend, "receptive_field": lifter.receptive_field, "skeleton": sk.name,
         "codec": CODEC_NAME, "fps": track.fps, "image_size": list(track.size), "intrinsics": intr.source,
         "K": np.round(intr.K, 3).tolist(), "detector": track.detector, "smoothing": method,
-        "left_right_swaps_fixed": swaps_fixed, "independent_frames": track.independent, "person": track.person,
+        "skeleton_fit": fit, "left_right_swaps_fixed": swaps_fixed, "independent_frames": track.independent, "person": track.person,
         "units": "mm (3D), pixels (2D)",
         "coordinate_frame": "camera: x right, y down, z forward; root-relative (pelvis at 0)",
     }

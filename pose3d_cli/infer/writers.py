@@ -61,7 +61,32 @@ def _fmt(v: float, digits: int = 2) -> str:
     return "" if not np.isfinite(v) else f"{v:.{digits}f}"
 
 
+def _block(spec: str, n: int) -> str:
+    """A ``%``-format of ``n`` comma-separated ``spec`` cells (one C-level call formats a whole row block)."""
+    return ",".join([spec] * n)
+
+
+def _finite_or_empty(text: str) -> str:
+    """Blank the non-finite cells of a comma-joined block (``nan``, ``inf``, ``-inf`` → empty, as :func:`_fmt`)."""
+    if "n" not in text:  # no nan/inf in the block: the common case, nothing to do
+        return text
+    return ",".join("" if c in ("nan", "inf", "-inf") else c for c in text.split(","))
+
+
+def _quoted(cell) -> str:
+    """One CSV cell as ``csv.writer`` writes it (quoted when it holds a comma, quote or newline)."""
+    if cell == "" or not isinstance(cell, str):
+        return str(cell)  # an empty cell in a longer row is written bare; numbers need no quoting
+    if not any(ch in cell for ch in ',"\r\n'):
+        return cell
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow([cell])
+    return buf.getvalue()
+
+
 def csv_text(track: PoseTrack, with_2d: bool = False, min_conf: float = 0.3) -> str:
+    """The CSV text of ``track`` (columns: module docstring), byte-identical to a per-cell ``csv.writer`` loop.
+    Each detected row's numbers are formatted by one ``%`` call per block (no per-cell numpy scalar work)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     names = track.joint_names
@@ -73,21 +98,42 @@ def csv_text(track: PoseTrack, with_2d: bool = False, min_conf: float = 0.3) -> 
     if with_2d:
         header += [f"{j}_{a}" for j in names for a in "uv"]
     w.writerow(header)
-    for t in range(len(track.frame)):
-        det = bool(track.detected[t])
-        row = [int(track.frame[t]), f"{track.time_s[t]:.4f}", int(det)]
+    T, J = len(track.frame), len(names)
+    frames = np.asarray(track.frame).astype(int).tolist()
+    times = np.asarray(track.time_s, dtype=float).tolist()
+    detected = np.asarray(track.detected).astype(bool).tolist()
+    conf_arr = np.asarray(track.conf, dtype=float)  # (T, J)
+    xyz = [tuple(r) for r in np.asarray(track.joints3d, dtype=float).reshape(T, 3 * J).tolist()]  # joint-major
+    conf = [tuple(r) for r in conf_arr.tolist()]
+    ang = (np.stack([np.asarray(track.angles[a], dtype=float) for a in angle_names], axis=1).tolist()
+           if angle_names else None)  # (T, A)
+    if with_2d:  # 2D of a zero-confidence joint is blank: NaN there, blanked with the other non-finite cells
+        uv_arr = np.asarray(track.uv, dtype=float).reshape(T, J, 2).copy()
+        uv_arr[~(conf_arr > 0)] = np.nan
+        uv = [tuple(r) for r in uv_arr.reshape(T, 2 * J).tolist()]
+    f_xyz, f_conf, f_uv = _block("%.2f", 3 * J), _block("%.3f", J), _block("%.2f", 2 * J)
+    f_ang = _block("%.1f", len(angle_names))
+    low = np.asarray(conf_arr < min_conf)
+    name_cells = list(names)
+    empty = "," * (len(header) - 3 - (len(PHOTO_COLUMNS) if track.photos else 0))
+    lines = []
+    for t in range(T):
+        head = f"{frames[t]},{times[t]:.4f},{int(detected[t])}"
         if track.photos:
-            row += track.photos.cells(t)
-        if det:
-            row += [_fmt(v) for v in track.joints3d[t].reshape(-1)]
-            row += [f"{c:.3f}" for c in track.conf[t]]
-            row.append(";".join(j for j, c in zip(names, track.conf[t]) if c < min_conf))
-            row += [_fmt(track.angles[a][t], 1) for a in angle_names]
-            if with_2d:
-                row += [_fmt(v) if c > 0 else "" for v, c in zip(track.uv[t].reshape(-1), np.repeat(track.conf[t], 2))]
-        else:
-            row += [""] * (len(header) - len(row))
-        w.writerow(row)
+            head += "," + ",".join(_quoted(c) for c in track.photos.cells(t))
+        if not detected[t]:
+            lines.append(head + empty)
+            continue
+        parts = [head, _finite_or_empty(f_xyz % xyz[t]), f_conf % conf[t],
+                 _quoted(";".join(n for n, m in zip(name_cells, low[t]) if m))]
+        if ang is not None:
+            parts.append(_finite_or_empty(f_ang % tuple(ang[t])))
+        if with_2d:
+            parts.append(_finite_or_empty(f_uv % uv[t]))
+        lines.append(",".join(parts))
+    buf.write("\n".join(lines))
+    if lines:
+        buf.write("\n")
     return buf.getvalue()
 
 

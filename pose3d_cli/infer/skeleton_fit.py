@@ -1,0 +1,202 @@
+"""Per-person skeleton fit: one person's bones keep their length over a track (numpy, no torch).
+
+1. :func:`fit_bone_lengths`: each bone's length over the track is the confidence-weighted median of the lifted
+   lengths, left and right averaged (one body is symmetric), then pulled towards a prior of plausible
+   proportions (:data:`PRIOR_FRACTIONS`, measured from the shared mocap by ``benchmarks/skeleton_prior.py``) in
+   log space; the prior is scaled to the lifter's overall size (the robust log-mean ratio of the lifted lengths
+   to the prior), so the fit never changes the person's size, only its proportions.
+2. :func:`resolve_to_lengths`: every frame is rebuilt down the kinematic tree with exactly those lengths. The
+   pose is first placed in the camera (the translation that best reprojects the root-relative pose onto the 2D,
+   linear least squares); each child then sits at its bone's length from its (already solved) parent, in a
+   direction blended between the lifted bone direction and the direction that puts the child on its camera ray
+   (the ray point at that distance nearest the lifted depth), weighted by the 2D confidence; only limb (left/right)
+   joints are pulled onto rays. Batched over frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import Pose3dError
+from ..skeleton import Skeleton
+
+#: bone length / total bone length of the h36m17 skeleton, keyed by the bone's child joint; median over 13
+#: takes (HDM05: one per subject, ASF/AMC; CMU 4 BVH; Bandai Namco 4 BVH), left/right averaged:
+#: ``python benchmarks/skeleton_prior.py``
+PRIOR_FRACTIONS = {
+    "right_hip": 0.0194,
+    "right_knee": 0.1108,
+    "right_ankle": 0.1107,
+    "left_hip": 0.0194,
+    "left_knee": 0.1108,
+    "left_ankle": 0.1107,
+    "spine": 0.0509,
+    "thorax": 0.0603,
+    "nose": 0.0383,
+    "head": 0.0260,
+    "left_shoulder": 0.0480,
+    "left_elbow": 0.0689,
+    "left_wrist": 0.0632,
+    "right_shoulder": 0.0480,
+    "right_elbow": 0.0689,
+    "right_wrist": 0.0632,
+}
+PRIOR_SKELETON = "h36m17"
+#: defaults chosen on the pose2sim DEV frames 0-49 (grid 0/0.25/0.5/0.75/1 each; README "Accuracy in the wild")
+PRIOR_WEIGHT = 0.5  # 0: the track's own symmetrised lengths; 1: the mocap proportions at the track's size
+RAY_WEIGHT = 0.5  # how far a confident joint is pulled onto its camera ray (× its 2D confidence)
+
+
+def mirror_bones(sk: Skeleton) -> np.ndarray:
+    """(B,) index of each bone's left/right mirror (itself for central bones), bones indexed as ``sk.bones``."""
+    child = sk.bone_indices[:, 0]
+    by_child = {int(c): b for b, c in enumerate(child)}
+    perm = sk.flip_permutation
+    return np.array([by_child.get(int(perm[c]), b) for b, c in enumerate(child)])
+
+
+def symmetric_bones(sk: Skeleton, lengths: np.ndarray) -> np.ndarray:
+    """(..., B) bone lengths → left and right of each pair replaced by their geometric mean."""
+    m = mirror_bones(sk)
+    return np.sqrt(lengths * lengths[..., m])
+
+
+def has_prior(sk: Skeleton) -> bool:
+    """Whether :data:`PRIOR_FRACTIONS` was measured on ``sk``'s bones (other skeletons get prior weight 0)."""
+    return sk.name == PRIOR_SKELETON and {c for c, _ in sk.bones} == set(PRIOR_FRACTIONS)
+
+
+def prior_lengths(sk: Skeleton) -> np.ndarray:
+    """(B,) prior bone fractions of ``sk`` (sum 1); Pose3dError for a skeleton the prior was not measured on."""
+    names = [c for c, _ in sk.bones]
+    if not has_prior(sk):
+        raise Pose3dError(f"skeleton fit: the proportion prior is for {PRIOR_SKELETON} bones, not {sk.name}; "
+                          f"use a {PRIOR_SKELETON} model or --skeleton-fit none")
+    return np.array([PRIOR_FRACTIONS[n] for n in names])
+
+
+def weighted_median(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted median over axis 0 of (T, B) values with (T, B) weights ≥ 0 (NaN values get weight 0)."""
+    w = np.where(np.isfinite(x), w, 0.0)
+    x = np.where(np.isfinite(x), x, np.inf)
+    order = np.argsort(x, axis=0)
+    xs, ws = np.take_along_axis(x, order, 0), np.take_along_axis(w, order, 0)
+    cw = np.cumsum(ws, axis=0)
+    half = cw[-1] / 2
+    k = np.argmax(cw >= half[None], axis=0)
+    out = xs[k, np.arange(x.shape[1])]
+    return np.where(cw[-1] > 0, out, np.nan)
+
+
+def fit_bone_lengths(joints: np.ndarray, conf: np.ndarray, sk: Skeleton, prior_weight: float = PRIOR_WEIGHT) -> np.ndarray:
+    """Constant bone lengths (B,) mm of one person's track.
+
+    Args:
+        joints: (T, J, 3) mm lifted poses (NaN frames ignored); conf: (T, J) 2D confidence in [0, 1].
+        prior_weight: 0 = the track's own (symmetrised) lengths, 1 = the prior proportions at the track's size.
+    """
+    if joints.shape[1:] != (sk.num_joints, 3) or conf.shape != joints.shape[:2]:
+        raise Pose3dError(f"skeleton fit: poses {joints.shape} / confidences {conf.shape} are not (T, "
+                          f"{sk.num_joints}, 3) / (T, {sk.num_joints}) joints of {sk.name}")
+    b = sk.bone_indices
+    L = sk.bone_lengths(joints.astype(np.float64))  # (T, B)
+    w = np.minimum(conf[:, b[:, 0]], conf[:, b[:, 1]]).astype(np.float64) + 1e-3
+    med = weighted_median(L, w)
+    if not np.all(np.isfinite(med)) or np.any(med <= 0):
+        raise Pose3dError("skeleton fit: the track has no frame with every bone measured")
+    med = symmetric_bones(sk, med)
+    if prior_weight <= 0:
+        return med
+    frac = prior_lengths(sk)
+    ok = frac > 0
+    log_scale = np.median(np.log(med[ok]) - np.log(frac[ok]))
+    prior = np.where(ok, frac * np.exp(log_scale), med)
+    return np.exp((1 - prior_weight) * np.log(med) + prior_weight * np.log(prior))
+
+
+def camera_translation(joints: np.ndarray, xy: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """(T, 3) translation t placing root-relative ``joints`` (T, J, 3) so that ``joints + t`` best projects onto
+    the normalised 2D ``xy`` (T, J, 2) with weights ``w`` (T, J): linear least squares of
+    ``tx - x tz = x Z - X``, ``ty - y tz = y Z - Y``."""
+    X, Y, Z = joints[..., 0], joints[..., 1], joints[..., 2]
+    x, y = xy[..., 0], xy[..., 1]
+    zero, one = np.zeros_like(x), np.ones_like(x)
+    A = np.stack([np.stack([one, zero, -x], -1), np.stack([zero, one, -y], -1)], -2)  # (T, J, 2, 3)
+    rhs = np.stack([x * Z - X, y * Z - Y], -1)  # (T, J, 2)
+    Aw = A * w[..., None, None]
+    AtA = np.einsum("tjki,tjkl->til", Aw, A) + 1e-9 * np.eye(3)
+    Atb = np.einsum("tjki,tjk->ti", Aw, rhs)
+    return np.linalg.solve(AtA, Atb[..., None])[..., 0]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.maximum(n, 1e-9)
+
+
+def resolve_to_lengths(joints: np.ndarray, lengths: np.ndarray, sk: Skeleton, xy: np.ndarray | None = None,
+                       conf: np.ndarray | None = None, ray_weight: float = RAY_WEIGHT) -> np.ndarray:
+    """Rebuild (T, J, 3) root-relative poses with bone lengths ``lengths`` (B,) (see module doc).
+
+    ``xy`` (T, J, 2) normalised camera coordinates and ``conf`` (T, J) pull each child onto its camera ray by
+    ``ray_weight * conf``; without them only the lifted directions are kept. NaN frames stay NaN.
+    """
+    if lengths.shape != (len(sk.bones),):
+        raise Pose3dError(f"skeleton fit: {lengths.shape[0]} bone lengths given, {sk.name} has {len(sk.bones)} "
+                          f"bones ({', '.join(c for c, _ in sk.bones)})")
+    P = joints.astype(np.float64)
+    valid = np.all(np.isfinite(P.reshape(len(P), -1)), axis=1)
+    P = np.where(valid[:, None, None], P, 0.0)
+    root = sk.index(sk.root)
+    P = P - P[:, root:root + 1]
+    use_rays = xy is not None and conf is not None and ray_weight > 0
+    if use_rays:
+        w = np.clip(conf.astype(np.float64), 0, 1)
+        P = P + camera_translation(P, xy.astype(np.float64), w)[:, None]
+        rays = _unit(np.concatenate([xy.astype(np.float64), np.ones(xy.shape[:-1] + (1,))], -1))
+        # only sided (limb) joints are pulled onto their rays: a central joint's 2D (a head top or spine derived
+        # from face and shoulder landmarks) is no landmark of that joint, and its ray tips the head into depth
+        limb = np.zeros(sk.num_joints)
+        limb[list(sk.joints_left) + list(sk.joints_right)] = 1.0
+    out = P.copy()
+    for bi in topological_order(sk):
+        c, p = sk.bone_indices[bi]
+        L = lengths[bi]
+        d = _unit(P[:, c] - P[:, p])  # lifted direction
+        q = out[:, p]
+        if use_rays:
+            r = rays[:, c]
+            rq = (r * q).sum(-1)
+            disc = rq ** 2 - (q * q).sum(-1) + L ** 2
+            s = np.sqrt(np.maximum(disc, 0.0))
+            depth_lift = (r * (q + L * d)).sum(-1)
+            cand = np.stack([rq - s, rq + s], -1)
+            pick = cand[np.arange(len(cand)), np.argmin(np.abs(cand - depth_lift[:, None]), -1)]
+            d_ray = _unit(pick[:, None] * r - q)
+            a = (ray_weight * w[:, c] * limb[c])[:, None]
+            d = _unit(a * d_ray + (1 - a) * d)
+        out[:, c] = q + L * d
+    out = out - out[:, root:root + 1]
+    out[~valid] = np.nan
+    return out.astype(joints.dtype)
+
+
+def topological_order(sk: Skeleton) -> np.ndarray:
+    """Bone indices ordered so that every bone comes after its parent bone."""
+    b = sk.bone_indices
+    done, order = {sk.index(sk.root)}, []
+    while len(order) < len(b):
+        for i, (c, p) in enumerate(b):
+            if i not in order and int(p) in done:
+                order.append(i)
+                done.add(int(c))
+    return np.array(order)
+
+
+def fit_skeleton(joints: np.ndarray, conf: np.ndarray, sk: Skeleton, xy: np.ndarray | None = None,
+                 prior_weight: float = PRIOR_WEIGHT, ray_weight: float = RAY_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+    """One person's track (T, J, 3) → (the same rebuilt with constant bone lengths, the lengths (B,) mm).
+
+    A skeleton without a measured prior (:func:`has_prior`) keeps its own symmetrised lengths (weight 0)."""
+    lengths = fit_bone_lengths(joints, conf, sk, prior_weight if has_prior(sk) else 0.0)
+    return resolve_to_lengths(joints, lengths, sk, xy, conf, ray_weight), lengths
