@@ -20,6 +20,13 @@ from .sources import FrameSource, detector_frames
 from .tracking import People, track_people
 
 
+#: a person out of view (or hidden) for up to this long is re-identified by appearance (:mod:`.appearance`)
+REID_SECONDS = 5.0
+#: a video track whose mean joint confidence is lower is a pose hallucinated on clutter (measured: pose2sim cam04's
+#: treadmill foot 0.57; real people 0.82-0.97 on sports2d and pose2sim)
+MIN_TRACK_CONFIDENCE = 0.7
+
+
 def parse_person(text: str | int | None) -> str | int:
     """``--person``: ``all``, ``largest`` or a non-negative id; Pose3dError otherwise."""
     if text is None:
@@ -50,13 +57,16 @@ def detect_people(source: FrameSource, opts, on_frame: Callable[[int], None] | N
     from .pipeline import Track2D, photo_files
 
     mode = "video" if source.kind in ("video", "camera") else "image"
-    frames, times, sizes, poses, worlds = [], [], [], [], []
+    from .appearance import appearance_descriptor
+
+    frames, times, sizes, poses, worlds, apps = [], [], [], [], [], []
     width = opts.detect_width
     with MultiPersonDetector(opts.detector_model, mode=mode, variant=opts.detector,
                              max_people=opts.max_people) as det:
         for i, t, img, scale in detector_frames(source, width):
             sizes.append((int(round(img.shape[1] / scale)), int(round(img.shape[0] / scale))))
             found = det.detect_all(img)
+            apps.append([appearance_descriptor(img, kp.xy, kp.confidence) for kp in found])  # before rescaling
             for kp in found:
                 kp.xy /= scale
             frames.append(i)
@@ -70,9 +80,11 @@ def detect_people(source: FrameSource, opts, on_frame: Callable[[int], None] | N
     J = get_skeleton("blazepose33").num_joints
     independent = source.kind == "images"
     # tracks shorter than half a second are detector blips (BlazePose hallucinates poses on clutter for a few
-    # frames); a lost person keeps its id for up to one second
+    # frames); a lost person keeps its id for up to one second by position, up to REID_SECONDS by appearance
     people = track_people(poses, J, worlds, independent=independent, max_lost=int(round(source.fps)),
-                          min_frames=max(3, int(round(0.5 * source.fps))))
+                          min_frames=max(3, int(round(0.5 * source.fps))), appearances=apps,
+                          min_confidence=MIN_TRACK_CONFIDENCE,
+                          reid_window=int(round(REID_SECONDS * source.fps)))
     name = (f"mediapipe-blazepose-{opts.detector}" if opts.detector_model is None
             else f"mediapipe-blazepose:{opts.detector_model}") + " (multi-person)"
     base = Track2D(np.array(frames), np.array(times), np.zeros((len(frames), J, 2), np.float32),

@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import cv2
 import numpy as np
@@ -252,14 +252,44 @@ def render_video(frames: Iterable[np.ndarray], uv: np.ndarray, conf: np.ndarray 
         conf = np.asarray(conf, dtype=np.float64)
         if conf.shape != uv.shape[:2]:
             raise RenderError(f"conf must be {uv.shape[:2]}, got {conf.shape}")
+    T2 = uv.shape[0]
+    colours2, jcolours2 = bone_colours(sk2), joint_colours(sk2)
+    panel: Panel3D | None = None
+    thick2 = 2
+
+    def start(W: int, H: int) -> int:
+        nonlocal panel, thick2
+        P = int(panel_size) if panel_size else min(W, H)
+        panel = Panel3D(joints3d, sk3, P, H, azimuth=azimuth, elevation=elevation)
+        thick2 = max(2, int(round(min(W, H) / 300)))
+        return P
+
+    def draw(left: np.ndarray, right: np.ndarray, t: int) -> None:
+        if t < T2:
+            draw_skeleton_2d(left, uv[t], None if conf is None else conf[t], sk2, min_conf, thick2, colours2,
+                             jcolours2)
+        panel.draw(right, t, f"frame {t}  {t / fps:.2f} s")
+
+    return render_frames(frames, fps, path, start, draw)
+
+
+def render_frames(frames: Iterable[np.ndarray], fps: float, path: str | Path, start: Callable[[int, int], int],
+                  draw: Callable[[np.ndarray, np.ndarray, int], None]) -> int:
+    """The one writer lifecycle of the check videos: each frame (grey → BGR, resized to the first frame's size
+    W × H) is copied into the left of a (H, W + P) canvas, ``draw(left, right, t)`` draws on both halves, and the
+    canvas is written; the .mp4 appears only when every frame is written (atomic), else nothing is left.
+
+    Args:
+        frames: BGR (or grey) uint8 frames, consumed one at a time.
+        start: called once with the first frame's W, H; returns the right panel's width P (set up state there).
+        draw: draws frame ``t`` on the (H, W, 3) left view (the frame) and the (H, P, 3) right panel (unset).
+    Returns:
+        The number of frames written.
+    """
     if not fps > 0:
         raise RenderError(f"fps must be positive, got {fps}")
     path = Path(path)
-    T2 = uv.shape[0]
-    colours2, jcolours2 = bone_colours(sk2), joint_colours(sk2)
-
     writer: _AtomicVideoWriter | None = None
-    panel: Panel3D | None = None
     canvas = None
     n = 0
     try:
@@ -268,19 +298,13 @@ def render_video(frames: Iterable[np.ndarray], uv: np.ndarray, conf: np.ndarray 
                 frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
             if writer is None:
                 H, W = frame.shape[:2]
-                P = int(panel_size) if panel_size else min(W, H)
-                panel = Panel3D(joints3d, sk3, P, H, azimuth=azimuth, elevation=elevation)
+                P = int(start(W, H))
                 canvas = np.empty((H, W + P, 3), np.uint8)
                 writer = _AtomicVideoWriter(path, fps, (W + P, H))
-                thick2 = max(2, int(round(min(W, H) / 300)))
             if frame.shape[:2] != (H, W):
                 frame = cv2.resize(frame, (W, H), interpolation=cv2.INTER_AREA)
-            left, right = canvas[:, :W], canvas[:, W:]
-            left[:] = frame
-            if t < T2:
-                draw_skeleton_2d(left, uv[t], None if conf is None else conf[t], sk2, min_conf, thick2, colours2,
-                                 jcolours2)
-            panel.draw(right, t, f"frame {t}  {t / fps:.2f} s")
+            canvas[:, :W] = frame
+            draw(canvas[:, :W], canvas[:, W:], t)
             writer.write(canvas)
             n += 1
         if writer is None:

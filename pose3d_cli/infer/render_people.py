@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ..skeleton import Skeleton, get_skeleton
-from .render import TEXT, Panel3D, RenderError, _AtomicVideoWriter, draw_skeleton_2d, render_video
+from .render import TEXT, Panel3D, RenderError, draw_skeleton_2d, render_frames, render_video
 
 #: BGR colour of person id k is PERSON_COLOURS[k % len]
 PERSON_COLOURS = [(0, 200, 255), (255, 120, 0), (80, 220, 80), (200, 80, 255), (0, 80, 255), (255, 255, 0),
@@ -46,60 +46,40 @@ def render_people(frames: Iterable[np.ndarray], people: list[tuple[int, np.ndarr
         raise RenderError(f"{path}: no person to render")
     sk3 = get_skeleton(skeleton)
     sk2 = get_skeleton(skeleton_2d) if skeleton_2d is not None else sk3
-    if not fps > 0:
-        raise RenderError(f"fps must be positive, got {fps}")
-    path = Path(path)
-    writer = None
-    n = 0
-    try:
-        for t, frame in enumerate(frames):
-            if frame.ndim == 2:
-                frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-            if writer is None:
-                H, W = frame.shape[:2]
-                P = min(W, H)
-                panels = [Panel3D(np.asarray(j3, np.float64), sk3, P, H) for _, _, _, j3 in people]
-                scale = min(p.scale for p in panels) / max(1.0, 0.6 * len(people))
-                for k, p in enumerate(panels):  # one scale; side by side
-                    p.screen = np.round(p.origin + (p.screen - p.origin) * scale / p.scale).astype(np.int32)
-                    p.screen[..., 0] += int(round((k - (len(people) - 1) / 2) * P / len(people)))
-                canvas = np.empty((H, W + P, 3), np.uint8)
-                writer = _AtomicVideoWriter(path, fps, (W + P, H))
-                thick2 = max(2, int(round(min(W, H) / 300)))
-                fs = max(0.5, min(W, H) / 900)
-            if frame.shape[:2] != (H, W):
-                frame = cv2.resize(frame, (W, H), interpolation=cv2.INTER_AREA)
-            left, right = canvas[:, :W], canvas[:, W:]
-            left[:] = frame
-            right[:] = panels[0].background
-            cv2.putText(right, f"frame {t}  {t / fps:.2f} s", (12, int(32 * fs)), cv2.FONT_HERSHEY_SIMPLEX, fs,
-                        TEXT, 2, cv2.LINE_AA)
-            for (pid, uv, conf, _), panel in zip(people, panels):
-                colour = person_colour(pid)
-                if t < len(uv):
-                    c = np.asarray(conf[t], np.float64)
-                    draw_skeleton_2d(left, np.asarray(uv[t], np.float64), c, sk2, min_conf, thick2,
-                                     [colour] * len(sk2.bone_indices), [colour] * sk2.num_joints)
-                    ok = c >= min_conf
-                    if ok.sum() >= 2:
-                        x, y = uv[t][ok][:, 0].min(), uv[t][ok][:, 1].min()
-                        cv2.putText(left, f"id {pid}", (int(x), max(int(y) - 10, 20)), cv2.FONT_HERSHEY_SIMPLEX,
-                                    1.2 * fs, colour, 3, cv2.LINE_AA)
-                if t < len(panel.valid) and panel.valid[t]:
-                    s = panel.screen[t]
-                    for c_, p_ in panel.bones:
-                        cv2.line(right, (int(s[c_, 0]), int(s[c_, 1])), (int(s[p_, 0]), int(s[p_, 1])), colour,
-                                 panel.thickness, cv2.LINE_AA)
-                    top = s[:, 1].min()
-                    cv2.putText(right, f"id {pid}", (int(s[:, 0].min()), int(top) - 8), cv2.FONT_HERSHEY_SIMPLEX,
-                                fs, colour, 2, cv2.LINE_AA)
-            writer.write(canvas)
-            n += 1
-        if writer is None:
-            raise RenderError(f"{path}: no frames to render (the frame source is empty)")
-        writer.commit()
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    return n
+    st: dict = {}
+
+    def start(W: int, H: int) -> int:
+        P = min(W, H)
+        panels = [Panel3D(np.asarray(j3, np.float64), sk3, P, H) for _, _, _, j3 in people]
+        scale = min(p.scale for p in panels) / max(1.0, 0.6 * len(people))
+        for k, p in enumerate(panels):  # one scale; side by side
+            p.screen = np.round(p.origin + (p.screen - p.origin) * scale / p.scale).astype(np.int32)
+            p.screen[..., 0] += int(round((k - (len(people) - 1) / 2) * P / len(people)))
+        st.update(panels=panels, thick2=max(2, int(round(min(W, H) / 300))), fs=max(0.5, min(W, H) / 900))
+        return P
+
+    def draw(left: np.ndarray, right: np.ndarray, t: int) -> None:
+        panels, thick2, fs = st["panels"], st["thick2"], st["fs"]
+        right[:] = panels[0].background
+        cv2.putText(right, f"frame {t}  {t / fps:.2f} s", (12, int(32 * fs)), cv2.FONT_HERSHEY_SIMPLEX, fs,
+                    TEXT, 2, cv2.LINE_AA)
+        for (pid, uv, conf, _), panel in zip(people, panels):
+            colour = person_colour(pid)
+            if t < len(uv):
+                c = np.asarray(conf[t], np.float64)
+                draw_skeleton_2d(left, np.asarray(uv[t], np.float64), c, sk2, min_conf, thick2,
+                                 [colour] * len(sk2.bone_indices), [colour] * sk2.num_joints)
+                ok = c >= min_conf
+                if ok.sum() >= 2:
+                    x, y = uv[t][ok][:, 0].min(), uv[t][ok][:, 1].min()
+                    cv2.putText(left, f"id {pid}", (int(x), max(int(y) - 10, 20)), cv2.FONT_HERSHEY_SIMPLEX,
+                                1.2 * fs, colour, 3, cv2.LINE_AA)
+            if t < len(panel.valid) and panel.valid[t]:
+                s = panel.screen[t]
+                for c_, p_ in panel.bones:
+                    cv2.line(right, (int(s[c_, 0]), int(s[c_, 1])), (int(s[p_, 0]), int(s[p_, 1])), colour,
+                             panel.thickness, cv2.LINE_AA)
+                cv2.putText(right, f"id {pid}", (int(s[:, 0].min()), int(s[:, 1].min()) - 8),
+                            cv2.FONT_HERSHEY_SIMPLEX, fs, colour, 2, cv2.LINE_AA)
+
+    return render_frames(frames, fps, path, start, draw)

@@ -10,12 +10,20 @@ Each frame, the people found are assigned to the live tracks by the Hungarian al
 - keypoint similarity is OKS-like: the mean over joints found in both of ``exp(-d² / (2 (κ s)²))``, with ``s``
   the square root of the track's box area and κ growing with the frames the track was lost (``kappa``);
 - size similarity: ratio of the smaller box diagonal to the larger (people do not halve in size between frames);
-- a lost track's similarity is lowered by 2 % per frame lost (at most 20 %): ties go to the track seen last.
+- a lost track's similarity is lowered by 2 % per frame lost (at most 20 %): ties go to the track seen last;
+- with appearance descriptors, a track lost for a frame or more never takes a pose dressed clearly otherwise
+  (appearance similarity < ``min_appearance`` / 2): someone stepping into the place of a hidden person.
 
 Pairs below ``min_similarity`` are never assigned. A pose that matches no track starts a new track (birth); a
-track that is not seen for more than ``max_lost`` frames ends (death) and its id is never used again: a person
-that comes back later gets a new id. No appearance cue is used (no image features): re-identification after a
-short occlusion or a crossing rests on the predicted position, the pose and the size.
+track that is not seen for more than ``max_lost`` frames is *lost*; its id is never used for anyone else.
+
+Appearance re-identification (when ``update`` is given one descriptor per pose, :mod:`.appearance`): each track
+keeps an exponential average of its descriptors; a lost track stays *dormant* for up to ``reid_window`` frames,
+and a pose that matches no live track is given a dormant track's id (Hungarian again, on appearance × size) when
+the appearance similarity is >= ``min_appearance``, the sizes are within a factor 2 and the pose lies within a
+walking distance of where the track was last seen (one box diagonal plus ``reid_speed`` diagonals per frame
+lost); otherwise it is born with a new id. So a person who leaves and comes back within the window, or is
+occluded for longer than ``max_lost``, keeps the id. Without descriptors a lost track simply ends (death).
 
 :func:`track_people` runs the tracker over a whole sequence and returns dense per-person arrays; tracks seen in
 fewer than ``min_frames`` frames are dropped (detector blips), and ids are renumbered so that 0 is the most
@@ -77,6 +85,7 @@ class _Track:
     last: int  # frame position last seen
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # px per frame, box centre
     hits: int = 1
+    appearance: np.ndarray | None = None  # exponential average of the descriptors, or None
 
     def predicted(self, t: int, max_predict: int) -> tuple[np.ndarray, np.ndarray]:
         shift = self.velocity * min(t - self.last, max_predict)
@@ -92,18 +101,29 @@ class PoseTracker:
         kappa: keypoint-similarity scale, as a fraction of the person's size (grows ×(1 + gap/2) while lost).
         max_predict: the constant-velocity prediction runs at most this many frames ahead.
         velocity_smoothing: weight of the newest displacement in the velocity's exponential average.
+        reid_window: a lost track with an appearance can be re-identified for this many frames since last seen
+            (<= ``max_lost``: no appearance re-identification).
+        min_appearance: the least appearance similarity for a re-identification.
+        reid_speed: walking-distance bound, in box diagonals per frame lost.
+        appearance_smoothing: weight of the newest descriptor in the track's average.
     """
 
     def __init__(self, max_lost: int = 30, min_similarity: float = 0.15, kappa: float = 0.15,
-                 max_predict: int = 15, velocity_smoothing: float = 0.5) -> None:
+                 max_predict: int = 15, velocity_smoothing: float = 0.5, reid_window: int = 0,
+                 min_appearance: float = 0.8, reid_speed: float = 0.1, appearance_smoothing: float = 0.1) -> None:
         self.max_lost, self.min_similarity, self.kappa = max_lost, min_similarity, kappa
         self.max_predict, self.velocity_smoothing = max_predict, velocity_smoothing
+        self.reid_window, self.min_appearance, self.reid_speed = reid_window, min_appearance, reid_speed
+        self.appearance_smoothing = appearance_smoothing
         self.tracks: list[_Track] = []
+        self.dormant: list[_Track] = []
         self.next_id = 0
         self.t = 0
 
-    def similarity(self, track: _Track, xy: np.ndarray, conf: np.ndarray, box: np.ndarray) -> float:
-        """How well ``track`` (predicted to this frame) matches one pose, in [0, 1]."""
+    def similarity(self, track: _Track, xy: np.ndarray, conf: np.ndarray, box: np.ndarray,
+                   app: np.ndarray | None = None) -> float:
+        """How well ``track`` (predicted to this frame) matches one pose, in [0, 1]; 0 for a track lost a few
+        frames whose appearance clearly differs (similarity < ``min_appearance`` / 2) from the pose's."""
         pbox, pxy = track.predicted(self.t, self.max_predict)
         gap = self.t - track.last
         d_track, d_pose = _diag(track.box), _diag(box)
@@ -111,11 +131,19 @@ class PoseTracker:
         scale = self.kappa * np.sqrt(max((track.box[2] - track.box[0]) * (track.box[3] - track.box[1]), 1.0))
         oks = keypoint_similarity(pxy, track.conf, xy, conf, scale * (1.0 + 0.5 * (gap - 1)))
         recency = 1.0 - 0.02 * min(gap - 1, 10)  # ties go to the track seen most recently
+        if gap > 1 and app is not None and track.appearance is not None:
+            from .appearance import appearance_similarity
+
+            if appearance_similarity(track.appearance, app) < 0.5 * self.min_appearance:
+                return 0.0
         return recency * size * (0.5 * iou(pbox, box) + 0.5 * oks)
 
-    def update(self, poses: list[Pose]) -> list[int]:
-        """Assign this frame's poses to tracks; returns each pose's id (-1 for a pose with < 2 joints found)."""
+    def update(self, poses: list[Pose], appearances: list[np.ndarray | None] | None = None) -> list[int]:
+        """Assign this frame's poses to tracks; returns each pose's id (-1 for a pose with < 2 joints found).
+        ``appearances``: optional, one descriptor (or None) per pose."""
         from scipy.optimize import linear_sum_assignment
+
+        apps = list(appearances) if appearances is not None else [None] * len(poses)
 
         boxes = [pose_box(xy, c) for xy, c in poses]
         valid = [k for k, b in enumerate(boxes) if b is not None]
@@ -123,28 +151,69 @@ class PoseTracker:
         sim = np.zeros((len(self.tracks), len(valid)))
         for i, tr in enumerate(self.tracks):
             for j, k in enumerate(valid):
-                sim[i, j] = self.similarity(tr, poses[k][0], poses[k][1], boxes[k])
+                sim[i, j] = self.similarity(tr, poses[k][0], poses[k][1], boxes[k], apps[k])
         matched_tracks, matched_poses = set(), set()
         if sim.size:
             rows, cols = linear_sum_assignment(1.0 - sim)
             for i, j in zip(rows, cols):
                 if sim[i, j] >= self.min_similarity:
-                    self._extend(self.tracks[i], poses[valid[j]], boxes[valid[j]])
+                    self._extend(self.tracks[i], poses[valid[j]], boxes[valid[j]], apps[valid[j]])
                     ids[valid[j]] = self.tracks[i].id
                     matched_tracks.add(i)
                     matched_poses.add(j)
-        for j, k in enumerate(valid):
-            if j not in matched_poses:  # birth
+        unmatched = [k for j, k in enumerate(valid) if j not in matched_poses]
+        for k, tr in self._reidentify(unmatched, poses, boxes, apps):  # a dormant track comes back
+            self._extend(tr, poses[k], boxes[k], apps[k])
+            self.tracks.append(tr)
+            ids[k] = tr.id
+        for k in unmatched:
+            if ids[k] < 0:  # birth
                 xy, c = poses[k]
+                app = None if apps[k] is None else np.asarray(apps[k], np.float64).copy()
                 self.tracks.append(_Track(self.next_id, boxes[k], np.asarray(xy, np.float64).copy(),
-                                          np.asarray(c).copy(), self.t))
+                                          np.asarray(c).copy(), self.t, appearance=app))
                 ids[k] = self.next_id
                 self.next_id += 1
-        self.tracks = [tr for tr in self.tracks if self.t - tr.last <= self.max_lost]  # death
+        keep = self.reid_window if self.reid_window > self.max_lost else self.max_lost
+        lost = [tr for tr in self.tracks if self.t - tr.last > self.max_lost]
+        self.tracks = [tr for tr in self.tracks if self.t - tr.last <= self.max_lost]
+        self.dormant = [tr for tr in self.dormant + [tr for tr in lost if tr.appearance is not None]
+                        if self.t - tr.last <= keep and self.reid_window > self.max_lost]  # death
         self.t += 1
         return ids
 
-    def _extend(self, tr: _Track, pose: Pose, box: np.ndarray) -> None:
+    def reid_score(self, track: _Track, box: np.ndarray, app: np.ndarray | None) -> float:
+        """Appearance × size score of a dormant track for a pose, 0 when implausible (see the module doc)."""
+        from .appearance import appearance_similarity
+
+        if app is None or track.appearance is None:
+            return 0.0
+        d_track, d_pose = _diag(track.box), _diag(box)
+        size = min(d_track, d_pose) / max(d_track, d_pose, 1e-9)
+        gap = self.t - track.last
+        dist = float(np.hypot(*((box[:2] + box[2:]) - (track.box[:2] + track.box[2:])) / 2.0))
+        if size < 0.5 or dist > d_track * (1.0 + self.reid_speed * gap):
+            return 0.0
+        a = appearance_similarity(track.appearance, app)
+        return a * size if a >= self.min_appearance else 0.0
+
+    def _reidentify(self, unmatched: list[int], poses, boxes, apps) -> list[tuple[int, _Track]]:
+        from scipy.optimize import linear_sum_assignment
+
+        if not unmatched or not self.dormant:
+            return []
+        score = np.array([[self.reid_score(tr, boxes[k], apps[k]) for k in unmatched] for tr in self.dormant])
+        rows, cols = linear_sum_assignment(-score)
+        pairs = [(unmatched[j], self.dormant[i]) for i, j in zip(rows, cols) if score[i, j] > 0]
+        taken = {id(tr) for _, tr in pairs}
+        self.dormant = [tr for tr in self.dormant if id(tr) not in taken]
+        return pairs
+
+    def _extend(self, tr: _Track, pose: Pose, box: np.ndarray, app: np.ndarray | None = None) -> None:
+        if app is not None:
+            app = np.asarray(app, np.float64)
+            w = self.appearance_smoothing
+            tr.appearance = app.copy() if tr.appearance is None else w * app + (1 - w) * tr.appearance
         gap = self.t - tr.last
         step = ((box[:2] + box[2:]) - (tr.box[:2] + tr.box[2:])) / 2.0 / max(gap, 1)
         a = self.velocity_smoothing
@@ -178,7 +247,8 @@ class People:
 
 
 def track_people(frames: list[list[Pose]], num_joints: int, worlds: list[list[np.ndarray | None]] | None = None,
-                 independent: bool = False, min_frames: int = 3, **tracker_args) -> People:
+                 independent: bool = False, min_frames: int = 3, min_confidence: float = 0.0,
+                 appearances: list[list[np.ndarray | None]] | None = None, **tracker_args) -> People:
     """Track the people of a sequence and return dense per-person arrays (see the module doc).
 
     Args:
@@ -188,6 +258,9 @@ def track_people(frames: list[list[Pose]], num_joints: int, worlds: list[list[np
         independent: the frames are unrelated photos: no tracking; in each photo, people are numbered by
             prominence (0 = the most prominent of that photo) and ``min_frames`` is ignored.
         min_frames: tracks seen in fewer frames are dropped.
+        min_confidence: tracks whose mean confidence over their found joints is lower are dropped (BlazePose's
+            poses on clutter score ~0.6, people ~0.8-0.97).
+        appearances: optional per frame, per pose appearance descriptor (:mod:`.appearance`) or None.
         tracker_args: passed to :class:`PoseTracker`.
     """
     T = len(frames)
@@ -202,11 +275,13 @@ def track_people(frames: list[list[Pose]], num_joints: int, worlds: list[list[np
             assigned.append(ids)
     else:
         tracker = PoseTracker(**tracker_args)
-        assigned = [tracker.update(poses) for poses in frames]
+        assigned = [tracker.update(poses, None if appearances is None else appearances[t])
+                    for t, poses in enumerate(frames)]
     raw_ids = sorted({i for ids in assigned for i in ids if i >= 0})
     seen = {i: [t for t, ids in enumerate(assigned) if i in ids] for i in raw_ids}
     if not independent:
-        raw_ids = [i for i in raw_ids if len(seen[i]) >= min_frames]
+        raw_ids = [i for i in raw_ids if len(seen[i]) >= min_frames
+                   and _mean_confidence(frames, assigned, i) >= min_confidence]
     score = {i: 0.0 for i in raw_ids}
     for t, ids in enumerate(assigned):
         for k, i in enumerate(ids):
@@ -229,6 +304,13 @@ def track_people(frames: list[list[Pose]], num_joints: int, worlds: list[list[np
                 if world is not None and worlds[t][k] is not None:
                     world[slot[i], t] = worlds[t][k]
     return People(np.arange(P), xy, conf, world)
+
+
+def _mean_confidence(frames: list[list[Pose]], assigned: list[list[int]], pid: int) -> float:
+    """Mean confidence of the found joints (> 0) over every frame track ``pid`` was seen in."""
+    c = [np.asarray(frames[t][k][1]) for t, ids in enumerate(assigned) for k, i in enumerate(ids) if i == pid]
+    c = np.concatenate(c) if c else np.zeros(0)
+    return float(c[c > 0].mean()) if (c > 0).any() else 0.0
 
 
 def _prominence(xy: np.ndarray, conf: np.ndarray) -> float:
