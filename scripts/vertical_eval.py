@@ -32,9 +32,14 @@ def stats(e: np.ndarray) -> dict:
             "mean": round(float(e.mean()), 2)}
 
 
-def eval_synth(path: str, model) -> dict:
+def eval_synth(path: str, model, split: str | None = None) -> dict:
     d = np.load(path)
     P, up, seq = d["pred"], d["up"].astype(np.float64), d["seq"]
+    if split:  # keep only the sequences of that file split (held-out files: "test")
+        m = d["split"][seq] == split
+        if not m.any():
+            raise SystemExit(f"{path}: no sequence of split {split!r}")
+        P, up, seq = P[m], up[m], seq[m]
     mu, _ = learned_per_frame(P.astype(np.float64), model) if model else (None, None)
     frame_err = angle_deg(mu, up) if mu is not None else None
     clip_est, clip_lvl, spreads, times = [], [], [], []
@@ -47,7 +52,7 @@ def eval_synth(path: str, model) -> dict:
         clip_est.append(float(angle_deg(est.up, true)))
         clip_lvl.append(float(angle_deg(LEVEL_UP, true)))
         spreads.append(est.spread_deg)
-    out = {"file": path, "frames": int(len(P)), "clips": int(len(clip_est)),
+    out = {"file": path, "split": split or "all", "frames": int(len(P)), "clips": int(len(clip_est)),
            "level_camera": {"per_frame": stats(angle_deg(LEVEL_UP, up)), "per_clip": stats(clip_lvl)},
            "estimate": {"per_clip": stats(clip_est), "spread_median_deg": round(float(np.median(spreads)), 2)},
            "estimate_seconds_per_frame": float(np.median(times))}
@@ -84,9 +89,10 @@ def main() -> None:
     ap.add_argument("--calib", default=str(POSE2SIM / "Calib.qca.txt"))
     ap.add_argument("--model", default=None, help="vertical model .npz (default: the shipped one); 'none': geometric")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--split", default=None, help="synth: only sequences of this file split (e.g. test)")
     a = ap.parse_args()
     model = None if a.model == "none" else (UpModel(a.model) if a.model else load_up_model())
-    rep = {"model": getattr(model, "path", "geometric fallback"), "synth": [eval_synth(p, model) for p in a.synth]}
+    rep = {"model": getattr(model, "path", "geometric fallback"), "synth": [eval_synth(p, model, a.split) for p in a.synth]}
     if a.pose2sim:
         rep["pose2sim"] = eval_pose2sim(a.pose2sim, model, Path(a.calib))
     text = json.dumps(rep, indent=1)

@@ -127,3 +127,38 @@ def test_model_file_is_not_unpickled(tmp_path):
     np.savez(p, W0=np.array([object()], dtype=object), meta=np.array("{}"))
     with pytest.raises(Pose3dError):
         UpModel(p)
+
+
+def test_floor_plane_recovers_a_known_tilt():
+    """Feet on a floor seen by a camera pitched 25° down and rolled 8°: the plane normal is the true up."""
+    from pose3d_cli.body.vertical import floor_normal
+    rng = np.random.default_rng(3)
+    # floor points in the world (Z up): a person walking over a 3 m x 2 m area, plus 10% lifted feet (swing)
+    xy = rng.uniform([-1500, 2000], [1500, 4000], (200, 2))
+    z = np.zeros(200)
+    z[:20] = rng.uniform(100, 300, 20)  # swing-phase feet well above the floor
+    world = np.column_stack([xy, z + rng.normal(0, 5, 200)])
+    # camera 1.4 m high: world → camera by my own rotation (camera x right, y down, z forward)
+    p, r = np.deg2rad(25.0), np.deg2rad(8.0)
+    base = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # level camera looking along world +Y
+    Rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
+    Rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
+    R = Rz @ Rx @ base
+    cam = (world - np.array([0, 0, 1400.0])) @ R.T
+    true_up = R @ np.array([0, 0, 1.0])
+    assert angle_deg(LEVEL_UP, true_up) > 20  # the level-camera answer is wrong here
+    up, flat = floor_normal(cam)
+    assert angle_deg(up, true_up) < 1.0
+    assert flat > 3
+    # without outlier trimming the swing feet tilt the plane more than with it
+    up0, _ = floor_normal(cam, trim=0.0)
+    assert angle_deg(up0, true_up) > angle_deg(up, true_up)
+
+
+def test_floor_plane_refuses_a_line():
+    from pose3d_cli.body.vertical import floor_normal
+    t = np.linspace(0, 1, 50)[:, None]
+    with pytest.raises(Pose3dError, match="line"):
+        floor_normal(t * np.array([1000.0, 0, 3000]) + np.array([0, 800.0, 2000]))
+    with pytest.raises(Pose3dError, match="at least 3"):
+        floor_normal(np.full((5, 3), np.nan))

@@ -311,3 +311,50 @@ def estimate_up(poses_cam: np.ndarray, keypoints_2d: np.ndarray | None = None, c
     up, spread, kept = combine_directions(mu, w)
     return UpEstimate(up, spread, mu, f"estimated: {how}, robust mean over {int(kept.sum())} frames",
                       int(kept.sum()), kept)
+
+
+# ---------------------------------------------------------------- the floor plane
+
+def floor_normal(feet_cam: np.ndarray, hint_up: np.ndarray = LEVEL_UP, trim: float = 0.2,
+                 iters: int = 5) -> tuple[np.ndarray, float]:
+    """World up as the normal of the floor plane through the feet's absolute camera-frame positions over time.
+
+    The feet (ankles/heels/toes of support phases) of a person moving about lie on the floor; their positions
+    over a video span a plane whose normal is the vertical. Least-squares plane (SVD of the centred points),
+    then refit on the ``1 - trim`` closest points (a lifted foot, a detector miss) ``iters`` times.
+
+    Args:
+        feet_cam: (N, 3) absolute camera-frame foot positions, mm (NaN rows ignored); needs a spread over the
+            floor in two directions (a person standing still gives a line or a point: refused).
+        hint_up: (3,) the side the normal is oriented to (default camera −y; any up within 90° works).
+        trim: fraction of points dropped as outliers at each refit, in [0, 0.5).
+    Returns:
+        up (3,) unit normal, flatness (second/third singular value ratio of the last fit: how well the points
+        pin the plane; < ~3 means the points are nearly a line or a blob).
+    Raises:
+        Pose3dError: fewer than 3 finite points, or points that do not span a plane.
+    """
+    pts = np.asarray(feet_cam, dtype=np.float64)
+    if pts.ndim != 2 or pts.shape[1] != 3:
+        raise Pose3dError(f"feet positions: expected (N, 3), got shape {pts.shape}")
+    if not 0.0 <= trim < 0.5:
+        raise Pose3dError(f"floor fit trim {trim}: use a fraction in [0, 0.5)")
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    if len(pts) < 3:
+        raise Pose3dError(f"floor fit: {len(pts)} finite foot positions; need at least 3 spread over the floor")
+    use = pts
+    for i in range(iters + 1):
+        c = use.mean(axis=0)
+        _, s, vt = np.linalg.svd(use - c, full_matrices=False)
+        if s[1] < 1e-6 * max(s[0], 1e-12):
+            raise Pose3dError("floor fit: the foot positions lie on a line; a floor plane needs feet moving in "
+                              "two directions (give --up x,y,z or --calib)")
+        n = vt[2]
+        if i == iters or trim == 0.0:
+            break
+        dist = np.abs((pts - c) @ n)
+        use = pts[dist <= np.quantile(dist, 1.0 - trim)]
+        if len(use) < 3:
+            break
+    n = n if n @ np.asarray(hint_up, dtype=np.float64) >= 0 else -n
+    return _unit(n), float(s[1] / max(s[2], 1e-12))

@@ -59,12 +59,13 @@ def resolve_vertical(poses: Poses, up: tuple[float, float, float] | None = None,
 
     if body.estimate_up is not None:
         try:
-            res = body.estimate_up(poses.joints, skeleton=get_skeleton(poses.skeleton))
+            res = body.estimate_up(poses.joints, confidence=poses.conf, skeleton=get_skeleton(poses.skeleton))
             v, spread = (res if isinstance(res, tuple) else (getattr(res, "up"), getattr(res, "spread_deg", None)))
             v = np.asarray(v, dtype=np.float64)
             if v.shape == (3,) and np.isfinite(v).all() and np.linalg.norm(v) > 0:
+                how = getattr(res, "method", "")  # e.g. "estimated: learned per-frame up ..., over 97 frames"
                 return Vertical(v / np.linalg.norm(v), "estimated from the video",
-                                None if spread is None else float(spread))
+                                None if spread is None else float(spread), how)
             note = "the vertical estimator returned no usable direction"
         except Exception as e:  # noqa: BLE001 - the estimator is optional; say why it was not used
             note = f"the vertical estimator failed ({type(e).__name__}: {e})"
