@@ -148,3 +148,26 @@ def test_user_mapping_dict(tmp_path):
         load_motions(p, units="mm", up="z", mapping=dict(mapping, pelvis="Hips"))
     with pytest.raises(MocapError, match=r"thorax \(not in mapping\)"):
         mapping_weights(("Root", "A"), {k: v for k, v in mapping.items() if k != "thorax"}, H36M17)
+
+
+def _offset_length(path, joint):
+    """|OFFSET| of ``JOINT joint`` read straight from the BVH header (file units)."""
+    lines = path.read_text().split("MOTION")[0].splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split()[-2:] == ["JOINT", joint])
+    offset = next(line for line in lines[at:] if line.strip().startswith("OFFSET"))
+    return float(np.linalg.norm([float(v) for v in offset.split()[1:4]]))
+
+
+@pytest.mark.parametrize("rel,elbow,hand", [("cmu/01_01.bvh", "LeftForeArm", "LeftHand"),
+                                             ("cmu/131_01.bvh", "LeftElbow", "LeftWrist")])
+def test_cmu_bvh_wrist_restores_dropped_lwrist_segment(rel, elbow, hand):
+    """Both CMU conversions collapse the ASF's lwrist bone (half of lradius): the wrist is the hand joint carried
+    half a radius further, so forearm/upper arm = 1.5 |hand offset| / |elbow offset| from the header (the hand
+    joint itself would give 0.66-0.77, short of HDM05's and Bandai's 0.92-0.95)."""
+    path = need(BVH_DIR / rel)
+    expected = 1.5 * _offset_length(path, hand) / _offset_length(path, elbow)
+    joints = load_motions(path)[0].joints.astype(np.float64)
+    upper = np.linalg.norm(joints[:, J("left_elbow")] - joints[:, J("left_shoulder")], axis=-1)
+    fore = np.linalg.norm(joints[:, J("left_wrist")] - joints[:, J("left_elbow")], axis=-1)
+    assert np.median(fore / upper) == pytest.approx(expected, rel=0.01)
+    assert np.median(fore / upper) > 0.95

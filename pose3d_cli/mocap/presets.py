@@ -33,8 +33,22 @@ def _head_from(neck: str, head: str, k: float) -> dict:
     return {"joints": [head, neck], "weights": [1.0 + k, -k]}
 
 
+CMU_LWRIST_OVER_LRADIUS = 0.5  # CMU ASF skeletons: lwrist is half of lradius, along the same axis
+
+
+def _cmu_wrists(hand: str, elbow: str) -> dict[str, MappingEntry]:
+    """CMU BVH wrists: the hand joint (lradius's end) carried on by the dropped lwrist segment."""
+    k = CMU_LWRIST_OVER_LRADIUS
+    return {f"{side.lower()}_wrist": {"joints": [hand.format(S=side), elbow.format(S=side)], "weights": [1.0 + k, -k]}
+            for side in ("Left", "Right")}
+
+
 PRESETS: dict[str, dict[str, MappingEntry]] = {
-    # CMU, MotionBuilder-friendly conversion (01_01 ...): LeftShoulder is the clavicle, LeftArm the shoulder
+    # CMU, MotionBuilder-friendly conversion (01_01 ...): LeftShoulder is the clavicle, LeftArm the shoulder.
+    # Both CMU BVH conversions drop the ASF's lwrist segment (the hand's child sits at offset 0 0 0), so their
+    # hand joint is lradius's end: forearm/upper arm 0.66-0.77 against 0.92-0.95 for HDM05 (asf_cmu) and Bandai
+    # and 0.91/1.01 for the 4-view BlazePose reference. The wrist is restored as in asf_cmu (lwrist's end): CMU
+    # ASFs give lwrist half lradius's length along the same axis (HDM05 .asf: 1.50195 = 3.00391 / 2)
     "cmu_motionbuilder": {
         "pelvis": ["LeftUpLeg", "RightUpLeg"],
         "spine": "Spine",
@@ -42,7 +56,8 @@ PRESETS: dict[str, dict[str, MappingEntry]] = {
         "nose": "Head",
         "head": "Head_end",
         **_sides({"hip": "{S}UpLeg", "knee": "{S}Leg", "ankle": "{S}Foot", "shoulder": "{S}Arm",
-                  "elbow": "{S}ForeArm", "wrist": "{S}Hand"}, "Left", "Right"),
+                  "elbow": "{S}ForeArm"}, "Left", "Right"),
+        **_cmu_wrists("{S}Hand", "{S}ForeArm"),
     },
     # CMU, 3dsMax-friendly conversion (131_01 ...): LeftCollar is the clavicle, LeftShoulder the shoulder
     "cmu_3dsmax": {
@@ -55,7 +70,8 @@ PRESETS: dict[str, dict[str, MappingEntry]] = {
         "nose": "Head",
         "head": "Head_end",
         **_sides({"hip": "{S}Hip", "knee": "{S}Knee", "ankle": "{S}Ankle", "shoulder": "{S}Shoulder",
-                  "elbow": "{S}Elbow", "wrist": "{S}Wrist"}, "Left", "Right"),
+                  "elbow": "{S}Elbow"}, "Left", "Right"),
+        **_cmu_wrists("{S}Wrist", "{S}Elbow"),
     },
     # Bandai Namco Research Motion: the head End Site has zero length, so the head top is extrapolated
     "bandai_namco": {
