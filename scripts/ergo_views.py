@@ -22,7 +22,7 @@ ANGLES = ("trunk_flexion", "trunk_side_bend", "trunk_twist", "neck_flexion", "up
 
 
 def load(path: Path) -> dict[str, np.ndarray]:
-    rows = list(csv.DictReader(path.open()))
+    rows = [r for r in csv.DictReader(path.open()) if r.get("person", "0") == "0"]  # person 0: the tracked subject
     f = lambda v: float(v) if v != "" else np.nan  # noqa: E731
     out = {a: np.array([f(r[f"{a}_deg"]) for r in rows]) for a in ANGLES}
     out["rula"] = np.array([f(r["rula_grand"]) for r in rows])

@@ -26,7 +26,7 @@ ROLES = {
     "ergo": {"in": ["input", "calib", "observations", "model", "detector_model"],
              "out": ["output", "report", "json_out", "poses_out"],
              "not_path": ["plots", "up", "calib_camera", "load_mode", "coupling", "upper_arm_angle",
-                          "upper_arm_reference", "trunk_angle", "knee", "edges", "detector", "smooth"]},
+                          "upper_arm_reference", "trunk_angle", "knee", "edges", "detector", "smooth", "person"]},
     "triangulate": {"in": ["inputs", "calib"], "out": ["output"], "not_path": ["cameras", "detector"]},
     "score": {"in": ["prediction", "reference", "calib"], "out": ["json_out"], "not_path": ["camera", "frames"]},
     "eval-continual": {"in": ["models", "task", "baseline", "joint"], "out": ["json_out", "plot"], "not_path": ["split"]},

@@ -53,6 +53,8 @@ def ergo(
     upright_deg: float = typer.Option(5.0, min=0.0, max=45.0, help="Dead band of an upright trunk, degrees."),
     neck_neutral_deg: float = typer.Option(10.0, min=-45.0, max=45.0, help="Neck flexion of the skeleton's neutral posture, degrees."),
     cutoff_hz: float = typer.Option(2.0, min=0.0, help="Zero-phase low-pass of the angle series, Hz (0: none)."),
+    person: str = typer.Option("all", help="Which people of a multi-person infer output to score: all, largest "
+                                           "(id 0) or an id; a video scores person 0. E.g. --person 1."),
     min_conf: float = typer.Option(0.3, min=0.0, max=1.0, help="Joints below this 2D confidence make their body part unscorable."),
     model: Optional[str] = typer.Option(None, help="infer: checkpoint (.pt) or .onnx (default: the shipped model)."),
     fov: Optional[float] = typer.Option(None, min=1.0, max=170.0, help="infer: field of view across the long side."),
@@ -82,6 +84,9 @@ def ergo(
         from ..ergo.options import Conventions, load_segments
         from ..ergo.timeline import TimeRules
 
+        from ..infer.people import parse_person
+
+        person_sel = parse_person(person)
         conv = Conventions(upper_arm_angle=upper_arm_angle, upper_arm_reference=upper_arm_reference,
                            trunk_angle=trunk_angle, knee=knee, edges=edges, upright_deg=upright_deg,
                            neck_neutral_deg=neck_neutral_deg)
@@ -96,16 +101,22 @@ def ergo(
                           calib_camera=calib_camera, conventions=conv, segments=segs,
                           rules=TimeRules(cutoff_hz=cutoff_hz), min_conf=min_conf, model=model, fov=fov,
                           focal=focal, detector=detector, detector_model=str(detector_model) if detector_model else None,
-                          smooth=smooth, fps=fps, detect_width=detect_width)
+                          smooth=smooth, fps=fps, detect_width=detect_width,
+                          person=person_sel)
         with progress() as bar:
             task = bar.add_task(inp.name[:30], total=None, info="")
-            res = run_ergo(req, on_start=lambda n: bar.update(task, total=n),
+            results = run_ergo(req, on_start=lambda n: bar.update(task, total=n),
                            on_frame=lambda i: bar.update(task, completed=i + 1))
             bar.update(task, info="scored")
     if state.quiet:
         return
+    for res in results:
+        _print_summary(res, inp.name + (f" person {res.person}" if len(results) > 1 else ""))
+
+
+def _print_summary(res, title: str) -> None:
     s = res.summary
-    t = Table(title=f"pose3d ergo: {inp.name}", title_justify="left")
+    t = Table(title=f"pose3d ergo: {title}", title_justify="left")
     t.add_column("")
     t.add_column("RULA", justify="right")
     t.add_column("REBA", justify="right")

@@ -35,6 +35,7 @@ class ErgoRequest:
     smooth: str = "auto"
     fps: float | None = None
     detect_width: int | None = None
+    person: str | int = "all"  # pose files: all, largest (id 0) or one id; a video scores person 0
 
 
 def is_pose_file(path: Path) -> bool:
@@ -50,7 +51,23 @@ def is_pose_file(path: Path) -> bool:
     return False
 
 
-def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> Assessment:
+def _people_of(path: Path, person: str | int) -> list[int]:
+    """Which person ids of an infer output to score (``--person all|largest|ID``)."""
+    from ..infer.readers import person_ids
+
+    ids = person_ids(path)
+    if person == "all":
+        return ids
+    if person == "largest":
+        return ids[:1]
+    if person not in ids:
+        raise Pose3dError(f"{path}: --person {person}: no such person; people in the file: "
+                          f"{', '.join(map(str, ids))} (give one of these ids, largest or all)")
+    return [int(person)]
+
+
+def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]:
+    """Score every chosen person; returns one :class:`Assessment` per person (``A.person`` = its id)."""
     path = Path(req.input)
     if req.detector not in ("full", "lite"):
         raise Pose3dError(f"--detector {req.detector!r}: use full or lite")
@@ -58,7 +75,7 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> Assessment:
     if path.suffix.lower() in (".csv", ".json") and is_pose_file(path):
         if req.poses_out:
             raise Pose3dError("--poses keeps infer's output of a video; the input is already an infer output")
-        poses = read_poses(path)
+        people = [(pid, read_poses(path, pid)) for pid in _people_of(path, req.person)]
     elif path.suffix.lower() == ".csv":
         raise Pose3dError(f"{path}: not a pose3d infer CSV (no frame, time_s and <joint>_x/_y/_z columns); "
                           "run `pose3d infer video.mp4 -o poses.csv` first, or give the video")
@@ -66,6 +83,9 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> Assessment:
         from ..infer.pipeline import InferOptions
         from .from_video import check_video_input, poses_from_input
 
+        if req.person not in ("all", "largest", 0):
+            raise Pose3dError(f"--person {req.person}: with a video ergo scores person 0 (the most prominent); "
+                              "run `pose3d infer video.mp4 -o poses.csv` and score that file to pick others")
         if not path.suffix.lower() in (".json",):
             check_video_input(str(path), req.fps)  # refuse 1-frame and unreadable videos before loading a model
         opts = InferOptions(model=req.model, fov=req.fov, focal=req.focal, calib=req.calib,
@@ -73,24 +93,32 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> Assessment:
                             fps=req.fps, detect_width=req.detect_width, detector=req.detector, min_conf=req.min_conf)
         poses, track, source = poses_from_input(str(path), opts, on_frame=on_frame, on_start=on_start,
                                                 keep_track_out=str(req.poses_out) if req.poses_out else None)
-    vertical = resolve_vertical(poses, req.up, req.calib, req.calib_camera)
-    A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
-    A.track = track  # 2D keypoints (for thumbnails), None for a pose file
-    A.video = str(path) if source is not None and source.kind == "video" else None
-    # build everything first, then write: a failure leaves nothing half-written
+        people = [(0, poses)]
+    results = []
+    for pid, poses in people:
+        vertical = resolve_vertical(poses, req.up, req.calib, req.calib_camera)
+        A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
+        A.person = pid
+        A.track = track  # 2D keypoints (for thumbnails), None for a pose file
+        A.video = str(path) if source is not None and source.kind == "video" else None
+        results.append(A)
+    _write_outputs(req, results)
+    return results
+
+
+def _write_outputs(req: ErgoRequest, results: list[Assessment]) -> None:
+    """Build everything first, then write: a failure leaves nothing half-written. One person: the single-person
+    layouts; several: a ``person`` CSV column, JSON ``people``, one report section per person."""
+    from .people_out import frames_csv_people, report_people, summary_json_people
+
     texts = {}
     if req.output:
-        from .assess import frames_csv_text
-
-        texts[req.output] = frames_csv_text(A)
+        texts[req.output] = frames_csv_people(results)
     if req.json_out:
-        from .assess import summary_json_text
-
-        texts[req.json_out] = summary_json_text(A)
+        texts[req.json_out] = summary_json_people(results)
+    pngs = {}
     if req.report or req.plots:
-        from .report import build_report
-
-        html, pngs = build_report(A)
+        html, pngs = report_people(results)
         if req.report:
             texts[req.report] = html
     from ..atomic import write_text_atomic
@@ -100,7 +128,6 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> Assessment:
     if req.plots:
         for name, data in pngs.items():
             _write_bytes_atomic(data, Path(req.plots) / name)
-    return A
 
 
 def _write_bytes_atomic(data: bytes, path: Path) -> None:

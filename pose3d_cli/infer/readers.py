@@ -44,6 +44,25 @@ def person_rows(header: list[str], body: list[list[str]], person: int, path) -> 
     return [r for r in body if len(r) > i and r[i] != "" and int(float(r[i])) == person]
 
 
+def person_ids(path: str | Path) -> list[int]:
+    """The person ids an infer CSV (``person`` column) or JSON (``people``) holds, ascending; ``[0]`` for a
+    single-person output. Unreadable files give ``[0]`` (the reader then says what is wrong)."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return sorted(int(p.get("id", 0)) for p in data["people"]) if "people" in data else [0]
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = csv.reader(fh)
+            header = next(rows)
+            if "person" not in header:
+                return [0]
+            i = header.index("person")
+            return sorted({int(float(r[i])) for r in rows if len(r) > i and r[i] != ""}) or [0]
+    except (OSError, ValueError, KeyError, TypeError, StopIteration, UnicodeDecodeError, AttributeError):
+        return [0]
+
+
 def person_frames(data: dict, person: int, path) -> list:
     """The frames of one person of an infer JSON: top-level ``frames`` are person 0's, ``people`` holds all."""
     if person == 0 or "people" not in data:

@@ -1,0 +1,63 @@
+"""pose3d ergo scores each person of a multi-person infer output (issue 12 / issue 8 d)."""
+
+import csv
+import json
+
+from test_ergo_cli import UP_ARG, make_track, run, write
+
+
+def two_people_csv(tmp_path):
+    """Person 0 stands upright all along; person 1 has the trunk flexed 45° and the left arm raised 100° all along."""
+    a = list(csv.reader(write(make_track(40), tmp_path / "a.csv").open()))
+    b = list(csv.reader(write(make_track(40, bend_from=0), tmp_path / "b.csv").open()))
+    rows = [[a[0][0], "person", *a[0][1:]]]
+    rows += [[r[0], "0", *r[1:]] for r in a[1:]] + [[r[0], "1", *r[1:]] for r in b[1:]]
+    path = tmp_path / "people.csv"
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def _by_person(path):
+    rows = list(csv.DictReader(path.open()))
+    return {p: [r for r in rows if r["person"] == p] for p in ("0", "1")}
+
+
+def test_each_person_is_scored(tmp_path):
+    src = two_people_csv(tmp_path)
+    out, js, rep = tmp_path / "f.csv", tmp_path / "s.json", tmp_path / "r.html"
+    res = run(src, "-o", out, "--json", js, "--report", rep, "--up", UP_ARG)
+    assert res.exit_code == 0, res.output
+    header = out.read_text().splitlines()[0].split(",")
+    assert header[:3] == ["frame", "person", "time_s"]
+    per = _by_person(out)
+    assert len(per["0"]) == len(per["1"]) == 40
+    # hand values: upright trunk → REBA trunk step 1; 45° flexion (20-60°) → step 3; RULA trunk 20-60° → 3
+    assert {r["reba_trunk"] for r in per["0"]} == {"1"}
+    assert {r["reba_trunk"] for r in per["1"]} == {"3"} and {r["rula_trunk"] for r in per["1"]} == {"3"}
+    s = json.loads(js.read_text())
+    assert [p["person"] for p in s["people"]] == [0, 1]
+    assert s["people"][1]["reba"]["max"] > s["people"][0]["reba"]["max"]
+    html = rep.read_text()
+    assert 'id="person0"' in html and 'id="person1"' in html and html.count("<iframe") == 2
+
+
+def test_one_person_chosen_keeps_the_single_layout(tmp_path):
+    src = two_people_csv(tmp_path)
+    out, js = tmp_path / "f.csv", tmp_path / "s.json"
+    res = run(src, "-o", out, "--json", js, "--up", UP_ARG, "--person", "1")
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(out.open()))
+    assert "person" not in rows[0] and {r["reba_trunk"] for r in rows} == {"3"}
+    assert "people" not in json.loads(js.read_text())
+    res = run(src, "-o", tmp_path / "g.csv", "--up", UP_ARG, "--person", "largest")
+    assert res.exit_code == 0 and {r["reba_trunk"] for r in csv.DictReader((tmp_path / "g.csv").open())} == {"1"}
+
+
+def test_unknown_person_is_refused(tmp_path):
+    src = two_people_csv(tmp_path)
+    for sel, msg in (("7", "people in the file: 0, 1"), ("tallest", "expected all, largest or a person id")):
+        out = tmp_path / "f.csv"
+        res = run(src, "-o", out, "--up", UP_ARG, "--person", sel)
+        assert res.exit_code != 0 and msg in res.output and "Traceback" not in res.output, res.output
+        assert not out.exists()
