@@ -57,17 +57,13 @@ class PoseTrack:
     photos: Photos | None = None  # a folder of photos: each frame's file, size and K
 
 
-def _fmt(v: float, digits: int = 2) -> str:
-    return "" if not np.isfinite(v) else f"{v:.{digits}f}"
-
-
 def _block(spec: str, n: int) -> str:
     """A ``%``-format of ``n`` comma-separated ``spec`` cells (one C-level call formats a whole row block)."""
     return ",".join([spec] * n)
 
 
 def _finite_or_empty(text: str) -> str:
-    """Blank the non-finite cells of a comma-joined block (``nan``, ``inf``, ``-inf`` → empty, as :func:`_fmt`)."""
+    """Blank the non-finite cells of a comma-joined block (``nan``, ``inf``, ``-inf`` → empty cells)."""
     if "n" not in text:  # no nan/inf in the block: the common case, nothing to do
         return text
     return ",".join("" if c in ("nan", "inf", "-inf") else c for c in text.split(","))

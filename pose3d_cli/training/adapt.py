@@ -14,9 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Pose3dError
-
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm"}
-KEYPOINT_SUFFIXES = {".csv", ".json"}
+from ..infer.pipeline import KEYPOINT_SUFFIXES
+from ..infer.sources import VIDEO_EXT as VIDEO_SUFFIXES
 
 
 @dataclass
