@@ -307,11 +307,13 @@ REBA_COLS = ("trunk", "neck", "legs", "posture_a", "score_a", "upper_arm_left", 
              "reba_left", "reba_right", "reba", "action_level")
 
 
-def frames_csv_text(A: Assessment) -> str:
-    """One row per frame: time, angles (deg, smoothed), RULA and REBA steps, flags, reason; empty = not scored."""
+def frames_csv_text(A: Assessment, person_column: bool = False) -> str:
+    """One row per frame: time, angles (deg, smoothed), RULA and REBA steps, flags, reason; empty = not scored.
+    ``person_column``: a ``person`` column (``A.person``) after ``frame``, for files of several people."""
     buf = io.StringIO()
     wr = csv.writer(buf, lineterminator="\n")
-    header = ["frame", "time_s", "detected", *(f"{a}_deg" for a in FRAME_ANGLES), "foot_raise_mm",
+    who = ["person"] if person_column else []
+    header = ["frame", *who, "time_s", "detected", *(f"{a}_deg" for a in FRAME_ANGLES), "foot_raise_mm",
               *(f"rula_{c}" for c in RULA_COLS), *(f"reba_{c}" for c in REBA_COLS),
               "static", "repeated", "rapid", "near_edge", "near_edge_angles", "reason"]
     wr.writerow(header)
@@ -322,7 +324,7 @@ def frames_csv_text(A: Assessment) -> str:
     scored = np.isfinite(A.rula["grand"])
     near_by = getattr(A, "near_by", {})
     for t in range(len(p.frame)):
-        row = [int(p.frame[t]), f"{p.time_s[t]:.4f}", int(p.detected[t])]
+        row = [int(p.frame[t]), *([A.person] if person_column else []), f"{p.time_s[t]:.4f}", int(p.detected[t])]
         row += ["" if not np.isfinite(v) else f"{v:.1f}" for v in ang[t]]
         fr = A.angles["foot_raise"][t]
         row.append("" if not np.isfinite(fr) else f"{fr:.0f}")

@@ -17,16 +17,8 @@ from .assess import _json_default, frames_csv_text, summary_json_text
 def frames_csv_people(results: list) -> str:
     if len(results) == 1:
         return frames_csv_text(results[0])
-    out = []
-    for k, A in enumerate(results):
-        lines = frames_csv_text(A).splitlines()
-        head, body = lines[0].split(",", 1), lines[1:]
-        if k == 0:
-            out.append(",".join([head[0], "person", head[1]]))
-        for line in body:
-            frame, rest = line.split(",", 1)
-            out.append(f"{frame},{A.person},{rest}")
-    return "\n".join(out) + "\n"
+    texts = [frames_csv_text(A, person_column=True) for A in results]
+    return texts[0] + "".join(t.split("\n", 1)[1] for t in texts[1:])  # one header, then each person's rows
 
 
 def summary_json_people(results: list) -> str:
