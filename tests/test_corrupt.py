@@ -97,14 +97,63 @@ def test_slow_noise_is_smooth():
     assert np.abs(np.diff(err, axis=0)).std() < 0.2 * err.std()  # varies slowly over frames
 
 
-def test_confidence_falls_with_error():
-    err, size, conf = _noise_error(0.03, 4000.0)
+def _noise_error_conf(sigma, distance, confidence, T=1500):
+    cam = to_camera(body(), distance=distance, T=T)
+    uv, kp, conf = run(cam, only(noise_sigma=sigma, confidence=confidence))
+    return kp - uv, conf
+
+
+def _spearman_per_joint(e, c):
+    rank = lambda a: np.argsort(np.argsort(a, axis=0), axis=0)
+    return np.array([np.corrcoef(rank(e)[:, j], rank(c)[:, j])[0, 1] for j in range(e.shape[1])])
+
+
+def test_earlier_confidence_model_falls_with_error():
+    err, conf = _noise_error_conf(0.03, 4000.0, "error")
     e = np.linalg.norm(err, axis=-1).ravel()
     c = conf.ravel()
     assert np.corrcoef(e, c)[0, 1] < -0.5
     assert 0.3 <= c.min() and c.max() <= 1.0
     small, big = e < np.percentile(e, 20), e > np.percentile(e, 80)
     assert c[small].mean() > c[big].mean() + 0.05
+
+
+def test_calibrated_confidence_matches_blazepose_and_barely_tracks_error():
+    """Measured on real detections (benchmarks/confidence_model.py, pose2sim dev frames): BlazePose's confidence is
+    near 1 on shoulders and hips whatever the error, with a lower tail on knees, ankles, elbows and wrists, and a
+    within-joint rank correlation with the 2D error of about -0.18. The earlier model (confidence = 1 - 2 error)
+    gives -1 and would fail here; confidence independent of the error gives 0 and fails too."""
+    err, conf = _noise_error_conf(0.03, 4000.0, "blazepose", T=3000)
+    e = np.linalg.norm(err, axis=-1)
+    rho = _spearman_per_joint(e, conf).mean()
+    assert -0.26 < rho < -0.10
+    assert conf.min() >= 0.0 and conf.max() <= 1.0
+    shoulders = conf[:, [J("left_shoulder"), J("right_shoulder")]]
+    knees = conf[:, [J("left_knee"), J("right_knee")]]
+    assert np.median(shoulders) > 0.99  # saturated, as measured (0.999)
+    assert np.percentile(knees, 10) < 0.9 and 0.95 < np.median(knees) < 0.995  # measured: p10 0.85, p50 0.978
+    # the low tail sits on the worst fifth of each joint's errors (measured: 15% under 0.8 there, 1-3% elsewhere)
+    worst = e >= np.percentile(e, 80, axis=0)
+    best = e <= np.percentile(e, 20, axis=0)
+    assert (conf[worst] < 0.8).mean() > 3 * max((conf[best] < 0.8).mean(), 0.01)
+    # errors five times larger leave the confidence distribution almost where it was (not so when it leaks)
+    err5, conf5 = _noise_error_conf(0.15, 4000.0, "blazepose", T=3000)
+    assert abs(np.median(conf5) - np.median(conf)) < 0.01
+
+
+def test_confidence_model_defaults_to_error_and_is_chosen_by_file(tmp_path):
+    old = Corruption().to_dict()
+    del old["confidence"]
+    assert Corruption.from_dict(old).confidence == "error"
+    (tmp_path / "c.json").write_text('{"noise_sigma": 0.02}')
+    assert Corruption.from_file(tmp_path / "c.json").confidence == "error"
+    (tmp_path / "b.json").write_text('{"confidence": "blazepose"}')
+    assert Corruption.from_file(tmp_path / "b.json").confidence == "blazepose"
+    (tmp_path / "bad.json").write_text('{"confidence": "made-up"}')
+    from pose3d_cli.errors import Pose3dError
+
+    with pytest.raises(Pose3dError, match="confidence must be one of blazepose, error"):
+        Corruption.from_file(tmp_path / "bad.json")
 
 
 def test_dropout_rate_and_missing_joints():
@@ -125,12 +174,15 @@ def test_frame_drop():
     assert ((conf == 0).any(axis=1) == dropped).all()  # whole frames, nothing partial
 
 
-def test_outliers_land_far_with_low_confidence():
+def test_outliers_land_far_with_low_confidence_in_the_earlier_model_and_high_in_blazepose():
     cam = to_camera(body(), T=2000)
-    uv, kp, conf = run(cam, only(outlier_rate=0.05))
+    uv, kp, conf = run(cam, only(outlier_rate=0.05, confidence="error"))
     moved = np.linalg.norm(kp - uv, axis=-1) > 1e-3
     assert moved.mean() == pytest.approx(0.05, abs=0.01)
     assert conf[moved].max() <= 0.6 and np.all(conf[~moved] == 1.0)
+    uv, kp, conf = run(cam, only(outlier_rate=0.05, confidence="blazepose"))
+    moved = np.linalg.norm(kp - uv, axis=-1) > 1e-3
+    assert np.median(conf[moved]) > 0.9 and np.all(conf[~moved] == 1.0)  # BlazePose does not flag its outliers
 
 
 def test_self_occlusion_hand_behind_or_in_front_of_the_back():
@@ -148,7 +200,8 @@ def test_self_occlusion_hand_behind_or_in_front_of_the_back():
 
 def test_self_occlusion_drops_or_guesses_hidden_joints():
     cam = to_camera(body(right_wrist=(0, -250, 1100), right_elbow=(-300, -100, 1150)), T=400)
-    uv, kp, conf = run(cam, only(self_occlusion=True, occluded_guess_prob=0.5, occluded_noise=0.05))
+    uv, kp, conf = run(cam, only(self_occlusion=True, occluded_guess_prob=0.5, occluded_noise=0.05,
+                                 confidence="error"))
     rw = J("right_wrist")
     dropped = conf[:, rw] == 0
     assert dropped.mean() == pytest.approx(0.5, abs=0.08)
@@ -157,6 +210,16 @@ def test_self_occlusion_drops_or_guesses_hidden_joints():
     assert np.linalg.norm(kp[guessed, rw] - uv[guessed, rw], axis=-1).mean() > 5.0
     others = np.delete(np.arange(17), rw)
     assert np.all(conf[:, others] == 1.0)
+    # calibrated model: a guessed hidden joint gets what BlazePose gave joints the body hid (the table's median)
+    import json
+
+    from pose3d_cli.synth.corrupt import CONFIDENCE_TABLE
+
+    table = json.loads(CONFIDENCE_TABLE.read_text())
+    hidden_median = np.interp(0.5, table["levels"], table["hidden"])
+    uv, kp, conf = run(cam, only(self_occlusion=True, occluded_guess_prob=1.0, occluded_noise=0.05,
+                                 confidence="blazepose"))
+    assert abs(np.median(conf[:, rw]) - hidden_median) < 0.05 and np.all(conf[:, others] == 1.0)
 
 
 def test_box_occlusion_hides_a_stretch_of_frames():

@@ -5,15 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 
-def smooth_noise(rng: np.random.Generator, T: int, shape: tuple[int, ...], knots: int = 4) -> np.ndarray:
+def smooth_noise(rng: np.random.Generator, T: int, shape: tuple[int, ...], knots: int = 4,
+                 unit_variance: bool = False) -> np.ndarray:
     """(T, *shape) slowly varying noise: unit-std values at ``knots`` evenly spaced keyframes, linearly
-    interpolated in between (a keyframe noise model like MotionBERT's)."""
+    interpolated in between (a keyframe noise model like MotionBERT's). Between keyframes the std dips (to
+    √½ half-way); ``unit_variance`` rescales every frame to std 1."""
     k = max(2, min(knots, T))
     vals = rng.standard_normal((k,) + tuple(shape))
     pos = np.linspace(0, k - 1, T)
     lo = np.minimum(np.floor(pos).astype(int), k - 2)
     w = (pos - lo).reshape((T,) + (1,) * len(shape))
-    return vals[lo] * (1 - w) + vals[lo + 1] * w
+    out = vals[lo] * (1 - w) + vals[lo + 1] * w
+    return out / np.sqrt((1 - w) ** 2 + w ** 2) if unit_variance else out
 
 
 def random_runs(rng: np.random.Generator, T: int, rate: float, mean_length: float, shape: tuple[int, ...] = ()) -> np.ndarray:
