@@ -114,10 +114,11 @@ def detect_video(source: FrameSource, detector_model: str | None = None,
     mode = "video" if source.kind in ("video", "camera") else "image"
     frames, times, uvs, confs, worlds, sizes = [], [], [], [], [], []
     J = get_skeleton("blazepose33").num_joints
+    frames_in = detector_frames(source, detect_width, rgb=True)  # decoding starts while the detector loads
     with BlazePoseDetector(detector_model, mode=mode, variant=detector) as det:
-        for i, t, img, scale in detector_frames(source, detect_width):
+        for i, t, img, scale in frames_in:
             sizes.append((int(round(img.shape[1] / scale)), int(round(img.shape[0] / scale))))
-            kp = det(img, int(round(t * 1000)) if mode == "video" else None)
+            kp = det(img, int(round(t * 1000)) if mode == "video" else None, rgb=True)
             if kp is not None and scale != 1.0:
                 kp.xy /= scale
             frames.append(i)

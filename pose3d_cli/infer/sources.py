@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import queue
 import threading
+import weakref
 from typing import Callable, Iterator
 
 import numpy as np
@@ -67,7 +68,10 @@ class FrameSource:
 def prefetched(items: Iterator, transform: Callable | None = None, depth: int = 4) -> Iterator:
     """Consume ``items`` (decoding frames) and apply ``transform`` (e.g. resizing) in a background thread, up to
     ``depth`` items ahead, so decoding overlaps detection; OpenCV releases the GIL while it decodes. Memory stays
-    bounded by ``depth`` frames. An exception in the thread is raised in the consumer."""
+    bounded by ``depth`` frames. An exception in the thread is raised in the consumer.
+
+    The thread starts at once (not at the first ``next``), so the first frames are decoded while the caller still
+    loads its detector; it stops when the returned iterator is exhausted, closed or garbage-collected."""
     q: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
     end = object()
@@ -88,34 +92,45 @@ def prefetched(items: Iterator, transform: Callable | None = None, depth: int = 
         except BaseException as e:  # noqa: BLE001 - handed to the consumer
             q.put(e)
 
+    def drain() -> Iterator:
+        try:
+            while True:
+                item = q.get()
+                if item is end:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+
     thread = threading.Thread(target=work, daemon=True, name="pose3d-frames")
     thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is end:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+    out = drain()
+    weakref.finalize(out, stop.set)  # never iterated: the generator's finally does not run, this does
+    return out
 
 
-def detector_frames(source: FrameSource, width: int | None) -> Iterator[tuple[int, float, np.ndarray, float]]:
+def detector_frames(source: FrameSource, width: int | None,
+                    rgb: bool = False) -> Iterator[tuple[int, float, np.ndarray, float]]:
     """``source``'s frames for a detector, decoded in a background thread: ``(index, time_s, image, scale)``,
-    frames wider than ``width`` downscaled to it (``scale`` = new / original width; 1.0 when not downscaled)."""
+    frames wider than ``width`` downscaled to it (``scale`` = new / original width; 1.0 when not downscaled).
+    ``rgb=True``: images converted to RGB in that thread too (what MediaPipe takes; the detector then skips its
+    own conversion: ``detector(image, t, rgb=True)``), so the detector's thread does nothing but detect."""
     import cv2
 
-    def downscale(item):
+    def prepare(item):
         i, t, img = item
+        scale = 1.0
         if width and img.shape[1] > width:
             scale = width / img.shape[1]
-            return i, t, cv2.resize(img, (width, int(round(img.shape[0] * scale))), interpolation=cv2.INTER_AREA), scale
-        return i, t, img, 1.0
+            img = cv2.resize(img, (width, int(round(img.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+        if rgb:
+            img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        return i, t, img, scale
 
-    return prefetched(source.frames(), downscale)
+    return prefetched(source.frames(), prepare)
 
 
 def _probe_video(path: Path) -> FrameSource:
