@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import DATA, need
+from pose3d_cli.infer import sources
 from pose3d_cli.infer.sources import detector_frames, open_source, prefetched
 
 cv2 = pytest.importorskip("cv2")
@@ -44,12 +45,22 @@ def test_prefetch_keeps_order_and_transform():
     assert list(prefetched(iter(range(20)), lambda x: x * x, depth=3)) == [x * x for x in range(20)]
 
 
-def test_rgb_frames_are_the_bgr_frames_with_channels_reversed():
+def _first(frames, n=3):
+    return [f for _, f in zip(range(n), frames)]
+
+
+def test_rgb_frames_are_the_bgr_frames_with_channels_reversed(monkeypatch):
+    """Native size: the PyAV decode to RGB gives OpenCV's pixels exactly; 640 px: FFmpeg's area scaler is within
+    a grey level or two of OpenCV's INTER_AREA (same sizes, times and scale)."""
     src = open_source(need(VIDEO))
-    bgr = [f for _, f in zip(range(3), detector_frames(src, 640))]
-    rgb = [f for _, f in zip(range(3), detector_frames(src, 640, rgb=True))]
-    for (i, t, a, s), (j, u, b, r) in zip(bgr, rgb):
-        assert (i, t, s) == (j, u, r) and b.shape == a.shape == (1138, 640, 3)
+    for width, tol in ((None, 0.0), (640, 2.0)):
+        bgr = _first(detector_frames(src, width))  # OpenCV
+        rgb = _first(detector_frames(src, width, rgb=True))  # PyAV where installed
+        for (i, t, a, s), (j, u, b, r) in zip(bgr, rgb):
+            assert (i, t, s) == (j, u, r) and b.shape == a.shape == ((1138, 640, 3) if width else (1920, 1080, 3))
+            assert np.abs(b.astype(int) - a[..., ::-1]).mean() <= tol
+    monkeypatch.setattr(sources, "_pyav_frames", lambda *a: None)  # OpenCV converting in its thread: exact
+    for (_, _, a, _), (_, _, b, _) in zip(_first(detector_frames(src, 640)), _first(detector_frames(src, 640, rgb=True))):
         assert np.array_equal(b, a[..., ::-1])
 
 
