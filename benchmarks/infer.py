@@ -4,7 +4,8 @@
 
 1. detector alone (BlazePose full, VIDEO mode; decoding not counted) on pose2sim cam01 and the sports2d clip,
    at native size and downscaled to 640 px wide;
-2. lifter alone, poses/s: the shipped model in torch vs onnxruntime, batch 1 and batch 8192;
+2. lifter alone, poses/s: the shipped model in torch vs onnxruntime, 1 and 2 threads, batch 1, 512, 1024, 8192
+   (wall and per CPU-second; ``--only-lifter`` runs this alone);
 3. end to end (`infer_one`: decode + detect + lift + write CSV) on the same clips, native and `--detect-width 640`,
    with the process's peak memory;
 4. consistency on pose2sim (4 synchronised calibrated views): coefficient of variation of each bone's length over
@@ -57,26 +58,32 @@ def bench_detector(path: Path, width: int | None, variant: str = "full") -> tupl
     return n / spent, found
 
 
-def bench_lifter(model_pt: Path) -> None:
+def bench_lifter(model_pt: Path, total: int = 8192 * 4) -> None:
+    """poses/s of the network alone (no flip averaging) over ``total`` poses, fed in chunks of ``chunk`` poses:
+    wall clock and per CPU-second (process time; what an idle machine gives per core). Best of 3."""
     from pose3d_cli.export import export_model, load_sample
     from pose3d_cli.infer.lifter import load_lifter
 
     xy, conf = load_sample()
+    X = np.ascontiguousarray(np.resize(xy, (total,) + xy.shape[1:]))
+    C = np.ascontiguousarray(np.resize(conf, (total,) + conf.shape[1:]))
     with tempfile.TemporaryDirectory() as tmp:
         onnx = Path(tmp) / "default.onnx"
         export_model(model_pt, onnx, "onnx")
         for backend, path in (("torch", model_pt), ("onnxruntime", onnx)):
-            lifter = load_lifter(path, flip_tta=False)  # the network alone (infer averages 2 passes)
-            for batch in (1, 8192):
-                reps = max(1, 8192 // batch) if batch > 1 else 2000
-                X = np.ascontiguousarray(np.resize(xy, (batch,) + xy.shape[1:]))
-                C = np.ascontiguousarray(np.resize(conf, (batch,) + conf.shape[1:]))
-                lifter.fn(X, C)
-                t0 = time.perf_counter()
-                for _ in range(reps):
-                    lifter.fn(X, C)
-                dt = time.perf_counter() - t0
-                print(f"lifter {backend:12s} batch {batch:5d}: {batch * reps / dt:10,.0f} poses/s")
+            for threads in (1, 2):
+                lifter = load_lifter(path, threads=threads, flip_tta=False)  # the network alone
+                for chunk in (1, 512, 1024, 8192):
+                    n = 2000 if chunk == 1 else total
+                    run = lambda: [lifter.fn(X[i:i + chunk], C[i:i + chunk]) for i in range(0, n, chunk)]  # noqa: E731
+                    run()
+                    wall = cpu = np.inf
+                    for _ in range(3):
+                        t0, c0 = time.perf_counter(), time.process_time()
+                        run()
+                        wall, cpu = min(wall, time.perf_counter() - t0), min(cpu, time.process_time() - c0)
+                    print(f"lifter {backend:12s} {threads} thread{'s' if threads > 1 else ' '} batch {chunk:5d}: "
+                          f"{n / wall:10,.0f} poses/s ({n / cpu:10,.0f} per CPU-second)", flush=True)
 
 
 def bench_end_to_end(path: Path, width: int | None, detector: str) -> tuple[float, float, int, int]:
@@ -143,6 +150,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-consistency", action="store_true")
     ap.add_argument("--only-consistency", action="store_true")
+    ap.add_argument("--only-lifter", action="store_true")
     ap.add_argument("--model", default=None, help="checkpoint or .onnx (default: the shipped model)")
     a = ap.parse_args()
     global MODEL
@@ -157,6 +165,9 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(2)
+    if a.only_lifter:
+        bench_lifter(REPO / "pose3d_cli" / "models" / "default.pt")
+        return 0
     print("# detector alone (BlazePose, VIDEO mode, decode excluded)")
     for variant in ("full", "lite"):
         for label, path in CLIPS.items():

@@ -38,3 +38,15 @@ def test_video_frames_carry_the_container_timestamps(vfr_video):
 def test_explicit_fps_overrides_the_container_clock(vfr_video):
     times = np.array([t for _, t, _ in open_source(vfr_video, fps=10.0).frames()])
     np.testing.assert_allclose(times, np.arange(len(PTS_MS)) / 10.0)
+
+
+def test_detector_frames_decoded_by_pyav_carry_the_same_timestamps(vfr_video):
+    """The detector's frames (PyAV, straight to RGB) are timed like OpenCV's ``frames()``, --fps included."""
+    from pose3d_cli.infer import sources
+
+    src = open_source(vfr_video)
+    assert sources._pyav_frames(src, None) is not None  # the PyAV path is the one under test
+    times = np.array([t for _, t, _, _ in sources.detector_frames(src, None, rgb=True)])
+    np.testing.assert_allclose(times, np.array(PTS_MS) / 1000.0, atol=1.5e-3)
+    fixed = np.array([t for _, t, _, _ in sources.detector_frames(open_source(vfr_video, fps=10.0), None, rgb=True)])
+    np.testing.assert_allclose(fixed, np.arange(len(PTS_MS)) / 10.0)

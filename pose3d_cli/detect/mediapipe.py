@@ -77,11 +77,13 @@ class BlazePoseDetector:
         self._finalizer = weakref.finalize(self, _close_quietly, self._landmarker)
         self._last_ms: int | None = None
 
-    def __call__(self, frame_bgr: np.ndarray, timestamp_ms: int | None = None) -> Keypoints2D | None:
-        """Detect the most prominent person in one (H, W, 3) uint8 BGR frame (grey (H, W) and BGRA accepted)."""
+    def __call__(self, frame_bgr: np.ndarray, timestamp_ms: int | None = None, *,
+                 rgb: bool = False) -> Keypoints2D | None:
+        """Detect the most prominent person in one (H, W, 3) uint8 BGR frame (grey (H, W) and BGRA accepted);
+        ``rgb=True``: the frame is already (H, W, 3) RGB (converted by the caller, e.g. in a decoding thread)."""
         if not self._finalizer.alive:
             raise DetectorError("BlazePoseDetector is closed")
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=_to_rgb(frame_bgr))
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=as_rgb(frame_bgr, rgb))
         with _native_stderr_silenced(self._last_ms is None):  # the graph logs warnings on its first frame
             if self.mode == "video":
                 result = self._landmarker.detect_for_video(image, self._next_timestamp(timestamp_ms))
@@ -93,10 +95,11 @@ class BlazePoseDetector:
         return _to_keypoints(result.pose_landmarks[0], result.pose_world_landmarks[0], w, h,
                              self.outside_margin)
 
-    def detect_all(self, frame_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Keypoints2D]:
+    def detect_all(self, frame_bgr: np.ndarray, timestamp_ms: int | None = None, *,
+                   rgb: bool = False) -> list[Keypoints2D]:
         """The people found in one frame as a list (this detector finds at most one; see
         :class:`pose3d_cli.detect.multi.MultiPersonDetector` for several)."""
-        kp = self(frame_bgr, timestamp_ms)
+        kp = self(frame_bgr, timestamp_ms, rgb=rgb)
         return [] if kp is None else [kp]
 
     def _next_timestamp(self, timestamp_ms: int | None) -> int:
@@ -194,6 +197,17 @@ def _to_rgb(frame: np.ndarray) -> np.ndarray:
     if channels not in codes:
         raise DetectorError(f"frames must be (H, W, 3) BGR images, got shape {frame.shape}")
     return cv2.cvtColor(frame, codes[channels])
+
+
+def as_rgb(frame: np.ndarray, rgb: bool) -> np.ndarray:
+    """A detector's input as contiguous (H, W, 3) RGB uint8: converted from BGR/BGRA/grey (:func:`_to_rgb`), or,
+    with ``rgb=True``, checked and passed through without a copy."""
+    if not rgb:
+        return _to_rgb(frame)
+    frame = np.asarray(frame)
+    if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+        raise DetectorError(f"rgb frames must be (H, W, 3) uint8 images, got {frame.dtype} {frame.shape}")
+    return np.ascontiguousarray(frame)
 
 
 def _to_keypoints(landmarks: list, world: list, width: int, height: int, margin: float) -> Keypoints2D:

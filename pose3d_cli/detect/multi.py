@@ -32,7 +32,7 @@ from pose3d_cli.detect.mediapipe import (
     _import_mediapipe,
     _native_stderr_silenced,
     _to_keypoints,
-    _to_rgb,
+    as_rgb,
 )
 
 GREY = 127  # the fill of a blanked-out person
@@ -97,16 +97,18 @@ class MultiPersonDetector:
 
     # ------------------------------------------------------------------------------------------ public
 
-    def __call__(self, frame_bgr: np.ndarray, timestamp_ms: int | None = None) -> Keypoints2D | None:
-        people = self.detect_all(frame_bgr, timestamp_ms)
+    def __call__(self, frame_bgr: np.ndarray, timestamp_ms: int | None = None, *,
+                 rgb: bool = False) -> Keypoints2D | None:
+        people = self.detect_all(frame_bgr, timestamp_ms, rgb=rgb)
         return people[0] if people else None
 
-    def detect_all(self, frame_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Keypoints2D]:
-        """Every person found in one (H, W, 3) uint8 BGR frame, most prominent first (``timestamp_ms`` unused:
-        the frames' order is what counts)."""
+    def detect_all(self, frame_bgr: np.ndarray, timestamp_ms: int | None = None, *,
+                   rgb: bool = False) -> list[Keypoints2D]:
+        """Every person found in one (H, W, 3) uint8 BGR frame (``rgb=True``: RGB), most prominent first
+        (``timestamp_ms`` unused: the frames' order is what counts)."""
         if not self._finalizer.alive:
             raise DetectorError("MultiPersonDetector is closed")
-        rgb = _to_rgb(frame_bgr)
+        rgb = as_rgb(frame_bgr, rgb)
         work = rgb.copy()  # found people are blanked out here
         found: list[Keypoints2D] = []
         boxes: list[np.ndarray] = []

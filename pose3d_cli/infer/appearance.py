@@ -43,9 +43,9 @@ def descriptor_size(bins: int = 8) -> int:
 
 
 def appearance_descriptor(img_bgr: np.ndarray, xy: np.ndarray, conf: np.ndarray, skeleton: str = "blazepose33",
-                          bins: int = 8) -> np.ndarray:
-    """(R × (bins² + 3),) float32 descriptor of one person in a (H, W, 3) uint8 BGR frame; ``xy`` (J, 2) in that
-    frame's pixels. All zeros for a region that cannot be built (see the module doc)."""
+                          bins: int = 8, rgb: bool = False) -> np.ndarray:
+    """(R × (bins² + 3),) float32 descriptor of one person in a (H, W, 3) uint8 BGR frame (``rgb=True``: RGB);
+    ``xy`` (J, 2) in that frame's pixels. All zeros for a region that cannot be built (see the module doc)."""
     import cv2
 
     H, W = img_bgr.shape[:2]
@@ -58,7 +58,8 @@ def appearance_descriptor(img_bgr: np.ndarray, xy: np.ndarray, conf: np.ndarray,
         x1, y1 = int(min(W, np.ceil(box[2]))), int(min(H, np.ceil(box[3])))
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
-        hsv = cv2.cvtColor(np.ascontiguousarray(img_bgr[y0:y1, x0:x1]), cv2.COLOR_BGR2HSV).reshape(-1, 3)
+        code = cv2.COLOR_RGB2HSV if rgb else cv2.COLOR_BGR2HSV
+        hsv = cv2.cvtColor(np.ascontiguousarray(img_bgr[y0:y1, x0:x1]), code).reshape(-1, 3)
         h, s, v = hsv[:, 0].astype(np.int64), hsv[:, 1].astype(np.int64), hsv[:, 2].astype(np.int64)
         grey = (v < 40) | (s < 30)
         cell = np.where(grey, bins * bins + np.minimum(v * 3 // 256, 2),

@@ -38,9 +38,17 @@ def default_model_path() -> Path:
     return Path(__file__).resolve().parent.parent / "models" / "default.pt"
 
 
-def load_lifter(path: str | Path | None = None, threads: int = 2, flip_tta: bool = True) -> Lifter:
+#: intra-op threads of the lifter in ``infer``: one. Measured on the 2 shared cores here (benchmarks/infer.py
+#: ``--only-lifter``): a second thread made a 100-frame track 50x slower (each small op waits for the other thread
+#: to be scheduled) and 8192 poses 2.4x slower, whenever other jobs load the cores; lifting is a small part of
+#: ``infer`` either way (the detector is the rest).
+LIFTER_THREADS = 1
+
+
+def load_lifter(path: str | Path | None = None, threads: int = LIFTER_THREADS, flip_tta: bool = True) -> Lifter:
     """Load ``path`` (.pt checkpoint or .onnx); None loads the model shipped with pose3d. ``flip_tta`` averages
-    each prediction with that of the mirrored input (:func:`~pose3d_cli.lifting.sequence.flip_averaged`)."""
+    each prediction with that of the mirrored input (:func:`~pose3d_cli.lifting.sequence.flip_averaged`);
+    ``threads``: torch / onnxruntime intra-op threads."""
     lifter = _load(path, threads)
     if flip_tta:
         lifter.fn = flip_averaged(lifter.fn, lifter.skeleton.flip_permutation)
@@ -55,7 +63,7 @@ def _load(path: str | Path | None, threads: int) -> Lifter:
     if path.suffix.lower() == ".onnx":
         from ..lifting.onnx_runtime import OnnxLifter
 
-        m = OnnxLifter(path)
+        m = OnnxLifter(path, threads=threads)
         return Lifter(m, m.receptive_field, m.causal, get_skeleton(m.skeleton), m.meta.get("model", {}).get("name", "onnx"),
                       str(path), "onnxruntime")
     import torch

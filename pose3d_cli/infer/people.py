@@ -61,12 +61,14 @@ def detect_people(source: FrameSource, opts, on_frame: Callable[[int], None] | N
 
     frames, times, sizes, poses, worlds, apps = [], [], [], [], [], []
     width = opts.detect_width
+    frames_in = detector_frames(source, width, rgb=True)  # decoding starts while the detector loads
     with MultiPersonDetector(opts.detector_model, mode=mode, variant=opts.detector,
                              max_people=opts.max_people) as det:
-        for i, t, img, scale in detector_frames(source, width):
+        for i, t, img, scale in frames_in:
             sizes.append((int(round(img.shape[1] / scale)), int(round(img.shape[0] / scale))))
-            found = det.detect_all(img)
-            apps.append([appearance_descriptor(img, kp.xy, kp.confidence) for kp in found])  # before rescaling
+            found = det.detect_all(img, rgb=True)
+            # appearance before rescaling: the descriptor reads the detector's image
+            apps.append([appearance_descriptor(img, kp.xy, kp.confidence, rgb=True) for kp in found])
             for kp in found:
                 kp.xy /= scale
             frames.append(i)

@@ -29,6 +29,7 @@ from .calibration import intrinsics_for
 from .lifter import Lifter, load_lifter
 from .smooth import smooth as smooth_poses
 from .sources import FrameSource, detector_frames, open_source
+from .viterbi import two_state_viterbi
 from .writers import Photos, PoseTrack, format_of
 
 MIN_JOINTS = 6  # a frame counts as detected when at least this many lifter joints have confidence > 0
@@ -114,10 +115,11 @@ def detect_video(source: FrameSource, detector_model: str | None = None,
     mode = "video" if source.kind in ("video", "camera") else "image"
     frames, times, uvs, confs, worlds, sizes = [], [], [], [], [], []
     J = get_skeleton("blazepose33").num_joints
+    frames_in = detector_frames(source, detect_width, rgb=True)  # decoding starts while the detector loads
     with BlazePoseDetector(detector_model, mode=mode, variant=detector) as det:
-        for i, t, img, scale in detector_frames(source, detect_width):
+        for i, t, img, scale in frames_in:
             sizes.append((int(round(img.shape[1] / scale)), int(round(img.shape[0] / scale))))
-            kp = det(img, int(round(t * 1000)) if mode == "video" else None)
+            kp = det(img, int(round(t * 1000)) if mode == "video" else None, rgb=True)
             if kp is not None and scale != 1.0:
                 kp.xy /= scale
             frames.append(i)
@@ -234,20 +236,7 @@ def fix_left_right_swaps(uv: np.ndarray, conf: np.ndarray, detected: np.ndarray,
     unit = 2 * len(left) * motion ** 2  # one frame's squared displacement of all pairs at the typical motion
     keep, swap = keep / unit, swap / unit
     # Viterbi over the detected frames; state 0 = as detected, 1 = swapped; switching state costs `swap`
-    n = len(idx)
-    cost = np.array([0.0, 1.0])
-    back = np.zeros((n, 2), dtype=np.int8)
-    for k in range(1, n):
-        stay, cross = keep[k - 1], swap[k - 1]
-        c0 = (cost[0] + stay, cost[1] + cross)
-        c1 = (cost[1] + stay, cost[0] + cross)
-        back[k, 0] = 0 if c0[0] <= c0[1] else 1
-        back[k, 1] = 1 if c1[0] <= c1[1] else 0
-        cost = np.array([min(c0), min(c1) + 1.0])
-    state = np.zeros(n, dtype=np.int8)
-    state[-1] = int(cost[1] < cost[0])
-    for k in range(n - 1, 0, -1):
-        state[k - 1] = back[k, state[k]]
+    state = two_state_viterbi(keep, swap, prior=1.0)
     flip = idx[state == 1]
     uv[flip], conf[flip] = uv[flip][:, perm], conf[flip][:, perm]
     return uv, conf, len(flip)
