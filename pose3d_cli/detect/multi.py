@@ -120,11 +120,14 @@ class MultiPersonDetector:
         work = rgb.copy()  # found people are blanked out here
         found: list[Keypoints2D] = []
         boxes: list[np.ndarray] = []
-        lost = self._follow(rgb, work, found, boxes) if self.mode == "video" else False
-        if self.mode == "image" or lost or self._schedule.due(self._frame, rgb, boxes):
+        where = self._follow(rgb, work, found, boxes) if self.mode == "video" else _whole(rgb)
+        if self.mode == "video":
+            due = self._schedule.due(self._frame, rgb, boxes)
+            where = due if where is None else where if due is None else _union(where, due)
+        if where is not None:
             n = len(boxes)
             if n < self.max_people:
-                self._search(rgb, work, found, boxes)
+                self._search(rgb, work, found, boxes, where)
                 self.searches += 1
             if self.mode == "video":
                 self._schedule.searched(self._frame, rgb, boxes)
@@ -154,10 +157,11 @@ class MultiPersonDetector:
 
     # ---------------------------------------------------------------------------------------- internals
 
-    def _follow(self, rgb: np.ndarray, work: np.ndarray, found: list, boxes: list) -> bool:
-        """Each followed person, largest first, in this frame; True when one of them was not found again."""
+    def _follow(self, rgb: np.ndarray, work: np.ndarray, found: list, boxes: list) -> np.ndarray | None:
+        """Each followed person, largest first, in this frame; the (4,) box spanning the previous boxes of the
+        people not found again (where to search), None when every one was."""
         h, w = rgb.shape[:2]
-        still = []
+        still, lost = [], None
         for f in sorted(self._following, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1])):
             kept = 0
             if len(found) < self.max_people:
@@ -169,8 +173,8 @@ class MultiPersonDetector:
                 f.box = boxes[-1]
                 still.append(f)
             else:
+                lost = f.box if lost is None else _union(lost, f.box)
                 self._retire(f)
-        lost = len(still) < len(self._following)
         self._following = still
         return lost
 
@@ -184,12 +188,14 @@ class MultiPersonDetector:
         f.box = None
         self._spare.append(f)
 
-    def _search(self, rgb: np.ndarray, work: np.ndarray, found: list, boxes: list) -> None:
+    def _search(self, rgb: np.ndarray, work: np.ndarray, found: list, boxes: list, where: np.ndarray) -> None:
+        """The whole frame, then the tiles that overlap ``where`` (4,), each until nothing new is found."""
         h, w = rgb.shape[:2]
         windows = [(0, 0, w, h)]
         if self.tiles:
             cw, ch = int(w * self.tile_fraction), int(h * self.tile_fraction)
-            windows += [(x, y, x + cw, y + ch) for y in (0, h - ch) for x in (0, w - cw)]
+            windows += [(x, y, x + cw, y + ch) for y in (0, h - ch) for x in (0, w - cw)
+                        if x < where[2] and where[0] < x + cw and y < where[3] and where[1] < y + ch]
         for window in windows:
             while len(found) < self.max_people:
                 if not self._keep(self._run(rgb, work, window), found, boxes, work):
@@ -255,6 +261,15 @@ def _blank(img: np.ndarray, box: np.ndarray, pad: tuple[float, float] = (0.05, 0
     x1, y1 = int(min(w, box[2] + mx)), int(min(h, box[3] + my))
     img[y0:y1, x0:x1] = GREY
 
+
+
+def _whole(img: np.ndarray) -> np.ndarray:
+    return np.array([0.0, 0.0, img.shape[1], img.shape[0]])
+
+
+def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The (4,) box spanning two (4,) boxes."""
+    return np.concatenate([np.minimum(a[:2], b[:2]), np.maximum(a[2:], b[2:])])
 
 
 def _outside_blanked(img: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:

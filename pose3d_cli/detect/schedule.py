@@ -1,11 +1,12 @@
-"""When to search the whole frame for new people (video): at the start, after a person was lost, when the scene
-changed outside the people followed, and at least every ``max_every`` frames.
+"""When and where to search for new people (video): everywhere at the start and at least every ``max_every``
+frames; where the scene changed outside the people followed (and where a person was lost, :mod:`.multi`).
 
 A search costs 5+ detector calls (whole frame, then 4 tiles; :mod:`.multi`), more than following a person for a
 frame. A new person can only appear where the image changes, so between searches the schedule compares a small
 grey copy of the frame (``1 / scale`` of the size) with the one of the last search, outside the boxes of the people
 followed then and now (grown by ``pad``): the scene *changed* when more than ``min_fraction`` of those pixels moved
-by more than ``threshold`` grey levels. The comparison runs at most every ``every`` frames; a moving camera changes
+by more than ``threshold`` grey levels, and the search covers the box of the moved pixels (the whole frame is
+always searched at the detector's resolution; the tiles only where they overlap that box). The comparison runs at most every ``every`` frames; a moving camera changes
 every pixel, so it searches every ``every`` frames (the rule without the schedule), a still one every ``max_every``
 frames (a person missed once while standing still is looked for again).
 """
@@ -16,7 +17,7 @@ import numpy as np
 
 
 class SearchSchedule:
-    """``due(frame, rgb, boxes)``: search this frame? ``searched(frame, rgb, boxes)``: a search just ran.
+    """``due(frame, rgb, boxes)``: where to search this frame (None: nowhere); ``searched(...)``: a search ran.
 
     Args:
         every: the scene is compared at most every this many frames since the last search.
@@ -35,24 +36,26 @@ class SearchSchedule:
         self._boxes: list[np.ndarray] = []
         self._last = 0
 
-    def due(self, frame: int, rgb: np.ndarray, boxes: list[np.ndarray]) -> bool:
-        """Whether frame ``frame`` ((H, W, 3) uint8) should be searched, given the (4,) boxes followed in it."""
+    def due(self, frame: int, rgb: np.ndarray, boxes: list[np.ndarray]) -> np.ndarray | None:
+        """The (4,) x0, y0, x1, y1 pixel region of frame ``frame`` ((H, W, 3) uint8) to search for new people,
+        given the (4,) boxes followed in it: the whole frame when a search is due everywhere, None for no search."""
         since = frame - self._last
         if self._small is None or since >= self.max_every:
-            return True
+            return np.array([0.0, 0.0, rgb.shape[1], rgb.shape[0]])
         if since < self.every:
-            return False
+            return None
         return self.changed(rgb, boxes)
 
     def searched(self, frame: int, rgb: np.ndarray, boxes: list[np.ndarray]) -> None:
         """Remember frame ``frame`` and the boxes of everyone found in it as the reference."""
         self._small, self._boxes, self._last = self._shrink(rgb), [np.asarray(b, float) for b in boxes], frame
 
-    def changed(self, rgb: np.ndarray, boxes: list[np.ndarray]) -> bool:
-        """More than ``min_fraction`` of the pixels outside the people (then and now) moved since the reference."""
+    def changed(self, rgb: np.ndarray, boxes: list[np.ndarray]) -> np.ndarray | None:
+        """The (4,) pixel box of what moved outside the people (then and now) since the reference, or None when
+        at most ``min_fraction`` of those pixels moved."""
         small = self._shrink(rgb)
         if self._small is None or small.shape != self._small.shape:
-            return True
+            return np.array([0.0, 0.0, rgb.shape[1], rgb.shape[0]])
         moved = np.abs(small - self._small) > self.threshold
         keep = np.ones(small.shape, bool)
         for b in self._boxes + [np.asarray(b, float) for b in boxes]:
@@ -60,8 +63,10 @@ class SearchSchedule:
             x0, y0 = int(max(0, (b[0] - mx) / self.scale)), int(max(0, (b[1] - my) / self.scale))
             x1, y1 = int(np.ceil((b[2] + mx) / self.scale)), int(np.ceil((b[3] + my) / self.scale))
             keep[y0:y1, x0:x1] = False
-        n = keep.sum()
-        return bool(n) and moved[keep].sum() > self.min_fraction * n
+        ys, xs = np.nonzero(moved & keep)
+        if len(xs) <= self.min_fraction * keep.sum():
+            return None
+        return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], float) * self.scale
 
     def _shrink(self, rgb: np.ndarray) -> np.ndarray:
         import cv2
