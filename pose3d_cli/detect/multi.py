@@ -8,10 +8,12 @@ clips: see README "Several people"). Its landmark model, though, works on any cr
   whole frame; blank out (grey) the box of every person found and run it again, until nothing new is found; then
   the same on a 2 × 2 grid of overlapping tiles (``tile_fraction`` of the frame each), which finds people too
   small for the detector's 224 px input on the whole frame;
-- **follow** (every video frame): each person found is followed by its own VIDEO-mode landmarker
-  (:mod:`.follow`: BlazePose's ROI tracking from the previous landmarks, no detector), largest first, on the
-  frame with the people already found in this frame blanked out; a newly found person's first frame is masked
-  to a square crop around its box (``crop_scale`` × the box's long side) so that the landmarker locks onto it.
+- **follow** (every video frame): each person found is followed, largest first, by its own VIDEO-mode
+  landmarker (:mod:`.follow`: BlazePose's ROI tracking from the previous landmarks, no detector call) in a square
+  window around its previous box (``crop_scale`` × the box's long side, grey beyond the frame), with the people
+  already found in this frame blanked out. The window moves with the person, so the landmarker sees them about
+  where it saw them last; on its first frame it runs BlazePose's detector inside the window, where a person too
+  small for the whole frame is big enough.
 
 Searches use one shared ``PoseLandmarker`` in IMAGE mode; followers one VIDEO-mode landmarker each. A pose is kept when at least
 ``min_joints`` of its 33 joints have confidence >= 0.5 and its box is at least ``min_box_px`` on its long side,
@@ -165,10 +167,10 @@ class MultiPersonDetector:
         for f in sorted(self._following, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1])):
             kept = 0
             if len(found) < self.max_people:
-                image = work if not f.clean else _outside_blanked(work, self._crop_window(f.box, rgb.shape))
-                result = f.detect(image, self._frame)
+                window = self._crop_window(f.box)
+                result = f.detect(_padded_crop(work, window), self._frame)
                 self.calls += 1
-                kept = self._keep(self._candidates(result, (0, 0, w, h), rgb.shape)[:1], found, boxes, work)
+                kept = self._keep(self._candidates(result, window, rgb.shape)[:1], found, boxes, work)
             if kept:
                 f.box = boxes[-1]
                 still.append(f)
@@ -201,13 +203,13 @@ class MultiPersonDetector:
                 if not self._keep(self._run(rgb, work, window), found, boxes, work):
                     break
 
-    def _crop_window(self, box: np.ndarray, shape: tuple) -> tuple[int, int, int, int]:
-        h, w = shape[:2]
+    def _crop_window(self, box: np.ndarray) -> tuple[int, int, int, int]:
+        """The square (x0, y0, x1, y1) of ``crop_scale`` × the box's long side around its centre (it may reach
+        beyond the frame)."""
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         half = max(box[2] - box[0], box[3] - box[1], self.min_box_px) * self.crop_scale / 2
-        x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
-        x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
-        return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
+        x0, y0 = int(round(cx - half)), int(round(cy - half))
+        return x0, y0, x0 + int(round(2 * half)), y0 + int(round(2 * half))
 
     def _run(self, rgb: np.ndarray, work: np.ndarray, window: tuple[int, int, int, int]) -> list:
         """Landmarker on ``work[window]`` → [(Keypoints2D in full-image pixels, box)] passing the filters."""
@@ -272,9 +274,14 @@ def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.concatenate([np.minimum(a[:2], b[:2]), np.maximum(a[2:], b[2:])])
 
 
-def _outside_blanked(img: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:
-    """A grey copy of ``img`` showing only ``window`` (x0, y0, x1, y1)."""
+def _padded_crop(img: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:
+    """``img[y0:y1, x0:x1]`` of a (x0, y0, x1, y1) window that may reach beyond the image, grey there."""
     x0, y0, x1, y1 = window
-    out = np.full_like(img, GREY)
-    out[y0:y1, x0:x1] = img[y0:y1, x0:x1]
+    h, w = img.shape[:2]
+    if x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h:
+        return np.ascontiguousarray(img[y0:y1, x0:x1])
+    out = np.full((y1 - y0, x1 - x0) + img.shape[2:], GREY, img.dtype)
+    ix0, iy0, ix1, iy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if ix1 > ix0 and iy1 > iy0:
+        out[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = img[iy0:iy1, ix0:ix1]
     return out
