@@ -1,11 +1,13 @@
 """End-to-end speed with 1, 2 and 3 people against the single-person path, side by side in one run.
 
-    nice -n 10 python benchmarks/multiperson.py [--frames 45]
+    nice -n 10 python benchmarks/multiperson.py [--frames 45] [--repeat 3]
 
 Clips are made from pose2sim cam03 (only the subject is in view there): k copies of the clip, each started
 ``20 k`` frames later, side by side at 540x960 each → a video with k people (k = 1, 2, 3). Each clip runs through
 ``infer_one`` (decode + detect + track + lift + write CSV) with the default multi-person detector and, on the
-one-person clip, with ``max_people=1`` (the single-person BlazePose VIDEO path, the baseline). Prints frames/s.
+one-person clip, with ``max_people=1`` (the single-person BlazePose VIDEO path, the baseline). The four runs
+are repeated ``--repeat`` times in turn and each keeps its fastest (the cores are shared: the best of several
+interleaved runs is the least disturbed). Prints frames/s and the ratio to the baseline.
 """
 
 from __future__ import annotations
@@ -41,24 +43,28 @@ def make_clip(k: int, frames: int, path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=45)
+    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     from pose3d_cli.infer.lifter import load_lifter
     from pose3d_cli.infer.pipeline import InferOptions, infer_one
 
     lifter = load_lifter(None)
+    configs = ((1, 1), (1, 4), (2, 4), (3, 4))
+    best = {c: 0.0 for c in configs}
+    people = {}
     with tempfile.TemporaryDirectory() as tmp:
-        rows = []
-        for k, max_people in ((1, 1), (1, 4), (2, 4), (3, 4)):
-            clip = Path(tmp) / f"k{k}.mp4"
-            if not clip.exists():
-                make_clip(k, args.frames, clip)
-            opts = InferOptions(max_people=max_people)
-            t0 = time.perf_counter()
-            s = infer_one(clip, Path(tmp) / f"k{k}_{max_people}.csv", opts, lifter)
-            dt = time.perf_counter() - t0
-            people = len(s.extra.get("people", [0]))
-            rows.append((k, "single-person (max_people=1)" if max_people == 1 else "multi-person", people,
-                         args.frames / dt))
+        for _ in range(args.repeat):
+            for k, max_people in configs:
+                clip = Path(tmp) / f"k{k}.mp4"
+                if not clip.exists():
+                    make_clip(k, args.frames, clip)
+                opts = InferOptions(max_people=max_people)
+                t0 = time.perf_counter()
+                s = infer_one(clip, Path(tmp) / f"k{k}_{max_people}.csv", opts, lifter)
+                best[k, max_people] = max(best[k, max_people], args.frames / (time.perf_counter() - t0))
+                people[k, max_people] = len(s.extra.get("people", [0]))
+    rows = [(k, "single-person (max_people=1)" if m == 1 else "multi-person", people[k, m], best[k, m])
+            for k, m in configs]
     base = rows[0][3]
     print(f"{'people in view':>14}  {'path':<30} {'people tracked':>14} {'fps':>6} {'vs single':>9}")
     for k, name, people, fps in rows:

@@ -3,14 +3,19 @@
 BlazePose's own detector finds about one person per image even with ``num_poses > 1`` (measured on the shared
 clips: see README "Several people"). Its landmark model, though, works on any crop that holds one person. So:
 
-- **search** (the first frame, every ``search_every`` frames, every photo): run BlazePose on the whole frame;
-  blank out (grey) the box of every person found and run it again, until nothing new is found; then the same on
-  a 2 × 2 grid of overlapping tiles (``tile_fraction`` of the frame each), which finds people too small for the
-  detector's 224 px input on the whole frame;
-- **follow** (every video frame): each person of the previous frame is looked for in a square crop around its
-  previous box (``crop_scale`` × the box's long side), with the people already found in this frame blanked out.
+- **search** (photos; in video: the first frame, after a person was lost, and when :mod:`.schedule` says the
+  scene changed outside the people followed, or at least every ``search_max_every`` frames): run BlazePose on the
+  whole frame; blank out (grey) the box of every person found and run it again, until nothing new is found; then
+  the same on a 2 × 2 grid of overlapping tiles (``tile_fraction`` of the frame each), which finds people too
+  small for the detector's 224 px input on the whole frame;
+- **follow** (every video frame): each person found is followed, largest first, by its own VIDEO-mode
+  landmarker (:mod:`.follow`: BlazePose's ROI tracking from the previous landmarks, no detector call) in a square
+  window around its previous box (``crop_scale`` × the box's long side, grey beyond the frame), with the people
+  already found in this frame blanked out. The window moves with the person, so the landmarker sees them about
+  where it saw them last; on its first frame it runs BlazePose's detector inside the window, where a person too
+  small for the whole frame is big enough.
 
-Every call is a MediaPipe ``PoseLandmarker`` in IMAGE mode (one shared landmarker). A pose is kept when at least
+Searches use one shared ``PoseLandmarker`` in IMAGE mode; followers one VIDEO-mode landmarker each. A pose is kept when at least
 ``min_joints`` of its 33 joints have confidence >= 0.5 and its box is at least ``min_box_px`` on its long side,
 and dropped as a duplicate when its box overlaps a kept one by IoU > ``dup_iou``. The detector keeps no identity:
 ids come from :mod:`pose3d_cli.infer.tracking`.
@@ -25,6 +30,7 @@ from typing import Literal
 import numpy as np
 
 from pose3d_cli.detect.base import DetectorError, Keypoints2D, prominence
+from pose3d_cli.detect.follow import Follower
 from pose3d_cli.detect.mediapipe import (
     MODELS,
     _close_quietly,
@@ -34,6 +40,7 @@ from pose3d_cli.detect.mediapipe import (
     _to_keypoints,
     as_rgb,
 )
+from pose3d_cli.detect.schedule import SearchSchedule
 
 GREY = 127  # the fill of a blanked-out person
 
@@ -61,7 +68,8 @@ class MultiPersonDetector:
         model_path: a MediaPipe pose ``.task`` bundle; default: the shipped bundle of ``variant``.
         mode: ``"video"`` (follow people between frames) or ``"image"`` (every frame searched on its own).
         max_people: at most this many people per frame.
-        search_every: in video mode, search the whole frame every this many frames (and follow in between).
+        search_every: in video mode, look for a scene change (and search) at most every this many frames.
+        search_max_every: in video mode, search at least every this many frames (:mod:`.schedule`).
         tiles: also search a 2 × 2 grid of tiles (smaller people; 4+ more landmarker calls per search).
         min_confidence: MediaPipe's minimum detection/presence confidence.
         outside_margin: joints farther than this fraction of the image outside it get confidence 0.
@@ -73,7 +81,7 @@ class MultiPersonDetector:
     skeleton = "blazepose33"
 
     def __init__(self, model_path: str | Path | None = None, mode: Literal["video", "image"] = "video",
-                 max_people: int = 4, search_every: int = 10, tiles: bool = True, min_confidence: float = 0.5,
+                 max_people: int = 4, search_every: int = 10, search_max_every: int = 30, tiles: bool = True, min_confidence: float = 0.5,
                  outside_margin: float = 0.05, variant: Literal["full", "lite"] = "full", min_joints: int = 8,
                  min_box_px: float = 32.0, crop_scale: float = 1.6, tile_fraction: float = 0.6,
                  dup_iou: float = 0.5) -> None:
@@ -91,9 +99,13 @@ class MultiPersonDetector:
         with _native_stderr_silenced():
             self._landmarker = _create_landmarker(self._mp, self.model_path, "image", min_confidence, num_poses=2)
         self._finalizer = weakref.finalize(self, _close_quietly, self._landmarker)
-        self._prev: list[np.ndarray] = []  # boxes of the previous frame's people
+        self._min_confidence = min_confidence
+        self._schedule = SearchSchedule(search_every, search_max_every)
+        self._following: list[Follower] = []  # one per person of the previous frame (video mode)
+        self._spare: list[Follower] = []  # idle followers, reused for the next people found
         self._frame = 0
         self.calls = 0  # landmarker calls so far (for benchmarks)
+        self.searches = 0  # frames searched so far
 
     # ------------------------------------------------------------------------------------------ public
 
@@ -112,27 +124,33 @@ class MultiPersonDetector:
         work = rgb.copy()  # found people are blanked out here
         found: list[Keypoints2D] = []
         boxes: list[np.ndarray] = []
+        where = self._follow(rgb, work, found, boxes) if self.mode == "video" else _whole(rgb)
         if self.mode == "video":
-            for prev in sorted(self._prev, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1])):
-                if len(found) >= self.max_people:
-                    break
-                window = self._crop_window(prev, rgb.shape)
-                cands = self._run(rgb, work, window)
-                cands.sort(key=lambda kb: -box_iou(kb[1], prev))
-                self._keep(cands[:1], found, boxes, work)
-        search = self.mode == "image" or self._frame % self.search_every == 0 or len(found) < len(self._prev)
-        if search and len(found) < self.max_people:
-            self._search(rgb, work, found, boxes)
-        self._prev = boxes if self.mode == "video" else []
+            due = self._schedule.due(self._frame, rgb, boxes)
+            where = due if where is None else where if due is None else _union(where, due)
+        if where is not None:
+            n = len(boxes)
+            if n < self.max_people:
+                self._search(rgb, work, found, boxes, where)
+                self.searches += 1
+            if self.mode == "video":
+                self._schedule.searched(self._frame, rgb, boxes)
+                for box in boxes[n:]:
+                    self._following.append(self._follower(box, rgb.shape))
         self._frame += 1
         order = np.argsort([-prominence(k.xy, k.confidence) for k in found], kind="stable")
         return [found[i] for i in order]
 
     def reset(self) -> None:
-        """Forget the previous frame (next frame is searched from scratch)."""
-        self._prev, self._frame = [], 0
+        """Forget the previous frames (next frame is searched from scratch)."""
+        for f in self._following:
+            self._retire(f)
+        self._following, self._frame = [], 0
+        self._schedule = SearchSchedule(self._schedule.every, self._schedule.max_every)
 
     def close(self) -> None:
+        for f in self._following + self._spare:
+            f.close()
         self._finalizer()
 
     def __enter__(self) -> MultiPersonDetector:
@@ -143,24 +161,57 @@ class MultiPersonDetector:
 
     # ---------------------------------------------------------------------------------------- internals
 
-    def _search(self, rgb: np.ndarray, work: np.ndarray, found: list, boxes: list) -> None:
+    def _follow(self, rgb: np.ndarray, work: np.ndarray, found: list, boxes: list) -> np.ndarray | None:
+        """Each followed person, largest first, in this frame; the (4,) box spanning the previous boxes of the
+        people not found again (where to search), None when every one was."""
+        h, w = rgb.shape[:2]
+        still, lost = [], None
+        for f in sorted(self._following, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1])):
+            kept = 0
+            if len(found) < self.max_people:
+                window = self._crop_window(f.box)
+                result = f.detect(_padded_crop(work, window), self._frame)
+                self.calls += 1
+                kept = self._keep(self._candidates(result, window, rgb.shape)[:1], found, boxes, work)
+            if kept:
+                f.box = boxes[-1]
+                still.append(f)
+            else:
+                lost = f.box if lost is None else _union(lost, f.box)
+                self._retire(f)
+        self._following = still
+        return lost
+
+    def _follower(self, box: np.ndarray, shape: tuple) -> Follower:
+        f = self._spare.pop() if self._spare else Follower(self._mp, self.model_path, self._min_confidence)
+        f.reset(shape, self._frame)
+        f.box = box
+        return f
+
+    def _retire(self, f: Follower) -> None:
+        f.box = None
+        self._spare.append(f)
+
+    def _search(self, rgb: np.ndarray, work: np.ndarray, found: list, boxes: list, where: np.ndarray) -> None:
+        """The whole frame, then the tiles that overlap ``where`` (4,), each until nothing new is found."""
         h, w = rgb.shape[:2]
         windows = [(0, 0, w, h)]
         if self.tiles:
             cw, ch = int(w * self.tile_fraction), int(h * self.tile_fraction)
-            windows += [(x, y, x + cw, y + ch) for y in (0, h - ch) for x in (0, w - cw)]
+            windows += [(x, y, x + cw, y + ch) for y in (0, h - ch) for x in (0, w - cw)
+                        if x < where[2] and where[0] < x + cw and y < where[3] and where[1] < y + ch]
         for window in windows:
             while len(found) < self.max_people:
                 if not self._keep(self._run(rgb, work, window), found, boxes, work):
                     break
 
-    def _crop_window(self, box: np.ndarray, shape: tuple) -> tuple[int, int, int, int]:
-        h, w = shape[:2]
+    def _crop_window(self, box: np.ndarray) -> tuple[int, int, int, int]:
+        """The square (x0, y0, x1, y1) of ``crop_scale`` × the box's long side around its centre (it may reach
+        beyond the frame)."""
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         half = max(box[2] - box[0], box[3] - box[1], self.min_box_px) * self.crop_scale / 2
-        x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
-        x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
-        return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
+        x0, y0 = int(round(cx - half)), int(round(cy - half))
+        return x0, y0, x0 + int(round(2 * half)), y0 + int(round(2 * half))
 
     def _run(self, rgb: np.ndarray, work: np.ndarray, window: tuple[int, int, int, int]) -> list:
         """Landmarker on ``work[window]`` → [(Keypoints2D in full-image pixels, box)] passing the filters."""
@@ -172,7 +223,12 @@ class MultiPersonDetector:
         with _native_stderr_silenced():  # MediaPipe warns once per new ROI shape
             result = self._landmarker.detect(image)
         self.calls += 1
-        h, w = rgb.shape[:2]
+        return self._candidates(result, window, rgb.shape)
+
+    def _candidates(self, result, window: tuple[int, int, int, int], shape: tuple) -> list:
+        """A landmarker result on ``window`` → [(Keypoints2D in full-image pixels, box)] passing the filters."""
+        x0, y0, x1, y1 = window
+        h, w = shape[:2]
         out = []
         for lms, world in zip(result.pose_landmarks, result.pose_world_landmarks):
             kp = _to_keypoints(lms, world, x1 - x0, y1 - y0, np.inf)
@@ -209,3 +265,25 @@ def _blank(img: np.ndarray, box: np.ndarray, pad: tuple[float, float] = (0.05, 0
     x1, y1 = int(min(w, box[2] + mx)), int(min(h, box[3] + my))
     img[y0:y1, x0:x1] = GREY
 
+
+
+def _whole(img: np.ndarray) -> np.ndarray:
+    return np.array([0.0, 0.0, img.shape[1], img.shape[0]])
+
+
+def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The (4,) box spanning two (4,) boxes."""
+    return np.concatenate([np.minimum(a[:2], b[:2]), np.maximum(a[2:], b[2:])])
+
+
+def _padded_crop(img: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:
+    """``img[y0:y1, x0:x1]`` of a (x0, y0, x1, y1) window that may reach beyond the image, grey there."""
+    x0, y0, x1, y1 = window
+    h, w = img.shape[:2]
+    if x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h:
+        return np.ascontiguousarray(img[y0:y1, x0:x1])
+    out = np.full((y1 - y0, x1 - x0) + img.shape[2:], GREY, img.dtype)
+    ix0, iy0, ix1, iy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if ix1 > ix0 and iy1 > iy0:
+        out[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = img[iy0:iy1, ix0:ix1]
+    return out
