@@ -38,6 +38,18 @@ Angle conventions (degrees, signed):
   means one foot is off the ground (REBA/RULA leg support).
 - ``wrist_lateral_{side}``: ``wrist − thorax`` along the trunk's outward lateral axis, in the poses' unit
   (negative: the hand works across the body midline); ``shoulder_half_width``.
+
+Hand and face angles (:func:`hand_face_angles`, from a detector's hand/face points, ``blazepose33`` names):
+
+- ``wrist_flexion_{side}``: the hand axis (wrist → mid-knuckles of index and pinky) against the forearm axis
+  (elbow → wrist), in the plane normal to the hand's knuckle line (``index − pinky``, made orthogonal to the
+  forearm); + flexion (towards the palm), − extension. The palm side is the hand's own: ``forearm × knuckles``
+  for the left hand, ``knuckles × forearm`` for the right (in anatomical position both point anteriorly), so
+  the sign does not depend on pronation or on the camera.
+- ``wrist_deviation_{side}``: the same hand axis towards the knuckle line; + radial (thumb side), − ulnar.
+- ``head_yaw``: the ear line (``left_ear − right_ear``; the eye line where an ear is missing) against the
+  shoulder line, both projected on the plane normal to the trunk axis (the trunk frame above, built from the
+  same points); + face turned to the subject's left (counter-clockwise seen from above), like ``trunk_twist``.
 """
 
 from __future__ import annotations
@@ -186,3 +198,36 @@ ANGLE_NAMES = ("trunk_flexion", "trunk_inclination", "trunk_side_bend", "trunk_t
 def level_camera_up() -> np.ndarray:
     """The last-resort vertical: the camera's −y (a phone held upright and level)."""
     return np.array([0.0, -1.0, 0.0])
+
+
+def _hand_angles(elbow: np.ndarray, wrist: np.ndarray, index: np.ndarray, pinky: np.ndarray,
+                 side: str) -> tuple[np.ndarray, np.ndarray]:
+    """(flexion, deviation) degrees of one hand from (..., 3) points (see module doc)."""
+    fore = _unit(wrist - elbow)
+    hand = 0.5 * (index + pinky) - wrist
+    knuckles = index - pinky
+    radial = _unit(knuckles - _dot(knuckles, fore)[..., None] * fore)
+    palm = np.cross(fore, radial) if side == "left" else np.cross(radial, fore)
+    return planar_angle(hand, fore, palm), planar_angle(hand, fore, radial)
+
+
+def hand_face_angles(points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Wrist flexion/deviation of both hands and head yaw (module doc) from named points, each (..., 3) in one
+    coordinate system (e.g. MediaPipe world landmarks): ``left/right_`` ``shoulder``, ``hip``, ``elbow``,
+    ``wrist``, ``index``, ``pinky``, ``ear``, ``eye``. NaN where a needed point is NaN."""
+    p = points
+    pelvis = 0.5 * (p["left_hip"] + p["right_hip"])
+    thorax = 0.5 * (p["left_shoulder"] + p["right_shoulder"])
+    tu = orthonormal_frame(thorax - pelvis, p["left_shoulder"] - p["right_shoulder"])[..., 2, :]
+    out: dict[str, np.ndarray] = {}
+    for s in SIDES:
+        out[f"wrist_flexion_{s}"], out[f"wrist_deviation_{s}"] = _hand_angles(
+            p[f"{s}_elbow"], p[f"{s}_wrist"], p[f"{s}_index"], p[f"{s}_pinky"], s)
+    ears = p["left_ear"] - p["right_ear"]
+    eyes = p["left_eye"] - p["right_eye"]
+    head = np.where(np.isfinite(ears).all(-1, keepdims=True), ears, eyes)
+    sh = p["left_shoulder"] - p["right_shoulder"]
+    shp = sh - _dot(sh, tu)[..., None] * tu
+    hdp = head - _dot(head, tu)[..., None] * tu
+    out["head_yaw"] = np.degrees(np.arctan2(_dot(np.cross(shp, hdp), tu), _dot(shp, hdp)))
+    return out
