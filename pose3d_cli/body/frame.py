@@ -19,6 +19,10 @@ Angle conventions (degrees, signed):
 - ``trunk_flexion``: the trunk axis in the pelvis frame's sagittal plane (anterior, up), from the vertical;
   + flexion (forward), − extension. ``trunk_inclination``: the 3D angle between trunk axis and vertical,
   negative only when the trunk leans backwards more than sideways (the "3D inclination" convention).
+  ``trunk_lean``: the angle of the trunk axis out of the pelvis frame's frontal plane (left, up), + forwards:
+  equal to ``trunk_flexion`` for a trunk bent in the sagittal plane; under a side bend ``s`` the sagittal projection
+  divides the trunk's forward component by about ``cos s``, and with it any forward/backward depth error of a
+  monocular lift, which ``trunk_lean`` does not.
 - ``trunk_side_bend``: in the frontal plane (left, up); + towards the subject's left.
 - ``trunk_twist``: the shoulder line against the hip line, both projected on the plane normal to the trunk
   axis; + shoulders turned to the subject's left (counter-clockwise seen from above).
@@ -154,6 +158,8 @@ def body_angles(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H3
     out: dict[str, np.ndarray] = {}
     out["trunk_flexion"] = planar_angle(trunk, pu, pa)
     out["trunk_inclination"] = _signed_3d(trunk, pu, pa, pl)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["trunk_lean"] = np.degrees(np.arcsin(np.clip(_dot(trunk, pa) / np.linalg.norm(trunk, axis=-1), -1, 1)))
     out["trunk_side_bend"] = planar_angle(trunk, pu, pl)
     # twist: shoulder line against hip line, about the trunk axis (+ = counter-clockwise seen from above)
     sh = j["left_shoulder"] - j["right_shoulder"]
@@ -189,7 +195,7 @@ def body_angles(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H3
 
 
 #: angles in degrees that the scores read (used for "near a band edge" checks and the timeline)
-ANGLE_NAMES = ("trunk_flexion", "trunk_inclination", "trunk_side_bend", "trunk_twist", "neck_flexion",
+ANGLE_NAMES = ("trunk_flexion", "trunk_inclination", "trunk_lean", "trunk_side_bend", "trunk_twist", "neck_flexion",
                "neck_side_bend", *(f"{p}_{s}" for s in SIDES for p in (
                    "upper_arm_flexion", "upper_arm_elevation", "upper_arm_abduction", "shoulder_raise",
                    "elbow_flexion", "knee_flexion")))

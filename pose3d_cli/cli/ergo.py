@@ -47,7 +47,7 @@ def ergo(
     sitting: Optional[bool] = typer.Option(None, "--sitting/--standing", help="Seated work [standing]."),
     upper_arm_angle: str = typer.Option("3d", help="Upper arm angle scored: 3d (elevation in any plane) or sagittal."),
     upper_arm_reference: str = typer.Option("trunk", help="Upper arm relative to the trunk or the vertical."),
-    trunk_angle: str = typer.Option("sagittal", help="Trunk angle scored: sagittal (flexion) or 3d (inclination)."),
+    trunk_angle: str = typer.Option("lean", help="Trunk angle scored: sagittal (flexion), lean (out of the frontal plane) or 3d (inclination)."),
     knee: str = typer.Option("max", help="REBA knee adjustment from the max (more flexed) or the support knee."),
     edges: str = typer.Option("le", help="Band edges: le (an edge value is in the milder band) or lt."),
     upright_deg: float = typer.Option(5.0, min=0.0, max=45.0, help="Dead band of an upright trunk, degrees."),

@@ -118,7 +118,7 @@ def _reliability(poses: Poses, min_conf: float) -> dict[str, list[str] | np.ndar
 
 _ARM_KEYS = ("upper_arm_flexion", "upper_arm_elevation", "upper_arm_abduction", "shoulder_raise", "elbow_flexion",
              "wrist_lateral")
-_BODY_KEYS = ("trunk_flexion", "trunk_inclination", "trunk_side_bend", "trunk_twist", "neck_flexion",
+_BODY_KEYS = ("trunk_flexion", "trunk_inclination", "trunk_lean", "trunk_side_bend", "trunk_twist", "neck_flexion",
               "neck_side_bend", "knee_flexion_left", "knee_flexion_right", "foot_raise", "shoulder_half_width")
 
 
@@ -132,8 +132,7 @@ def _scores(a, obs, conv, flags):
 #: the angles whose lift spread is reported (those the scores read, by convention)
 def _spread_keys(conv: Conventions) -> list[str]:
     ua = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
-    tr = "trunk_inclination" if conv.trunk_angle == "3d" else "trunk_flexion"
-    return [tr, "trunk_side_bend", "trunk_twist", "neck_flexion", "neck_side_bend",
+    return [conv.trunk_key, "trunk_side_bend", "trunk_twist", "neck_flexion", "neck_side_bend",
             *(f"{k}_{s}" for s in SIDES for k in (ua, "upper_arm_abduction", "elbow_flexion", "knee_flexion"))]
 
 
@@ -174,8 +173,7 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
     masked = _masked_angles(poses.joints, poses, vertical, conv, ok, body_ok, hand)
     angles = smooth_angles(masked, poses.time_s, rules.cutoff_hz)
     ua_key = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
-    tr_key = "trunk_inclination" if conv.trunk_angle == "3d" else "trunk_flexion"
-    flags = activity_flags(watched_series(angles, ua_key, tr_key), poses.time_s, rules)
+    flags = activity_flags(watched_series(angles, ua_key, conv.trunk_key), poses.time_s, rules)
     obs = observation_arrays(segments, poses.time_s)
     r, b = _scores(angles, obs, conv, flags)
     spread = None
@@ -198,6 +196,7 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
     if conv.edge_margin_deg > 0:
         for k in angles:
             if k in ("foot_raise", "shoulder_half_width") or k.startswith("wrist_lateral") or (
+                    k in HAND_ANGLES and conv.hand_points == "off") or (
                     k.startswith("wrist_deviation") and not conv.wrist_deviation_measured) or not np.isfinite(angles[k]).any():
                 continue
             for d in (-conv.edge_margin_deg, conv.edge_margin_deg):
@@ -248,7 +247,7 @@ BANDS = {  # name → (angle key or callable, threshold, how)
 def _band_series(A: Assessment) -> dict[str, np.ndarray]:
     a, conv = A.angles, A.conventions
     ua = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
-    tr = a["trunk_inclination" if conv.trunk_angle == "3d" else "trunk_flexion"]
+    tr = a[conv.trunk_key]
     with np.errstate(invalid="ignore"):
         return {"trunk": tr, "trunk_ext": -tr, "trunk_side": np.abs(a["trunk_side_bend"]),
                 "trunk_twist": np.abs(a["trunk_twist"]), "neck": a["neck_flexion"],
@@ -357,7 +356,7 @@ def _i(v) -> int | None:
     return None if v is None or not np.isfinite(v) else int(v)
 
 
-FRAME_ANGLES = ("trunk_flexion", "trunk_inclination", "trunk_side_bend", "trunk_twist", "neck_flexion",
+FRAME_ANGLES = ("trunk_flexion", "trunk_inclination", "trunk_lean", "trunk_side_bend", "trunk_twist", "neck_flexion",
                 "neck_side_bend", *(f"{k}_{s}" for s in SIDES for k in (
                     "upper_arm_flexion", "upper_arm_elevation", "upper_arm_abduction", "shoulder_raise",
                     "elbow_flexion", "knee_flexion")))

@@ -29,6 +29,10 @@ import numpy as np
 from ..errors import Pose3dError
 
 
+#: the body angle each ``trunk_angle`` convention scores
+TRUNK_KEYS = {"sagittal": "trunk_flexion", "3d": "trunk_inclination", "lean": "trunk_lean"}
+
+
 @dataclass(frozen=True)
 class Conventions:
     """How angles become bands (see module doc). Defaults in brackets are printed in every output."""
@@ -40,8 +44,9 @@ class Conventions:
     #: the upper arm relative to the "trunk" [default, as RULA/REBA] or to the "vertical".
     upper_arm_reference: str = "trunk"
     #: the trunk angle scored: "sagittal" [default] = flexion/extension in the pelvis' sagittal plane (side
-    #: bending is its own adjustment); "3d" = the full inclination from the vertical.
-    trunk_angle: str = "sagittal"
+    #: bending is its own adjustment); "3d" = the full inclination from the vertical; "lean" = the angle out of the
+    #: pelvis' frontal plane (the same for a sagittal bend; less amplified by a large side bend, body/frame.py).
+    trunk_angle: str = "lean"
     #: REBA leg knee adjustment from the "max" [default] (the more flexed knee: "knee(s)") or the "support"
     #: knee (the weight-bearing leg: the lower ankle).
     knee: str = "max"
@@ -95,9 +100,14 @@ class Conventions:
     #: neck "twisted" beyond this head yaw relative to the trunk (degrees) [10]
     neck_twist_deg: float = 10.0
 
+    @property
+    def trunk_key(self) -> str:
+        """The angle name (:mod:`pose3d_cli.body.frame`) that the trunk bands read."""
+        return TRUNK_KEYS[self.trunk_angle]
+
     def __post_init__(self) -> None:
         choices = {"upper_arm_angle": ("3d", "sagittal"), "upper_arm_reference": ("trunk", "vertical"),
-                   "trunk_angle": ("sagittal", "3d"), "knee": ("max", "support"), "edges": ("le", "lt"),
+                   "trunk_angle": tuple(TRUNK_KEYS), "knee": ("max", "support"), "edges": ("le", "lt"),
                    "rula_trunk_extension": ("2", "magnitude", "upright"), "lower_arm_adjust": ("auto", "0", "1"),
                    "shoulder_raise_ref": ("median", "zero"), "hand_points": ("auto", "off")}
         for k, allowed in choices.items():

@@ -103,7 +103,7 @@ def _upper_arm_angle(a: dict, side: str, conv: Conventions) -> np.ndarray:
 
 
 def _trunk_angle(a: dict, conv: Conventions) -> np.ndarray:
-    return a["trunk_inclination" if conv.trunk_angle == "3d" else "trunk_flexion"]
+    return a[conv.trunk_key]
 
 
 def neck_base(neck: np.ndarray, conv: Conventions) -> np.ndarray:
