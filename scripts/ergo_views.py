@@ -9,7 +9,8 @@ REBA scores the exact agreement (%) and Cohen's kappa (unweighted), averaged ove
 The views are compared at the same instants: with ``--ref`` (the multi-view reference of
 ``benchmarks/reference_pose2sim.py``), view ``v``'s frame ``f + sync_offsets[v]`` is instant ``f`` (the pose2sim
 cam03 runs 4 frames late); without it, row ``f`` of every view (the clip's files as they are). ``--frames`` picks
-the instants (half-open; 0:50 dev, 50:100 report split).
+the instants (half-open; 0:50 dev, 50:100 report split). Where the CSVs have ``lift_flip`` (ergo on a video), the
+final-score agreement is also split by it: does a frame whose score hangs on the lift agree less with other views?
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def load(path: Path) -> dict[str, np.ndarray]:
     f = lambda v: float(v) if v != "" else np.nan  # noqa: E731
     out = {a: np.array([f(r[f"{a}_deg"]) if f"{a}_deg" in r else np.nan for r in rows]) for a in ANGLES}
     out["frame"] = np.array([int(float(r["frame"])) for r in rows])
+    out["lift_flip"] = np.array([f(r.get("lift_flip", "")) for r in rows])
     out["rula"] = np.array([f(r["rula_grand"]) for r in rows])
     out["reba"] = np.array([f(r["reba_reba"]) for r in rows])
     return out
@@ -81,6 +83,15 @@ def main() -> None:
             n.append(int(m.sum()))
         print(f"  {s.upper():<5} exact {np.mean(ex):5.1f}% ({min(ex):.0f}-{max(ex):.0f}), kappa {np.nanmean(ka):.2f} "
               f"({np.nanmin(ka):.2f}-{np.nanmax(ka):.2f}), frames per pair {min(n)}-{max(n)}")
+        split = {}
+        for u, v in itertools.permutations(views, 2):  # judged from view u alone, as a user would
+            x, y, fl = views[u][s], views[v][s], views[u]["lift_flip"]
+            for k in (0, 1):
+                m = np.isfinite(x) & np.isfinite(y) & (fl == k)
+                split.setdefault(k, []).extend((x[m] == y[m]).tolist())
+        if split[0] or split[1]:
+            print(f"        exact where the view's lift_flip = 0: {100 * np.mean(split[0]):.0f}% of {len(split[0])}, "
+                  f"= 1: {100 * np.mean(split[1]):.0f}% of {len(split[1])} (ordered pairs)")
 
 
 if __name__ == "__main__":
