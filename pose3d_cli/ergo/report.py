@@ -102,7 +102,8 @@ def score_plot(A) -> bytes:
 
 #: (title, [(angle key, label)], band edges shaded with increasing risk)
 ANGLE_PANELS = [
-    ("Trunk flexion (+) / extension (−) vs vertical", [("trunk_flexion", "flexion")], [-20, 0, 20, 60]),
+    ("Trunk flexion (+) / extension (−) vs vertical", [("trunk_lean", "lean (scored by default)"),
+                                                        ("trunk_flexion", "sagittal projection")], [-20, 0, 20, 60]),
     ("Trunk side bend and twist", [("trunk_side_bend", "side bend (+ left)"), ("trunk_twist", "twist (+ left)")], [-10, 10]),
     ("Neck flexion (+) / extension (−) vs trunk", [("neck_flexion", "flexion")], [0, 10, 20]),
     ("Upper arm elevation vs trunk", [("upper_arm_elevation_left", "left"), ("upper_arm_elevation_right", "right")],
