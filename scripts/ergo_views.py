@@ -1,10 +1,16 @@
 """Agreement of `pose3d ergo` between synchronised views of the same instants (pose2sim's 4 cameras).
 
-    python scripts/ergo_views.py DIR [--tag calib]
+    python scripts/ergo_views.py DIR [--tag calib] [--ref ref_pose2sim.npz] [--frames 0:100]
 
 Reads ``DIR/cam0N_<tag>.csv`` (per-frame outputs of `pose3d ergo` on each view) and prints, over the frames
 scored in both views of each pair (6 pairs): per-angle RMSE between views (degrees), and for the final RULA and
 REBA scores the exact agreement (%) and Cohen's kappa (unweighted), averaged over the pairs (and their range).
+
+The views are compared at the same instants: with ``--ref`` (the multi-view reference of
+``benchmarks/reference_pose2sim.py``), view ``v``'s frame ``f + sync_offsets[v]`` is instant ``f`` (the pose2sim
+cam03 runs 4 frames late); without it, row ``f`` of every view (the clip's files as they are). ``--frames`` picks
+the instants (half-open; 0:50 dev, 50:100 report split). Where the CSVs have ``lift_flip`` (ergo on a video), the
+final-score agreement is also split by it: does a frame whose score hangs on the lift agree less with other views?
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-ANGLES = ("trunk_flexion", "trunk_side_bend", "trunk_twist", "neck_flexion", "upper_arm_elevation_left",
+ANGLES = ("trunk_flexion", "trunk_inclination", "trunk_lean", "trunk_side_bend", "trunk_twist", "neck_flexion", "upper_arm_elevation_left",
           "upper_arm_elevation_right", "upper_arm_abduction_left", "upper_arm_abduction_right", "elbow_flexion_left",
           "elbow_flexion_right", "knee_flexion_left", "knee_flexion_right")
 
@@ -24,7 +30,9 @@ ANGLES = ("trunk_flexion", "trunk_side_bend", "trunk_twist", "neck_flexion", "up
 def load(path: Path) -> dict[str, np.ndarray]:
     rows = [r for r in csv.DictReader(path.open()) if r.get("person", "0") == "0"]  # person 0: the tracked subject
     f = lambda v: float(v) if v != "" else np.nan  # noqa: E731
-    out = {a: np.array([f(r[f"{a}_deg"]) for r in rows]) for a in ANGLES}
+    out = {a: np.array([f(r[f"{a}_deg"]) if f"{a}_deg" in r else np.nan for r in rows]) for a in ANGLES}
+    out["frame"] = np.array([int(float(r["frame"])) for r in rows])
+    out["lift_flip"] = np.array([f(r.get("lift_flip", "")) for r in rows])
     out["rula"] = np.array([f(r["rula_grand"]) for r in rows])
     out["reba"] = np.array([f(r["reba_reba"]) for r in rows])
     return out
@@ -41,10 +49,23 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("dir", type=Path)
     ap.add_argument("--tag", default="calib")
+    ap.add_argument("--ref", type=Path, default=None, help="ref_pose2sim.npz: align the views by its sync offsets")
+    ap.add_argument("--frames", default="0:100", help="instants compared, half-open")
     args = ap.parse_args()
-    views = {c: load(args.dir / f"{c}_{args.tag}.csv") for c in ("cam01", "cam02", "cam03", "cam04")}
+    cams = ("cam01", "cam02", "cam03", "cam04")
+    offsets = dict(zip(cams, [0] * 4))
+    if args.ref is not None:
+        z = np.load(args.ref)
+        offsets = {str(c): int(o) for c, o in zip(z["camera_names"], z["sync_offsets"])}
+    lo, hi = (int(v) for v in args.frames.split(":"))
+    views = {}
+    for c in cams:
+        raw = load(args.dir / f"{c}_{args.tag}.csv")
+        row = {int(fr): k for k, fr in enumerate(raw["frame"])}
+        idx = np.array([row.get(f + offsets[c], -1) for f in range(lo, hi)])
+        views[c] = {k: np.where(idx >= 0, v[np.clip(idx, 0, None)], np.nan) for k, v in raw.items() if k != "frame"}
     pairs = list(itertools.combinations(views, 2))
-    print(f"{args.tag}: {len(pairs)} view pairs")
+    print(f"{args.tag}: {len(pairs)} view pairs, instants {args.frames}, sync offsets {offsets}")
     for a in ANGLES:
         r = []
         for u, v in pairs:
@@ -62,6 +83,15 @@ def main() -> None:
             n.append(int(m.sum()))
         print(f"  {s.upper():<5} exact {np.mean(ex):5.1f}% ({min(ex):.0f}-{max(ex):.0f}), kappa {np.nanmean(ka):.2f} "
               f"({np.nanmin(ka):.2f}-{np.nanmax(ka):.2f}), frames per pair {min(n)}-{max(n)}")
+        split = {}
+        for u, v in itertools.permutations(views, 2):  # judged from view u alone, as a user would
+            x, y, fl = views[u][s], views[v][s], views[u]["lift_flip"]
+            for k in (0, 1):
+                m = np.isfinite(x) & np.isfinite(y) & (fl == k)
+                split.setdefault(k, []).extend((x[m] == y[m]).tolist())
+        if split[0] or split[1]:
+            print(f"        exact where the view's lift_flip = 0: {100 * np.mean(split[0]):.0f}% of {len(split[0])}, "
+                  f"= 1: {100 * np.mean(split[1]):.0f}% of {len(split[1])} (ordered pairs)")
 
 
 if __name__ == "__main__":

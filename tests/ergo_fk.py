@@ -83,3 +83,48 @@ def camera(yaw=0.0, pitch=0.0, roll=0.0) -> np.ndarray:
 def to_camera(world: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(…, 17, 3) camera-frame joints (root-relative) and the camera-frame up (3,)."""
     return world @ R.T, R @ np.array([0, 0, 1.0])
+
+
+def hand_face(world17: np.ndarray, wrist_flex=(0.0, 0.0), wrist_dev=(0.0, 0.0), pronation=(0.0, 0.0),
+                head_yaw=0.0) -> dict[str, np.ndarray]:
+    """BlazePose-named hand, face and anchor points ((3,) world mm) for a :func:`posture`'s (17, 3) joints.
+    Tuples are (left, right).
+
+    The hand in anatomical position (``pronation`` 0): palm facing the forearm's anterior side, thumb/index on
+    the lateral side (radial = the subject's left for the left hand, right for the right). ``pronation`` turns
+    palm and knuckles about the forearm (180: palm facing backwards). ``wrist_flex``: the hand turned towards the
+    palm (+) or the back of the hand (−) about the knuckle line; ``wrist_dev``: towards the thumb side (+, radial)
+    with zero flexion. ``head_yaw``: the head turned about the trunk axis, + towards the subject's left.
+    """
+    j = dict(zip(JOINTS, world17))
+    up = _unit(j["thorax"] - j["pelvis"])
+    left = _unit(j["left_shoulder"] - j["right_shoulder"])
+    ant = np.cross(left, up)  # the trunk's anterior axis
+    out = {n: j[n] for n in ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist",
+                             "right_wrist", "left_hip", "right_hip")}
+    for side, sgn, i in (("left", 1, 0), ("right", -1, 1)):
+        d = _unit(j[f"{side}_wrist"] - j[f"{side}_elbow"])
+        n0 = _unit(ant - (ant @ d) * d)  # palm normal: the forearm's anterior side
+        if side == "left":  # radial side: lateral in anatomical position; r0 = n0 x d (left) or d x n0 (right)
+            r0 = _unit(np.cross(n0, d))
+        else:
+            r0 = _unit(np.cross(d, n0))
+        n = rodrigues(n0, d, sgn * pronation[i])
+        r = rodrigues(r0, d, sgn * pronation[i])
+        t, dv = np.radians(wrist_flex[i]), np.radians(wrist_dev[i])
+        h = np.cos(dv) * (np.cos(t) * d + np.sin(t) * n) + np.sin(dv) * r
+        k = _unit(np.cross(h, np.cross(r, h)))  # the knuckle line, kept perpendicular to the hand axis
+        w = j[f"{side}_wrist"]
+        out[f"{side}_index"] = w + 80.0 * h + 20.0 * k
+        out[f"{side}_pinky"] = w + 80.0 * h - 20.0 * k
+        out[f"{side}_thumb"] = w + 30.0 * h + 40.0 * k + 10.0 * n
+    c = j["head"]  # the head: ears and eyes turned about the trunk axis
+    lat, fw = rodrigues(left, up, head_yaw), rodrigues(ant, up, head_yaw)
+    out["left_ear"], out["right_ear"] = c + 75.0 * lat, c - 75.0 * lat
+    out["left_eye"], out["right_eye"] = c + 80.0 * fw + 30.0 * lat, c + 80.0 * fw - 30.0 * lat
+    out["nose"] = c + 100.0 * fw - 20.0 * up
+    return out
+
+
+def _unit(v):
+    return v / np.linalg.norm(v)

@@ -19,6 +19,10 @@ Angle conventions (degrees, signed):
 - ``trunk_flexion``: the trunk axis in the pelvis frame's sagittal plane (anterior, up), from the vertical;
   + flexion (forward), − extension. ``trunk_inclination``: the 3D angle between trunk axis and vertical,
   negative only when the trunk leans backwards more than sideways (the "3D inclination" convention).
+  ``trunk_lean``: the angle of the trunk axis out of the pelvis frame's frontal plane (left, up), + forwards:
+  equal to ``trunk_flexion`` for a trunk bent in the sagittal plane; under a side bend ``s`` the sagittal projection
+  divides the trunk's forward component by about ``cos s``, and with it any forward/backward depth error of a
+  monocular lift, which ``trunk_lean`` does not.
 - ``trunk_side_bend``: in the frontal plane (left, up); + towards the subject's left.
 - ``trunk_twist``: the shoulder line against the hip line, both projected on the plane normal to the trunk
   axis; + shoulders turned to the subject's left (counter-clockwise seen from above).
@@ -38,6 +42,18 @@ Angle conventions (degrees, signed):
   means one foot is off the ground (REBA/RULA leg support).
 - ``wrist_lateral_{side}``: ``wrist − thorax`` along the trunk's outward lateral axis, in the poses' unit
   (negative: the hand works across the body midline); ``shoulder_half_width``.
+
+Hand and face angles (:func:`hand_face_angles`, from a detector's hand/face points, ``blazepose33`` names):
+
+- ``wrist_flexion_{side}``: the hand axis (wrist → mid-knuckles of index and pinky) against the forearm axis
+  (elbow → wrist), in the plane normal to the hand's knuckle line (``index − pinky``, made orthogonal to the
+  forearm); + flexion (towards the palm), − extension. The palm side is the hand's own: ``forearm × knuckles``
+  for the left hand, ``knuckles × forearm`` for the right (in anatomical position both point anteriorly), so
+  the sign does not depend on pronation or on the camera.
+- ``wrist_deviation_{side}``: the same hand axis towards the knuckle line; + radial (thumb side), − ulnar.
+- ``head_yaw``: the ear line (``left_ear − right_ear``; the eye line where an ear is missing) against the
+  shoulder line, both projected on the plane normal to the trunk axis (the trunk frame above, built from the
+  same points); + face turned to the subject's left (counter-clockwise seen from above), like ``trunk_twist``.
 """
 
 from __future__ import annotations
@@ -142,6 +158,8 @@ def body_angles(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H3
     out: dict[str, np.ndarray] = {}
     out["trunk_flexion"] = planar_angle(trunk, pu, pa)
     out["trunk_inclination"] = _signed_3d(trunk, pu, pa, pl)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["trunk_lean"] = np.degrees(np.arcsin(np.clip(_dot(trunk, pa) / np.linalg.norm(trunk, axis=-1), -1, 1)))
     out["trunk_side_bend"] = planar_angle(trunk, pu, pl)
     # twist: shoulder line against hip line, about the trunk axis (+ = counter-clockwise seen from above)
     sh = j["left_shoulder"] - j["right_shoulder"]
@@ -177,7 +195,7 @@ def body_angles(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H3
 
 
 #: angles in degrees that the scores read (used for "near a band edge" checks and the timeline)
-ANGLE_NAMES = ("trunk_flexion", "trunk_inclination", "trunk_side_bend", "trunk_twist", "neck_flexion",
+ANGLE_NAMES = ("trunk_flexion", "trunk_inclination", "trunk_lean", "trunk_side_bend", "trunk_twist", "neck_flexion",
                "neck_side_bend", *(f"{p}_{s}" for s in SIDES for p in (
                    "upper_arm_flexion", "upper_arm_elevation", "upper_arm_abduction", "shoulder_raise",
                    "elbow_flexion", "knee_flexion")))
@@ -186,3 +204,36 @@ ANGLE_NAMES = ("trunk_flexion", "trunk_inclination", "trunk_side_bend", "trunk_t
 def level_camera_up() -> np.ndarray:
     """The last-resort vertical: the camera's −y (a phone held upright and level)."""
     return np.array([0.0, -1.0, 0.0])
+
+
+def _hand_angles(elbow: np.ndarray, wrist: np.ndarray, index: np.ndarray, pinky: np.ndarray,
+                 side: str) -> tuple[np.ndarray, np.ndarray]:
+    """(flexion, deviation) degrees of one hand from (..., 3) points (see module doc)."""
+    fore = _unit(wrist - elbow)
+    hand = 0.5 * (index + pinky) - wrist
+    knuckles = index - pinky
+    radial = _unit(knuckles - _dot(knuckles, fore)[..., None] * fore)
+    palm = np.cross(fore, radial) if side == "left" else np.cross(radial, fore)
+    return planar_angle(hand, fore, palm), planar_angle(hand, fore, radial)
+
+
+def hand_face_angles(points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Wrist flexion/deviation of both hands and head yaw (module doc) from named points, each (..., 3) in one
+    coordinate system (e.g. MediaPipe world landmarks): ``left/right_`` ``shoulder``, ``hip``, ``elbow``,
+    ``wrist``, ``index``, ``pinky``, ``ear``, ``eye``. NaN where a needed point is NaN."""
+    p = points
+    pelvis = 0.5 * (p["left_hip"] + p["right_hip"])
+    thorax = 0.5 * (p["left_shoulder"] + p["right_shoulder"])
+    tu = orthonormal_frame(thorax - pelvis, p["left_shoulder"] - p["right_shoulder"])[..., 2, :]
+    out: dict[str, np.ndarray] = {}
+    for s in SIDES:
+        out[f"wrist_flexion_{s}"], out[f"wrist_deviation_{s}"] = _hand_angles(
+            p[f"{s}_elbow"], p[f"{s}_wrist"], p[f"{s}_index"], p[f"{s}_pinky"], s)
+    ears = p["left_ear"] - p["right_ear"]
+    eyes = p["left_eye"] - p["right_eye"]
+    head = np.where(np.isfinite(ears).all(-1, keepdims=True), ears, eyes)
+    sh = p["left_shoulder"] - p["right_shoulder"]
+    shp = sh - _dot(sh, tu)[..., None] * tu
+    hdp = head - _dot(head, tu)[..., None] * tu
+    out["head_yaw"] = np.degrees(np.arctan2(_dot(np.cross(shp, hdp), tu), _dot(shp, hdp)))
+    return out

@@ -47,7 +47,7 @@ def ergo(
     sitting: Optional[bool] = typer.Option(None, "--sitting/--standing", help="Seated work [standing]."),
     upper_arm_angle: str = typer.Option("3d", help="Upper arm angle scored: 3d (elevation in any plane) or sagittal."),
     upper_arm_reference: str = typer.Option("trunk", help="Upper arm relative to the trunk or the vertical."),
-    trunk_angle: str = typer.Option("sagittal", help="Trunk angle scored: sagittal (flexion) or 3d (inclination)."),
+    trunk_angle: str = typer.Option("lean", help="Trunk angle scored: sagittal (flexion), lean (out of the frontal plane) or 3d (inclination)."),
     knee: str = typer.Option("max", help="REBA knee adjustment from the max (more flexed) or the support knee."),
     edges: str = typer.Option("le", help="Band edges: le (an edge value is in the milder band) or lt."),
     upright_deg: float = typer.Option(5.0, min=0.0, max=45.0, help="Dead band of an upright trunk, degrees."),
@@ -55,6 +55,10 @@ def ergo(
     cutoff_hz: float = typer.Option(2.0, min=0.0, help="Zero-phase low-pass of the angle series, Hz (0: none)."),
     person: str = typer.Option("all", help="Which people of a multi-person infer output to score: all, largest "
                                            "(id 0) or an id; a video scores person 0. E.g. --person 1."),
+    hand_points: str = typer.Option("off", help="RULA/REBA wrist and neck twist from BlazePose's hand/face points: "
+                                     "auto (where reliable, else the options) or off (the options) [off: see README]."),
+    hand_margin_deg: float = typer.Option(20.0, min=0.0, max=90.0, help="With --hand-points auto: a measured band "
+                                          "counts only when this many degrees either way keep it."),
     min_conf: float = typer.Option(0.3, min=0.0, max=1.0, help="Joints below this 2D confidence make their body part unscorable."),
     model: Optional[str] = typer.Option(None, help="infer: checkpoint (.pt) or .onnx (default: the shipped model)."),
     fov: Optional[float] = typer.Option(None, min=1.0, max=170.0, help="infer: field of view across the long side."),
@@ -89,7 +93,8 @@ def ergo(
         person_sel = parse_person(person)
         conv = Conventions(upper_arm_angle=upper_arm_angle, upper_arm_reference=upper_arm_reference,
                            trunk_angle=trunk_angle, knee=knee, edges=edges, upright_deg=upright_deg,
-                           neck_neutral_deg=neck_neutral_deg)
+                           neck_neutral_deg=neck_neutral_deg, hand_points=hand_points,
+                           hand_margin_deg=hand_margin_deg)
         segs = load_segments(observations, wrist=wrist, wrist_twist=wrist_twist, load_kg=load_kg,
                              load_mode=load_mode, coupling=coupling, sitting=sitting)
         if not 0 <= min_conf <= 1:
@@ -138,3 +143,7 @@ def _print_summary(res, title: str) -> None:
         f"vertical: {s['vertical']['source']}" + (f" ({s['vertical']['note']})" if s['vertical']['note'] else ""))
     for n in s["time_notes"]:
         say(f"note: {n}")
+    lift = s.get("lift_spread")
+    if lift:
+        say(f"lift spread (flip-averaged vs plain lift): median {lift['lift_spread_deg_median']} deg, p95 "
+            f"{lift['lift_spread_deg_p95']} deg; final score differs in {lift['lift_flip_frames (scored)']} scored frames")

@@ -10,6 +10,15 @@ methods, so a frame whose trunk, neck or legs are unreliable gets no score at al
 removes its side (the final score is the max of the sides that can be scored). ``near_edge`` flags frames
 whose final score changes when any one angle moves by ± ``edge_margin_deg``: there a small angle error would
 flip a band; ``near_edge_angles`` names those angles (and the summary counts frames per angle).
+
+Hand and face (:mod:`.hands`): where the input carries the detector's hand/face points and they pass
+``hand_min_conf``, the wrist flexion/deviation and head yaw are measured (``wrist_flexion_*_deg`` ...), and RULA/REBA
+wrist and neck twist come from them (``measured`` names the items per frame); elsewhere the options' defaults.
+
+Lift spread (from a video, where a second lift without flip averaging is at hand, ``Poses.plain_joints``): per
+frame ``lift_spread_deg``, the largest difference of a scored angle between the flip-averaged lift (the one scored)
+and the plain lift, ``lift_spread_angle`` which angle, and ``lift_flip`` = 1 where the RULA or REBA final score of
+the plain lift differs: there the score hangs on what the lifter cannot decide. Empty for a pose file.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from ..body.frame import NEEDS, SIDES, body_angles
 from ..errors import Pose3dError
 from ..skeleton import get_skeleton
 from . import reba, rula
+from .hands import HAND_ANGLES, measured_angles, measured_items, with_measured
 from .io import Poses
 from .options import Conventions, Segments, observation_arrays
 from .timeline import (RULES, TimeRules, activity_flags, episodes, frame_weights, percent_time, smooth_angles,
@@ -108,14 +118,42 @@ def _reliability(poses: Poses, min_conf: float) -> dict[str, list[str] | np.ndar
 
 _ARM_KEYS = ("upper_arm_flexion", "upper_arm_elevation", "upper_arm_abduction", "shoulder_raise", "elbow_flexion",
              "wrist_lateral")
-_BODY_KEYS = ("trunk_flexion", "trunk_inclination", "trunk_side_bend", "trunk_twist", "neck_flexion",
+_BODY_KEYS = ("trunk_flexion", "trunk_inclination", "trunk_lean", "trunk_side_bend", "trunk_twist", "neck_flexion",
               "neck_side_bend", "knee_flexion_left", "knee_flexion_right", "foot_raise", "shoulder_half_width")
 
 
 def _scores(a, obs, conv, flags):
+    obs = with_measured(obs, a, conv)
     r = rula.score(a, obs, conv, flags)
     b = reba.score(a, obs, conv, flags)
     return r, b
+
+
+#: the angles whose lift spread is reported (those the scores read, by convention)
+def _spread_keys(conv: Conventions) -> list[str]:
+    ua = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
+    return [conv.trunk_key, "trunk_side_bend", "trunk_twist", "neck_flexion", "neck_side_bend",
+            *(f"{k}_{s}" for s in SIDES for k in (ua, "upper_arm_abduction", "elbow_flexion", "knee_flexion"))]
+
+
+def _masked_angles(joints, poses: Poses, vertical: Vertical, conv: Conventions, ok: dict, body_ok: np.ndarray,
+                   hand: dict) -> dict[str, np.ndarray]:
+    """The body angles of ``joints`` (T, J, 3), NaN where their body part is unreliable, and the hand/face angles."""
+    raw = body_angles(joints, vertical.up, poses.skeleton, conv.neck_neutral_deg, conv.upper_arm_reference)
+    masked = {}
+    for k, v in raw.items():
+        m = body_ok
+        for s in SIDES:
+            if k.endswith(f"_{s}") and k.rsplit("_", 1)[0] in _ARM_KEYS:
+                m = ok[f"arm_{s}"] & body_ok
+        masked[k] = np.where(m, v, np.nan)
+    if conv.shoulder_raise_ref == "median":
+        for s in SIDES:
+            k = f"shoulder_raise_{s}"
+            if np.isfinite(masked[k]).any():
+                masked[k] = masked[k] - np.nanmedian(masked[k])
+    masked.update(hand)
+    return masked
 
 
 def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = None,
@@ -129,33 +167,37 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
     if not poses.detected.any():
         raise Pose3dError(f"{poses.source}: no frame has a detected person; nothing to score "
                           "(check the video shows the worker, or try --detector full)")
-    raw = body_angles(poses.joints, vertical.up, poses.skeleton, conv.neck_neutral_deg, conv.upper_arm_reference)
     ok, low = _reliability(poses, min_conf)
     body_ok = ok["trunk"] & ok["neck"] & ok["legs"]
-    masked = {}
-    for k, v in raw.items():
-        m = body_ok
-        for s in SIDES:
-            if k.endswith(f"_{s}") and k.rsplit("_", 1)[0] in _ARM_KEYS:
-                m = ok[f"arm_{s}"] & body_ok
-        masked[k] = np.where(m, v, np.nan)
-    if conv.shoulder_raise_ref == "median":
-        for s in SIDES:
-            k = f"shoulder_raise_{s}"
-            if np.isfinite(masked[k]).any():
-                masked[k] = masked[k] - np.nanmedian(masked[k])
+    hand = measured_angles(poses.points, poses.detected, conv.hand_min_conf)
+    masked = _masked_angles(poses.joints, poses, vertical, conv, ok, body_ok, hand)
     angles = smooth_angles(masked, poses.time_s, rules.cutoff_hz)
     ua_key = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
-    tr_key = "trunk_inclination" if conv.trunk_angle == "3d" else "trunk_flexion"
-    flags = activity_flags(watched_series(angles, ua_key, tr_key), poses.time_s, rules)
+    flags = activity_flags(watched_series(angles, ua_key, conv.trunk_key), poses.time_s, rules)
     obs = observation_arrays(segments, poses.time_s)
     r, b = _scores(angles, obs, conv, flags)
+    spread = None
+    if poses.plain_joints is not None:
+        plain = smooth_angles(_masked_angles(poses.plain_joints, poses, vertical, conv, ok, body_ok, hand),
+                              poses.time_s, rules.cutoff_hz)
+        r2, b2 = _scores(plain, obs, conv, flags)
+        keys = _spread_keys(conv)
+        with np.errstate(invalid="ignore"):
+            d = np.abs(np.stack([angles[k] - plain[k] for k in keys], axis=1))  # (T, K)
+        any_ = np.isfinite(d).any(axis=1)
+        worst = np.argmax(np.where(np.isfinite(d), d, -1.0), axis=1)
+        flip = ((r2["grand"] != r["grand"]) & np.isfinite(r["grand"])) | ((b2["reba"] != b["reba"]) & np.isfinite(b["reba"]))
+        spread = {"deg": np.where(any_, d[np.arange(T), worst], np.nan),
+                  "angle": [keys[worst[t]] if any_[t] else "" for t in range(T)],
+                  "flip": np.where(np.isfinite(r["grand"]), flip.astype(np.float64), np.nan)}
     # near a band edge: does moving any one angle by ±margin change a final score?
     near = np.zeros(T, dtype=bool)
     near_by: dict[str, np.ndarray] = {}
     if conv.edge_margin_deg > 0:
         for k in angles:
-            if k in ("foot_raise", "shoulder_half_width") or k.startswith("wrist_lateral"):
+            if k in ("foot_raise", "shoulder_half_width") or k.startswith("wrist_lateral") or (
+                    k in HAND_ANGLES and conv.hand_points == "off") or (
+                    k.startswith("wrist_deviation") and not conv.wrist_deviation_measured) or not np.isfinite(angles[k]).any():
                 continue
             for d in (-conv.edge_margin_deg, conv.edge_margin_deg):
                 pert = dict(angles)
@@ -182,6 +224,8 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
             reason.append("")
     A = Assessment(poses, vertical, conv, segments, rules, min_conf, angles, masked, r, b, flags, reason, near)
     A.near_by = {k: v for k, v in near_by.items() if v.any()}
+    A.spread = spread
+    A.measured = measured_items(angles, conv)
     A.summary = summarise(A)
     return A
 
@@ -203,7 +247,7 @@ BANDS = {  # name → (angle key or callable, threshold, how)
 def _band_series(A: Assessment) -> dict[str, np.ndarray]:
     a, conv = A.angles, A.conventions
     ua = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
-    tr = a["trunk_inclination" if conv.trunk_angle == "3d" else "trunk_flexion"]
+    tr = a[conv.trunk_key]
     with np.errstate(invalid="ignore"):
         return {"trunk": tr, "trunk_ext": -tr, "trunk_side": np.abs(a["trunk_side_bend"]),
                 "trunk_twist": np.abs(a["trunk_twist"]), "neck": a["neck_flexion"],
@@ -238,6 +282,17 @@ def summarise(A: Assessment) -> dict:
         f"clip of {dur:.1f} s is shorter than {A.rules.rep_min_s:g} s: repetition rates not assessed")
     static_note = None if dur >= A.rules.static_s else (
         f"clip of {dur:.1f} s is shorter than {A.rules.static_s:g} s: no posture can be 'held > 1 min'")
+    measured = getattr(A, "measured", None) or [[] for _ in t]
+    spread = getattr(A, "spread", None)
+    hand_face = {"points_in_input": p.points is not None,
+                 "frames_measured (scored frames)": {k: int(sum(1 for i in np.flatnonzero(valid) if k in measured[i]))
+                                                     for k in ("wrist_left", "wrist_right", "neck_twist")},
+                 "reliability": HAND_RELIABILITY}
+    lift = None if spread is None else {
+        "lift_flip_frames (scored)": int(np.nansum(np.where(valid, spread["flip"], np.nan))),
+        "lift_spread_deg_median": _r(np.nanmedian(np.where(valid, spread["deg"], np.nan))) if valid.any() else None,
+        "lift_spread_deg_p95": _r(np.nanpercentile(np.where(valid, spread["deg"], np.nan), 95)) if valid.any() else None,
+        "note": "flip-averaged (scored) vs plain lift of the same 2D"}
     counts = {"frames": int(len(t)), "detected": int(p.detected.sum()), "scored": int(valid.sum()),
               "partly_scored": int(sum(1 for r in A.reason if r.startswith("partly"))),
               "near_band_edge": int((A.near_edge & valid).sum()),
@@ -268,23 +323,29 @@ def summarise(A: Assessment) -> dict:
         "percent_time_rapid": percent_time(A.flags["rapid"] > 0, valid, w),
         "conventions": asdict(A.conventions),
         "observations": A.segments.describe(),
-        "not_observable": NOT_OBSERVABLE,
+        "not_observable": NOT_OBSERVABLE + ([] if p.points is not None else [NO_POINTS]),
+        "hand_face": hand_face,
+        "lift_spread": lift,
         "min_conf": A.min_conf,
     }
 
 
 NOT_OBSERVABLE = [
-    "wrist flexion/extension and deviation (RULA wrist, REBA wrist): the 17-joint skeleton has no hand; set 'wrist'",
+    "wrist flexion/extension (RULA/REBA wrist) where the hand points are absent or under hand_min_conf: set 'wrist'",
+    "wrist deviation (measured, but not scored by default: wrist_deviation_measured): set 'wrist_deviated'",
     "wrist twist (pronation/supination): set 'wrist_twist'",
     "load/force and shocks: set 'load_kg', 'load_mode', 'shock'",
     "coupling (REBA): set 'coupling'",
     "arm supported or person leaning: set 'arm_supported'",
     "sitting: set 'sitting'",
-    "neck twist (head yaw: the skeleton's head has no face points): set 'neck_twist'",
+    "neck twist where the face points are absent or under hand_min_conf: set 'neck_twist'",
     "upper arm rotation (REBA +1 'abducted or rotated': only abduction is measured)",
     "a symmetric shoulder shrug (both shoulders and the thorax move together)",
-    "BlazePose hand and face points are not in infer outputs (only the 17 lifted joints are), so they are not used",
 ]
+NO_POINTS = ("this input has no hand/face points (an infer CSV, or a detector without them): wrist and neck twist "
+             "are the option values (least-risk defaults unless set); score the video or infer's JSON to measure them")
+#: measured on pose2sim (README "pose3d ergo"): monocular MediaPipe angles vs the 4-view triangulation
+HAND_RELIABILITY = "see README 'pose3d ergo' (hand/face angles vs 4-view triangulation, report split)"
 
 
 def _r(v) -> float | None:
@@ -295,7 +356,7 @@ def _i(v) -> int | None:
     return None if v is None or not np.isfinite(v) else int(v)
 
 
-FRAME_ANGLES = ("trunk_flexion", "trunk_inclination", "trunk_side_bend", "trunk_twist", "neck_flexion",
+FRAME_ANGLES = ("trunk_flexion", "trunk_inclination", "trunk_lean", "trunk_side_bend", "trunk_twist", "neck_flexion",
                 "neck_side_bend", *(f"{k}_{s}" for s in SIDES for k in (
                     "upper_arm_flexion", "upper_arm_elevation", "upper_arm_abduction", "shoulder_raise",
                     "elbow_flexion", "knee_flexion")))
@@ -313,12 +374,14 @@ def frames_csv_text(A: Assessment, person_column: bool = False) -> str:
     buf = io.StringIO()
     wr = csv.writer(buf, lineterminator="\n")
     who = ["person"] if person_column else []
-    header = ["frame", *who, "time_s", "detected", *(f"{a}_deg" for a in FRAME_ANGLES), "foot_raise_mm",
+    header = ["frame", *who, "time_s", "detected", *(f"{a}_deg" for a in FRAME_ANGLES + HAND_ANGLES), "foot_raise_mm",
               *(f"rula_{c}" for c in RULA_COLS), *(f"reba_{c}" for c in REBA_COLS),
-              "static", "repeated", "rapid", "near_edge", "near_edge_angles", "reason"]
+              "static", "repeated", "rapid", "near_edge", "near_edge_angles", "measured", "lift_spread_deg",
+              "lift_spread_angle", "lift_flip", "reason"]
     wr.writerow(header)
     p = A.poses
-    ang = np.stack([A.angles[a] for a in FRAME_ANGLES], axis=1)
+    ang = np.stack([A.angles[a] for a in FRAME_ANGLES + HAND_ANGLES], axis=1)
+    spread, measured = getattr(A, "spread", None), getattr(A, "measured", None) or [[] for _ in p.frame]
     rul = np.stack([A.rula[c] for c in RULA_COLS], axis=1)
     reb = np.stack([A.reba[c] for c in REBA_COLS], axis=1)
     scored = np.isfinite(A.rula["grand"])
@@ -335,6 +398,12 @@ def frames_csv_text(A: Assessment, person_column: bool = False) -> str:
                     ";".join(k for k, v in near_by.items() if v[t])]
         else:
             row += ["", "", "", "", ""]
+        row.append(";".join(measured[t]))
+        if spread is not None and np.isfinite(spread["deg"][t]):
+            row += [f"{spread['deg'][t]:.1f}", spread["angle"][t],
+                    "" if not np.isfinite(spread["flip"][t]) else int(spread["flip"][t])]
+        else:
+            row += ["", "", ""]
         row.append(A.reason[t])
         wr.writerow(row)
     return buf.getvalue()

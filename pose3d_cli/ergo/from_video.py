@@ -2,7 +2,8 @@
 
 Nothing of infer is re-implemented: :func:`pose3d_cli.infer.pipeline.detect_video` / ``read_track`` and
 ``lift_track`` do the work; this module only adapts their ``PoseTrack`` for scoring and keeps the 2D keypoints
-for the report's thumbnails.
+for the report's thumbnails, the detector's hand/face points (``PoseTrack.points``) and a second lift of the same
+2D without flip averaging (``Poses.plain_joints``: the per-frame lift spread of :mod:`.assess`).
 
 Timestamps: infer's frame sources give each video frame its container presentation timestamp (a
 variable-frame-rate phone video keeps its real times; ``--fps`` overrides with index / fps); this is stated in the
@@ -57,12 +58,15 @@ def poses_from_input(input_path: str, opts, lifter=None, on_frame: Callable[[int
             on_start(source.num_frames)
         track = detect_video(source, opts.detector_model, on_frame, opts.detect_width, opts.detector)
     pt = lift_track(track, lifter, opts)
+    plain = lift_track(track, load_lifter(lifter.path or opts.model, flip_tta=False), opts)  # the lift spread
     if keep_track_out:
         write_track(pt, keep_track_out, format_of(keep_track_out, None), False, opts.min_conf)
     joints = pt.joints3d.astype(np.float64)
     meta = dict(pt.metadata)
     meta["timestamps"] = TIMESTAMPS_NOTE if source is not None else "frame index / fps of the keypoint file"
     poses = Poses(np.asarray(pt.frame), np.asarray(pt.time_s, dtype=np.float64), np.asarray(pt.detected, bool),
-                  joints, np.asarray(pt.conf, dtype=np.float64), meta["skeleton"], meta, str(input_path))
+                  joints, np.asarray(pt.conf, dtype=np.float64), meta["skeleton"], meta, str(input_path), pt.points,
+                  plain.joints3d.astype(np.float64))
     poses.joints[~poses.detected] = np.nan
+    poses.plain_joints[~poses.detected] = np.nan
     return poses, pt, source

@@ -3,7 +3,8 @@
 An infer CSV has ``frame, time_s, detected``, ``<joint>_x/_y/_z`` (mm, camera frame) and ``<joint>_conf``
 columns for the joints of one registered skeleton (:mod:`pose3d_cli.infer.writers`); an infer JSON has
 ``metadata`` (``skeleton``, ``joint_names``, ``input``, ``fps``) and ``frames`` with ``joints_3d`` and
-``confidence``. Anything else is refused with one line.
+``confidence`` (and, from a video, ``detector_points``: the hand/face points,
+:mod:`pose3d_cli.infer.detector_points`). Anything else is refused with one line.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Pose3dError
+from ..infer.detector_points import DetectorPoints, from_json_frames
 from ..infer.readers import person_frames, person_rows
 from ..skeleton import SKELETONS, get_skeleton
 
@@ -32,6 +34,8 @@ class Poses:
     skeleton: str
     metadata: dict = field(default_factory=dict)
     source: str = ""
+    points: DetectorPoints | None = None  # the detector's hand/face points (a video or an infer JSON), else None
+    plain_joints: np.ndarray | None = None  # (T, J, 3) the same frames lifted without flip averaging (a video)
 
 
 def _skeleton_of(names: list[str], where: str) -> str:
@@ -108,7 +112,8 @@ def read_json(path: Path, person: int = 0) -> Poses:
                 conf[t] = np.asarray(f.get("confidence", [1.0] * len(names)), dtype=np.float64)[order]
     except (KeyError, TypeError, ValueError, IndexError) as e:
         raise Pose3dError(f"{path}: a frame is malformed ({e}); give an unmodified `pose3d infer` JSON") from None
-    return Poses(frame, time_s, detected, xyz, conf, sk.name, meta, str(path))
+    return Poses(frame, time_s, detected, xyz, conf, sk.name, meta, str(path),
+                 from_json_frames(meta.get("detector_point_names"), frames))
 
 
 def read_poses(path: str | Path, person: int = 0) -> Poses:

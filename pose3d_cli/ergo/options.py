@@ -29,6 +29,10 @@ import numpy as np
 from ..errors import Pose3dError
 
 
+#: the body angle each ``trunk_angle`` convention scores
+TRUNK_KEYS = {"sagittal": "trunk_flexion", "3d": "trunk_inclination", "lean": "trunk_lean"}
+
+
 @dataclass(frozen=True)
 class Conventions:
     """How angles become bands (see module doc). Defaults in brackets are printed in every output."""
@@ -40,8 +44,9 @@ class Conventions:
     #: the upper arm relative to the "trunk" [default, as RULA/REBA] or to the "vertical".
     upper_arm_reference: str = "trunk"
     #: the trunk angle scored: "sagittal" [default] = flexion/extension in the pelvis' sagittal plane (side
-    #: bending is its own adjustment); "3d" = the full inclination from the vertical.
-    trunk_angle: str = "sagittal"
+    #: bending is its own adjustment); "3d" = the full inclination from the vertical; "lean" = the angle out of the
+    #: pelvis' frontal plane (the same for a sagittal bend; less amplified by a large side bend, body/frame.py).
+    trunk_angle: str = "lean"
     #: REBA leg knee adjustment from the "max" [default] (the more flexed knee: "knee(s)") or the "support"
     #: knee (the weight-bearing leg: the lower ankle).
     knee: str = "max"
@@ -76,12 +81,35 @@ class Conventions:
     lower_arm_adjust: str = "auto"
     #: flag a frame "near a band edge" when moving any one angle by ± this many degrees changes its score [5]
     edge_margin_deg: float = 5.0
+    #: the detector's hand and face points (:mod:`pose3d_cli.ergo.hands`): "auto" = RULA/REBA wrist and neck twist
+    #: from them where present and reliable, else from the observation options; "off" [default] = the options only
+    #: (the angles are still measured and written): on pose2sim the monocular angles did not follow the 4-view
+    #: triangulation (RMSE 9-35 deg, correlation ~0; README), and where they decided a band they were mostly wrong
+    hand_points: str = "off"
+    #: a hand/face angle is used only when every point it needs has at least this 2D confidence [0.5]
+    hand_min_conf: float = 0.5
+    #: a measured hand/face band is used only where ± this many degrees keep it in the same band [20: the
+    #: typical error of the monocular angles vs the 4-view triangulation, pose2sim dev split]; 0 = always
+    hand_margin_deg: float = 20.0
+    #: RULA wrist "neutral" dead band (degrees of flexion/extension) [5]
+    wrist_neutral_deg: float = 5.0
+    #: wrist "bent from the midline" beyond this deviation (degrees) [15], used only when
+    #: ``wrist_deviation_measured`` [False: the measured deviation is not reliable enough, README]
+    wrist_deviation_deg: float = 15.0
+    wrist_deviation_measured: bool = False
+    #: neck "twisted" beyond this head yaw relative to the trunk (degrees) [10]
+    neck_twist_deg: float = 10.0
+
+    @property
+    def trunk_key(self) -> str:
+        """The angle name (:mod:`pose3d_cli.body.frame`) that the trunk bands read."""
+        return TRUNK_KEYS[self.trunk_angle]
 
     def __post_init__(self) -> None:
         choices = {"upper_arm_angle": ("3d", "sagittal"), "upper_arm_reference": ("trunk", "vertical"),
-                   "trunk_angle": ("sagittal", "3d"), "knee": ("max", "support"), "edges": ("le", "lt"),
+                   "trunk_angle": tuple(TRUNK_KEYS), "knee": ("max", "support"), "edges": ("le", "lt"),
                    "rula_trunk_extension": ("2", "magnitude", "upright"), "lower_arm_adjust": ("auto", "0", "1"),
-                   "shoulder_raise_ref": ("median", "zero")}
+                   "shoulder_raise_ref": ("median", "zero"), "hand_points": ("auto", "off")}
         for k, allowed in choices.items():
             if getattr(self, k) not in allowed:
                 raise Pose3dError(f"{k}={getattr(self, k)!r}: unknown value; use one of {', '.join(allowed)}")

@@ -16,7 +16,8 @@ small range actions, > 4 times/min; +1 rapid large range changes in posture or a
 Action levels: 1 → 0 negligible (none necessary); 2–3 → 1 low (may be necessary); 4–7 → 2 medium (necessary);
 8–10 → 3 high (necessary soon); 11–15 → 4 very high (necessary now).
 
-The wrist is not observable: REBA's wrist is derived from the RULA wrist observation (1 or 2 → 1: 0–15°; 3 → 2)
+REBA's wrist is derived from the RULA wrist (measured from the hand points per side where reliable, else the option,
+:mod:`.hands`) (1 or 2 → 1: 0–15°; 3 → 2)
 and "deviated or twisted" from ``wrist_deviated`` or ``wrist_twist == 2``. Upper arm rotation is not observable.
 
 Tables A, B, C transcribed from the paper's Tables (Hignett & McAtamney 2000, Tables 2 and 3 and the Table C
@@ -139,8 +140,9 @@ def score(a: dict, obs: dict, conv: Conventions, activity: dict | None = None) -
             - np.asarray(obs["arm_supported"], dtype=np.float64)
         ua = np.clip(ua, 1, 6)
         la = lower_arm_base(a[f"elbow_flexion_{s}"], conv.edges)
-        wr = np.where(np.asarray(obs["wrist"]) >= 3, 2.0, 1.0) + (
-            np.asarray(obs["wrist_deviated"], dtype=bool) | (np.asarray(obs["wrist_twist"]) == 2)).astype(np.float64)
+        rula_wrist = np.asarray(obs.get(f"wrist_{s}", obs["wrist"]), dtype=np.float64)
+        deviated = np.asarray(obs.get(f"wrist_deviated_{s}", obs["wrist_deviated"]), dtype=np.float64) > 0
+        wr = np.where(rula_wrist >= 3, 2.0, 1.0) + (deviated | (np.asarray(obs["wrist_twist"]) == 2)).astype(np.float64)
         wr = wr + 0 * ua
         pb = lookup(TABLE_B, la, ua, wr)
         sb = pb + coupling

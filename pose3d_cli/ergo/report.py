@@ -102,7 +102,8 @@ def score_plot(A) -> bytes:
 
 #: (title, [(angle key, label)], band edges shaded with increasing risk)
 ANGLE_PANELS = [
-    ("Trunk flexion (+) / extension (−) vs vertical", [("trunk_flexion", "flexion")], [-20, 0, 20, 60]),
+    ("Trunk flexion (+) / extension (−) vs vertical", [("trunk_lean", "lean (scored by default)"),
+                                                        ("trunk_flexion", "sagittal projection")], [-20, 0, 20, 60]),
     ("Trunk side bend and twist", [("trunk_side_bend", "side bend (+ left)"), ("trunk_twist", "twist (+ left)")], [-10, 10]),
     ("Neck flexion (+) / extension (−) vs trunk", [("neck_flexion", "flexion")], [0, 10, 20]),
     ("Upper arm elevation vs trunk", [("upper_arm_elevation_left", "left"), ("upper_arm_elevation_right", "right")],
@@ -215,6 +216,37 @@ def _chip(score, level, colours) -> str:
     return f'<span class="chip" style="background:{c}">{_esc(score)}</span>'
 
 
+def _reliability_section(A, s: dict) -> str:
+    """Per-frame reliability: the lift spread (flip-averaged vs plain lift) and the hand/face points used."""
+    out = ["<h2>Reliability</h2>"]
+    lift = s.get("lift_spread")
+    if lift:
+        valid = np.isfinite(A.rula["grand"])
+        flips = np.flatnonzero(valid & (np.nan_to_num(A.spread["flip"]) > 0))
+        by = Counter(A.spread["angle"][i] for i in flips)
+        out.append(f"<p>Lift spread (the largest difference of a scored angle between the flip-averaged lift, scored, "
+                   f"and the plain lift of the same 2D): median {lift['lift_spread_deg_median']}°, 95th percentile "
+                   f"{lift['lift_spread_deg_p95']}°. <b>The final RULA or REBA score differs between the two lifts in "
+                   f"{lift['lift_flip_frames (scored)']} of {int(valid.sum())} scored frames</b> (column "
+                   "<code>lift_flip</code>): there the score hangs on what the lifter cannot decide"
+                   + (" — largest spread then in: " + ", ".join(f"{_esc(k)} {n}" for k, n in by.most_common(5))
+                      if by else "") + ".</p>")
+    else:
+        out.append("<p class='muted'>No lift spread: the input was a pose file (give the video for a second, plain "
+                   "lift).</p>")
+    hf = s.get("hand_face", {})
+    if hf.get("points_in_input"):
+        n = hf["frames_measured (scored frames)"]
+        used = A.conventions.hand_points == "auto"
+        out.append("<p>Hand and face points: wrist flexion/deviation and head yaw measured (per-frame columns). "
+                   + (f"Scores use them where reliable: wrist L {n['wrist_left']}, wrist R {n['wrist_right']}, neck "
+                      f"twist {n['neck_twist']} frames (column <code>measured</code>); elsewhere the options."
+                      if used else "Not used in the scores (<code>--hand-points off</code>, the default): on the "
+                      "multi-view reference the monocular angles did not follow the triangulated ones (README).")
+                   + "</p>")
+    return "".join(out)
+
+
 def build_report(A) -> tuple[str, dict[str, bytes]]:
     from . import reba as reba_mod
     from . import rula as rula_mod
@@ -249,6 +281,7 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
                  f"would change a score): {c['near_band_edge']}"
                  + (" — by angle: " + ", ".join(f"{_esc(k)} {n}" for k, n in list(c.get("near_band_edge_by_angle", {}).items())[:8])
                     if c.get("near_band_edge_by_angle") else "") + ".</p>")
+    parts.append(_reliability_section(A, s))
     parts.append("<h2>Time in posture bands</h2>" + _table([[k, v] for k, v in s["percent_time_in_band"].items()],
                                                            ["band", "% of scored time"]))
     parts.append(_table([["static (held)", s["percent_time_static"]], ["repeated", s["percent_time_repeated"]],

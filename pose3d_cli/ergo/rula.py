@@ -6,13 +6,13 @@ Steps (the paper's Figures 1-2 and score sheet; our angle names from :mod:`pose3
 1. upper arm: 20° extension to 20° flexion 1; >20° extension 2; 20–45° flexion 2; 45–90° 3; >90° 4;
    +1 shoulder raised, +1 upper arm abducted, −1 arm supported or person leaning (never below 1).
 2. lower arm: 60–100° flexion 1; 0–60° or >100° 2; +1 working across the midline or out to the side.
-3. wrist: 1 neutral, 2 0–15° flexion/extension, 3 >15°; +1 bent from the midline — not observable
-   (:class:`~.options.Observations`). 4. wrist twist: 1 mid-range, 2 at or near the end (not observable).
+3. wrist: 1 neutral, 2 0–15° flexion/extension, 3 >15°; +1 bent from the midline — from the hand points where
+   reliable (``obs["wrist_{side}"]``, :mod:`.hands`), else the option (:class:`~.options.Observations`). 4. wrist twist: 1 mid-range, 2 at or near the end (not observable).
 5. Table A → posture score A; + muscle use (+1: mainly static, e.g. held > 1 min, or repeated > 4 times/min;
    from the timeline) + force/load (0: < 2 kg intermittent; 1: 2–10 kg intermittent; 2: 2–10 kg static or
    repeated, or > 10 kg intermittent; 3: > 10 kg static or repeated, or shocks/rapid build-up) = score C.
-9. neck (relative to the trunk): 0–10° flexion 1; 10–20° 2; >20° 3; in extension 4; +1 twisted (not
-   observable), +1 side bending. 10. trunk: 1 upright (or seated and well supported); 0–20° flexion 2;
+9. neck (relative to the trunk): 0–10° flexion 1; 10–20° 2; >20° 3; in extension 4; +1 twisted (head
+   yaw from the face points where reliable, else the option), +1 side bending. 10. trunk: 1 upright (or seated and well supported); 0–20° flexion 2;
    20–60° 3; >60° 4; +1 twisted, +1 side bending. 11. legs: 1 supported and balanced, 2 if not.
 12. Table B → posture score B; + muscle use + force = score D. Table C (C capped at 8, D at 7) → grand score
    1–7; action levels: 1–2 → 1 (acceptable), 3–4 → 2 (investigate further), 5–6 → 3 (investigate
@@ -103,7 +103,7 @@ def _upper_arm_angle(a: dict, side: str, conv: Conventions) -> np.ndarray:
 
 
 def _trunk_angle(a: dict, conv: Conventions) -> np.ndarray:
-    return a["trunk_inclination" if conv.trunk_angle == "3d" else "trunk_flexion"]
+    return a[conv.trunk_key]
 
 
 def neck_base(neck: np.ndarray, conv: Conventions) -> np.ndarray:
@@ -188,7 +188,8 @@ def score(a: dict, obs: dict, conv: Conventions, muscle: dict | None = None) -> 
             - np.asarray(obs["arm_supported"], dtype=np.float64)
         ua = np.clip(ua, 1, 6)
         la = np.minimum(lower_arm_base(a[f"elbow_flexion_{s}"], conv.edges) + lower_arm_adjustment(a, s, conv), 3)
-        wr = np.asarray(obs["wrist"], dtype=np.float64) + np.asarray(obs["wrist_deviated"], dtype=np.float64)
+        wr = np.asarray(obs.get(f"wrist_{s}", obs["wrist"]), dtype=np.float64) \
+            + np.asarray(obs.get(f"wrist_deviated_{s}", obs["wrist_deviated"]), dtype=np.float64)
         tw = np.asarray(obs["wrist_twist"], dtype=np.float64)
         pa = lookup(TABLE_A, ua, la, np.minimum(wr, 4), tw)
         m = np.asarray(muscle.get(f"arm_{s}", zeros), dtype=np.float64)

@@ -26,6 +26,7 @@ from ..errors import Pose3dError
 from ..lifting.codec import CODEC_NAME
 from ..skeleton import convert, get_skeleton
 from .calibration import intrinsics_for
+from .detector_points import from_track, swap_sides
 from .lifter import Lifter, load_lifter
 from .smooth import smooth as smooth_poses
 from .sources import FrameSource, detector_frames, open_source
@@ -250,8 +251,12 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
     uv, conf = convert(track.uv, track.skeleton, sk, track.conf)
     detected = (conf > 0).sum(axis=1) >= MIN_JOINTS
     swaps_fixed = 0
+    points = from_track(track.uv, track.conf, track.world, track.skeleton)
     if opts.fix_swaps and not track.independent:
+        before = uv
         uv, conf, swaps_fixed = fix_left_right_swaps(uv, conf, detected, sk)
+        if points is not None and swaps_fixed:
+            points = swap_sides(points, (uv != before).any(axis=(1, 2)))
     intr = intrinsics_for(track.size, opts.fov, opts.focal, opts.calib, opts.calib_camera, track.name)
     K = frame_intrinsics(track, opts, intr.K)
     xy, c = pixels_to_network_input(uv, conf, K, intr.dist)
@@ -297,7 +302,7 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         meta["angles"] = {"unit": "degrees", "up": "calibration (world +Z)" if intr.up is not None else
                           "camera -y (phone upright or level)"}
     return PoseTrack(track.frame, track.time_s, detected, joints, uv, conf, sk.joints, meta, angles,
-                     photos_of(track, K))
+                     photos_of(track, K), points)
 
 
 def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, lifter: Lifter | None = None,

@@ -8,6 +8,8 @@ with ``--angles`` the ergonomic angles ``<angle>_deg`` (:mod:`pose3d_cli.angles`
 ``detected=0`` and empty cells. For a folder of photos, ``file, width, height, fx, fy, cx, cy`` (the photo's
 file name, its size in px and its own intrinsics) follow ``detected`` (:class:`Photos`); videos have no such
 columns. JSON frames of photos carry ``file``, ``image_size`` ``[w, h]`` and ``K`` (3x3) the same way.
+JSON frames also carry the detector's hand and face points when it gave them (``detector_points``: ``uv``,
+``conf``, ``world_mm``, names in ``metadata.detector_point_names``; :mod:`.detector_points`); the CSV does not.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_text_atomic
+from .detector_points import DetectorPoints
 
 
 PHOTO_COLUMNS = ("file", "width", "height", "fx", "fy", "cx", "cy")
@@ -55,6 +58,7 @@ class PoseTrack:
     metadata: dict = field(default_factory=dict)
     angles: dict[str, np.ndarray] | None = None  # name → (T,) degrees (``--angles``)
     photos: Photos | None = None  # a folder of photos: each frame's file, size and K
+    points: DetectorPoints | None = None  # the detector's hand/face points (JSON only; see .detector_points)
 
 
 def _block(spec: str, n: int) -> str:
@@ -150,8 +154,13 @@ def json_text(track: PoseTrack, with_2d: bool = True, min_conf: float = 0.3) -> 
                 rec["angles_deg"] = {a: round(float(v[t]), 1) for a, v in track.angles.items()}
             if with_2d:
                 rec["keypoints_2d"] = np.round(track.uv[t], 2).tolist()
+            if track.points is not None:
+                rec["detector_points"] = track.points.frame(t)
         frames.append(rec)
-    return json.dumps({"metadata": {**track.metadata, "joint_names": list(track.joint_names)}, "frames": frames})
+    meta = {**track.metadata, "joint_names": list(track.joint_names)}
+    if track.points is not None:
+        meta["detector_point_names"] = list(track.points.names)
+    return json.dumps({"metadata": meta, "frames": frames})
 
 
 FORMATS = ("csv", "json", "bvh")
