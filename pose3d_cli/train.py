@@ -18,7 +18,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -37,6 +37,7 @@ from .lifting.predict import predict_dataset
 from .metrics import mpjpe, p_mpjpe
 from .skeleton import get_skeleton
 from .training.losses import Batch, discriminator_loss
+from .training.image3d import load_image3d_source
 from .training.sources import load_2d_source
 
 
@@ -81,10 +82,11 @@ class TrainConfig:
     reproj_weight: float = 0.0  # 2D-only: reprojection of the predicted 3D
     bone_constancy_weight: float = 0.0  # 2D-only: bone lengths constant along a track
     smooth_weight: float = 0.0  # 2D-only: accelerations beyond the mocap's
+    view_weight: float = 0.0  # image/3D: the views of one instant predict one world pose
     prior_weight: float = 0.0  # adversarial plausibility prior (Yang et al. 2018)
     distill_weight: float = 0.0  # continual: distance to the frozen --init model's prediction (LwF)
     ewc_weight: float = 0.0  # continual: elastic weight consolidation around the --init weights
-    clip: int = 16  # 2D-only sources: frames per training track clip
+    clip: int = 16  # 2D-only and image/3D sources: frames per training track clip
     disc_lr: float = 1e-3
     stop_after_steps: int | None = None  # simulate an interruption (tests)
 
@@ -398,9 +400,10 @@ def load_prior_poses(cfg: TrainConfig, sk, tr: Encoded | None) -> torch.Tensor |
 
 
 def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None, clips: list,
-                prior_poses: torch.Tensor | None) -> dict:
-    """The run's objectives (training/losses.py): one for 2D/3D batches, one for 2D-only batches, the EWC
-    penalty, the frozen teacher (distillation, EWC anchor) and the prior's discriminator with its optimiser."""
+                prior_poses: torch.Tensor | None, views: list | None = None) -> dict:
+    """The run's objectives (training/losses.py): one for 2D/3D batches, one for 2D-only batches, one for
+    image/3D batches (the 3D target plus the 2D-only terms and view consistency), the EWC penalty, the frozen
+    teacher (distillation, EWC anchor) and the prior's discriminator with its optimiser."""
     import copy
 
     from .training import losses as L
@@ -421,15 +424,24 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
         disc_opt = torch.optim.Adam(disc.parameters(), lr=cfg.disc_lr, betas=(0.5, 0.999))
     pairs = L.Objective().add(1.0, L.MPJPE()).add(cfg.bone_weight, L.BoneLength(bones))
     pairs.add(cfg.distill_weight, L.Distillation())
-    two_d = L.Objective().add(cfg.reproj_weight, L.Reprojection()).add(cfg.bone_constancy_weight, L.BoneConstancy(bones))
+    margin = None
     if cfg.smooth_weight:
-        ref = tr if tr is not None else None
-        margin = L.acceleration_margin(ref.target, ref.ranges) if ref is not None else \
+        margin = L.acceleration_margin(tr.target, tr.ranges) if tr is not None else \
             L.acceleration_margin(prior_poses, [(0, len(prior_poses))]) if prior_poses is not None else 50.0
-        two_d.add(cfg.smooth_weight, L.Smoothness(margin))
-    two_d.add(cfg.distill_weight, L.Distillation())
+
+    def unsupervised(objective: L.Objective) -> L.Objective:  # the terms that need no 3D target
+        objective.add(cfg.reproj_weight, L.Reprojection()).add(cfg.bone_constancy_weight, L.BoneConstancy(bones))
+        if margin is not None:
+            objective.add(cfg.smooth_weight, L.Smoothness(margin))
+        return objective.add(cfg.distill_weight, L.Distillation())
+
+    two_d = unsupervised(L.Objective())
+    image3d = [unsupervised(L.Objective().add(1.0, L.MPJPE())).add(cfg.view_weight, L.ViewConsistency(v.R.shape[0]))
+               for v in views or []]
     if disc is not None:
         (two_d if clips else pairs).add(cfg.prior_weight, L.Adversarial(disc))
+        for objective in image3d:
+            objective.add(cfg.prior_weight, L.Adversarial(disc))
     if clips and not two_d:
         raise Pose3dError(f"{clips[0].name}: a 2D-only source needs a 2D loss: set --reproj-weight (and "
                           "--prior-weight, --bone-constancy-weight, --smooth-weight)")
@@ -443,7 +455,8 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
         fisher = L.diagonal_fisher(model, frames, conf, seed=cfg.seed)  # still the --init weights here
         anchor = {n: p.detach().clone() for n, p in teacher.named_parameters()}
         ewc = L.EWC(model, fisher, anchor)
-    return {"pairs": pairs, "2d": two_d, "ewc": ewc, "teacher": teacher, "disc": disc, "disc_opt": disc_opt}
+    return {"pairs": pairs, "2d": two_d, "image3d": image3d, "ewc": ewc, "teacher": teacher, "disc": disc,
+            "disc_opt": disc_opt}
 
 
 def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> dict:
@@ -451,21 +464,27 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
     sk, tr, va, data_info = prepare_data(cfg)
     root_name = sk.root
     clips = [load_2d_source(s, sk) for s in resolve_sources(cfg) if s.kind == "2d"]
-    if clips and dist.world > 1:
-        raise Pose3dError(f"{cfg.data}: 2D-only sources train in one process for now; run without torchrun")
+    views = [load_image3d_source(s, sk) for s in resolve_sources(cfg) if s.kind == "image3d"]
+    if (clips or views) and dist.world > 1:
+        raise Pose3dError(f"{cfg.data}: 2D-only and image/3D sources train in one process for now; run without torchrun")
+    if views and tr is None:
+        raise Pose3dError(f"{views[0].name}: an image/3D source trains beside a pairs source (it sets the epoch); add "
+                          "synthetic pairs (e.g. the replay file) as a pairs source")
     prior_poses = load_prior_poses(cfg, sk, tr)
     model, model_name, model_args = build_or_init_model(cfg, sk, tr, prior_poses)
     contract = contract_of(model)
     rf, causal, temporal = contract.receptive_field, contract.causal, contract.temporal
     before = contract.frames_before  # input frames before the first output frame
     fused = "det3d" in contract.inputs
-    if fused and (temporal or clips):
-        raise Pose3dError(f"{cfg.data}: the fused model trains on pairs sources only (no 2D-only sources)")
+    if fused and (temporal or clips or views):
+        raise Pose3dError(f"{cfg.data}: the fused model trains on pairs sources only (no 2D-only or image/3D sources)")
+    if views and temporal:
+        raise Pose3dError(f"{views[0].name}: image/3D sources train single-frame models for now (--model mlp)")
     det_error = load_error_model(skeleton=sk.name) if fused else None
     ddp_model = dist.wrap(model)
     flip_perm = torch.from_numpy(sk.flip_permutation)
     bones = torch.from_numpy(sk.bone_indices)
-    terms = build_terms(cfg, model, sk, tr, clips, prior_poses)
+    terms = build_terms(cfg, model, sk, tr, clips, prior_poses, views)
     disc, disc_opt, teacher = terms["disc"], terms["disc_opt"], terms["teacher"]
 
     # one epoch's units: frames (MLP) or windows (temporal)
@@ -487,6 +506,12 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
         return wins[rng.permutation(len(wins))]
 
     clip_batch = max(1, cfg.batch_size // cfg.clip)
+    view_cfg = replace(cfg, flip_prob=0.0, clean_prob=0.0)  # a flip would break the views' shared world pose
+
+    def view_units(epoch: int, k: int) -> np.ndarray:  # image/3D: clips of reference frames (all views each)
+        rng = np.random.default_rng([cfg.seed, epoch, 201 + k])
+        wins = temporal_windows(views[k].ranges, cfg.clip, 1, False, rng)
+        return wins[rng.permutation(len(wins))]
     global_batch = clip_batch if tr is None else max(1, cfg.batch_size // (cfg.window if temporal else 1))
     steps_per_epoch = math.ceil(len(epoch_units(0)) / global_batch)
     total_steps = steps_per_epoch * cfg.epochs
@@ -550,6 +575,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
         units2 = [units] if tr is None else [clip_units(epoch, k) for k in range(len(clips))]
         if tr is None:
             units2 += [clip_units(epoch, k) for k in range(1, len(clips))]
+        units3 = [view_units(epoch, k) for k in range(len(views))]
         ep_loss, ep_n = 0.0, 0
         ep_terms: dict[str, float] = {}
         step_t0 = time.perf_counter()
@@ -604,6 +630,21 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                 fake = pred2 if k == 0 else fake
                 if tr is None and k == 0:
                     n_global = len(rows)
+            for k, vf in enumerate(views):  # image/3D: real 2D of every view, the triangulated 3D as target
+                u, V = units3[k], vf.R.shape[0]
+                G = min(len(u), max(1, cfg.batch_size // (cfg.clip * V)))
+                rows = torch.from_numpy(np.take(u, np.arange(s * G, (s + 1) * G), axis=0, mode="wrap"))  # (G, T)
+
+                def by_view(x: torch.Tensor) -> torch.Tensor:  # (G, T, V, ...) → (G·V, T, ...), view-major per group
+                    return x[rows].transpose(1, 2).flatten(0, 1)
+
+                xy3, conf3, tgt3 = augment(by_view(vf.xy), by_view(vf.conf), by_view(vf.target), flip_perm, view_cfg)
+                pred3 = ddp_model(xy3, conf3)
+                with torch.no_grad():
+                    taught = teacher(xy3, conf3) if teacher is not None else None
+                l3, p3 = terms["image3d"][k](Batch(pred3, tgt3, xy3, conf3, taught, rotation=vf.R.repeat(G, 1, 1)))
+                loss = loss + vf.weight * l3
+                step_terms |= {f"image3d_{name}": v for name, v in p3.items()}
             if terms["ewc"] is not None:
                 penalty = terms["ewc"].penalty()
                 step_terms["ewc"] = float(penalty.detach())

@@ -93,11 +93,13 @@ def train(
     reproj_weight: float = typer.Option(0.0, min=0.0, help="2D-only sources: weight of the reprojection loss."),
     bone_constancy_weight: float = typer.Option(0.0, min=0.0, help="2D-only sources: bone lengths constant along a track."),
     smooth_weight: float = typer.Option(0.0, min=0.0, help="2D-only sources: accelerations beyond the mocap's."),
+    view_weight: float = typer.Option(0.0, min=0.0, help="image/3D sources: the calibrated views of one instant "
+                                                         "predict one world pose (view consistency)."),
     prior_weight: float = typer.Option(0.0, min=0.0, help="Adversarial pose prior trained on mocap (Yang et al. 2018)."),
     distill_weight: float = typer.Option(0.0, min=0.0, help="With --init: distil the frozen initial model on new and replayed "
                                                    "inputs (LwF)."),
     ewc_weight: float = typer.Option(0.0, min=0.0, help="With --init: elastic weight consolidation around its weights."),
-    clip: int = typer.Option(16, min=2, help="2D-only sources: frames per training clip."),
+    clip: int = typer.Option(16, min=2, help="2D-only and image/3D sources: frames per training clip."),
     stop_after_steps: Optional[int] = typer.Option(None, min=1, hidden=True),
 ) -> None:
     """Train a 2D-to-3D lifting network (single-frame MLP or temporal convolutions)."""
@@ -126,7 +128,7 @@ def train(
                           init=str(init) if init else None, replay=[str(r) for r in replay],
                           replay_fraction=replay_fraction, sources=[_parse_source(x) for x in source],
                           prior=str(prior) if prior else None, reproj_weight=reproj_weight,
-                          bone_constancy_weight=bone_constancy_weight, smooth_weight=smooth_weight,
+                          bone_constancy_weight=bone_constancy_weight, smooth_weight=smooth_weight, view_weight=view_weight,
                           prior_weight=prior_weight, distill_weight=distill_weight, ewc_weight=ewc_weight, clip=clip)
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 

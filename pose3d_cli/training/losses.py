@@ -17,6 +17,10 @@ terms whose weight is not 0 and reports each term's value. Poses are root-relati
 - :class:`BoneConstancy`: within a track (the time axis), each bone's length stays the same: mean |l_t − mean_t l| (mm).
 - :class:`Smoothness`: joint accelerations beyond ``margin`` mm/frame² (the largest a human shows, measured on the
   mocap) are penalised: mean max(0, |a| − margin).
+- :class:`ViewConsistency`: calibrated synchronised views of the same instant see one pose: each view's
+  prediction turned into the world frame (``R_v^T p_v``, root-relative so the translation cancels) should equal
+  the views' mean: mean |R_v^T p_v − mean_v R_v^T p_v| (mm). Rows are grouped ``views`` at a time
+  (view-major within a group: rows g·V … g·V + V − 1); ``Batch.rotation`` holds each row's ``cam_from_world`` R.
 - :class:`Adversarial`: the lifter's poses should look real to a :class:`PoseDiscriminator` trained on mocap poses
   (Yang et al., CVPR 2018, LSGAN form): mean (D(pose) − 1)².
 
@@ -47,6 +51,7 @@ class Batch:
     conf: torch.Tensor | None = None  # (B, [T,] J)
     teacher: torch.Tensor | None = None  # (B, [T,] J, 3) frozen model's prediction on the same inputs
     frame_weight: torch.Tensor | None = None
+    rotation: torch.Tensor | None = None  # (B, 3, 3) cam_from_world of each row's camera (view consistency)
 
 
 def _mean(x: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
@@ -115,6 +120,21 @@ class Smoothness:
         p = b.pred
         acc = (p[:, 2:] - 2 * p[:, 1:-1] + p[:, :-2]).norm(dim=-1)  # (B, T-2, J)
         return torch.relu(acc - self.margin).mean()
+
+
+class ViewConsistency:
+    name = "view_consistency"
+
+    def __init__(self, views: int):
+        self.views = int(views)
+
+    def __call__(self, b: Batch) -> torch.Tensor:
+        if self.views < 2:
+            return b.pred.sum() * 0.0
+        R = b.rotation.view(b.rotation.shape[0], *([1] * (b.pred.dim() - 3)), 3, 3)  # (B, [1,] 3, 3)
+        world = b.pred @ R  # row vectors: p_world = R^T p_cam  ⇔  p_worldᵀ = p_camᵀ R
+        g = world.reshape(-1, self.views, *world.shape[1:])  # (G, V, [T,] J, 3)
+        return (g - g.mean(dim=1, keepdim=True)).norm(dim=-1).mean()
 
 
 def acceleration_margin(joints: torch.Tensor, ranges: list[tuple[int, int]], quantile: float = 0.999) -> float:

@@ -7,12 +7,16 @@ Kinds:
   reads (OpenPose, COCO, MMPose, pose3d CSV), which then needs intrinsics: ``fov`` (degrees across the long
   side), ``focal`` (px) or ``calib`` (a calibration file, with ``camera``), and ``image_size`` when the file
   does not say it. A 2D source without intrinsics is refused: pixels cannot become viewing rays without them.
+- ``image3d``: real detector 2D of calibrated synchronised views with a triangulated 3D target
+  (training/image3d.py): ``path`` a ``pose3d triangulate`` reference npz, ``views`` one 2D file per camera,
+  optional ``cameras`` (names, one per view) and ``frames`` (``START:STOP`` reference frames, e.g. a dev split).
 
 A sources file (YAML or JSON) given as ``pose3d train sources.yaml -o m.pt``::
 
     sources:
       - {path: bandai1.h5, kind: pairs, weight: 1.0}
       - {path: site_2d.csv, kind: 2d, weight: 0.5, fov: 65}
+      - {path: ref.npz, kind: image3d, weight: 1.0, views: [cam01.csv, cam02.csv], frames: "0:50"}
     val: held_out.h5        # pairs to validate on (default: the 'val' split of the first pairs source)
     prior: mocap_pairs.h5   # 3D poses the plausibility prior learns from (default: the pairs sources' targets)
 """
@@ -27,8 +31,9 @@ import numpy as np
 
 from ..errors import Pose3dError
 
-KINDS = ("pairs", "2d")
-SOURCE_KEYS = {"path", "kind", "weight", "fov", "focal", "calib", "camera", "image_size"}
+KINDS = ("pairs", "2d", "image3d")
+SOURCE_KEYS = {"path", "kind", "weight", "fov", "focal", "calib", "camera", "image_size", "views", "cameras",
+               "frames"}
 
 
 @dataclass
@@ -41,6 +46,9 @@ class SourceSpec:
     calib: str | None = None
     camera: str | None = None
     image_size: tuple[int, int] | None = None
+    views: list[str] | None = None  # image3d: one 2D file per camera
+    cameras: list[str] | None = None  # image3d: the views' camera names (default: found in the file names)
+    frames: str | None = None  # image3d: START:STOP reference frames kept
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -49,7 +57,7 @@ class SourceSpec:
 def parse_source(entry: dict, where: str) -> SourceSpec:
     """One source entry (a dict) → :class:`SourceSpec`, with one-line errors naming ``where``."""
     if not isinstance(entry, dict) or "path" not in entry:
-        raise Pose3dError(f"{where}: each source needs a 'path' (and 'kind': pairs or 2d)")
+        raise Pose3dError(f"{where}: each source needs a 'path' (and 'kind': {', '.join(KINDS)})")
     unknown = set(entry) - SOURCE_KEYS
     if unknown:
         raise Pose3dError(f"{where}: source {entry['path']}: unknown key(s) {', '.join(sorted(unknown))}; "
@@ -68,8 +76,16 @@ def parse_source(entry: dict, where: str) -> SourceSpec:
         if isinstance(size, str) and "x" in size:
             size = size.split("x")
         size = tuple(int(v) for v in size)
+    lists = {}
+    for key in ("views", "cameras"):
+        v = entry.get(key)
+        if v is not None and (not isinstance(v, (list, tuple)) or not all(isinstance(x, str) for x in v)):
+            raise Pose3dError(f"{where}: source {entry['path']}: {key} must be a list of strings")
+        lists[key] = [str(x) for x in v] if v is not None else None
+    frames = entry.get("frames")
     return SourceSpec(str(entry["path"]), kind, weight, entry.get("fov"), entry.get("focal"), entry.get("calib"),
-                      entry.get("camera"), size)
+                      entry.get("camera"), size, lists["views"], lists["cameras"],
+                      None if frames is None else str(frames))
 
 
 def read_sources_file(path: str | Path) -> dict:
@@ -106,6 +122,8 @@ def read_sources_file(path: str | Path) -> dict:
         s.path = rel(s.path)
         if s.calib:
             s.calib = rel(s.calib)
+        if s.views:
+            s.views = [rel(v) for v in s.views]
         specs.append(s)
     return {"sources": specs, "val": rel(doc.get("val")), "prior": rel(doc.get("prior"))}
 

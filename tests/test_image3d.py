@@ -1,0 +1,169 @@
+"""The image/3D source kind: a reference npz and per-view 2D files → camera-frame targets; view consistency;
+bad inputs as one-line errors; training with it resumes bit-identically.
+
+The synthetic reference is written by hand (not by ``write_reference``): a known motion, two cameras, a sync
+offset; the 2D files are its projections computed in the test with K (R X + t)."""
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from pose3d_cli.errors import Pose3dError
+from pose3d_cli.skeleton import COCO17, H36M17
+from pose3d_cli.training import losses as L
+from pose3d_cli.training.image3d import load_image3d_source
+from pose3d_cli.training.sources import SourceSpec
+
+J = H36M17.num_joints
+ROOT = H36M17.index(H36M17.root)
+T = 10
+
+
+def rot_z(deg):
+    a = np.radians(deg)
+    return np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1.0]])
+
+
+# camera looking along world +Y (x right, y down = world -Z, z forward = world +Y), a second one turned 90° about Z
+LOOK_Y = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])
+CAMS = {"camA": (LOOK_Y, np.array([0.0, 900.0, 4000.0])), "camB": (LOOK_Y @ rot_z(90), np.array([50.0, 900.0, 3500.0]))}
+K = np.array([[1000.0, 0, 540], [0, 1000.0, 960], [0, 0, 1]])
+OFFSETS = {"camA": 0, "camB": 2}
+
+
+def motion():
+    """(T, J, 3) world mm, Z up: a random body-sized pose translating along X."""
+    g = np.random.default_rng(3)
+    pose = g.normal(0, 250, (J, 3)) + np.array([0, 0, 1000.0])
+    return pose[None] + np.arange(T)[:, None, None] * np.array([20.0, 0, 0])
+
+
+def write_reference(path, world, cams=CAMS, names=H36M17.joints, with_cameras=True):
+    fields = dict(joints=world.astype(np.float32), names=np.array(names), fps=np.float64(30), units=np.array("mm"),
+                  up=np.array("z"), skeleton=np.array("h36m17"), frame=np.arange(T))
+    if with_cameras:
+        fields |= dict(camera_names=np.array(list(cams)), sync_offsets=np.array([OFFSETS[c] for c in cams]),
+                       cam_K=np.stack([K] * len(cams)), cam_dist=np.zeros((len(cams), 5)),
+                       cam_R=np.stack([cams[c][0] for c in cams]), cam_t=np.stack([cams[c][1] for c in cams]),
+                       cam_size=np.array([[1080, 1920]] * len(cams)))
+    np.savez(path, **fields)
+
+
+def write_view(path, world, cam, drop_frame=None, skeleton=H36M17):
+    """The exact projection of ``world`` into ``cam`` as a pose3d CSV; view frame = reference frame + offset."""
+    R, t = CAMS[cam]
+    lines = ["frame," + ",".join(f"{j}_{q}" for j in skeleton.joints for q in ("x", "y", "conf"))]
+    for f in range(T):
+        cells = [str(f + OFFSETS[cam])]
+        for j in range(skeleton.num_joints):
+            X = R @ world[f, j % J] + t
+            u, v = K[0, 0] * X[0] / X[2] + K[0, 2], K[1, 1] * X[1] / X[2] + K[1, 2]
+            cells += ["", "", ""] if f == drop_frame else [f"{u:.4f}", f"{v:.4f}", "0.9"]
+        lines.append(",".join(cells))
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def scene(tmp_path):
+    world = motion()
+    world[6, 3] = np.nan  # reference frame 6 lacks a joint: dropped
+    ref = tmp_path / "ref.npz"
+    write_reference(ref, world)
+    write_view(tmp_path / "camA.csv", world, "camA")
+    write_view(tmp_path / "camB.csv", world, "camB", drop_frame=3)  # camB saw nobody at reference frame 3
+    return tmp_path, ref, world
+
+
+def spec(ref, views, **kw):
+    return SourceSpec(str(ref), "image3d", 1.0, views=[str(v) for v in views], **kw)
+
+
+def test_targets_are_the_reference_in_each_camera_frame(scene):
+    d, ref, world = scene
+    vf = load_image3d_source(spec(ref, [d / "camB.csv", d / "camA.csv"], frames="2:9"), H36M17)
+    assert vf.cameras == ["camB", "camA"]
+    kept = [2, 4, 5, 7, 8]  # 3: camB missed it, 6: the reference lacks a joint, 9: outside the range
+    assert vf.frame.tolist() == kept
+    assert vf.ranges == [(0, 1), (1, 3), (3, 5)]
+    for v, cam in enumerate(vf.cameras):
+        R, t = CAMS[cam]
+        assert np.allclose(vf.R[v].numpy(), R)
+        for i, f in enumerate(kept):
+            X = np.array([R @ world[f, j] + t for j in range(J)])  # camera frame, mm
+            assert np.allclose(vf.target[i, v].numpy(), X - X[ROOT], atol=1e-2)
+            assert np.allclose(vf.xy[i, v].numpy(), X[:, :2] / X[:, 2:], atol=1e-5)  # the 2D file, undistorted
+            assert np.allclose(vf.conf[i, v].numpy(), 0.9)
+
+
+def test_view_consistency_is_zero_for_one_world_pose_and_grows_away():
+    world = motion()[:4] - motion()[:4, :, ROOT:ROOT + 1]  # (G=4, J, 3) root-relative world poses
+    Rs = [R for R, _ in CAMS.values()] + [LOOK_Y @ rot_z(200)]
+    V = len(Rs)
+    pred = torch.tensor(np.stack([np.einsum("ij,gnj->gni", R, world) for R in Rs], axis=1)).flatten(0, 1)  # (G·V, J, 3)
+    rot = torch.tensor(np.stack(Rs)).repeat(4, 1, 1)
+    term = L.ViewConsistency(V)
+    g = torch.Generator().manual_seed(0)
+    noise = torch.randn(pred.shape, generator=g, dtype=pred.dtype) * 30
+    values = [float(term(L.Batch(pred + k * noise, rotation=rot))) for k in (0, 1, 2)]
+    assert values[0] == pytest.approx(0.0, abs=1e-9)
+    assert values[2] > 1.9 * values[1] > 1.9 * 10
+    # the same pose in every camera frame (a lifter blind to the viewpoint) is inconsistent
+    same = torch.tensor(np.repeat(np.einsum("ij,gnj->gni", Rs[0], world)[:, None], V, axis=1)).flatten(0, 1)
+    assert float(term(L.Batch(same, rotation=rot))) > 100
+
+
+def test_bad_image3d_inputs_are_one_line_errors(scene, tmp_path):
+    d, ref, world = scene
+    # a view whose camera is not in the reference
+    write_view(d / "camA.csv", world, "camA")
+    (d / "cam09.csv").write_text((d / "camA.csv").read_text())
+    with pytest.raises(Pose3dError, match="matches no camera"):
+        load_image3d_source(spec(ref, [d / "camA.csv", d / "cam09.csv"]), H36M17)
+    with pytest.raises(Pose3dError, match="no camera 'camZ'"):
+        load_image3d_source(spec(ref, [d / "camA.csv"], cameras=["camZ"]), H36M17)
+    # a reference without cameras (no intrinsics)
+    plain = tmp_path / "plain.npz"
+    write_reference(plain, world, with_cameras=False)
+    with pytest.raises(Pose3dError, match="holds no cameras"):
+        load_image3d_source(spec(plain, [d / "camA.csv"]), H36M17)
+    # a reference of another skeleton
+    other = tmp_path / "other.npz"
+    write_reference(other, motion()[:, :COCO17.num_joints], names=COCO17.joints)
+    with pytest.raises(Pose3dError, match="not h36m17"):
+        load_image3d_source(spec(other, [d / "camA.csv"]), H36M17)
+    # a frame range with nothing in it
+    with pytest.raises(Pose3dError, match="no reference frame"):
+        load_image3d_source(spec(ref, [d / "camA.csv"], frames="50:60"), H36M17)
+
+
+def test_train_with_image3d_is_one_line_error_cli_and_resumes_bit_identically(scene, small_pairs, tmp_path):
+    from pose3d_cli.cli.app import app
+    from pose3d_cli.lifting.checkpoint import read_checkpoint
+    from pose3d_cli.train import TrainConfig, last_path, train
+
+    d, ref, world = scene
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"sources:\n  - {{path: {small_pairs}, kind: pairs}}\n"
+                   f"  - {{path: {ref}, kind: image3d, views: [{d / 'cam09.csv'}]}}\n")
+    (d / "cam09.csv").write_text((d / "camA.csv").read_text())
+    r = CliRunner().invoke(app, ["train", str(bad), "-o", str(tmp_path / "x.pt"), "--arg", "width=32", "--epochs", "1"])
+    assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) <= 2 and "matches no camera" in r.stderr
+    assert not (tmp_path / "x.pt").exists()
+
+    fast = dict(model_args={"width": 32, "blocks": 1}, batch_size=256, threads=1, max_val_samples=300, clip=4)
+    base = tmp_path / "base.pt"
+    train(TrainConfig(data=str(small_pairs), output=str(base), epochs=1, **fast))
+    common = dict(data=str(small_pairs), epochs=2, init=str(base), reproj_weight=1.0, view_weight=0.5,
+                  bone_constancy_weight=0.5, smooth_weight=0.5, distill_weight=1.0, prior_weight=0.1,
+                  sources=[{"path": str(ref), "kind": "image3d", "weight": 2.0, "frames": "0:9",
+                            "views": [str(d / "camA.csv"), str(d / "camB.csv")]}], **fast)
+    a, b = tmp_path / "a.pt", tmp_path / "b.pt"
+    sa = train(TrainConfig(output=str(a), **common))
+    assert set(sa["history"][-1]["terms"]) >= {"image3d_mpjpe", "image3d_view_consistency", "image3d_reprojection",
+                                               "image3d_distill", "image3d_prior"}
+    assert train(TrainConfig(output=str(b), stop_after_steps=3, **common))["stopped"] == "stop_after_steps"
+    train(TrainConfig(output=str(b), **common), resume=True)
+    wa, wb = read_checkpoint(last_path(a)), read_checkpoint(last_path(b))
+    for k in wa["state_dict"]:
+        assert torch.equal(wa["state_dict"][k], wb["state_dict"][k]), k
