@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pose3d_cli.lifting.checkpoint import read_checkpoint  # noqa: E402
-from pose3d_cli.lifting.models import DEFAULT_ARGS, MODELS, build_model  # noqa: E402
+from pose3d_cli.lifting.models import DEFAULT_ARGS, MODELS, build_model, contract_of  # noqa: E402
 
 J = 17
 
@@ -67,6 +67,8 @@ def main() -> int:
     rows.append((f"default model ({default['model']['name']} {default['model']['args']})",
                  *samples_per_s(default["model"]["name"], default["model"]["args"], 1024, a.steps)))
     for name in MODELS:
+        if not contract_of(build_model(name, J, 0, np.zeros((J, 3)), np.ones((J, 3)))).gradient_steps:
+            continue  # filled in one pass, no training step to time (nn: benchmarks/nn_speed.py)
         rows.append((f"{name} {DEFAULT_ARGS[name]}", *samples_per_s(name, DEFAULT_ARGS[name], 1024, a.steps)))
     for label, sps, params in rows:
         print(f"{label:70s} {params / 1e6:5.2f} M params  {sps:9,.0f} samples/s  ×{sps / base:4.1f} vs reference")

@@ -459,6 +459,36 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
             "disc_opt": disc_opt}
 
 
+def _fit_in_one_pass(cfg: TrainConfig, dist: _Dist, model: torch.nn.Module, model_name: str, model_args: dict, sk,
+                     tr: Encoded | None, va: Encoded, data_info: dict, two_d: bool, resume: bool, on_epoch,
+                     t_start: float) -> dict:
+    """A model whose contract takes no gradient steps (the nearest-neighbour baseline): ``model.fit`` fills it
+    from the training pairs' exact 2D projections (a mocap library of 2D and 3D, as Chen & Ramanan match
+    against) in one pass; it is validated and saved like one epoch (no resume state: there is no loop)."""
+    refused = [what for what, on in (("--resume", resume), ("--init", bool(cfg.init)), ("2D-only sources", two_d),
+                                     ("torchrun", dist.world > 1), ("no pairs source", tr is None)) if on]
+    if refused:
+        raise Pose3dError(f"{cfg.data}: model {model_name!r} is filled from the training pairs in one pass (no "
+                          f"gradient steps); it cannot use {', '.join(refused)}: run plain `pose3d train` on pairs")
+    t0 = time.perf_counter()
+    size = model.fit(tr.xy_clean, torch.ones_like(tr.conf), tr.target, seed=cfg.seed)
+    fit_s = time.perf_counter() - t0
+    metrics = _validate(model, va, cfg.max_val_samples)
+    rec = {"epoch": 1, "library": size, **metrics, "fit_s": round(fit_s, 2),
+           "elapsed_s": round(time.perf_counter() - t_start, 2)}
+    save_checkpoint(make_checkpoint(model, model_name, model_args, sk.name, sk.root, cfg.to_dict(), data_info,
+                                    {**metrics, "history": [rec]}), cfg.output)
+    log_path = Path(cfg.log) if cfg.log else Path(cfg.output).with_suffix(".jsonl")
+    with open(log_path, "w") as fh:
+        fh.write(json.dumps(rec) + "\n")
+    note_written(log_path)
+    if on_epoch:
+        on_epoch(rec)
+    return {"output": str(cfg.output), "last": None, "epochs_done": 1, "best_val_mpjpe": metrics["val_mpjpe"],
+            "best_epoch": 1, "stopped": "done", "train_seconds": fit_s, "samples_per_s": len(tr.xy) / max(fit_s, 1e-9),
+            "history": [rec], "parameters": 0}
+
+
 def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> dict:
     t_start, cpu_start = time.perf_counter(), time.process_time()
     sk, tr, va, data_info = prepare_data(cfg)
@@ -473,6 +503,9 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
     prior_poses = load_prior_poses(cfg, sk, tr)
     model, model_name, model_args = build_or_init_model(cfg, sk, tr, prior_poses)
     contract = contract_of(model)
+    if not contract.gradient_steps:
+        return _fit_in_one_pass(cfg, dist, model, model_name, model_args, sk, tr, va, data_info, bool(clips), resume,
+                                on_epoch, t_start)
     rf, causal, temporal = contract.receptive_field, contract.causal, contract.temporal
     before = contract.frames_before  # input frames before the first output frame
     fused = "det3d" in contract.inputs

@@ -46,3 +46,20 @@ def small_pairs(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("pairs") / "small.h5"
     synthesise(files, out, SynthConfig(views=2, seed=1, val_fraction=0.25, test_fraction=0.0))
     return out
+
+
+def fitted(model, seed: int = 0):
+    """``model``, with a library filled when its contract takes no gradient steps (the ``nn`` baseline): random
+    poses (pelvis-centred joints ~200 mm apart, 4 m in front of the camera) and their exact projections."""
+    import torch
+
+    from pose3d_cli.lifting.models import contract_of
+
+    if contract_of(model).gradient_steps:
+        return model
+    g = torch.Generator().manual_seed(seed)
+    J = model.num_joints
+    X = torch.randn(400, J, 3, generator=g) * 200.0
+    X[..., 2] += 4000.0
+    model.fit(X[..., :2] / X[..., 2:], torch.ones(400, J), X, seed=seed)
+    return model

@@ -25,10 +25,13 @@ from pose3d_cli.lifting.sequence import pad_sequence
 from pose3d_cli.lifting.predict import predict_sequence
 from pose3d_cli.skeleton import H36M17
 
+from conftest import fitted
+
 REPO = Path(__file__).resolve().parents[1]
 J = H36M17.num_joints
 SMALL = {"mlp": {"width": 64, "blocks": 1}, "temporal": {"channels": 32, "filter_widths": [3, 3]},
-         "fused": {"width": 64, "blocks": 1}}
+         "fused": {"width": 64, "blocks": 1},
+         "nn": {"k": 4, "library": 300, "chunk": 128}}
 SUFFIX = {"onnx": ".onnx", "torchscript": ".ts", "pt2": ".pt2"}
 TOL = 0.01
 CASES = [(name, fmt) for name in sorted(MODELS) for fmt in ex.FORMATS]
@@ -38,7 +41,7 @@ def make_checkpoint_file(folder: Path, name: str, **extra) -> tuple[Path, torch.
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     args = {**SMALL[name], **extra}
-    m = build_model(name, J, 0, rng.normal(0, 100, (J, 3)), rng.uniform(50, 200, (J, 3)), **args).eval()
+    m = fitted(build_model(name, J, 0, rng.normal(0, 100, (J, 3)), rng.uniform(50, 200, (J, 3)), **args)).eval()
     ck = make_checkpoint(m, name, {**DEFAULT_ARGS[name], **args}, "h36m17", "pelvis", metrics={"val_mpjpe": 99.0})
     return save_checkpoint(ck, folder / f"{name}.pt"), m
 

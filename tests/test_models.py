@@ -5,18 +5,21 @@ import pytest
 import torch
 
 from pose3d_cli.lifting.checkpoint import make_checkpoint, model_from_checkpoint, read_checkpoint, save_checkpoint
-from pose3d_cli.lifting.models import DEFAULT_ARGS, MODELS, build_model
+from pose3d_cli.lifting.models import DEFAULT_ARGS, MODELS, build_model, contract_of
 from pose3d_cli.skeleton import H36M17
+
+from conftest import fitted
 
 J = H36M17.num_joints
 SMALL = {"mlp": {"width": 64, "blocks": 1}, "temporal": {"channels": 32, "filter_widths": [3, 3]},
-         "fused": {"width": 64, "blocks": 1}}
+         "fused": {"width": 64, "blocks": 1},
+         "nn": {"k": 4, "library": 300, "chunk": 128}}
 
 
 def make(name):
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    return build_model(name, J, 0, rng.normal(0, 100, (J, 3)), rng.uniform(50, 200, (J, 3)), **SMALL[name])
+    return fitted(build_model(name, J, 0, rng.normal(0, 100, (J, 3)), rng.uniform(50, 200, (J, 3)), **SMALL[name]))
 
 
 def inputs(model, B=4, T=None):
@@ -46,6 +49,11 @@ def test_forward_shapes_and_root(name):
 def test_backward_reaches_every_parameter(name):
     m = make(name).train()
     xy, conf = inputs(m)
+    if not contract_of(m).gradient_steps:  # a library model: nothing to learn by gradients, filled by fit()
+        assert list(m.parameters()) == [] and not m(xy, conf).requires_grad
+        empty = build_model(name, J, 0, np.zeros((J, 3)), np.ones((J, 3)), **SMALL[name]).eval()
+        assert not torch.allclose(empty(xy, conf), m.eval()(xy, conf))  # fit() changed what it predicts
+        return
     m(xy, conf).square().mean().backward()
     for pname, p in m.named_parameters():
         assert p.grad is not None and torch.isfinite(p.grad).all(), pname

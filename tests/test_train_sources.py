@@ -13,9 +13,12 @@ from pose3d_cli.cli.app import app
 from pose3d_cli.lifting.checkpoint import read_checkpoint, save_checkpoint
 from pose3d_cli.lifting.models import MODELS, build_model, contract_of
 from pose3d_cli.skeleton import H36M17
+
+from conftest import fitted
 from pose3d_cli.train import TrainConfig, last_path, train
 
-SMALL = {"mlp": {"width": 32, "blocks": 1}, "temporal": {"channels": 16, "filter_widths": [3, 3]}, "fused": {"width": 64, "blocks": 1}}
+SMALL = {"mlp": {"width": 32, "blocks": 1}, "temporal": {"channels": 16, "filter_widths": [3, 3]}, "fused": {"width": 64, "blocks": 1},
+         "nn": {"k": 4, "library": 300, "chunk": 128}}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -23,7 +26,7 @@ def test_every_model_states_its_contract(name):
     J = H36M17.num_joints
     for causal in ((False, True) if name == "temporal" else (False,)):
         args = dict(SMALL[name], **({"causal": causal} if name == "temporal" else {}))
-        m = build_model(name, J, 0, np.zeros((J, 3)), np.ones((J, 3)), **args).eval()
+        m = fitted(build_model(name, J, 0, np.zeros((J, 3)), np.ones((J, 3)), **args)).eval()
         c = contract_of(m)
         assert c.receptive_field == m.receptive_field() and c.causal == causal
         assert c.inputs[:2] == ("xy", "confidence")  # the fused model adds optional det3d inputs after them

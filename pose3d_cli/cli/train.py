@@ -45,7 +45,9 @@ EXAMPLES = """Examples:
 
   pose3d train pairs.h5 -o t.pt --model temporal --receptive-field 81
 
-  pose3d train new.h5 -o m2.pt --init model.pt --replay pairs.h5 --epochs 4   # learn new data, keep the old"""
+  pose3d train new.h5 -o m2.pt --init model.pt --replay pairs.h5 --epochs 4   # learn new data, keep the old
+
+  pose3d train pairs.h5 -o nn.pt --model nn --arg k=8 --arg library=100000      # Chen & Ramanan baseline"""
 
 
 @app.command(epilog=EXAMPLES)
@@ -54,7 +56,7 @@ def train(
     output: Path = typer.Option(..., "--output", "-o", help="Best checkpoint (.pt); the last state goes to "
                                                             "<stem>.last.pt, the metrics to <stem>.jsonl."),
     val: Optional[Path] = typer.Option(None, help="Validation HDF5 (default: the 'val' split of DATA)."),
-    model: str = typer.Option("mlp", help="Registered model: mlp, temporal or fused."),
+    model: str = typer.Option("mlp", help="Registered model: mlp, temporal, fused or nn (nearest-neighbour baseline: filled in one pass, no epochs)."),
     arg: list[str] = typer.Option([], "--arg", help="Model argument NAME=VALUE (repeatable), e.g. width=512 "
                                                     "(default mlp: width=384 blocks=2 dropout=0.05)."),
     receptive_field: Optional[int] = typer.Option(None, "--receptive-field", min=1, help="Temporal model: 27, 81 or 243 "

@@ -7,11 +7,17 @@ import torch
 from torch import nn
 
 
+def confidence_weights(conf: torch.Tensor) -> torch.Tensor:
+    """(…, J) confidence → (…, J) joint weights: 0 for a missing joint, else the confidence (at least 0.05)."""
+    return (conf > 0).to(conf.dtype) * conf.clamp(min=0.05)
+
+
 class InputNormalizer(nn.Module):
-    """(…, J, 2) normalised coordinates + (…, J) confidence → (…, 3J + 3) features (see module doc)."""
+    """(…, J, 2) normalised coordinates + (…, J) confidence → (…, 3J + 3) features (see module doc): the first
+    2J are the centred, unit-spread joints ``(x - c) / s`` (0 where missing)."""
 
     def forward(self, xy: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
-        w = (conf > 0).to(xy.dtype) * conf.clamp(min=0.05)
+        w = confidence_weights(conf).to(xy.dtype)
         wsum = w.sum(-1, keepdim=True).clamp(min=1e-6)  # (…, 1)
         c = (xy * w.unsqueeze(-1)).sum(-2) / wsum  # (…, 2)
         d = (xy - c.unsqueeze(-2)) * (w > 0).to(xy.dtype).unsqueeze(-1)

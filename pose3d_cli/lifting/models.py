@@ -9,6 +9,9 @@ denormaliser are inside the model (see :mod:`pose3d_cli.lifting.codec`), so an e
 - ``temporal``: VideoPose3D-style dilated 1D convolutions (Pavllo et al. 2019); ``filter_widths`` (3, 3, 3)
   gives a 27-frame receptive field, (3, 3, 3, 3) 81, (3, 3, 3, 3, 3) 243; ``causal=True`` only looks back.
   Given T input frames it returns T - receptive_field + 1 output frames.
+- ``nn``: the nearest-neighbour baseline of Chen & Ramanan 2017 (:mod:`pose3d_cli.lifting.nearest`): no
+  parameters; ``pose3d train`` fills its library of 2D projections and 3D from the training pairs in one pass
+  (its contract says ``gradient_steps=False``).
 
 Add a model: write an ``nn.Module`` with the same constructor head ``(num_joints, root, target_mean,
 target_std, **args)``, ``receptive_field()`` and ``contract()`` (a :class:`ModelContract`), and add it to
@@ -18,50 +21,14 @@ them inspects model attributes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from torch import nn
 
 from .codec import num_input_features
+from .contract import ModelContract, contract_of  # noqa: F401  (re-exported: ask models.py)
 from .layers import InputNormalizer, OutputDenormalizer
-
-
-@dataclass(frozen=True)
-class ModelContract:
-    """What a lifter takes and gives (one owner for the questions train/eval/infer/export ask of a model).
-
-    - inputs: ``xy (B, [T,] J, 2)`` normalised camera coordinates and ``confidence (B, [T,] J)``
-      (0 = missing), in this order;
-    - receptive_field: input frames per output frame (1: single frame; the time axis is optional);
-    - causal: the output frame is the *last* of its window (live use); otherwise its centre;
-    - outputs: root-relative joints ``(B, [T - receptive_field + 1,] J, 3)`` mm, camera frame.
-    """
-
-    receptive_field: int = 1
-    causal: bool = False
-    inputs: tuple[str, ...] = ("xy", "confidence")
-    outputs: str = "root-relative joints (B, [T - receptive_field + 1,] J, 3) mm, camera frame"
-
-    @property
-    def temporal(self) -> bool:
-        return self.receptive_field > 1
-
-    @property
-    def frames_before(self) -> int:
-        """Input frames before the first output frame of a window."""
-        pad = self.receptive_field - 1
-        return pad if self.causal else pad // 2
-
-    def output_frames(self, input_frames: int) -> int:
-        return input_frames - self.receptive_field + 1
-
-
-def contract_of(model: nn.Module) -> ModelContract:
-    """The contract of a model (a DDP wrapper is looked through)."""
-    module = model.module if hasattr(model, "module") else model
-    return module.contract()
+from .nearest import NearestNeighbourLifter
 
 
 class _Residual(nn.Module):
@@ -188,13 +155,15 @@ class FusedLifter(MLPLifter):
         return self.decode(self.head(self.blocks(self.stem(feats))))
 
 
-MODELS: dict[str, type[nn.Module]] = {"mlp": MLPLifter, "temporal": TemporalLifter, "fused": FusedLifter}
+MODELS: dict[str, type[nn.Module]] = {"mlp": MLPLifter, "temporal": TemporalLifter, "fused": FusedLifter,
+                                      "nn": NearestNeighbourLifter}
 
 #: the defaults each model is built with when no argument is given
 DEFAULT_ARGS: dict[str, dict] = {
     "mlp": {"width": 384, "blocks": 2, "dropout": 0.05},  # the shipped model (README: model card)
     "temporal": {"channels": 256, "filter_widths": [3, 3, 3], "dropout": 0.1, "causal": False},
     "fused": {"width": 384, "blocks": 2, "dropout": 0.05},
+    "nn": {"k": 8, "library": 100_000, "chunk": 1024},  # the Chen & Ramanan baseline (README: measured figures)
 }
 
 
