@@ -163,7 +163,7 @@ def test_lift_spread_and_band_flip(tmp_path, plain_flex, spread, flip):
     poses.plain_joints = plain
     A = assess(poses, resolve_vertical(poses, up=tuple(R @ np.array([0, 0, 1.0]))), Conventions(**BASE))
     assert A.spread["deg"][10] == pytest.approx(spread, abs=0.5)
-    assert A.spread["angle"][10] == "trunk_flexion"
+    assert A.spread["angle"][10] == "trunk_lean"  # the default scores the lean (= flexion here: no side bend)
     assert A.spread["flip"][10] == flip
     rows = frames_csv_text(A).splitlines()
     head = rows[0].split(",")

@@ -7,9 +7,9 @@ Hand check of sports2d/demo.mp4 (1768x994, 230 frames; rendered frames 0, 10, ..
 - the woman enters at the right edge at frame 40, walks left on the grass (centre y > 480) and leaves at the left
   edge at about 197.
 So two people in frames 40-140; an id switch = a hand-checked frame where a person carries another's id.
-Found (and asserted): no id switch; the man gets a second id after the glare (lost 48 frames = 1.6 s and 500 px
-lower; measured: his HSV colours there match his earlier ones at 0.37-0.46, below the woman's 0.53-0.68, so
-the appearance re-identification rightly does not join them), which we count as one fragmentation.
+Found (and asserted): no id switch; since the per-person VIDEO-mode follow (detect/follow.py) the man is found
+again at 190, on the grass next to the woman, and keeps his id through the glare (before it, he got a second id
+after being lost 48 frames); one fragmentation at most is still allowed.
 
 Hand count of the 24 COCO photos (sorted by name, index 0-23): people whose body is at least a quarter of the
 photo's height and mostly visible: 0:1 1:2 2:2 3:4 4:3 5:3 6:0 7:1 8:3 9:2 10:0 11:0 12:1 13:1 14:1 15:1 16:1
@@ -47,7 +47,8 @@ def test_sports2d_both_people_tracked_with_stable_ids():
     tracks = detect_people(open_source(need(DATA / "video" / "sports2d" / "demo.mp4")), InferOptions())
     where = {t: [(tr.person, centres(tr, t)) for tr in tracks if centres(tr, t) is not None] for t in range(230)}
     man = {t: [i for i, (x, y) in where[t] if y < 480] for t in range(0, 141, 10)}
-    woman = {t: [i for i, (x, y) in where[t] if y > 480] for t in range(50, 191, 10)}
+    woman = {t: [i for i, (x, y) in where[t] if y > 480] for t in range(50, 181, 10)}
+    woman[190] = [i for i, (x, y) in where[190] if y > 480 and x < 900]  # the man is on the grass too, at x > 900
     assert all(len(v) == 1 for v in man.values()), man  # found in every hand-checked frame, once
     assert all(len(v) == 1 for v in woman.values()), woman
     man_id, woman_id = man[0][0], woman[50][0]
