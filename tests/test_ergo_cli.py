@@ -223,13 +223,37 @@ def test_load_segments_overrides():
 
 
 @pytest.mark.slow
-def test_real_video_with_calibration_and_thumbnails(tmp_path):
+def test_real_video_scores_every_person_with_calibration_and_thumbnails(tmp_path):
+    """pose2sim cam02: the subject on the walkway (id 0, in every frame) and the woman standing in the background
+    (id 1; a human sees her in most frames, hidden behind the subject's arm near the end) are both scored."""
     folder = need(DATA / "video" / "pose2sim_single_person")
-    rep, js = tmp_path / "r.html", tmp_path / "s.json"
-    res = run(folder / "cam02.mp4", "--report", rep, "--json", js, "--calib", folder / "Calib.qca.txt",
-              "--detect-width", "480")
+    rep, js, out, poses = tmp_path / "r.html", tmp_path / "s.json", tmp_path / "f.csv", tmp_path / "p.csv"
+    res = run(folder / "cam02.mp4", "--report", rep, "--json", js, "-o", out, "--poses", poses,
+              "--calib", folder / "Calib.qca.txt", "--detect-width", "480")
     assert res.exit_code == 0, res.output
-    s = json.loads(js.read_text())
-    assert s["vertical"]["source"].startswith("calibration") and s["counts"]["frames"] == 100
-    assert s["counts"]["scored"] > 50
-    assert rep.read_text().count("data:image/png;base64,") >= 2 + 2 * len(s["worst_moments_rula"])
+    people = json.loads(js.read_text())["people"]
+    assert [p["person"] for p in people] == [0, 1]
+    subject, woman = people
+    for s in people:
+        assert s["vertical"]["source"].startswith("calibration") and s["counts"]["frames"] == 100
+    assert subject["counts"]["scored"] > 90 and 50 < woman["counts"]["detected"] < 100
+    rows = out.read_text().splitlines()
+    assert rows[0].split(",")[:2] == ["frame", "person"] and len(rows) == 1 + 2 * 100
+    assert poses.read_text().splitlines()[0].split(",")[:2] == ["frame", "person"]
+    html = rep.read_text()
+    assert html.count("<iframe") == 2
+    n_worst = sum(len(s["worst_moments_rula"]) for s in people)
+    assert html.count("data:image/png;base64,") >= 2 * (2 + n_worst)  # plots and worst-frame thumbnails, each person
+
+
+@pytest.mark.slow
+def test_real_video_person_choice(tmp_path):
+    folder = need(DATA / "video" / "pose2sim_single_person")
+    js = tmp_path / "s.json"
+    res = run(folder / "cam02.mp4", "--json", js, "--up", "0,-1,0", "--detect-width", "480", "--person", "7")
+    assert res.exit_code == 2 and "people found: 0, 1" in res.output and "Traceback" not in res.output, res.output
+    assert not js.exists()
+    res = run(folder / "cam02.mp4", "--json", js, "--up", "0,-1,0", "--detect-width", "480", "--max-people", "1")
+    assert res.exit_code == 0, res.output
+    s = json.loads(js.read_text())  # one person: the single-person layout
+    assert "people" not in s and s["counts"]["detected"] == 100

@@ -40,6 +40,12 @@ def test_each_person_is_scored(tmp_path):
     assert s["people"][1]["reba"]["max"] > s["people"][0]["reba"]["max"]
     html = rep.read_text()
     assert 'id="person0"' in html and 'id="person1"' in html and html.count("<iframe") == 2
+    # the overview table: one row per person, its RULA/REBA max from the summary
+    overview = html.split("<iframe")[0]
+    for p in s["people"]:
+        row = overview.split(f'<a href="#person{p["person"]}">person {p["person"]}</a></td>')[1].split("</tr>")[0]
+        cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
+        assert cells[3] == str(p["rula"]["max"]) and cells[6] == str(p["reba"]["max"]), cells
 
 
 def test_one_person_chosen_keeps_the_single_layout(tmp_path):

@@ -53,8 +53,10 @@ def ergo(
     upright_deg: float = typer.Option(5.0, min=0.0, max=45.0, help="Dead band of an upright trunk, degrees."),
     neck_neutral_deg: float = typer.Option(10.0, min=-45.0, max=45.0, help="Neck flexion of the skeleton's neutral posture, degrees."),
     cutoff_hz: float = typer.Option(2.0, min=0.0, help="Zero-phase low-pass of the angle series, Hz (0: none)."),
-    person: str = typer.Option("all", help="Which people of a multi-person infer output to score: all, largest "
-                                           "(id 0) or an id; a video scores person 0. E.g. --person 1."),
+    person: str = typer.Option("all", help="Which people to score (a video or a multi-person infer output): all, "
+                                           "largest (id 0, the most prominent) or an id. E.g. --person 1."),
+    max_people: int = typer.Option(4, min=1, max=16, help="infer: at most this many people per frame of a video "
+                                                          "(1: the faster single-person path, person 0 only)."),
     hand_points: str = typer.Option("off", help="RULA/REBA wrist and neck twist from BlazePose's hand/face points: "
                                      "auto (where reliable, else the options) or off (the options) [off: see README]."),
     hand_margin_deg: float = typer.Option(20.0, min=0.0, max=90.0, help="With --hand-points auto: a measured band "
@@ -107,7 +109,7 @@ def ergo(
                           rules=TimeRules(cutoff_hz=cutoff_hz), min_conf=min_conf, model=model, fov=fov,
                           focal=focal, detector=detector, detector_model=str(detector_model) if detector_model else None,
                           smooth=smooth, fps=fps, detect_width=detect_width,
-                          person=person_sel)
+                          person=person_sel, max_people=max_people)
         with progress() as bar:
             task = bar.add_task(inp.name[:30], total=None, info="")
             results = run_ergo(req, on_start=lambda n: bar.update(task, total=n),

@@ -33,17 +33,20 @@ def check_video_input(path: str, fps: float | None = None):
     return src
 
 
-def poses_from_input(input_path: str, opts, lifter=None, on_frame: Callable[[int], None] | None = None,
-                     on_start: Callable[[int | None], None] | None = None, keep_track_out: str | None = None):
-    """Run infer's detection (or keypoint-file reading) and lifting; returns (Poses, PoseTrack, FrameSource|None).
+def people_from_input(input_path: str, opts, lifter=None, on_frame: Callable[[int], None] | None = None,
+                      on_start: Callable[[int | None], None] | None = None):
+    """Run infer's detection (or keypoint-file reading), tracking and lifting of every chosen person.
 
     Args:
-        opts: :class:`pose3d_cli.infer.pipeline.InferOptions`.
-        keep_track_out: also write infer's own output (CSV/JSON) there.
+        opts: :class:`pose3d_cli.infer.pipeline.InferOptions`; ``opts.person`` (all, largest or an id) chooses
+            the people and ``opts.max_people`` the detector path (1: the single-person BlazePose path).
+    Returns:
+        ([(person id, Poses, PoseTrack)], FrameSource or None); an unknown ``opts.person`` is a Pose3dError
+        listing the ids found (nothing written).
     """
     from ..infer.lifter import load_lifter
-    from ..infer.pipeline import detect_video, is_keypoint_input, lift_track, read_track
-    from ..infer.writers import format_of, write_track
+    from ..infer.people import detect_people, read_people, select_people
+    from ..infer.pipeline import detect_video, is_keypoint_input, lift_track
 
     lifter = lifter or load_lifter(opts.model)
     path = Path(input_path)
@@ -51,22 +54,27 @@ def poses_from_input(input_path: str, opts, lifter=None, on_frame: Callable[[int
     if path.exists() and is_keypoint_input(path):
         if on_start:
             on_start(None)
-        track = read_track(path, opts)
+        tracks = read_people(path, opts)
     else:
         source = check_video_input(input_path, opts.fps)
         if on_start:
             on_start(source.num_frames)
-        track = detect_video(source, opts.detector_model, on_frame, opts.detect_width, opts.detector)
-    pt = lift_track(track, lifter, opts)
-    plain = lift_track(track, load_lifter(lifter.path or opts.model, flip_tta=False), opts)  # the lift spread
-    if keep_track_out:
-        write_track(pt, keep_track_out, format_of(keep_track_out, None), False, opts.min_conf)
-    joints = pt.joints3d.astype(np.float64)
-    meta = dict(pt.metadata)
-    meta["timestamps"] = TIMESTAMPS_NOTE if source is not None else "frame index / fps of the keypoint file"
-    poses = Poses(np.asarray(pt.frame), np.asarray(pt.time_s, dtype=np.float64), np.asarray(pt.detected, bool),
-                  joints, np.asarray(pt.conf, dtype=np.float64), meta["skeleton"], meta, str(input_path), pt.points,
-                  plain.joints3d.astype(np.float64))
-    poses.joints[~poses.detected] = np.nan
-    poses.plain_joints[~poses.detected] = np.nan
-    return poses, pt, source
+        if opts.max_people == 1:
+            tracks = [detect_video(source, opts.detector_model, on_frame, opts.detect_width, opts.detector)]
+        else:
+            tracks = detect_people(source, opts, on_frame)
+    tracks = select_people(tracks, opts.person, str(input_path))
+    plain_lifter = load_lifter(lifter.path or opts.model, flip_tta=False)  # the lift spread
+    people = []
+    for track in tracks:
+        pt = lift_track(track, lifter, opts)
+        plain = lift_track(track, plain_lifter, opts)
+        meta = dict(pt.metadata)
+        meta["timestamps"] = TIMESTAMPS_NOTE if source is not None else "frame index / fps of the keypoint file"
+        poses = Poses(np.asarray(pt.frame), np.asarray(pt.time_s, dtype=np.float64), np.asarray(pt.detected, bool),
+                      pt.joints3d.astype(np.float64), np.asarray(pt.conf, dtype=np.float64), meta["skeleton"], meta,
+                      str(input_path), pt.points, plain.joints3d.astype(np.float64))
+        poses.joints[~poses.detected] = np.nan
+        poses.plain_joints[~poses.detected] = np.nan
+        people.append((track.person, poses, pt))
+    return people, source

@@ -43,8 +43,28 @@ def report_people(results: list) -> tuple[str, dict[str, bytes]]:
             f'REBA max {s["reba"]["max"]}</h2>'
             f'<iframe title="person {A.person}" style="width:100%;height:2400px;border:1px solid #ccc" '
             f'srcdoc="{html_mod.escape(page, quote=True)}"></iframe></section>')
-    toc = " · ".join(f'<a href="#person{A.person}">person {A.person}</a>' for A in results)
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>pose3d ergo: "
             f"{len(results)} people</title></head><body style='font-family:sans-serif'>"
-            f"<h1>pose3d ergo: {len(results)} people</h1><p>{toc}</p>{''.join(sections)}</body></html>")
+            f"<h1>pose3d ergo: {len(results)} people</h1>{_overview(results)}{''.join(sections)}</body></html>")
     return page, pngs
+
+
+def _overview(results: list) -> str:
+    """One row per person: frames seen and scored, RULA/REBA max and median, % of scored time at the two highest
+    action levels (RULA 3-4, REBA 3-4), each person's id linking to its section."""
+    def high(levels: dict, keys: tuple[str, ...]) -> str:
+        vals = [levels.get(k) for k in keys]
+        return "–" if all(v is None for v in vals) else f"{sum(v or 0 for v in vals):.0f}"
+
+    rows = []
+    for A in results:
+        s = A.summary
+        c, ru, re = s["counts"], s["rula"], s["reba"]
+        rows.append(f'<tr><td><a href="#person{A.person}">person {A.person}</a></td><td>{c["frames"]}</td>'
+                    f'<td>{c["detected"]}</td><td>{c["scored"]}</td><td>{ru["max"]}</td><td>{ru["median"]}</td>'
+                    f'<td>{high(ru["percent_time_action_level"], ("3", "4"))}</td><td>{re["max"]}</td>'
+                    f'<td>{re["median"]}</td><td>{high(re["percent_time_action_level"], ("3", "4"))}</td></tr>')
+    head = ("<tr><th>person</th><th>frames</th><th>seen</th><th>scored</th><th>RULA max</th><th>RULA median</th>"
+            "<th>% time RULA level 3-4</th><th>REBA max</th><th>REBA median</th><th>% time REBA level 3-4</th></tr>")
+    return ('<table style="border-collapse:collapse" border="1" cellpadding="4">'
+            f"{head}{''.join(rows)}</table><p>Each person's full report follows (ids as in infer's outputs).</p>")

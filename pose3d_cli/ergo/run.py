@@ -35,7 +35,8 @@ class ErgoRequest:
     smooth: str = "auto"
     fps: float | None = None
     detect_width: int | None = None
-    person: str | int = "all"  # pose files: all, largest (id 0) or one id; a video scores person 0
+    person: str | int = "all"  # all, largest (id 0) or one id (pose files and videos alike)
+    max_people: int = 4  # a video: people per frame for the built-in detector (1: the single-person path)
 
 
 def is_pose_file(path: Path) -> bool:
@@ -71,7 +72,7 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
     path = Path(req.input)
     if req.detector not in ("full", "lite"):
         raise Pose3dError(f"--detector {req.detector!r}: use full or lite")
-    source = track = None
+    source, tracks = None, {}
     if path.suffix.lower() in (".csv", ".json") and is_pose_file(path):
         if req.poses_out:
             raise Pose3dError("--poses keeps infer's output of a video; the input is already an infer output")
@@ -81,34 +82,33 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
                           "run `pose3d infer video.mp4 -o poses.csv` first, or give the video")
     else:
         from ..infer.pipeline import InferOptions
-        from .from_video import check_video_input, poses_from_input
+        from .from_video import check_video_input, people_from_input
 
-        if req.person not in ("all", "largest", 0):
-            raise Pose3dError(f"--person {req.person}: with a video ergo scores person 0 (the most prominent); "
-                              "run `pose3d infer video.mp4 -o poses.csv` and score that file to pick others")
         if not path.suffix.lower() in (".json",):
             check_video_input(str(path), req.fps)  # refuse 1-frame and unreadable videos before loading a model
         opts = InferOptions(model=req.model, fov=req.fov, focal=req.focal, calib=req.calib,
                             calib_camera=req.calib_camera, smooth=req.smooth, detector_model=req.detector_model,
-                            fps=req.fps, detect_width=req.detect_width, detector=req.detector, min_conf=req.min_conf)
-        poses, track, source = poses_from_input(str(path), opts, on_frame=on_frame, on_start=on_start,
-                                                keep_track_out=str(req.poses_out) if req.poses_out else None)
-        people = [(0, poses)]
+                            fps=req.fps, detect_width=req.detect_width, detector=req.detector, min_conf=req.min_conf,
+                            person=req.person, max_people=req.max_people)
+        found, source = people_from_input(str(path), opts, on_frame=on_frame, on_start=on_start)
+        people = [(pid, poses) for pid, poses, _ in found]
+        tracks = {pid: pt for pid, _, pt in found}
     results = []
     for pid, poses in people:
         vertical = resolve_vertical(poses, req.up, req.calib, req.calib_camera)
         A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
         A.person = pid
-        A.track = track  # 2D keypoints (for thumbnails), None for a pose file
+        A.track = tracks.get(pid)  # 2D keypoints (for thumbnails), None for a pose file
         A.video = str(path) if source is not None and source.kind == "video" else None
         results.append(A)
-    _write_outputs(req, results)
+    _write_outputs(req, results, [tracks[pid] for pid, _ in people] if req.poses_out else [])
     return results
 
 
-def _write_outputs(req: ErgoRequest, results: list[Assessment]) -> None:
+def _write_outputs(req: ErgoRequest, results: list[Assessment], pose_tracks: list | None = None) -> None:
     """Build everything first, then write: a failure leaves nothing half-written. One person: the single-person
-    layouts; several: a ``person`` CSV column, JSON ``people``, one report section per person."""
+    layouts; several: a ``person`` CSV column, JSON ``people``, one report section per person. ``pose_tracks``:
+    infer's own poses of a video (``--poses``), every person scored."""
     from .people_out import frames_csv_people, report_people, summary_json_people
 
     texts = {}
@@ -123,6 +123,12 @@ def _write_outputs(req: ErgoRequest, results: list[Assessment]) -> None:
             texts[req.report] = html
     from ..atomic import write_text_atomic
 
+    if pose_tracks:
+        from ..infer.people_writers import write_people
+        from ..infer.writers import format_of
+
+        write_people(pose_tracks, req.poses_out, format_of(str(req.poses_out), None), min_conf=req.min_conf,
+                     inputs=[req.input, req.calib])
     for p, text in texts.items():
         write_text_atomic(text, p)
     if req.plots:
