@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from pose3d_cli.infer.viterbi import two_state_viterbi
+from pose3d_cli.infer.viterbi import two_state_viterbi, viterbi
 
 
 def loop_viterbi(keep: np.ndarray, swap: np.ndarray, prior: float = 1.0) -> np.ndarray:
@@ -73,3 +73,14 @@ def test_identical_to_the_frame_by_frame_loop(n):
 
 def test_uninformative_track_keeps_the_detector_labels():
     assert not two_state_viterbi(np.zeros(50), np.zeros(50)).any()
+
+
+@pytest.mark.parametrize("n,k", [(1, 4), (2, 3), (4, 4), (6, 3), (9, 2)])
+def test_k_states_match_brute_force(n, k):
+    rng = np.random.default_rng(10 * n + k)
+    for _ in range(10):
+        unary, trans = rng.exponential(1.0, (n, k)), rng.exponential(1.0, (n - 1, k, k))
+        cost = lambda s: unary[np.arange(n), s].sum() + trans[np.arange(n - 1), s[:-1], s[1:]].sum()
+        best = min(cost(np.array(p)) for p in itertools.product(range(k), repeat=n))
+        got = viterbi(unary, trans)
+        assert got.shape == (n,) and cost(got.astype(int)) == pytest.approx(best, abs=1e-12)

@@ -280,10 +280,12 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
     joints = smooth_poses(joints, method, track.fps)
     fit = {"method": opts.skeleton_fit}
     if opts.skeleton_fit != "none" and detected.any():
-        from .skeleton_fit import fit_skeleton
+        from .skeleton_fit import BRANCH_JUMP_WEIGHT, fit_skeleton
 
         ray_xy = xy if opts.skeleton_fit == "rays" else None
-        joints, lengths = fit_skeleton(joints, c, sk, ray_xy)
+        # photos are no track: each decodes its arms' ray branches alone
+        jump = 0.0 if track.independent else BRANCH_JUMP_WEIGHT
+        joints, lengths = fit_skeleton(joints, c, sk, ray_xy, jump_weight=jump)
         fit["bone_lengths_mm"] = {ch: round(float(v), 1) for (ch, _), v in zip(sk.bones, lengths)}
     meta = {
         "pose3d_version": __version__, "input": track.name, "model": lifter.path, "model_name": lifter.name,

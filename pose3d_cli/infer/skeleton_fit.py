@@ -11,6 +11,12 @@
    direction blended between the lifted bone direction and the direction that puts the child on its camera ray
    (the ray point at that distance nearest the lifted depth), weighted by the 2D confidence; only limb (left/right)
    joints are pulled onto rays. Batched over frames.
+3. An arm (:data:`ARM_JOINTS`: the elbow and its child, the wrist) chooses its ray points jointly and over the
+   track (:func:`arm_branches`): a camera ray meets the bone-length sphere at two depths, so the upper arm and the
+   forearm give 4 placements a frame; each costs how far its two bone directions turn from the lifted ones, and
+   switching between frames costs the jump of elbow and wrist (:data:`BRANCH_JUMP_WEIGHT`), decoded by a
+   4-state Viterbi (:func:`.viterbi.viterbi`). The lifter compresses depth, so where a bone lies nearly across
+   the ray its lifted depth often sits on the wrong side; the track's confident frames carry the right side over.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import numpy as np
 
 from ..errors import Pose3dError
 from ..skeleton import Skeleton
+from .viterbi import viterbi
 
 #: bone length / total bone length of the h36m17 skeleton, keyed by the bone's child joint; median over 13
 #: takes (HDM05: one per subject, ASF/AMC; CMU 4 BVH; Bandai Namco 4 BVH), left/right averaged:
@@ -45,6 +52,11 @@ PRIOR_SKELETON = "h36m17"
 #: defaults chosen on the pose2sim DEV frames 0-49 (grid 0/0.25/0.5/0.75/1 each; README "Accuracy in the wild")
 PRIOR_WEIGHT = 0.5  # 0: the track's own symmetrised lengths; 1: the mocap proportions at the track's size
 RAY_WEIGHT = 0.5  # how far a confident joint is pulled onto its camera ray (× its 2D confidence)
+#: (chosen on the pose2sim DEV frames, 60 fps: plateau 1.0-1.4; 0.7 and below keep most wrong switches, 2 and above
+#: hold a wrong branch) cost of a switch of arm branch between frames, × (elbow jump² + wrist jump²) / (upper arm ×
+#: forearm length); 0 decodes every frame alone
+BRANCH_JUMP_WEIGHT = 1.2
+ARM_JOINTS = (("left_elbow", "left_wrist"), ("right_elbow", "right_wrist"))  # chosen jointly and over the track
 
 
 def mirror_bones(sk: Skeleton) -> np.ndarray:
@@ -134,12 +146,55 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(n, 1e-9)
 
 
+def ray_depths(q: np.ndarray, r: np.ndarray, L: float) -> np.ndarray:
+    """(..., 2) distances along unit rays ``r`` (..., 3) from the camera of the two points at ``L`` from ``q`` (...,
+    3), nearer first (both the ray's point nearest ``q`` where the ray misses the sphere)."""
+    rq = (r * q).sum(-1)
+    s = np.sqrt(np.maximum(rq ** 2 - (q * q).sum(-1) + L ** 2, 0.0))
+    return np.stack([rq - s, rq + s], -1)
+
+
+def place_child(q: np.ndarray, d: np.ndarray, r: np.ndarray, L: float, a: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """(..., 3) a child at ``L`` from its parent ``q`` (..., 3), its direction blended by ``a`` (...) between the
+    lifted unit direction ``d`` (..., 3) and the ray point ``depth`` (...) along the unit ray ``r`` (..., 3)."""
+    d_ray = _unit(depth[..., None] * r - q)
+    return q + L * _unit(a[..., None] * d_ray + (1 - a[..., None]) * d)
+
+
+def arm_branches(q: np.ndarray, d1: np.ndarray, r1: np.ndarray, a1: np.ndarray, L1: float, d2: np.ndarray,
+                 r2: np.ndarray, a2: np.ndarray, L2: float, valid: np.ndarray,
+                 jump_weight: float = BRANCH_JUMP_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+    """Elbow and wrist (each (T, 3)) of the 4 ray-branch pairs decoded over the track (module doc, step 3).
+
+    Args:
+        q: (T, 3) the placed shoulder; d1, d2: (T, 3) lifted unit directions of upper arm and forearm; r1, r2:
+        (T, 3) unit camera rays of elbow and wrist; a1, a2: (T,) ray weights; L1, L2: the bone lengths;
+        valid: (T,) frames with a pose (no switch cost into or out of the others).
+    """
+    T = len(q)
+    E = place_child(q[:, None], d1[:, None], r1[:, None], L1, a1[:, None], ray_depths(q, r1, L1))
+    W = place_child(E[:, :, None], d2[:, None, None], r2[:, None, None], L2, a2[:, None, None],
+                    ray_depths(E, r2[:, None], L2))  # (T, 2 elbow branches, 2 wrist branches, 3)
+    E = np.broadcast_to(E[:, :, None], W.shape)
+    cos1 = (_unit(E - q[:, None, None]) * d1[:, None, None]).sum(-1)
+    cos2 = (_unit(W - E) * d2[:, None, None]).sum(-1)
+    unary = -(cos1 + cos2).reshape(T, 4)
+    E, W = E.reshape(T, 4, 3), W.reshape(T, 4, 3)
+    jump = ((E[1:, None] - E[:-1, :, None]) ** 2).sum(-1) + ((W[1:, None] - W[:-1, :, None]) ** 2).sum(-1)
+    both = (valid[1:] & valid[:-1])[:, None, None]
+    pick = viterbi(unary, np.where(both, jump_weight * jump / (L1 * L2), 0.0))
+    t = np.arange(T)
+    return E[t, pick], W[t, pick]
+
+
 def resolve_to_lengths(joints: np.ndarray, lengths: np.ndarray, sk: Skeleton, xy: np.ndarray | None = None,
-                       conf: np.ndarray | None = None, ray_weight: float = RAY_WEIGHT) -> np.ndarray:
+                       conf: np.ndarray | None = None, ray_weight: float = RAY_WEIGHT,
+                       jump_weight: float = BRANCH_JUMP_WEIGHT) -> np.ndarray:
     """Rebuild (T, J, 3) root-relative poses with bone lengths ``lengths`` (B,) (see module doc).
 
     ``xy`` (T, J, 2) normalised camera coordinates and ``conf`` (T, J) pull each child onto its camera ray by
-    ``ray_weight * conf``; without them only the lifted directions are kept. NaN frames stay NaN.
+    ``ray_weight * conf``; without them only the lifted directions are kept. ``jump_weight``: the arms' branch
+    switch cost (:data:`BRANCH_JUMP_WEIGHT`; 0 for frames that are no track, e.g. photos). NaN frames stay NaN.
     """
     if lengths.shape != (len(sk.bones),):
         raise Pose3dError(f"skeleton fit: {lengths.shape[0]} bone lengths given, {sk.name} has {len(sk.bones)} "
@@ -150,6 +205,7 @@ def resolve_to_lengths(joints: np.ndarray, lengths: np.ndarray, sk: Skeleton, xy
     root = sk.index(sk.root)
     P = P - P[:, root:root + 1]
     use_rays = xy is not None and conf is not None and ray_weight > 0
+    arm = {}  # elbow bone -> its forearm bone, decoded together
     if use_rays:
         w = np.clip(conf.astype(np.float64), 0, 1)
         P = P + camera_translation(P, xy.astype(np.float64), w)[:, None]
@@ -158,24 +214,31 @@ def resolve_to_lengths(joints: np.ndarray, lengths: np.ndarray, sk: Skeleton, xy
         # from face and shoulder landmarks) is no landmark of that joint, and its ray tips the head into depth
         limb = np.zeros(sk.num_joints)
         limb[list(sk.joints_left) + list(sk.joints_right)] = 1.0
+        bone_of = {c: b for b, (c, _) in enumerate(sk.bones)}
+        arm = {bone_of[e]: bone_of[h] for e, h in ARM_JOINTS if sk.bones[bone_of.get(h, -1)][1:] == (e,)}
     out = P.copy()
+    done = set()
     for bi in topological_order(sk):
         c, p = sk.bone_indices[bi]
+        if bi in done:
+            continue
         L = lengths[bi]
         d = _unit(P[:, c] - P[:, p])  # lifted direction
         q = out[:, p]
-        if use_rays:
+        if bi in arm:
+            h = sk.bone_indices[arm[bi]][0]
+            a1, a2 = ray_weight * w[:, c] * limb[c], ray_weight * w[:, h] * limb[h]
+            out[:, c], out[:, h] = arm_branches(q, d, rays[:, c], a1, L, _unit(P[:, h] - P[:, c]), rays[:, h], a2,
+                                                lengths[arm[bi]], valid, jump_weight)
+            done.add(arm[bi])
+        elif use_rays:
             r = rays[:, c]
-            rq = (r * q).sum(-1)
-            disc = rq ** 2 - (q * q).sum(-1) + L ** 2
-            s = np.sqrt(np.maximum(disc, 0.0))
+            cand = ray_depths(q, r, L)
             depth_lift = (r * (q + L * d)).sum(-1)
-            cand = np.stack([rq - s, rq + s], -1)
             pick = cand[np.arange(len(cand)), np.argmin(np.abs(cand - depth_lift[:, None]), -1)]
-            d_ray = _unit(pick[:, None] * r - q)
-            a = (ray_weight * w[:, c] * limb[c])[:, None]
-            d = _unit(a * d_ray + (1 - a) * d)
-        out[:, c] = q + L * d
+            out[:, c] = place_child(q, d, r, L, ray_weight * w[:, c] * limb[c], pick)
+        else:
+            out[:, c] = q + L * d
     out = out - out[:, root:root + 1]
     out[~valid] = np.nan
     return out.astype(joints.dtype)
@@ -194,9 +257,10 @@ def topological_order(sk: Skeleton) -> np.ndarray:
 
 
 def fit_skeleton(joints: np.ndarray, conf: np.ndarray, sk: Skeleton, xy: np.ndarray | None = None,
-                 prior_weight: float = PRIOR_WEIGHT, ray_weight: float = RAY_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+                 prior_weight: float = PRIOR_WEIGHT, ray_weight: float = RAY_WEIGHT,
+                 jump_weight: float = BRANCH_JUMP_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
     """One person's track (T, J, 3) → (the same rebuilt with constant bone lengths, the lengths (B,) mm).
 
     A skeleton without a measured prior (:func:`has_prior`) keeps its own symmetrised lengths (weight 0)."""
     lengths = fit_bone_lengths(joints, conf, sk, prior_weight if has_prior(sk) else 0.0)
-    return resolve_to_lengths(joints, lengths, sk, xy, conf, ray_weight), lengths
+    return resolve_to_lengths(joints, lengths, sk, xy, conf, ray_weight, jump_weight), lengths
