@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from pose3d_cli.errors import Pose3dError
-from pose3d_cli.infer.skeleton_fit import (PRIOR_FRACTIONS, fit_bone_lengths, fit_skeleton, has_prior, resolve_to_lengths,
-                                           topological_order)
+from pose3d_cli.infer.skeleton_fit import (PRIOR_FRACTIONS, fit_bone_lengths, fit_skeleton, has_prior, jump_weight_at,
+                                           resolve_to_lengths, topological_order)
 from pose3d_cli.infer.smooth import butter_zero_phase, one_euro
 from pose3d_cli.skeleton import get_skeleton
 
@@ -190,3 +190,35 @@ def test_arm_branch_held_over_frames_where_the_lifted_depth_is_on_the_wrong_side
     alone = resolve_to_lengths(lifted, LENGTHS, SK, xy, conf, ray_weight=1.0, jump_weight=0.0)
     err = np.linalg.norm(alone[:, el] - true[:, el], axis=-1)
     assert np.all(err[flipped] > 300) and np.all(err[rest] < 1e-3)
+
+
+def _excursion_track(fps: float, seconds: float = 1.0, away=(0.4, 0.6)):
+    """The right upper arm points 45° towards a camera 3 m away, except from ``away[0]`` to ``away[1]`` s where it
+    really swings to 45° away from it (0.2 s), sampled at ``fps``; the lift is exact. Returns (true, time_s)."""
+    rng = np.random.default_rng(7)
+    t = np.arange(int(round(seconds * fps))) / fps
+    true = np.repeat(hand_fk(1, rng), len(t), axis=0)
+    sh, el, wr = (SK.index(n) for n in ("right_shoulder", "right_elbow", "right_wrist"))
+    behind = (t >= away[0]) & (t < away[1])
+    u = np.stack([np.full(len(t), 0.6), np.full(len(t), 0.3), np.where(behind, 0.75, -0.75)], -1)
+    u /= np.linalg.norm(u, axis=-1, keepdims=True)
+    v = np.array([0.2, 1.0, 0.3]) / np.linalg.norm([0.2, 1.0, 0.3])
+    true[:, el] = true[:, sh] + TRUE["right_elbow"] * u
+    true[:, wr] = true[:, el] + TRUE["right_wrist"] * v
+    return true, behind
+
+
+@pytest.mark.parametrize("fps", [60.0, 30.0, 15.0])
+def test_a_real_short_arm_swing_is_followed_at_any_frame_rate(fps):
+    """The branch-switch weight scales with the frame rate (jump_weight_at): a real 0.2 s swing of the arm through
+    the image plane is 12 frames at 60 fps and 3 at 15 fps; both are followed. With the 60 fps weight unscaled, the
+    two switches outweigh 3 frames of the right branch and the swing is smoothed away at 15 fps."""
+    true, behind = _excursion_track(fps)
+    cam = true + np.array([150.0, -100.0, 3000.0])
+    conf = np.ones(true.shape[:2])
+    el = SK.index("right_elbow")
+    fitted = resolve_to_lengths(true, LENGTHS, SK, project(cam), conf, ray_weight=1.0, jump_weight=jump_weight_at(fps))
+    assert np.linalg.norm(fitted[:, el] - true[:, el], axis=-1).max() < 1e-3
+    if fps == 15.0:
+        held = resolve_to_lengths(true, LENGTHS, SK, project(cam), conf, ray_weight=1.0, jump_weight=jump_weight_at(60.0))
+        assert np.linalg.norm(held[behind, el] - true[behind, el], axis=-1).min() > 100

@@ -280,11 +280,11 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
     joints = smooth_poses(joints, method, track.fps)
     fit = {"method": opts.skeleton_fit}
     if opts.skeleton_fit != "none" and detected.any():
-        from .skeleton_fit import BRANCH_JUMP_WEIGHT, fit_skeleton
+        from .skeleton_fit import fit_skeleton, jump_weight_at
 
         ray_xy = xy if opts.skeleton_fit == "rays" else None
         # photos are no track: each decodes its arms' ray branches alone
-        jump = 0.0 if track.independent else BRANCH_JUMP_WEIGHT
+        jump = 0.0 if track.independent else jump_weight_at(track.fps)
         joints, lengths = fit_skeleton(joints, c, sk, ray_xy, jump_weight=jump)
         fit["bone_lengths_mm"] = {ch: round(float(v), 1) for (ch, _), v in zip(sk.bones, lengths)}
     meta = {

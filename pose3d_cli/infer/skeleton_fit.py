@@ -54,8 +54,12 @@ PRIOR_WEIGHT = 0.5  # 0: the track's own symmetrised lengths; 1: the mocap propo
 RAY_WEIGHT = 0.5  # how far a confident joint is pulled onto its camera ray (× its 2D confidence)
 #: (chosen on the pose2sim DEV frames, 60 fps: plateau 1.0-1.4; 0.7 and below keep most wrong switches, 2 and above
 #: hold a wrong branch) cost of a switch of arm branch between frames, × (elbow jump² + wrist jump²) / (upper arm ×
-#: forearm length); 0 decodes every frame alone
+#: forearm length), at :data:`BRANCH_JUMP_FPS`; 0 decodes every frame alone. Other frame rates scale it by
+#: fps / 60 (:func:`jump_weight_at`): a switch pays the two branches' separation once, whatever the rate, while a
+#: wrong branch pays its unary cost every frame, i.e. in proportion to the rate (the same DEV frames decimated to
+#: 30 fps: 0.3 and 0.6 best, 1.2 worse, 2.4 and 4.8 worse still)
 BRANCH_JUMP_WEIGHT = 1.2
+BRANCH_JUMP_FPS = 60.0
 ARM_JOINTS = (("left_elbow", "left_wrist"), ("right_elbow", "right_wrist"))  # chosen jointly and over the track
 
 
@@ -144,6 +148,13 @@ def camera_translation(joints: np.ndarray, xy: np.ndarray, w: np.ndarray) -> np.
 def _unit(v: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(v, axis=-1, keepdims=True)
     return v / np.maximum(n, 1e-9)
+
+
+def jump_weight_at(fps: float, weight: float = BRANCH_JUMP_WEIGHT) -> float:
+    """The arms' branch-switch weight for a track at ``fps`` frames/s (``weight`` is set at
+    :data:`BRANCH_JUMP_FPS`): a branch switch then weighs the same against the same time on a wrong branch at any
+    rate; 0 for a non-positive rate."""
+    return weight * fps / BRANCH_JUMP_FPS if fps > 0 else 0.0
 
 
 def ray_depths(q: np.ndarray, r: np.ndarray, L: float) -> np.ndarray:
