@@ -219,3 +219,53 @@ def test_with_2d_csv_and_bvh_round_trip(tmp_path):
     assert abs(seq.xy[i, 6, 0] - float(r["left_ankle_u"])) < 0.01
     assert run(app, ["-q", "infer", str(KP), "-o", str(bvh)]).exit_code == 0
     assert run(app, ["-q", "synth", str(bvh), str(tmp_path / "p.h5"), "-n", "1", "--val", "0", "--test", "0"]).exit_code == 0
+
+
+def test_multi_person_with_2d_csv_is_read_back_per_person_with_its_ids(tmp_path):
+    """pose3d's own multi-person CSV (a `person` column, one row per person and frame) read back as 2D: each
+    person keeps its id and its own rows (it used to be read as one person with every frame twice)."""
+    import csv
+
+    from pose3d_cli.detect.keypoint_files import read_keypoints
+
+    one = tmp_path / "one.csv"
+    assert run(app, ["-q", "infer", str(KP), "-o", str(one), "--with-2d"]).exit_code == 0
+    rows = list(csv.DictReader(open(one)))
+    T = len(rows)
+    header = ["frame", "person", *[h for h in rows[0] if h != "frame"]]
+    out_rows = []
+    for k, r in enumerate(rows):
+        out_rows.append({**r, "person": "0"})
+        other = {**r, "person": "3"}  # a second person 300 px to the right, absent from the last 5 frames
+        for h in r:
+            if h.endswith("_u") and r[h]:
+                other[h] = f"{float(r[h]) + 300:.2f}"
+        if k >= T - 5:
+            other.update({h: "" for h in r if h.endswith(("_u", "_v", "_conf"))}, detected="0")
+        out_rows.append(other)
+    two = tmp_path / "two.csv"
+    with open(two, "w", newline="") as f:
+        w = csv.DictWriter(f, header)
+        w.writeheader()
+        w.writerows(out_rows)
+    seq = read_keypoints(two)
+    assert len(seq.frame_indices) == T and seq.person_ids is not None
+    assert seq.person_ids[0] == [0, 3] and seq.person_ids[-1] == [0]
+    size = ["--size", "1920x1080"]
+    lift_one, lift_two = tmp_path / "l1.csv", tmp_path / "l2.csv"
+    assert run(app, ["-q", "infer", str(one), "-o", str(lift_one), *size]).exit_code == 0
+    r = run(app, ["-q", "infer", str(two), "-o", str(lift_two), *size])
+    assert r.exit_code == 0, r.output
+    got = list(csv.DictReader(open(lift_two)))
+    assert len(got) == 2 * T and {g["person"] for g in got} == {"0", "3"}
+    p0 = [g for g in got if g["person"] == "0"]
+    p3 = [g for g in got if g["person"] == "3"]
+    ref = list(csv.DictReader(open(lift_one)))
+    assert [g["frame"] for g in p0] == [g["frame"] for g in ref]
+    assert max(abs(float(a["left_wrist_x"] or 0) - float(b["left_wrist_x"] or 0)) for a, b in zip(p0, ref)) < 0.05
+    assert [g["detected"] for g in p3[-5:]] == ["0"] * 5
+    # one row per person and frame: a duplicate is refused in one line
+    with open(two, "a") as f:
+        f.write(",".join(str(out_rows[0].get(h, "")) for h in header) + "\n")
+    r = run(app, ["-q", "infer", str(two), "-o", str(tmp_path / "l3.csv")])
+    assert r.exit_code == 2 and "more than one row" in r.output and "Traceback" not in r.output

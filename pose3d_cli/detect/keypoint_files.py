@@ -101,6 +101,9 @@ class KeypointSequence:
         source: where the keypoints came from (a path or a description).
         people: per row, every person the file lists in that frame ((J, 2) xy, (J,) confidence each, in
             ``skeleton``); the arrays above hold the most prominent one. None for sources of one person.
+        person_ids: per row, the id of each entry of ``people`` when the file names its people (a CSV with a
+            ``person`` column, e.g. pose3d infer's own multi-person output): kept as they are, not re-tracked;
+            the arrays above then hold the lowest id of the row (pose3d's id 0 is the most prominent person).
     """
 
     xy: np.ndarray
@@ -111,6 +114,7 @@ class KeypointSequence:
     image_size: tuple[int, int] | None = None
     source: str = field(default="")
     people: list[list[tuple[np.ndarray, np.ndarray]]] | None = None
+    person_ids: list[list[int]] | None = None
 
     def __post_init__(self) -> None:
         self.xy = np.asarray(self.xy, dtype=np.float32)
@@ -327,10 +331,43 @@ def _read_csv(path: Path) -> KeypointSequence:
         raise DetectorError(f"{path}: bad CSV value ({e}); {ACCEPTED}") from None
     table = table.reshape(len(body), skeleton.num_joints, 3)
     missing = np.isnan(table).any(axis=-1)
-    conf = np.where(missing, 0.0, np.clip(table[..., 2], 0.0, 1.0))
-    xy = np.where(missing[..., None], 0.0, table[..., :2])
-    return KeypointSequence(xy, conf, skeleton.name, frames, _meta_fps(path, meta), _meta_size(path, meta),
-                            meta.get("source") or str(path))
+    conf = np.where(missing, 0.0, np.clip(table[..., 2], 0.0, 1.0)).astype(np.float32)
+    xy = np.where(missing[..., None], 0.0, table[..., :2]).astype(np.float32)
+    fps, size, source = _meta_fps(path, meta), _meta_size(path, meta), meta.get("source") or str(path)
+    if "person" not in col:
+        return KeypointSequence(xy, conf, skeleton.name, frames, fps, size, source)
+    try:
+        ids = np.array([int(float(r[col["person"]])) for r in body], dtype=np.int64)
+    except (ValueError, IndexError) as e:
+        raise DetectorError(f"{path}: bad person id ({e}); the 'person' column holds integer ids") from None
+    return _by_person_column(path, xy, conf, frames, ids, skeleton.name, fps, size, source)
+
+
+def _by_person_column(path: Path, xy: np.ndarray, conf: np.ndarray, frames: np.ndarray, ids: np.ndarray,
+                      skeleton: str, fps: float | None, size: tuple[int, int] | None, source: str) -> KeypointSequence:
+    """Rows of (frame, person) → one row per frame with every person found in it, ids kept.
+
+    Args:
+        xy: (N, J, 2); conf: (N, J); frames, ids: (N,) the frame number and person id of each CSV row.
+    """
+    pairs = set(zip(frames.tolist(), ids.tolist()))
+    if len(pairs) < len(frames):
+        raise DetectorError(f"{path}: the same frame and person appear in more than one row; one row per person "
+                            "and frame")
+    unique = np.unique(frames)
+    row = np.searchsorted(unique, frames)
+    people: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in unique]
+    person_ids: list[list[int]] = [[] for _ in unique]
+    for k in np.lexsort((ids, frames)):  # by frame, then id
+        if conf[k].any():
+            people[row[k]].append((xy[k], conf[k]))
+            person_ids[row[k]].append(int(ids[k]))
+    J = xy.shape[1]
+    first_xy, first_conf = np.zeros((len(unique), J, 2), np.float32), np.zeros((len(unique), J), np.float32)
+    for t, ps in enumerate(people):
+        if ps:
+            first_xy[t], first_conf[t] = ps[0]
+    return KeypointSequence(first_xy, first_conf, skeleton, unique, fps, size, source, people, person_ids)
 
 
 def _csv_meta_and_rows(path: Path) -> tuple[dict[str, str], list[list[str]]]:

@@ -107,8 +107,22 @@ def read_people(path: Path, opts) -> list:
     if seq.people is None:
         return [replace(base, person=0)]
     J = get_skeleton(seq.skeleton).num_joints
+    if seq.person_ids is not None:  # the file names its people (pose3d's own CSV): its ids are kept
+        return _tracks_of(_people_by_id(seq.people, seq.person_ids, J), base, seq.skeleton)
     people = track_people(seq.people, J, max_lost=int(round(base.fps)), min_frames=max(3, int(round(0.5 * base.fps))))
     return _tracks_of(people, base, seq.skeleton)
+
+
+def _people_by_id(frames: list[list[tuple[np.ndarray, np.ndarray]]], ids: list[list[int]], J: int) -> People:
+    """Per-frame people with given ids → dense :class:`People` (ids ascending), no tracking."""
+    all_ids = sorted({i for row in ids for i in row})
+    slot = {pid: k for k, pid in enumerate(all_ids)}
+    xy = np.zeros((len(all_ids), len(frames), J, 2), np.float32)
+    conf = np.zeros((len(all_ids), len(frames), J), np.float32)
+    for t, (row, row_ids) in enumerate(zip(frames, ids)):
+        for (pxy, pc), pid in zip(row, row_ids):
+            xy[slot[pid], t], conf[slot[pid], t] = pxy, pc
+    return People(np.array(all_ids, np.int64), xy, conf)
 
 
 def select_people(tracks: list, person: str | int, name: str) -> list:
