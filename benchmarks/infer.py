@@ -4,8 +4,9 @@
 
 1. detector alone (BlazePose full, VIDEO mode; decoding not counted) on pose2sim cam01 and the sports2d clip,
    at native size and downscaled to 640 px wide;
-2. lifter alone, poses/s: the shipped model in torch vs onnxruntime, 1 and 2 threads, batch 1, 512, 1024, 8192
-   (wall and per CPU-second; ``--only-lifter`` runs this alone);
+2. lifter alone, poses/s: the shipped model in torch vs onnxruntime float32 and int8 (``pose3d export --quantize
+   int8``), 1 and 2 threads, batch 1, 512, 1024, 8192 (wall and per CPU-second, ratios to both float32 backends in the same run;
+   ``--only-lifter`` runs this alone);
 3. end to end (`infer_one`: decode + detect + lift + write CSV) on the same clips, native and `--detect-width 640`,
    with the process's peak memory;
 4. consistency on pose2sim (4 synchronised calibrated views): coefficient of variation of each bone's length over
@@ -60,7 +61,9 @@ def bench_detector(path: Path, width: int | None, variant: str = "full") -> tupl
 
 def bench_lifter(model_pt: Path, total: int = 8192 * 4) -> None:
     """poses/s of the network alone (no flip averaging) over ``total`` poses, fed in chunks of ``chunk`` poses:
-    wall clock and per CPU-second (process time; what an idle machine gives per core). Best of 3."""
+    wall clock and per CPU-second (process time; what an idle machine gives per core). Best of 3, the backends
+    interleaved (torch, onnxruntime float32, onnxruntime int8 from ``pose3d export --quantize int8``), each with
+    its ratios to torch and onnxruntime float32 in the same run."""
     from pose3d_cli.export import export_model, load_sample
     from pose3d_cli.infer.lifter import load_lifter
 
@@ -68,22 +71,28 @@ def bench_lifter(model_pt: Path, total: int = 8192 * 4) -> None:
     X = np.ascontiguousarray(np.resize(xy, (total,) + xy.shape[1:]))
     C = np.ascontiguousarray(np.resize(conf, (total,) + conf.shape[1:]))
     with tempfile.TemporaryDirectory() as tmp:
-        onnx = Path(tmp) / "default.onnx"
+        onnx, int8 = Path(tmp) / "default.onnx", Path(tmp) / "default.int8.onnx"
         export_model(model_pt, onnx, "onnx")
-        for backend, path in (("torch", model_pt), ("onnxruntime", onnx)):
-            for threads in (1, 2):
-                lifter = load_lifter(path, threads=threads, flip_tta=False)  # the network alone
-                for chunk in (1, 512, 1024, 8192):
-                    n = 2000 if chunk == 1 else total
-                    run = lambda: [lifter.fn(X[i:i + chunk], C[i:i + chunk]) for i in range(0, n, chunk)]  # noqa: E731
-                    run()
-                    wall = cpu = np.inf
-                    for _ in range(3):
+        export_model(model_pt, int8, "onnx", quantize="int8")
+        paths = {"torch": model_pt, "onnxruntime": onnx, "onnxruntime int8": int8}
+        for threads in (1, 2):
+            lifters = {b: load_lifter(p, threads=threads, flip_tta=False) for b, p in paths.items()}  # the network alone
+            for chunk in (1, 512, 1024, 8192):
+                n = 2000 if chunk == 1 else total
+                wall, cpu = dict.fromkeys(paths, np.inf), dict.fromkeys(paths, np.inf)
+                for rep in range(4):  # the first round warms up
+                    for backend, lifter in lifters.items():
                         t0, c0 = time.perf_counter(), time.process_time()
-                        run()
-                        wall, cpu = min(wall, time.perf_counter() - t0), min(cpu, time.process_time() - c0)
-                    print(f"lifter {backend:12s} {threads} thread{'s' if threads > 1 else ' '} batch {chunk:5d}: "
-                          f"{n / wall:10,.0f} poses/s ({n / cpu:10,.0f} per CPU-second)", flush=True)
+                        for i in range(0, n, chunk):
+                            lifter.fn(X[i:i + chunk], C[i:i + chunk])
+                        if rep:
+                            wall[backend] = min(wall[backend], time.perf_counter() - t0)
+                            cpu[backend] = min(cpu[backend], time.process_time() - c0)
+                for backend in paths:
+                    print(f"lifter {backend:16s} {threads} thread{'s' if threads > 1 else ' '} batch {chunk:5d}: "
+                          f"{n / wall[backend]:10,.0f} poses/s ({n / cpu[backend]:10,.0f} per CPU-second), "
+                          f"x{wall['torch'] / wall[backend]:.2f} torch, "
+                          f"x{wall['onnxruntime'] / wall[backend]:.2f} onnxruntime", flush=True)
 
 
 def bench_end_to_end(path: Path, width: int | None, detector: str) -> tuple[float, float, int, int]:

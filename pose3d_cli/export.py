@@ -14,6 +14,10 @@ After writing, the file is loaded back with its own runtime (onnxruntime, ``torc
 ``scripts/make_sample_keypoints.py``) or on ``check_inputs``; the largest difference from eager torch must be
 within ``tolerance_mm`` or the file is removed and :class:`ExportError` raised. Writes are atomic.
 
+``quantize="int8"`` (ONNX only) writes a dynamically quantised file for faster batched CPU inference
+(:func:`_quantize_int8`): its outputs differ from torch by a few mm per joint, so its check tolerance defaults to
+:data:`INT8_TOLERANCE_MM`, and its metadata says ``"quantize": "int8"``.
+
 torch is imported inside the functions: ``load_exported_meta`` and ``import pose3d_cli.export`` do not need it.
 """
 
@@ -45,6 +49,11 @@ SUFFIX_FORMATS = {".onnx": "onnx", ".pt2": "pt2", ".ts": "torchscript", ".torchs
 #: default largest allowed |export - eager| in mm (read at call time by the CLI)
 TOLERANCE_MM = 0.01
 ONNX_OPSET = 20
+QUANTIZE = ("int8",)
+#: default largest allowed |int8 export - eager| in mm on the check poses. The shipped model, on the shipped
+#: sample: 8.4 mm max, 1.1 mm mean (quantising its first layer as well: 24 mm max, 3.2 mm mean); on held-out
+#: synth pairs its P-MPJPE moves by 0.03 mm. Speed: ``benchmarks/infer.py --only-lifter``
+INT8_TOLERANCE_MM = 15.0
 META_FILE = f"{META_KEY}.json"
 EXPORT_FORMAT = "pose3d-export"
 EXPORT_FORMAT_VERSION = 1
@@ -66,6 +75,7 @@ class ExportReport:
     seconds: float
     size_bytes: int = 0
     tolerance_mm: float = TOLERANCE_MM
+    quantize: str | None = None
 
 
 def format_from_path(path: str | Path) -> str:
@@ -120,7 +130,7 @@ def export_meta(meta: dict, receptive_field: int, causal: bool, fmt: str, checkp
 
 def export_model(checkpoint_path: str | Path, output_path: str | Path, fmt: str = "onnx",
                  check_inputs: tuple[np.ndarray, np.ndarray] | None = None,
-                 tolerance_mm: float = TOLERANCE_MM) -> ExportReport:
+                 tolerance_mm: float | None = None, quantize: str | None = None) -> ExportReport:
     """Export a checkpoint and check the written file against eager torch.
 
     Args:
@@ -129,7 +139,9 @@ def export_model(checkpoint_path: str | Path, output_path: str | Path, fmt: str 
         fmt: ``"onnx"``, ``"torchscript"`` or ``"pt2"``.
         check_inputs: ``xy (N, J, 2), conf (N, J)`` frames of one sequence (network input) to check on;
             default: the shipped real sample. Temporal models may also get windows ``(B, T, J, ·)``.
-        tolerance_mm: the largest allowed |export - eager| in mm.
+        tolerance_mm: the largest allowed |export - eager| in mm (default :data:`TOLERANCE_MM`, quantised
+            :data:`INT8_TOLERANCE_MM`).
+        quantize: ``"int8"``: ONNX with int8 fully connected layers (:func:`_quantize_int8`).
 
     Raises:
         CheckpointError: the checkpoint is bad. ExportError: export failed or the check did not pass.
@@ -137,6 +149,12 @@ def export_model(checkpoint_path: str | Path, output_path: str | Path, fmt: str 
     t0 = time.perf_counter()
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; choose {', '.join(FORMATS)}")
+    if quantize is not None and quantize not in QUANTIZE:
+        raise ExportError(f"unknown quantisation {quantize!r}; choose {', '.join(QUANTIZE)}")
+    if quantize is not None and fmt != "onnx":
+        raise ExportError(f"--quantize {quantize} writes ONNX (run by onnxruntime); {fmt} is not quantised")
+    if tolerance_mm is None:
+        tolerance_mm = TOLERANCE_MM if quantize is None else INT8_TOLERANCE_MM
     checkpoint_path, output_path = Path(checkpoint_path), Path(output_path)
     if output_path.exists() and checkpoint_path.exists() and output_path.resolve() == checkpoint_path.resolve():
         raise ExportError(f"{output_path}: the output would overwrite the checkpoint; choose another file")
@@ -153,6 +171,8 @@ def export_model(checkpoint_path: str | Path, output_path: str | Path, fmt: str 
     rf = int(model.receptive_field())
     causal = contract_of(model).causal
     meta = export_meta(loaded.meta, rf, causal, fmt, checkpoint_path)
+    if quantize is not None:
+        meta["quantize"] = quantize
     meta_json = json.dumps(meta, default=str)
     J = len(meta["skeleton"]["joints"])
 
@@ -169,15 +189,20 @@ def export_model(checkpoint_path: str | Path, output_path: str | Path, fmt: str 
         try:
             with _quiet(), torch.no_grad():
                 _WRITERS[fmt](model, example, rf, tmp, meta_json)
+                if quantize is not None:
+                    _quantize_int8(tmp, checkpoint_path)
+        except ExportError:
+            raise
         except Exception as e:  # noqa: BLE001 - exporters raise anything; the user needs one line
             raise ExportError(f"{checkpoint_path}: {fmt} export failed ({type(e).__name__}: {_first_line(e)})") from None
         run = load_exported(tmp, fmt)
         diff, n = _compare(model, run, batches)
         if not diff <= tolerance_mm:  # also catches NaN
-            raise ExportError(f"{output_path}: {fmt} export differs from torch by {diff:.3g} mm (tolerance "
+            kind = f"{fmt} {quantize}" if quantize else fmt
+            raise ExportError(f"{output_path}: {kind} export differs from torch by {diff:.3g} mm (tolerance "
                               f"{tolerance_mm:g} mm) on {n} check poses; nothing written")
         size = tmp.stat().st_size
-    return ExportReport(output_path, fmt, float(diff), n, time.perf_counter() - t0, size, tolerance_mm)
+    return ExportReport(output_path, fmt, float(diff), n, time.perf_counter() - t0, size, tolerance_mm, quantize)
 
 
 def _refuse_exported(path: Path) -> None:
@@ -255,6 +280,51 @@ def _write_pt2(model, example, rf: int, path: Path, meta_json: str) -> None:
 
     program = torch.export.export(model, example, dynamic_shapes=_dynamic_shapes(rf))
     torch.export.save(program, str(path), extra_files={META_FILE: meta_json})
+
+
+def _quantize_int8(path: Path, checkpoint_path: Path) -> None:
+    """Rewrite an ONNX export in place with int8 fully connected layers (onnxruntime dynamic quantisation).
+
+    Each ``Gemm`` with constant weights (a ``Linear``) becomes ``MatMul`` + ``Add``; all but the first get int8
+    weights (per output channel) and per-batch uint8 activations (``MatMulInteger``: VNNI on x86 CPUs). The input
+    normaliser, the first layer (its input mixes joints, confidences, centre and log-scale) and the output
+    denormaliser stay float32. A model without fully connected layers after the first is refused.
+    """
+    import tempfile
+
+    import onnx
+    from onnx import helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    weights = {i.name: i for i in graph.initializer}
+    nodes, linear = [], []
+    for node in graph.node:
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if (node.op_type != "Gemm" or len(node.input) != 3 or node.input[1] not in weights
+                or attrs.get("alpha", 1.0) != 1.0 or attrs.get("beta", 1.0) != 1.0 or attrs.get("transA", 0)):
+            nodes.append(node)
+            continue
+        x, w, b = node.input
+        if attrs.get("transB", 0):
+            W = numpy_helper.to_array(weights[w]).T
+            graph.initializer.remove(weights[w])
+            graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(W), w))
+        linear.append(f"{node.name}_matmul")
+        nodes += [helper.make_node("MatMul", [x, w], [f"{node.output[0]}_matmul"], name=linear[-1]),
+                  helper.make_node("Add", [f"{node.output[0]}_matmul", b], [node.output[0]], name=f"{node.name}_bias")]
+    if len(linear) < 2:
+        raise ExportError(f"{checkpoint_path}: --quantize int8 quantises fully connected layers after the first; "
+                          f"this model has {len(linear)} (export it without --quantize)")
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.value_info[:]  # shapes of the transposed weights changed; onnxruntime infers them again
+    with tempfile.TemporaryDirectory(prefix="pose3d-quantize-") as folder:
+        float_path = Path(folder) / "float.onnx"
+        onnx.save(model, str(float_path))
+        quantize_dynamic(str(float_path), str(path), op_types_to_quantize=["MatMul"], nodes_to_quantize=linear[1:],
+                         per_channel=True, weight_type=QuantType.QInt8)
 
 
 _WRITERS = {"onnx": _write_onnx, "torchscript": _write_torchscript, "pt2": _write_pt2}

@@ -20,7 +20,7 @@ ROLES = {
     "eval": {"in": ["model", "data"], "out": ["json_out", "plots"], "not_path": ["split"]},
     "infer": {"in": ["inputs", "model", "calib", "detector_model"], "out": ["output", "render"],
               "not_path": ["fmt", "calib_camera", "smooth", "skeleton_fit", "detector", "size", "person"]},
-    "export": {"in": ["checkpoint"], "out": ["output"], "not_path": ["fmt"]},
+    "export": {"in": ["checkpoint"], "out": ["output"], "not_path": ["fmt", "quantize"]},
     "info": {"in": ["files"], "out": [], "not_path": []},
     "demo": {"in": ["model"], "out": ["output"], "not_path": []},
     "ergo": {"in": ["input", "calib", "observations", "model", "detector_model"],
