@@ -89,3 +89,39 @@ def test_fused_model_uses_the_detector_input_only_when_present():
     present = m(xy, conf, det, torch.ones(5))
     assert (present - none).abs().max() > 1.0
     assert "det3d" in m.contract().inputs
+
+
+def test_detector_3d_follows_the_swap_fix():
+    """Frames whose 2D the swap fix relabels get the detector's 3D relabelled too (it carries its 2D's labels):
+    a fused lifter must not see a 2D and a 3D that disagree on which arm is the left one."""
+    from pose3d_cli.infer.detector3d import detector_world_joints
+    from pose3d_cli.infer.pipeline import Track2D, fix_left_right_swaps
+    from pose3d_cli.skeleton import get_skeleton
+
+    bp = get_skeleton("blazepose33")
+    T = 12
+    rng = np.random.default_rng(3)
+    base = rng.normal(0, 1, (bp.num_joints, 3))
+    base[[bp.index(n) for n in bp.joints if n.startswith("left_")], 0] += 300.0  # left is +x in the world
+    world = np.repeat(base[None], T, 0) * 10 + np.linspace(0, 5, T)[:, None, None]
+    uv = np.repeat(rng.uniform(100, 200, (bp.num_joints, 2))[None], T, 0)
+    uv[:, [bp.index(n) for n in bp.joints if n.startswith("left_")], 0] += 150.0  # left is +u in the image
+    uv += np.linspace(0, 3, T)[:, None, None]
+    perm = bp.flip_permutation
+    uv[4:7] = uv[4:7][:, perm]  # the detector swapped sides in frames 4-6 (2D and 3D alike)
+    world[4:7] = world[4:7][:, perm]
+    conf = np.ones((T, bp.num_joints), np.float32)
+    track = Track2D(np.arange(T), np.arange(T) / 30.0, uv.astype(np.float32), conf, "blazepose33", 30.0, (640, 480),
+                    "clip.mp4", "test", world.astype(np.float32))
+    sk = get_skeleton("h36m17")
+    from pose3d_cli.skeleton import convert
+
+    uv17, c17 = convert(track.uv, "blazepose33", sk, conf)
+    fixed, _, n = fix_left_right_swaps(uv17, c17, np.ones(T, bool), sk)
+    swapped = (fixed != uv17).any(axis=(1, 2))
+    assert n == 3 and swapped.tolist() == [False] * 4 + [True] * 3 + [False] * 5
+    det = detector_world_joints(track, "h36m17", swapped)
+    lw, rw = sk.index("left_wrist"), sk.index("right_wrist")
+    assert np.all(det[:, lw, 0] > det[:, rw, 0])  # every frame: the left wrist on the left (+x) again
+    raw = detector_world_joints(track, "h36m17")
+    assert np.all(raw[4:7, lw, 0] < raw[4:7, rw, 0])  # without the relabelling those frames disagree

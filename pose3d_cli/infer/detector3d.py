@@ -16,15 +16,21 @@ from ..skeleton import convert, get_skeleton
 from .writers import PoseTrack
 
 
-def detector_world_joints(track, skeleton: str = "h36m17") -> np.ndarray | None:
+def detector_world_joints(track, skeleton: str = "h36m17", swapped: np.ndarray | None = None) -> np.ndarray | None:
     """The track's world landmarks in ``skeleton``, root-relative mm (T, J, 3) (NaN rows where undetected), or
-    None when the 2D input carries none (a keypoint file): the fused lifter's optional input."""
+    None when the 2D input carries none (a keypoint file): the fused lifter's optional input.
+
+    ``swapped`` (T,) bool: frames whose 2D left/right labels infer's swap fix exchanged; the detector's 3D carries
+    the labels of its 2D, so its left and right are exchanged there too."""
     if track.world is None:
         return None
     sk = get_skeleton(skeleton)
     world, _ = convert(track.world.astype(np.float64), track.skeleton, sk)
     root = sk.index(sk.root)
-    return (world - world[:, root:root + 1]).astype(np.float32)
+    out = (world - world[:, root:root + 1]).astype(np.float32)
+    if swapped is not None and np.any(swapped):
+        out[swapped] = out[swapped][:, sk.flip_permutation]
+    return out
 
 
 def detector_world_track(track, skeleton: str = "h36m17", min_joints: int = 6) -> PoseTrack:

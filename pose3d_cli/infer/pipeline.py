@@ -251,19 +251,21 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
     uv, conf = convert(track.uv, track.skeleton, sk, track.conf)
     detected = (conf > 0).sum(axis=1) >= MIN_JOINTS
     swaps_fixed = 0
+    swapped = np.zeros(len(uv), bool)  # frames whose left/right labels the swap fix exchanged
     points = from_track(track.uv, track.conf, track.world, track.skeleton)
     if opts.fix_swaps and not track.independent:
         before = uv
         uv, conf, swaps_fixed = fix_left_right_swaps(uv, conf, detected, sk)
+        swapped = (uv != before).any(axis=(1, 2))
         if points is not None and swaps_fixed:
-            points = swap_sides(points, (uv != before).any(axis=(1, 2)))
+            points = swap_sides(points, swapped)
     intr = intrinsics_for(track.size, opts.fov, opts.focal, opts.calib, opts.calib_camera, track.name)
     K = frame_intrinsics(track, opts, intr.K)
     xy, c = pixels_to_network_input(uv, conf, K, intr.dist)
     if lifter.takes_det3d:  # the fused lifter: BlazePose's world landmarks when the track has them, else masked
         from .detector3d import detector_world_joints
 
-        det = detector_world_joints(track, sk.name)
+        det = detector_world_joints(track, sk.name, swapped)
         if det is not None:
             det = np.where(detected[:, None, None], det, np.nan)
         joints = lifter.lift(xy, c, det).astype(np.float32)
