@@ -74,6 +74,8 @@ class TrainConfig:
     init: str | None = None  # start from this checkpoint (its model, weights and output statistics)
     replay: list[str] = field(default_factory=list)  # earlier pairs files mixed into training (rehearsal)
     replay_fraction: float = 1.0  # share of each replay file's training sequences used
+    # replay about replay_ratio × the new training pairs, shared equally by the replay files (None: replay_fraction)
+    replay_ratio: float | None = None
     # more sources (training/sources.py): [{"path", "kind": "pairs" | "2d", "weight", "fov" ...}]; a sources
     # YAML given as ``data`` fills sources, val and prior
     sources: list[dict] = field(default_factory=list)
@@ -89,10 +91,12 @@ class TrainConfig:
     clip: int = 16  # 2D-only and image/3D sources: frames per training track clip
     disc_lr: float = 1e-3
     stop_after_steps: int | None = None  # simulate an interruption (tests)
+    started_at: float | None = None  # time.time() when the user's command started (logged wall_s counts from it)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("stop_after_steps")
+        d.pop("started_at")
         return d
 
 
@@ -277,16 +281,41 @@ def concat_encoded(parts: list[Encoded]) -> Encoded:
                    torch.cat([p.target for p in parts]), ranges, torch.cat([p.xy_clean for p in parts]), weight)
 
 
-def replay_subset(data: PairData, fraction: float, seed: int) -> PairData:
-    """Whole training sequences of an earlier dataset, about ``fraction`` of its pairs (rehearsal)."""
+def replay_subset(data: PairData, fraction: float, seed: int, pairs: int | None = None, stream: int = 0) -> PairData:
+    """Whole training sequences of an earlier dataset (rehearsal): about ``fraction`` of them or, given ``pairs``,
+    sequences drawn in a random order (``stream`` tells the files apart) until they hold about that many pairs."""
     train = data.split("train")
-    if fraction >= 1.0:
+    if pairs is None and fraction >= 1.0:
         return train
     present = np.unique(train.sequence_index)
-    rng = np.random.default_rng([seed, 7])
     keep = np.zeros(len(data.sequences["start"]), dtype=bool)
-    keep[rng.permutation(present)[: max(1, int(round(fraction * len(present))))]] = True
+    if pairs is None:
+        rng = np.random.default_rng([seed, 7])
+        keep[rng.permutation(present)[: max(1, int(round(fraction * len(present))))]] = True
+        return train.select_sequences(keep)
+    if pairs >= len(train):
+        return train
+    order = np.random.default_rng([seed, 7, stream]).permutation(present)
+    lengths = np.bincount(train.sequence_index, minlength=len(keep))[order]
+    before = np.concatenate([[0], np.cumsum(lengths)[:-1]])  # pairs already drawn when each sequence comes up
+    keep[order[before < pairs]] = True  # stop with the sequence that reaches the budget
     return train.select_sequences(keep)
+
+
+def replay_budgets(sizes: list[int], total: int) -> list[int]:
+    """Pairs replayed from each earlier file: ``total`` shared equally, a file smaller than its share given whole
+    and the rest shared by the others (water filling). ``sizes``: each file's training pairs."""
+    budgets, left, open_ = [0] * len(sizes), int(total), sorted(range(len(sizes)), key=lambda k: sizes[k])
+    while open_:
+        share = left // len(open_)
+        k = open_[0]
+        if sizes[k] > share:  # every remaining file is at least this big: split the rest equally
+            for j, k in enumerate(open_):
+                budgets[k] = share + (1 if j < left - share * len(open_) else 0)
+            break
+        budgets[k], left = sizes[k], left - sizes[k]
+        open_.pop(0)
+    return budgets
 
 
 def resolve_sources(cfg: TrainConfig) -> list:
@@ -339,11 +368,20 @@ def prepare_data(cfg: TrainConfig):
         if spec.weight != 1.0:
             enc.weight = torch.full((len(enc.xy),), float(spec.weight))
         parts.append(enc)
-    for path in cfg.replay:
-        old = load_pairs(path)
+    olds = [load_pairs(path) for path in cfg.replay]
+    for path, old in zip(cfg.replay, olds):
         if list(old.joint_names) != list(sk.joints):
             raise Pose3dError(f"{path}: replay data has another skeleton than {cfg.data}")
-        parts.append(encode_pairs(replay_subset(old, cfg.replay_fraction, cfg.seed), root))
+    budgets = [None] * len(olds)
+    if cfg.replay_ratio is not None and olds:
+        if cfg.replay_fraction != 1.0:
+            raise Pose3dError("--replay-ratio and --replay-fraction both size the replay: give one of them")
+        new_pairs = sum(len(p.xy) for p in parts)
+        if new_pairs == 0:
+            raise Pose3dError("--replay-ratio sizes the replay by the new training pairs: give a pairs source")
+        budgets = replay_budgets([len(o.split("train")) for o in olds], round(cfg.replay_ratio * new_pairs))
+    for k, (old, budget) in enumerate(zip(olds, budgets)):
+        parts.append(encode_pairs(replay_subset(old, cfg.replay_fraction, cfg.seed, budget, k), root))
     if not parts and cfg.replay:
         raise Pose3dError("--replay needs a pairs source to learn beside")
     tr = concat_encoded(parts) if parts else None
@@ -351,6 +389,7 @@ def prepare_data(cfg: TrainConfig):
     info = {"path": str(cfg.data), "val": str(cfg.val) if cfg.val else "split 'val' of data",
             "replay": [str(p) for p in cfg.replay], "train_pairs": len(tr.xy) if tr else 0,
             "new_pairs": len(parts[0].xy) if parts else 0,
+            "replay_pairs": [len(p.xy) for p in parts[len(parts) - len(olds):]] if olds else [],
             "val_pairs": len(va.xy), "synth_params": data.attrs.get("synth_params"), "seed": data.attrs.get("seed"),
             "sources": [s.to_dict() for s in specs]}
     return sk, tr, va, info
@@ -491,6 +530,7 @@ def _fit_in_one_pass(cfg: TrainConfig, dist: _Dist, model: torch.nn.Module, mode
 
 def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> dict:
     t_start, cpu_start = time.perf_counter(), time.process_time()
+    waited_from = cfg.started_at if cfg.started_at is not None else time.time()
     sk, tr, va, data_info = prepare_data(cfg)
     root_name = sk.root
     clips = [load_2d_source(s, sk) for s in resolve_sources(cfg) if s.kind == "2d"]
@@ -731,7 +771,8 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                **({"terms": {k: v / max(ep_n, 1) for k, v in ep_terms.items()}} if ep_terms else {}),
                "skipped_steps": state["skipped_steps"],
                "samples_per_s": ep_n / max(time.perf_counter() - step_t0, 1e-9), "lr": sched.get_last_lr()[0],
-               "elapsed_s": round(time.perf_counter() - t_start, 2), "cpu_s": round(time.process_time() - cpu_start, 2)}
+               "elapsed_s": round(time.perf_counter() - t_start, 2), "cpu_s": round(time.process_time() - cpu_start, 2),
+               "wall_s": round(time.time() - waited_from, 2)}
         state["history"].append(rec)
         state["epoch"] += 1
         state["step"] = 0

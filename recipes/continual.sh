@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Continual learning on a task sequence split by mocap source: Bandai 1 → Bandai 2 → CMU (BVH + C3D) → lab C3D sets
 # (Plug-in Gait, OpenSim joint centres, Rehazenter). Naive fine-tuning (--init only) against the method
-# (--init + replay of 20% of each earlier task + LwF distillation + EWC), and one joint training on all tasks.
+# (--init + replay of 4 × the new task's pairs, shared equally by the earlier tasks, + LwF distillation 0.15),
+# and one joint training on all tasks (the full retrain).
 #   bash recipes/continual.sh [MOCAP_DIR] [OUT_DIR]
-# Small on purpose (2 views, 10 fps, width 256): ~10 min on 2 shared CPU cores. POSE3D overrides the command.
+# Small on purpose (2 views, 10 fps, width 256): 3 min on 2 quiet CPU cores, ~10 when shared. POSE3D overrides the command.
+#
+# Protocol: every setting of the method (replay ratio, distillation and EWC weights, epochs, learning rate) was
+# chosen on the tasks' val splits ($OUT/continual_val.json, `eval-continual --split val`); the test splits are
+# reported once, for the chosen setting and naive fine-tuning in the same table ($OUT/continual_test.json). Never
+# choose on test. Rule used: among the variants meeting all three targets on val (AF <= 1 mm, intransigence
+# <= 2 mm, every update <= 10% of the full retrain's wall time), the one with the largest smallest margin. (The val
+# runs' full retrain was slowed to 117 s by other jobs; on quiet cores it takes 31 s and no variant, naive fine-tuning
+# included, keeps every update under 10%: README, "Incremental learning, measured".)
+# Updates run on one thread: on shared cores two-thread torch stalls when another job takes a core.
 set -euo pipefail
 MOCAP=$(realpath "${1:-../shared/data/mocap}")
 OUT=${2:-out/continual}
@@ -19,8 +29,8 @@ $P -q synth "$OUT/in/c3d" "$OUT/t4_c3d.h5" $SYN --val 0.25   # 0.1 leaves this s
 T=("$OUT/t1_bandai1.h5" "$OUT/t2_bandai2.h5" "$OUT/t3_cmu.h5" "$OUT/t4_c3d.h5")
 MODEL="--model mlp --arg width=256 --arg blocks=2 --arg dropout=0.05 --seed 0 --threads 2"
 FULL="$MODEL --epochs 15 --batch-size 1024 --lr 3e-3"
-UPDATE="--epochs 3 --batch-size 256 --lr 1e-3"
-METHOD="--replay-fraction 0.2 --distill-weight 1.0 --ewc-weight 100"
+UPDATE="--epochs 3 --batch-size 256 --lr 1e-3 --threads 1"
+METHOD="--replay-ratio 4 --distill-weight 0.15"    # each update costs in proportion to its new data
 printf 'sources:\n' > "$OUT/joint.yaml"
 for t in "${T[@]}"; do printf '  - {path: %s, kind: pairs}\n' "$(realpath "$t")" >> "$OUT/joint.yaml"; done
 $P -q train "$OUT/joint.yaml" -o "$OUT/joint.pt" $FULL                 # full retrain on all tasks (the reference)
@@ -34,7 +44,9 @@ for i in 2 3 4; do
   for k in $(seq 1 $((i - 1))); do REPLAY="$REPLAY --replay ${T[$((k - 1))]}"; done
   $P -q train "$t" -o "$OUT/method/$i.pt" --init "$OUT/method/$((i - 1)).pt" $UPDATE $REPLAY $METHOD
 done
-$P eval-continual "$OUT"/method/{1,2,3,4}.pt --baseline "$OUT/naive/1.pt" --baseline "$OUT/naive/2.pt" \
-  --baseline "$OUT/naive/3.pt" --baseline "$OUT/naive/4.pt" --joint "$OUT/joint.pt" \
-  --task "${T[0]}" --task "${T[1]}" --task "${T[2]}" --task "${T[3]}" --split test \
-  --json "$OUT/continual.json" --plot "$OUT/continual.png"
+for split in val test; do   # val: what the settings were chosen on; test: reported once
+  $P eval-continual "$OUT"/method/{1,2,3,4}.pt --baseline "$OUT/naive/1.pt" --baseline "$OUT/naive/2.pt" \
+    --baseline "$OUT/naive/3.pt" --baseline "$OUT/naive/4.pt" --joint "$OUT/joint.pt" \
+    --task "${T[0]}" --task "${T[1]}" --task "${T[2]}" --task "${T[3]}" --split $split \
+    --json "$OUT/continual_$split.json" --plot "$OUT/continual_$split.png"
+done

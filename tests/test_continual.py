@@ -59,3 +59,71 @@ def test_eval_continual_cli(small_pairs, tmp_path):
     assert r.exit_code == 2 and "2 models for 1 tasks" in r.stderr
     r = CliRunner().invoke(app, ["eval-continual", str(a), "--task", str(small_pairs), "--json", str(small_pairs)])
     assert r.exit_code == 2 and "also an input" in r.stderr
+
+
+def test_replay_budgets_share_equally_by_hand():
+    from pose3d_cli.train import replay_budgets
+
+    assert replay_budgets([4000, 4000], 3000) == [1500, 1500]
+    assert replay_budgets([5000, 100], 3000) == [2900, 100]  # the small file whole, the rest to the other
+    assert replay_budgets([10, 20, 30], 1000) == [10, 20, 30]  # more asked than there is: everything
+    assert sum(replay_budgets([700, 800, 900], 1001)) == 1001
+
+
+def test_replay_ratio_sizes_the_replay_by_the_new_task_across_every_old_task(small_pairs, tmp_path):
+    """R × the new training pairs, about half from each of two earlier files of very different sizes (not all
+    from one, not in proportion to each old file's size), whole sequences; --replay-fraction still works."""
+    from pose3d_cli.dataset import load_pairs
+    from pose3d_cli.synth.pairs import SynthConfig, synthesise
+    from pose3d_cli.train import TrainConfig, prepare_data
+
+    from conftest import MOCAP, need
+
+    big = tmp_path / "big.h5"
+    synthesise(sorted(need(MOCAP / "bvh" / "bandai_namco_1").glob("*.bvh"))[::4][:24], big,
+               SynthConfig(views=2, seed=3, val_fraction=0.0, test_fraction=0.0))
+    n_new = len(load_pairs(small_pairs).split("train"))
+    n_big = len(load_pairs(big).split("train"))
+    assert n_big > 2 * n_new
+    longest = max(b - a for d in (small_pairs, big) for a, b in load_pairs(d).split("train").sequence_ranges())
+
+    def replayed(**kw):
+        _, tr, _, info = prepare_data(TrainConfig(data=str(small_pairs), output=str(tmp_path / "m.pt"),
+                                                  replay=[str(big), str(small_pairs)], **kw))
+        assert len(tr.xy) == info["new_pairs"] + sum(info["replay_pairs"]) and info["new_pairs"] == n_new
+        return info["replay_pairs"]
+
+    for ratio in (0.5, 1.0):
+        from_big, from_small = replayed(replay_ratio=ratio)
+        for got in (from_big, from_small):
+            assert ratio * n_new / 2 <= got < ratio * n_new / 2 + longest
+    assert sum(replayed(replay_ratio=20.0)) == n_big + n_new  # more than the history holds: all of it
+    from_big, from_small = replayed(replay_fraction=0.5)  # the old option: a share of each file
+    assert from_big > 2 * from_small
+    with pytest.raises(Exception, match="give one of them"):
+        replayed(replay_ratio=1.0, replay_fraction=0.5)
+
+
+def test_train_cli_replay_ratio(small_pairs, tmp_path):
+    from pose3d_cli.lifting.checkpoint import read_checkpoint
+
+    import subprocess
+    import sys
+
+    base = ["train", str(small_pairs), "--epochs", "1", "--arg", "width=32", "--arg", "blocks=1", "--batch-size", "512"]
+    p = subprocess.run([sys.executable, "-m", "pose3d_cli", "-q", *base, "-o", str(tmp_path / "a.pt"), "--threads", "1"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    rec = json.loads((tmp_path / "a.jsonl").read_text().splitlines()[-1])
+    assert rec["wall_s"] > rec["elapsed_s"] + 0.2  # what the user waits for: interpreter start and imports count
+    r = CliRunner().invoke(app, base + ["-o", str(tmp_path / "b.pt"), "--init", str(tmp_path / "a.pt"),
+                                        "--replay", str(small_pairs), "--replay-ratio", "0.5"])
+    assert r.exit_code == 0, r.output
+    data = read_checkpoint(tmp_path / "b.pt")["data"]
+    assert 0.5 * data["new_pairs"] <= data["replay_pairs"][0] < data["new_pairs"]
+    for bad in ("0", "-1", "101"):
+        r = CliRunner().invoke(app, base + ["-o", str(tmp_path / "c.pt"), "--replay", str(small_pairs),
+                                            "--replay-ratio", bad])
+        assert r.exit_code == 2 and "--replay-ratio" in r.output + r.stderr
+    r = CliRunner().invoke(app, ["train", "--help"])
+    assert "--replay-ratio" in r.stdout

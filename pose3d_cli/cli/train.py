@@ -39,6 +39,20 @@ def _parse_source(item: str) -> dict:
     return {"path": path, **entry}
 
 
+def _process_started_at() -> float | None:
+    """time.time() when this process started (Linux /proc: interpreter start and imports count), else None."""
+    import os
+    import time
+
+    try:
+        ticks = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])  # field 22: starttime
+        boot = next(float(l.split()[1]) for l in open("/proc/stat") if l.startswith("btime"))
+        started = boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    return started if 0 <= time.time() - started < 3600 else None  # a long-lived host (tests) is not one command
+
+
 EXAMPLES = """Examples:
 
   pose3d train pairs.h5 -o model.pt                     # the shipped recipe: MLP width 384, 12 epochs
@@ -46,6 +60,8 @@ EXAMPLES = """Examples:
   pose3d train pairs.h5 -o t.pt --model temporal --receptive-field 81
 
   pose3d train new.h5 -o m2.pt --init model.pt --replay pairs.h5 --epochs 4   # learn new data, keep the old
+
+  pose3d train t3.h5 -o m3.pt --init m2.pt --replay t1.h5 --replay t2.h5 --replay-ratio 1   # replay as many pairs as t3 has
 
   pose3d train pairs.h5 -o nn.pt --model nn --arg k=8 --arg library=100000      # Chen & Ramanan baseline"""
 
@@ -86,6 +102,9 @@ def train(
     replay: list[Path] = typer.Option([], "--replay", help="Earlier pairs file mixed into training so the model does "
                                                            "not forget it (repeatable)."),
     replay_fraction: float = option(1.0, gt=0.0, max=1.0, help="Share of each --replay file's training sequences used."),
+    replay_ratio: Optional[float] = option(None, gt=0.0, max=100.0, help="Replay about R × the new training pairs, "
+                                           "shared equally by the --replay files (whole sequences), so an update "
+                                           "costs in proportion to the new data, not the history."),
     log: Optional[Path] = typer.Option(None, help="JSON-lines metrics file (default: <output>.jsonl)."),
     source: list[str] = typer.Option([], "--source", help="Another source PATH[:KIND[:WEIGHT]] (repeatable); KIND pairs "
                                                           "or 2d (2D only: no 3D target). Several sources with intrinsics "
@@ -128,10 +147,11 @@ def train(
                           window=window, bone_weight=bone_weight, patience=patience, max_minutes=max_minutes,
                           threads=threads, log=str(log) if log else None, stop_after_steps=stop_after_steps,
                           init=str(init) if init else None, replay=[str(r) for r in replay],
-                          replay_fraction=replay_fraction, sources=[_parse_source(x) for x in source],
+                          replay_fraction=replay_fraction, replay_ratio=replay_ratio, sources=[_parse_source(x) for x in source],
                           prior=str(prior) if prior else None, reproj_weight=reproj_weight,
                           bone_constancy_weight=bone_constancy_weight, smooth_weight=smooth_weight, view_weight=view_weight,
-                          prior_weight=prior_weight, distill_weight=distill_weight, ewc_weight=ewc_weight, clip=clip)
+                          prior_weight=prior_weight, distill_weight=distill_weight, ewc_weight=ewc_weight, clip=clip,
+                          started_at=_process_started_at())
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
