@@ -67,3 +67,26 @@ def test_unknown_person_is_refused(tmp_path):
         res = run(src, "-o", out, "--up", UP_ARG, "--person", sel)
         assert res.exit_code != 0 and msg in res.output and "Traceback" not in res.output, res.output
         assert not out.exists()
+
+
+def test_one_vertical_for_every_person_of_a_video(tmp_path):
+    """One camera, one vertical: without --up/--calib everyone's frames are pooled into one estimate, and each
+    person is scored against it (per person, the flexed person's own estimate would differ from the upright one's)."""
+    import numpy as np
+
+    from pose3d_cli.ergo.assess import resolve_vertical
+    from pose3d_cli.ergo.io import read_poses
+    from test_ergo_cli import UP
+
+    src = two_people_csv(tmp_path)
+    js = tmp_path / "s.json"
+    res = run(src, "--json", js)
+    assert res.exit_code == 0, res.output
+    people = json.loads(js.read_text())["people"]
+    ups = [np.array(p["vertical"]["up_camera_frame"]) for p in people]
+    assert people[0]["vertical"]["source"] == "estimated from the video"
+    assert np.allclose(ups[0], ups[1]) and "2 people of the video pooled" in people[0]["vertical"]["note"]
+    alone = [resolve_vertical(read_poses(src, pid)).up for pid in (0, 1)]
+    assert np.degrees(np.arccos(np.clip(alone[0] @ alone[1], -1, 1))) > 0.5  # what per-person estimates would give
+    err = lambda u: np.degrees(np.arccos(np.clip(u @ UP / np.linalg.norm(UP), -1, 1)))  # noqa: E731
+    assert err(ups[0]) <= max(err(a) for a in alone) + 1e-6

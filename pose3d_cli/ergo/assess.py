@@ -50,9 +50,15 @@ class Vertical:
     note: str = ""
 
 
-def resolve_vertical(poses: Poses, up: tuple[float, float, float] | None = None, calib: str | None = None,
+def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] | None = None, calib: str | None = None,
                      calib_camera: str | None = None) -> Vertical:
-    """The vertical by order of trust: ``--up``, a calibration, the video's own estimate, the level camera."""
+    """The vertical by order of trust: ``--up``, a calibration, the video's own estimate, the level camera.
+
+    ``poses``: one person, or every person of one video (a list): one camera has one vertical, so everyone's frames
+    are pooled into one estimate (each frame weighted by its 2D confidence, as for one person) and every person is
+    scored against the same up."""
+    people = poses if isinstance(poses, list) else [poses]
+    poses = people[0]
     if up is not None:
         v = np.asarray(up, dtype=np.float64)
         n = np.linalg.norm(v)
@@ -69,11 +75,15 @@ def resolve_vertical(poses: Poses, up: tuple[float, float, float] | None = None,
 
     if body.estimate_up is not None:
         try:
-            res = body.estimate_up(poses.joints, confidence=poses.conf, skeleton=get_skeleton(poses.skeleton))
+            joints = np.concatenate([p.joints for p in people])
+            conf = np.concatenate([p.conf for p in people])
+            res = body.estimate_up(joints, confidence=conf, skeleton=get_skeleton(poses.skeleton))
             v, spread = (res if isinstance(res, tuple) else (getattr(res, "up"), getattr(res, "spread_deg", None)))
             v = np.asarray(v, dtype=np.float64)
             if v.shape == (3,) and np.isfinite(v).all() and np.linalg.norm(v) > 0:
                 how = getattr(res, "method", "")  # e.g. "estimated: learned per-frame up ..., over 97 frames"
+                if len(people) > 1:
+                    how += f" (the {len(people)} people of the video pooled)"
                 return Vertical(v / np.linalg.norm(v), "estimated from the video",
                                 None if spread is None else float(spread), how)
             note = "the vertical estimator returned no usable direction"

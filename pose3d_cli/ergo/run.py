@@ -94,8 +94,8 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
         people = [(pid, poses) for pid, poses, _ in found]
         tracks = {pid: pt for pid, _, pt in found}
     results = []
+    vertical = resolve_vertical([poses for _, poses in people], req.up, req.calib, req.calib_camera)  # one camera
     for pid, poses in people:
-        vertical = resolve_vertical(poses, req.up, req.calib, req.calib_camera)
         A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
         A.person = pid
         A.track = tracks.get(pid)  # 2D keypoints (for thumbnails), None for a pose file
