@@ -12,7 +12,6 @@ summary (``timestamps``).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -45,25 +44,10 @@ def people_from_input(input_path: str, opts, lifter=None, on_frame: Callable[[in
         listing the ids found (nothing written).
     """
     from ..infer.lifter import load_lifter
-    from ..infer.people import detect_people, read_people, select_people
-    from ..infer.pipeline import detect_video, is_keypoint_input, lift_track
+    from ..infer.pipeline import lift_track, tracks_of_input
 
     lifter = lifter or load_lifter(opts.model)
-    path = Path(input_path)
-    source = None
-    if path.exists() and is_keypoint_input(path):
-        if on_start:
-            on_start(None)
-        tracks = read_people(path, opts)
-    else:
-        source = check_video_input(input_path, opts.fps)
-        if on_start:
-            on_start(source.num_frames)
-        if opts.max_people == 1:
-            tracks = [detect_video(source, opts.detector_model, on_frame, opts.detect_width, opts.detector)]
-        else:
-            tracks = detect_people(source, opts, on_frame)
-    tracks = select_people(tracks, opts.person, str(input_path))
+    tracks, source = tracks_of_input(input_path, opts, on_frame, on_start)
     plain_lifter = load_lifter(lifter.path or opts.model, flip_tta=False)  # the lift spread
     people = []
     for track in tracks:

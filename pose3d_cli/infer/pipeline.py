@@ -309,17 +309,15 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
                      photos_of(track, K), points)
 
 
-def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, lifter: Lifter | None = None,
-              on_frame: Callable[[int], None] | None = None, on_start: Callable[[int | None], None] | None = None) -> InferSummary:
-    """Infer one input and write ``output``; returns a summary."""
-    t0 = time.perf_counter()
-    lifter = lifter or load_lifter(opts.model)
-    fmt = format_of(output, opts.fmt)
+def tracks_of_input(input_path: str | Path, opts: InferOptions, on_frame: Callable[[int], None] | None = None,
+                    on_start: Callable[[int | None], None] | None = None) -> tuple[list[Track2D], FrameSource | None]:
+    """The 2D track of every person ``opts.person`` chooses: a keypoint file is read (its people tracked), a video,
+    photos or a camera are detected (``opts.max_people`` 1: the single-person BlazePose path). Returns the tracks
+    and the frame source (None for a keypoint file); an unknown person id is a Pose3dError listing the ids found."""
+    from .people import detect_people, read_people, select_people
+
     path = Path(input_path)
     source = None
-    from .people import detect_people, read_people, select_people
-    from .people_writers import write_people
-
     if not str(input_path).startswith("camera:") and path.exists() and is_keypoint_input(path):
         if on_start:
             on_start(None)
@@ -332,7 +330,18 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
             tracks = [detect_video(source, opts.detector_model, on_frame, opts.detect_width, opts.detector)]
         else:
             tracks = detect_people(source, opts, on_frame)
-    tracks = select_people(tracks, opts.person, str(input_path))
+    return select_people(tracks, opts.person, str(input_path)), source
+
+
+def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, lifter: Lifter | None = None,
+              on_frame: Callable[[int], None] | None = None, on_start: Callable[[int | None], None] | None = None) -> InferSummary:
+    """Infer one input and write ``output``; returns a summary."""
+    t0 = time.perf_counter()
+    lifter = lifter or load_lifter(opts.model)
+    fmt = format_of(output, opts.fmt)
+    from .people_writers import write_people
+
+    tracks, source = tracks_of_input(input_path, opts, on_frame, on_start)
     t1 = time.perf_counter()
     if opts.detector_3d:
         from .detector3d import detector_world_track
