@@ -61,9 +61,7 @@ def keypoint_box(xy: np.ndarray, confidence: np.ndarray, min_conf: float = 0.3) 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two (4,) x0, y0, x1, y1 boxes."""
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
+    inter = _intersection(a, b)
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return float(inter / union) if union > 0 else 0.0
 
@@ -239,11 +237,7 @@ class MultiPersonDetector:
         windows = [(int(cx - half), int(cy - half), int(cx + half), int(cy + half))] + holding[:2]
         best, joints = None, int((found[k].confidence >= 0.5).sum())
         for window in windows:
-            image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=_padded_crop(rgb, window))
-            with _native_stderr_silenced():
-                result = self._landmarker.detect(image)
-            self.calls += 1
-            for kp, box in self._candidates(result, window, rgb.shape):
+            for kp, box in self._landmarks(_padded_crop(rgb, window), window, rgb.shape):
                 same = box_iou(box, boxes[k]) > 0.2 or _inside(boxes[k], box) >= 0.8
                 other = any(box_iou(box, b) > self.dup_iou for j, b in enumerate(boxes) if j != k)
                 n = int((kp.confidence >= 0.5).sum())
@@ -266,11 +260,15 @@ class MultiPersonDetector:
         crop = np.ascontiguousarray(work[y0:y1, x0:x1])
         if min(crop.shape[:2]) < 16:
             return []
+        return self._landmarks(crop, window, rgb.shape)
+
+    def _landmarks(self, crop: np.ndarray, window: tuple[int, int, int, int], shape: tuple) -> list:
+        """The search landmarker on ``crop`` (the (h, w, 3) RGB pixels of ``window``) → its candidates."""
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=crop)
         with _native_stderr_silenced():  # MediaPipe warns once per new ROI shape
             result = self._landmarker.detect(image)
         self.calls += 1
-        return self._candidates(result, window, rgb.shape)
+        return self._candidates(result, window, shape)
 
     def _candidates(self, result, window: tuple[int, int, int, int], shape: tuple) -> list:
         """A landmarker result on ``window`` → [(Keypoints2D in full-image pixels, box)] passing the filters."""
@@ -319,12 +317,15 @@ def tile_windows(w: int, h: int, fraction: float, overlap: float = 0.5) -> list[
     return [(x0, y0, x1, y1) for y0, y1 in axes[1] for x0, x1 in axes[0]]
 
 
+def _intersection(a: np.ndarray, b: np.ndarray) -> float:
+    """The area shared by two (4,) x0, y0, x1, y1 boxes."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
 def _inside(a: np.ndarray, b: np.ndarray) -> float:
     """The fraction of (4,) box ``a``'s area inside (4,) box ``b``."""
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     area = (a[2] - a[0]) * (a[3] - a[1])
-    return float(iw * ih / area) if area > 0 else 0.0
+    return float(_intersection(a, b) / area) if area > 0 else 0.0
 
 
 def _blank(img: np.ndarray, box: np.ndarray, pad: tuple[float, float] = (0.05, 0.05)) -> None:
