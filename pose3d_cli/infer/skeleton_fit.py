@@ -226,7 +226,8 @@ def resolve_to_lengths(joints: np.ndarray, lengths: np.ndarray, sk: Skeleton, xy
         limb = np.zeros(sk.num_joints)
         limb[list(sk.joints_left) + list(sk.joints_right)] = 1.0
         bone_of = {c: b for b, (c, _) in enumerate(sk.bones)}
-        arm = {bone_of[e]: bone_of[h] for e, h in ARM_JOINTS if sk.bones[bone_of.get(h, -1)][1:] == (e,)}
+        arm = {bone_of[e]: bone_of[h] for e, h in ARM_JOINTS
+               if e in bone_of and h in bone_of and sk.bones[bone_of[h]][1] == e}
     out = P.copy()
     done = set()
     for bi in topological_order(sk):
