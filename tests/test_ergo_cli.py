@@ -74,13 +74,25 @@ def test_assess_reasons_and_sides(tmp_path):
     assert s["worst_moments_rula"][0]["time_s"] >= 1.0
 
 
-def test_level_camera_is_a_stated_last_resort(tmp_path):
-    poses = read_poses(write(make_track(20), tmp_path / "p.csv"))
-    v = resolve_vertical(poses)
-    from pose3d_cli import body
-
-    if body.estimate_up is None:
-        assert v.source.startswith("level camera") and "give --calib or --up" in v.note
+def test_vertical_modes(tmp_path):
+    """--vertical: body (the poses' estimate), level (stated), lines (needs the video's frames: refused for a
+    pose file, nothing written), an unknown mode refused."""
+    src = write(make_track(40), tmp_path / "p.csv")
+    poses = read_poses(src)
+    body = resolve_vertical(poses)
+    assert body.source == "estimated from the body poses" and body.scene is None
+    assert np.degrees(np.arccos(np.clip(body.up @ UP, -1, 1))) < 20  # the pitched camera, roughly
+    level = resolve_vertical(poses, mode="level")
+    assert level.source.startswith("level camera (--vertical level") and "--calib or --up" in level.note
+    assert np.allclose(level.up, [0, -1, 0])
+    js = tmp_path / "s.json"
+    for args, msg in ((("--vertical", "lines"), "needs the video"), (("--vertical", "sky"), "use one of")):
+        res = run(src, "--json", js, *args)
+        assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output, res.output
+        assert not js.exists()
+    res = run(src, "--json", js, "--vertical", "level")
+    assert res.exit_code == 0, res.output
+    assert json.loads(js.read_text())["vertical"]["source"].startswith("level camera")
 
 
 def test_cli_csv_to_all_outputs(tmp_path):
@@ -257,3 +269,21 @@ def test_real_video_person_choice(tmp_path):
     assert res.exit_code == 0, res.output
     s = json.loads(js.read_text())  # one person: the single-person layout
     assert "people" not in s and s["counts"]["detected"] == 100
+
+
+@pytest.mark.slow
+def test_real_video_vertical_from_the_scene_lines(tmp_path):
+    """pose2sim cam04 (33.5 deg from a level camera; the body-pose estimate 10-12 deg off): without --calib the
+    scene's vertical lines give up within 1.5 deg of the calibration, the field of view found from them."""
+    from pose3d_cli.infer.calibration import load_calibration
+
+    folder = need(DATA / "video" / "pose2sim_single_person")
+    truth = {c.name: c.R @ np.array([0, 0, 1.0]) for c in load_calibration(folder / "Calib.qca.txt")}["cam04"]
+    js = tmp_path / "s.json"
+    res = run(folder / "cam04.mp4", "--json", js, "--vertical", "lines", "--max-people", "1", "--detect-width", "480")
+    assert res.exit_code == 0, res.output
+    v = json.loads(js.read_text())["vertical"]
+    assert v["source"] == "estimated from the scene's vertical lines" and v["scene_lines"]["accepted"]
+    up = np.array(v["up_camera_frame"])
+    assert np.degrees(np.arccos(np.clip(up @ truth / np.linalg.norm(up), -1, 1))) < 1.5
+    assert 55 <= v["scene_lines"]["fov_deg"] <= 65 and v["scene_lines"]["prior_angle_deg"] > 3

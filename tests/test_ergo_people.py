@@ -84,7 +84,7 @@ def test_one_vertical_for_every_person_of_a_video(tmp_path):
     assert res.exit_code == 0, res.output
     people = json.loads(js.read_text())["people"]
     ups = [np.array(p["vertical"]["up_camera_frame"]) for p in people]
-    assert people[0]["vertical"]["source"] == "estimated from the video"
+    assert people[0]["vertical"]["source"] == "estimated from the body poses"
     assert np.allclose(ups[0], ups[1]) and "2 people of the video pooled" in people[0]["vertical"]["note"]
     alone = [resolve_vertical(read_poses(src, pid)).up for pid in (0, 1)]
     assert np.degrees(np.arccos(np.clip(alone[0] @ alone[1], -1, 1))) > 0.5  # what per-person estimates would give

@@ -27,7 +27,7 @@ ROLES = {
              "out": ["output", "report", "json_out", "poses_out"],
              "not_path": ["plots", "up", "calib_camera", "load_mode", "coupling", "upper_arm_angle",
                           "upper_arm_reference", "trunk_angle", "knee", "edges", "detector", "smooth", "person",
-                          "hand_points"]},
+                          "hand_points", "vertical"]},
     "triangulate": {"in": ["inputs", "calib"], "out": ["output"], "not_path": ["cameras", "detector"]},
     "score": {"in": ["prediction", "reference", "calib"], "out": ["json_out"], "not_path": ["camera", "frames"]},
     "eval-continual": {"in": ["models", "task", "baseline", "joint"], "out": ["json_out", "plot"], "not_path": ["split"]},

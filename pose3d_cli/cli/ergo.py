@@ -37,6 +37,8 @@ def ergo(
     up: Optional[str] = typer.Option(None, help="The world's up in the camera frame, x,y,z (overrides --calib)."),
     calib: Optional[Path] = typer.Option(None, help="Calibration (rig JSON or Qualisys .qca.txt): intrinsics and up."),
     calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: from the file name)."),
+    vertical: str = typer.Option("auto", help="Without --up/--calib, up comes from: auto (the scene's vertical lines "
+                                 "when the video shows enough of them, else the body poses), lines, body or level."),
     observations: Optional[Path] = typer.Option(None, help="YAML of what the video cannot show, per video and per "
                                                            "time span (wrist, load_kg, coupling, sitting ...)."),
     wrist: Optional[int] = typer.Option(None, min=1, max=3, help="RULA wrist posture 1-3 for the whole video [1]."),
@@ -93,6 +95,10 @@ def ergo(
         from ..infer.people import parse_person
 
         person_sel = parse_person(person)
+        from ..ergo.assess import VERTICAL_MODES
+
+        if vertical not in VERTICAL_MODES:
+            raise Pose3dError(f"--vertical {vertical!r}: use one of {', '.join(VERTICAL_MODES)}")
         conv = Conventions(upper_arm_angle=upper_arm_angle, upper_arm_reference=upper_arm_reference,
                            trunk_angle=trunk_angle, knee=knee, edges=edges, upright_deg=upright_deg,
                            neck_neutral_deg=neck_neutral_deg, hand_points=hand_points,
@@ -109,7 +115,7 @@ def ergo(
                           rules=TimeRules(cutoff_hz=cutoff_hz), min_conf=min_conf, model=model, fov=fov,
                           focal=focal, detector=detector, detector_model=str(detector_model) if detector_model else None,
                           smooth=smooth, fps=fps, detect_width=detect_width,
-                          person=person_sel, max_people=max_people)
+                          person=person_sel, max_people=max_people, vertical=vertical)
         with progress() as bar:
             task = bar.add_task(inp.name[:30], total=None, info="")
             results = run_ergo(req, on_start=lambda n: bar.update(task, total=n),

@@ -62,3 +62,53 @@ def people_from_input(input_path: str, opts, lifter=None, on_frame: Callable[[in
         poses.plain_joints[~poses.detected] = np.nan
         people.append((track.person, poses, pt))
     return people, source
+
+
+def scene_vertical(source, tracks: list, fov: float | None = None, focal: float | None = None, n_frames: int = 8,
+                   min_conf: float = 0.3):
+    """A function ``prior up → SceneUp`` for :func:`.assess.resolve_vertical`: the scene's vertical lines in
+    ``n_frames`` frames spread over the video, each tracked person's 2D box (widened by 15%) left out.
+
+    Args:
+        source: the video's :class:`~pose3d_cli.infer.sources.FrameSource`; tracks: infer's ``PoseTrack`` of every
+            person (their 2D keypoints give the boxes); fov/focal: the user's intrinsics (``--fov``/``--focal``),
+            else the field of view is searched from the lines.
+    Returns:
+        the function, or None when the source is not a video or no frame could be read.
+    """
+    from ..body.scene_lines import scene_up
+    from ..infer.calibration import intrinsics_for
+    from ..infer.sources import sample_frames
+
+    if source is None or source.kind != "video":
+        return None
+    frames = sample_frames(source, n_frames)
+    if not frames:
+        return None
+    size = frames[0][1].shape[1::-1]
+    frames = [(i, img) for i, img in frames if img.shape[1::-1] == size]
+    boxes = [_person_boxes(tracks, i, min_conf) for i, _ in frames]
+    K = intrinsics_for(tuple(size), fov, focal).K if (fov or focal) else None
+
+    def estimate(prior):
+        return scene_up([img for _, img in frames], K, prior, boxes)
+
+    return estimate
+
+
+def _person_boxes(tracks: list, frame: int, min_conf: float, grow: float = 0.15) -> np.ndarray:
+    """(M, 4) boxes ``x0, y0, x1, y1`` px of every person detected at ``frame`` (their confident 2D keypoints),
+    widened by ``grow`` × the box size on each side."""
+    out = []
+    for pt in tracks:
+        rows = np.flatnonzero((np.asarray(pt.frame) == frame) & np.asarray(pt.detected, bool))
+        if not len(rows):
+            continue
+        uv, c = pt.uv[rows[0]], pt.conf[rows[0]]
+        ok = np.isfinite(uv).all(1) & (c >= min_conf)
+        if ok.sum() < 2:
+            continue
+        lo, hi = uv[ok].min(0), uv[ok].max(0)
+        pad = grow * (hi - lo)
+        out.append(np.concatenate([lo - pad, hi + pad]))
+    return np.array(out).reshape(-1, 4)

@@ -37,6 +37,7 @@ class ErgoRequest:
     detect_width: int | None = None
     person: str | int = "all"  # all, largest (id 0) or one id (pose files and videos alike)
     max_people: int = 4  # a video: people per frame for the built-in detector (1: the single-person path)
+    vertical: str = "auto"  # auto (scene lines, else body poses), lines, body, level; --up/--calib come first
 
 
 def is_pose_file(path: Path) -> bool:
@@ -72,17 +73,24 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
     path = Path(req.input)
     if req.detector not in ("full", "lite"):
         raise Pose3dError(f"--detector {req.detector!r}: use full or lite")
+    from .assess import VERTICAL_MODES
+
+    if req.vertical not in VERTICAL_MODES:
+        raise Pose3dError(f"--vertical {req.vertical!r}: use one of {', '.join(VERTICAL_MODES)}")
     source, tracks = None, {}
     if path.suffix.lower() in (".csv", ".json") and is_pose_file(path):
         if req.poses_out:
             raise Pose3dError("--poses keeps infer's output of a video; the input is already an infer output")
+        if req.vertical == "lines" and req.up is None and not req.calib:
+            raise Pose3dError(f"{path}: --vertical lines needs the video (the scene's lines); this is an infer "
+                              "output: give the video, or --vertical body / --up / --calib")
         people = [(pid, read_poses(path, pid)) for pid in _people_of(path, req.person)]
     elif path.suffix.lower() == ".csv":
         raise Pose3dError(f"{path}: not a pose3d infer CSV (no frame, time_s and <joint>_x/_y/_z columns); "
                           "run `pose3d infer video.mp4 -o poses.csv` first, or give the video")
     else:
         from ..infer.pipeline import InferOptions
-        from .from_video import check_video_input, people_from_input
+        from .from_video import check_video_input, people_from_input, scene_vertical
 
         if not path.suffix.lower() in (".json",):
             check_video_input(str(path), req.fps)  # refuse 1-frame and unreadable videos before loading a model
@@ -93,8 +101,12 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
         found, source = people_from_input(str(path), opts, on_frame=on_frame, on_start=on_start)
         people = [(pid, poses) for pid, poses, _ in found]
         tracks = {pid: pt for pid, _, pt in found}
+    scene = None
+    if source is not None and req.up is None and not req.calib and req.vertical in ("auto", "lines"):
+        scene = scene_vertical(source, list(tracks.values()), req.fov, req.focal, min_conf=req.min_conf)
     results = []
-    vertical = resolve_vertical([poses for _, poses in people], req.up, req.calib, req.calib_camera)  # one camera
+    vertical = resolve_vertical([poses for _, poses in people], req.up, req.calib, req.calib_camera, scene,
+                                req.vertical)  # one camera, one vertical
     for pid, poses in people:
         A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
         A.person = pid

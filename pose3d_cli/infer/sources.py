@@ -66,6 +66,28 @@ class FrameSource:
             cap.release()
 
 
+def sample_frames(source: FrameSource, n: int = 8) -> list[tuple[int, np.ndarray]]:
+    """``n`` frames spread evenly over a video, as ``(index, frame_bgr (H, W, 3) uint8)`` (seeking, not decoding
+    the whole video; OpenCV applies the container's rotation, as :meth:`FrameSource.frames` does). Frames that
+    cannot be read are left out; images and cameras give ``[]``."""
+    import cv2
+
+    if source.kind != "video" or not source.num_frames:
+        return []
+    idx = np.unique(np.linspace(0, source.num_frames - 1, min(n, source.num_frames)).round().astype(int))
+    cap = cv2.VideoCapture(source.name)
+    out = []
+    try:
+        for i in idx:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, int(i))
+            ok, frame = cap.read()
+            if ok and frame is not None:
+                out.append((int(i), frame))
+    finally:
+        cap.release()
+    return out
+
+
 def prefetched(items: Iterator, transform: Callable | None = None, depth: int = 4) -> Iterator:
     """Consume ``items`` (decoding frames) and apply ``transform`` (e.g. resizing) in a background thread, up to
     ``depth`` items ahead, so decoding overlaps detection; OpenCV releases the GIL while it decodes. Memory stays

@@ -1,0 +1,299 @@
+"""World up from the scene's straight lines: the vertical vanishing direction of a Manhattan frame.
+
+Workshops are built of walls, door frames, shelves, machine housings: edges that are vertical in the world.
+Their images all pass through one vanishing point, and the direction of that point in the camera frame is the
+world's up (or down). This module finds it from a few frames of the video, independently of the person:
+
+1. **Segments**: OpenCV's line segment detector (LSD, von Gioi et al. 2012) on each frame, downscaled to
+   ``long_side`` px; segments shorter than ``min_length`` × the image diagonal are dropped, and so are those
+   whose midpoint lies on a person (their 2D box), whose limbs are straight lines too.
+2. **Interpretation planes**: segment ``(u1, v1) → (u2, v2)`` and the camera centre span a plane with unit normal
+   ``n = K⁻¹p1 × K⁻¹p2``; a 3D direction ``d`` can be the segment's direction only if ``n · d = 0``.
+3. **A Manhattan frame** (Coughlan & Yuille 1999; here by sampling, as in most vanishing-point RANSACs):
+   vertical hypotheses ``d = n_i × n_j`` from segment pairs within ``window_deg`` of a prior (the body's estimate
+   or the level camera); for the best of them, a horizontal direction ``h1 = d × n_k`` from one more segment and
+   ``h2 = d × h1``. Score = Σ length × (1 − (residual / inlier)²) over the segments within ``inlier_deg`` of
+   one of the three directions, each counted once (MSAC-style: it peaks at the exact fit). Scoring all three matters: a floor edge running away from the camera passes close
+   to a pitched camera's vertical vanishing point too, and a vertical-only fit is pulled by such edges (by 4-7°
+   on the shared pose2sim cam02). The winner is refined by least squares on its own segments.
+4. **The focal length**, when no calibration or ``--fov``/``--focal`` gives it: the three directions are
+   orthogonal only at the right focal length, so the frame is fitted over a grid of fields of view (every 5°
+   from 40° to 90°, then every 1° around the best) and the best-scoring one is kept (on the shared pose2sim
+   views: 60° found, 59.4-59.7° calibrated; the default 65° put the vertical 2-2.5° off).
+
+Accepted only when the scene shows enough vertical structure (:data:`MIN_VERTICAL_PER_FRAME` segments per frame,
+spread over :data:`MIN_COVERAGE` of the image width) and the direction lies within ``window_deg`` of the prior;
+otherwise the body estimate is used and the reason is stated. A camera that moves during the video has no single
+vertical: ``spread_deg`` (the per-frame estimates' median angle to the result) shows it.
+
+Conventions: camera frame x right, y down, z forward; segments in pixels of the frame given; ``up`` points away
+from gravity (its sign chosen by the prior). Shapes in the docstrings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..synth.cameras import intrinsics_from_fov
+
+MIN_VERTICAL_PER_FRAME = 15.0  # vertical segments per sampled frame
+MIN_COVERAGE = 0.3  # the vertical segments' midpoints span this fraction of the image width (10th-90th pct)
+FOV_COARSE = tuple(range(40, 91, 5))  # degrees across the long side
+
+
+@dataclass
+class SceneUp:
+    """The scene's vertical and how far to trust it.
+
+    Attributes:
+        up: (3,) unit, camera frame, pointing up; NaN when no frame could be fitted.
+        accepted: whether the scene showed enough vertical structure to use ``up``.
+        reason: why it was accepted or not (one line).
+        fov_deg: field of view across the long side used (found by the focal search, or from the given K).
+        focal_searched: True when the focal length was found from the lines (no K given).
+        n_vertical: segments supporting the vertical; n_segments: all segments used; n_frames: frames used.
+        coverage: fraction of the image width spanned by the vertical segments (10th to 90th percentile).
+        spread_deg: median angle between each frame's own vertical and ``up`` (NaN with one frame).
+        prior_angle_deg: angle between ``up`` and the prior it was searched around.
+    """
+
+    up: np.ndarray
+    accepted: bool
+    reason: str
+    fov_deg: float
+    focal_searched: bool
+    n_vertical: int
+    n_segments: int
+    n_frames: int
+    coverage: float
+    spread_deg: float
+    prior_angle_deg: float
+
+    def to_dict(self) -> dict:
+        r = lambda v: None if not np.isfinite(v) else round(float(v), 2)  # noqa: E731
+        return {"up": [round(float(v), 5) if np.isfinite(v) else None for v in self.up],
+                "accepted": bool(self.accepted), "reason": self.reason, "fov_deg": r(self.fov_deg),
+                "focal_searched": bool(self.focal_searched), "n_vertical": int(self.n_vertical),
+                "n_segments": int(self.n_segments), "n_frames": int(self.n_frames), "coverage": r(self.coverage),
+                "spread_deg": r(self.spread_deg), "prior_angle_deg": r(self.prior_angle_deg)}
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip(np.dot(_unit(a), _unit(b)), -1.0, 1.0))))
+
+
+def detect_segments(image: np.ndarray, long_side: int = 960, min_length: float = 0.02) -> np.ndarray:
+    """Straight segments of one frame (OpenCV LSD).
+
+    Args:
+        image: (H, W, 3) BGR or (H, W) grey uint8.
+        long_side: the frame is downscaled to this many pixels on its long side first (not upscaled).
+        min_length: drop segments shorter than this fraction of the image diagonal.
+    Returns:
+        (N, 4) segments ``x1, y1, x2, y2`` in the pixels of ``image``.
+    """
+    import cv2
+
+    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    s = min(1.0, long_side / max(grey.shape[:2]))
+    if s < 1.0:
+        grey = cv2.resize(grey, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    found = cv2.createLineSegmentDetector().detect(grey)[0]
+    if found is None:
+        return np.zeros((0, 4))
+    seg = found.reshape(-1, 4).astype(np.float64) / s
+    length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
+    return seg[length >= min_length * np.hypot(*image.shape[:2])]
+
+
+def drop_in_boxes(segments: np.ndarray, boxes: np.ndarray | None) -> np.ndarray:
+    """Segments (N, 4) whose midpoint lies in none of ``boxes`` (M, 4) ``x0, y0, x1, y1`` px."""
+    if boxes is None or len(boxes) == 0 or len(segments) == 0:
+        return segments
+    mid = 0.5 * (segments[:, :2] + segments[:, 2:])
+    b = np.asarray(boxes, dtype=np.float64)
+    inside = ((mid[:, None, 0] >= b[None, :, 0]) & (mid[:, None, 0] <= b[None, :, 2])
+              & (mid[:, None, 1] >= b[None, :, 1]) & (mid[:, None, 1] <= b[None, :, 3])).any(1)
+    return segments[~inside]
+
+
+def segment_normals(segments: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """(N, 4) pixel segments, (3, 3) intrinsics → (N, 3) unit normals of their interpretation planes (camera
+    frame): a direction ``d`` is the 3D direction of segment i only if ``normals[i] · d = 0``."""
+    Kinv = np.linalg.inv(K)
+    ones = np.ones((len(segments), 1))
+    p1 = np.concatenate([segments[:, :2], ones], 1) @ Kinv.T
+    p2 = np.concatenate([segments[:, 2:], ones], 1) @ Kinv.T
+    return _unit(np.cross(p1, p2))
+
+
+def manhattan_frame(normals: np.ndarray, weights: np.ndarray, prior: np.ndarray, window_deg: float = 40.0,
+                    inlier_deg: float = 1.0, hypotheses: int = 600, keep: int = 30, horizontal_tries: int = 300,
+                    max_scored: int = 1000, seed: int = 0) -> tuple[np.ndarray, float, np.ndarray]:
+    """The vertical of a Manhattan frame fitted to interpretation-plane normals.
+
+    Args:
+        normals: (N, 3) unit normals (:func:`segment_normals`); weights: (N,) e.g. segment lengths.
+        prior: (3,) rough up; the vertical is searched within ``window_deg`` of it and signed like it.
+        inlier_deg: a segment supports a direction when its plane is within this angle of it.
+        hypotheses / keep / horizontal_tries: vertical pairs drawn / best of them completed with a horizontal /
+            segments tried for the horizontal direction.
+        max_scored: hypotheses are scored on at most this many segments (a random subset; the refinement and the
+            returned score use all).
+    Returns:
+        up (3,) unit (NaN when nothing fits), score (total weight of supporting segments), vertical (N,) bool:
+        the segments assigned to the vertical.
+    """
+    n = np.asarray(normals, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    prior = _unit(np.asarray(prior, dtype=np.float64))
+    nothing = (np.full(3, np.nan), 0.0, np.zeros(len(n), bool))
+    s = np.sin(np.radians(inlier_deg))
+    near = np.flatnonzero(np.abs(n @ prior) < np.sin(np.radians(window_deg)))
+    if len(near) < 2 or len(n) < 3:
+        return nothing
+    rng = np.random.default_rng(seed)
+    pairs = rng.choice(near, (hypotheses, 2), p=w[near] / w[near].sum())
+    d = np.cross(n[pairs[:, 0]], n[pairs[:, 1]])
+    ok = np.linalg.norm(d, axis=1) > 1e-9
+    d = _unit(d[ok])
+    d *= np.sign(d @ prior)[:, None]
+    d = d[d @ prior > np.cos(np.radians(window_deg))]
+    if not len(d):
+        return nothing
+    sub = rng.choice(len(n), max_scored, replace=False) if len(n) > max_scored else np.arange(len(n))
+    ns, ws = n[sub], w[sub]
+    vertical_score = _soft(d @ ns.T, s) @ ws
+    cands = d[np.argsort(-vertical_score)[:keep]]
+    tries = n[rng.choice(len(n), min(horizontal_tries, len(n)), replace=False, p=w / w.sum())]
+    best = (-1.0, None, None)
+    for di in cands:
+        vin = np.abs(ns @ di) < s
+        h1 = np.cross(di, tries)
+        h1 = _unit(h1[np.linalg.norm(h1, axis=1) > 1e-9])
+        h2 = np.cross(di, h1)
+        hs = (np.maximum(_soft(h1 @ ns.T, s), _soft(h2 @ ns.T, s)) * ~vin) @ ws
+        score = float(_soft(ns @ di, s) @ ws + hs.max(initial=0.0))
+        if score > best[0]:
+            best = (score, di, h1[hs.argmax()] if len(hs) else None)
+    score, up, h1 = best
+    if h1 is None:
+        h1 = _unit(np.cross(up, [1.0, 0.0, 0.0]))
+    for _ in range(3):  # refine: each segment to its nearest direction, the vertical re-fitted on its own
+        h2 = np.cross(up, h1)
+        r = np.abs(n @ np.stack([up, h1, h2]).T)
+        vertical = (r.argmin(1) == 0) & (r.min(1) < s)
+        if vertical.sum() < 2:
+            break
+        m = (n[vertical] * w[vertical, None]).T @ n[vertical]
+        v = np.linalg.eigh(m)[1][:, 0]
+        up = v * np.sign(v @ prior)
+        h1 = _unit(h1 - (h1 @ up) * up)
+    r = np.abs(n @ np.stack([up, h1, np.cross(up, h1)]).T)
+    vertical = (r.argmin(1) == 0) & (r.min(1) < s)
+    return up, float(_soft(r.min(1), s) @ w), vertical
+
+
+def _soft(r: np.ndarray, s: float) -> np.ndarray:
+    """Support of a segment whose plane is ``r`` (sine of the angle) from a direction: 1 − (r/s)² within the
+    inlier angle, 0 outside (an MSAC-style score: it peaks at the exact fit, which the focal search needs)."""
+    return np.maximum(0.0, 1.0 - (r * r) * (1.0 / (s * s)))
+
+
+def scene_up(images: list[np.ndarray], K: np.ndarray | None = None, prior: np.ndarray | None = None,
+             person_boxes: list[np.ndarray | None] | None = None, window_deg: float = 40.0,
+             inlier_deg: float = 1.0, long_side: int = 960, seed: int = 0) -> SceneUp:
+    """World up from a few frames of one (static) camera: :func:`detect_segments` on each frame, the people's
+    segments dropped, then :func:`scene_up_from_segments`.
+
+    Args:
+        images: frames (H, W, 3) BGR uint8, all the same size (a handful spread over the video is enough).
+        K: (3, 3) intrinsics of those frames; None: the field of view is searched (see the module doc).
+        prior: (3,) rough up (the body estimate); None: the level camera (0, -1, 0).
+        person_boxes: per image, (M, 4) person boxes ``x0, y0, x1, y1`` whose segments are ignored, or None.
+    """
+    segments = [drop_in_boxes(detect_segments(img, long_side), person_boxes[i] if person_boxes else None)
+                for i, img in enumerate(images)]
+    h, w = images[0].shape[:2]
+    return scene_up_from_segments(segments, (w, h), K, prior, window_deg, inlier_deg, seed)
+
+
+def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K: np.ndarray | None = None,
+                           prior: np.ndarray | None = None, window_deg: float = 40.0, inlier_deg: float = 1.0,
+                           seed: int = 0) -> SceneUp:
+    """World up from the straight segments of a few frames of one camera.
+
+    Args:
+        segments: per frame, (N_i, 4) segments ``x1, y1, x2, y2`` px.
+        size: (width, height) of the frames.
+        K: (3, 3) intrinsics; None: the field of view (square pixels, centred principal point) is searched.
+        prior: (3,) rough up; None: the level camera (0, -1, 0).
+    Returns:
+        :class:`SceneUp` (``accepted`` says whether to use it).
+    """
+    prior = _unit(np.array([0.0, -1.0, 0.0]) if prior is None else np.asarray(prior, dtype=np.float64))
+    w, h = size
+    n_frames = len(segments)
+    frame_of = np.concatenate([np.full(len(s), i) for i, s in enumerate(segments)]).astype(int)
+    seg = np.concatenate(segments).reshape(-1, 4) if segments else np.zeros((0, 4))
+    length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
+
+    def fit(Km):
+        return manhattan_frame(segment_normals(seg, Km), length, prior, window_deg, inlier_deg, seed=seed)
+
+    searched = K is None
+    if searched:
+        fits = {fov: fit(intrinsics_from_fov(fov, w, h)) for fov in FOV_COARSE}
+        best = max(fits, key=lambda f: fits[f][1])
+        for fov in range(max(FOV_COARSE[0], best - 4), min(FOV_COARSE[-1], best + 4) + 1):
+            if fov not in fits:
+                fits[fov] = fit(intrinsics_from_fov(fov, w, h))
+        best = max(fits, key=lambda f: fits[f][1])
+        fov, K = float(best), intrinsics_from_fov(best, w, h)
+        up, _, vertical = fits[best]
+    else:
+        K = np.asarray(K, dtype=np.float64)
+        fov = float(np.degrees(2 * np.arctan(0.5 * max(w, h) / K[0, 0])))
+        up, _, vertical = fit(K)
+    if not np.isfinite(up).all():
+        return SceneUp(np.full(3, np.nan), False, f"no vertical lines found in {n_frames} frame(s) "
+                       f"({len(seg)} segments)", fov, searched, 0, len(seg), n_frames, 0.0, float("nan"), float("nan"))
+    spread = _frame_spread(segment_normals(seg, K), length, vertical, frame_of, up, n_frames)
+    mid_x = 0.5 * (seg[vertical, 0] + seg[vertical, 2])
+    coverage = float(np.subtract(*np.percentile(mid_x, [90, 10])) / w) if len(mid_x) > 1 else 0.0
+    nv = int(vertical.sum())
+    if nv < MIN_VERTICAL_PER_FRAME * n_frames:
+        ok, why = False, (f"too few vertical lines ({nv / n_frames:.0f} per frame, need "
+                          f"{MIN_VERTICAL_PER_FRAME:.0f}): the scene shows little vertical structure")
+    elif coverage < MIN_COVERAGE:
+        ok, why = False, (f"the vertical lines cover {coverage:.0%} of the image width (need {MIN_COVERAGE:.0%}): "
+                          "they may all belong to one slanted object")
+    else:
+        ok, why = True, (f"{nv / n_frames:.0f} vertical lines per frame over {coverage:.0%} of the width, "
+                         f"{n_frames} frame(s)" + (f", field of view {fov:.0f} deg found from the lines"
+                                                   if searched else ""))
+    return SceneUp(up, ok, why, fov, searched, nv, len(seg), n_frames, coverage, spread, _angle_deg(up, prior))
+
+
+def _frame_spread(normals: np.ndarray, weights: np.ndarray, vertical: np.ndarray, frame_of: np.ndarray,
+                  up: np.ndarray, n_frames: int) -> float:
+    """Median angle between each frame's own least-squares vertical (from its share of the vertical segments)
+    and ``up``; NaN with one frame."""
+    if n_frames < 2:
+        return float("nan")
+    angles = []
+    for i in range(n_frames):
+        sel = vertical & (frame_of == i)
+        if sel.sum() < 3:
+            continue
+        m = (normals[sel] * weights[sel, None]).T @ normals[sel]
+        a = _angle_deg(np.linalg.eigh(m)[1][:, 0], up)
+        angles.append(min(a, 180.0 - a))  # an eigenvector's sign is arbitrary
+    return float(np.median(angles)) if angles else float("nan")

@@ -1,0 +1,186 @@
+"""World up from the scene's vertical lines (pose3d_cli.body.scene_lines).
+
+The synthetic room below is built here (camera rows right/down/forward from yaw, pitch and roll, world Z up),
+not with the module's helpers: the expected up is ``cam_from_world @ (0, 0, 1)``."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import DATA, need
+from pose3d_cli.body.scene_lines import (SceneUp, detect_segments, drop_in_boxes, manhattan_frame, scene_up,
+                                         scene_up_from_segments, segment_normals)
+
+
+def cam_from_world(yaw_deg, pitch_deg, roll_deg):
+    """Rows: the camera's right, down and forward axes in the world (Z up); pitch > 0 looks down."""
+    y, p, r = np.radians([yaw_deg, pitch_deg, roll_deg])
+    fwd = np.array([np.sin(y) * np.cos(p), np.cos(y) * np.cos(p), -np.sin(p)])
+    right = np.cross(fwd, [0, 0, 1.0])
+    right /= np.linalg.norm(right)
+    down = np.cross(fwd, right)
+    c, s = np.cos(r), np.sin(r)
+    right, down = c * right + s * down, -s * right + c * down  # roll about the optical axis
+    return np.stack([right, down, fwd])
+
+
+def room_segments(R, K, size, eye=(0.0, 0.0, 1.5), rng=None, outliers=0.2, noise_px=0.3):
+    """Edges of a box room 10 x 12 x 3 m (verticals on the walls and in the room, horizontals along X and Y on
+    walls and floor), seen from ``eye``: (N, 4) px segments inside the image, plus random outlier segments."""
+    rng = rng or np.random.default_rng(0)
+    w, h = size
+    seg3d = []
+    for x in np.linspace(-5, 5, 41):
+        for yw in (6.0, -6.0):
+            seg3d.append(((x, yw, 0.0), (x, yw, 2.5)))  # verticals on the far walls
+            seg3d.append(((x, yw, 0.3), (x + 0.8, yw, 0.3)))  # horizontals along X
+    for yv in np.linspace(-5, 5, 41):
+        for xw in (5.0, -5.0):
+            seg3d.append(((xw, yv, 0.2), (xw, yv, 2.7)))
+            seg3d.append(((xw, yv, 2.0), (xw, yv + 0.8, 2.0)))  # along Y
+    for x in np.linspace(-2, 2, 9):
+        seg3d.append(((x, 1.0, 0.0), (x, 5.0, 0.0)))  # floor lines running away from the camera
+        for yp in (2.0, 3.5):
+            seg3d.append(((x, yp, 0.0), (x, yp, 1.0)))  # posts in the room
+    eye = np.asarray(eye)
+    out = []
+    t = np.linspace(0, 1, 400)[:, None]
+    for a, b in seg3d:  # keep the part of each edge that is in front of the camera and inside the image
+        pts = (np.asarray(a) + t * (np.asarray(b) - np.asarray(a)) - eye) @ R.T
+        front = pts[:, 2] > 0.1
+        uv = (pts @ K.T)[:, :2] / np.where(front, pts[:, 2], 1.0)[:, None]
+        inside = front & (uv[:, 0] >= 0) & (uv[:, 0] < w) & (uv[:, 1] >= 0) & (uv[:, 1] < h)
+        if inside.sum() >= 2:
+            i = np.flatnonzero(inside)
+            ua, ub = uv[i[0]], uv[i[-1]]
+            if np.linalg.norm(ua - ub) > 20:
+                out.append(np.concatenate([ua, ub]))
+    seg = np.array(out) + rng.normal(0, noise_px, (len(out), 4))
+    n_out = int(outliers * len(seg))
+    start = rng.uniform([0, 0], [w, h], (n_out, 2))
+    ang = rng.uniform(0, np.pi, n_out)
+    ln = rng.uniform(40, 200, n_out)
+    junk = np.concatenate([start, start + ln[:, None] * np.stack([np.cos(ang), np.sin(ang)], 1)], 1)
+    return np.concatenate([seg, junk])
+
+
+def k_of(fov_deg, size):
+    w, h = size
+    f = 0.5 * max(w, h) / np.tan(np.radians(fov_deg) / 2)
+    return np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1.0]])
+
+
+def angle(a, b):
+    return np.degrees(np.arccos(np.clip(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b), -1, 1)))
+
+
+SIZE = (1080, 1920)  # a phone held upright
+
+
+@pytest.mark.parametrize("yaw,pitch,roll", [(20, 25, 8), (-35, 10, -12), (0, 33, 0)])
+def test_known_intrinsics_recover_up(yaw, pitch, roll):
+    R = cam_from_world(yaw, pitch, roll)
+    K = k_of(60, SIZE)
+    seg = room_segments(R, K, SIZE)
+    truth = R @ np.array([0, 0, 1.0])
+    res = scene_up_from_segments([seg], SIZE, K)
+    assert res.accepted, res.reason
+    assert angle(res.up, truth) < 0.3  # up, not down (the level-camera prior signs it)
+    assert not res.focal_searched and abs(res.fov_deg - 60) < 1e-6
+
+
+@pytest.mark.parametrize("fov", [50, 60, 72])
+def test_focal_search_finds_the_field_of_view_and_up(fov):
+    """Without K the frame is orthogonal only at the right focal length; the default 65 deg would tilt up."""
+    R = cam_from_world(15, 25, 6)
+    seg = room_segments(R, k_of(fov, SIZE), SIZE)
+    truth = R @ np.array([0, 0, 1.0])
+    res = scene_up_from_segments([seg], SIZE)
+    assert res.focal_searched and abs(res.fov_deg - fov) <= 2
+    assert angle(res.up, truth) < 0.8
+    wrong = scene_up_from_segments([seg], SIZE, k_of(65 if fov != 65 else 55, SIZE))
+    if abs(fov - 65) >= 5:
+        assert angle(wrong.up, truth) > angle(res.up, truth)  # the search is what makes it right
+
+
+def test_floor_lines_do_not_pull_a_vertical_only_fit():
+    """Floor lines running away from a pitched camera pass near its vertical vanishing point; fitting the three
+    directions together assigns them to the horizontal one (a vertical-only fit would be pulled)."""
+    R = cam_from_world(0, 35, 0)
+    K = k_of(60, SIZE)
+    seg = room_segments(R, K, SIZE, outliers=0.0)
+    truth = R @ np.array([0, 0, 1.0])
+    up, score, vertical = manhattan_frame(segment_normals(seg, K), np.hypot(*(seg[:, 2:] - seg[:, :2]).T),
+                                          np.array([0, -1.0, 0]))
+    assert angle(up, truth) < 0.3 and score > 0
+    n = segment_normals(seg, K)
+    on_floor = np.abs(n @ (R @ np.array([0, 1.0, 0]))) < 1e-3  # segments along world Y (floor lines, wall edges)
+    assert on_floor.any() and not (vertical & on_floor).any()
+
+
+def test_rendered_image_through_the_line_detector():
+    """The whole path on pixels: lines drawn into an image, LSD, the focal search."""
+    cv2 = pytest.importorskip("cv2")
+    R = cam_from_world(-20, 22, 5)
+    seg = room_segments(R, k_of(58, SIZE), SIZE, outliers=0.1, noise_px=0.0)
+    img = np.full((SIZE[1], SIZE[0], 3), 150, np.uint8)
+    for x1, y1, x2, y2 in seg:
+        cv2.line(img, (int(round(x1)), int(round(y1))), (int(round(x2)), int(round(y2))), (40, 40, 40), 3,
+                 cv2.LINE_AA)
+    found = detect_segments(img)
+    assert len(found) > 0.5 * len(seg)
+    res = scene_up([img])
+    assert res.accepted, res.reason
+    assert angle(res.up, R @ np.array([0, 0, 1.0])) < 1.0 and abs(res.fov_deg - 58) <= 3
+
+
+def test_no_structure_is_refused_with_a_reason():
+    rng = np.random.default_rng(3)
+    start = rng.uniform([0, 0], SIZE, (300, 2))
+    ang = rng.uniform(0, np.pi, 300)
+    junk = np.concatenate([start, start + 100 * np.stack([np.cos(ang), np.sin(ang)], 1)], 1)
+    res = scene_up_from_segments([junk], SIZE)
+    assert not res.accepted and "too few vertical lines" in res.reason
+    # one slanted object: many parallel lines, all in a narrow strip of the image
+    x = rng.uniform(500, 560, 60)
+    strip = np.stack([x, np.full(60, 400.0), x + 300, np.full(60, 1400.0)], 1)
+    res = scene_up_from_segments([strip], SIZE)
+    assert not res.accepted and "cover" in res.reason
+    assert not scene_up_from_segments([np.zeros((0, 4))], SIZE).accepted
+    d = SceneUp(np.full(3, np.nan), False, "x", 60.0, True, 0, 0, 1, 0.0, float("nan"), float("nan")).to_dict()
+    json.dumps(d)  # NaN-free JSON
+    assert d["up"] == [None, None, None] and d["spread_deg"] is None
+
+
+def test_people_are_left_out():
+    seg = np.array([[10, 10, 10, 100], [500, 500, 500, 900.0]])
+    assert drop_in_boxes(seg, np.array([[400, 400, 600, 1000.0]])).tolist() == [[10, 10, 10, 100]]
+    assert len(drop_in_boxes(seg, None)) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cam", ["cam01", "cam02", "cam03", "cam04"])
+def test_pose2sim_views_against_the_calibration(cam):
+    """Real footage, no intrinsics given (the field of view is searched): every view within 1.5 deg of the
+    calibration's up (level camera: 18-33 deg off). Frames 50-99 (the report half)."""
+    cv2 = pytest.importorskip("cv2")
+    from pose3d_cli.infer.calibration import load_calibration
+
+    folder = need(DATA / "video" / "pose2sim_single_person")
+    truth = {c.name: c.R @ np.array([0, 0, 1.0]) for c in load_calibration(folder / "Calib.qca.txt")}[cam]
+    cap = cv2.VideoCapture(str(folder / f"{cam}.mp4"))
+    images = []
+    for i in np.linspace(50, 99, 8).astype(int):
+        cap.set(cv2.CAP_PROP_POS_FRAMES, int(i))
+        ok, img = cap.read()
+        assert ok
+        images.append(img)
+    cap.release()
+    segments = [detect_segments(img) for img in images]
+    for seed in (0, 1, 2):  # the sampling must not decide the answer
+        res = scene_up_from_segments(segments, images[0].shape[1::-1], seed=seed)
+        assert res.accepted, res.reason
+        assert angle(res.up, truth) < 1.5, (seed, res, angle(res.up, truth))
+        assert 55 <= res.fov_deg <= 65  # calibrated: 59.4-59.7 deg across the long side
+    assert angle(np.array([0, -1.0, 0]), truth) > 15  # the level camera would be far off
