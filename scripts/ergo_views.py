@@ -11,6 +11,10 @@ The views are compared at the same instants: with ``--ref`` (the multi-view refe
 cam03 runs 4 frames late); without it, row ``f`` of every view (the clip's files as they are). ``--frames`` picks
 the instants (half-open; 0:50 dev, 50:100 report split). Where the CSVs have ``lift_flip`` (ergo on a video), the
 final-score agreement is also split by it: does a frame whose score hangs on the lift agree less with other views?
+
+With ``--ref``, each view's trunk angles are also scored against the reference's own (its joints, world Z up, through
+the same ``body_angles``): bias (mean error) and RMSE per view: accuracy, not only agreement (a constant answer
+agrees perfectly).
 """
 
 from __future__ import annotations
@@ -73,6 +77,8 @@ def main() -> None:
             m = np.isfinite(x) & np.isfinite(y)
             r.append(np.sqrt(np.mean((x[m] - y[m]) ** 2)) if m.any() else np.nan)
         print(f"  {a:<28} RMSE {np.nanmean(r):5.1f} deg (pairs {np.nanmin(r):.1f}-{np.nanmax(r):.1f})")
+    if args.ref is not None:
+        accuracy(views, z, lo, hi)
     for s in ("rula", "reba"):
         ex, ka, n = [], [], []
         for u, v in pairs:
@@ -92,6 +98,25 @@ def main() -> None:
         if split[0] or split[1]:
             print(f"        exact where the view's lift_flip = 0: {100 * np.mean(split[0]):.0f}% of {len(split[0])}, "
                   f"= 1: {100 * np.mean(split[1]):.0f}% of {len(split[1])} (ordered pairs)")
+
+
+def accuracy(views: dict, z, lo: int, hi: int) -> None:
+    """Per view: trunk angles against the reference's (same instants), bias and RMSE in degrees."""
+    from pose3d_cli.body.frame import body_angles
+    from pose3d_cli.skeleton import H36M17
+
+    ref = body_angles(np.asarray(z["joints"], float), np.array([0.0, 0.0, 1.0]), H36M17)
+    frame = np.asarray(z["frame"])
+    rows = [int(np.flatnonzero(frame == f)[0]) if (frame == f).any() else -1 for f in range(lo, hi)]
+    for a in ("trunk_lean", "trunk_flexion", "trunk_side_bend"):
+        r = np.array([ref[a][i] if i >= 0 else np.nan for i in rows])
+        out, rm = [], []
+        for c, v in views.items():
+            e = v[a] - r
+            e = e[np.isfinite(e)]
+            out.append(f"{c} {e.mean():+.1f}/{np.sqrt(np.mean(e ** 2)):.1f}")
+            rm.append(np.sqrt(np.mean(e ** 2)))
+        print(f"  {a:<28} vs reference, bias/RMSE deg: {', '.join(out)}; mean RMSE {np.mean(rm):.1f}")
 
 
 if __name__ == "__main__":
