@@ -184,3 +184,21 @@ def test_pose2sim_views_against_the_calibration(cam):
         assert angle(res.up, truth) < 1.5, (seed, res, angle(res.up, truth))
         assert 55 <= res.fov_deg <= 65  # calibrated: 59.4-59.7 deg across the long side
     assert angle(np.array([0, -1.0, 0]), truth) > 15  # the level camera would be far off
+
+
+def test_far_from_an_independent_estimate_is_refused():
+    """Given the body poses' estimate as prior, lines further than max_from_prior_deg from it are refused (one of
+    the two is wrong); without the check the same lines are used."""
+    R = cam_from_world(10, 20, 4)
+    K = k_of(60, SIZE)
+    seg = room_segments(R, K, SIZE)
+    truth = R @ np.array([0, 0, 1.0])
+    side = np.cross(truth, [1.0, 0, 0])
+    side /= np.linalg.norm(side)
+    prior = np.cos(np.radians(30)) * truth + np.sin(np.radians(30)) * side
+    free = scene_up_from_segments([seg], SIZE, K, prior)
+    assert free.accepted and angle(free.up, truth) < 0.3 and abs(free.prior_angle_deg - 30) < 1
+    checked = scene_up_from_segments([seg], SIZE, K, prior, max_from_prior_deg=25)
+    assert not checked.accepted and "independent estimate" in checked.reason
+    near = np.cos(np.radians(10)) * truth + np.sin(np.radians(10)) * side
+    assert scene_up_from_segments([seg], SIZE, K, near, max_from_prior_deg=25).accepted

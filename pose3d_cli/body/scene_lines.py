@@ -22,8 +22,8 @@ world's up (or down). This module finds it from a few frames of the video, indep
    views: 60° found, 59.4-59.7° calibrated; the default 65° put the vertical 2-2.5° off).
 
 Accepted only when the scene shows enough vertical structure (:data:`MIN_VERTICAL_PER_FRAME` segments per frame,
-spread over :data:`MIN_COVERAGE` of the image width) and the direction lies within ``window_deg`` of the prior;
-otherwise the body estimate is used and the reason is stated. A camera that moves during the video has no single
+spread over :data:`MIN_COVERAGE` of the image width) and, when the prior is an independent estimate (the body
+poses'), within :data:`MAX_FROM_BODY_DEG` of it; otherwise the body estimate is used and the reason is stated. A camera that moves during the video has no single
 vertical: ``spread_deg`` (the per-frame estimates' median angle to the result) shows it.
 
 Conventions: camera frame x right, y down, z forward; segments in pixels of the frame given; ``up`` points away
@@ -41,6 +41,9 @@ from ..synth.cameras import intrinsics_from_fov
 MIN_VERTICAL_PER_FRAME = 15.0  # vertical segments per sampled frame
 MIN_COVERAGE = 0.3  # the vertical segments' midpoints span this fraction of the image width (10th-90th pct)
 FOV_COARSE = tuple(range(40, 91, 5))  # degrees across the long side
+#: the body-pose estimate is 5-11 deg off on pose2sim and 11-14 deg at its 95th percentile on synth; the lines, when
+#: they fail, fail grossly (a floor direction taken for the vertical): further apart than this, the lines are refused
+MAX_FROM_BODY_DEG = 25.0
 
 
 @dataclass
@@ -209,7 +212,8 @@ def _soft(r: np.ndarray, s: float) -> np.ndarray:
 
 def scene_up(images: list[np.ndarray], K: np.ndarray | None = None, prior: np.ndarray | None = None,
              person_boxes: list[np.ndarray | None] | None = None, window_deg: float = 40.0,
-             inlier_deg: float = 1.0, long_side: int = 960, seed: int = 0) -> SceneUp:
+             inlier_deg: float = 1.0, long_side: int = 960, seed: int = 0,
+             max_from_prior_deg: float | None = None) -> SceneUp:
     """World up from a few frames of one (static) camera: :func:`detect_segments` on each frame, the people's
     segments dropped, then :func:`scene_up_from_segments`.
 
@@ -218,16 +222,18 @@ def scene_up(images: list[np.ndarray], K: np.ndarray | None = None, prior: np.nd
         K: (3, 3) intrinsics of those frames; None: the field of view is searched (see the module doc).
         prior: (3,) rough up (the body estimate); None: the level camera (0, -1, 0).
         person_boxes: per image, (M, 4) person boxes ``x0, y0, x1, y1`` whose segments are ignored, or None.
+        max_from_prior_deg: refuse a result further than this from ``prior`` (given an independent estimate, e.g.
+            the body poses': two estimates that far apart mean one is wrong, and the lines' failures are gross).
     """
     segments = [drop_in_boxes(detect_segments(img, long_side), person_boxes[i] if person_boxes else None)
                 for i, img in enumerate(images)]
     h, w = images[0].shape[:2]
-    return scene_up_from_segments(segments, (w, h), K, prior, window_deg, inlier_deg, seed)
+    return scene_up_from_segments(segments, (w, h), K, prior, window_deg, inlier_deg, seed, max_from_prior_deg)
 
 
 def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K: np.ndarray | None = None,
                            prior: np.ndarray | None = None, window_deg: float = 40.0, inlier_deg: float = 1.0,
-                           seed: int = 0) -> SceneUp:
+                           seed: int = 0, max_from_prior_deg: float | None = None) -> SceneUp:
     """World up from the straight segments of a few frames of one camera.
 
     Args:
@@ -235,6 +241,7 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
         size: (width, height) of the frames.
         K: (3, 3) intrinsics; None: the field of view (square pixels, centred principal point) is searched.
         prior: (3,) rough up; None: the level camera (0, -1, 0).
+        max_from_prior_deg: see :func:`scene_up`.
     Returns:
         :class:`SceneUp` (``accepted`` says whether to use it).
     """
@@ -269,7 +276,11 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
     mid_x = 0.5 * (seg[vertical, 0] + seg[vertical, 2])
     coverage = float(np.subtract(*np.percentile(mid_x, [90, 10])) / w) if len(mid_x) > 1 else 0.0
     nv = int(vertical.sum())
-    if nv < MIN_VERTICAL_PER_FRAME * n_frames:
+    off = _angle_deg(up, prior)
+    if max_from_prior_deg is not None and off > max_from_prior_deg:
+        ok, why = False, (f"the lines' vertical is {off:.0f} deg from the independent estimate it was searched "
+                          f"around (more than {max_from_prior_deg:.0f}): one of them is wrong")
+    elif nv < MIN_VERTICAL_PER_FRAME * n_frames:
         ok, why = False, (f"too few vertical lines ({nv / n_frames:.0f} per frame, need "
                           f"{MIN_VERTICAL_PER_FRAME:.0f}): the scene shows little vertical structure")
     elif coverage < MIN_COVERAGE:
@@ -279,7 +290,7 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
         ok, why = True, (f"{nv / n_frames:.0f} vertical lines per frame over {coverage:.0%} of the width, "
                          f"{n_frames} frame(s)" + (f", field of view {fov:.0f} deg found from the lines"
                                                    if searched else ""))
-    return SceneUp(up, ok, why, fov, searched, nv, len(seg), n_frames, coverage, spread, _angle_deg(up, prior))
+    return SceneUp(up, ok, why, fov, searched, nv, len(seg), n_frames, coverage, spread, off)
 
 
 def _frame_spread(normals: np.ndarray, weights: np.ndarray, vertical: np.ndarray, frame_of: np.ndarray,

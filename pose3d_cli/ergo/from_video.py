@@ -76,7 +76,7 @@ def scene_vertical(source, tracks: list, fov: float | None = None, focal: float 
     Returns:
         the function, or None when the source is not a video or no frame could be read.
     """
-    from ..body.scene_lines import scene_up
+    from ..body.scene_lines import MAX_FROM_BODY_DEG, scene_up
     from ..infer.calibration import intrinsics_for
     from ..infer.sources import sample_frames
 
@@ -90,8 +90,9 @@ def scene_vertical(source, tracks: list, fov: float | None = None, focal: float 
     boxes = [_person_boxes(tracks, i, min_conf) for i, _ in frames]
     K = intrinsics_for(tuple(size), fov, focal).K if (fov or focal) else None
 
-    def estimate(prior):
-        return scene_up([img for _, img in frames], K, prior, boxes)
+    def estimate(prior):  # prior: the body poses' estimate (or None: the level camera, no agreement check)
+        return scene_up([img for _, img in frames], K, prior, boxes,
+                        max_from_prior_deg=None if prior is None else MAX_FROM_BODY_DEG)
 
     return estimate
 
