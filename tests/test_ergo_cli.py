@@ -95,6 +95,29 @@ def test_vertical_modes(tmp_path):
     assert json.loads(js.read_text())["vertical"]["source"].startswith("level camera")
 
 
+def test_a_moving_camera_s_vertical_is_followed(tmp_path):
+    """An upright worker filmed by a phone that rolls ±12 deg: against the per-frame vertical (a moving camera's,
+    interpolated between the frames it was measured on) the trunk reads upright in every frame; against one
+    vertical for the video the side bend follows the phone's roll."""
+    from pose3d_cli.ergo.assess import Vertical
+
+    T = 60
+    rolls = 12 * np.sin(np.linspace(0, 2 * np.pi, T))
+    Rs = [camera(30, 20, r) for r in rolls]
+    joints = np.stack([to_camera(posture()[None], R)[0][0] for R in Rs]).astype(np.float32)
+    tr = make_track(T)
+    tr.joints3d = joints
+    poses = read_poses(write(tr, tmp_path / "p.csv"))
+    ups = np.stack([R @ np.array([0, 0, 1.0]) for R in Rs])
+    at = np.r_[np.arange(0, T, 4), T - 1]  # measured on every 4th frame and the last
+    moving = Vertical(ups.mean(0) / np.linalg.norm(ups.mean(0)), "lines", per_frame=(at, ups[at]))
+    assert np.degrees(np.arccos(np.clip((moving.up_at(np.arange(T)) * ups).sum(1), -1, 1))).max() < 1.0
+    bend = assess(poses, moving, Conventions(neck_neutral_deg=0)).raw_angles["trunk_side_bend"]
+    still = assess(poses, Vertical(moving.up, "lines"), Conventions(neck_neutral_deg=0)).raw_angles["trunk_side_bend"]
+    assert np.nanmax(np.abs(bend)) < 1.0
+    assert np.nanmax(np.abs(still)) > 8.0
+
+
 def test_cli_csv_to_all_outputs(tmp_path):
     src = write(make_track(120, undetected=(0,), bend_from=60), tmp_path / "poses.csv")
     out, rep, js = tmp_path / "frames.csv", tmp_path / "r.html", tmp_path / "s.json"

@@ -20,11 +20,16 @@ world's up (or down). This module finds it from a few frames of the video, indep
    orthogonal only at the right focal length, so the frame is fitted over a grid of fields of view (every 5°
    from 40° to 90°, then every 1° around the best) and the best-scoring one is kept (on the shared pose2sim
    views: 60° found, 59.4-59.7° calibrated; the default 65° put the vertical 2-2.5° off).
+5. **A camera that moves** (a hand-held phone): each frame is also fitted on its own, near the joint fit; when
+   those verticals spread more than :data:`MOVING_SPREAD_DEG`, the focal length is searched again for the best
+   sum of the frames' own fits (one focal length, one rotation per frame), ``up`` is their mean and
+   ``frame_up`` holds each frame's (the caller samples more frames, :func:`frame_ups`, 3-point median, and
+   interpolates between them).
 
 Accepted only when the scene shows enough vertical structure (:data:`MIN_VERTICAL_PER_FRAME` segments per frame,
 spread over :data:`MIN_COVERAGE` of the image width) and, when the prior is an independent estimate (the body
-poses'), within :data:`MAX_FROM_BODY_DEG` of it; otherwise the body estimate is used and the reason is stated. A camera that moves during the video has no single
-vertical: ``spread_deg`` (the per-frame estimates' median angle to the result) shows it.
+poses'), within :data:`MAX_FROM_BODY_DEG` of it; otherwise the body estimate is used and the reason is stated. ``spread_deg``: the frames' own verticals' median
+angle to ``up``.
 
 Conventions: camera frame x right, y down, z forward; segments in pixels of the frame given; ``up`` points away
 from gravity (its sign chosen by the prior). Shapes in the docstrings.
@@ -41,6 +46,11 @@ from ..synth.cameras import intrinsics_from_fov
 MIN_VERTICAL_PER_FRAME = 15.0  # vertical segments per sampled frame
 MIN_COVERAGE = 0.3  # the vertical segments' midpoints span this fraction of the image width (10th-90th pct)
 FOV_COARSE = tuple(range(40, 91, 5))  # degrees across the long side
+#: a camera whose frames' own verticals spread more than this (median angle to their mean) is taken as moving
+MOVING_SPREAD_DEG = 1.0
+#: each frame's own vertical is searched this close to the video's, and needs this many vertical lines
+FRAME_WINDOW_DEG = 20.0
+FRAME_MIN_VERTICAL = 6
 #: the body-pose estimate is 5-11 deg off on pose2sim and 11-14 deg at its 95th percentile on synth; the lines, when
 #: they fail, fail grossly (a floor direction taken for the vertical): further apart than this, the lines are refused
 MAX_FROM_BODY_DEG = 25.0
@@ -60,6 +70,10 @@ class SceneUp:
         coverage: fraction of the image width spanned by the vertical segments (10th to 90th percentile).
         spread_deg: median angle between each frame's own vertical and ``up`` (NaN with one frame).
         prior_angle_deg: angle between ``up`` and the prior it was searched around.
+        moving: the frames' own verticals differ by more than :data:`MOVING_SPREAD_DEG` (a hand-held phone):
+            ``frame_up`` holds them and ``up`` is their mean.
+        frame_up: (n_frames, 3) each frame's own vertical (NaN where a frame could not be fitted), or None.
+        frame_index: (n_frames,) the video frame of each row of ``frame_up`` (set by the caller), or None.
     """
 
     up: np.ndarray
@@ -73,6 +87,9 @@ class SceneUp:
     coverage: float
     spread_deg: float
     prior_angle_deg: float
+    moving: bool = False
+    frame_up: np.ndarray | None = None
+    frame_index: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         r = lambda v: None if not np.isfinite(v) else round(float(v), 2)  # noqa: E731
@@ -80,7 +97,9 @@ class SceneUp:
                 "accepted": bool(self.accepted), "reason": self.reason, "fov_deg": r(self.fov_deg),
                 "focal_searched": bool(self.focal_searched), "n_vertical": int(self.n_vertical),
                 "n_segments": int(self.n_segments), "n_frames": int(self.n_frames), "coverage": r(self.coverage),
-                "spread_deg": r(self.spread_deg), "prior_angle_deg": r(self.prior_angle_deg)}
+                "spread_deg": r(self.spread_deg), "prior_angle_deg": r(self.prior_angle_deg),
+                "moving_camera": bool(self.moving),
+                "frames_fitted": None if self.frame_up is None else int(np.isfinite(self.frame_up).all(1).sum())}
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -248,7 +267,6 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
     prior = _unit(np.array([0.0, -1.0, 0.0]) if prior is None else np.asarray(prior, dtype=np.float64))
     w, h = size
     n_frames = len(segments)
-    frame_of = np.concatenate([np.full(len(s), i) for i, s in enumerate(segments)]).astype(int)
     seg = np.concatenate(segments).reshape(-1, 4) if segments else np.zeros((0, 4))
     length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
 
@@ -272,7 +290,34 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
     if not np.isfinite(up).all():
         return SceneUp(np.full(3, np.nan), False, f"no vertical lines found in {n_frames} frame(s) "
                        f"({len(seg)} segments)", fov, searched, 0, len(seg), n_frames, 0.0, float("nan"), float("nan"))
-    spread = _frame_spread(segment_normals(seg, K), length, vertical, frame_of, up, n_frames)
+    # each frame on its own, with the same K, near the joint fit: a camera that moves has no single vertical
+    frame_up, frame_score, frame_vertical = frame_fits(segments, K, up, inlier_deg, seed)
+    spread = _median_angle(frame_up, up) if n_frames > 1 else float("nan")
+    moving = n_frames > 1 and spread > MOVING_SPREAD_DEG
+    if moving:  # each frame its own rotation, searched as widely as the joint fit (which a moving camera misleads)
+        def fits_at(Km):
+            return frame_fits(segments, Km, prior, inlier_deg, seed, window_deg)
+
+        fov_m, K_m = fov, K
+        if searched:  # the focal length that best explains every frame with its own rotation
+            per_fov = {f: fits_at(intrinsics_from_fov(f, w, h)) for f in FOV_COARSE}
+            best = max(per_fov, key=lambda f: per_fov[f][1].sum())
+            for f in range(max(FOV_COARSE[0], best - 4), min(FOV_COARSE[-1], best + 4) + 1):
+                if f not in per_fov:
+                    per_fov[f] = fits_at(intrinsics_from_fov(f, w, h))
+            best = max(per_fov, key=lambda f: per_fov[f][1].sum())
+            fov_m, K_m = float(best), intrinsics_from_fov(best, w, h)
+            f_up, _, f_vertical = per_fov[best]
+        else:
+            f_up, _, f_vertical = fits_at(K)
+        ok_rows = np.isfinite(f_up).all(1)
+        up_m = _unit(f_up[ok_rows].sum(0)) if ok_rows.any() else up
+        spread_m = _median_angle(f_up, up_m)
+        moving = spread_m > MOVING_SPREAD_DEG  # confirmed by the frames' own fits, else a still camera after all
+        spread = spread_m
+        if moving:
+            fov, K, up, spread, frame_up = fov_m, K_m, up_m, spread_m, f_up
+            vertical = np.concatenate(f_vertical)
     mid_x = 0.5 * (seg[vertical, 0] + seg[vertical, 2])
     coverage = float(np.subtract(*np.percentile(mid_x, [90, 10])) / w) if len(mid_x) > 1 else 0.0
     nv = int(vertical.sum())
@@ -290,21 +335,54 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
         ok, why = True, (f"{nv / n_frames:.0f} vertical lines per frame over {coverage:.0%} of the width, "
                          f"{n_frames} frame(s)" + (f", field of view {fov:.0f} deg found from the lines"
                                                    if searched else ""))
-    return SceneUp(up, ok, why, fov, searched, nv, len(seg), n_frames, coverage, spread, off)
+    if moving and ok:
+        why += f"; the camera moves (its frames' verticals spread {spread:.1f} deg): followed frame by frame"
+    return SceneUp(up, ok, why, fov, searched, nv, len(seg), n_frames, coverage, spread, off, moving,
+                   frame_up if moving else None)
 
 
-def _frame_spread(normals: np.ndarray, weights: np.ndarray, vertical: np.ndarray, frame_of: np.ndarray,
-                  up: np.ndarray, n_frames: int) -> float:
-    """Median angle between each frame's own least-squares vertical (from its share of the vertical segments)
-    and ``up``; NaN with one frame."""
-    if n_frames < 2:
+def frame_fits(segments: list[np.ndarray], K: np.ndarray, near: np.ndarray, inlier_deg: float = 1.0, seed: int = 0,
+               window_deg: float = FRAME_WINDOW_DEG) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Each frame's own Manhattan frame, searched within ``window_deg`` of ``near`` (3,).
+
+    Returns:
+        up (n, 3) (NaN for a frame with too few segments), score (n,) and, per frame, its (N_i,) vertical mask.
+    """
+    ups, scores, masks = [], [], []
+    for s in segments:
+        length = np.hypot(s[:, 2] - s[:, 0], s[:, 3] - s[:, 1])
+        u, score, v = manhattan_frame(segment_normals(s, K), length, near, window_deg, inlier_deg, seed=seed)
+        ups.append(u)
+        scores.append(score)
+        masks.append(v)
+    return np.array(ups).reshape(-1, 3), np.array(scores), masks
+
+
+def frame_ups(images: list[np.ndarray], K: np.ndarray, near: np.ndarray,
+              person_boxes: list[np.ndarray | None] | None = None, long_side: int = 960, seed: int = 0) -> np.ndarray:
+    """(n, 3) each image's own vertical near ``near`` (a moving camera, its K known): NaN where one cannot be
+    fitted or has fewer than :data:`FRAME_MIN_VERTICAL` vertical lines (the scene's structure was established on
+    the video's sample first; one frame's fit, searched near it, needs fewer)."""
+    segments = [drop_in_boxes(detect_segments(img, long_side), person_boxes[i] if person_boxes else None)
+                for i, img in enumerate(images)]
+    up, _, vertical = frame_fits(segments, K, near, seed=seed)
+    up[np.array([m.sum() < FRAME_MIN_VERTICAL for m in vertical], bool)] = np.nan
+    return median3(up)
+
+
+def median3(ups: np.ndarray) -> np.ndarray:
+    """(n, 3) a series of directions with each interior one replaced by the component-wise median of it and its
+    neighbours (renormalised): one frame's poor fit does not survive, a smooth motion does. NaN rows are skipped."""
+    ok = np.flatnonzero(np.isfinite(ups).all(1))
+    out = ups.copy()
+    if len(ok) >= 3:
+        v = ups[ok]
+        out[ok[1:-1]] = _unit(np.median(np.stack([v[:-2], v[1:-1], v[2:]]), axis=0))
+    return out
+
+
+def _median_angle(ups: np.ndarray, up: np.ndarray) -> float:
+    ok = np.isfinite(ups).all(1)
+    if not ok.any():
         return float("nan")
-    angles = []
-    for i in range(n_frames):
-        sel = vertical & (frame_of == i)
-        if sel.sum() < 3:
-            continue
-        m = (normals[sel] * weights[sel, None]).T @ normals[sel]
-        a = _angle_deg(np.linalg.eigh(m)[1][:, 0], up)
-        angles.append(min(a, 180.0 - a))  # an eigenvector's sign is arbitrary
-    return float(np.median(angles)) if angles else float("nan")
+    return float(np.median(np.degrees(np.arccos(np.clip(_unit(ups[ok]) @ _unit(up), -1.0, 1.0)))))

@@ -52,6 +52,18 @@ class Vertical:
     spread_deg: float | None = None
     note: str = ""
     scene: dict | None = None  # the scene-lines estimate (SceneUp.to_dict), used or not, when one was made
+    per_frame: tuple[np.ndarray, np.ndarray] | None = None  # a moving camera: (video frames (n,), up (n, 3))
+
+    def up_at(self, frames: np.ndarray) -> np.ndarray:
+        """(T, 3) unit up at video ``frames`` (T,): ``up`` for a still camera; a moving camera's per-frame
+        verticals interpolated linearly between the frames they were measured on (held beyond the ends)."""
+        frames = np.asarray(frames, dtype=np.float64)
+        if self.per_frame is None:
+            return np.broadcast_to(self.up, (len(frames), 3)).copy()
+        at, ups = self.per_frame
+        ok = np.isfinite(ups).all(1)
+        out = np.stack([np.interp(frames, at[ok], ups[ok, k]) for k in range(3)], -1)
+        return out / np.linalg.norm(out, axis=-1, keepdims=True)
 
 
 def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] | None = None, calib: str | None = None,
@@ -96,8 +108,11 @@ def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] 
             if s.accepted:
                 cross = "" if body is None else f"; {_angle(s.up, body.up):.1f} deg from the body-pose estimate"
                 spread = None if not np.isfinite(s.spread_deg) else float(s.spread_deg)
+                per_frame = None
+                if s.moving and s.frame_up is not None and np.isfinite(s.frame_up).all(1).sum() >= 2:
+                    per_frame = (np.asarray(s.frame_index), np.asarray(s.frame_up))
                 return Vertical(s.up / np.linalg.norm(s.up), "estimated from the scene's vertical lines", spread,
-                                f"{s.reason}{cross}", scene_dict)
+                                f"{s.reason}{cross}", scene_dict, per_frame)
             if mode == "lines":
                 raise Pose3dError(f"{poses.source}: --vertical lines: {s.reason}; use --vertical auto or body, or "
                                   "give --up / --calib")
@@ -191,7 +206,8 @@ def _spread_keys(conv: Conventions) -> list[str]:
 def _masked_angles(joints, poses: Poses, vertical: Vertical, conv: Conventions, ok: dict, body_ok: np.ndarray,
                    hand: dict) -> dict[str, np.ndarray]:
     """The body angles of ``joints`` (T, J, 3), NaN where their body part is unreliable, and the hand/face angles."""
-    raw = body_angles(joints, vertical.up, poses.skeleton, conv.neck_neutral_deg, conv.upper_arm_reference)
+    raw = body_angles(joints, vertical.up_at(poses.frame), poses.skeleton, conv.neck_neutral_deg,
+                      conv.upper_arm_reference)
     masked = {}
     for k, v in raw.items():
         m = body_ok
@@ -355,6 +371,7 @@ def summarise(A: Assessment) -> dict:
         "timestamps": p.metadata.get("timestamps", "time_s column of the infer output"),
         "vertical": {"up_camera_frame": np.round(A.vertical.up, 4).tolist(), "source": A.vertical.source,
                      "spread_deg": A.vertical.spread_deg, "note": A.vertical.note,
+                     "per_frame": A.vertical.per_frame is not None,
                      "scene_lines": A.vertical.scene},
         "rula": {"max": _i(np.nanmax(np.where(valid, g, np.nan))) if valid.any() else None,
                  "median": _r(np.nanmedian(g[valid])) if valid.any() else None,

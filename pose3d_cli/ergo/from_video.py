@@ -64,10 +64,15 @@ def people_from_input(input_path: str, opts, lifter=None, on_frame: Callable[[in
     return people, source
 
 
+MAX_MOVING_FRAMES = 600  # a moving camera's vertical: 4 samples a second, at most this many per video
+
+
 def scene_vertical(source, tracks: list, fov: float | None = None, focal: float | None = None, n_frames: int = 8,
                    min_conf: float = 0.3):
     """A function ``prior up → SceneUp`` for :func:`.assess.resolve_vertical`: the scene's vertical lines in
-    ``n_frames`` frames spread over the video, each tracked person's 2D box (widened by 15%) left out.
+    ``n_frames`` frames spread over the video, each tracked person's 2D box (widened by 15%) left out. When those
+    frames show a moving camera (a hand-held phone), its vertical is measured 4 times a second (at most
+    :data:`MAX_MOVING_FRAMES` frames) with the focal length found, for :meth:`.assess.Vertical.up_at` to interpolate.
 
     Args:
         source: the video's :class:`~pose3d_cli.infer.sources.FrameSource`; tracks: infer's ``PoseTrack`` of every
@@ -76,7 +81,8 @@ def scene_vertical(source, tracks: list, fov: float | None = None, focal: float 
     Returns:
         the function, or None when the source is not a video or no frame could be read.
     """
-    from ..body.scene_lines import MAX_FROM_BODY_DEG, scene_up
+    from ..body.scene_lines import MAX_FROM_BODY_DEG, frame_ups, scene_up
+    from ..synth.cameras import intrinsics_from_fov
     from ..infer.calibration import intrinsics_for
     from ..infer.sources import sample_frames
 
@@ -91,8 +97,17 @@ def scene_vertical(source, tracks: list, fov: float | None = None, focal: float 
     K = intrinsics_for(tuple(size), fov, focal).K if (fov or focal) else None
 
     def estimate(prior):  # prior: the body poses' estimate (or None: the level camera, no agreement check)
-        return scene_up([img for _, img in frames], K, prior, boxes,
-                        max_from_prior_deg=None if prior is None else MAX_FROM_BODY_DEG)
+        s = scene_up([img for _, img in frames], K, prior, boxes,
+                     max_from_prior_deg=None if prior is None else MAX_FROM_BODY_DEG)
+        s.frame_index = np.array([i for i, _ in frames])
+        if s.accepted and s.moving:  # a hand-held phone: its vertical 4 times a second, interpolated in between
+            n = int(min(MAX_MOVING_FRAMES, max(2 * n_frames, round(source.num_frames / source.fps * 4))))
+            dense = [(i, img) for i, img in sample_frames(source, n) if img.shape[1::-1] == size]
+            Kd = K if K is not None else intrinsics_from_fov(s.fov_deg, *size)
+            s.frame_up = frame_ups([img for _, img in dense], Kd, s.up,
+                                   [_person_boxes(tracks, i, min_conf) for i, _ in dense])
+            s.frame_index = np.array([i for i, _ in dense])
+        return s
 
     return estimate
 

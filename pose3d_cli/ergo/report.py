@@ -155,7 +155,7 @@ def pose_views(A, i: int) -> bytes:
 
     sk = get_skeleton(A.poses.skeleton)
     p = A.poses.joints[i]
-    F = pelvis_frame(p, A.vertical.up, sk)  # rows anterior, left, up
+    F = pelvis_frame(p, A.vertical.up_at(A.poses.frame[i:i + 1])[0], sk)  # rows anterior, left, up
     q = (p - p[sk.index("pelvis")]) @ F.T
     fig, axes = plt.subplots(1, 2, figsize=(3.2, 2.4))
     left = set(sk.joints_left)
