@@ -93,6 +93,18 @@ def test_vertical_modes(tmp_path):
     res = run(src, "--json", js, "--vertical", "level")
     assert res.exit_code == 0, res.output
     assert json.loads(js.read_text())["vertical"]["source"].startswith("level camera")
+    js.unlink()
+    cv2 = pytest.importorskip("cv2")
+    short = tmp_path / "short.mp4"  # 10 frames: not the video of 40 frames of poses
+    out = cv2.VideoWriter(str(short), cv2.VideoWriter_fourcc(*"mp4v"), 30, (64, 48))
+    for _ in range(10):
+        out.write(np.zeros((48, 64, 3), np.uint8))
+    out.release()
+    for args, msg in ((("--video", short), "not the video these poses came from"),
+                      (("--video", src), "not a video file")):
+        res = run(src, "--json", js, "--vertical", "lines", *args)
+        assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output, res.output
+        assert not js.exists()
 
 
 def test_a_moving_camera_s_vertical_is_followed(tmp_path):
@@ -310,3 +322,14 @@ def test_real_video_vertical_from_the_scene_lines(tmp_path):
     up = np.array(v["up_camera_frame"])
     assert np.degrees(np.arccos(np.clip(up @ truth / np.linalg.norm(up), -1, 1))) < 1.5
     assert 55 <= v["scene_lines"]["fov_deg"] <= 65 and v["scene_lines"]["prior_angle_deg"] > 3
+    # an infer output scored later gets the same vertical from its video (--video)
+    poses = tmp_path / "poses.csv"
+    res = runner.invoke(app, ["infer", str(folder / "cam04.mp4"), "-o", str(poses), "--max-people", "1",
+                              "--detect-width", "480"])
+    assert res.exit_code == 0, res.output
+    js2 = tmp_path / "s2.json"
+    res = run(poses, "--json", js2, "--video", folder / "cam04.mp4")
+    assert res.exit_code == 0, res.output
+    v2 = json.loads(js2.read_text())["vertical"]
+    assert v2["source"] == "estimated from the scene's vertical lines"
+    assert np.degrees(np.arccos(np.clip(np.array(v2["up_camera_frame"]) @ truth, -1, 1))) < 1.5

@@ -23,7 +23,7 @@ ROLES = {
     "export": {"in": ["checkpoint"], "out": ["output"], "not_path": ["fmt", "quantize"]},
     "info": {"in": ["files"], "out": [], "not_path": []},
     "demo": {"in": ["model"], "out": ["output"], "not_path": []},
-    "ergo": {"in": ["input", "calib", "observations", "model", "detector_model"],
+    "ergo": {"in": ["input", "calib", "observations", "model", "detector_model", "video"],
              "out": ["output", "report", "json_out", "poses_out"],
              "not_path": ["plots", "up", "calib_camera", "load_mode", "coupling", "upper_arm_angle",
                           "upper_arm_reference", "trunk_angle", "knee", "edges", "detector", "smooth", "person",

@@ -37,6 +37,8 @@ def ergo(
     up: Optional[str] = typer.Option(None, help="The world's up in the camera frame, x,y,z (overrides --calib)."),
     calib: Optional[Path] = typer.Option(None, help="Calibration (rig JSON or Qualisys .qca.txt): intrinsics and up."),
     calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: from the file name)."),
+    video: Optional[Path] = typer.Option(None, help="With an infer output: the video it came from (its frames give "
+                                                     "the scene's vertical lines)."),
     vertical: str = typer.Option("auto", help="Without --up/--calib, up comes from: auto (the scene's vertical lines "
                                  "when the video shows enough of them, else the body poses), lines, body or level."),
     observations: Optional[Path] = typer.Option(None, help="YAML of what the video cannot show, per video and per "
@@ -78,7 +80,7 @@ def ergo(
     from ..ergo.run import ErgoRequest, run_ergo
 
     with user_errors():
-        check_outputs([input, calib, observations, model, detector_model], [output, report, json_out, poses_out])
+        check_outputs([input, calib, observations, model, detector_model, video], [output, report, json_out, poses_out])
         if output is None and report is None and json_out is None:
             raise Pose3dError("nothing to write: give -o frames.csv, --report report.html and/or --json summary.json")
         for p, ext in ((output, (".csv",)), (report, (".html", ".htm")), (json_out, (".json",))):
@@ -115,7 +117,8 @@ def ergo(
                           rules=TimeRules(cutoff_hz=cutoff_hz), min_conf=min_conf, model=model, fov=fov,
                           focal=focal, detector=detector, detector_model=str(detector_model) if detector_model else None,
                           smooth=smooth, fps=fps, detect_width=detect_width,
-                          person=person_sel, max_people=max_people, vertical=vertical)
+                          person=person_sel, max_people=max_people, vertical=vertical,
+                          video=str(video) if video else None)
         with progress() as bar:
             task = bar.add_task(inp.name[:30], total=None, info="")
             results = run_ergo(req, on_start=lambda n: bar.update(task, total=n),

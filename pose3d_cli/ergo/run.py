@@ -37,6 +37,7 @@ class ErgoRequest:
     detect_width: int | None = None
     person: str | int = "all"  # all, largest (id 0) or one id (pose files and videos alike)
     max_people: int = 4  # a video: people per frame for the built-in detector (1: the single-person path)
+    video: str | None = None  # an infer output's video: its frames give the scene's vertical lines
     vertical: str = "auto"  # auto (scene lines, else body poses), lines, body, level; --up/--calib come first
 
 
@@ -81,16 +82,22 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
     if path.suffix.lower() in (".csv", ".json") and is_pose_file(path):
         if req.poses_out:
             raise Pose3dError("--poses keeps infer's output of a video; the input is already an infer output")
-        if req.vertical == "lines" and req.up is None and not req.calib:
+        if req.vertical == "lines" and req.up is None and not req.calib and not req.video:
             raise Pose3dError(f"{path}: --vertical lines needs the video (the scene's lines); this is an infer "
-                              "output: give the video, or --vertical body / --up / --calib")
+                              "output: give --video clip.mp4 (the video it came from), or --vertical body / --up / "
+                              "--calib")
         people = [(pid, read_poses(path, pid)) for pid in _people_of(path, req.person)]
+        if req.video:
+            source = _video_of_poses(req.video, people, req.fps)
+    elif req.video:
+        raise Pose3dError(f"--video {req.video}: only for an infer output (poses.csv/.json); {path} is scored from "
+                          "its own frames")
     elif path.suffix.lower() == ".csv":
         raise Pose3dError(f"{path}: not a pose3d infer CSV (no frame, time_s and <joint>_x/_y/_z columns); "
                           "run `pose3d infer video.mp4 -o poses.csv` first, or give the video")
     else:
         from ..infer.pipeline import InferOptions
-        from .from_video import check_video_input, people_from_input, scene_vertical
+        from .from_video import check_video_input, people_from_input
 
         if not path.suffix.lower() in (".json",):
             check_video_input(str(path), req.fps)  # refuse 1-frame and unreadable videos before loading a model
@@ -103,6 +110,8 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
         tracks = {pid: pt for pid, _, pt in found}
     scene = None
     if source is not None and req.up is None and not req.calib and req.vertical in ("auto", "lines"):
+        from .from_video import scene_vertical
+
         scene = scene_vertical(source, list(tracks.values()), req.fov, req.focal, min_conf=req.min_conf)
     results = []
     vertical = resolve_vertical([poses for _, poses in people], req.up, req.calib, req.calib_camera, scene,
@@ -111,10 +120,28 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
         A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
         A.person = pid
         A.track = tracks.get(pid)  # 2D keypoints (for thumbnails), None for a pose file
-        A.video = str(path) if source is not None and source.kind == "video" else None
+        A.video = str(path) if source is not None and source.kind == "video" and not req.video else None
         results.append(A)
     _write_outputs(req, results, [tracks[pid] for pid, _ in people] if req.poses_out else [])
     return results
+
+
+def _video_of_poses(video: str, people: list, fps: float | None):
+    """The video an infer output came from (``--video``), opened for its frames: refused when it is not a readable
+    video or has fewer frames than the poses (then it is not their video)."""
+    from ..infer.sources import VIDEO_EXT, open_source
+
+    if Path(video).suffix.lower() not in VIDEO_EXT:
+        raise Pose3dError(f"--video {video}: not a video file ({', '.join(sorted(VIDEO_EXT))}); give the video the "
+                          "poses were inferred from")
+    src = open_source(video, fps)
+    if src.kind != "video":
+        raise Pose3dError(f"--video {video}: not a video file; give the video the poses were inferred from")
+    last = max(int(p.frame.max()) for _, p in people if len(p.frame))
+    if src.num_frames is not None and src.num_frames <= last:
+        raise Pose3dError(f"--video {video}: {src.num_frames} frames, but the poses reach frame {last}: not the video "
+                          "these poses came from")
+    return src
 
 
 def _write_outputs(req: ErgoRequest, results: list[Assessment], pose_tracks: list | None = None) -> None:
