@@ -237,6 +237,33 @@ def test_infer_option_mistakes(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
+def test_angles_against_the_video_vertical(tmp_path):
+    """Without --calib, --angles measures the trunk against the video's own vertical (the scene's lines here, as
+    ergo): the written trunk flexion is the one against the calibration's up within 1.5 deg (the camera's -y, the
+    former default, would be 33 deg off on cam04)."""
+    from pose3d_cli.angles import joint_angles
+    from pose3d_cli.infer.calibration import load_calibration
+
+    folder = need(DATA / "video" / "pose2sim_single_person")
+    truth = {c.name: c.R @ np.array([0, 0, 1.0]) for c in load_calibration(folder / "Calib.qca.txt")}["cam04"]
+    out = tmp_path / "a.json"
+    r = runner.invoke(app, ["-q", "infer", str(folder / "cam04.mp4"), "-o", str(out), "--angles", "--max-people", "1",
+                            "--detect-width", "480"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(out.read_text())
+    assert d["metadata"]["angles"]["up"] == "estimated from the scene's vertical lines"
+    frames = [f for f in d["frames"] if f.get("joints_3d") and f.get("angles_deg")]
+    J = np.array([[[np.nan if v is None else v for v in j] for j in f["joints_3d"]] for f in frames], float)
+    written = np.array([f["angles_deg"]["trunk_flexion"] for f in frames], float)
+    against_truth = joint_angles(J, H36M17, truth)["trunk_flexion"]
+    level = joint_angles(J, H36M17, np.array([0, -1.0, 0]))["trunk_flexion"]
+    ok = np.isfinite(written) & np.isfinite(against_truth)
+    assert ok.sum() > 80
+    assert np.median(np.abs(written - against_truth)[ok]) < 1.5
+    assert np.median(np.abs(level - against_truth)[ok]) > 10
+
+
 def test_angles_columns(tmp_path):
     from pose3d_cli.angles import ANGLE_NAMES
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -358,3 +359,107 @@ def floor_normal(feet_cam: np.ndarray, hint_up: np.ndarray = LEVEL_UP, trim: flo
             break
     n = n if n @ np.asarray(hint_up, dtype=np.float64) >= 0 else -n
     return _unit(n), float(s[1] / max(s[2], 1e-12))
+
+
+# ---------------------------------------------------------------- the vertical a video is measured against
+
+VERTICAL_MODES = ("auto", "lines", "body", "level")
+
+
+@dataclass
+class Vertical:
+    """The up every angle of one video is measured against, and where it came from.
+
+    Attributes:
+        up: (3,) unit, camera frame (for a moving camera: the mean of its per-frame verticals).
+        source: "--up (given)", "calibration <file>:<camera>", "estimated from the scene's vertical lines",
+            "estimated from the body poses", "level camera ...".
+        spread_deg: the estimate's spread over frames (None when given).
+        note: how it was obtained and why the other sources were not used.
+        scene: the scene-lines estimate (``SceneUp.to_dict``), used or not, when one was made.
+        per_frame: a moving camera: (video frames (n,), up (n, 3)) measured on those frames.
+    """
+
+    up: np.ndarray
+    source: str
+    spread_deg: float | None = None
+    note: str = ""
+    scene: dict | None = None
+    per_frame: tuple[np.ndarray, np.ndarray] | None = None
+
+    def up_at(self, frames: np.ndarray) -> np.ndarray:
+        """(T, 3) unit up at video ``frames`` (T,): ``up`` for a still camera; a moving camera's per-frame
+        verticals interpolated linearly between the frames they were measured on (held beyond the ends)."""
+        frames = np.asarray(frames, dtype=np.float64)
+        if self.per_frame is None:
+            return np.broadcast_to(self.up, (len(frames), 3)).copy()
+        at, ups = self.per_frame
+        ok = np.isfinite(ups).all(1)
+        out = np.stack([np.interp(frames, at[ok], ups[ok, k]) for k in range(3)], -1)
+        return out / np.linalg.norm(out, axis=-1, keepdims=True)
+
+
+def choose_vertical(joints: list[np.ndarray], confidence: list[np.ndarray], skeleton: Skeleton, name: str,
+                    scene: Callable | None = None, mode: str = "auto") -> Vertical:
+    """The vertical of one video estimated from itself (``--up`` and calibrations are the caller's).
+
+    Args:
+        joints, confidence: each person's (T_i, J, 3) root-relative camera-frame joints and (T_i, J) 2D
+            confidences: one camera has one vertical, so every person's frames are pooled.
+        name: the input, for messages.
+        scene: for a video, a function ``prior up (3,) or None → SceneUp`` (:mod:`.scene_lines`, see
+            :func:`pose3d_cli.infer.scene.scene_vertical`), called with the body estimate as its prior.
+        mode: ``auto`` (the scene's lines when the video shows enough of them, else the body poses, else the
+            level camera), ``lines`` (the lines or an error), ``body``, ``level``.
+    """
+    if mode not in VERTICAL_MODES:
+        raise Pose3dError(f"--vertical {mode!r}: use one of {', '.join(VERTICAL_MODES)}")
+    level = LEVEL_UP.copy()
+    if mode == "level":
+        return Vertical(level, "level camera (--vertical level: camera -y)", None,
+                        "trunk angles are off by the phone's tilt (give --calib or --up, or --vertical auto)")
+    if mode == "lines" and scene is None:
+        raise Pose3dError(f"{name}: --vertical lines needs the video (the scene's lines); this input has no frames: "
+                          "give the video (or --video for an infer output), or --vertical body / --up / --calib")
+    body, note = _body_vertical(joints, confidence, skeleton)
+    scene_note, scene_dict = "", None
+    if scene is not None and mode in ("auto", "lines"):
+        s = scene(None if body is None else body.up)
+        if s is not None:
+            scene_dict = s.to_dict()
+            if s.accepted:
+                cross = "" if body is None else f"; {float(angle_deg(s.up, body.up)):.1f} deg from the body-pose estimate"
+                spread = None if not np.isfinite(s.spread_deg) else float(s.spread_deg)
+                per_frame = None
+                if s.moving and s.frame_up is not None and np.isfinite(s.frame_up).all(1).sum() >= 2:
+                    per_frame = (np.asarray(s.frame_index), np.asarray(s.frame_up))
+                return Vertical(_unit(s.up), "estimated from the scene's vertical lines", spread,
+                                f"{s.reason}{cross}", scene_dict, per_frame)
+            if mode == "lines":
+                raise Pose3dError(f"{name}: --vertical lines: {s.reason}; use --vertical auto or body, or give --up / "
+                                  "--calib")
+            scene_note = f"scene lines not used: {s.reason}"
+    if body is not None:
+        body.note = "; ".join(x for x in (body.note, scene_note) if x)
+        body.scene = scene_dict
+        return body
+    return Vertical(level, "level camera (assumed: camera -y; last resort)", None,
+                    "; ".join(x for x in (note, scene_note) if x)
+                    + "; trunk angles may be off by the phone's tilt (give --calib or --up)", scene_dict)
+
+
+def _body_vertical(joints: list[np.ndarray], confidence: list[np.ndarray],
+                   skeleton: Skeleton) -> tuple[Vertical | None, str]:
+    """The vertical from every person's lifted poses (:func:`estimate_up`), or None and why not."""
+    try:
+        res = estimate_up(np.concatenate(joints), confidence=np.concatenate(confidence), skeleton=skeleton)
+    except Pose3dError as e:
+        return None, f"the body-pose estimate failed ({e})"
+    v = np.asarray(res.up, dtype=np.float64)
+    if v.shape != (3,) or not np.isfinite(v).all() or np.linalg.norm(v) == 0:
+        return None, "the body-pose estimate found no usable frame"
+    how = res.method  # e.g. "estimated: learned per-frame up ..., over 97 frames"
+    if len(joints) > 1:
+        how += f" (the {len(joints)} people of the video pooled)"
+    spread = None if not np.isfinite(res.spread_deg) else float(res.spread_deg)
+    return Vertical(_unit(v), "estimated from the body poses", spread, how), ""

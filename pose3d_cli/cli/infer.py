@@ -59,7 +59,8 @@ def infer(
     size: Optional[str] = typer.Option(None, help="Image size WIDTHxHEIGHT for keypoint files that do not store it."),
     with_2d: bool = typer.Option(False, "--with-2d", help="Add the 2D pixel columns to the CSV."),
     angles: bool = typer.Option(False, "--angles", help="Add ergonomic joint angles (trunk, neck, shoulders, elbows, "
-                                                        "knees; degrees) to the CSV/JSON."),
+                                                        "knees; degrees) to the CSV/JSON; the trunk against --calib's "
+                                                        "vertical, else the video's own (as ergo)."),
     min_conf: float = typer.Option(0.3, min=0.0, max=1.0, help="Joints below this 2D confidence are listed as low_conf."),
     render: Optional[Path] = typer.Option(None, help="Also write a side-by-side 2D/3D video (.mp4)."),
     flip_tta: bool = typer.Option(True, "--flip-tta/--no-flip-tta", help="Average with the mirrored input (-1 mm)."),

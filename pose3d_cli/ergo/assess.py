@@ -32,6 +32,7 @@ import numpy as np
 
 from ..atomic import write_text_atomic
 from ..body.frame import NEEDS, SIDES, body_angles
+from ..body.vertical import VERTICAL_MODES, Vertical, choose_vertical  # noqa: F401  (re-exported for callers)
 from ..errors import Pose3dError
 from ..skeleton import get_skeleton
 from . import reba, rula
@@ -42,40 +43,15 @@ from .timeline import (RULES, TimeRules, activity_flags, episodes, frame_weights
                        watched_series, worst_moments)
 
 
-VERTICAL_MODES = ("auto", "lines", "body", "level")
-
-
-@dataclass
-class Vertical:
-    up: np.ndarray  # (3,) unit, camera frame
-    source: str  # "--up", "calibration <file>:<camera>", "estimated from ...", "level camera (assumed)"
-    spread_deg: float | None = None
-    note: str = ""
-    scene: dict | None = None  # the scene-lines estimate (SceneUp.to_dict), used or not, when one was made
-    per_frame: tuple[np.ndarray, np.ndarray] | None = None  # a moving camera: (video frames (n,), up (n, 3))
-
-    def up_at(self, frames: np.ndarray) -> np.ndarray:
-        """(T, 3) unit up at video ``frames`` (T,): ``up`` for a still camera; a moving camera's per-frame
-        verticals interpolated linearly between the frames they were measured on (held beyond the ends)."""
-        frames = np.asarray(frames, dtype=np.float64)
-        if self.per_frame is None:
-            return np.broadcast_to(self.up, (len(frames), 3)).copy()
-        at, ups = self.per_frame
-        ok = np.isfinite(ups).all(1)
-        out = np.stack([np.interp(frames, at[ok], ups[ok, k]) for k in range(3)], -1)
-        return out / np.linalg.norm(out, axis=-1, keepdims=True)
-
-
 def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] | None = None, calib: str | None = None,
                      calib_camera: str | None = None, scene=None, mode: str = "auto") -> Vertical:
-    """The vertical by order of trust: ``--up``, a calibration, the scene's vertical lines, the body poses, the
-    level camera.
+    """The vertical by order of trust: ``--up``, a calibration, else estimated from the video
+    (:func:`pose3d_cli.body.vertical.choose_vertical`: the scene's vertical lines, the body poses, the level camera).
 
     ``poses``: one person, or every person of one video (a list): one camera has one vertical, so everyone's frames
     are pooled into one estimate (each frame weighted by its 2D confidence, as for one person) and every person is
-    scored against the same up. ``scene``: for a video, a function ``prior up (3,) or None → SceneUp`` (see
-    :mod:`pose3d_cli.body.scene_lines`), called with the body estimate as its prior. ``mode`` (``--vertical``):
-    auto (lines when the scene shows enough of them, else the body), lines (the lines or an error), body, level."""
+    scored against the same up. ``scene``: for a video, a function ``prior up (3,) or None → SceneUp``
+    (:func:`pose3d_cli.infer.scene.scene_vertical`). ``mode``: ``--vertical`` (auto, lines, body, level)."""
     if mode not in VERTICAL_MODES:
         raise Pose3dError(f"--vertical {mode!r}: use one of {', '.join(VERTICAL_MODES)}")
     people = poses if isinstance(poses, list) else [poses]
@@ -92,64 +68,8 @@ def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] 
         cam = pick_camera(load_calibration(calib), calib_camera, str(poses.metadata.get("input") or poses.source))
         v = cam.R @ np.array([0.0, 0.0, 1.0])
         return Vertical(v / np.linalg.norm(v), f"calibration {calib}:{cam.name} (world +Z)")
-    level = np.array([0.0, -1.0, 0.0])
-    if mode == "level":
-        return Vertical(level, "level camera (--vertical level: camera -y)", None,
-                        "trunk angles are off by the phone's tilt (give --calib or --up, or --vertical auto)")
-    if mode == "lines" and scene is None:
-        raise Pose3dError(f"{poses.source}: --vertical lines needs the video (the scene's lines); this input is an "
-                          "infer output: give the video, or --vertical body / --up / --calib")
-    body, note = _body_vertical(people)
-    scene_note, scene_dict = "", None
-    if scene is not None and mode in ("auto", "lines"):
-        s = scene(None if body is None else body.up)
-        if s is not None:
-            scene_dict = s.to_dict()
-            if s.accepted:
-                cross = "" if body is None else f"; {_angle(s.up, body.up):.1f} deg from the body-pose estimate"
-                spread = None if not np.isfinite(s.spread_deg) else float(s.spread_deg)
-                per_frame = None
-                if s.moving and s.frame_up is not None and np.isfinite(s.frame_up).all(1).sum() >= 2:
-                    per_frame = (np.asarray(s.frame_index), np.asarray(s.frame_up))
-                return Vertical(s.up / np.linalg.norm(s.up), "estimated from the scene's vertical lines", spread,
-                                f"{s.reason}{cross}", scene_dict, per_frame)
-            if mode == "lines":
-                raise Pose3dError(f"{poses.source}: --vertical lines: {s.reason}; use --vertical auto or body, or "
-                                  "give --up / --calib")
-            scene_note = f"scene lines not used: {s.reason}"
-    if body is not None:
-        body.note = "; ".join(x for x in (body.note, scene_note) if x)
-        body.scene = scene_dict
-        return body
-    return Vertical(level, "level camera (assumed: camera -y; last resort)", None,
-                    "; ".join(x for x in (note, scene_note) if x)
-                    + "; trunk angles may be off by the phone's tilt (give --calib or --up)", scene_dict)
-
-
-def _angle(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.degrees(np.arccos(np.clip(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)), -1, 1))))
-
-
-def _body_vertical(people: list[Poses]) -> tuple[Vertical | None, str]:
-    """The vertical from the lifted poses of every person (:func:`pose3d_cli.body.vertical.estimate_up`), or None
-    and why not."""
-    from ..body.vertical import estimate_up
-
-    poses = people[0]
-    try:
-        joints = np.concatenate([p.joints for p in people])
-        conf = np.concatenate([p.conf for p in people])
-        res = estimate_up(joints, confidence=conf, skeleton=get_skeleton(poses.skeleton))
-    except Pose3dError as e:
-        return None, f"the body-pose estimate failed ({e})"
-    v = np.asarray(res.up, dtype=np.float64)
-    if v.shape != (3,) or not np.isfinite(v).all() or np.linalg.norm(v) == 0:
-        return None, "the body-pose estimate found no usable frame"
-    how = res.method  # e.g. "estimated: learned per-frame up ..., over 97 frames"
-    if len(people) > 1:
-        how += f" (the {len(people)} people of the video pooled)"
-    spread = None if not np.isfinite(res.spread_deg) else float(res.spread_deg)
-    return Vertical(v / np.linalg.norm(v), "estimated from the body poses", spread, how), ""
+    return choose_vertical([p.joints for p in people], [p.conf for p in people], get_skeleton(poses.skeleton),
+                           poses.source, scene, mode)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import Pose3dError
+from ..infer.scene import scene_vertical  # noqa: F401  (re-exported: ergo's video path)
 from .io import Poses
 
 TIMESTAMPS_NOTE = "the video container's per-frame presentation timestamps (infer's time_s)"
@@ -62,69 +63,3 @@ def people_from_input(input_path: str, opts, lifter=None, on_frame: Callable[[in
         poses.plain_joints[~poses.detected] = np.nan
         people.append((track.person, poses, pt))
     return people, source
-
-
-MAX_MOVING_FRAMES = 600  # a moving camera's vertical: 4 samples a second, at most this many per video
-
-
-def scene_vertical(source, tracks: list, fov: float | None = None, focal: float | None = None, n_frames: int = 8,
-                   min_conf: float = 0.3):
-    """A function ``prior up → SceneUp`` for :func:`.assess.resolve_vertical`: the scene's vertical lines in
-    ``n_frames`` frames spread over the video, each tracked person's 2D box (widened by 15%) left out. When those
-    frames show a moving camera (a hand-held phone), its vertical is measured 4 times a second (at most
-    :data:`MAX_MOVING_FRAMES` frames) with the focal length found, for :meth:`.assess.Vertical.up_at` to interpolate.
-
-    Args:
-        source: the video's :class:`~pose3d_cli.infer.sources.FrameSource`; tracks: infer's ``PoseTrack`` of every
-            person (their 2D keypoints give the boxes); fov/focal: the user's intrinsics (``--fov``/``--focal``),
-            else the field of view is searched from the lines.
-    Returns:
-        the function, or None when the source is not a video or no frame could be read.
-    """
-    from ..body.scene_lines import MAX_FROM_BODY_DEG, frame_ups, scene_up
-    from ..synth.cameras import intrinsics_from_fov
-    from ..infer.calibration import intrinsics_for
-    from ..infer.sources import sample_frames
-
-    if source is None or source.kind != "video":
-        return None
-    frames = sample_frames(source, n_frames)
-    if not frames:
-        return None
-    size = frames[0][1].shape[1::-1]
-    frames = [(i, img) for i, img in frames if img.shape[1::-1] == size]
-    boxes = [_person_boxes(tracks, i, min_conf) for i, _ in frames]
-    K = intrinsics_for(tuple(size), fov, focal).K if (fov or focal) else None
-
-    def estimate(prior):  # prior: the body poses' estimate (or None: the level camera, no agreement check)
-        s = scene_up([img for _, img in frames], K, prior, boxes,
-                     max_from_prior_deg=None if prior is None else MAX_FROM_BODY_DEG)
-        s.frame_index = np.array([i for i, _ in frames])
-        if s.accepted and s.moving:  # a hand-held phone: its vertical 4 times a second, interpolated in between
-            n = int(min(MAX_MOVING_FRAMES, max(2 * n_frames, round(source.num_frames / source.fps * 4))))
-            dense = [(i, img) for i, img in sample_frames(source, n) if img.shape[1::-1] == size]
-            Kd = K if K is not None else intrinsics_from_fov(s.fov_deg, *size)
-            s.frame_up = frame_ups([img for _, img in dense], Kd, s.up,
-                                   [_person_boxes(tracks, i, min_conf) for i, _ in dense])
-            s.frame_index = np.array([i for i, _ in dense])
-        return s
-
-    return estimate
-
-
-def _person_boxes(tracks: list, frame: int, min_conf: float, grow: float = 0.15) -> np.ndarray:
-    """(M, 4) boxes ``x0, y0, x1, y1`` px of every person detected at ``frame`` (their confident 2D keypoints),
-    widened by ``grow`` × the box size on each side."""
-    out = []
-    for pt in tracks:
-        rows = np.flatnonzero((np.asarray(pt.frame) == frame) & np.asarray(pt.detected, bool))
-        if not len(rows):
-            continue
-        uv, c = pt.uv[rows[0]], pt.conf[rows[0]]
-        ok = np.isfinite(uv).all(1) & (c >= min_conf)
-        if ok.sum() < 2:
-            continue
-        lo, hi = uv[ok].min(0), uv[ok].max(0)
-        pad = grow * (hi - lo)
-        out.append(np.concatenate([lo - pad, hi + pad]))
-    return np.array(out).reshape(-1, 4)

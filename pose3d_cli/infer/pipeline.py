@@ -353,6 +353,8 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
             p.photos = photos_of(track, frame_intrinsics(track, opts, intr.K))
     else:
         people = [lift_track(track, lifter, opts) for track in tracks]
+        if opts.angles and not opts.calib and not tracks[0].independent and (source is None or source.kind == "video"):
+            angles_against_the_video_vertical(people, source, opts, lifter.skeleton, str(input_path))
     t2 = time.perf_counter()
     if opts.render:  # the video first: when it fails, no CSV/JSON is left behind either
         if source is None:
@@ -366,6 +368,26 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
     poses = people[0]
     return InferSummary(str(input_path), str(output), len(poses.frame), int(poses.detected.sum()),
                         time.perf_counter() - t0, t1 - t0, t2 - t1, {"people": [p.metadata["person"] for p in people]})
+
+
+def angles_against_the_video_vertical(people: list[PoseTrack], source: FrameSource | None, opts: InferOptions,
+                                      sk, name: str) -> None:
+    """``--angles`` without a calibration: the trunk angle against the video's own vertical (the scene's vertical
+    lines of a video, else every person's body poses; :func:`pose3d_cli.body.vertical.choose_vertical`, as ``ergo``
+    does) instead of the camera's −y; the angles and their metadata are replaced in place. Photos (each its own
+    camera) and live cameras keep camera −y."""
+    from ..angles import joint_angles
+    from ..body.vertical import choose_vertical
+    from .scene import scene_vertical
+
+    scene = scene_vertical(source, people, opts.fov, opts.focal, min_conf=opts.min_conf) if source is not None else None
+    vertical = choose_vertical([p.joints3d.astype(np.float64) for p in people], [np.asarray(p.conf) for p in people],
+                               sk, name, scene)
+    for p in people:
+        p.angles = joint_angles(p.joints3d.astype(np.float64), sk, vertical.up_at(p.frame))
+        p.metadata["angles"] = {"unit": "degrees", "up": vertical.source,
+                                "up_camera_frame": np.round(vertical.up, 4).tolist(), "note": vertical.note,
+                                "per_frame_up": vertical.per_frame is not None}
 
 
 def output_for(input_path: str, output: str, n_inputs: int, fmt: str | None) -> str:
