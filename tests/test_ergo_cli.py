@@ -105,6 +105,21 @@ def test_vertical_modes(tmp_path):
         res = run(src, "--json", js, "--vertical", "lines", *args)
         assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output, res.output
         assert not js.exists()
+    tr = make_track(40)  # an infer JSON says its image size: a video of another size is not its video
+    tr.metadata["image_size"] = [1080, 1920]
+    pj = write(tr, tmp_path / "p.json", "json")
+    other = tmp_path / "other.mp4"
+    out = cv2.VideoWriter(str(other), cv2.VideoWriter_fourcc(*"mp4v"), 30, (64, 48))
+    for _ in range(50):
+        out.write(np.zeros((48, 64, 3), np.uint8))
+    out.release()
+    res = run(pj, "--json", js, "--video", other)
+    assert res.exit_code == 2 and "64x48 frames, but the poses were inferred from 1080x1920" in res.output, res.output
+    assert not js.exists()
+    res = run(src, "--json", js, "--up", "0,-1,0", "--vertical", "lines")  # --up wins, and says so
+    assert res.exit_code == 0, res.output
+    v = json.loads(js.read_text())["vertical"]
+    assert v["source"] == "--up (given)" and "--vertical lines not used" in v["note"]
 
 
 def test_a_moving_camera_s_vertical_is_followed(tmp_path):

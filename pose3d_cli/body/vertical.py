@@ -417,10 +417,11 @@ def choose_vertical(joints: list[np.ndarray], confidence: list[np.ndarray], skel
     level = LEVEL_UP.copy()
     if mode == "level":
         return Vertical(level, "level camera (--vertical level: camera -y)", None,
-                        "trunk angles are off by the phone's tilt (give --calib or --up, or --vertical auto)")
+                        "trunk angles may be off by the phone's tilt (give --calib or --up, or --vertical auto)")
     if mode == "lines" and scene is None:
-        raise Pose3dError(f"{name}: --vertical lines needs the video (the scene's lines); this input has no frames: "
-                          "give the video (or --video for an infer output), or --vertical body / --up / --calib")
+        raise Pose3dError(f"{name}: --vertical lines needs a video (the scene's lines in its frames); this input is "
+                          "not one: give the video (or --video for an infer output), or --vertical body / --up / "
+                          "--calib")
     body, note = _body_vertical(joints, confidence, skeleton)
     scene_note, scene_dict = "", None
     if scene is not None and mode in ("auto", "lines"):

@@ -61,15 +61,20 @@ def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] 
         n = np.linalg.norm(v)
         if not np.isfinite(n) or n == 0:
             raise Pose3dError(f"--up {up}: give a non-zero direction x,y,z in the camera frame (y down), e.g. 0,-1,0")
-        return Vertical(v / n, "--up (given)")
+        return Vertical(v / n, "--up (given)", note=_overridden(mode, "--up"))
     if calib:
         from ..infer.calibration import load_calibration, pick_camera
 
         cam = pick_camera(load_calibration(calib), calib_camera, str(poses.metadata.get("input") or poses.source))
         v = cam.R @ np.array([0.0, 0.0, 1.0])
-        return Vertical(v / np.linalg.norm(v), f"calibration {calib}:{cam.name} (world +Z)")
+        return Vertical(v / np.linalg.norm(v), f"calibration {calib}:{cam.name} (world +Z)",
+                        note=_overridden(mode, "--calib"))
     return choose_vertical([p.joints for p in people], [p.conf for p in people], get_skeleton(poses.skeleton),
                            poses.source, scene, mode)
+
+
+def _overridden(mode: str, by: str) -> str:
+    return "" if mode == "auto" else f"--vertical {mode} not used: {by} gives the vertical"
 
 
 @dataclass
@@ -290,7 +295,8 @@ def summarise(A: Assessment) -> dict:
         "input": p.source, "skeleton": p.skeleton, "duration_s": round(dur, 3), "counts": counts,
         "timestamps": p.metadata.get("timestamps", "time_s column of the infer output"),
         "vertical": {"up_camera_frame": np.round(A.vertical.up, 4).tolist(), "source": A.vertical.source,
-                     "spread_deg": A.vertical.spread_deg, "note": A.vertical.note,
+                     "spread_deg": None if A.vertical.spread_deg is None else round(float(A.vertical.spread_deg), 2),
+                     "note": A.vertical.note,
                      "per_frame": A.vertical.per_frame is not None,
                      "scene_lines": A.vertical.scene},
         "rula": {"max": _i(np.nanmax(np.where(valid, g, np.nan))) if valid.any() else None,

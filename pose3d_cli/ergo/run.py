@@ -89,12 +89,14 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
         people = [(pid, read_poses(path, pid)) for pid in _people_of(path, req.person)]
         if req.video:
             source = _video_of_poses(req.video, people, req.fps)
-    elif req.video:
-        raise Pose3dError(f"--video {req.video}: only for an infer output (poses.csv/.json); {path} is scored from "
-                          "its own frames")
+            for _, p in people:  # the video names the camera (--calib) where the poses file does not
+                p.metadata.setdefault("input", req.video)
     elif path.suffix.lower() == ".csv":
         raise Pose3dError(f"{path}: not a pose3d infer CSV (no frame, time_s and <joint>_x/_y/_z columns); "
                           "run `pose3d infer video.mp4 -o poses.csv` first, or give the video")
+    elif req.video:
+        raise Pose3dError(f"--video {req.video}: only for an infer output (poses.csv/.json); {path} is scored from "
+                          "its own frames: drop --video")
     else:
         from ..infer.pipeline import InferOptions
         from .from_video import check_video_input, people_from_input
@@ -141,6 +143,10 @@ def _video_of_poses(video: str, people: list, fps: float | None):
     if src.num_frames is not None and src.num_frames <= last:
         raise Pose3dError(f"--video {video}: {src.num_frames} frames, but the poses reach frame {last}: not the video "
                           "these poses came from")
+    size = people[0][1].metadata.get("image_size")  # an infer JSON says it; a CSV does not
+    if size is not None and tuple(int(v) for v in size) != tuple(src.size):
+        raise Pose3dError(f"--video {video}: {src.size[0]}x{src.size[1]} frames, but the poses were inferred from "
+                          f"{size[0]}x{size[1]}: not the video these poses came from")
     return src
 
 
