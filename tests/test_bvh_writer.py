@@ -279,3 +279,56 @@ def test_other_skeletons_round_trip(tmp_path):
     back = np.stack([back[..., 0], back[..., 2], -back[..., 1]], -1)
     ref = p @ upright_rotation(p, "coco17").T
     assert np.linalg.norm((back - back[:, :1]) - ref, axis=-1).max() < 0.5
+
+
+def test_a_known_vertical_keeps_a_bent_worker_bent(tmp_path):
+    """A worker bent 45° forward all clip, filmed by a pitched phone: with the world's vertical given (``up``, as
+    infer passes a calibration's or the scene lines'), the BVH's trunk leans 45° from +Y; without it the writer's
+    body-mean up makes the same worker stand upright (0°)."""
+    from ergo_fk import camera, posture, to_camera
+
+    cam, up = to_camera(np.stack([posture(trunk_flex=45.0)] * 12), camera(30, 25))
+    for given, expected in ((up, 45.0), (None, 0.0)):
+        out = tmp_path / f"bent_{given is None}.bvh"
+        write_bvh(cam, "h36m17", 30.0, out, up=given)
+        p = read_back(out)
+        trunk = p[:, H36M17.index("thorax")] - p[:, H36M17.index("pelvis")]
+        lean = np.degrees(np.arccos(trunk[:, 1] / np.linalg.norm(trunk, axis=-1)))
+        assert np.allclose(lean, expected, atol=1.0), (given is None, lean[:3])
+
+
+def test_infer_output_carries_the_vertical_to_the_bvh(tmp_path):
+    """``write_track`` (infer's writer) uses ``metadata["vertical"]`` for the BVH world."""
+    from ergo_fk import camera, posture, to_camera
+    from pose3d_cli.infer.writers import PoseTrack, write_track
+
+    cam, up = to_camera(np.stack([posture(trunk_flex=45.0)] * 12), camera(30, 25))
+    T = len(cam)
+    track = PoseTrack(np.arange(T), np.arange(T) / 30.0, np.ones(T, bool), cam.astype(np.float32),
+                      np.zeros((T, 17, 2), np.float32), np.ones((T, 17), np.float32), H36M17.joints,
+                      {"skeleton": "h36m17", "fps": 30.0, "vertical": {"up_camera_frame": up.tolist()}})
+    write_track(track, tmp_path / "t.bvh", "bvh")
+    p = read_back(tmp_path / "t.bvh")
+    trunk = p[:, H36M17.index("thorax")] - p[:, H36M17.index("pelvis")]
+    assert np.allclose(np.degrees(np.arccos(trunk[:, 1] / np.linalg.norm(trunk, axis=-1))), 45.0, atol=1.0)
+
+
+@pytest.mark.slow
+def test_infer_bvh_world_follows_the_scene_vertical():
+    """A video without --calib: infer finds the scene's vertical lines for the BVH world (cam04: within 1.5° of
+    the calibration's up)."""
+    from conftest import DATA, need
+    from pose3d_cli.infer.calibration import load_calibration
+    from pose3d_cli.infer.lifter import load_lifter
+    from pose3d_cli.infer.pipeline import InferOptions, bvh_world_vertical, lift_track, tracks_of_input
+
+    folder = need(DATA / "video" / "pose2sim_single_person")
+    truth = {c.name: c.R @ np.array([0, 0, 1.0]) for c in load_calibration(folder / "Calib.qca.txt")}["cam04"]
+    opts = InferOptions(max_people=1, detect_width=480)
+    tracks, source = tracks_of_input(folder / "cam04.mp4", opts)
+    lifter = load_lifter()
+    people = [lift_track(t, lifter, opts) for t in tracks]
+    bvh_world_vertical(people, tracks, source, opts, lifter.skeleton, "cam04.mp4")
+    v = people[0].metadata["vertical"]
+    assert v["source"] == "estimated from the scene's vertical lines"
+    assert np.degrees(np.arccos(np.clip(np.array(v["up_camera_frame"]) @ truth, -1, 1))) < 1.5

@@ -9,8 +9,9 @@ File conventions
   here only: import with a scale of 0.01 for metres (Blender: "Scale 0.01"), or read back with
   ``pose3d_cli.mocap.bvh.read_bvh(path, units="cm", up="y")``.
 - **World: Y up, right-handed.** The camera frame (x right, y down, z forward) is turned upright by
-  :func:`upright_rotation`: the up axis is the mean over the sequence of ``thorax - pelvis`` (the person is
-  upright on average, whatever the phone's tilt), and the camera's viewing direction, flattened onto the
+  :func:`upright_rotation`: the up axis is the world's vertical when it is known (``up``: a calibration, or
+  the scene's vertical lines, which ``infer`` passes), else the mean over the sequence of ``thorax - pelvis``
+  (the person upright on average, whatever the phone's tilt), and the camera's viewing direction, flattened onto the
   ground, becomes **-Z**. A person facing the camera therefore faces **+Z** (the usual BVH facing) with
   their left hand on **+X**.
 - Rest pose (all rotations zero): a T-pose facing +Z: legs straight down (-Y), spine, neck and head up
@@ -141,13 +142,14 @@ def body_up(joints: np.ndarray, skeleton: Skeleton | str) -> np.ndarray:
     return v / n if n > 1e-9 else np.array([0.0, -1.0, 0.0])
 
 
-def upright_rotation(joints: np.ndarray, skeleton: Skeleton | str) -> np.ndarray:
-    """``world_from_camera`` rotation (3, 3) of the BVH world: Y up along the body's mean up direction
-    (:func:`body_up`), the camera's viewing direction flattened onto the floor along -Z, X = Y × Z.
+def upright_rotation(joints: np.ndarray, skeleton: Skeleton | str, up: np.ndarray | None = None) -> np.ndarray:
+    """``world_from_camera`` rotation (3, 3) of the BVH world: Y up along ``up`` (3,) camera frame, the world's
+    vertical when known, else the body's mean up direction (:func:`body_up`: a person bent all clip long comes
+    out upright), the camera's viewing direction flattened onto the floor along -Z, X = Y × Z.
 
     For a level camera this is the 180° turn about x: ``(x, y, z)_cam → (x, -y, -z)_world``.
     """
-    up = body_up(joints, skeleton)
+    up = body_up(joints, skeleton) if up is None else _normalize(np.asarray(up, dtype=np.float64))
     fwd = np.array([0.0, 0.0, 1.0])
     h = fwd - fwd.dot(up) * up
     if np.linalg.norm(h) < 1e-6:  # camera looking straight along the body axis: keep the camera's x as X
@@ -279,8 +281,9 @@ def _rest_direction(sk: Skeleton, c: int, world: np.ndarray) -> np.ndarray:
 
 
 def fit_bvh(joints: np.ndarray, skeleton: Skeleton | str, fps: float, *,
-            root_trajectory: np.ndarray | None = None) -> BvhFit:
-    """Fit BVH joint rotations to (T, J, 3) root-relative camera-frame joints (mm); see the module doc."""
+            root_trajectory: np.ndarray | None = None, up: np.ndarray | None = None) -> BvhFit:
+    """Fit BVH joint rotations to (T, J, 3) root-relative camera-frame joints (mm); ``up`` (3,): the world's
+    vertical in the camera frame when known (see :func:`upright_rotation`); see the module doc."""
     sk = get_skeleton(skeleton)
     joints = np.asarray(joints, dtype=np.float64)
     if joints.ndim != 3 or joints.shape[1:] != (sk.num_joints, 3):
@@ -292,7 +295,7 @@ def fit_bvh(joints: np.ndarray, skeleton: Skeleton | str, fps: float, *,
     T, J = joints.shape[:2]
     valid = _valid_frames(joints)
     filled = hold_invalid(joints, valid)
-    R_up = upright_rotation(joints, sk)
+    R_up = upright_rotation(joints, sk, up)
     world = filled @ R_up.T  # (T, J, 3) mm, Y up
     root = sk.index(sk.root)
     world = world - world[:, root:root + 1]
@@ -471,7 +474,7 @@ def format_bvh(fit: BvhFit) -> str:
 
 
 def write_bvh(joints: np.ndarray, skeleton: Skeleton | str, fps: float, path: str | Path, *,
-              root_trajectory: np.ndarray | None = None) -> None:
+              root_trajectory: np.ndarray | None = None, up: np.ndarray | None = None) -> None:
     """Write inferred joints as a BVH file on a fixed skeleton (centimetres, Y up; see the module doc).
 
     Args:
@@ -482,7 +485,8 @@ def write_bvh(joints: np.ndarray, skeleton: Skeleton | str, fps: float, path: st
         path: the .bvh file, written atomically.
         root_trajectory: optional (T, 3) mm camera-frame root positions; without it the root stays above the
             origin.
+        up: (3,) the world's vertical in the camera frame when known; None: the body's mean up.
     """
-    fit = fit_bvh(joints, skeleton, fps, root_trajectory=root_trajectory)
+    fit = fit_bvh(joints, skeleton, fps, root_trajectory=root_trajectory, up=up)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(format_bvh(fit), path)

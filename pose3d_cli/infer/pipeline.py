@@ -355,6 +355,8 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
         people = [lift_track(track, lifter, opts) for track in tracks]
         if opts.angles and not opts.calib and not tracks[0].independent and (source is None or source.kind == "video"):
             angles_against_the_video_vertical(people, source, opts, lifter.skeleton, str(input_path))
+        if fmt == "bvh":
+            bvh_world_vertical(people, tracks, source, opts, lifter.skeleton, str(input_path))
     t2 = time.perf_counter()
     if opts.render:  # the video first: when it fails, no CSV/JSON is left behind either
         if source is None:
@@ -388,6 +390,30 @@ def angles_against_the_video_vertical(people: list[PoseTrack], source: FrameSour
         p.metadata["angles"] = {"unit": "degrees", "up": vertical.source,
                                 "up_camera_frame": np.round(vertical.up, 4).tolist(), "note": vertical.note,
                                 "per_frame_up": vertical.per_frame is not None}
+
+
+def bvh_world_vertical(people: list[PoseTrack], tracks: list[Track2D], source: FrameSource | None, opts: InferOptions,
+                       sk, name: str) -> None:
+    """A BVH's world is upright along the world's vertical when it is known: a calibration's, or the scene's
+    vertical lines of a video (their mean for a moving camera); else the BVH writer's body-mean up (the person
+    upright on average). Stored as ``metadata["vertical"]`` for the writer."""
+    from ..body.vertical import choose_vertical
+    from .scene import scene_vertical
+
+    if opts.calib:
+        up = intrinsics_for(tracks[0].size, opts.fov, opts.focal, opts.calib, opts.calib_camera, tracks[0].name).up
+        how = "calibration (world +Z)"
+    else:
+        scene = scene_vertical(source, people, opts.fov, opts.focal, min_conf=opts.min_conf)
+        if scene is None:
+            return
+        v = choose_vertical([p.joints3d.astype(np.float64) for p in people], [np.asarray(p.conf) for p in people],
+                            sk, name, scene)
+        if v.source != "estimated from the scene's vertical lines":
+            return
+        up, how = v.up, v.source
+    for p in people:
+        p.metadata["vertical"] = {"up_camera_frame": np.round(np.asarray(up, float), 5).tolist(), "source": how}
 
 
 def output_for(input_path: str, output: str, n_inputs: int, fmt: str | None) -> str:

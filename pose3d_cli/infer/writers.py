@@ -191,7 +191,8 @@ def write_track(track: PoseTrack, path: str | Path, fmt: str, with_2d: bool = Fa
         if str(path) == "-":
             raise Pose3dError("BVH cannot go to stdout; give -o file.bvh")
         fps = float(track.metadata.get("fps", 30.0))
-        write_bvh(track.joints3d, track.metadata.get("skeleton", "h36m17"), fps, path)
+        up = track.metadata.get("vertical", {}).get("up_camera_frame")  # the world's vertical, when infer knows it
+        write_bvh(track.joints3d, track.metadata.get("skeleton", "h36m17"), fps, path, up=up)
     else:
         from ..errors import Pose3dError
 
