@@ -159,3 +159,18 @@ def test_draw_speed_and_no_video_without_frames(tmp_path):
     assert not list(tmp_path.iterdir())
     with pytest.raises(RenderError, match="joints3d"):
         render_video(iter([]), np.zeros((3, 17, 2)), None, np.zeros((3, 16, 3)), "h36m17", 30, out)
+
+
+def test_panel_stands_on_a_known_vertical():
+    """A worker bent 45° forward all clip: on the world's vertical the 3D panel draws the trunk leaning (its
+    screen direction ~45° from the panel's up, seen side-on); on the clip's mean trunk axis it stands upright."""
+    from ergo_fk import camera, posture, to_camera
+
+    cam, up = to_camera(np.stack([posture(trunk_flex=45.0)] * 6), camera(0, 20))
+    leans = {}
+    for name, given in (("vertical", up), ("mean trunk", None)):
+        panel = Panel3D(cam, H36M17, 400, 400, azimuth=90.0, elevation=0.0, up=given)  # seen from the side
+        d = (panel.screen[:, H36M17.index("thorax")] - panel.screen[:, H36M17.index("pelvis")]).astype(float)
+        leans[name] = np.degrees(np.arctan2(np.abs(d[:, 0]), -d[:, 1]))  # screen y grows downwards
+    assert np.allclose(leans["vertical"], 45.0, atol=3.0), leans
+    assert np.allclose(leans["mean trunk"], 0.0, atol=3.0), leans

@@ -355,8 +355,8 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
         people = [lift_track(track, lifter, opts) for track in tracks]
         if opts.angles and not opts.calib and not tracks[0].independent and (source is None or source.kind == "video"):
             angles_against_the_video_vertical(people, source, opts, lifter.skeleton, str(input_path))
-        if fmt == "bvh":
-            bvh_world_vertical(people, tracks, source, opts, lifter.skeleton, str(input_path))
+        if fmt == "bvh" or opts.render:
+            known_world_vertical(people, tracks, source, opts, lifter.skeleton, str(input_path))
     t2 = time.perf_counter()
     if opts.render:  # the video first: when it fails, no CSV/JSON is left behind either
         if source is None:
@@ -365,7 +365,7 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
 
         render_people((f for _, _, f in source.frames()), [(p.metadata["person"], p.uv, p.conf, p.joints3d)
                                                            for p in people], lifter.skeleton, tracks[0].fps,
-                      opts.render)
+                      opts.render, up=people[0].metadata.get("vertical", {}).get("up_camera_frame"))
     write_people(people, output, fmt, opts.with_2d, opts.min_conf, inputs=[input_path, opts.calib])
     poses = people[0]
     return InferSummary(str(input_path), str(output), len(poses.frame), int(poses.detected.sum()),
@@ -392,11 +392,11 @@ def angles_against_the_video_vertical(people: list[PoseTrack], source: FrameSour
                                 "per_frame_up": vertical.per_frame is not None}
 
 
-def bvh_world_vertical(people: list[PoseTrack], tracks: list[Track2D], source: FrameSource | None, opts: InferOptions,
-                       sk, name: str) -> None:
-    """A BVH's world is upright along the world's vertical when it is known: a calibration's, or the scene's
-    vertical lines of a video (their mean for a moving camera); else the BVH writer's body-mean up (the person
-    upright on average). Stored as ``metadata["vertical"]`` for the writer."""
+def known_world_vertical(people: list[PoseTrack], tracks: list[Track2D], source: FrameSource | None,
+                         opts: InferOptions, sk, name: str) -> None:
+    """The BVH world and the render's 3D panel stand on the world's vertical when it is known: a calibration's,
+    or the scene's vertical lines of a video (their mean for a moving camera); else they keep the body-mean up
+    (the person upright on average). Stored as ``metadata["vertical"]`` (the BVH writer reads it)."""
     from ..body.vertical import choose_vertical
     from .scene import scene_vertical
 

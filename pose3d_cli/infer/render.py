@@ -9,7 +9,8 @@ side in orange, right side in blue, the midline in green; low-confidence joints 
 
 Right (the 3D panel, ``panel_size`` pixels wide, as tall as the frame):
 
-- ground-aligned: the poses are turned upright with the clip's mean ``thorax - pelvis`` direction as up
+- ground-aligned: the poses are turned upright along the world's vertical when infer knows it (a calibration,
+  the scene's vertical lines), else with the clip's mean ``thorax - pelvis`` direction as up
   (:func:`pose3d_cli.infer.bvh_writer.upright_rotation`), so a tilted phone does not tilt the figure;
 - one viewpoint for the whole clip: orthographic, ``azimuth`` degrees to the side of the real camera's view
   and ``elevation`` degrees above it (30° and 15° by default);
@@ -93,14 +94,16 @@ class Panel3D:
             scale and the per-frame placement; kept as (T, J, 2) screen coordinates only).
         skeleton: the joints' skeleton.
         width, height: panel size in pixels.
+        up: (3,) the world's vertical in the camera frame when known; None: the clip's mean trunk axis.
     """
 
     def __init__(self, joints3d: np.ndarray, skeleton: Skeleton, width: int, height: int, *,
-                 azimuth: float = 30.0, elevation: float = 15.0, grid_mm: float = 500.0, grid_cells: int = 4):
+                 azimuth: float = 30.0, elevation: float = 15.0, grid_mm: float = 500.0, grid_cells: int = 4,
+                 up: np.ndarray | None = None):
         self.sk, self.w, self.h = skeleton, width, height
         T = joints3d.shape[0]
         self.valid = np.all(np.isfinite(joints3d.reshape(T, -1)), axis=1)
-        R_up = upright_rotation(joints3d, skeleton)
+        R_up = upright_rotation(joints3d, skeleton, up)
         V = view_rotation(azimuth, elevation)
         world = np.where(self.valid[:, None, None], joints3d, 0.0) @ R_up.T  # (T, J, 3), Y up
         if self.valid.any():
@@ -221,7 +224,7 @@ class _AtomicVideoWriter:
 def render_video(frames: Iterable[np.ndarray], uv: np.ndarray, conf: np.ndarray | None, joints3d: np.ndarray,
                  skeleton: Skeleton | str, fps: float, path: str | Path, *, panel_size: int | None = None,
                  min_conf: float = 0.3, skeleton_2d: Skeleton | str | None = None, azimuth: float = 30.0,
-                 elevation: float = 15.0) -> int:
+                 elevation: float = 15.0, up: np.ndarray | None = None) -> int:
     """Write the side-by-side check video (see the module doc).
 
     Args:
@@ -260,7 +263,7 @@ def render_video(frames: Iterable[np.ndarray], uv: np.ndarray, conf: np.ndarray 
     def start(W: int, H: int) -> int:
         nonlocal panel, thick2
         P = int(panel_size) if panel_size else min(W, H)
-        panel = Panel3D(joints3d, sk3, P, H, azimuth=azimuth, elevation=elevation)
+        panel = Panel3D(joints3d, sk3, P, H, azimuth=azimuth, elevation=elevation, up=up)
         thick2 = max(2, int(round(min(W, H) / 300)))
         return P
 

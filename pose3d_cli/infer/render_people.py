@@ -28,7 +28,7 @@ def person_colour(pid: int) -> tuple[int, int, int]:
 
 def render_people(frames: Iterable[np.ndarray], people: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]],
                   skeleton: Skeleton | str, fps: float, path: str | Path, *, min_conf: float = 0.3,
-                  skeleton_2d: Skeleton | str | None = None) -> int:
+                  skeleton_2d: Skeleton | str | None = None, up: np.ndarray | None = None) -> int:
     """Write the check video of several people.
 
     Args:
@@ -36,12 +36,14 @@ def render_people(frames: Iterable[np.ndarray], people: list[tuple[int, np.ndarr
         people: per person ``(id, uv (T, J2, 2) px, conf (T, J2), joints3d (T, J, 3) mm)``.
         skeleton: the 3D joints' skeleton (and the 2D one unless ``skeleton_2d`` is given).
         fps: output frame rate; path: the .mp4 file.
+        up: (3,) the world's vertical in the camera frame when known (the 3D panel stands on it).
     Returns:
         The number of frames written.
     """
     if len(people) == 1:
         _, uv, conf, j3 = people[0]
-        return render_video(frames, uv, conf, j3, skeleton, fps, path, min_conf=min_conf, skeleton_2d=skeleton_2d)
+        return render_video(frames, uv, conf, j3, skeleton, fps, path, min_conf=min_conf, skeleton_2d=skeleton_2d,
+                            up=up)
     if not people:
         raise RenderError(f"{path}: no person to render")
     sk3 = get_skeleton(skeleton)
@@ -50,7 +52,7 @@ def render_people(frames: Iterable[np.ndarray], people: list[tuple[int, np.ndarr
 
     def start(W: int, H: int) -> int:
         P = min(W, H)
-        panels = [Panel3D(np.asarray(j3, np.float64), sk3, P, H) for _, _, _, j3 in people]
+        panels = [Panel3D(np.asarray(j3, np.float64), sk3, P, H, up=up) for _, _, _, j3 in people]
         scale = min(p.scale for p in panels) / max(1.0, 0.6 * len(people))
         for k, p in enumerate(panels):  # one scale; side by side
             p.screen = np.round(p.origin + (p.screen - p.origin) * scale / p.scale).astype(np.int32)
