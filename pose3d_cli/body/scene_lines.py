@@ -298,8 +298,15 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
         def fits_at(Km):
             return frame_fits(segments, Km, prior, inlier_deg, seed, window_deg)
 
+        def summary(f_up):
+            ok_rows = np.isfinite(f_up).all(1)
+            up_m = _unit(f_up[ok_rows].sum(0)) if ok_rows.any() else up
+            return up_m, _median_angle(f_up, up_m)
+
         fov_m, K_m = fov, K
-        if searched:  # the focal length that best explains every frame with its own rotation
+        f_up, _, f_vertical = fits_at(K)  # at the joint fit's focal length first: a still camera stops here
+        up_m, spread_m = summary(f_up)
+        if searched and spread_m > MOVING_SPREAD_DEG:  # the focal length that best explains every frame's own fit
             per_fov = {f: fits_at(intrinsics_from_fov(f, w, h)) for f in FOV_COARSE}
             best = max(per_fov, key=lambda f: per_fov[f][1].sum())
             for f in range(max(FOV_COARSE[0], best - 4), min(FOV_COARSE[-1], best + 4) + 1):
@@ -308,11 +315,7 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
             best = max(per_fov, key=lambda f: per_fov[f][1].sum())
             fov_m, K_m = float(best), intrinsics_from_fov(best, w, h)
             f_up, _, f_vertical = per_fov[best]
-        else:
-            f_up, _, f_vertical = fits_at(K)
-        ok_rows = np.isfinite(f_up).all(1)
-        up_m = _unit(f_up[ok_rows].sum(0)) if ok_rows.any() else up
-        spread_m = _median_angle(f_up, up_m)
+            up_m, spread_m = summary(f_up)
         moving = spread_m > MOVING_SPREAD_DEG  # confirmed by the frames' own fits, else a still camera after all
         spread = spread_m
         if moving:
