@@ -329,9 +329,11 @@ def test_real_video_vertical_from_the_scene_lines(tmp_path):
 
     folder = need(DATA / "video" / "pose2sim_single_person")
     truth = {c.name: c.R @ np.array([0, 0, 1.0]) for c in load_calibration(folder / "Calib.qca.txt")}["cam04"]
-    js = tmp_path / "s.json"
-    res = run(folder / "cam04.mp4", "--json", js, "--vertical", "lines", "--max-people", "1", "--detect-width", "480")
+    js, rep = tmp_path / "s.json", tmp_path / "r.html"
+    res = run(folder / "cam04.mp4", "--json", js, "--vertical", "lines", "--max-people", "1", "--detect-width", "480",
+              "--report", rep)
     assert res.exit_code == 0, res.output
+    assert "The vertical's evidence" in rep.read_text()  # the lines drawn over a frame, for a check by eye
     v = json.loads(js.read_text())["vertical"]
     assert v["source"] == "estimated from the scene's vertical lines" and v["scene_lines"]["accepted"]
     up = np.array(v["up_camera_frame"])

@@ -209,6 +209,46 @@ def thumbnails(A, indices: list[int], height: int = 260) -> dict[int, bytes]:
     return out
 
 
+def scene_lines_figure(A, height: int = 420) -> bytes | None:
+    """The evidence for a vertical found from the scene's lines: the first video frame with the segments that
+    support it drawn green and the estimated up drawn as arrows (a user checks it by eye). None when the vertical
+    did not come from the lines or the video is not at hand."""
+    s = A.vertical.scene
+    if not s or not s.get("accepted") or getattr(A, "video", None) is None \
+            or not A.vertical.source.startswith("estimated from the scene"):
+        return None
+    import cv2
+
+    from ..body.scene_lines import detect_segments, segment_normals
+    from ..infer.sources import open_source, sample_frames
+    from ..synth.cameras import intrinsics_from_fov
+
+    frames = sample_frames(open_source(A.video), 1)
+    if not frames:
+        return None
+    i, img = frames[0]
+    h, w = img.shape[:2]
+    K = intrinsics_from_fov(float(s["fov_deg"]), w, h)
+    up = A.vertical.up_at(np.array([i]))[0]
+    seg = detect_segments(img)
+    vertical = np.abs(segment_normals(seg, K) @ up) < np.sin(np.radians(1.0))
+    img = img.copy()
+    thick = max(2, w // 250)
+    for x1, y1, x2, y2 in seg[vertical]:
+        cv2.line(img, (int(x1), int(y1)), (int(x2), int(y2)), (0, 200, 0), thick, cv2.LINE_AA)
+    Kinv = np.linalg.inv(K)
+    for fx in (0.2, 0.5, 0.8):
+        for fy in (0.3, 0.7):
+            ray = Kinv @ np.array([fx * w, fy * h, 1.0])
+            a, b = K @ ray, K @ (ray + 0.12 * up)
+            cv2.arrowedLine(img, (int(a[0] / a[2]), int(a[1] / a[2])), (int(b[0] / b[2]), int(b[1] / b[2])),
+                            (0, 140, 255), thick + 1, cv2.LINE_AA, tipLength=0.25)
+    k = height / h
+    img = cv2.resize(img, (max(1, int(w * k)), height), interpolation=cv2.INTER_AREA)
+    ok, png = cv2.imencode(".png", img)
+    return png.tobytes() if ok else None
+
+
 def _chip(score, level, colours) -> str:
     if score is None:
         return "–"
@@ -266,6 +306,13 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
     parts.append(f"<p{warn}><b>Vertical used:</b> {_esc(v['source'])}; up in the camera frame "
                  f"{_esc(v['up_camera_frame'])}" + (f"; spread {v['spread_deg']:.1f}°" if v.get("spread_deg") is not None else "")
                  + (f" — {_esc(v['note'])}" if v.get("note") else "") + "</p>")
+    lines_png = scene_lines_figure(A)
+    if lines_png is not None:
+        pngs["scene_lines.png"] = lines_png
+        parts.append("<div>" + _img(lines_png, "the scene's vertical lines") + "<div class='muted'>The vertical's "
+                     "evidence: the scene's lines that meet in its vanishing point (green) and the estimated up "
+                     "(orange arrows), first frame of the video. Check that the green lines are walls, door frames or "
+                     "shelves and the arrows stand straight up in the room.</div></div>")
     r, b = s["rula"], s["reba"]
     rl = A.rula["action_level"]
     parts.append("<h2>Summary</h2>")
