@@ -119,7 +119,7 @@ def test_vertical_modes(tmp_path):
     res = run(src, "--json", js, "--up", "0,-1,0", "--vertical", "lines")  # --up wins, and says so
     assert res.exit_code == 0, res.output
     v = json.loads(js.read_text())["vertical"]
-    assert v["source"] == "--up (given)" and "--vertical lines not used" in v["note"]
+    assert v["source"] == "--up (given)" and "--vertical lines not used" in v["note"] and v["requested"] == "lines"
 
 
 def test_a_moving_camera_s_vertical_is_followed(tmp_path):

@@ -378,6 +378,7 @@ class Vertical:
         note: how it was obtained and why the other sources were not used.
         scene: the scene-lines estimate (``SceneUp.to_dict``), used or not, when one was made.
         per_frame: a moving camera: (video frames (n,), up (n, 3)) measured on those frames.
+        requested: the ``--vertical`` mode asked for (``source`` says what was used).
     """
 
     up: np.ndarray
@@ -386,6 +387,7 @@ class Vertical:
     note: str = ""
     scene: dict | None = None
     per_frame: tuple[np.ndarray, np.ndarray] | None = None
+    requested: str = "auto"  # the --vertical mode asked for
 
     def up_at(self, frames: np.ndarray) -> np.ndarray:
         """(T, 3) unit up at video ``frames`` (T,): ``up`` for a still camera; a moving camera's per-frame

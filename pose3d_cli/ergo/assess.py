@@ -61,16 +61,18 @@ def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] 
         n = np.linalg.norm(v)
         if not np.isfinite(n) or n == 0:
             raise Pose3dError(f"--up {up}: give a non-zero direction x,y,z in the camera frame (y down), e.g. 0,-1,0")
-        return Vertical(v / n, "--up (given)", note=_overridden(mode, "--up"))
+        return Vertical(v / n, "--up (given)", note=_overridden(mode, "--up"), requested=mode)
     if calib:
         from ..infer.calibration import load_calibration, pick_camera
 
         cam = pick_camera(load_calibration(calib), calib_camera, str(poses.metadata.get("input") or poses.source))
         v = cam.R @ np.array([0.0, 0.0, 1.0])
         return Vertical(v / np.linalg.norm(v), f"calibration {calib}:{cam.name} (world +Z)",
-                        note=_overridden(mode, "--calib"))
-    return choose_vertical([p.joints for p in people], [p.conf for p in people], get_skeleton(poses.skeleton),
-                           poses.source, scene, mode)
+                        note=_overridden(mode, "--calib"), requested=mode)
+    v = choose_vertical([p.joints for p in people], [p.conf for p in people], get_skeleton(poses.skeleton),
+                        poses.source, scene, mode)
+    v.requested = mode
+    return v
 
 
 def _overridden(mode: str, by: str) -> str:
@@ -297,7 +299,7 @@ def summarise(A: Assessment) -> dict:
         "vertical": {"up_camera_frame": np.round(A.vertical.up, 4).tolist(), "source": A.vertical.source,
                      "spread_deg": None if A.vertical.spread_deg is None else round(float(A.vertical.spread_deg), 2),
                      "note": A.vertical.note,
-                     "per_frame": A.vertical.per_frame is not None,
+                     "per_frame": A.vertical.per_frame is not None, "requested": A.vertical.requested,
                      "scene_lines": A.vertical.scene},
         "rula": {"max": _i(np.nanmax(np.where(valid, g, np.nan))) if valid.any() else None,
                  "median": _r(np.nanmedian(g[valid])) if valid.any() else None,
