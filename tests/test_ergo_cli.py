@@ -218,6 +218,15 @@ def test_all_frames_undetected(tmp_path):
     res = run(src, "-o", tmp_path / "f.csv", "--report", tmp_path / "r.html")
     assert res.exit_code == 2 and "no frame has a detected person" in res.output
     assert _nothing_written(tmp_path, {"p.csv"})
+    cv2 = pytest.importorskip("cv2")  # a video with no one in it: said so, not hidden by the vertical's own refusal
+    empty = tmp_path / "empty.mp4"
+    out = cv2.VideoWriter(str(empty), cv2.VideoWriter_fourcc(*"mp4v"), 30, (160, 120))
+    for _ in range(6):
+        out.write(np.full((120, 160, 3), 128, np.uint8))
+    out.release()
+    res = run(empty, "--json", tmp_path / "s.json", "--vertical", "lines", "--max-people", "1")
+    assert res.exit_code == 2 and "no frame has a detected person" in res.output, res.output
+    assert _nothing_written(tmp_path, {"p.csv", "empty.mp4"})
 
 
 def test_one_frame(tmp_path):

@@ -161,7 +161,7 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
         raise Pose3dError(f"{poses.source}: {T} frame; RULA/REBA over time need at least 2 frames (a video, not a photo)")
     if not poses.detected.any():
         raise Pose3dError(f"{poses.source}: no frame has a detected person; nothing to score "
-                          "(check the video shows the worker, or try --detector full)")
+                          "(check the video shows the worker, whole and not too small in the frame)")
     ok, low = _reliability(poses, min_conf)
     body_ok = ok["trunk"] & ok["neck"] & ok["legs"]
     hand = measured_angles(poses.points, poses.detected, conv.hand_min_conf)

@@ -110,6 +110,9 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
         found, source = people_from_input(str(path), opts, on_frame=on_frame, on_start=on_start)
         people = [(pid, poses) for pid, poses, _ in found]
         tracks = {pid: pt for pid, _, pt in found}
+    if not any(poses.detected.any() for _, poses in people):  # before the vertical: its errors would hide this
+        raise Pose3dError(f"{path}: no frame has a detected person; nothing to score (check the video shows the "
+                          "worker, whole and not too small in the frame)")
     scene = None
     if source is not None and req.up is None and not req.calib and req.vertical in ("auto", "lines"):
         from .from_video import scene_vertical
