@@ -34,7 +34,8 @@ import numpy as np
 
 from pose3d_cli.body.scene_lines import MAX_FROM_BODY_DEG, scene_up
 from pose3d_cli.ergo.assess import resolve_vertical
-from pose3d_cli.ergo.from_video import people_from_input, scene_vertical
+from pose3d_cli.ergo.from_video import people_from_input
+from pose3d_cli.infer.scene import scene_vertical
 from pose3d_cli.infer.calibration import load_calibration
 from pose3d_cli.infer.pipeline import InferOptions
 from pose3d_cli.infer.sources import open_source

@@ -320,7 +320,8 @@ def test_infer_bvh_world_follows_the_scene_vertical():
     from conftest import DATA, need
     from pose3d_cli.infer.calibration import load_calibration
     from pose3d_cli.infer.lifter import load_lifter
-    from pose3d_cli.infer.pipeline import InferOptions, known_world_vertical, lift_track, tracks_of_input
+    from pose3d_cli.infer.pipeline import (InferOptions, known_world_vertical, lift_track, tracks_of_input,
+                                           video_vertical)
 
     folder = need(DATA / "video" / "pose2sim_single_person")
     truth = {c.name: c.R @ np.array([0, 0, 1.0]) for c in load_calibration(folder / "Calib.qca.txt")}["cam04"]
@@ -328,7 +329,7 @@ def test_infer_bvh_world_follows_the_scene_vertical():
     tracks, source = tracks_of_input(folder / "cam04.mp4", opts)
     lifter = load_lifter()
     people = [lift_track(t, lifter, opts) for t in tracks]
-    known_world_vertical(people, tracks, source, opts, lifter.skeleton, "cam04.mp4")
+    known_world_vertical(people, tracks, opts, video_vertical(people, source, opts, lifter.skeleton, "cam04.mp4"))
     v = people[0].metadata["vertical"]
     assert v["source"] == "estimated from the scene's vertical lines"
     assert np.degrees(np.arccos(np.clip(np.array(v["up_camera_frame"]) @ truth, -1, 1))) < 1.5

@@ -240,7 +240,8 @@ def test_pose2sim_view_as_a_hand_held_phone(tmp_path):
     frame by frame (interpolated between 4 samples a second), well within the body estimate's 11 deg."""
     cv2 = pytest.importorskip("cv2")
     from pose3d_cli.ergo.assess import resolve_vertical
-    from pose3d_cli.ergo.from_video import people_from_input, scene_vertical
+    from pose3d_cli.ergo.from_video import people_from_input
+    from pose3d_cli.infer.scene import scene_vertical
     from pose3d_cli.infer.calibration import load_calibration
     from pose3d_cli.infer.pipeline import InferOptions
 

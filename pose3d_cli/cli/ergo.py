@@ -97,10 +97,6 @@ def ergo(
         from ..infer.people import parse_person
 
         person_sel = parse_person(person)
-        from ..ergo.assess import VERTICAL_MODES
-
-        if vertical not in VERTICAL_MODES:
-            raise Pose3dError(f"--vertical {vertical!r}: use one of {', '.join(VERTICAL_MODES)}")
         conv = Conventions(upper_arm_angle=upper_arm_angle, upper_arm_reference=upper_arm_reference,
                            trunk_angle=trunk_angle, knee=knee, edges=edges, upright_deg=upright_deg,
                            neck_neutral_deg=neck_neutral_deg, hand_points=hand_points,

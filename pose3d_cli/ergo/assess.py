@@ -75,6 +75,13 @@ def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] 
     return v
 
 
+def require_a_person(people: list[Poses], name: str) -> None:
+    """One clear error when no frame of any of ``people`` has a detected person (nothing to score)."""
+    if not any(p.detected.any() for p in people):
+        raise Pose3dError(f"{name}: no frame has a detected person; nothing to score (check the video shows the "
+                          "worker, whole and not too small in the frame)")
+
+
 def _overridden(mode: str, by: str) -> str:
     return "" if mode == "auto" else f"--vertical {mode} not used: {by} gives the vertical"
 
@@ -159,9 +166,7 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
     T = len(poses.frame)
     if T < 2:
         raise Pose3dError(f"{poses.source}: {T} frame; RULA/REBA over time need at least 2 frames (a video, not a photo)")
-    if not poses.detected.any():
-        raise Pose3dError(f"{poses.source}: no frame has a detected person; nothing to score "
-                          "(check the video shows the worker, whole and not too small in the frame)")
+    require_a_person([poses], poses.source)
     ok, low = _reliability(poses, min_conf)
     body_ok = ok["trunk"] & ok["neck"] & ok["legs"]
     hand = measured_angles(poses.points, poses.detected, conv.hand_min_conf)

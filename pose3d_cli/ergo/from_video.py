@@ -17,7 +17,6 @@ from typing import Callable
 import numpy as np
 
 from ..errors import Pose3dError
-from ..infer.scene import scene_vertical  # noqa: F401  (re-exported: ergo's video path)
 from .io import Poses
 
 TIMESTAMPS_NOTE = "the video container's per-frame presentation timestamps (infer's time_s)"

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Pose3dError
-from .assess import Assessment, assess, resolve_vertical, write_frames_csv, write_summary_json
+from .assess import (Assessment, assess, require_a_person, resolve_vertical, write_frames_csv,
+                     write_summary_json)
 from .io import read_poses
 from .options import Conventions, Segments
 from .timeline import TimeRules
@@ -110,12 +111,10 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
         found, source = people_from_input(str(path), opts, on_frame=on_frame, on_start=on_start)
         people = [(pid, poses) for pid, poses, _ in found]
         tracks = {pid: pt for pid, _, pt in found}
-    if not any(poses.detected.any() for _, poses in people):  # before the vertical: its errors would hide this
-        raise Pose3dError(f"{path}: no frame has a detected person; nothing to score (check the video shows the "
-                          "worker, whole and not too small in the frame)")
+    require_a_person([poses for _, poses in people], str(path))  # before the vertical: its errors would hide this
     scene = None
     if source is not None and req.up is None and not req.calib and req.vertical in ("auto", "lines"):
-        from .from_video import scene_vertical
+        from ..infer.scene import scene_vertical
 
         scene = scene_vertical(source, list(tracks.values()), req.fov, req.focal, min_conf=req.min_conf)
     results = []
@@ -140,8 +139,6 @@ def _video_of_poses(video: str, people: list, fps: float | None):
         raise Pose3dError(f"--video {video}: not a video file ({', '.join(sorted(VIDEO_EXT))}); give the video the "
                           "poses were inferred from")
     src = open_source(video, fps)
-    if src.kind != "video":
-        raise Pose3dError(f"--video {video}: not a video file; give the video the poses were inferred from")
     last = max(int(p.frame.max()) for _, p in people if len(p.frame))
     if src.num_frames is not None and src.num_frames <= last:
         raise Pose3dError(f"--video {video}: {src.num_frames} frames, but the poses reach frame {last}: not the video "

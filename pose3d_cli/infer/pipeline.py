@@ -353,10 +353,16 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
             p.photos = photos_of(track, frame_intrinsics(track, opts, intr.K))
     else:
         people = [lift_track(track, lifter, opts) for track in tracks]
-        if opts.angles and not opts.calib and not tracks[0].independent and (source is None or source.kind == "video"):
-            angles_against_the_video_vertical(people, source, opts, lifter.skeleton, str(input_path))
-        if fmt == "bvh" or opts.render:
-            known_world_vertical(people, tracks, source, opts, lifter.skeleton, str(input_path))
+        a_video = source is not None and source.kind == "video"
+        angles = opts.angles and not opts.calib and not tracks[0].independent and (source is None or a_video)
+        world = fmt == "bvh" or opts.render
+        vertical = None  # the video's own vertical, found once for the angles and the BVH/render world
+        if angles or (world and not opts.calib and a_video):
+            vertical = video_vertical(people, source, opts, lifter.skeleton, str(input_path))
+        if angles:
+            angles_against(people, vertical, lifter.skeleton)
+        if world:
+            known_world_vertical(people, tracks, opts, vertical)
     t2 = time.perf_counter()
     if opts.render:  # the video first: when it fails, no CSV/JSON is left behind either
         if source is None:
@@ -372,19 +378,23 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
                         time.perf_counter() - t0, t1 - t0, t2 - t1, {"people": [p.metadata["person"] for p in people]})
 
 
-def angles_against_the_video_vertical(people: list[PoseTrack], source: FrameSource | None, opts: InferOptions,
-                                      sk, name: str) -> None:
-    """``--angles`` without a calibration: the trunk angle against the video's own vertical (the scene's vertical
-    lines of a video, else every person's body poses; :func:`pose3d_cli.body.vertical.choose_vertical`, as ``ergo``
-    does) instead of the camera's −y; the angles and their metadata are replaced in place. Photos (each its own
-    camera) and live cameras keep camera −y."""
-    from ..angles import joint_angles
+def video_vertical(people: list[PoseTrack], source: FrameSource | None, opts: InferOptions, sk, name: str):
+    """The video's own vertical (:func:`pose3d_cli.body.vertical.choose_vertical`, as ``ergo`` finds it): the scene's
+    vertical lines of a video, else every person's body poses, else the level camera."""
     from ..body.vertical import choose_vertical
     from .scene import scene_vertical
 
     scene = scene_vertical(source, people, opts.fov, opts.focal, min_conf=opts.min_conf) if source is not None else None
-    vertical = choose_vertical([p.joints3d.astype(np.float64) for p in people], [np.asarray(p.conf) for p in people],
-                               sk, name, scene)
+    return choose_vertical([p.joints3d.astype(np.float64) for p in people], [np.asarray(p.conf) for p in people],
+                           sk, name, scene)
+
+
+def angles_against(people: list[PoseTrack], vertical, sk) -> None:
+    """``--angles`` without a calibration: the trunk angle against the video's own ``vertical`` instead of the
+    camera's −y; the angles and their metadata are replaced in place. Photos (each its own camera) and live
+    cameras keep camera −y (the caller does not call this for them)."""
+    from ..angles import joint_angles
+
     for p in people:
         p.angles = joint_angles(p.joints3d.astype(np.float64), sk, vertical.up_at(p.frame))
         p.metadata["angles"] = {"unit": "degrees", "up": vertical.source,
@@ -392,26 +402,17 @@ def angles_against_the_video_vertical(people: list[PoseTrack], source: FrameSour
                                 "per_frame_up": vertical.per_frame is not None}
 
 
-def known_world_vertical(people: list[PoseTrack], tracks: list[Track2D], source: FrameSource | None,
-                         opts: InferOptions, sk, name: str) -> None:
+def known_world_vertical(people: list[PoseTrack], tracks: list[Track2D], opts: InferOptions, vertical=None) -> None:
     """The BVH world and the render's 3D panel stand on the world's vertical when it is known: a calibration's,
-    or the scene's vertical lines of a video (their mean for a moving camera); else they keep the body-mean up
-    (the person upright on average). Stored as ``metadata["vertical"]`` (the BVH writer reads it)."""
-    from ..body.vertical import choose_vertical
-    from .scene import scene_vertical
-
+    or the scene's vertical lines of a video (``vertical``, their mean for a moving camera); else they keep the
+    body-mean up (the person upright on average). Stored as ``metadata["vertical"]`` (the BVH writer reads it)."""
     if opts.calib:
         up = intrinsics_for(tracks[0].size, opts.fov, opts.focal, opts.calib, opts.calib_camera, tracks[0].name).up
         how = "calibration (world +Z)"
+    elif vertical is not None and vertical.source == "estimated from the scene's vertical lines":
+        up, how = vertical.up, vertical.source
     else:
-        scene = scene_vertical(source, people, opts.fov, opts.focal, min_conf=opts.min_conf)
-        if scene is None:
-            return
-        v = choose_vertical([p.joints3d.astype(np.float64) for p in people], [np.asarray(p.conf) for p in people],
-                            sk, name, scene)
-        if v.source != "estimated from the scene's vertical lines":
-            return
-        up, how = v.up, v.source
+        return
     for p in people:
         p.metadata["vertical"] = {"up_camera_frame": np.round(np.asarray(up, float), 5).tolist(), "source": how}
 
