@@ -20,7 +20,11 @@ miss: after the whole frame, overlapping tiles at more than one scale (:func:`ti
 fractions of the frame, neighbours overlapping by half a tile, so that a person cut by one tile's border lies
 whole in the next), then a **refine** pass: each person found is looked for again on the frame without grey
 (another person's grey box may hide its legs) in a square of 1.5 × its landmarks' extent and in the two nearest
-tiles holding that extent, and the pose with the most confident joints replaces it. The video path is unchanged.
+tiles holding that extent, and the pose with the most confident joints replaces it. In a photo each person found is
+blanked out by the **shape of its body** (torso, limbs as thick strokes, head; :func:`blank_body`), not by its box,
+so that a person standing behind stays visible; a new pose whose confident joints lie mostly on grey (the found
+person re-detected on its own silhouette) is no new person. The video path is unchanged (box masks: the body
+mask there made the followers swap ids on sports2d).
 
 Searches use one shared ``PoseLandmarker`` in IMAGE mode; followers one VIDEO-mode landmarker each. A pose is kept when at least
 ``min_joints`` of its 33 joints have confidence >= 0.5 and its box is at least ``min_box_px`` on its long side,
@@ -91,7 +95,8 @@ class MultiPersonDetector:
                  max_people: int = 4, search_every: int = 10, search_max_every: int = 30, tiles: bool = True, min_confidence: float = 0.5,
                  outside_margin: float = 0.05, variant: Literal["full", "lite"] = "full", min_joints: int = 8,
                  min_box_px: float = 32.0, crop_scale: float = 1.6, tile_fraction: float = 0.6,
-                 dup_iou: float = 0.5, still_tiles: tuple[float, ...] = (0.6, 0.45)) -> None:
+                 dup_iou: float = 0.5, still_tiles: tuple[float, ...] = (0.6, 0.45),
+                 photo_mask: Literal["body", "box"] = "body", max_on_grey: float = 0.3) -> None:
         if mode not in ("video", "image"):
             raise DetectorError(f"detector mode must be 'video' or 'image', not {mode!r}")
         if variant not in MODELS:
@@ -103,6 +108,12 @@ class MultiPersonDetector:
         self.outside_margin, self.min_joints, self.min_box_px = outside_margin, min_joints, min_box_px
         self.crop_scale, self.tile_fraction, self.dup_iou = crop_scale, tile_fraction, dup_iou
         self.still_tiles = tuple(still_tiles)
+        if photo_mask not in ("body", "box"):
+            raise DetectorError(f"photo_mask must be 'body' or 'box', not {photo_mask!r}")
+        # photos: how a found person is blanked out; a new pose with more than ``max_on_grey`` of its confident
+        # joints on grey is that person again (body masks only: a box hides everyone behind it anyway)
+        self.body_mask = mode == "image" and photo_mask == "body"
+        self.max_on_grey = max_on_grey
         # photos: search up to 3 × max_people and keep the most prominent (not the first found, often small)
         self._cap = max_people if mode == "video" else 3 * max_people
         self._mp = _import_mediapipe()
@@ -295,9 +306,14 @@ class MultiPersonDetector:
         for kp, box in cands:
             if len(found) >= self._cap or any(box_iou(box, b) > self.dup_iou for b in boxes):
                 continue
+            if self.body_mask and boxes and on_grey(work, kp) > self.max_on_grey:
+                continue
             found.append(kp)
             boxes.append(box)
-            _blank(work, box)
+            if self.body_mask:
+                blank_body(work, kp)
+            else:
+                _blank(work, box)
             added += 1
         return added
 
@@ -336,6 +352,50 @@ def _blank(img: np.ndarray, box: np.ndarray, pad: tuple[float, float] = (0.05, 0
     x1, y1 = int(min(w, box[2] + mx)), int(min(h, box[3] + my))
     img[y0:y1, x0:x1] = GREY
 
+
+
+def blank_body(img: np.ndarray, kp: Keypoints2D, width: float = 0.8, min_conf: float = 0.3) -> None:
+    """Grey out the shape of one BlazePose person in (H, W, C) ``img``, in place: the torso's hull (shoulders,
+    hips), every bone of the skeleton registry's ``blazepose33`` as a stroke ``width`` × the shoulder width thick
+    (at least 0.12 × the body's extent, for a side view), a disc at each joint and one over the head. Joints
+    below ``min_conf`` are left out."""
+    import cv2  # a mediapipe dependency
+
+    from pose3d_cli.skeleton import get_skeleton
+
+    sk = get_skeleton("blazepose33")
+    xy, ok = kp.xy.astype(np.float64), kp.confidence >= min_conf
+    at = {n: i for i, n in enumerate(sk.joints)}
+    shoulders = [at["left_shoulder"], at["right_shoulder"]]
+    box = keypoint_box(kp.xy, kp.confidence, min_conf)
+    extent = max(box[2] - box[0], box[3] - box[1])
+    across = max(np.linalg.norm(xy[shoulders[0]] - xy[shoulders[1]]) if ok[shoulders].all() else 0.0, 0.12 * extent)
+    thick = max(3, int(round(width * across)))
+    fill = (GREY,) * (img.shape[2] if img.ndim == 3 else 1)
+    pix = np.round(xy).astype(np.int32)
+    torso = [at[n] for n in ("left_shoulder", "right_shoulder", "right_hip", "left_hip") if ok[at[n]]]
+    if len(torso) >= 3:
+        cv2.fillConvexPoly(img, cv2.convexHull(pix[torso]), fill)
+    for a, b in sk.bones:
+        if ok[at[a]] and ok[at[b]]:
+            cv2.line(img, tuple(map(int, pix[at[a]])), tuple(map(int, pix[at[b]])), fill, thick)
+    for i in np.flatnonzero(ok):
+        cv2.circle(img, tuple(map(int, pix[i])), thick // 2, fill, -1)
+    head = [at[n] for n in ("nose", "left_ear", "right_ear") if ok[at[n]]]
+    if head:
+        cv2.circle(img, tuple(map(int, np.round(xy[head].mean(axis=0)))), int(0.6 * across), fill, -1)
+
+
+def on_grey(img: np.ndarray, kp: Keypoints2D, min_conf: float = 0.5) -> float:
+    """The fraction of ``kp``'s joints with confidence >= ``min_conf`` (inside the image) that fall on blanked-out
+    (grey) pixels of ``img``; 0 when none is."""
+    h, w = img.shape[:2]
+    pix = np.round(kp.xy[kp.confidence >= min_conf]).astype(int)
+    pix = pix[(pix[:, 0] >= 0) & (pix[:, 0] < w) & (pix[:, 1] >= 0) & (pix[:, 1] < h)]
+    if not len(pix):
+        return 0.0
+    px = img[pix[:, 1], pix[:, 0]].reshape(len(pix), -1)
+    return float((px == GREY).all(axis=1).mean())
 
 
 def _whole(img: np.ndarray) -> np.ndarray:
