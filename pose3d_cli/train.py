@@ -321,10 +321,10 @@ def replay_budgets(sizes: list[int], total: int) -> list[int]:
 def resolve_sources(cfg: TrainConfig) -> list:
     """The run's sources: ``cfg.data`` (a pairs file, or a sources YAML that also sets val and prior) and
     ``cfg.sources``. Fills ``cfg.val``/``cfg.prior`` from a YAML when they are not set."""
-    from .training.sources import SourceSpec, parse_source, read_sources_file
+    from .training.sources import SOURCES_FILE_SUFFIXES, SourceSpec, parse_source, read_sources_file
 
     specs = []
-    if Path(cfg.data).suffix.lower() in (".yaml", ".yml", ".json"):
+    if Path(cfg.data).suffix.lower() in SOURCES_FILE_SUFFIXES:
         doc = read_sources_file(cfg.data)
         specs += doc["sources"]
         cfg.val = cfg.val or doc["val"]

@@ -229,6 +229,40 @@ def test_all_frames_undetected(tmp_path):
     assert _nothing_written(tmp_path, {"p.csv", "empty.mp4"})
 
 
+def test_detected_frames_without_any_3d_are_nothing_to_score(tmp_path):
+    """An infer CSV whose rows say detected but hold no joint (all cells empty): refused, not scored as 0 frames."""
+    tr = make_track(10)
+    tr.joints3d[:] = np.nan
+    src = write(tr, tmp_path / "p.csv")
+    res = run(src, "-o", tmp_path / "f.csv")
+    assert res.exit_code == 2 and "no frame has a detected person" in res.output, res.output
+    assert _nothing_written(tmp_path, {"p.csv"})
+
+
+def test_video_options_refused_before_the_video_is_read(tmp_path):
+    """Bad infer options of a video run are refused before any frame is decoded (the 'video' here is not one)."""
+    calib = need(DATA / "video" / "pose2sim_single_person" / "Calib.qca.txt")
+    vid = tmp_path / "cam01.mp4"
+    vid.write_bytes(b"not a video at all")
+    for args, msg in ((["--smooth", "bogus"], "'bogus' is not one of"), (["--poses", tmp_path / "p.txt"], ".csv or .json"),
+                      (["--calib", calib, "--calib-camera", "cam09"], "no camera 'cam09'")):
+        res = run(vid, "-o", tmp_path / "f.csv", *args)
+        assert res.exit_code == 2 and msg in res.output, res.output
+        assert _nothing_written(tmp_path, {"cam01.mp4"})
+
+
+def test_a_photo_named_like_a_video_is_refused(tmp_path):
+    cv2 = pytest.importorskip("cv2")
+    vid = tmp_path / "clip.mp4"
+    ok, buf = cv2.imencode(".jpg", np.zeros((48, 64, 3), np.uint8))
+    vid.write_bytes(buf.tobytes())
+    res = run(vid, "-o", tmp_path / "f.csv")
+    assert res.exit_code == 2 and "holds a JPEG photo, not a video" in res.output, res.output
+    res = runner.invoke(app, ["infer", str(vid), "-o", str(tmp_path / "p.csv")])
+    assert res.exit_code == 2 and "rename it .jpg" in res.output, res.output
+    assert _nothing_written(tmp_path, {"clip.mp4"})
+
+
 def test_one_frame(tmp_path):
     src = write(make_track(1), tmp_path / "p.csv")
     res = run(src, "-o", tmp_path / "f.csv")
@@ -264,7 +298,9 @@ def test_unknown_option_values(tmp_path, args, msg):
 @pytest.mark.parametrize("yaml_text,msg", [
     ("wrists: 2\n", "unknown key 'wrists'"), ("segments:\n  - {start: 5, end: 2}\n", "must be after"),
     ("segments:\n  - {start: 1, end: 2, load: 3}\n", "unknown key 'load'"), ("[1, 2]\n", "expected a mapping"),
-    ("wrist: [\n", "not valid YAML"),
+    ("wrist: [\n", "not valid YAML"), ("sitting: maybe\n", "sitting='maybe': must be true or false"),
+    ("load_kg: heavy\n", "load_kg='heavy': must be a number"),
+    ("segments:\n  - {start: 0, end: 1, wrist: x}\n", "segment 1: wrist='x': must be a whole number"),
 ])
 def test_bad_observations_file(tmp_path, yaml_text, msg):
     src = write(make_track(20), tmp_path / "p.csv")

@@ -32,7 +32,7 @@ ROLES = {
     "score": {"in": ["prediction", "reference", "calib"], "out": ["json_out"], "not_path": ["camera", "frames"]},
     "eval-continual": {"in": ["models", "task", "baseline", "joint"], "out": ["json_out", "plot"], "not_path": ["split"]},
     "adapt": {"in": ["inputs", "init", "replay", "calib", "detector_model"], "out": ["output", "work_dir"],
-              "not_path": ["frames"]},
+              "not_path": ["frames", "size"]},
 }
 #: the file name each output gets in the collision test (its own kind: the extension decides the format)
 OUT_NAME = {("synth", "output"): "x.h5", ("train", "output"): "x.pt", ("train", "log"): "x.jsonl",

@@ -158,3 +158,49 @@ def test_bad_sources_and_init_are_one_line_errors(small_pairs, tmp_path):
     assert "codec 'pixels-v0'" in run("--init", str(tmp_path / "foreign.pt"))
     assert "give it with --init" in run("--distill-weight", "1")
     assert not out.exists()
+
+
+def test_inputs_named_in_a_sources_file_are_never_overwritten(small_pairs, tmp_path):
+    """The files a sources YAML lists (sources, val, prior) are inputs too: -o/--log on one of them is refused
+    before training, and the file is left as it was."""
+    data = tmp_path / "p.h5"
+    shutil.copy(small_pairs, data)
+    val = tmp_path / "v.h5"
+    shutil.copy(small_pairs, val)
+    spec = tmp_path / "s.yaml"
+    spec.write_text(f"sources:\n  - {{path: p.h5, kind: pairs}}\nval: {val.name}\n")
+    before = data.read_bytes(), val.read_bytes()
+    for extra in (["--log", str(data)], ["--log", str(val)]):
+        r = CliRunner().invoke(app, ["train", str(spec), "-o", str(tmp_path / "m.pt"), "--epochs", "1", *extra])
+        assert r.exit_code == 2 and "is also an input" in r.output, r.output
+    assert (data.read_bytes(), val.read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.h5", "s.yaml", "v.h5"]
+
+
+@pytest.mark.parametrize("entry,msg", [
+    ("fov: wide", "fov must be a number"), ("fov: -10", "fov must be a number"), ("fov: 500", "fov must be a number"),
+    ("focal: long", "focal must be a number"), ("image_size: big", "image_size must be WxH"),
+    ("image_size: [1, 2, 3]", "image_size must be WxH"), ("image_size: -1x0", "image_size must be WxH"),
+])
+def test_a_sources_entry_of_the_wrong_type_is_one_line(tmp_path, entry, msg):
+    from pose3d_cli.errors import Pose3dError
+    from pose3d_cli.training.sources import read_sources_file
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(f"sources:\n  - {{path: kp.csv, kind: 2d, {entry}}}\n")
+    with pytest.raises(Pose3dError, match=msg):
+        read_sources_file(spec)
+
+
+def test_bad_source_kind_weight_model_argument_and_output_suffix(small_pairs, tmp_path):
+    def refused(*args):
+        r = CliRunner().invoke(app, ["train", str(small_pairs), "--epochs", "1", *map(str, args)])
+        assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+        return r.output
+
+    assert "'bogus' is neither a kind" in refused("-o", tmp_path / "m.pt", "--source", f"{small_pairs}:bogus")
+    assert "'abc' is neither a kind" in refused("-o", tmp_path / "m.pt", "--source", f"{small_pairs}:pairs:abc")
+    assert "width must be a whole number >= 1" in refused("-o", tmp_path / "m.pt", "--arg", "width=abc")
+    assert "dropout must be a number in [0, 1)" in refused("-o", tmp_path / "m.pt", "--arg", "dropout=2")
+    assert "written as .pt" in refused("-o", tmp_path / "m.onnx")
+    assert list(tmp_path.iterdir()) == []

@@ -9,6 +9,7 @@ import typer
 
 from .app import app
 from .common import check_outputs, option, say, user_errors
+from .infer import _size  # infer's --size WIDTHxHEIGHT parsing
 
 EXAMPLES = """Examples:
 
@@ -39,12 +40,15 @@ def adapt(
     init: Path = typer.Option(..., "--init", help="The model to adapt (e.g. pose3d_cli/models/default.pt)."),
     replay: Path = typer.Option(..., "--replay", help="Synthetic pairs (HDF5) replayed so nothing is forgotten; also "
                                                       "the validation set and the prior's mocap poses."),
-    fov: Optional[float] = option(None, gt=0.0, lt=180.0, help="Horizontal field of view (degrees across the long side)."),
-    focal: Optional[float] = option(None, gt=0.0, help="Focal length in px."),
+    fov: Optional[float] = typer.Option(None, min=1.0, max=179.0, help="Horizontal field of view (degrees across the "
+                                                                     "long side)."),
+    focal: Optional[float] = typer.Option(None, min=1.0, help="Focal length in px."),
     calib: Optional[Path] = typer.Option(None, "--calib", help="Calibration file; each input's camera is found by its "
                                                                "file name."),
     frames: Optional[str] = typer.Option(None, "--frames", help="START:STOP frames of each input to adapt on (e.g. a "
                                                                 "dev split)."),
+    size: Optional[str] = typer.Option(None, "--size", help="Image size WIDTHxHEIGHT of keypoint-file inputs (CSV, "
+                                                            "JSON) that do not store it."),
     work_dir: Optional[Path] = typer.Option(None, "--work-dir", help="Where the detected 2D (CSV) goes (default: "
                                                                       "<output stem>_2d/)."),
     epochs: int = typer.Option(3, min=1, help="Passes over the replayed training split."),
@@ -67,13 +71,43 @@ def adapt(
     from ..training.adapt import AdaptOptions, adapt as run
 
     with user_errors():
+        from ..errors import Pose3dError
+        from ..train import last_path
+
         wd = work_dir or output.with_name(output.stem + "_2d")
-        check_outputs([*inputs, init, replay, calib, detector_model], [output, output.with_suffix(".jsonl"), wd])
+        reads = [*inputs, init, replay, calib, detector_model]
+        outputs = [output, output.with_suffix(".jsonl"), last_path(output)]
+        # an existing work folder is used as it is (checked below); a new one is checked with the outputs
+        check_outputs(reads, outputs + ([] if wd.is_dir() else [wd]))
+        _check_work_dir(wd, reads)
+        if output.suffix.lower() != ".pt":
+            raise Pose3dError(f"{output}: the adapted checkpoint is written as .pt (got {output.suffix or 'no suffix'}); "
+                              "for ONNX or TorchScript run `pose3d export` on the .pt afterwards")
         opts = AdaptOptions(init=str(init), replay=str(replay), fov=fov, focal=focal, calib=str(calib) if calib else None,
                             frames=_frames(frames), site_weight=site_weight, reproj_weight=reproj_weight,
                             bone_constancy_weight=bone_constancy_weight, smooth_weight=smooth_weight,
                             prior_weight=prior_weight, distill_weight=distill_weight, epochs=epochs, subsample=subsample,
                             lr=lr, seed=seed, threads=threads, max_minutes=max_minutes,
-                            detector_model=str(detector_model) if detector_model else None)
+                            detector_model=str(detector_model) if detector_model else None, size=_size(size))
         summary = run(inputs, output, opts, wd)
     say(f"wrote {output} ({summary.get('epochs', '?')} epochs)", 1)
+
+
+def _check_work_dir(wd: Path, reads: list) -> None:
+    """The --work-dir, before any work: an existing folder is used as it is (unless it is an input folder or not
+    writable); a file there is refused in one line (a new folder is checked with the outputs)."""
+    import os
+
+    from ..errors import Pose3dError
+
+    if wd.exists() and not wd.is_dir():
+        raise Pose3dError(f"{wd}: exists and is a file, not a folder; give --work-dir a folder (new or existing) for "
+                          "the detected 2D")
+    if not wd.exists():
+        return  # checked as an output: its parent exists and is writable, and it is no input
+    for r in reads:
+        if r is not None and Path(r).is_dir() and os.path.samefile(r, wd):
+            raise Pose3dError(f"{wd}: is also an input of this command ({r}); nothing was written; give --work-dir "
+                              "another folder")
+    if not os.access(wd, os.W_OK | os.X_OK):
+        raise Pose3dError(f"{wd}: this folder is not writable; give --work-dir another folder")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 from rich.table import Table
@@ -21,7 +21,7 @@ def eval_continual(
                                                                "model per task, for the same table."),
     joint: Optional[Path] = typer.Option(None, "--joint", help="One model trained on all tasks at once (intransigence, "
                                                                "full-retrain wall time)."),
-    split: str = typer.Option("test", help="Held-out split of each task: test, val or all."),
+    split: Literal["test", "val", "train", "all"] = typer.Option("test", help="Held-out split of each task: test, val, train or all."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the report as JSON ('-' for stdout)."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="PNG of the accuracy matrices."),
     flip_tta: bool = typer.Option(True, "--flip-tta/--no-flip-tta", help="Average with the mirrored input (as infer does)."),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 from rich.table import Table
@@ -71,7 +71,8 @@ def ergo(
     focal: Optional[float] = typer.Option(None, min=1.0, help="infer: focal length in pixels."),
     detector: str = typer.Option("full", help="infer: built-in BlazePose model, full or lite."),
     detector_model: Optional[Path] = typer.Option(None, help="infer: another MediaPipe PoseLandmarker .task file."),
-    smooth: str = typer.Option("auto", help="infer: pose smoothing (auto, none, one-euro, savgol)."),
+    smooth: Literal["auto", "none", "one-euro", "savgol", "butter"] = typer.Option(
+        "auto", help="infer: pose smoothing (auto, none, one-euro, savgol, butter)."),
     fps: Optional[float] = option(None, gt=0.0, help="infer: override the frame rate."),
     detect_width: Optional[int] = typer.Option(None, min=32, help="infer: downscale wider frames for the detector."),
 ) -> None:
@@ -83,7 +84,8 @@ def ergo(
         check_outputs([input, calib, observations, model, detector_model, video], [output, report, json_out, poses_out])
         if output is None and report is None and json_out is None:
             raise Pose3dError("nothing to write: give -o frames.csv, --report report.html and/or --json summary.json")
-        for p, ext in ((output, (".csv",)), (report, (".html", ".htm")), (json_out, (".json",))):
+        for p, ext in ((output, (".csv",)), (report, (".html", ".htm")), (json_out, (".json",)),
+                       (poses_out, (".csv", ".json"))):
             if p is not None and p.suffix.lower() not in ext:
                 raise Pose3dError(f"{p}: expected a {' or '.join(ext)} file")
         if plots is not None and not plots.is_dir():
@@ -91,6 +93,10 @@ def ergo(
         inp = Path(input)
         if not inp.exists():
             raise Pose3dError(f"{input}: no such file; give a video or a `pose3d infer` output")
+        if calib:  # a file of the wrong kind, or a video that names no camera of it: refused before any detection
+            from ..infer.calibration import load_calibration, pick_camera
+
+            pick_camera(load_calibration(calib), calib_camera, input)
         from ..ergo.options import Conventions, load_segments
         from ..ergo.timeline import TimeRules
 

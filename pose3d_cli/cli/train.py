@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from .app import app
+from ..errors import Pose3dError
 from .common import check_outputs, err_console, option, state, user_errors
 
 
@@ -16,8 +17,6 @@ def _parse_model_args(items: list[str]) -> dict:
     out = {}
     for item in items:
         if "=" not in item:
-            from ..errors import Pose3dError
-
             raise Pose3dError(f"--arg {item!r}: expected NAME=VALUE, e.g. --arg width=512")
         k, v = item.split("=", 1)
         try:
@@ -28,15 +27,27 @@ def _parse_model_args(items: list[str]) -> dict:
 
 
 def _parse_source(item: str) -> dict:
-    """``PATH[:KIND[:WEIGHT]]`` → a source entry (KIND pairs or 2d)."""
-    path, entry = item, {}
-    head, _, tail = path.rpartition(":")
-    if head and tail.replace(".", "", 1).isdigit():
-        path, entry["weight"] = head, tail
-        head, _, tail = path.rpartition(":")
-    if head and tail in ("pairs", "2d"):
-        path, entry["kind"] = head, tail
-    return {"path": path, **entry}
+    """``PATH[:KIND][:WEIGHT]`` → a source entry (KIND pairs or 2d; a path may itself hold ':')."""
+    parts = item.split(":")
+    cut = next((k for k in range(len(parts), 0, -1) if Path(":".join(parts[:k])).exists()), None)
+    if cut is None:  # no such file: the reader says so, about the path without its kind and weight
+        cut = len(parts)
+        while cut > 1 and (parts[cut - 1] in ("pairs", "2d") or parts[cut - 1].replace(".", "", 1).isdigit()):
+            cut -= 1
+    entry: dict = {"path": ":".join(parts[:cut])}
+    for tail in parts[cut:]:
+        if tail in ("pairs", "2d") and "kind" not in entry and "weight" not in entry:
+            entry["kind"] = tail
+            continue
+        try:
+            weight = float(tail)
+        except ValueError:
+            weight = None
+        if weight is None or "weight" in entry or not weight >= 0 or weight == float("inf"):
+            raise Pose3dError(f"--source {item}: {tail!r} is neither a kind (pairs, 2d) nor a weight >= 0; "
+                              "expected PATH[:KIND][:WEIGHT], e.g. site.csv:2d:0.5")
+        entry["weight"] = tail
+    return entry
 
 
 def _process_started_at() -> float | None:
@@ -132,9 +143,20 @@ def train(
     with user_errors():
         log_out = log if log else output.with_suffix(".jsonl")
         # --resume reads and rewrites <stem>.last.pt (that is its job); everything else read is never written
-        check_outputs([data, val, init, *replay, prior, *(_parse_source(x)["path"] for x in source)] + ([last_path(output)] if resume else []),
+        from ..training.sources import SOURCES_FILE_SUFFIXES, sources_file_inputs
+
+        listed = sources_file_inputs(data) if data.suffix.lower() in SOURCES_FILE_SUFFIXES else []
+        check_outputs([data, val, init, *replay, prior, *listed, *(_parse_source(x)["path"] for x in source)]
+                      + ([last_path(output)] if resume else []),
                       [output, log_out] + ([] if resume else [last_path(output)]))
+        if output.suffix.lower() != ".pt":
+            raise Pose3dError(f"{output}: a checkpoint is written as .pt (got {output.suffix or 'no suffix'}); "
+                              "for ONNX or TorchScript run `pose3d export` on the .pt afterwards")
         model_args = _parse_model_args(arg)
+        if init is None:  # --init keeps the checkpoint's own architecture
+            from ..lifting.models import check_model_args
+
+            check_model_args(model, model_args)
         if model == "temporal":
             if receptive_field:
                 model_args["filter_widths"] = receptive_field_widths(receptive_field)

@@ -76,8 +76,8 @@ def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] 
 
 
 def require_a_person(people: list[Poses], name: str) -> None:
-    """One clear error when no frame of any of ``people`` has a detected person (nothing to score)."""
-    if not any(p.detected.any() for p in people):
+    """One clear error when no frame of any of ``people`` has a detected person with 3D joints (nothing to score)."""
+    if not any((p.detected & np.isfinite(p.joints).any(axis=(1, 2))).any() for p in people):
         raise Pose3dError(f"{name}: no frame has a detected person; nothing to score (check the video shows the "
                           "worker, whole and not too small in the frame)")
 

@@ -136,6 +136,16 @@ class Observations:
     unstable_base: bool = False  #: REBA activity: unstable base (+1) [no]
 
     def __post_init__(self) -> None:
+        for f in fields(self):  # YAML gives strings for typos (sitting: maybe, load_kg: heavy): say which key
+            v = getattr(self, f.name)
+            if f.type in ("bool", bool) and not isinstance(v, (bool, np.bool_)):
+                raise Pose3dError(f"{f.name}={v!r}: must be true or false")
+            if f.type in ("int", int) and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
+                raise Pose3dError(f"{f.name}={v!r}: must be a whole number")
+            if f.type in ("float", float) and (isinstance(v, bool) or not isinstance(v, (int, float, np.number))):
+                raise Pose3dError(f"{f.name}={v!r}: must be a number")
+            if f.type in ("str", str) and not isinstance(v, str):
+                raise Pose3dError(f"{f.name}={v!r}: must be a word (see `pose3d ergo --help`)")
         if self.wrist not in (1, 2, 3):
             raise Pose3dError(f"wrist={self.wrist!r}: the RULA wrist posture score is 1, 2 or 3")
         if self.wrist_twist not in (1, 2):
@@ -201,7 +211,7 @@ def load_segments(path: str | Path | None, **overrides) -> Segments:
     base_kw = {**_check_keys(data, where), **{k: v for k, v in overrides.items() if v is not None}}
     try:
         base = Observations(**base_kw)
-    except TypeError as e:
+    except (TypeError, Pose3dError) as e:
         raise Pose3dError(f"{where}: {e}") from None
     spans = []
     if not isinstance(spans_raw, list):
@@ -217,7 +227,10 @@ def load_segments(path: str | Path | None, **overrides) -> Segments:
         if not end > start:
             raise Pose3dError(f"{where}: segment {k + 1}: end ({end}) must be after start ({start})")
         _check_keys(s, f"{where}: segment {k + 1}")
-        replace(base, **s)  # validates the values now
+        try:
+            replace(base, **s)  # validates the values now
+        except Pose3dError as e:
+            raise Pose3dError(f"{where}: segment {k + 1}: {e}") from None
         spans.append((start, end, s))
     return Segments(base, spans)
 

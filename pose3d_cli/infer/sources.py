@@ -266,6 +266,11 @@ def open_source(spec: str | Path, fps: float | None = None) -> FrameSource:
             raise Pose3dError(f"{path}: cannot decode this image (corrupt or not an image)")
         return FrameSource(str(path), "images", fps or 30.0, (img.shape[1], img.shape[0]), 1, [path])
     if ext in VIDEO_EXT:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        if head.startswith((b"\xff\xd8\xff", b"\x89PNG")):  # a photo with a video's name
+            raise Pose3dError(f"{path}: holds a {'JPEG' if head[0] == 0xFF else 'PNG'} photo, not a video; rename it "
+                              f"{'.jpg' if head[0] == 0xFF else '.png'} to run it as a photo")
         src = _probe_video(path)
         if fps:  # an explicit rate overrides the container's clock: frame index / fps
             src.fps, src.container_times = fps, False

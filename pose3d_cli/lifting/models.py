@@ -167,9 +167,9 @@ DEFAULT_ARGS: dict[str, dict] = {
 }
 
 
-def build_model(name: str, num_joints: int, root: int, target_mean: np.ndarray, target_std: np.ndarray,
-                **args) -> nn.Module:
-    """Instantiate a registered model; ``args`` override :data:`DEFAULT_ARGS`."""
+def check_model_args(name: str, args: dict) -> None:
+    """Refuse, in one line, an unregistered model or an argument it does not take or of the wrong kind (before
+    any work: ``pose3d train`` calls it on ``--model``/``--arg``)."""
     from ..errors import Pose3dError
 
     if name not in MODELS:
@@ -178,6 +178,30 @@ def build_model(name: str, num_joints: int, root: int, target_mean: np.ndarray, 
     if unknown:
         raise Pose3dError(f"model {name!r} has no argument {', '.join(sorted(unknown))}; it takes "
                           f"{', '.join(f'{k}={v}' for k, v in DEFAULT_ARGS[name].items())}")
+    for key, value in args.items():
+        default = DEFAULT_ARGS[name][key]
+        if isinstance(default, bool):
+            ok, want = isinstance(value, bool), "true or false"
+        elif isinstance(default, int):
+            ok, want = isinstance(value, int) and not isinstance(value, bool) and value >= 1, "a whole number >= 1"
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1
+            want = "a number in [0, 1)"
+        else:
+            ok = isinstance(value, (list, tuple)) and len(value) > 0 and all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
+            want = "a list of whole numbers >= 1, e.g. [3,3,3]"
+        if not ok:
+            raise Pose3dError(f"model {name!r}: {key}={value!r} is not valid; {key} must be {want} "
+                              f"(default {default})")
+
+
+def build_model(name: str, num_joints: int, root: int, target_mean: np.ndarray, target_std: np.ndarray,
+                **args) -> nn.Module:
+    """Instantiate a registered model; ``args`` override :data:`DEFAULT_ARGS`."""
+    from ..errors import Pose3dError
+
+    check_model_args(name, args)
     full = {**DEFAULT_ARGS[name], **args}
     try:
         if name == "temporal":

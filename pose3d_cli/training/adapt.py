@@ -41,6 +41,7 @@ class AdaptOptions:
     threads: int = 1
     max_minutes: float | None = None
     detector_model: str | None = None
+    size: tuple[int, int] | None = None  # keypoint inputs: image WIDTH, HEIGHT (as infer --size)
 
 
 def site_inputs(inputs: list[str | Path]) -> list[Path]:
@@ -103,23 +104,134 @@ def cut_frames(seq, frames: tuple[int, int] | None):
                    people=None)
 
 
-def site_sources(inputs: list[Path], workdir: Path, opts: AdaptOptions) -> list[dict]:
-    """Detect/read each input, keep ``opts.frames``, write its 2D as a pose3d CSV in ``workdir`` (named after the
-    input, so a calibration finds its camera by name) and return the ``2d`` source entries."""
+@dataclass
+class SiteInput:
+    """One checked input of the site: a keypoint file already read (``seq``) or a video to detect (``seq`` None),
+    its camera in ``--calib`` and the pose3d CSV its 2D goes to in the work folder."""
+
+    path: Path
+    csv: Path
+    seq: object | None = None
+    camera: str | None = None
+
+
+def check_replay(replay: str | Path, init: str | Path, ck: dict) -> str:
+    """The ``--replay`` pairs, checked from their metadata (no pairs loaded): a pose3d pairs file with 'train' pairs
+    to replay and 'val' pairs to validate on, of the ``--init`` checkpoint's skeleton. Returns the skeleton name."""
+    from ..dataset import describe
+
+    path = Path(replay)
+    if not path.is_file():
+        raise Pose3dError(f"{path}: no such replay pairs file; give --replay synthetic pairs (pose3d synth)")
+    try:
+        info = describe(path)
+    except Pose3dError:
+        raise
+    except (KeyError, ValueError, TypeError, IndexError, OSError) as e:
+        raise Pose3dError(f"{path}: incomplete or damaged pose3d pairs file ({type(e).__name__}: "
+                          f"{str(e).splitlines()[0][:80] if str(e) else ''}); give --replay pairs made by "
+                          "`pose3d synth`") from None
+    pairs = info["split pairs"]
+    if pairs.get("train", 0) == 0:
+        raise Pose3dError(f"{path}: no 'train' split pairs to replay; give --replay pairs made by `pose3d synth` "
+                          "with a train split")
+    if pairs.get("val", 0) == 0:
+        raise Pose3dError(f"{path}: no validation pairs (its 'val' split is empty; adapt validates on it); give "
+                          "--replay pairs synthesised with --val > 0")
+    skeleton = info["skeleton"]
+    theirs = (ck.get("skeleton") or {}).get("name")
+    if theirs != skeleton:
+        raise Pose3dError(f"{init}: checkpoint skeleton {theirs} differs from the replay pairs' {skeleton} "
+                          f"({path}); give --replay pairs synthesised for {theirs}")
+    return skeleton
+
+
+def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton: str,
+                 reads: list[str | Path | None] = ()) -> list[SiteInput]:
+    """Everything about the site's inputs that can be checked without detecting, each refused in one line naming
+    the user's file: keypoint files are read (image size, ``--frames``, skeleton), videos opened (``--frames``
+    within them), each input's camera found in ``--calib``, ``--detector-model`` loaded, and no two inputs (nor an
+    input of the run) mapped to one work CSV."""
+    from dataclasses import replace
+
+    from ..detect.keypoint_files import read_keypoints
+    from ..skeleton import SkeletonError, get_skeleton
+
+    cams = None
+    if opts.calib:
+        from ..multiview.calibration import camera_for_video, load_calibration
+
+        cams = load_calibration(opts.calib)
+    planned: dict[Path, Path] = {}
+    read_files = {Path(r).resolve() for r in [*files, *reads] if r is not None and Path(r).is_file()}
+    out, videos = [], []
+    for p in files:
+        csv = workdir / f"{p.stem}.csv"
+        key = csv.resolve()
+        if key in planned:
+            raise Pose3dError(f"{p}: its 2D would go to {csv} like that of {planned[key]}; give inputs with distinct "
+                              "file names")
+        if key in read_files:
+            raise Pose3dError(f"{csv}: the 2D of {p} would overwrite this input of the run; choose another "
+                              "--work-dir")
+        planned[key] = p
+        item = SiteInput(p, csv)
+        if cams is not None:
+            try:
+                item.camera = camera_for_video(cams, p.name, where=str(opts.calib)).name
+            except Pose3dError:
+                names = ", ".join(c.name for c in cams)
+                raise Pose3dError(f"{p}: its file name names no camera of {opts.calib} ({names}); rename it after "
+                                  f"its camera (e.g. {cams[0].name}{p.suffix})") from None
+        if p.suffix.lower() in KEYPOINT_SUFFIXES:
+            seq = read_keypoints(p)
+            seq = replace(seq, image_size=tuple(opts.size) if opts.size else seq.image_size, source=str(p))
+            if seq.image_size is None:
+                raise Pose3dError(f"{p}: image size unknown (the file does not say it); pass --size WIDTHxHEIGHT "
+                                  "(the footage's frame size in pixels)")
+            seq = cut_frames(seq, opts.frames)
+            try:
+                seq.to(get_skeleton(skeleton))
+            except (SkeletonError, Pose3dError) as e:
+                raise Pose3dError(f"{p}: 2D of skeleton {seq.skeleton} cannot be converted to the model's {skeleton} "
+                                  f"({str(e).splitlines()[0][:100] if str(e) else type(e).__name__}); give "
+                                  "keypoints of a skeleton that has its joints") from None
+            item.seq = seq
+        else:
+            from ..infer.sources import open_source
+
+            src = open_source(p)  # reads one frame: a broken video is refused before any detection
+            if opts.frames and src.num_frames and opts.frames[0] >= src.num_frames:
+                raise Pose3dError(f"{p}: the video has {src.num_frames} frames, none in --frames "
+                                  f"{opts.frames[0]}:{opts.frames[1]}; give START below {src.num_frames}")
+            videos.append(p)
+        out.append(item)
+    if videos and opts.detector_model:
+        from ..detect.mediapipe import BlazePoseDetector
+
+        BlazePoseDetector(opts.detector_model).close()  # a bad .task is refused before detecting any video
+    return out
+
+
+def site_sources(inputs: list[SiteInput], workdir: Path, opts: AdaptOptions,
+                 written: list[Path] | None = None) -> list[dict]:
+    """Detect each video (keypoint files were read by :func:`check_inputs`), keep ``opts.frames``, write its 2D as
+    a pose3d CSV in ``workdir`` and return the ``2d`` source entries; each CSV written is appended to ``written``."""
     from ..detect.keypoint_files import write_keypoints_csv
 
-    workdir.mkdir(parents=True, exist_ok=True)
     out = []
-    for p in inputs:
-        seq = cut_frames(keypoints_of(p, opts.detector_model), opts.frames)
-        csv = workdir / f"{p.stem}.csv"
-        write_keypoints_csv(seq, csv)
-        entry = {"path": str(csv), "kind": "2d", "weight": opts.site_weight}
+    for item in inputs:
+        seq = item.seq if item.seq is not None else cut_frames(keypoints_of(item.path, opts.detector_model),
+                                                               opts.frames)
+        if written is not None and not item.csv.exists():
+            written.append(item.csv)
+        write_keypoints_csv(seq, item.csv)
+        entry = {"path": str(item.csv), "kind": "2d", "weight": opts.site_weight}
         for k in ("fov", "focal", "calib"):
             if getattr(opts, k) is not None:
                 entry[k] = getattr(opts, k)
-        if opts.calib:
-            entry["camera"] = p.stem
+        if item.camera is not None:
+            entry["camera"] = item.camera
         out.append(entry)
     return out
 
@@ -128,20 +240,47 @@ def adapt(inputs: list[str | Path], output: str | Path, opts: AdaptOptions, work
           log: str | None = None) -> dict:
     """Adapt ``opts.init`` to the site's ``inputs``; writes ``output`` (a checkpoint) and returns train's summary.
 
-    Refuses before any detection: no intrinsics, a bad ``--init`` codec, a missing replay file."""
+    Refuses before any detection, in one line naming the file: no intrinsics, a bad ``--init``, bad replay pairs,
+    a bad calibration or an input naming none of its cameras, a keypoint file without image size (``--size``),
+    ``--frames`` outside an input, a bad ``--detector-model``, a work folder that is a file. When the run fails
+    the work folder it created is removed (a folder that was already there keeps all but the CSVs this run added).
+    """
+    import shutil
+
     from ..train import TrainConfig, train
+    from ..training.sources import parse_source
 
     if not (opts.fov or opts.focal or opts.calib):
         raise Pose3dError(f"{inputs[0]}: 2D-only site footage needs intrinsics to turn pixels into rays; give --fov "
                           "<degrees across the long side>, --focal <px> or --calib <file>")
-    if not Path(opts.replay).is_file():
-        raise Pose3dError(f"{opts.replay}: no such replay pairs file; give --replay synthetic pairs (pose3d synth)")
-    check_init(opts.init)
+    workdir = Path(workdir)
+    if workdir.exists() and not workdir.is_dir():
+        raise Pose3dError(f"{workdir}: exists and is a file, not a folder; give --work-dir a folder (new or existing) "
+                          "for the detected 2D")
+    ck = check_init(opts.init)
+    skeleton = check_replay(opts.replay, opts.init, ck)
     files = site_inputs(inputs)
-    sources = site_sources(files, Path(workdir), opts)
-    cfg = TrainConfig(data=str(opts.replay), output=str(output), init=opts.init, sources=sources, prior=str(opts.replay),
-                      epochs=opts.epochs, subsample=opts.subsample, lr=opts.lr, seed=opts.seed, threads=opts.threads,
-                      max_minutes=opts.max_minutes, log=log, reproj_weight=opts.reproj_weight,
-                      bone_constancy_weight=opts.bone_constancy_weight, smooth_weight=opts.smooth_weight,
-                      prior_weight=opts.prior_weight, distill_weight=opts.distill_weight)
-    return train(cfg)
+    plan = check_inputs(files, workdir, opts, skeleton, [opts.init, opts.replay, opts.calib, opts.detector_model])
+    for item in plan:  # the entries train reads back, checked as train will (not after detecting)
+        entry = {"path": str(item.csv), "kind": "2d", **{k: getattr(opts, k) for k in ("fov", "focal", "calib")
+                                                          if getattr(opts, k) is not None}}
+        parse_source(entry, str(item.path))
+    created = not workdir.exists()
+    written: list[Path] = []
+    try:
+        workdir.mkdir(exist_ok=True)
+        sources = site_sources(plan, workdir, opts, written)
+        cfg = TrainConfig(data=str(opts.replay), output=str(output), init=opts.init, sources=sources,
+                          prior=str(opts.replay), epochs=opts.epochs, subsample=opts.subsample, lr=opts.lr,
+                          seed=opts.seed, threads=opts.threads, max_minutes=opts.max_minutes, log=log,
+                          reproj_weight=opts.reproj_weight, bone_constancy_weight=opts.bone_constancy_weight,
+                          smooth_weight=opts.smooth_weight, prior_weight=opts.prior_weight,
+                          distill_weight=opts.distill_weight)
+        return train(cfg)
+    except BaseException:
+        if created:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            for f in written:
+                f.unlink(missing_ok=True)
+        raise

@@ -32,6 +32,7 @@ import numpy as np
 from ..errors import Pose3dError
 
 KINDS = ("pairs", "2d", "image3d")
+SOURCES_FILE_SUFFIXES = (".yaml", ".yml", ".json")  # a DATA argument with one of these is a sources file
 SOURCE_KEYS = {"path", "kind", "weight", "fov", "focal", "calib", "camera", "image_size", "views", "cameras",
                "frames"}
 
@@ -53,6 +54,10 @@ class SourceSpec:
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
+    def input_paths(self) -> list[str]:
+        """Every file this source reads (its path, calibration and views): what training must never overwrite."""
+        return [p for p in (self.path, self.calib, *(self.views or [])) if p]
+
 
 def parse_source(entry: dict, where: str) -> SourceSpec:
     """One source entry (a dict) → :class:`SourceSpec`, with one-line errors naming ``where``."""
@@ -73,9 +78,24 @@ def parse_source(entry: dict, where: str) -> SourceSpec:
         raise Pose3dError(f"{where}: source {entry['path']}: weight must be ≥ 0, got {weight}")
     size = entry.get("image_size")
     if size is not None:
-        if isinstance(size, str) and "x" in size:
-            size = size.split("x")
-        size = tuple(int(v) for v in size)
+        parts = size.lower().split("x") if isinstance(size, str) else size
+        try:
+            size = tuple(int(v) for v in parts) if isinstance(parts, (list, tuple)) else None
+        except (TypeError, ValueError):
+            size = None
+        if size is None or len(size) != 2 or min(size) <= 0:
+            raise Pose3dError(f"{where}: source {entry['path']}: image_size must be WxH in pixels (e.g. 1920x1080 or "
+                              f"[1920, 1080]), got {entry.get('image_size')!r}")
+    optics = {}
+    for key, low, high, unit in (("fov", 1.0, 179.0, "degrees across the long side"), ("focal", 1.0, None, "px")):
+        v = entry.get(key)
+        if v is not None:
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) and low <= v
+            if not ok or (high is not None and v > high):
+                raise Pose3dError(f"{where}: source {entry['path']}: {key} must be a number of {unit} in "
+                                  f"[{low:g}, {'inf' if high is None else f'{high:g}'}], got {v!r}")
+            v = float(v)
+        optics[key] = v
     lists = {}
     for key in ("views", "cameras"):
         v = entry.get(key)
@@ -83,7 +103,7 @@ def parse_source(entry: dict, where: str) -> SourceSpec:
             raise Pose3dError(f"{where}: source {entry['path']}: {key} must be a list of strings")
         lists[key] = [str(x) for x in v] if v is not None else None
     frames = entry.get("frames")
-    return SourceSpec(str(entry["path"]), kind, weight, entry.get("fov"), entry.get("focal"), entry.get("calib"),
+    return SourceSpec(str(entry["path"]), kind, weight, optics["fov"], optics["focal"], entry.get("calib"),
                       entry.get("camera"), size, lists["views"], lists["cameras"],
                       None if frames is None else str(frames))
 
@@ -126,6 +146,13 @@ def read_sources_file(path: str | Path) -> dict:
             s.views = [rel(v) for v in s.views]
         specs.append(s)
     return {"sources": specs, "val": rel(doc.get("val")), "prior": rel(doc.get("prior"))}
+
+
+def sources_file_inputs(path: str | Path) -> list[str]:
+    """Every file a sources YAML/JSON makes training read (sources, their calibrations and views, val, prior),
+    validated on the way (one-line errors)."""
+    doc = read_sources_file(path)
+    return [p for s in doc["sources"] for p in s.input_paths()] + [p for p in (doc["val"], doc["prior"]) if p]
 
 
 @dataclass
