@@ -248,3 +248,60 @@ def test_infer_calib_refuses_a_video_that_names_no_camera(tmp_path):
     assert r.exit_code == 2, r.output
     assert "matches no camera" in r.output and "cam01, cam02, cam03, cam04" in r.output and "--calib-camera" in r.output
     assert not out.exists()
+
+
+# ---------------------------------------------------------------------------------------------- bad view files
+
+
+@pytest.fixture()
+def tiny_views(tmp_path):
+    """A rig of 3 cameras and one pose3d 2D CSV per camera of 12 frames of a random 17-joint body (no shared data)."""
+    rng = np.random.default_rng(0)
+    X = np.array([0, 0, 1000.0]) + rng.normal(0, 300, (1, 17, 3)) + rng.normal(0, 20, (12, 17, 3))
+    cams = ring(X, 3)
+    rig = tmp_path / "rig.json"
+    save_rig(cams, rig)
+    uv, conf = views(X, cams)
+    files = []
+    for k, c in enumerate(cams):
+        f = tmp_path / f"{c.name}_2d.csv"
+        write_keypoints_csv(KeypointSequence(uv[k], conf[k], "h36m17", np.arange(12), 50.0, c.size), f)
+        files.append(f)
+    return rig, files
+
+
+def _refused_naming(r, want, out):
+    assert r.exit_code == 2, r.output
+    assert want in " ".join(r.output.split()), r.output
+    assert "Traceback" not in r.output and "internal error" not in r.output
+    assert not out.exists() and not list(out.parent.glob(f".{out.name}*"))
+
+
+@pytest.mark.parametrize("case", ["truncated", "header_only", "short"])
+def test_cli_names_the_bad_view_not_a_valid_one(tiny_views, case):
+    rig, files = tiny_views
+    bad = files[1]
+    lines = bad.read_text().splitlines()
+    if case == "truncated":  # the last row cut in the middle: refused with its line, not read as a short view
+        bad.write_text("\n".join(lines)[:-150])
+        want = f"{bad}: line {len(lines)} has"
+    elif case == "header_only":
+        bad.write_text("\n".join(ln for ln in lines if ln.startswith(("#", "frame"))) + "\n")
+        want = f"{bad}: the CSV has a header but no frames"
+    else:
+        bad.write_text("\n".join(lines[:-4]) + "\n")
+        want = f"{bad}: 8 frames, fewer than {files[0].name}'s 12"
+    out = rig.parent / "ref.npz"
+    r = runner.invoke(app, ["triangulate", *map(str, files), "--calib", str(rig), "-o", str(out)])
+    _refused_naming(r, want, out)
+
+
+def test_cli_refuses_an_output_that_is_not_npz(tiny_views):
+    rig, files = tiny_views
+    out = rig.parent / "ref.csv"
+    r = runner.invoke(app, ["triangulate", *map(str, files), "--calib", str(rig), "-o", str(out)])
+    _refused_naming(r, f"{out}: -o writes a reference .npz", out)
+    ok = rig.parent / "ref.npz"
+    r = runner.invoke(app, ["-q", "triangulate", *map(str, files), "--calib", str(rig), "-o", str(ok)])
+    assert r.exit_code == 0, r.output
+    assert read_reference(ok).joints.shape == (12, 17, 3) and not list(ok.parent.glob(".ref.npz*"))

@@ -35,7 +35,7 @@ def say(msg: str, level: int = 0) -> None:
 
 def fail(msg: str, code: int = 2) -> typer.Exit:
     # escape: a path such as walk[fast].bvh must not be read as rich markup (it would print walk.bvh)
-    err_console.print(f"[bold red]error:[/] {escape(msg)}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(msg)}", highlight=False, soft_wrap=True, emoji=False)
     return typer.Exit(code)
 
 

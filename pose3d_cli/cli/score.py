@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from .app import app
-from .common import check_outputs, err_console, state, user_errors
+from .common import check_outputs, err_console, say, state, user_errors
 
 LABELS = {"p_mpjpe": "P-MPJPE", "mpjpe_rotation": "MPJPE rotation-only", "mpjpe_unaligned": "MPJPE unaligned"}
 
@@ -31,20 +31,26 @@ def score(
     """Score a monocular 3D result against a reference: P-MPJPE, rotation-only and unaligned MPJPE, per joint,
     bone-length ratios and CV, elbow/knee angle RMSE, swapped frames."""
     from ..atomic import write_text_atomic
+    from ..errors import Pose3dError
     from ..multiview.score import score_file
 
     with user_errors():
         check_outputs([prediction, reference, calib], [json_out])
+        if json_out is not None and str(json_out) != "-" and json_out.suffix.lower() != ".json":
+            raise Pose3dError(f"{json_out}: --json writes JSON; give a file name ending in .json (or - for stdout)")
         res = score_file(str(prediction), str(reference), str(calib) if calib else None, camera, frames)
         if json_out:
             write_text_atomic(json.dumps(res, indent=2), json_out)
     if state.quiet:
         return
     a, b = res["reference_frames"]
+    lo, _, hi = (frames or "").partition(":")
+    if (lo.strip() and int(lo) != a) or (hi.strip() and int(hi) != b):
+        say(f"--frames {frames!r}: the reference and the prediction share frames {a}:{b} of it; those were scored")
     t = Table(title=f"pose3d score {prediction.name} vs {reference.name} (camera {res['camera'] or '-'}, offset "
                     f"{res['sync_offset']:+d}, reference frames {a}:{b}, {res['frames']} scored, mm over "
                     f"{len(res['joints'])} joints)", title_justify="left")
-    subsets = list(res["frames_in"])
+    subsets = list(res.get("frames_in", {}))
     t.add_column("metric")
     for s in subsets:
         t.add_column(f"{s} ({res['frames_in'][s]})", justify="right")

@@ -34,10 +34,13 @@ def triangulate(
     detector: str = typer.Option("full", help="Built-in BlazePose model for videos: full or lite."),
 ) -> None:
     """Triangulate calibrated views into a 3D reference (robust DLT, swap repair, view rejection, sync offsets)."""
+    from ..errors import Pose3dError
     from ..multiview.reference import triangulate_files
 
     with user_errors():
         check_outputs([*inputs, calib], [output])
+        if output.suffix.lower() != ".npz":
+            raise Pose3dError(f"{output}: -o writes a reference .npz; give a file name ending in .npz")
         names = [c.strip() for c in cameras.split(",")] if cameras else None
         s = triangulate_files(inputs, str(calib), str(output), names, threshold, min_conf, max_offset, fix_swaps,
                               detector, on_view=lambda p: say(f"detecting {Path(p).name} ...", 1))

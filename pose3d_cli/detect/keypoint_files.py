@@ -311,10 +311,17 @@ def _coco_prefix(person: Person) -> Person:
 
 
 def _read_csv(path: Path) -> KeypointSequence:
-    meta, rows = _csv_meta_and_rows(path)
+    from pose3d_cli.infer.readers import refuse_short_rows
+
+    meta, rows, lines = _csv_meta_and_rows(path)
     if not rows or not rows[0] or rows[0][0].strip() != "frame":
         raise DetectorError(f"{path}: CSV must start with a 'frame' column header; {ACCEPTED}")
-    header, body = [h.strip() for h in rows[0]], [r for r in rows[1:] if any(c.strip() for c in r)]
+    kept = [k for k in range(1, len(rows)) if any(c.strip() for c in rows[k])]
+    header, body = [h.strip() for h in rows[0]], [rows[k] for k in kept]
+    refuse_short_rows(path, header, body, [lines[k] for k in kept], error=DetectorError)
+    if not body:
+        raise DetectorError(f"{path}: the CSV has a header but no frames; give a keypoint file with at least one "
+                            "frame")
     # pose3d infer's own CSV: 3D in <joint>_x/_y/_z, the 2D input (--with-2d) in <joint>_u/_v
     own = any(h.endswith("_z") for h in header) and any(h.endswith("_u") for h in header)
     if any(h.endswith("_z") for h in header) and not own:
@@ -370,18 +377,30 @@ def _by_person_column(path: Path, xy: np.ndarray, conf: np.ndarray, frames: np.n
     return KeypointSequence(first_xy, first_conf, skeleton, unique, fps, size, source, people, person_ids)
 
 
-def _csv_meta_and_rows(path: Path) -> tuple[dict[str, str], list[list[str]]]:
-    """Leading ``# key: value`` comment lines and the CSV rows after them."""
+def _csv_meta_and_rows(path: Path) -> tuple[dict[str, str], list[list[str]], list[int]]:
+    """Leading ``# key: value`` comment lines, the CSV rows after them, and the line of the file (1-based) on
+    which each row ends."""
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError:
         raise DetectorError(f"{path}: not a text CSV file; {ACCEPTED}") from None
     meta = {}
+    skipped = 0
     while lines and lines[0].lstrip().startswith("#"):
         key, sep, value = lines.pop(0).lstrip()[1:].partition(":")
+        skipped += 1
         if sep:
             meta[key.strip().lower()] = value.strip()
-    return meta, list(csv.reader(lines))
+    rows, numbers = [], []
+    reader = csv.reader(lines)
+    try:
+        for r in reader:
+            rows.append(r)
+            numbers.append(skipped + reader.line_num)
+    except csv.Error as e:
+        raise DetectorError(f"{path}: line {skipped + reader.line_num}: not a readable CSV row ({e}); "
+                            f"{ACCEPTED}") from None
+    return meta, rows, numbers
 
 
 def _csv_skeleton(path: Path, header: list[str], name: str | None,

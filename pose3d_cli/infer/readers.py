@@ -31,6 +31,32 @@ def _skeleton_of(names: tuple[str, ...]) -> str | None:
     return next((s.name for s in SKELETONS.values() if s.joints == names), None)
 
 
+def refuse_short_rows(path, header: list[str], rows: list[list[str]], lines: list[int],
+                      error: type[Exception] = Pose3dError) -> None:
+    """Refuse the first CSV row with fewer cells than ``header`` (a file cut short, e.g. a partial last row),
+    naming ``path`` and the row's line number (``lines``: each row's line in the file, 1 = the first).
+
+    Raises:
+        ``error`` (a :class:`Pose3dError`): one line: the file, the line, and what to do.
+    """
+    for r, n in zip(rows, lines):
+        if len(r) < len(header):
+            raise error(f"{path}: line {n} has {len(r)} of the header's {len(header)} cells (the file is cut short "
+                        "or damaged); write the file again, or delete that line")
+
+
+def read_csv_rows(path: Path) -> tuple[list[list[str]], list[int]]:
+    """The rows of a CSV file and the line number (1-based) on which each row ends; blank lines left out."""
+    rows, lines = [], []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        for r in reader:
+            if r:
+                rows.append(r)
+                lines.append(reader.line_num)
+    return rows, lines
+
+
 def person_rows(header: list[str], body: list[list[str]], person: int, path) -> list[list[str]]:
     """The rows of one person of a multi-person infer CSV (a ``person`` column); all rows when there is none."""
     if "person" not in header:
@@ -92,22 +118,35 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
         except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
             raise Pose3dError(f"{path}: not a pose3d infer JSON ({type(e).__name__}: {e}); expected "
                               '{"metadata": {"joint_names": [...]}, "frames": [...]}') from None
+        if not names:
+            raise Pose3dError(f"{path}: its metadata names no joints (joint_names is empty); give a JSON written "
+                              "by `pose3d infer`")
+        if not frames:
+            raise Pose3dError(f"{path}: holds no frames; give a `pose3d infer` output of a video with frames")
         T, J = len(frames), len(names)
         joints = np.full((T, J, 3), np.nan)
+        frame, time_s, detected = np.zeros(T, np.int64), np.full(T, np.nan), np.zeros(T, bool)
+        with_files = isinstance(frames[0], dict) and "file" in frames[0]
+        files = []
         for t, f in enumerate(frames):
-            if f.get("detected") and f.get("joints_3d") is not None:
-                joints[t] = np.asarray(f["joints_3d"], dtype=np.float64).reshape(J, 3)
-        return InferResult(np.array([int(f["frame"]) for f in frames], np.int64),
-                           np.array([float(f.get("time_s", np.nan)) for f in frames]),
-                           np.array([bool(f.get("detected")) for f in frames]), joints, names, _skeleton_of(names),
-                           data["metadata"], [f["file"] for f in frames] if frames and "file" in frames[0] else None)
+            try:
+                frame[t], time_s[t] = int(f["frame"]), float(f.get("time_s", np.nan))
+                detected[t] = bool(f.get("detected"))
+                if f.get("detected") and f.get("joints_3d") is not None:
+                    joints[t] = np.asarray(f["joints_3d"], dtype=np.float64).reshape(J, 3)
+                if with_files:
+                    files.append(f["file"])
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                raise Pose3dError(f"{path}: frame entry {t} is malformed ({type(e).__name__}: {e}); give an "
+                                  "unmodified `pose3d infer` JSON") from None
+        return InferResult(frame, time_s, detected, joints, names, _skeleton_of(names), data["metadata"],
+                           files if with_files else None)
     if ext != ".csv":
         raise Pose3dError(f"{path}: cannot read {ext or 'a file without suffix'!r}; give a CSV or JSON written by `pose3d infer`")
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-    except UnicodeDecodeError:
-        raise Pose3dError(f"{path}: not a text CSV file") from None
+        rows, lines = read_csv_rows(path)
+    except (UnicodeDecodeError, csv.Error):
+        raise Pose3dError(f"{path}: not a text CSV file; give a CSV or JSON written by `pose3d infer`") from None
     if not rows or [h for h in rows[0][:4] if h != "person"][:3] != ["frame", "time_s", "detected"]:
         raise Pose3dError(f"{path}: not a pose3d infer CSV (it must start with frame,[person,]time_s,detected)")
     header = rows[0]
@@ -116,15 +155,24 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
         raise Pose3dError(f"{path}: no <joint>_x,_y,_z columns; is this the 3D output of `pose3d infer`?")
     col = {h: i for i, h in enumerate(header)}
     cols = np.array([[col[f"{j}_{a}"] for a in "xyz"] for j in names])
-    body = person_rows(header, [r for r in rows[1:] if r], person, path)
+    refuse_short_rows(path, header, rows[1:], lines[1:])
+    if len(rows) < 2:
+        raise Pose3dError(f"{path}: the CSV has a header but no frames; give a `pose3d infer` output of a video "
+                          "with frames")
+    body = person_rows(header, rows[1:], person, path)
     col_t, col_d = col["time_s"], col["detected"]
-    try:
-        table = np.array([[float(r[i]) if i < len(r) and r[i] != "" else np.nan for i in cols.ravel()] for r in body])
-        frame = np.array([int(float(r[0])) for r in body], np.int64)
-        time_s = np.array([float(r[col_t]) if r[col_t] else np.nan for r in body])
-        detected = np.array([r[col_d].strip() == "1" for r in body])
-    except (ValueError, IndexError) as e:
-        raise Pose3dError(f"{path}: bad value in the CSV ({e})") from None
+    line_of = {id(r): n for r, n in zip(rows, lines)}
+    table, frame, time_s = [], [], []
+    for r in body:
+        try:
+            table.append([float(r[i]) if r[i] != "" else np.nan for i in cols.ravel()])
+            frame.append(int(float(r[0])))
+            time_s.append(float(r[col_t]) if r[col_t] else np.nan)
+        except ValueError as e:
+            raise Pose3dError(f"{path}: line {line_of[id(r)]}: bad value ({e}); give an unmodified `pose3d infer` "
+                              "CSV") from None
+    table, frame, time_s = np.array(table, np.float64), np.array(frame, np.int64), np.array(time_s)
+    detected = np.array([r[col_d].strip() == "1" for r in body])
     joints = table.reshape(len(body), len(names), 3)
     joints[~detected] = np.nan
     files = [r[col["file"]] for r in body] if "file" in col else None

@@ -19,7 +19,8 @@ landmarks, not mocap joint centres.
 
 from __future__ import annotations
 
-import os
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -65,12 +66,13 @@ class Reference:
 
 def write_reference(path: str | Path, tri: Triangulation, cams: list[Camera], files: list[str], src_skeleton: str,
                     fps: float, frame: np.ndarray) -> None:
-    """Write the reference npz atomically (a temporary file renamed when complete)."""
+    """Write the reference npz atomically (:func:`pose3d_cli.atomic.atomic_target`: a temporary file renamed
+    when complete, removed on any error)."""
     src = get_skeleton(src_skeleton)
     joints = convert_with_nan(tri.joints, src, H36M17) if src.name != H36M17.name else tri.joints
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.npz")
-    try:
+    from ..atomic import atomic_target
+
+    with atomic_target(path) as tmp:  # the temporary name ends in .npz: savez_compressed appends none
         np.savez_compressed(
             tmp, joints=joints.astype(np.float32), names=np.array(H36M17.joints), fps=np.float64(fps),
             units=np.array("mm"), up=np.array("z"), skeleton=np.array(H36M17.name), frame=np.asarray(frame, np.int64),
@@ -81,41 +83,91 @@ def write_reference(path: str | Path, tri: Triangulation, cams: list[Camera], fi
             swapped_2d=tri.swapped.any(-1), source_joints=tri.joints.astype(np.float32),
             source_names=np.array(src.joints), source_skeleton=np.array(src.name),
             reprojection_error_px=tri.error_px.astype(np.float32), views_used=tri.used)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def read_reference(path: str | Path) -> Reference:
     """Read a reference written by :func:`write_reference`, or any pose3d array npz (joints, names, fps)."""
     path = Path(path)
+    if path.is_dir():
+        raise Pose3dError(f"{path}: is a folder, not a pose3d reference; {_REFERENCE_HINT}")
     if not path.is_file():
         raise Pose3dError(f"{path}: no such reference file; make one with `pose3d triangulate`")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        z = np.load(path, allow_pickle=False)
+        if not hasattr(z, "files"):  # a single .npy array
+            raise ValueError("a .npy array")
+        with z:
             f = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as e:
-        raise Pose3dError(f"{path}: not a readable .npz reference ({e})") from None
+    except (ValueError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, OSError) as e:
+        if isinstance(e, OSError) and e.errno is not None:  # permissions, I/O: the OS error says it best
+            raise
+        raise Pose3dError(f"{path}: not a pose3d reference ({_what_file(path)}); {_REFERENCE_HINT}") from None
     if "joints" not in f or "names" not in f:
-        raise Pose3dError(f"{path}: a reference needs 'joints' (T, J, 3) and 'names' (J,); found {sorted(f)}")
-    joints = np.asarray(f["joints"], dtype=np.float64)
+        raise Pose3dError(f"{path}: a reference needs 'joints' (T, J, 3) and 'names' (J,); found {sorted(f)}; "
+                          f"{_REFERENCE_HINT}")
+    try:
+        joints = np.asarray(f["joints"], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise Pose3dError(f"{path}: 'joints' holds {f['joints'].dtype} values, not numbers; "
+                          f"{_REFERENCE_HINT}") from None
     names = tuple(str(n) for n in f["names"].ravel())
     if joints.ndim != 3 or joints.shape[1:] != (len(names), 3):
         raise Pose3dError(f"{path}: 'joints' must be (T, {len(names)}, 3), got {joints.shape}")
+    if not len(joints):
+        raise Pose3dError(f"{path}: the reference holds no frames; {_REFERENCE_HINT}")
+    frame = np.asarray(f.get("frame", np.arange(len(joints))))
+    whole = frame.dtype.kind in "iu" or (frame.dtype.kind == "f" and np.isfinite(frame).all()
+                                         and (frame == np.round(frame)).all())
+    if frame.shape != (len(joints),) or not whole:
+        raise Pose3dError(f"{path}: 'frame' must hold {len(joints)} whole frame numbers, got {frame.dtype} "
+                          f"{frame.shape}; {_REFERENCE_HINT}")
+    frame = frame.astype(np.int64)
     units = str(f.get("units", np.array("mm")))
     scale = {"mm": 1.0, "cm": 10.0, "m": 1000.0}.get(units)
     if scale is None:
         raise Pose3dError(f"{path}: unknown units {units!r}")
     if str(f.get("up", np.array("z"))).lower() == "y":
         raise Pose3dError(f"{path}: a Y-up reference; scoring needs Z-up world coordinates")
-    ref = Reference(joints * scale, names, float(f.get("fps", 0.0)), np.asarray(f.get("frame", np.arange(len(joints)))),
-                    str(path))
+    ref = Reference(joints * scale, names, float(f.get("fps", 0.0)), frame, str(path))
     if "cam_K" in f:
-        ref.cameras = [Camera(K, d, R, t, (int(s[0]), int(s[1])), str(n)) for K, d, R, t, s, n in
-                       zip(f["cam_K"], f["cam_dist"], f["cam_R"], f["cam_t"], f["cam_size"], f["camera_names"])]
-        ref.offsets = np.asarray(f["sync_offsets"], dtype=np.int64)
-        ref.swapped_2d = np.asarray(f["swapped_2d"], dtype=bool) if "swapped_2d" in f else None
+        try:
+            ref.cameras = [Camera(K, d, R, t, (int(s[0]), int(s[1])), str(n)) for K, d, R, t, s, n in
+                           zip(f["cam_K"], f["cam_dist"], f["cam_R"], f["cam_t"], f["cam_size"], f["camera_names"])]
+            ref.offsets = np.asarray(f["sync_offsets"], dtype=np.int64)
+            ref.swapped_2d = np.asarray(f["swapped_2d"], dtype=bool) if "swapped_2d" in f else None
+            V = len(ref.cameras)
+            if ref.offsets.shape != (V,) or (ref.swapped_2d is not None and ref.swapped_2d.shape != (V, len(joints))):
+                raise ValueError(f"{V} cameras but sync_offsets {ref.offsets.shape}"
+                                 + ("" if ref.swapped_2d is None else f", swapped_2d {ref.swapped_2d.shape}"))
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            raise Pose3dError(f"{path}: its cameras are incomplete or malformed ({type(e).__name__}: {e}); "
+                              f"{_REFERENCE_HINT}") from None
     return ref
+
+
+_REFERENCE_HINT = "give the .npz written by `pose3d triangulate` (or a pose3d array .npz)"
+
+
+def _what_file(path: Path) -> str:
+    """A few words on what a file that is no readable .npz holds, from its first bytes."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return "unreadable"
+    if not head:
+        return "the file is empty"
+    if head.startswith(b"PK"):
+        return "a damaged or truncated .npz (zip) archive"
+    if head.startswith(b"\x93NUMPY"):
+        return "a single .npy array, not an .npz archive"
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return "an HDF5 file, such as `pose3d synth` training pairs"
+    if b"\0" in head:
+        return "binary data of another kind"
+    if path.suffix.lower() in (".csv", ".json") or head.lstrip().startswith((b"frame", b"{")):
+        return "a text file: a prediction? the order is `pose3d score PREDICTION REFERENCE`"
+    return "a text file"
 
 
 def match_cameras(inputs: list[str], cams: list[Camera], calib: str, names: list[str] | None = None) -> list[Camera]:
@@ -139,6 +191,27 @@ def match_cameras(inputs: list[str], cams: list[Camera], calib: str, names: list
                               "give each view its own camera (rename the files or pass --cameras)")
         seen[c.name] = i
     return out
+
+
+def check_lengths(inputs: list[str], lengths: list[int | None], when: str = "") -> None:
+    """Refuse views without frames or of different lengths, naming the odd one out: the view whose length
+    differs from the most common one (of two views, the shorter), with every view's length.
+
+    ``lengths``: frames per input, None where unknown (a video container that does not say)."""
+    known = [(i, n) for i, n in zip(inputs, lengths) if n is not None]
+    for i, n in known:
+        if n == 0:
+            raise Pose3dError(f"{i}: holds no frames{when}; give a video or 2D file with frames for every view")
+    counts = {n: sum(m == n for _, m in known) for _, n in known}
+    if len(counts) < 2:
+        return
+    common = max(counts, key=lambda n: (counts[n], n))  # the length of the most views; a tie: the longest
+    odd, n = min(((i, m) for i, m in known if m != common), key=lambda x: x[1])
+    ref = next(i for i, m in known if m == common)
+    listing = ", ".join(f"{Path(i).name}: {m}" for i, m in known)
+    raise Pose3dError(f"{odd}: {n} frames{when}, {'fewer' if n < common else 'more'} than {Path(ref).name}'s "
+                      f"{common}: the views have different lengths ({listing}); check that {Path(odd).name} is "
+                      "complete, or cut the views to the same frames (sync offsets within ±max-offset are estimated)")
 
 
 @dataclass
@@ -176,18 +249,13 @@ def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: 
         else:
             sources[k] = open_source(inp)
             lengths.append(sources[k].num_frames)
-    if len({n for n in lengths if n is not None}) > 1:
-        raise Pose3dError(f"{inputs[int(np.argmax(lengths))]}: the views have different lengths "
-                          f"({', '.join(f'{Path(i).name}: {n}' for i, n in zip(inputs, lengths))} frames); "
-                          "cut them to the same frames (sync offsets within ±max-offset are estimated)")
+    check_lengths(inputs, lengths)
     for k, inp in enumerate(inputs):
         if tracks[k] is None:
             if on_view:
                 on_view(inp)
             tracks[k] = detect_video(sources[k], detector=detector)
-    if len({len(t.frame) for t in tracks}) > 1:  # a video whose frame count the container misreported
-        raise Pose3dError(f"{inputs[0]}: the views have different lengths after decoding "
-                          f"({', '.join(str(len(t.frame)) for t in tracks)} frames); cut them to the same frames")
+    check_lengths(inputs, [len(t.frame) for t in tracks], " after decoding")  # a misreported frame count
     skels = {t.skeleton for t in tracks}
     if len(skels) > 1:
         raise Pose3dError(f"the views' 2D come in different skeletons ({', '.join(sorted(skels))}); "
@@ -197,5 +265,9 @@ def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: 
     uv = np.stack([t.uv for t in tracks]).astype(np.float64)
     conf = np.stack([t.conf for t in tracks]).astype(np.float64)
     tri = triangulate_views(uv, conf, cams, sk, threshold_px, min_conf, max_offset, fix_swaps)
+    if not np.isfinite(tri.joints).any():
+        raise Pose3dError(f"no joint of any frame could be triangulated from {', '.join(Path(i).name for i in inputs)} "
+                          f"(each needs two views with confidence >= --min-conf {min_conf}); nothing was written; "
+                          "check that the views' 2D holds detections, or lower --min-conf")
     write_reference(output, tri, cams, inputs, sk.name, tracks[0].fps, tracks[0].frame)
     return TriangulateSummary(tri, cams, inputs, sk.joints, len(tracks[0].frame), tracks[0].fps)

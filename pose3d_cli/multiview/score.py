@@ -176,9 +176,16 @@ def parse_frames(text: str | None) -> tuple[int | None, int | None]:
     try:
         if not sep:
             raise ValueError
-        return (int(a) if a.strip() else None), (int(b) if b.strip() else None)
+        lo, hi = (int(a) if a.strip() else None), (int(b) if b.strip() else None)
     except ValueError:
         raise Pose3dError(f"--frames {text!r}: expected START:STOP reference frame numbers, e.g. 50:100") from None
+    if (lo is not None and lo < 0) or (hi is not None and hi < 0):
+        raise Pose3dError(f"--frames {text!r}: frame numbers start at 0 (no negative numbers); give START:STOP, "
+                          "e.g. 50:100")
+    if lo is not None and hi is not None and lo >= hi:
+        raise Pose3dError(f"--frames {text!r}: START must be below STOP (STOP is not scored: half-open, like "
+                          f"Python slices); e.g. {lo}:{lo + 50}")
+    return lo, hi
 
 
 def score_file(pred_path: str, ref_path: str, calib: str | None = None, camera: str | None = None,
@@ -201,6 +208,11 @@ def score_file(pred_path: str, ref_path: str, calib: str | None = None, camera: 
     pred = read_infer_output(pred_path)
     if tuple(pred.joint_names) != tuple(ref.names):
         ref_sk = next((s for s in ("h36m17", "coco17", "blazepose33") if get_skeleton(s).joints == ref.names), None)
+        lacking = [j for j in ref.names if j not in pred.joint_names]
+        if pred.skeleton is None and lacking and set(pred.joint_names) < set(ref.names):
+            raise Pose3dError(f"{pred_path}: lacks joint{'s' if len(lacking) > 1 else ''} {', '.join(lacking[:4])}"
+                              f"{' ...' if len(lacking) > 4 else ''} of the reference's "
+                              f"{ref_sk or 'skeleton'}; give an unmodified `pose3d infer` output")
         raise Pose3dError(f"{ref_path}: the reference's joints ({ref_sk or f'{len(ref.names)} joints: ' + ', '.join(ref.names[:4]) + ' ...'}) "
                           f"are not the prediction's ({pred.skeleton or len(pred.joint_names)}); "
                           f"give a reference of the prediction's skeleton")
@@ -220,19 +232,39 @@ def score_file(pred_path: str, ref_path: str, calib: str | None = None, camera: 
             v = names.index(cam.name)
             offset = int(ref.offsets[v])
     lo, hi = parse_frames(frames)
+    span = repr(frames) if frames else "all"
     sel = np.ones(len(ref.frame), bool)
     if lo is not None:
         sel &= ref.frame >= lo
     if hi is not None:
         sel &= ref.frame < hi
+    if not sel.any():
+        raise Pose3dError(f"--frames {frames!r}: {ref_path} holds reference frames {int(ref.frame.min())}:"
+                          f"{int(ref.frame.max()) + 1} only; choose frames within them")
+    need = sorted({sk.index(j) for j in joints} | {sk.index(sk.root)})  # what score_poses needs in a frame
+    usable_pred = np.isfinite(pred.joints3d[:, need]).all((1, 2))
+    if not usable_pred.any():
+        raise Pose3dError(f"{pred_path}: no usable frame: none of its {len(usable_pred)} frames has the scored "
+                          f"joints ({int(pred.detected.sum())} detected); nothing to score; check that `pose3d "
+                          "infer` found the person in this video")
+    usable_ref = np.isfinite(ref.joints[:, need]).all((1, 2))
+    if not usable_ref[sel].any():
+        raise Pose3dError(f"{ref_path}: no usable frame: none of its {int(sel.sum())} frames"
+                          f"{f' in --frames {frames!r}' if frames else ''} has the scored joints triangulated (NaN); "
+                          "nothing to score; triangulate again (check the 2D views and --min-conf) or choose "
+                          "other --frames")
     row_of = {int(f): i for i, f in enumerate(pred.frame)}
     rows = np.array([row_of.get(int(f) + offset, -1) for f in ref.frame])
     sel &= rows >= 0
     if not sel.any():
-        raise Pose3dError(f"{pred_path}: no frame in common with {ref_path} (frames {frames or 'all'}, "
+        raise Pose3dError(f"{pred_path}: no frame in common with {ref_path} (frames {span}, "
                           f"sync offset {offset:+d}); check the files and --frames")
     P = pred.joints3d[rows[sel]]
     Rf = ref.joints[sel]
+    if not (usable_pred[rows[sel]] & usable_ref[sel]).any():
+        raise Pose3dError(f"{pred_path}: no frame where both it and {ref_path} have the scored joints "
+                          f"(reference frames {span}, sync offset {offset:+d}); nothing to score; "
+                          "check the files and --frames")
     subsets = {}
     if v is not None and ref.swapped_2d is not None:
         subsets["no_2d_swap"] = ~ref.swapped_2d[v][sel]
