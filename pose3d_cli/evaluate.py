@@ -71,6 +71,11 @@ def lift(model: LoadedModel, data: PairData, inputs: EvalInputs, flip_tta: bool 
     K = data.K[data.camera_index]
     dist = data.dist[data.camera_index] if np.any(data.dist) else None
     xy, conf = pixels_to_network_input(inputs.uv, inputs.conf, K, dist)
+    landmarks = model.meta.get("codec", {}).get("landmarks")
+    if landmarks:  # a model trained on a detector's landmarks sees the synthetic 2D moved to them, as in training
+        from .synth.landmarks import landmark_shift
+
+        xy = np.where(conf[..., None] > 0, xy + landmark_shift(data.joints_3d, data.skeleton, landmarks), xy)
     fn = torch_fn(model.model)
     if flip_tta:
         fn = flip_averaged(fn, model.skeleton.flip_permutation)

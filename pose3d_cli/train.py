@@ -62,6 +62,7 @@ class TrainConfig:
     mask_prob: float = 0.05  # per joint, extra random missing joints
     extra_noise: float = 0.0  # extra 2D jitter std, fraction of the person's 2D spread
     clean_prob: float = 0.3  # per sample: replace the detector-like 2D by the exact projection (confidence 1)
+    input_landmarks: str | None = None  # train on that detector's 2D semantics (synth/landmarks.py), e.g. "blazepose"
     det3d_dropout: float = 0.5  # fused models: share of samples trained without the detector-3D input (plain path)
     conf_jitter: float = 0.1  # detectors differ in confidence scale: jitter it (and saturate 1 sample in 4)
     window: int = 64  # temporal models: output frames per training window
@@ -113,14 +114,21 @@ class Encoded:
     weight: torch.Tensor | None = None  # (N,) per-row source weight (None: all 1)
 
 
-def encode_pairs(data: PairData, root: int) -> Encoded:
-    """Pixels → normalised camera coordinates with each sample's camera; 3D → root-relative."""
+def encode_pairs(data: PairData, root: int, landmarks: str | None = None) -> Encoded:
+    """Pixels → normalised camera coordinates with each sample's camera; 3D → root-relative. ``landmarks``: move
+    the 2D (stored and exact) from the mocap's joint centres to that detector's landmarks."""
     K = data.K[data.camera_index]
     dist = data.dist[data.camera_index] if np.any(data.dist) else None
     xy, conf = pixels_to_network_input(data.keypoints_2d, data.confidence, K, dist)
     target = root_relative(data.joints_3d, root).astype(np.float32)
     z = np.maximum(data.joints_3d[..., 2:3], 1.0)
     xy_clean = (data.joints_3d[..., :2] / z).astype(np.float32)
+    if landmarks:  # the detector's 2D semantics (synth/landmarks.py); the 3D target stays the joint centres
+        from .synth.landmarks import landmark_shift
+
+        shift = landmark_shift(data.joints_3d, data.skeleton, landmarks)
+        xy = np.where(conf[..., None] > 0, xy + shift, xy).astype(np.float32)
+        xy_clean = (xy_clean + shift).astype(np.float32)
     return Encoded(torch.from_numpy(xy), torch.from_numpy(conf), torch.from_numpy(target), data.sequence_ranges(),
                    torch.from_numpy(xy_clean))
 
@@ -256,6 +264,7 @@ def train(cfg: TrainConfig, on_step: Callable[[dict], None] | None = None,
           on_epoch: Callable[[dict], None] | None = None, resume: bool = False) -> dict:
     """Train a lifting model; returns the final summary (best metrics, epochs, samples/s, paths)."""
     torch.set_num_threads(cfg.threads)
+    cfg = _with_init_landmarks(cfg)
     dist = _Dist()
     try:
         summary = _train(cfg, dist, on_step, on_epoch, resume)
@@ -364,7 +373,7 @@ def prepare_data(cfg: TrainConfig):
         train_data = d.split("train")
         if len(train_data) == 0:
             raise Pose3dError(f"{spec.path}: no training pairs (split 'train' is empty); synthesise more data")
-        enc = encode_pairs(train_data, root)
+        enc = encode_pairs(train_data, root, cfg.input_landmarks)
         if spec.weight != 1.0:
             enc.weight = torch.full((len(enc.xy),), float(spec.weight))
         parts.append(enc)
@@ -381,11 +390,12 @@ def prepare_data(cfg: TrainConfig):
             raise Pose3dError("--replay-ratio sizes the replay by the new training pairs: give a pairs source")
         budgets = replay_budgets([len(o.split("train")) for o in olds], round(cfg.replay_ratio * new_pairs))
     for k, (old, budget) in enumerate(zip(olds, budgets)):
-        parts.append(encode_pairs(replay_subset(old, cfg.replay_fraction, cfg.seed, budget, k), root))
+        parts.append(encode_pairs(replay_subset(old, cfg.replay_fraction, cfg.seed, budget, k), root,
+                                  cfg.input_landmarks))
     if not parts and cfg.replay:
         raise Pose3dError("--replay needs a pairs source to learn beside")
     tr = concat_encoded(parts) if parts else None
-    va = encode_pairs(val_data, root)
+    va = encode_pairs(val_data, root, cfg.input_landmarks)
     info = {"path": str(cfg.data), "val": str(cfg.val) if cfg.val else "split 'val' of data",
             "replay": [str(p) for p in cfg.replay], "train_pairs": len(tr.xy) if tr else 0,
             "new_pairs": len(parts[0].xy) if parts else 0,
@@ -393,6 +403,22 @@ def prepare_data(cfg: TrainConfig):
             "val_pairs": len(va.xy), "synth_params": data.attrs.get("synth_params"), "seed": data.attrs.get("seed"),
             "sources": [s.to_dict() for s in specs]}
     return sk, tr, va, info
+
+
+def _with_init_landmarks(cfg: TrainConfig) -> TrainConfig:
+    """An ``--init`` model trained on a detector's landmarks keeps learning on them (its inputs mean that); asking
+    for other landmarks than it was trained on is refused."""
+    from .synth.landmarks import offsets_named
+
+    if cfg.input_landmarks:
+        offsets_named(cfg.input_landmarks)  # a known name, before any work
+    if not cfg.init or not Path(cfg.init).is_file():
+        return cfg
+    theirs = read_checkpoint(cfg.init).get("codec", {}).get("landmarks")
+    if theirs and cfg.input_landmarks and theirs != cfg.input_landmarks:
+        raise Pose3dError(f"{cfg.init}: trained on {theirs!r} landmarks, not {cfg.input_landmarks!r}; leave "
+                          "--landmarks out to keep its inputs, or train from scratch")
+    return replace(cfg, input_landmarks=cfg.input_landmarks or theirs)
 
 
 def build_or_init_model(cfg: TrainConfig, sk, tr: Encoded | None,
@@ -595,7 +621,8 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
              "samples": 0, "train_seconds": 0.0, "skipped_steps": 0}
     def loop_signature() -> dict:
         return {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "window": cfg.window, "subsample": cfg.subsample,
-                "model": model_name, "model_args": model_args, "lr": cfg.lr, "seed": cfg.seed}
+                "model": model_name, "model_args": model_args, "lr": cfg.lr, "seed": cfg.seed,
+                "input_landmarks": cfg.input_landmarks}
 
     if resume:
         lp = last_path(cfg.output)

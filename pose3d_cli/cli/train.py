@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 
@@ -98,6 +98,10 @@ def train(
     mask: float = typer.Option(0.05, min=0.0, max=1.0, help="Extra probability of masking each joint."),
     extra_noise: float = typer.Option(0.0, min=0.0, max=1.0, help="Extra 2D jitter std, fraction of the person's 2D spread."),
     clean_prob: float = typer.Option(0.3, min=0.0, max=1.0, help="Probability of training a sample on its exact 2D projection."),
+    landmarks: Optional[Literal["blazepose"]] = typer.Option(
+        None, "--landmarks", help="Train on that detector's 2D semantics: the pairs' 2D moved from the mocap's joint "
+                                  "centres to its landmarks (hips wider, shoulders higher, ears, nose tip; "
+                                  "synth/landmarks.py); the 3D stays the joint centres. Kept from an --init model."),
     det3d_dropout: float = typer.Option(0.5, "--det3d-dropout", min=0.0, max=1.0, help="--model fused: share of samples without the simulated detector 3D (the plain 2D path)."),
     conf_jitter: float = typer.Option(0.1, min=0.0, max=1.0, help="Random change of the 2D confidences (detectors differ in scale)."),
     bone_weight: float = typer.Option(0.0, min=0.0, help="Weight of the bone-length loss term."),
@@ -165,7 +169,8 @@ def train(
         cfg = TrainConfig(data=str(data), output=str(output), val=str(val) if val else None, model=model,
                           model_args=model_args, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                           seed=seed, subsample=subsample, flip_prob=flip, mask_prob=mask, extra_noise=extra_noise,
-                          clean_prob=clean_prob, det3d_dropout=det3d_dropout, conf_jitter=conf_jitter,
+                          clean_prob=clean_prob, input_landmarks=landmarks, det3d_dropout=det3d_dropout,
+                          conf_jitter=conf_jitter,
                           window=window, bone_weight=bone_weight, patience=patience, max_minutes=max_minutes,
                           threads=threads, log=str(log) if log else None, stop_after_steps=stop_after_steps,
                           init=str(init) if init else None, replay=[str(r) for r in replay],

@@ -72,6 +72,8 @@ def make_checkpoint(model: torch.nn.Module, model_name: str, model_args: dict, s
         "receptive_field": int(module.receptive_field()),
         "train": _plain(train or {}), "data": _plain(data or {}), "metrics": _plain(metrics or {}),
     }
+    if (train or {}).get("input_landmarks"):  # its 2D input is that detector's landmarks (synth/landmarks.py)
+        ck["codec"]["landmarks"] = train["input_landmarks"]
     if resume is not None:
         ck["resume"] = resume
     return ck

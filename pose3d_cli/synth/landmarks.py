@@ -1,0 +1,84 @@
+"""Detector landmarks from mocap joint centres: where a 2D detector's keypoints sit on a body whose joint centres
+are known (the joint-semantics gap between training 2D and real 2D).
+
+A mocap ``left_hip`` is the hip joint centre, inside the pelvis; BlazePose's "hip" (and so pose3d's ``left_hip``
+derived from it) is a surface landmark, wider apart. pose3d's ``thorax`` from a detector is the mid-point of the
+shoulder landmarks, its ``head`` the mid-point of the ears, its ``nose`` the nose tip; in mocap they are the
+H36M thorax, head top and neck/nose joints. :func:`to_landmarks` moves each joint by an offset given in the body's
+own frame (anterior, left, up; see :func:`pose3d_cli.body.frame.orthonormal_frame`: up from the mid-hips to the
+mid-shoulders, left along the hip line), in units of the body's size (the mean over both sides of shank + upper
+arm + forearm, ~0.9 m on an adult), so the offsets follow the body through any posture and any size.
+
+:data:`BLAZEPOSE_OFFSETS` were measured with ``benchmarks/landmark_offsets.py`` on the **dev** frames 0-49 of the
+4-view BlazePose triangulation of the shared pose2sim clip, against the median structure of the shared mocap (the
+default recipe's training pairs), keeping the left/right-symmetric part (one subject, who raises an arm in those
+frames): hip landmarks 28 mm further out on each side than the hip centres; shoulder landmarks 112 mm higher
+(relative to the hips; they are also measured 69 mm further out on each side, but training on that widening made the
+arms worse on the dev frames, P-MPJPE 71.8 vs 66.5 mm, so it is left out); the mid-shoulders 120 mm above the mocap thorax; the mid-ears 104 mm in front of
+the head top and level with it (so 110 mm lower relative to the shoulders); the nose tip 167 mm in front of and 110 mm above the H36M neck/nose joint
+(mm at the mocap's median body size, 876 mm). One subject, one detector: a first model of the gap, not a
+measurement of people at large.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..skeleton import Skeleton, get_skeleton
+
+#: joint → (anterior, left, up) offset in body-size units (see the module doc); joints not listed stay put
+BLAZEPOSE_OFFSETS: dict[str, tuple[float, float, float]] = {
+    "left_hip": (0.0, 0.032, 0.0), "right_hip": (0.0, -0.032, 0.0),
+    "left_shoulder": (0.0, 0.0, 0.128), "right_shoulder": (0.0, 0.0, 0.128),
+    "thorax": (0.0, 0.0, 0.137), "spine": (0.018, 0.0, 0.088),
+    "head": (0.119, 0.0, 0.021), "nose": (0.190, 0.0, 0.126),
+}
+
+
+#: detector name → its offsets (a checkpoint's ``codec.landmarks`` names one)
+LANDMARK_OFFSETS: dict[str, dict[str, tuple[float, float, float]]] = {"blazepose": BLAZEPOSE_OFFSETS}
+
+
+def offsets_named(name: str) -> dict[str, tuple[float, float, float]]:
+    """The offsets of :data:`LANDMARK_OFFSETS` called ``name`` (one-line error naming the known ones)."""
+    from ..errors import Pose3dError
+
+    if name not in LANDMARK_OFFSETS:
+        raise Pose3dError(f"landmarks {name!r}: unknown; known: {', '.join(LANDMARK_OFFSETS)}")
+    return LANDMARK_OFFSETS[name]
+
+
+def body_size(joints: np.ndarray, skeleton: Skeleton | str) -> np.ndarray:
+    """(...) mean over both sides of shank + upper arm + forearm lengths of (..., J, 3) poses (their unit)."""
+    sk = get_skeleton(skeleton)
+    seg = lambda a, b: np.linalg.norm(joints[..., sk.index(a), :] - joints[..., sk.index(b), :], axis=-1)
+    return np.mean([seg(f"{s}_knee", f"{s}_ankle") + seg(f"{s}_shoulder", f"{s}_elbow") + seg(f"{s}_elbow", f"{s}_wrist")
+                    for s in ("left", "right")], axis=0)
+
+
+def to_landmarks(joints: np.ndarray, skeleton: Skeleton | str,
+                 offsets: dict[str, tuple[float, float, float]] = BLAZEPOSE_OFFSETS) -> np.ndarray:
+    """(..., J, 3) joint centres → the same poses with each joint of ``offsets`` moved to its landmark."""
+    from ..body.frame import orthonormal_frame
+
+    sk = get_skeleton(skeleton)
+    P = np.asarray(joints, dtype=np.float64)
+    hips = 0.5 * (P[..., sk.index("left_hip"), :] + P[..., sk.index("right_hip"), :])
+    shoulders = 0.5 * (P[..., sk.index("left_shoulder"), :] + P[..., sk.index("right_shoulder"), :])
+    frame = orthonormal_frame(shoulders - hips, P[..., sk.index("left_hip"), :] - P[..., sk.index("right_hip"), :])
+    size = body_size(P, sk)[..., None]
+    out = P.copy()
+    for name, off in offsets.items():
+        if name in sk.joints:
+            out[..., sk.index(name), :] += size * (np.asarray(off) @ frame)
+    return out
+
+
+def landmark_shift(joints_cam: np.ndarray, skeleton: Skeleton | str, name: str) -> np.ndarray:
+    """(N, J, 2) float32: how far each joint's normalised image position (x/z, y/z) moves when the (N, J, 3)
+    camera-frame joint centres are replaced by the landmarks of detector ``name``: what turns training 2D made
+    from mocap into the 2D that detector gives."""
+    P = np.asarray(joints_cam, dtype=np.float64)
+    L = to_landmarks(P, skeleton, offsets_named(name))
+    xy = lambda X: X[..., :2] / np.maximum(X[..., 2:3], 1.0)  # noqa: E731 - as train.encode_pairs's exact projection
+    return (xy(L) - xy(P)).astype(np.float32)
