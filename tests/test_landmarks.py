@@ -80,6 +80,9 @@ def test_training_on_landmarks_moves_the_2d_and_is_kept_in_the_checkpoint(small_
     r = CliRunner().invoke(app, [*base, "-o", str(tmp_path / "lm.pt"), "--landmarks", "blazepose"])
     assert r.exit_code == 0, r.output
     assert read_checkpoint(tmp_path / "lm.pt")["codec"]["landmarks"] == "blazepose"
+    from pose3d_cli.lifting.checkpoint import describe_checkpoint
+
+    assert describe_checkpoint(tmp_path / "lm.pt")["2D input"].startswith("blazepose landmarks")
     r = CliRunner().invoke(app, [*base, "-o", str(tmp_path / "v2.pt"), "--init", str(tmp_path / "lm.pt")])
     assert r.exit_code == 0, r.output
     assert read_checkpoint(tmp_path / "v2.pt")["codec"]["landmarks"] == "blazepose"  # an update keeps its inputs

@@ -161,6 +161,8 @@ def describe_checkpoint(path: str | Path) -> dict:
         "kind": "pose3d checkpoint", "pose3d version": ck.get("pose3d_version"), "model": ck["model"]["name"],
         "model args": ck["model"]["args"], "parameters": n_params, "receptive field": ck.get("receptive_field", 1),
         "skeleton": ck["skeleton"]["name"], "codec": ck["codec"]["name"], "root": ck["codec"]["root"],
+        "2D input": (f"{ck['codec']['landmarks']} landmarks (trained with --landmarks)" if ck["codec"].get("landmarks")
+                     else "mocap joint centres (synthetic 2D as projected)"),
         "trained on": ck.get("data", {}).get("path", "?"),
         "epochs": len(ck.get("metrics", {}).get("history", [])) or "?",
         "metrics": {k: v for k, v in ck.get("metrics", {}).items() if k != "history"},
