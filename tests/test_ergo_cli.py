@@ -395,3 +395,15 @@ def test_real_video_vertical_from_the_scene_lines(tmp_path):
     v2 = json.loads(js2.read_text())["vertical"]
     assert v2["source"] == "estimated from the scene's vertical lines"
     assert np.degrees(np.arccos(np.clip(np.array(v2["up_camera_frame"]) @ truth, -1, 1))) < 1.5
+
+
+def test_an_observations_segment_outside_the_clip_is_said(tmp_path):
+    """A segment whose times miss the clip (a typo in seconds, another video's file) is not silently ignored."""
+    src = write(make_track(30), tmp_path / "p.csv")
+    obs = tmp_path / "o.yaml"
+    obs.write_text("segments:\n  - {start: 0.2, end: 0.5, wrist: 3}\n  - {start: 30, end: 40, load_kg: 12}\n")
+    res = run(src, "--json", tmp_path / "s.json", "--observations", obs)
+    assert res.exit_code == 0, res.output
+    notes = json.loads((tmp_path / "s.json").read_text())["time_notes"]
+    assert any("segment 2 (30-40 s) lies outside the clip" in n for n in notes), notes
+    assert not any("segment 1" in n for n in notes)

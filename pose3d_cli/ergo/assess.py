@@ -282,6 +282,9 @@ def summarise(A: Assessment) -> dict:
         f"clip of {dur:.1f} s is shorter than {A.rules.rep_min_s:g} s: repetition rates not assessed")
     static_note = None if dur >= A.rules.static_s else (
         f"clip of {dur:.1f} s is shorter than {A.rules.static_s:g} s: no posture can be 'held > 1 min'")
+    end = float(t[-1] + w[-1])
+    span_notes = [f"observations segment {k + 1} ({a:g}-{b:g} s) lies outside the clip ({float(t[0]):.1f}-{end:.1f} s): "
+                  "not applied; check its times" for k, (a, b, _) in enumerate(A.segments.spans) if a >= end or b <= t[0]]
     measured = getattr(A, "measured", None) or [[] for _ in t]
     spread = getattr(A, "spread", None)
     hand_face = {"points_in_input": p.points is not None,
@@ -320,7 +323,7 @@ def summarise(A: Assessment) -> dict:
         "worst_moments_rula": [moment(i) for i in worst],
         "worst_moments_reba": [moment(i) for i in worst_reba],
         "time_rules": [r.format(**A.rules.describe()) for r in RULES],
-        "time_notes": [n for n in (rep_note, static_note) if n],
+        "time_notes": [n for n in (rep_note, static_note) if n] + span_notes,
         "percent_time_static": percent_time(A.flags["static"] > 0, valid, w),
         "percent_time_repeated": percent_time(A.flags["repeated"] > 0, valid, w),
         "percent_time_rapid": percent_time(A.flags["rapid"] > 0, valid, w),
