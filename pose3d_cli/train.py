@@ -559,7 +559,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
     waited_from = cfg.started_at if cfg.started_at is not None else time.time()
     sk, tr, va, data_info = prepare_data(cfg)
     root_name = sk.root
-    clips = [load_2d_source(s, sk) for s in resolve_sources(cfg) if s.kind == "2d"]
+    clips = [load_2d_source(s, sk, cfg.input_landmarks) for s in resolve_sources(cfg) if s.kind == "2d"]
     views = [load_image3d_source(s, sk) for s in resolve_sources(cfg) if s.kind == "image3d"]
     if (clips or views) and dist.world > 1:
         raise Pose3dError(f"{cfg.data}: 2D-only and image/3D sources train in one process for now; run without torchrun")

@@ -142,13 +142,20 @@ def test_body_mask_hides_the_person_found_not_the_one_behind():
     conf = np.array([0.9 if n in at else 0.0 for n in sk.joints], np.float32)
     kp = Keypoints2D(np.nan_to_num(xy), conf, "blazepose33")
     img = np.full((400, 400, 3), 30, np.uint8)
-    blank_body(img, kp)
+    painted = np.zeros((400, 400), bool)
+    blank_body(img, kp, painted=painted)
     grey = (img == GREY).all(axis=-1)
+    np.testing.assert_array_equal(grey, painted)
     assert grey[150, 200] and grey[60, 200] and grey[280, 225] and grey[70, 280]  # torso, head, knee, elbow
     assert not grey[300, 300] and not grey[300, 100] and not grey[150, 300]  # beside the body, inside its box
-    assert on_grey(img, kp) == 1.0
+    assert on_grey(painted, kp) == 1.0
     moved = Keypoints2D(kp.xy + np.float32([150, 0]), conf, "blazepose33")  # someone standing to its right
-    assert on_grey(img, moved) < 0.5
+    assert on_grey(painted, moved) < 0.5
+    # a grey photo is not a blanked one: only the mask counts
+    assert on_grey(np.zeros((400, 400), bool), kp) == 0.0
+    # keypoints that are not finite are left out, not drawn (no crash)
+    bad = Keypoints2D(np.where(np.arange(len(xy))[:, None] == 0, np.nan, kp.xy).astype(np.float32), conf, "blazepose33")
+    blank_body(np.zeros((400, 400, 3), np.uint8), bad, painted=np.zeros((400, 400), bool))
 
 
 def test_tile_windows_cover_the_image_and_overlap_by_half_a_tile():

@@ -143,6 +143,8 @@ class MultiPersonDetector:
             raise DetectorError("MultiPersonDetector is closed")
         rgb = as_rgb(frame_bgr, rgb)
         work = rgb.copy()  # found people are blanked out here
+        # photos: where a found person's shape was blanked out (a mask: a grey photo is not a blanked one)
+        self._painted = np.zeros(rgb.shape[:2], bool) if self.body_mask else None
         found: list[Keypoints2D] = []
         boxes: list[np.ndarray] = []
         where = self._follow(rgb, work, found, boxes) if self.mode == "video" else _whole(rgb)
@@ -306,12 +308,12 @@ class MultiPersonDetector:
         for kp, box in cands:
             if len(found) >= self._cap or any(box_iou(box, b) > self.dup_iou for b in boxes):
                 continue
-            if self.body_mask and boxes and on_grey(work, kp) > self.max_on_grey:
+            if self.body_mask and boxes and on_grey(self._painted, kp) > self.max_on_grey:
                 continue
             found.append(kp)
             boxes.append(box)
             if self.body_mask:
-                blank_body(work, kp)
+                blank_body(work, kp, painted=self._painted)
             else:
                 _blank(work, box)
             added += 1
@@ -354,17 +356,26 @@ def _blank(img: np.ndarray, box: np.ndarray, pad: tuple[float, float] = (0.05, 0
 
 
 
-def blank_body(img: np.ndarray, kp: Keypoints2D, width: float = 0.8, min_conf: float = 0.3) -> None:
+def blank_body(img: np.ndarray, kp: Keypoints2D, width: float = 0.8, min_conf: float = 0.3,
+               painted: np.ndarray | None = None) -> None:
     """Grey out the shape of one BlazePose person in (H, W, C) ``img``, in place: the torso's hull (shoulders,
     hips), every bone of the skeleton registry's ``blazepose33`` as a stroke ``width`` × the shoulder width thick
     (at least 0.12 × the body's extent, for a side view), a disc at each joint and one over the head. Joints
-    below ``min_conf`` are left out."""
+    below ``min_conf`` (or not finite) are left out. ``painted``: an (H, W) bool mask marked where it greys."""
     import cv2  # a mediapipe dependency
 
     from pose3d_cli.skeleton import get_skeleton
 
     sk = get_skeleton("blazepose33")
-    xy, ok = kp.xy.astype(np.float64), kp.confidence >= min_conf
+    xy, ok = kp.xy.astype(np.float64), (kp.confidence >= min_conf) & np.isfinite(kp.xy).all(axis=1)
+    if not ok.any():
+        return
+    if painted is not None:  # draw the same shape on the mask, then grey the image where it is set
+        canvas = np.zeros(img.shape[:2], np.uint8)
+        blank_body(canvas[..., None], kp, width, min_conf)
+        painted |= canvas == GREY
+        img[canvas == GREY] = GREY
+        return
     at = {n: i for i, n in enumerate(sk.joints)}
     shoulders = [at["left_shoulder"], at["right_shoulder"]]
     box = keypoint_box(kp.xy, kp.confidence, min_conf)
@@ -372,7 +383,7 @@ def blank_body(img: np.ndarray, kp: Keypoints2D, width: float = 0.8, min_conf: f
     across = max(np.linalg.norm(xy[shoulders[0]] - xy[shoulders[1]]) if ok[shoulders].all() else 0.0, 0.12 * extent)
     thick = max(3, int(round(width * across)))
     fill = (GREY,) * (img.shape[2] if img.ndim == 3 else 1)
-    pix = np.round(xy).astype(np.int32)
+    pix = np.round(np.nan_to_num(xy)).astype(np.int32)  # rows not ok are never drawn
     torso = [at[n] for n in ("left_shoulder", "right_shoulder", "right_hip", "left_hip") if ok[at[n]]]
     if len(torso) >= 3:
         cv2.fillConvexPoly(img, cv2.convexHull(pix[torso]), fill)
@@ -386,16 +397,16 @@ def blank_body(img: np.ndarray, kp: Keypoints2D, width: float = 0.8, min_conf: f
         cv2.circle(img, tuple(map(int, np.round(xy[head].mean(axis=0)))), int(0.6 * across), fill, -1)
 
 
-def on_grey(img: np.ndarray, kp: Keypoints2D, min_conf: float = 0.5) -> float:
-    """The fraction of ``kp``'s joints with confidence >= ``min_conf`` (inside the image) that fall on blanked-out
-    (grey) pixels of ``img``; 0 when none is."""
-    h, w = img.shape[:2]
-    pix = np.round(kp.xy[kp.confidence >= min_conf]).astype(int)
+def on_grey(painted: np.ndarray, kp: Keypoints2D, min_conf: float = 0.5) -> float:
+    """The fraction of ``kp``'s joints with confidence >= ``min_conf`` (finite, inside the image) that fall where
+    the (H, W) bool mask ``painted`` says a found person was blanked out; 0 when none is."""
+    h, w = painted.shape[:2]
+    xy = kp.xy[(kp.confidence >= min_conf) & np.isfinite(kp.xy).all(axis=1)]
+    pix = np.round(xy).astype(int)
     pix = pix[(pix[:, 0] >= 0) & (pix[:, 0] < w) & (pix[:, 1] >= 0) & (pix[:, 1] < h)]
     if not len(pix):
         return 0.0
-    px = img[pix[:, 1], pix[:, 0]].reshape(len(pix), -1)
-    return float((px == GREY).all(axis=1).mean())
+    return float(painted[pix[:, 1], pix[:, 0]].mean())
 
 
 def _whole(img: np.ndarray) -> np.ndarray:

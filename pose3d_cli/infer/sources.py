@@ -268,7 +268,8 @@ def open_source(spec: str | Path, fps: float | None = None) -> FrameSource:
     if ext in VIDEO_EXT:
         with open(path, "rb") as fh:
             head = fh.read(8)
-        if head.startswith((b"\xff\xd8\xff", b"\x89PNG")):  # a photo with a video's name
+        # a photo with a video's name (an .avi may be a raw MJPEG stream, which starts the same way: let it through)
+        if ext != ".avi" and head.startswith((b"\xff\xd8\xff", b"\x89PNG")):
             raise Pose3dError(f"{path}: holds a {'JPEG' if head[0] == 0xFF else 'PNG'} photo, not a video; rename it "
                               f"{'.jpg' if head[0] == 0xFF else '.png'} to run it as a photo")
         src = _probe_video(path)

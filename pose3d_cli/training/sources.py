@@ -171,8 +171,10 @@ def is_pairs_file(path: str | Path) -> bool:
     return p.suffix.lower() in (".h5", ".hdf5")
 
 
-def load_2d_source(spec: SourceSpec, skeleton) -> Clips2D:
-    """A ``2d`` source as normalised 2D tracks in ``skeleton``'s joints (see the module doc)."""
+def load_2d_source(spec: SourceSpec, skeleton, landmarks: str | None = None) -> Clips2D:
+    """A ``2d`` source as normalised 2D tracks in ``skeleton``'s joints (see the module doc). ``landmarks``: a
+    synthetic (pairs-file) source's 2D is moved to that detector's landmarks, as the pairs are in training; a
+    detector's own 2D already is."""
     import torch
 
     from ..lifting.codec import pixels_to_network_input
@@ -192,6 +194,11 @@ def load_2d_source(spec: SourceSpec, skeleton) -> Clips2D:
         K = data.K[data.camera_index]
         dist = data.dist[data.camera_index] if np.any(data.dist) else None
         xy, conf = pixels_to_network_input(data.keypoints_2d, data.confidence, K, dist)
+        if landmarks:
+            from ..synth.landmarks import landmark_shift
+
+            shift = landmark_shift(data.joints_3d, data.skeleton, landmarks)
+            xy = np.where(conf[..., None] > 0, xy + shift, xy).astype(np.float32)
         ranges = data.sequence_ranges()
     else:
         from ..detect.keypoint_files import read_keypoints
