@@ -1,6 +1,6 @@
 """Measure the joint-semantics offsets of synth/landmarks.py: where BlazePose's landmarks sit against mocap joint
 centres, in the body's frame (anterior, left, up; up from the mid-hips to the mid-shoulders) and in body sizes
-(shank + upper arm + forearm, mean of both sides).
+(shank + forearm, mean of both sides: bones no offset moves, so the measurement round-trips).
 
     python benchmarks/landmark_offsets.py REF.npz PAIRS.h5 [--frames 0:50]
 

@@ -1,7 +1,7 @@
 """Detector landmarks from mocap joint centres (synth/landmarks.py) and training on them (``train --landmarks``).
 
 Expected values come from the hand-built postures of ``ergo_fk`` (X anterior, Y left, Z up; shank 400, upper arm
-280, forearm 250 mm, so the body size, shank + upper arm + forearm, is 930 mm) and the offsets' stated meaning
+280, forearm 250 mm, so the body size, shank + forearm, is 650 mm) and the offsets' stated meaning
 (anterior, left, up in the body's frame, in body sizes), not from the module's own frame code.
 """
 
@@ -15,7 +15,7 @@ from pose3d_cli.cli.app import app
 from pose3d_cli.skeleton import H36M17
 from pose3d_cli.synth.landmarks import BLAZEPOSE_OFFSETS, landmark_shift, to_landmarks
 
-SIZE = 400.0 + 280.0 + 250.0
+SIZE = 400.0 + 250.0
 at = H36M17.index
 
 
@@ -109,3 +109,20 @@ def test_eval_feeds_a_landmark_model_the_moved_2d(small_pairs, tmp_path, monkeyp
     expected = xy + landmark_shift(data.joints_3d, data.skeleton, "blazepose")
     ok = conf > 0
     np.testing.assert_allclose(seen["xy"][ok], expected[ok], atol=1e-5)
+
+
+def test_a_synthetic_2d_only_source_is_moved_too_and_a_missing_joint_moves_nothing(small_pairs):
+    """Under --landmarks a pairs file given as a 2D-only source is synthetic 2D like the pairs, so it is moved as
+    they are; a pose missing a joint its frame needs gets no shift (not NaN)."""
+    from pose3d_cli.dataset import load_pairs
+    from pose3d_cli.training.sources import SourceSpec, load_2d_source
+
+    spec = SourceSpec(str(small_pairs), kind="2d")
+    plain, moved = load_2d_source(spec, H36M17), load_2d_source(spec, H36M17, "blazepose")
+    data = load_pairs(small_pairs).split("train")
+    shift = torch.from_numpy(landmark_shift(data.joints_3d, data.skeleton, "blazepose"))
+    seen = plain.conf > 0
+    torch.testing.assert_close(moved.xy[seen], (plain.xy + shift)[seen])
+    P = posture()[None] + np.array([0.0, 0.0, 3000.0])
+    P[0, at("left_wrist")] = np.nan
+    assert np.all(landmark_shift(P, H36M17, "blazepose") == 0)

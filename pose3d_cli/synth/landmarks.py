@@ -6,17 +6,17 @@ derived from it) is a surface landmark, wider apart. pose3d's ``thorax`` from a 
 shoulder landmarks, its ``head`` the mid-point of the ears, its ``nose`` the nose tip; in mocap they are the
 H36M thorax, head top and neck/nose joints. :func:`to_landmarks` moves each joint by an offset given in the body's
 own frame (anterior, left, up; see :func:`pose3d_cli.body.frame.orthonormal_frame`: up from the mid-hips to the
-mid-shoulders, left along the hip line), in units of the body's size (the mean over both sides of shank + upper
-arm + forearm, ~0.9 m on an adult), so the offsets follow the body through any posture and any size.
+mid-shoulders, left along the hip line), in units of the body's size (the mean over both sides of shank + forearm,
+~0.65 m on an adult: bones no offset moves), so the offsets follow the body through any posture and any size.
 
 :data:`BLAZEPOSE_OFFSETS` were measured with ``benchmarks/landmark_offsets.py`` on the **dev** frames 0-49 of the
 4-view BlazePose triangulation of the shared pose2sim clip, against the median structure of the shared mocap (the
 default recipe's training pairs), keeping the left/right-symmetric part (one subject, who raises an arm in those
-frames): hip landmarks 28 mm further out on each side than the hip centres; shoulder landmarks 112 mm higher
-(relative to the hips; they are also measured 69 mm further out on each side, but training on that widening made the
-arms worse on the dev frames, P-MPJPE 71.8 vs 66.5 mm, so it is left out); the mid-shoulders 120 mm above the mocap thorax; the mid-ears 104 mm in front of
-the head top and level with it (so 110 mm lower relative to the shoulders); the nose tip 167 mm in front of and 110 mm above the H36M neck/nose joint
-(mm at the mocap's median body size, 876 mm). One subject, one detector: a first model of the gap, not a
+frames): hip landmarks 30 mm further out on each side than the hip centres; shoulder landmarks 131 mm higher
+(relative to the hips; they are also measured 76 mm further out on each side, but training on a widening made the
+arms worse on the dev frames, so it is left out); the mid-shoulders 140 mm above the mocap thorax; the mid-ears 109
+mm in front of and 41 mm above the head top (relative to the hips); the nose tip 172 mm in front of and 136 mm above
+the H36M neck/nose joint (mm at the mocap's median body size, 630 mm). One subject, one detector: a first model of the gap, not a
 measurement of people at large.
 """
 
@@ -28,10 +28,10 @@ from ..skeleton import Skeleton, get_skeleton
 
 #: joint → (anterior, left, up) offset in body-size units (see the module doc); joints not listed stay put
 BLAZEPOSE_OFFSETS: dict[str, tuple[float, float, float]] = {
-    "left_hip": (0.0, 0.032, 0.0), "right_hip": (0.0, -0.032, 0.0),
-    "left_shoulder": (0.0, 0.0, 0.128), "right_shoulder": (0.0, 0.0, 0.128),
-    "thorax": (0.0, 0.0, 0.137), "spine": (0.018, 0.0, 0.088),
-    "head": (0.119, 0.0, 0.021), "nose": (0.190, 0.0, 0.126),
+    "left_hip": (0.0, 0.048, 0.0), "right_hip": (0.0, -0.048, 0.0),
+    "left_shoulder": (0.0, 0.0, 0.208), "right_shoulder": (0.0, 0.0, 0.208),
+    "thorax": (0.0, 0.0, 0.222), "spine": (0.024, 0.0, 0.137),
+    "head": (0.172, 0.0, 0.065), "nose": (0.272, 0.0, 0.215),
 }
 
 
@@ -49,11 +49,11 @@ def offsets_named(name: str) -> dict[str, tuple[float, float, float]]:
 
 
 def body_size(joints: np.ndarray, skeleton: Skeleton | str) -> np.ndarray:
-    """(...) mean over both sides of shank + upper arm + forearm lengths of (..., J, 3) poses (their unit)."""
+    """(...) mean over both sides of shank + forearm lengths of (..., J, 3) poses (their unit): bones whose ends no
+    landmark offset moves, so a pose and its landmarks have the same size (the offsets round-trip)."""
     sk = get_skeleton(skeleton)
     seg = lambda a, b: np.linalg.norm(joints[..., sk.index(a), :] - joints[..., sk.index(b), :], axis=-1)
-    return np.mean([seg(f"{s}_knee", f"{s}_ankle") + seg(f"{s}_shoulder", f"{s}_elbow") + seg(f"{s}_elbow", f"{s}_wrist")
-                    for s in ("left", "right")], axis=0)
+    return np.mean([seg(f"{s}_knee", f"{s}_ankle") + seg(f"{s}_elbow", f"{s}_wrist") for s in ("left", "right")], axis=0)
 
 
 def to_landmarks(joints: np.ndarray, skeleton: Skeleton | str,
@@ -81,4 +81,5 @@ def landmark_shift(joints_cam: np.ndarray, skeleton: Skeleton | str, name: str) 
     P = np.asarray(joints_cam, dtype=np.float64)
     L = to_landmarks(P, skeleton, offsets_named(name))
     xy = lambda X: X[..., :2] / np.maximum(X[..., 2:3], 1.0)  # noqa: E731 - as train.encode_pairs's exact projection
-    return (xy(L) - xy(P)).astype(np.float32)
+    # a pose missing a joint its frame or size needs gets no shift (its 2D stays as it is) rather than NaN
+    return np.nan_to_num(xy(L) - xy(P), nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
