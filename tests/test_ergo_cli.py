@@ -407,3 +407,13 @@ def test_an_observations_segment_outside_the_clip_is_said(tmp_path):
     notes = json.loads((tmp_path / "s.json").read_text())["time_notes"]
     assert any("segment 2 (30-40 s) lies outside the clip" in n for n in notes), notes
     assert not any("segment 1" in n for n in notes)
+
+
+def test_a_csv_cut_short_names_the_line(tmp_path):
+    src = write(make_track(10), tmp_path / "p.csv")
+    text = src.read_text()
+    src.write_text(text[: len(text) - 200])  # the last row loses its last cells
+    n = len(src.read_text().splitlines())
+    res = run(src, "-o", tmp_path / "f.csv")
+    assert res.exit_code == 2 and f"line {n} has" in res.output, res.output
+    assert _nothing_written(tmp_path, {"p.csv"})

@@ -94,17 +94,14 @@ def adapt(
 
 
 def _check_work_dir(wd: Path, reads: list) -> None:
-    """The --work-dir, before any work: an existing folder is used as it is (unless it is an input folder or not
-    writable); a file there is refused in one line (a new folder is checked with the outputs)."""
+    """An existing --work-dir folder, before any work: used as it is unless it is an input folder or not writable
+    (a new folder is checked with the outputs; a file there is refused by the adapt run itself, before any work)."""
     import os
 
     from ..errors import Pose3dError
 
-    if wd.exists() and not wd.is_dir():
-        raise Pose3dError(f"{wd}: exists and is a file, not a folder; give --work-dir a folder (new or existing) for "
-                          "the detected 2D")
-    if not wd.exists():
-        return  # checked as an output: its parent exists and is writable, and it is no input
+    if not wd.is_dir():
+        return
     for r in reads:
         if r is not None and Path(r).is_dir() and os.path.samefile(r, wd):
             raise Pose3dError(f"{wd}: is also an input of this command ({r}); nothing was written; give --work-dir "

@@ -54,10 +54,11 @@ def _num(v: str) -> float:
 
 
 def read_csv(path: Path, person: int = 0) -> Poses:
+    from ..infer.readers import read_csv_rows, refuse_short_rows
+
     try:
-        with open(path, newline="") as f:
-            rows = list(csv.reader(f))
-    except UnicodeDecodeError:
+        rows, lines = read_csv_rows(path)
+    except (UnicodeDecodeError, csv.Error):
         raise Pose3dError(f"{path}: not a text CSV; give a `pose3d infer` output (.csv or .json)") from None
     if not rows:
         raise Pose3dError(f"{path}: empty file; give a `pose3d infer` output")
@@ -70,7 +71,8 @@ def read_csv(path: Path, person: int = 0) -> Poses:
     names = [c[:-2] for c in header if c.endswith("_x") and f"{c[:-2]}_y" in header and f"{c[:-2]}_z" in header]
     sk = get_skeleton(_skeleton_of(names, str(path)))
     col = {c: i for i, c in enumerate(header)}
-    body = [r for r in rows[1:] if r]
+    body = rows[1:]  # read_csv_rows leaves blank lines out
+    refuse_short_rows(path, header, body, lines[1:])
     if not body:
         raise Pose3dError(f"{path}: the CSV has a header but no frames")
     body = person_rows(header, body, person, path)

@@ -226,14 +226,17 @@ def site_sources(inputs: list[SiteInput], workdir: Path, opts: AdaptOptions,
         if written is not None and not item.csv.exists():
             written.append(item.csv)
         write_keypoints_csv(seq, item.csv)
-        entry = {"path": str(item.csv), "kind": "2d", "weight": opts.site_weight}
-        for k in ("fov", "focal", "calib"):
-            if getattr(opts, k) is not None:
-                entry[k] = getattr(opts, k)
-        if item.camera is not None:
-            entry["camera"] = item.camera
-        out.append(entry)
+        out.append(source_entry(item, opts))
     return out
+
+
+def source_entry(item: SiteInput, opts: AdaptOptions) -> dict:
+    """The ``2d`` source entry train reads back for one site input (its work CSV, weight and intrinsics)."""
+    entry = {"path": str(item.csv), "kind": "2d", "weight": opts.site_weight,
+             **{k: getattr(opts, k) for k in ("fov", "focal", "calib") if getattr(opts, k) is not None}}
+    if item.camera is not None:
+        entry["camera"] = item.camera
+    return entry
 
 
 def adapt(inputs: list[str | Path], output: str | Path, opts: AdaptOptions, workdir: str | Path,
@@ -262,9 +265,7 @@ def adapt(inputs: list[str | Path], output: str | Path, opts: AdaptOptions, work
     files = site_inputs(inputs)
     plan = check_inputs(files, workdir, opts, skeleton, [opts.init, opts.replay, opts.calib, opts.detector_model])
     for item in plan:  # the entries train reads back, checked as train will (not after detecting)
-        entry = {"path": str(item.csv), "kind": "2d", **{k: getattr(opts, k) for k in ("fov", "focal", "calib")
-                                                          if getattr(opts, k) is not None}}
-        parse_source(entry, str(item.path))
+        parse_source(source_entry(item, opts), str(item.path))
     created = not workdir.exists()
     written: list[Path] = []
     try:
