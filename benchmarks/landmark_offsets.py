@@ -21,13 +21,9 @@ import numpy as np
 
 def body_coordinates(P: np.ndarray, sk) -> tuple[np.ndarray, np.ndarray]:
     """(T, J, 3) poses → (T, J, 3) positions in the body frame (anterior, left, up) in body sizes, and (T,) sizes."""
-    from pose3d_cli.body.frame import orthonormal_frame
-    from pose3d_cli.synth.landmarks import body_size
+    from pose3d_cli.synth.landmarks import body_frame
 
-    hips = 0.5 * (P[:, sk.index("left_hip")] + P[:, sk.index("right_hip")])
-    shoulders = 0.5 * (P[:, sk.index("left_shoulder")] + P[:, sk.index("right_shoulder")])
-    frame = orthonormal_frame(shoulders - hips, P[:, sk.index("left_hip")] - P[:, sk.index("right_hip")])
-    size = body_size(P, sk)
+    hips, frame, size = body_frame(P, sk)
     return np.einsum("tij,tkj->tki", frame, P - hips[:, None]) / size[:, None, None], size
 
 

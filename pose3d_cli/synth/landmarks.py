@@ -56,17 +56,27 @@ def body_size(joints: np.ndarray, skeleton: Skeleton | str) -> np.ndarray:
     return np.mean([seg(f"{s}_knee", f"{s}_ankle") + seg(f"{s}_elbow", f"{s}_wrist") for s in ("left", "right")], axis=0)
 
 
-def to_landmarks(joints: np.ndarray, skeleton: Skeleton | str,
-                 offsets: dict[str, tuple[float, float, float]] = BLAZEPOSE_OFFSETS) -> np.ndarray:
-    """(..., J, 3) joint centres → the same poses with each joint of ``offsets`` moved to its landmark."""
+def body_frame(joints: np.ndarray, skeleton: Skeleton | str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The frame the offsets are given in, for (..., J, 3) poses: origin (..., 3) the mid-hips, (..., 3, 3) rows
+    (anterior, left, up) with up towards the mid-shoulders and left along the hip line, and (...) body sizes."""
     from ..body.frame import orthonormal_frame
 
     sk = get_skeleton(skeleton)
     P = np.asarray(joints, dtype=np.float64)
-    hips = 0.5 * (P[..., sk.index("left_hip"), :] + P[..., sk.index("right_hip"), :])
-    shoulders = 0.5 * (P[..., sk.index("left_shoulder"), :] + P[..., sk.index("right_shoulder"), :])
-    frame = orthonormal_frame(shoulders - hips, P[..., sk.index("left_hip"), :] - P[..., sk.index("right_hip"), :])
-    size = body_size(P, sk)[..., None]
+    mid = lambda a, b: 0.5 * (P[..., sk.index(a), :] + P[..., sk.index(b), :])  # noqa: E731
+    hips = mid("left_hip", "right_hip")
+    frame = orthonormal_frame(mid("left_shoulder", "right_shoulder") - hips,
+                              P[..., sk.index("left_hip"), :] - P[..., sk.index("right_hip"), :])
+    return hips, frame, body_size(P, sk)
+
+
+def to_landmarks(joints: np.ndarray, skeleton: Skeleton | str,
+                 offsets: dict[str, tuple[float, float, float]] = BLAZEPOSE_OFFSETS) -> np.ndarray:
+    """(..., J, 3) joint centres → the same poses with each joint of ``offsets`` moved to its landmark."""
+    sk = get_skeleton(skeleton)
+    P = np.asarray(joints, dtype=np.float64)
+    _, frame, size = body_frame(P, sk)
+    size = size[..., None]
     out = P.copy()
     for name, off in offsets.items():
         if name in sk.joints:
