@@ -51,6 +51,25 @@ def read_2d(path: Path, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray,
     return frame, uv, conf
 
 
+def view_against_reference(outdir: Path, ref, v: int, lo: int, hi: int):
+    """View ``v``'s BlazePose 2D (``outdir/2d_<camera>.csv``, made by `pose3d infer --with-2d` when absent) beside
+    the reference at the same instants (its sync offset), reference frames in [lo, hi): the reference's joints in
+    that camera (T, J, 3) mm, their projection (T, J, 2) px, the detector's 2D (T, J, 2) px (NaN where missing)
+    and its confidence (T, J)."""
+    cam = ref.cameras[v]
+    path = outdir / f"2d_{cam.name}.csv"
+    if not path.exists():
+        subprocess.run([sys.executable, "-m", "pose3d_cli", "-q", "infer", str(CLIP / f"{cam.name}.mp4"),
+                        "--with-2d", "--max-people", "1", "-o", str(path)], check=True, cwd=REPO)
+    frame, uv, conf = read_2d(path, ref.names)
+    row_of = {int(f): i for i, f in enumerate(frame)}
+    keep = [(i, row_of[int(f) + int(ref.offsets[v])]) for i, f in enumerate(ref.frame)
+            if lo <= f < hi and int(f) + int(ref.offsets[v]) in row_of]
+    ri, pi = np.array([k[0] for k in keep]), np.array([k[1] for k in keep])
+    X = cam.world_to_cam(ref.joints[ri])
+    return X, cam.project(X), uv[pi], conf[pi]
+
+
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
     ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
     return float(np.corrcoef(ra, rb)[0, 1]) if len(a) > 2 else float("nan")
@@ -72,24 +91,14 @@ def main() -> int:
     lo, hi = parse_frames(a.frames)
     err_all, conf_all, hid_all, joint_all = [], [], [], []
     for v, cam in enumerate(ref.cameras):
-        path = a.outdir / f"2d_{cam.name}.csv"
-        if not path.exists():
-            subprocess.run([sys.executable, "-m", "pose3d_cli", "-q", "infer", str(CLIP / f"{cam.name}.mp4"),
-                            "--with-2d", "--max-people", "1", "-o", str(path)], check=True, cwd=REPO)
-        frame, uv, conf = read_2d(path, ref.names)
-        row_of = {int(f): i for i, f in enumerate(frame)}
-        keep = [(i, row_of[int(f) + int(ref.offsets[v])]) for i, f in enumerate(ref.frame)
-                if lo <= f < hi and int(f) + int(ref.offsets[v]) in row_of]
-        ri, pi = np.array([k[0] for k in keep]), np.array([k[1] for k in keep])
-        X = cam.world_to_cam(ref.joints[ri])  # (T, J, 3)
-        uv_ref = cam.project(X)
-        ok = np.isfinite(X).all(-1) & np.isfinite(uv[pi]).all(-1)
+        X, uv_ref, uv, conf = view_against_reference(a.outdir, ref, v, lo, hi)
+        ok = np.isfinite(X).all(-1) & np.isfinite(uv).all(-1)
         size = person_size(np.nan_to_num(uv_ref), np.isfinite(uv_ref).all(-1))[:, None]
-        err = np.linalg.norm(uv[pi] - uv_ref, axis=-1) / size
+        err = np.linalg.norm(uv - uv_ref, axis=-1) / size
         hidden = self_occlusion_mask(np.nan_to_num(X), sk)
         J = len(ref.names)
         err_all.append(err[ok])
-        conf_all.append(conf[pi][ok])
+        conf_all.append(conf[ok])
         hid_all.append(hidden[ok])
         joint_all.append(np.broadcast_to(np.arange(J), ok.shape)[ok])
     err, conf = np.concatenate(err_all), np.concatenate(conf_all)

@@ -89,6 +89,21 @@ def test_noise_scales_with_sigma_and_person_size():
     assert abs(err1.mean()) < 0.1 * s1  # unbiased
 
 
+def test_per_joint_noise_factors_come_from_the_config(tmp_path):
+    """``joint_noise`` (a corruption config's per-stem factors, e.g. measured by benchmarks/detector2d_error.py)
+    replaces the built-in ones; stems it does not name get 1."""
+    path = tmp_path / "c.yaml"
+    path.write_text("noise_sigma: 0.01\njoint_noise: {wrist: 3.0, hip: 0.5}\n")
+    cfg = Corruption.from_file(path)
+    cam = to_camera(body(), distance=4000.0, T=1500)
+    on = {k: v for k, v in Corruption.clean().to_dict().items() if k != "noise_sigma"}
+    uv, kp, _ = run(cam, only(**{**on, "noise_sigma": cfg.noise_sigma, "joint_noise": cfg.joint_noise}))
+    size = person_size(uv, np.ones(uv.shape[:2], bool))[0]
+    per_joint = (kp - uv).std(axis=(0, 2)) / (0.01 * size)
+    expected = np.array([{"wrist": 3.0, "hip": 0.5}.get(n.split("_")[-1], 1.0) for n in H36M17.joints])
+    np.testing.assert_allclose(per_joint, expected, rtol=0.1)
+
+
 def test_slow_noise_is_smooth():
     cam = to_camera(body(), T=300)
     uv, kp, _ = run(cam, only(noise_slow_sigma=0.02))

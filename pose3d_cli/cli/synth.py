@@ -44,7 +44,7 @@ def synth(
                                              "cameras (default: --camera-config or the built-in 0.3)."),
     corruption_config: Optional[Path] = typer.Option(None, "--corruption-config", help="YAML/JSON file of corruption rates."),
     noise: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="2D jitter std, fraction of person size "
-                                          "(default: --corruption-config or 0.012)."),
+                                          "(default: --corruption-config or 0.0048)."),
     dropout: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Random missing-joint rate (default: "
                                             "--corruption-config or 0.02)."),
     swap_rate: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Left/right swap rate per frame and pair "
