@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import Pose3dError
+from ..filekind import BINARY, HDF5, TEXT, VIDEO, ZIP, file_kind
 
 #: messages, progress and tables go to stderr; data (CSV on `-o -`, JSON) goes to stdout
 err_console = Console(stderr=True)
@@ -103,38 +104,10 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-#: what a file holds, from its first bytes (to refuse replacing, say, a video with a CSV)
-_TEXT, _HDF5, _ZIP, _VIDEO, _IMAGE, _BINARY = "text", "an HDF5 file", "a zip archive (checkpoint or export)", \
-    "a video", "an image", "binary data"
-_EXPECTED = {**dict.fromkeys((".csv", ".json", ".bvh", ".jsonl", ".txt", ".log", ".yaml", ".yml"), _TEXT),
-             **dict.fromkeys((".h5", ".hdf5"), _HDF5), **dict.fromkeys((".pt", ".pt2", ".ts", ".torchscript"), _ZIP),
-             ".onnx": _BINARY, **dict.fromkeys((".mp4", ".avi", ".mov", ".mkv"), _VIDEO)}
-
-
-def file_kind(path: Path) -> str | None:
-    """What ``path`` holds, from its first bytes: text, HDF5, zip, video, image or binary; None when empty."""
-    import codecs
-
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(1024)
-    except OSError:
-        return None
-    if not head:
-        return None
-    if head.startswith(b"\x89HDF\r\n\x1a\n"):
-        return _HDF5
-    if head.startswith(b"PK\x03\x04"):
-        return _ZIP
-    if head[4:8] == b"ftyp" or head.startswith((b"RIFF", b"\x1a\x45\xdf\xa3")):
-        return _VIDEO
-    if head.startswith((b"\xff\xd8\xff", b"\x89PNG")):
-        return _IMAGE
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return _BINARY
-    return _BINARY if b"\0" in head else _TEXT
+#: what each output extension must hold (to refuse replacing, say, a video with a CSV)
+_EXPECTED = {**dict.fromkeys((".csv", ".json", ".bvh", ".jsonl", ".txt", ".log", ".yaml", ".yml"), TEXT),
+             **dict.fromkeys((".h5", ".hdf5"), HDF5), **dict.fromkeys((".pt", ".pt2", ".ts", ".torchscript"), ZIP),
+             ".onnx": BINARY, **dict.fromkeys((".mp4", ".avi", ".mov", ".mkv"), VIDEO)}
 
 
 def check_outputs(inputs, outputs, force: bool = False) -> None:

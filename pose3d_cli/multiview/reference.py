@@ -19,6 +19,7 @@ landmarks, not mocap joint centres.
 
 from __future__ import annotations
 
+import os
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -149,22 +150,22 @@ _REFERENCE_HINT = "give the .npz written by `pose3d triangulate` (or a pose3d ar
 
 
 def _what_file(path: Path) -> str:
-    """A few words on what a file that is no readable .npz holds, from its first bytes."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(512)
-    except OSError:
-        return "unreadable"
-    if not head:
-        return "the file is empty"
-    if head.startswith(b"PK"):
+    """A few words on what a file that is no readable .npz holds (:func:`~pose3d_cli.filekind.file_kind`)."""
+    from .. import filekind as fk
+
+    kind = fk.file_kind(path)
+    if kind is None:
+        return "unreadable" if not path.is_file() or not os.access(path, os.R_OK) else "the file is empty"
+    if kind == fk.ZIP:
         return "a damaged or truncated .npz (zip) archive"
-    if head.startswith(b"\x93NUMPY"):
+    if kind == fk.NPY:
         return "a single .npy array, not an .npz archive"
-    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+    if kind == fk.HDF5:
         return "an HDF5 file, such as `pose3d synth` training pairs"
-    if b"\0" in head:
-        return "binary data of another kind"
+    if kind != fk.TEXT:
+        return "binary data of another kind" if kind == fk.BINARY else kind
+    with open(path, "rb") as fh:
+        head = fh.read(512)
     if path.suffix.lower() in (".csv", ".json") or head.lstrip().startswith((b"frame", b"{")):
         return "a text file: a prediction? the order is `pose3d score PREDICTION REFERENCE`"
     return "a text file"

@@ -1,0 +1,41 @@
+"""What a file holds, from its first bytes: one sniffer for every command and reader (not the file's name).
+
+Used to refuse replacing a file of another kind (a video where a CSV goes: ``cli/common.check_outputs``) and to say
+what a file that a reader cannot read holds instead (``multiview/reference.read_reference``).
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+#: kinds :func:`file_kind` returns (a few words each, ready for a message)
+TEXT, HDF5, ZIP, NPY, VIDEO, IMAGE, BINARY = ("text", "an HDF5 file", "a zip archive (checkpoint or export)",
+                                              "a single NumPy .npy array", "a video", "an image", "binary data")
+
+
+def file_kind(path: Path | str) -> str | None:
+    """One of :data:`TEXT` … :data:`BINARY` for ``path``, from its first bytes; None when it is empty or cannot be
+    read."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError:
+        return None
+    if not head:
+        return None
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return HDF5
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip with files / an empty one
+        return ZIP
+    if head.startswith(b"\x93NUMPY"):
+        return NPY
+    if head[4:8] == b"ftyp" or head.startswith((b"RIFF", b"\x1a\x45\xdf\xa3")):
+        return VIDEO
+    if head.startswith((b"\xff\xd8\xff", b"\x89PNG")):
+        return IMAGE
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return BINARY
+    return BINARY if b"\0" in head else TEXT
