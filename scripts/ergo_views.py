@@ -4,7 +4,9 @@
 
 Reads ``DIR/cam0N_<tag>.csv`` (per-frame outputs of `pose3d ergo` on each view) and prints, over the frames
 scored in both views of each pair (6 pairs): per-angle RMSE between views (degrees), and for the final RULA and
-REBA scores the exact agreement (%) and Cohen's kappa (unweighted), averaged over the pairs (and their range).
+REBA scores the exact agreement (%) and Cohen's kappa (unweighted), averaged over the pairs (and their range), and
+what the report says of the clip per view (share of time at each action level, mean score) with the largest
+difference between two views.
 
 The views are compared at the same instants: with ``--ref`` (the multi-view reference of
 ``benchmarks/reference_pose2sim.py``), view ``v``'s frame ``f + sync_offsets[v]`` is instant ``f`` (the pose2sim
@@ -39,6 +41,8 @@ def load(path: Path) -> dict[str, np.ndarray]:
     out["lift_flip"] = np.array([f(r.get("lift_flip", "")) for r in rows])
     out["rula"] = np.array([f(r["rula_grand"]) for r in rows])
     out["reba"] = np.array([f(r["reba_reba"]) for r in rows])
+    out["rula_al"] = np.array([f(r["rula_action_level"]) for r in rows])
+    out["reba_al"] = np.array([f(r["reba_action_level"]) for r in rows])
     return out
 
 
@@ -79,6 +83,7 @@ def main() -> None:
         print(f"  {a:<28} RMSE {np.nanmean(r):5.1f} deg (pairs {np.nanmin(r):.1f}-{np.nanmax(r):.1f})")
     if args.ref is not None:
         accuracy(views, z, lo, hi)
+    clip_summary(views)
     for s in ("rula", "reba"):
         ex, ka, n = [], [], []
         for u, v in pairs:
@@ -98,6 +103,21 @@ def main() -> None:
         if split[0] or split[1]:
             print(f"        exact where the view's lift_flip = 0: {100 * np.mean(split[0]):.0f}% of {len(split[0])}, "
                   f"= 1: {100 * np.mean(split[1]):.0f}% of {len(split[1])} (ordered pairs)")
+
+
+def clip_summary(views: dict) -> None:
+    """What the report says of the clip, per view: the share of the scored instants at each action level (RULA
+    1-4, REBA 0-4) and the mean final score, and the largest difference between two views."""
+    for s, levels in (("rula", (1, 2, 3, 4)), ("reba", (0, 1, 2, 3, 4))):
+        shares = {}
+        for c, v in views.items():
+            al = v[f"{s}_al"][np.isfinite(v[f"{s}_al"])]
+            shares[c] = [100 * np.mean(al == k) if len(al) else np.nan for k in levels] + [np.nanmean(v[s])]
+        cells = ", ".join(f"{c} " + "/".join(f"{x:.0f}" for x in sh[:-1]) + f" (mean {sh[-1]:.1f})" for c, sh in shares.items())
+        spread = np.nanmax([np.nanmax([sh[k] for sh in shares.values()]) - np.nanmin([sh[k] for sh in shares.values()])
+                            for k in range(len(levels))])
+        print(f"  {s.upper():<5} clip: % of instants at action level {'/'.join(map(str, levels))}: {cells}; largest "
+              f"difference between views {spread:.0f} points")
 
 
 def accuracy(views: dict, z, lo: int, hi: int) -> None:
