@@ -109,13 +109,14 @@ def clip_summary(views: dict) -> None:
     """What the report says of the clip, per view: the share of the scored instants at each action level (RULA
     1-4, REBA 0-4) and the mean final score, and the largest difference between two views."""
     for s, levels in (("rula", (1, 2, 3, 4)), ("reba", (0, 1, 2, 3, 4))):
-        shares = {}
+        shares = {}  # view -> (L,) % of its scored instants at each level
         for c, v in views.items():
             al = v[f"{s}_al"][np.isfinite(v[f"{s}_al"])]
-            shares[c] = [100 * np.mean(al == k) if len(al) else np.nan for k in levels] + [np.nanmean(v[s])]
-        cells = ", ".join(f"{c} " + "/".join(f"{x:.0f}" for x in sh[:-1]) + f" (mean {sh[-1]:.1f})" for c, sh in shares.items())
-        spread = np.nanmax([np.nanmax([sh[k] for sh in shares.values()]) - np.nanmin([sh[k] for sh in shares.values()])
-                            for k in range(len(levels))])
+            shares[c] = np.array([100 * np.mean(al == k) if len(al) else np.nan for k in levels])
+        cells = ", ".join(f"{c} " + "/".join(f"{x:.0f}" for x in sh) + f" (mean {np.nanmean(views[c][s]):.1f})"
+                          for c, sh in shares.items())
+        table = np.stack(list(shares.values()))  # (V, L)
+        spread = np.nanmax(np.nanmax(table, axis=0) - np.nanmin(table, axis=0))
         print(f"  {s.upper():<5} clip: % of instants at action level {'/'.join(map(str, levels))}: {cells}; largest "
               f"difference between views {spread:.0f} points")
 

@@ -96,8 +96,7 @@ def test_per_joint_noise_factors_come_from_the_config(tmp_path):
     path.write_text("noise_sigma: 0.01\njoint_noise: {wrist: 3.0, hip: 0.5}\n")
     cfg = Corruption.from_file(path)
     cam = to_camera(body(), distance=4000.0, T=1500)
-    on = {k: v for k, v in Corruption.clean().to_dict().items() if k != "noise_sigma"}
-    uv, kp, _ = run(cam, only(**{**on, "noise_sigma": cfg.noise_sigma, "joint_noise": cfg.joint_noise}))
+    uv, kp, _ = run(cam, only(noise_sigma=cfg.noise_sigma, joint_noise=cfg.joint_noise))
     size = person_size(uv, np.ones(uv.shape[:2], bool))[0]
     per_joint = (kp - uv).std(axis=(0, 2)) / (0.01 * size)
     expected = np.array([{"wrist": 3.0, "hip": 0.5}.get(n.split("_")[-1], 1.0) for n in H36M17.joints])

@@ -9,6 +9,11 @@ from pose3d_cli import filekind as fk
 from pose3d_cli.errors import Pose3dError
 
 
+def _npy(path):
+    with open(path, "wb") as fh:
+        np.save(fh, np.zeros(3))
+
+
 def test_each_kind_is_told_by_its_bytes_whatever_the_name(tmp_path):
     import h5py
 
@@ -22,8 +27,7 @@ def test_each_kind_is_told_by_its_bytes_whatever_the_name(tmp_path):
     with open(files[fk.ZIP], "wb") as fh:  # np.savez would add .npz to a path
         np.savez(fh, x=np.zeros(3))
     files[fk.NPY] = tmp_path / "d.npz"
-    with open(files[fk.NPY], "wb") as fh:
-        np.save(fh, np.zeros(3))
+    _npy(files[fk.NPY])
     files[fk.IMAGE] = tmp_path / "e.mp4"
     files[fk.IMAGE].write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))
     files[fk.VIDEO] = tmp_path / "f.csv"
@@ -38,11 +42,6 @@ def test_each_kind_is_told_by_its_bytes_whatever_the_name(tmp_path):
     with zipfile.ZipFile(tmp_path / "i.npz", "w"):
         pass  # an empty archive starts with the end-of-directory record, not a file header
     assert fk.file_kind(tmp_path / "i.npz") == fk.ZIP
-
-
-def _npy(path):
-    with open(path, "wb") as fh:
-        np.save(fh, np.zeros(3))
 
 
 @pytest.mark.parametrize("make, says", [

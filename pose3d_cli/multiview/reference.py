@@ -19,7 +19,6 @@ landmarks, not mocap joint centres.
 
 from __future__ import annotations
 
-import os
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -155,7 +154,7 @@ def _what_file(path: Path) -> str:
 
     kind = fk.file_kind(path)
     if kind is None:
-        return "unreadable" if not path.is_file() or not os.access(path, os.R_OK) else "the file is empty"
+        return "the file is empty" if path.is_file() and path.stat().st_size == 0 else "unreadable"
     if kind == fk.ZIP:
         return "a damaged or truncated .npz (zip) archive"
     if kind == fk.NPY:
