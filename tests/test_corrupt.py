@@ -103,6 +103,16 @@ def test_per_joint_noise_factors_come_from_the_config(tmp_path):
     np.testing.assert_allclose(per_joint, expected, rtol=0.1)
 
 
+@pytest.mark.parametrize("value", ["3", "[1, 2]", "{wrist: fast}", "{wrist: -1}", "{wrist: .inf}", "{wrist: true}"])
+def test_a_bad_joint_noise_is_refused_when_the_config_is_read(tmp_path, value):
+    from pose3d_cli.errors import Pose3dError
+
+    path = tmp_path / "c.yaml"
+    path.write_text(f"joint_noise: {value}\n")
+    with pytest.raises(Pose3dError, match="joint_noise must map joint-name stems to factors"):
+        Corruption.from_file(path)
+
+
 def test_slow_noise_is_smooth():
     cam = to_camera(body(), T=300)
     uv, kp, _ = run(cam, only(noise_slow_sigma=0.02))

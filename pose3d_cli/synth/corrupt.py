@@ -117,6 +117,12 @@ class Corruption:
         known = {f.name for f in fields(cls)}
         if not isinstance(data, dict) or set(data) - known:
             raise Pose3dError(f"{path}: corruption config must be an object with keys among {sorted(known)}")
+        jn = data.get("joint_noise")
+        if jn is not None and not (isinstance(jn, dict) and all(
+                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < float("inf")
+                for k, v in jn.items())):
+            raise Pose3dError(f"{path}: joint_noise must map joint-name stems to factors >= 0, e.g. "
+                              f"{{wrist: 1.6, hip: 1.2}}, not {jn!r}")
         if data.get("confidence", "error") not in CONFIDENCES:
             raise Pose3dError(f"{path}: confidence must be one of {', '.join(CONFIDENCES)}, "
                               f"not {data['confidence']!r}")
