@@ -75,21 +75,27 @@ def bench_lifter(model_pt: Path, total: int = 8192 * 4) -> None:
         export_model(model_pt, onnx, "onnx")
         export_model(model_pt, int8, "onnx", quantize="int8")
         paths = {"torch": model_pt, "onnxruntime": onnx, "onnxruntime int8": int8}
+        D = np.zeros(X.shape[:-1] + (3,), np.float32)  # a detector 3D: its values do not change the cost
+        M = np.ones(len(X), np.float32)
         for threads in (1, 2):
             lifters = {b: load_lifter(p, threads=threads, flip_tta=False) for b, p in paths.items()}  # the network alone
+            # a fused / blend model (the default) runs more with the detector's 3D present: timed as its own row
+            calls = {b: (lambda lf: lambda s: lf.fn(X[s], C[s]))(lf) for b, lf in lifters.items()}
+            if lifters["torch"].takes_det3d:
+                calls["torch + detector 3D"] = (lambda lf: lambda s: lf.fn(X[s], C[s], D[s], M[s]))(lifters["torch"])
             for chunk in (1, 512, 1024, 8192):
                 n = 2000 if chunk == 1 else total
-                wall, cpu = dict.fromkeys(paths, np.inf), dict.fromkeys(paths, np.inf)
+                wall, cpu = dict.fromkeys(calls, np.inf), dict.fromkeys(calls, np.inf)
                 for rep in range(4):  # the first round warms up
-                    for backend, lifter in lifters.items():
+                    for backend, call in calls.items():
                         t0, c0 = time.perf_counter(), time.process_time()
                         for i in range(0, n, chunk):
-                            lifter.fn(X[i:i + chunk], C[i:i + chunk])
+                            call(slice(i, i + chunk))
                         if rep:
                             wall[backend] = min(wall[backend], time.perf_counter() - t0)
                             cpu[backend] = min(cpu[backend], time.process_time() - c0)
-                for backend in paths:
-                    print(f"lifter {backend:16s} {threads} thread{'s' if threads > 1 else ' '} batch {chunk:5d}: "
+                for backend in calls:
+                    print(f"lifter {backend:19s} {threads} thread{'s' if threads > 1 else ' '} batch {chunk:5d}: "
                           f"{n / wall[backend]:10,.0f} poses/s ({n / cpu[backend]:10,.0f} per CPU-second), "
                           f"x{wall['torch'] / wall[backend]:.2f} torch, "
                           f"x{wall['onnxruntime'] / wall[backend]:.2f} onnxruntime", flush=True)

@@ -76,6 +76,7 @@ class ExportReport:
     size_bytes: int = 0
     tolerance_mm: float = TOLERANCE_MM
     quantize: str | None = None
+    plain_path_only: bool = False  # a fused / blend model: its detector-3D input is not in the export
 
 
 def format_from_path(path: str | Path) -> str:
@@ -171,6 +172,9 @@ def export_model(checkpoint_path: str | Path, output_path: str | Path, fmt: str 
     rf = int(model.receptive_field())
     causal = contract_of(model).causal
     meta = export_meta(loaded.meta, rf, causal, fmt, checkpoint_path)
+    if "det3d" in contract_of(model).inputs:  # fused / blend: the exported graph takes xy and conf only
+        meta["not_exported"] = ("the detector-3D input (det3d, det3d_mask): this export is the model's plain 2D path; "
+                                "use the .pt checkpoint to lift with BlazePose's world landmarks")
     if quantize is not None:
         meta["quantize"] = quantize
     meta_json = json.dumps(meta, default=str)
@@ -202,7 +206,8 @@ def export_model(checkpoint_path: str | Path, output_path: str | Path, fmt: str 
             raise ExportError(f"{output_path}: {kind} export differs from torch by {diff:.3g} mm (tolerance "
                               f"{tolerance_mm:g} mm) on {n} check poses; nothing written")
         size = tmp.stat().st_size
-    return ExportReport(output_path, fmt, float(diff), n, time.perf_counter() - t0, size, tolerance_mm, quantize)
+    return ExportReport(output_path, fmt, float(diff), n, time.perf_counter() - t0, size, tolerance_mm, quantize,
+                        "not_exported" in meta)
 
 
 def _refuse_exported(path: Path) -> None:

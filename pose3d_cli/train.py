@@ -32,7 +32,7 @@ from .lifting.checkpoint import make_checkpoint, read_checkpoint, save_checkpoin
 from .lifting.codec import (CODEC_NAME, detector3d_to_network_input, pixels_to_network_input, root_relative,
                             target_statistics)
 from .lifting.detector3d_sim import load_error_model, simulate_detector3d
-from .lifting.models import DEFAULT_ARGS, build_model, contract_of
+from .lifting.models import DEFAULT_ARGS, build_model, check_trainable, contract_of
 from .lifting.predict import predict_dataset
 from .metrics import mpjpe, p_mpjpe
 from .skeleton import get_skeleton
@@ -440,6 +440,8 @@ def build_or_init_model(cfg: TrainConfig, sk, tr: Encoded | None,
         J = sk.num_joints
         model = build_model(name, J, root, np.zeros((J, 3)), np.ones((J, 3)), **args)
         model.load_state_dict(ck["state_dict"])
+        if contract_of(model).composed:  # a blend: its plain part learns on (see BlendLifter.continued_part)
+            return model.continued_part()
         return model, name, args
     stats_from = tr.target if tr is not None else prior_poses
     if stats_from is None:
@@ -447,6 +449,7 @@ def build_or_init_model(cfg: TrainConfig, sk, tr: Encoded | None,
                           "from; give --init model.pt, prior: mocap pairs, or a pairs source")
     mean, std = target_statistics(stats_from.numpy())
     args = {**DEFAULT_ARGS.get(cfg.model, {}), **cfg.model_args}
+    check_trainable(cfg.model, cfg.model_args)
     return build_model(cfg.model, sk.num_joints, root, mean, std, **args), cfg.model, args
 
 

@@ -30,7 +30,7 @@ from conftest import fitted
 REPO = Path(__file__).resolve().parents[1]
 J = H36M17.num_joints
 SMALL = {"mlp": {"width": 64, "blocks": 1}, "temporal": {"channels": 32, "filter_widths": [3, 3]},
-         "fused": {"width": 64, "blocks": 1},
+         "fused": {"width": 64, "blocks": 1}, "blend": {"width": 64, "blocks": 1},
          "nn": {"k": 4, "library": 300, "chunk": 128}}
 SUFFIX = {"onnx": ".onnx", "torchscript": ".ts", "pt2": ".pt2"}
 TOL = 0.01

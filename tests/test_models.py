@@ -12,7 +12,7 @@ from conftest import fitted
 
 J = H36M17.num_joints
 SMALL = {"mlp": {"width": 64, "blocks": 1}, "temporal": {"channels": 32, "filter_widths": [3, 3]},
-         "fused": {"width": 64, "blocks": 1},
+         "fused": {"width": 64, "blocks": 1}, "blend": {"width": 64, "blocks": 1},
          "nn": {"k": 4, "library": 300, "chunk": 128}}
 
 
@@ -54,7 +54,10 @@ def test_backward_reaches_every_parameter(name):
         empty = build_model(name, J, 0, np.zeros((J, 3)), np.ones((J, 3)), **SMALL[name]).eval()
         assert not torch.allclose(empty(xy, conf), m.eval()(xy, conf))  # fit() changed what it predicts
         return
-    m(xy, conf).square().mean().backward()
+    extra = ()
+    if "det3d" in contract_of(m).inputs:  # every input given: the detector-3D path's parameters learn too
+        extra = (torch.randn(*xy.shape[:-1], 3) * 100, torch.ones(xy.shape[:-2]))
+    m(xy, conf, *extra).square().mean().backward()
     for pname, p in m.named_parameters():
         assert p.grad is not None and torch.isfinite(p.grad).all(), pname
         assert p.grad.abs().sum() > 0, pname

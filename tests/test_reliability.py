@@ -196,11 +196,12 @@ def test_eval_labels_clean_files_and_uses_stored_actions(small_checkpoint, tmp_p
     assert "exact 2D" in r.output and "detector-like" not in r.output
 
 
-def test_default_mlp_is_the_shipped_one():
+def test_default_blend_is_the_shipped_one():
     from pose3d_cli.lifting.checkpoint import default_model_path, read_checkpoint
     from pose3d_cli.lifting.models import DEFAULT_ARGS
 
-    assert DEFAULT_ARGS["mlp"] == read_checkpoint(default_model_path())["model"]["args"]
+    shipped = read_checkpoint(default_model_path())["model"]
+    assert shipped == {"name": "blend", "args": DEFAULT_ARGS["blend"]}
 
 
 def test_with_2d_csv_and_bvh_round_trip(tmp_path):

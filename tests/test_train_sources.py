@@ -17,7 +17,7 @@ from pose3d_cli.skeleton import H36M17
 from conftest import fitted
 from pose3d_cli.train import TrainConfig, last_path, train
 
-SMALL = {"mlp": {"width": 32, "blocks": 1}, "temporal": {"channels": 16, "filter_widths": [3, 3]}, "fused": {"width": 64, "blocks": 1},
+SMALL = {"mlp": {"width": 32, "blocks": 1}, "temporal": {"channels": 16, "filter_widths": [3, 3]}, "fused": {"width": 64, "blocks": 1}, "blend": {"width": 64, "blocks": 1},
          "nn": {"k": 4, "library": 300, "chunk": 128}}
 
 

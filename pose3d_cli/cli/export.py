@@ -43,7 +43,8 @@ def export(
     Inputs: xy (B, [T,] J, 2) normalised camera coordinates, conf (B, [T,] J); output: joints_3d (B, [T',] J, 3) mm.
     The codec and the checkpoint's metadata (skeleton, joints, receptive field ...) travel in the file.
     Batch and time axes are dynamic; the file is written only when it matches torch within the tolerance.
-    --quantize int8 (ONNX; mlp and fused models) keeps the input normaliser, first layer and output in float32.
+    --quantize int8 (ONNX; mlp, fused and blend models) keeps the input normaliser, first layer and output in float32.
+    A fused or blend model (the default) is exported as its plain 2D path: the detector-3D input stays in the .pt.
     """
     from .. import export as ex
     from ..errors import Pose3dError
@@ -64,13 +65,16 @@ def export(
         typer.echo(json.dumps({"path": str(report.path), "format": report.format, "quantize": report.quantize,
                                "max_abs_diff_mm": report.max_abs_diff_mm, "n_check_samples": report.n_check_samples,
                                "tolerance_mm": report.tolerance_mm, "size_bytes": report.size_bytes,
-                               "seconds": round(report.seconds, 3)}))
+                               "seconds": round(report.seconds, 3), "plain_path_only": report.plain_path_only}))
     if not state.quiet:
         err_console.print(
             f"[bold green]exported[/] {escape(str(report.path))} ({report.format}"
             f"{' ' + report.quantize if report.quantize else ''}, {report.size_bytes / 1e6:.2f} MB, "
             f"{report.seconds:.1f} s); check vs torch: max |diff| [bold]{report.max_abs_diff_mm:.2g} mm[/] over "
             f"{report.n_check_samples} poses (tolerance {report.tolerance_mm:g} mm)", highlight=False)
+    if report.plain_path_only:
+        say_warning(f"{checkpoint}: exported without its detector-3D input (BlazePose world landmarks): the export "
+                    "lifts from 2D alone, like the plain model; `pose3d infer --model` on the .pt uses both")
 
 
 def say_warning(msg: str) -> None:

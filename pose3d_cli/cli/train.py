@@ -83,7 +83,7 @@ def train(
     output: Path = typer.Option(..., "--output", "-o", help="Best checkpoint (.pt); the last state goes to "
                                                             "<stem>.last.pt, the metrics to <stem>.jsonl."),
     val: Optional[Path] = typer.Option(None, help="Validation HDF5 (default: the 'val' split of DATA)."),
-    model: str = typer.Option("mlp", help="Registered model: mlp, temporal, fused or nn (nearest-neighbour baseline: filled in one pass, no epochs)."),
+    model: str = typer.Option("mlp", help="Registered model: mlp, temporal, fused or nn (nearest-neighbour baseline: filled in one pass, no epochs); a blend is made from a trained mlp and fused model (python -m pose3d_cli.lifting.blend)."),
     arg: list[str] = typer.Option([], "--arg", help="Model argument NAME=VALUE (repeatable), e.g. width=512 "
                                                     "(default mlp: width=384 blocks=2 dropout=0.05)."),
     receptive_field: Optional[int] = typer.Option(None, "--receptive-field", min=1, help="Temporal model: 27, 81 or 243 "
@@ -158,9 +158,9 @@ def train(
                               "for ONNX or TorchScript run `pose3d export` on the .pt afterwards")
         model_args = _parse_model_args(arg)
         if init is None:  # --init keeps the checkpoint's own architecture
-            from ..lifting.models import check_model_args
+            from ..lifting.models import check_trainable
 
-            check_model_args(model, model_args)
+            check_trainable(model, model_args)
         if model == "temporal":
             if receptive_field:
                 model_args["filter_widths"] = receptive_field_widths(receptive_field)

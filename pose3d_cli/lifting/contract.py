@@ -19,7 +19,9 @@ class ModelContract:
     - outputs: root-relative joints ``(B, [T - receptive_field + 1,] J, 3)`` mm, camera frame;
     - gradient_steps: True: trained by gradient steps on its parameters (``pose3d train``'s loop); False: it has
       no parameters and is fitted in one pass by ``model.fit(xy, conf, target, seed)`` from the training pairs
-      (the nearest-neighbour baseline), so train calls that instead of an optimiser.
+      (the nearest-neighbour baseline), so train calls that instead of an optimiser;
+    - composed: made from trained checkpoints (the blend: :mod:`pose3d_cli.lifting.blend`), not trained as a whole:
+      ``pose3d train --model`` refuses it, and ``--init`` continues its ``continued_part()``.
     """
 
     receptive_field: int = 1
@@ -27,6 +29,7 @@ class ModelContract:
     inputs: tuple[str, ...] = ("xy", "confidence")
     outputs: str = "root-relative joints (B, [T - receptive_field + 1,] J, 3) mm, camera frame"
     gradient_steps: bool = True
+    composed: bool = False
 
     @property
     def temporal(self) -> bool:

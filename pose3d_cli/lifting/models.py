@@ -12,6 +12,10 @@ denormaliser are inside the model (see :mod:`pose3d_cli.lifting.codec`), so an e
 - ``nn``: the nearest-neighbour baseline of Chen & Ramanan 2017 (:mod:`pose3d_cli.lifting.nearest`): no
   parameters; ``pose3d train`` fills its library of 2D projections and 3D from the training pairs in one pass
   (its contract says ``gradient_steps=False``).
+- ``fused``: the MLP with the detector's own 3D (BlazePose world landmarks) as an optional input.
+- ``blend``: a plain ``mlp`` and a ``fused`` lifter trained apart and averaged where the detector's 3D is present
+  (``fused_weight``); made from the two checkpoints by :mod:`pose3d_cli.lifting.blend`, not by ``pose3d train``
+  (its contract says ``composed=True``).
 
 Add a model: write an ``nn.Module`` with the same constructor head ``(num_joints, root, target_mean,
 target_std, **args)``, ``receptive_field()`` and ``contract()`` (a :class:`ModelContract`), and add it to
@@ -155,14 +159,55 @@ class FusedLifter(MLPLifter):
         return self.decode(self.head(self.blocks(self.stem(feats))))
 
 
+class BlendLifter(nn.Module):
+    """A plain MLP and a fused lifter, trained apart, averaged where the detector's 3D is present.
+
+    ``(B, J, 2), (B, J)[, (B, J, 3), (B,)] → (B, J, 3)``: ``plain(xy, conf)`` where ``det_mask`` is 0 or ``det``
+    is omitted (the plain 2D path is exactly the plain model), ``(1 - w)·plain + w·fused`` where it is 1, with
+    ``w = fused_weight``. Measured on the shared pose2sim clip (README): the average beats both of its inputs,
+    which err in different ways (the fused one leans on the detector's 3D, the plain one on the 2D alone).
+    """
+
+    def __init__(self, num_joints: int, root: int, target_mean: np.ndarray, target_std: np.ndarray,
+                 width: int = 384, blocks: int = 2, dropout: float = 0.05, fused_weight: float = 0.3):
+        super().__init__()
+        self.num_joints = num_joints
+        self.fused_weight = float(fused_weight)
+        self.part_args = {"width": width, "blocks": blocks, "dropout": dropout}
+        self.plain = MLPLifter(num_joints, root, target_mean, target_std, width, blocks, dropout)
+        self.fused = FusedLifter(num_joints, root, target_mean, target_std, width, blocks, dropout)
+
+    @staticmethod
+    def receptive_field() -> int:
+        return 1
+
+    def contract(self) -> ModelContract:
+        return ModelContract(receptive_field=1, causal=False, inputs=("xy", "confidence", "det3d", "det3d_mask"),
+                             composed=True)
+
+    def continued_part(self) -> tuple[nn.Module, str, dict]:
+        """What ``pose3d train --init`` / ``pose3d adapt`` continue from a blend: its plain MLP (the fused one
+        trains on pairs with a simulated detector 3D only), with its registry name and arguments."""
+        return self.plain, "mlp", dict(self.part_args)
+
+    def forward(self, xy: torch.Tensor, conf: torch.Tensor, det: torch.Tensor | None = None,
+                det_mask: torch.Tensor | None = None) -> torch.Tensor:
+        plain = self.plain(xy, conf)
+        if det is None:
+            return plain
+        w = self.fused_weight * det_mask.to(xy.dtype)[..., None, None]
+        return plain + w * (self.fused(xy, conf, det, det_mask) - plain)
+
+
 MODELS: dict[str, type[nn.Module]] = {"mlp": MLPLifter, "temporal": TemporalLifter, "fused": FusedLifter,
-                                      "nn": NearestNeighbourLifter}
+                                      "blend": BlendLifter, "nn": NearestNeighbourLifter}
 
 #: the defaults each model is built with when no argument is given
 DEFAULT_ARGS: dict[str, dict] = {
     "mlp": {"width": 384, "blocks": 2, "dropout": 0.05},  # the shipped model (README: model card)
     "temporal": {"channels": 256, "filter_widths": [3, 3, 3], "dropout": 0.1, "causal": False},
     "fused": {"width": 384, "blocks": 2, "dropout": 0.05},
+    "blend": {"width": 384, "blocks": 2, "dropout": 0.05, "fused_weight": 0.3},  # chosen on the dev frames (README)
     "nn": {"k": 8, "library": 100_000, "chunk": 1024},  # the Chen & Ramanan baseline (README: measured figures)
 }
 
@@ -194,6 +239,18 @@ def check_model_args(name: str, args: dict) -> None:
         if not ok:
             raise Pose3dError(f"model {name!r}: {key}={value!r} is not valid; {key} must be {want} "
                               f"(default {default})")
+
+
+def check_trainable(name: str, args: dict) -> None:
+    """:func:`check_model_args`, and refuse in one line a model ``pose3d train`` cannot train as a whole (a
+    composed one: the blend is made from two trained checkpoints)."""
+    from ..errors import Pose3dError
+
+    check_model_args(name, args)
+    if contract_of(build_model(name, 1, 0, np.zeros((1, 3)), np.ones((1, 3)), **args)).composed:
+        raise Pose3dError(f"model {name!r} is made from two trained checkpoints, not trained: train an mlp and a "
+                          "fused model, then `python -m pose3d_cli.lifting.blend PLAIN.pt FUSED.pt -o OUT.pt` "
+                          "(recipes/default.sh)")
 
 
 def build_model(name: str, num_joints: int, root: int, target_mean: np.ndarray, target_std: np.ndarray,

@@ -1,0 +1,122 @@
+"""Make a blend checkpoint from a trained plain MLP and a trained fused lifter (see ``BlendLifter``).
+
+    python -m pose3d_cli.lifting.blend plain.pt fused.pt -o blend.pt [--weight 0.3]
+    python -m pose3d_cli.lifting.blend --parts blend.pt -o FOLDER     # FOLDER/plain.pt, FOLDER/fused.pt
+
+The two models are checked to lift the same thing (skeleton, codec, 2D landmarks, layer sizes); the blend's
+checkpoint keeps both training records under ``train.parts`` and the plain model's data and held-out metrics
+(the blend's plain 2D path is exactly the plain model, and that is what ``pose3d eval`` measures on pairs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import Pose3dError
+from .checkpoint import make_checkpoint, model_from_checkpoint, read_checkpoint, save_checkpoint
+from .contract import contract_of
+from .models import DEFAULT_ARGS, build_model
+
+
+def _part(path: Path, name: str) -> dict:
+    ck = read_checkpoint(path)
+    if ck["model"]["name"] != name:
+        raise Pose3dError(f"{path}: a {ck['model']['name']!r} model; the blend takes a {name!r} model here "
+                          f"(plain: pose3d train --model mlp; fused: pose3d train --model fused)")
+    return ck
+
+
+def blend_checkpoints(plain_path: str | Path, fused_path: str | Path, fused_weight: float = DEFAULT_ARGS["blend"]["fused_weight"]) -> dict:
+    """The checkpoint dict of ``BlendLifter(plain, fused, fused_weight)``; refused in one line when the two
+    models do not lift the same skeleton, codec and 2D landmarks with the same layer sizes."""
+    plain_path, fused_path = Path(plain_path), Path(fused_path)
+    if not 0.0 <= fused_weight < 1.0:
+        raise Pose3dError(f"--weight {fused_weight}: the fused model's share must be in [0, 1)")
+    plain, fused = _part(plain_path, "mlp"), _part(fused_path, "fused")
+    for what, get in (("skeleton", lambda c: c["skeleton"]), ("codec", lambda c: c["codec"]),
+                      ("layer sizes", lambda c: c["model"]["args"])):
+        if get(plain) != get(fused):
+            raise Pose3dError(f"{fused_path}: its {what} ({get(fused)}) differ from {plain_path}'s ({get(plain)}); "
+                              "blend two models trained for the same input and of the same size")
+    args = {**plain["model"]["args"], "fused_weight": float(fused_weight)}
+    sk = plain["skeleton"]
+    parts = {k: model_from_checkpoint(c, p).model for k, c, p in (("plain", plain, plain_path), ("fused", fused, fused_path))}
+    J = len(sk["joints"])
+    import numpy as np
+
+    model = build_model("blend", J, sk["joints"].index(plain["codec"]["root"]), np.zeros((J, 3)), np.ones((J, 3)), **args)
+    model.plain.load_state_dict(parts["plain"].state_dict())
+    model.fused.load_state_dict(parts["fused"].state_dict())
+    assert contract_of(model).composed
+    train = {"blend": {"plain": str(plain_path), "fused": str(fused_path), "fused_weight": float(fused_weight)},
+             "parts": {"plain": plain.get("train", {}), "fused": fused.get("train", {})},
+             "input_landmarks": plain.get("train", {}).get("input_landmarks")}
+    metrics = {**plain.get("metrics", {}), "note": "held-out metrics of the plain part (the blend's 2D-only path)",
+               "fused_part": {k: v for k, v in fused.get("metrics", {}).items() if k != "history"}}
+    return make_checkpoint(model, "blend", args, sk["name"], plain["codec"]["root"], train=train,
+                           data=plain.get("data", {}), metrics=metrics)
+
+
+def part_checkpoint(ck: dict, which: str) -> dict:
+    """The checkpoint dict of one part (``plain`` or ``fused``) of a blend checkpoint dict, as its own model."""
+    from .checkpoint import model_from_checkpoint as rebuild
+
+    if ck["model"]["name"] != "blend":
+        raise Pose3dError(f"a {ck['model']['name']!r} model is not a blend; --parts takes a blend checkpoint")
+    blend = rebuild(ck).model
+    module, name, args = (*blend.continued_part(),) if which == "plain" else (blend.fused, "fused", dict(blend.part_args))
+    metrics = ({k: v for k, v in ck.get("metrics", {}).items() if k not in ("note", "fused_part")} if which == "plain"
+               else ck.get("metrics", {}).get("fused_part", {}))
+    return make_checkpoint(module, name, args, ck["skeleton"]["name"], ck["codec"]["root"],
+                           train=ck.get("train", {}).get("parts", {}).get(which, {}), data=ck.get("data", {}),
+                           metrics=metrics)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m pose3d_cli.lifting.blend", description=__doc__.splitlines()[0])
+    ap.add_argument("plain", type=Path, nargs="?", help="a trained mlp checkpoint (pose3d train --model mlp)")
+    ap.add_argument("fused", type=Path, nargs="?", help="a trained fused checkpoint (pose3d train --model fused)")
+    ap.add_argument("-o", "--output", type=Path, required=True,
+                    help="the blend checkpoint to write (.pt); with --parts, the folder for plain.pt and fused.pt")
+    ap.add_argument("--parts", type=Path, help="write the two parts of this blend checkpoint instead")
+    ap.add_argument("--weight", type=float, default=DEFAULT_ARGS["blend"]["fused_weight"],
+                    help="the fused model's share where the detector's 3D is present (default: %(default)s)")
+    a = ap.parse_args(argv)
+    try:
+        if a.parts is not None:
+            return _write_parts(a.parts, a.output)
+        if a.plain is None or a.fused is None:
+            raise Pose3dError("give PLAIN.pt and FUSED.pt to blend (or --parts BLEND.pt to split one)")
+        out = a.output.resolve()
+        if out in (a.plain.resolve(), a.fused.resolve()):
+            raise Pose3dError(f"{a.output}: is one of the inputs; write the blend to a new file")
+        if a.output.suffix.lower() != ".pt":
+            raise Pose3dError(f"{a.output}: a checkpoint is written as .pt")
+        save_checkpoint(blend_checkpoints(a.plain, a.fused, a.weight), a.output)
+    except Pose3dError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {a.output}")
+    return 0
+
+
+def _write_parts(blend_path: Path, folder: Path) -> int:
+    ck = read_checkpoint(blend_path)
+    if ck["model"]["name"] != "blend":
+        raise Pose3dError(f"{blend_path}: a {ck['model']['name']!r} model, not a blend; --parts takes a blend checkpoint")
+    outs = {which: folder / f"{which}.pt" for which in ("plain", "fused")}
+    for p in outs.values():
+        if p.exists():
+            raise Pose3dError(f"{p}: already exists; choose an empty folder for the parts")
+    parts = {which: part_checkpoint(ck, which) for which in outs}  # all checked before anything is written
+    folder.mkdir(parents=True, exist_ok=True)
+    for which, p in outs.items():
+        save_checkpoint(parts[which], p)
+        print(f"wrote {p}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
