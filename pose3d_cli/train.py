@@ -28,6 +28,7 @@ import torch
 from .atomic import note_written
 from .dataset import PairData, load_pairs
 from .errors import Pose3dError
+from .lifting.blend import output_of_init
 from .lifting.checkpoint import make_checkpoint, read_checkpoint, save_checkpoint
 from .lifting.codec import (CODEC_NAME, detector3d_to_network_input, pixels_to_network_input, root_relative,
                             target_statistics)
@@ -571,6 +572,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                           "synthetic pairs (e.g. the replay file) as a pairs source")
     prior_poses = load_prior_poses(cfg, sk, tr)
     model, model_name, model_args = build_or_init_model(cfg, sk, tr, prior_poses)
+    written_as = output_of_init(cfg.init)  # --init of a blend: its plain part trains, the output is a blend again
     contract = contract_of(model)
     if not contract.gradient_steps:
         return _fit_in_one_pass(cfg, dist, model, model_name, model_args, sk, tr, va, data_info, bool(clips), resume,
@@ -809,7 +811,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
         improved = dist.main and metrics["val_mpjpe"] < state["best"]
         if improved:
             state["best"], state["best_epoch"], state["bad_epochs"] = metrics["val_mpjpe"], epoch + 1, 0
-            save_checkpoint(checkpoint(metrics, with_resume=False), cfg.output)
+            save_checkpoint(written_as(checkpoint(metrics, with_resume=False)), cfg.output)
         elif dist.main:
             state["bad_epochs"] += 1
         if dist.main:

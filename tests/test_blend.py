@@ -160,3 +160,21 @@ def _export(path, out):
     from pose3d_cli.export import export_model
 
     return export_model(path, out, "onnx").path
+
+
+def test_training_from_a_blend_writes_a_blend_with_the_init_fused_part(parts, tmp_path, small_pairs):
+    from pose3d_cli.train import TrainConfig, train
+
+    (plain_path, plain), (fused_path, fused) = parts
+    init = save_checkpoint(blend_checkpoints(plain_path, fused_path, 0.25), tmp_path / "b.pt")
+    out = tmp_path / "site.pt"
+    train(TrainConfig(data=str(small_pairs), output=str(out), init=str(init), epochs=1, batch_size=256, threads=1,
+                      subsample=4, max_val_samples=500))
+    ck = read_checkpoint(out)
+    assert ck["model"] == {"name": "blend", "args": {"width": 32, "blocks": 1, "dropout": 0.05, "fused_weight": 0.25}}
+    assert ck["train"]["init"] == str(init) and ck["train"]["parts"]["fused"] == {"seed": 2}
+    sd = ck["state_dict"]
+    assert all(torch.equal(sd[f"fused.{k}"], v) for k, v in fused.state_dict().items())  # untouched
+    assert not all(torch.equal(sd[f"plain.{k}"], v) for k, v in plain.state_dict().items())  # learned
+    resumable = read_checkpoint(tmp_path / "site.last.pt")  # resume state continues the plain part it trained
+    assert resumable["model"]["name"] == "mlp" and "resume" in resumable

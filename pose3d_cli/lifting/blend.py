@@ -59,6 +59,34 @@ def blend_checkpoints(plain_path: str | Path, fused_path: str | Path, fused_weig
                            data=plain.get("data", {}), metrics=metrics)
 
 
+def output_of_init(init: str | Path | None):
+    """How ``pose3d train --init`` / ``pose3d adapt`` write their output: a function of the trained checkpoint dict.
+
+    When ``init`` is a blend, training continues its plain part (``BlendLifter.continued_part``) and the output is
+    that trained part blended again with the init's own fused part and weight, so an adapted default keeps using
+    BlazePose's 3D; otherwise the checkpoint is written as trained."""
+    if not init:
+        return lambda ck: ck
+    init_ck = read_checkpoint(init)
+    if not contract_of(model_from_checkpoint(init_ck, init).model).composed:
+        return lambda ck: ck
+
+    def reblended(ck: dict) -> dict:
+        trained = model_from_checkpoint(ck).model
+        blend = model_from_checkpoint(init_ck, init).model
+        blend.plain.load_state_dict(trained.state_dict())
+        train = {**ck.get("train", {}), "blend": {"plain": "this run (continued from --init's plain part)",
+                                                  "fused": f"{init} (unchanged)", "fused_weight": blend.fused_weight},
+                 "parts": {"plain": ck.get("train", {}), "fused": init_ck.get("train", {}).get("parts", {}).get("fused", {})}}
+        metrics = {**ck.get("metrics", {}), "note": "held-out metrics of the plain part (the blend's 2D-only path)",
+                   "fused_part": init_ck.get("metrics", {}).get("fused_part", {})}
+        out = make_checkpoint(blend, "blend", init_ck["model"]["args"], ck["skeleton"]["name"], ck["codec"]["root"],
+                              train=train, data=ck.get("data", {}), metrics=metrics)
+        return out
+
+    return reblended
+
+
 def part_checkpoint(ck: dict, which: str) -> dict:
     """The checkpoint dict of one part (``plain`` or ``fused``) of a blend checkpoint dict, as its own model."""
     from .checkpoint import model_from_checkpoint as rebuild

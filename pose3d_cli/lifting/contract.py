@@ -21,7 +21,8 @@ class ModelContract:
       no parameters and is fitted in one pass by ``model.fit(xy, conf, target, seed)`` from the training pairs
       (the nearest-neighbour baseline), so train calls that instead of an optimiser;
     - composed: made from trained checkpoints (the blend: :mod:`pose3d_cli.lifting.blend`), not trained as a whole:
-      ``pose3d train --model`` refuses it, and ``--init`` continues its ``continued_part()``.
+      ``pose3d train --model`` refuses it, and ``--init`` continues its ``continued_part()`` (the output is blended
+      again: :func:`pose3d_cli.lifting.blend.output_of_init`).
     """
 
     receptive_field: int = 1
