@@ -76,8 +76,11 @@ def test_shortened_forearms_get_their_length_back():
     fitted, lengths = fit_skeleton(pts, conf, SK, None, prior_weight=1.0)
     ratio = SK.bone_lengths(fitted)[:, fore] / true[fore]
     np.testing.assert_allclose(ratio, 1.0, atol=0.03)
-    _, half = fit_skeleton(pts, conf, SK, None, prior_weight=0.5)
+    half = fit_bone_lengths(pts, conf, SK, prior_weight=0.5, distal_ratio=False)
     assert np.all(half[fore] / true[fore] > 0.75) and np.all(half[fore] / true[fore] < 0.8)  # sqrt(0.6) = 0.77
+    # with the distal rule (the default) the forearm follows the upper arm, which the lifter got right
+    _, half = fit_skeleton(pts, conf, SK, None, prior_weight=0.5)
+    np.testing.assert_allclose(half[fore] / true[fore], 1.0, atol=0.03)
     # the direction of every bone is the lifted one
     b = SK.bone_indices
     u = lambda x: (x[:, b[:, 0]] - x[:, b[:, 1]]) / np.linalg.norm(x[:, b[:, 0]] - x[:, b[:, 1]], axis=-1, keepdims=True)
@@ -222,3 +225,31 @@ def test_a_real_short_arm_swing_is_followed_at_any_frame_rate(fps):
     if fps == 15.0:
         held = resolve_to_lengths(true, LENGTHS, SK, project(cam), conf, ray_weight=1.0, jump_weight=jump_weight_at(60.0))
         assert np.linalg.norm(held[behind, el] - true[behind, el], axis=-1).min() > 100
+
+
+def test_distal_bones_take_the_prior_ratio_to_their_proximal_bone_only_with_a_prior():
+    """Forearms and shanks lifted at 0.7 and upper arms and thighs at 1.1 of their length: with a prior the distal
+    bones come back to their proximal bone × the mocap ratio (1.1 × their length here, derived from the prior
+    fractions by hand); without one (weight 0) the track keeps its own lengths."""
+    rng = np.random.default_rng(3)
+    T = 40
+    frac = {c: PRIOR_FRACTIONS[c] for c, _ in SK.bones}
+    scale = {"left_wrist": 0.7, "right_wrist": 0.7, "left_ankle": 0.7, "right_ankle": 0.7,
+             "left_elbow": 1.1, "right_elbow": 1.1, "left_knee": 1.1, "right_knee": 1.1}
+    true = np.array([frac[c] * 3500.0 for c, _ in SK.bones])
+    pts = np.zeros((T, SK.num_joints, 3))
+    for b in topological_order(SK):
+        c, p = SK.bone_indices[b]
+        d = rng.normal(size=(T, 3))
+        pts[:, c] = pts[:, p] + true[b] * scale.get(SK.bones[b][0], 1.0) * d / np.linalg.norm(d, axis=-1, keepdims=True)
+    conf = np.full((T, SK.num_joints), 0.9)
+    idx = {c: b for b, (c, _) in enumerate(SK.bones)}
+    own = fit_bone_lengths(pts, conf, SK, prior_weight=0.0)
+    np.testing.assert_allclose(own[idx["left_wrist"]] / true[idx["left_wrist"]], 0.7, rtol=1e-6)
+    fit = fit_bone_lengths(pts, conf, SK, prior_weight=0.5)
+    for distal, proximal in (("left_wrist", "left_elbow"), ("right_ankle", "right_knee")):
+        assert fit[idx[distal]] / fit[idx[proximal]] == pytest.approx(frac[distal] / frac[proximal], rel=1e-9)
+        # proximal: sqrt(1.1 × 1) of its length (half-way in log space to the prior at the track's size) …
+        assert fit[idx[proximal]] / true[idx[proximal]] == pytest.approx(np.sqrt(1.1), rel=0.02)
+        # … and the distal bone the same multiple of its own, far from the 0.84 = sqrt(0.7) of the plain prior pull
+        assert fit[idx[distal]] / true[idx[distal]] == pytest.approx(np.sqrt(1.1), rel=0.02)
