@@ -178,3 +178,13 @@ def test_training_from_a_blend_writes_a_blend_with_the_init_fused_part(parts, tm
     assert not all(torch.equal(sd[f"plain.{k}"], v) for k, v in plain.state_dict().items())  # learned
     resumable = read_checkpoint(tmp_path / "site.last.pt")  # resume state continues the plain part it trained
     assert resumable["model"]["name"] == "mlp" and "resume" in resumable
+
+
+def test_eval_of_a_blend_is_its_plain_part_and_says_so(parts, tmp_path, small_pairs):
+    from pose3d_cli.evaluate import evaluate
+
+    (plain_path, _), (fused_path, _) = parts
+    out = save_checkpoint(blend_checkpoints(plain_path, fused_path), tmp_path / "b.pt")
+    blend, plain = (evaluate(p, small_pairs, split="val", max_samples=300) for p in (out, plain_path))
+    assert "plain 2D path" in blend["note"] and "note" not in plain
+    assert blend["conditions"] == plain["conditions"]

@@ -68,6 +68,8 @@ def eval_cmd(
     if state.quiet or str(json_out) == "-":
         return
     cols = ["mpjpe", "p_mpjpe", "n_mpjpe", "pck150", "auc"]
+    if report.get("note"):
+        say(f"note: {report['note']}", 0)
     out_console.print(_table(f"{model.name} on {data.name} [{split}: {report['samples']} pairs] (mm; PCK/AUC %)",
                              report["conditions"], cols))
     out_console.print(_table(f"per joint ({report['stored_2d']} 2D stored in the file)", report["per_joint"],
