@@ -422,6 +422,20 @@ def _with_init_landmarks(cfg: TrainConfig) -> TrainConfig:
     return replace(cfg, input_landmarks=cfg.input_landmarks or theirs)
 
 
+def takes_det3d(cfg: TrainConfig) -> bool:
+    """Whether the run's model takes the detector's 3D (the fused lifter; with ``--init``, that checkpoint's model,
+    whose trained part a blend hands on): image/3D sources then read their ``det3d`` files."""
+    if cfg.init:
+        ck = read_checkpoint(cfg.init)
+        name, args = ck["model"]["name"], ck["model"]["args"]
+    else:
+        name, args = cfg.model, cfg.model_args
+    model = build_model(name, 1, 0, np.zeros((1, 3)), np.ones((1, 3)), **args)
+    if contract_of(model).composed:
+        model = model.continued_part()[0]
+    return "det3d" in contract_of(model).inputs
+
+
 def build_or_init_model(cfg: TrainConfig, sk, tr: Encoded | None,
                         prior_poses: torch.Tensor | None = None) -> tuple[torch.nn.Module, str, dict]:
     """A fresh model (output statistics from the training targets, or in a 2D-only run from the prior's mocap
@@ -564,7 +578,8 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
     sk, tr, va, data_info = prepare_data(cfg)
     root_name = sk.root
     clips = [load_2d_source(s, sk, cfg.input_landmarks) for s in resolve_sources(cfg) if s.kind == "2d"]
-    views = [load_image3d_source(s, sk) for s in resolve_sources(cfg) if s.kind == "image3d"]
+    views = [load_image3d_source(s, sk, with_det3d=takes_det3d(cfg)) for s in resolve_sources(cfg)
+             if s.kind == "image3d"]
     if (clips or views) and dist.world > 1:
         raise Pose3dError(f"{cfg.data}: 2D-only and image/3D sources train in one process for now; run without torchrun")
     if views and tr is None:
@@ -580,8 +595,8 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
     rf, causal, temporal = contract.receptive_field, contract.causal, contract.temporal
     before = contract.frames_before  # input frames before the first output frame
     fused = "det3d" in contract.inputs
-    if fused and (temporal or clips or views):
-        raise Pose3dError(f"{cfg.data}: the fused model trains on pairs sources only (no 2D-only or image/3D sources)")
+    if fused and (temporal or clips):
+        raise Pose3dError(f"{cfg.data}: the fused model trains on pairs and image/3D sources only (no 2D-only sources)")
     if views and temporal:
         raise Pose3dError(f"{views[0].name}: image/3D sources train single-frame models for now (--model mlp)")
     det_error = load_error_model(skeleton=sk.name) if fused else None
@@ -709,14 +724,15 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                     det, present = simulate_detector3d(tgt.numpy(), np.random.default_rng((cfg.seed, epoch, s)),
                                                        det_error, sk.name, cfg.det3d_dropout)
                     det, mask = detector3d_to_network_input(det, present, tuple(xy.shape[:-1]))
-                    pred = ddp_model(xy, conf, torch.from_numpy(det), torch.from_numpy(mask))
+                    extra = (torch.from_numpy(det), torch.from_numpy(mask))
                 else:
-                    pred = ddp_model(xy, conf)
+                    extra = ()
+                pred = ddp_model(xy, conf, *extra)
                 if len(batch) == 0:  # DDP: this rank got nothing from the epoch's last, short batch
                     loss = pred.sum() * 0.0
                 else:
-                    with torch.no_grad():
-                        taught = teacher(xy, conf) if teacher is not None else None
+                    with torch.no_grad():  # the frozen --init sees what the model sees (a fused one: its 3D too)
+                        taught = teacher(xy, conf, *extra) if teacher is not None else None
                     loss, step_terms = terms["pairs"](Batch(pred, tgt, teacher=taught, frame_weight=weight))
                 fake = pred
             for k, c in enumerate(clips):  # 2D-only sources: no 3D target
@@ -744,9 +760,17 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                     return x[rows].transpose(1, 2).flatten(0, 1)
 
                 xy3, conf3, tgt3 = augment(by_view(vf.xy), by_view(vf.conf), by_view(vf.target), flip_perm, view_cfg)
-                pred3 = ddp_model(xy3, conf3)
+                if fused:  # the detector's real 3D of each view where the source has it; dropped like the simulated
+                    det3 = by_view(vf.det) if vf.det is not None else torch.full(tgt3.shape, float("nan"))
+                    keep = torch.from_numpy(np.random.default_rng((cfg.seed, epoch, s, 301 + k)).random(
+                        det3.shape[:2]) >= cfg.det3d_dropout)
+                    mask3 = (torch.isfinite(det3).all(-1).all(-1) & keep).float()
+                    extra3 = (torch.nan_to_num(det3) * mask3[..., None, None], mask3)
+                else:
+                    extra3 = ()
+                pred3 = ddp_model(xy3, conf3, *extra3)
                 with torch.no_grad():
-                    taught = teacher(xy3, conf3) if teacher is not None else None
+                    taught = teacher(xy3, conf3, *extra3) if teacher is not None else None
                 l3, p3 = terms["image3d"][k](Batch(pred3, tgt3, xy3, conf3, taught, rotation=vf.R.repeat(G, 1, 1)))
                 loss = loss + vf.weight * l3
                 step_terms |= {f"image3d_{name}": v for name, v in p3.items()}

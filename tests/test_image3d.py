@@ -167,3 +167,74 @@ def test_train_with_image3d_is_one_line_error_cli_and_resumes_bit_identically(sc
     wa, wb = read_checkpoint(last_path(a)), read_checkpoint(last_path(b))
     for k in wa["state_dict"]:
         assert torch.equal(wa["state_dict"][k], wb["state_dict"][k]), k
+
+
+def write_det3d(path, world, cam, swapped_frame=None, shift=np.array([10.0, -5.0, 20.0])):
+    """A `pose3d infer --detector-3d --with-2d` CSV of ``cam``: the detector's 3D = the reference in the camera frame,
+    root-relative, moved by ``shift`` (a known error); its own 2D = the exact projection. At ``swapped_frame`` the
+    detector exchanged left and right, in its 2D and its 3D alike (what BlazePose does, and infer's swap fix undoes
+    in the view's 2D file only)."""
+    from pose3d_cli.infer.writers import PoseTrack, write_track
+
+    R, t = CAMS[cam]
+    X = np.einsum("ij,tnj->tni", R, world) + t
+    det = X - X[:, ROOT:ROOT + 1] + shift
+    det[:, ROOT] = 0.0
+    uv = np.stack([K[0, 0] * X[..., 0] / X[..., 2] + K[0, 2], K[1, 1] * X[..., 1] / X[..., 2] + K[1, 2]], -1)
+    if swapped_frame is not None:
+        perm = H36M17.flip_permutation
+        det[swapped_frame], uv[swapped_frame] = det[swapped_frame][perm], uv[swapped_frame][perm]
+    frames = np.arange(T) + OFFSETS[cam]
+    write_track(PoseTrack(frames, frames / 30.0, np.ones(T, bool), det, uv, np.full((T, J), 0.9), H36M17.joints),
+                path, "csv", with_2d=True)
+    return X - X[:, ROOT:ROOT + 1] + shift * (np.arange(J) != ROOT)[:, None]
+
+
+def test_the_detector_3d_of_each_view_is_read_and_relabelled_where_the_views_2d_was(scene):
+    d, ref, world = scene
+    want = {c: write_det3d(d / f"{c}_det.csv", world, c, swapped_frame=5 if c == "camA" else None) for c in CAMS}
+    s = spec(ref, [d / "camA.csv", d / "camB.csv"], frames="0:9", det3d=[str(d / "camA_det.csv"), str(d / "camB_det.csv")])
+    assert load_image3d_source(s, H36M17).det is None  # a plain model does not read them
+    vf = load_image3d_source(s, H36M17, with_det3d=True)
+    for v, cam in enumerate(vf.cameras):
+        rows = [f for f in range(9) if f not in (3, 6)]  # as in the targets' test
+        np.testing.assert_allclose(vf.det[:, v].numpy(), want[cam][rows], atol=1e-2)  # frame 5 of camA relabelled
+    s.det3d = s.det3d[:1]
+    with pytest.raises(Pose3dError, match="1 files for 2 views"):
+        load_image3d_source(s, H36M17, with_det3d=True)
+    s.det3d = [str(d / "camA.csv"), str(d / "camB_det.csv")]  # a 2D keypoint file, not a 3D output
+    with pytest.raises(Pose3dError, match="camA.csv"):
+        load_image3d_source(s, H36M17, with_det3d=True)
+
+
+def test_a_fused_model_learns_from_the_real_detector_3d_of_image3d_views(scene, small_pairs, tmp_path):
+    """Fine-tuned on the views with their detector 3D, the fused model's output moves where the detector 3D is
+    given and the run logs the image/3D terms; the same run without det3d files trains its plain path only."""
+    from pose3d_cli.lifting.checkpoint import load_model
+    from pose3d_cli.train import TrainConfig, train
+
+    d, ref, world = scene
+    for c in CAMS:
+        write_det3d(d / f"{c}_det.csv", world, c)
+    fast = dict(model="fused", model_args={"width": 32, "blocks": 1}, batch_size=256, threads=1, max_val_samples=300,
+                clip=4, det3d_dropout=0.0)
+    base = tmp_path / "base.pt"
+    train(TrainConfig(data=str(small_pairs), output=str(base), epochs=1, **fast))
+    src = {"path": str(ref), "kind": "image3d", "weight": 5.0, "frames": "0:9",
+           "views": [str(d / "camA.csv"), str(d / "camB.csv")]}
+    out = {}
+    for tag, extra in (("with", {"det3d": [str(d / "camA_det.csv"), str(d / "camB_det.csv")]}), ("without", {})):
+        out[tag] = tmp_path / f"{tag}.pt"
+        s = train(TrainConfig(data=str(small_pairs), output=str(out[tag]), epochs=2, init=str(base), lr=1e-3,
+                              sources=[{**src, **extra}], **fast))
+        assert "image3d_mpjpe" in s["history"][-1]["terms"]
+    vf = load_image3d_source(spec(ref, [d / "camA.csv"], frames="0:9", det3d=[str(d / "camA_det.csv")]), H36M17,
+                             with_det3d=True)
+    xy, conf, det = vf.xy[:, 0], vf.conf[:, 0], vf.det[:, 0]
+    ones = torch.ones(len(xy))
+    with torch.no_grad():
+        a, b = (load_model(out[t]).model(xy, conf, det, ones) for t in ("with", "without"))
+        base_out = load_model(base).model(xy, conf, det, ones)
+    err = {k: float((v - vf.target[:, 0]).norm(dim=-1).mean()) for k, v in (("with", a), ("without", b), ("base", base_out))}
+    assert not torch.allclose(a, b)  # the detector's 3D took part in the training
+    assert err["with"] < err["base"]  # and fine-tuning on the views helped on them

@@ -187,7 +187,8 @@ class BlendLifter(nn.Module):
 
     def continued_part(self) -> tuple[nn.Module, str, dict]:
         """What ``pose3d train --init`` / ``pose3d adapt`` continue from a blend: its plain MLP (the fused one
-        trains on pairs with a simulated detector 3D only), with its registry name and arguments; the run's output
+        trains apart, on pairs and image/3D sources: split it with ``lifting/blend.py --parts``), with its registry
+        name and arguments; the run's output
         is blended again with this fused part (:func:`pose3d_cli.lifting.blend.output_of_init`)."""
         return self.plain, "mlp", dict(self.part_args)
 

@@ -7,7 +7,12 @@ A source entry ``{path: ref.npz, kind: image3d, views: [cam01.csv, cam02.csv, ..
 - ``views``: per view, the detector's 2D of that camera (a keypoint file :func:`read_keypoints` reads; e.g. the
   CSV of ``pose3d infer --with-2d``, whose ``_u/_v/_conf`` columns are BlazePose's 2D by joint name); its camera
   is found by name in its file name, or given in ``cameras`` (one name per view);
-- ``frames``: ``START:STOP`` reference frame numbers kept (half-open), so a dev/report split is honoured.
+- ``frames``: ``START:STOP`` reference frame numbers kept (half-open), so a dev/report split is honoured;
+- ``det3d`` (optional): per view, the detector's own 3D of that camera, a ``pose3d infer --detector-3d --with-2d``
+  output (BlazePose's world landmarks, root-relative mm, and the 2D they came with): the fused lifter's optional
+  input, read only when the model takes it. Infer's swap fix relabels a view's 2D where BlazePose exchanged left
+  and right; the detector's 3D carries the labels of its own 2D, so it is relabelled in the frames where its 2D
+  matches the view's 2D better mirrored (as :func:`pose3d_cli.infer.detector3d.detector_world_joints` does in infer).
 
 For reference frame ``f`` view ``v`` shows its frame ``f + offset_v``. A frame is kept when the reference has all
 its joints and every view saw the person there; per kept frame and view the source holds the normalised 2D and
@@ -44,6 +49,7 @@ class ViewFrames:
     cameras: list[str]
     weight: float
     name: str
+    det: np.ndarray | None = None  # (F, V, J, 3) the detector's root-relative 3D in each camera, NaN = absent
 
 
 def parse_frame_range(text: str | None, where: str) -> tuple[int | None, int | None]:
@@ -59,8 +65,9 @@ def parse_frame_range(text: str | None, where: str) -> tuple[int | None, int | N
         raise Pose3dError(f"{where}: frames {text!r}: expected START:STOP reference frame numbers, e.g. 0:50") from None
 
 
-def load_image3d_source(spec, skeleton) -> ViewFrames:
-    """An ``image3d`` source spec (see module doc) → :class:`ViewFrames` in ``skeleton``'s joints."""
+def load_image3d_source(spec, skeleton, with_det3d: bool = False) -> ViewFrames:
+    """An ``image3d`` source spec (see module doc) → :class:`ViewFrames` in ``skeleton``'s joints; ``with_det3d``
+    (a fused model): the ``det3d`` files are read too (absent: ``det`` stays None, the model's plain path)."""
     from ..detect.keypoint_files import read_keypoints
     from ..geometry import transform_points
     from ..lifting.codec import pixels_to_network_input
@@ -89,7 +96,11 @@ def load_image3d_source(spec, skeleton) -> ViewFrames:
         keep &= ref.frame < hi
     keep &= np.isfinite(ref.joints).all(axis=(1, 2))
     root = skeleton.index(skeleton.root)
-    xy_v, conf_v, tgt_v, clean_v, R_v, cams = [], [], [], [], [], []
+    det_files = list(spec.det3d or []) if with_det3d else []
+    if det_files and len(det_files) != len(views):
+        raise Pose3dError(f"{spec.path}: det3d lists {len(det_files)} files for {len(views)} views; give one "
+                          "`pose3d infer --detector-3d --with-2d` output per view, in the views' order")
+    xy_v, conf_v, tgt_v, clean_v, R_v, cams, det_v = [], [], [], [], [], [], []
     for k, view in enumerate(views):
         cam = camera_by_name(ref.cameras, names[k], spec.path) if names else \
             camera_for_video(ref.cameras, view, spec.path, option="cameras: [NAME, ...] in the source entry")
@@ -121,6 +132,8 @@ def load_image3d_source(spec, skeleton) -> ViewFrames:
         clean_v.append(world_cam[..., :2] / np.maximum(world_cam[..., 2:3], 1.0))
         R_v.append(np.asarray(cam.R, np.float64))
         cams.append(cam.name)
+        if det_files:
+            det_v.append(_detector_3d(det_files[k], skeleton, seq, rows, ref.frame, int(ref.offsets[v])))
     if not keep.any():
         raise Pose3dError(f"{spec.path}: no reference frame in {spec.frames or 'all'} has the full 3D and a detection "
                           "in every view; check frames and the views' files")
@@ -134,4 +147,35 @@ def load_image3d_source(spec, skeleton) -> ViewFrames:
     return ViewFrames(stack(xy_v), stack(conf_v), stack(tgt_v), stack(clean_v),
                       torch.from_numpy(np.stack(R_v).astype(np.float32)),
                       [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a], ref.frame[idx].astype(np.int64),
-                      cams, float(spec.weight), str(spec.path))
+                      cams, float(spec.weight), str(spec.path), stack(det_v) if det_v else None)
+
+
+def _detector_3d(path: str, skeleton, view_2d, rows: np.ndarray, ref_frames: np.ndarray, offset: int) -> np.ndarray:
+    """(T_ref, J, 3) the detector's root-relative 3D of one view at the reference frames (NaN where absent),
+    relabelled left/right where the view's (swap-fixed) 2D matches the detector's own 2D better mirrored."""
+    from ..detect.keypoint_files import read_keypoints
+    from ..infer.readers import read_infer_output
+
+    det = read_infer_output(path)
+    if list(det.joint_names) != list(skeleton.joints):
+        raise Pose3dError(f"{path}: its 3D joints are not {skeleton.name}'s; give `pose3d infer --detector-3d "
+                          f"--with-2d` output for a {skeleton.name} model")
+    try:
+        own_2d = read_keypoints(path).to(skeleton)
+    except Pose3dError:
+        raise Pose3dError(f"{path}: holds no 2D beside the detector's 3D, so its left/right labels cannot be matched "
+                          "to the view's; write it with `pose3d infer --detector-3d --with-2d`") from None
+    at = {int(f): i for i, f in enumerate(det.frame)}
+    at_2d = {int(f): i for i, f in enumerate(own_2d.frame_indices)}
+    out = np.full((len(ref_frames), skeleton.num_joints, 3), np.nan)
+    perm = skeleton.flip_permutation
+    for t, f in enumerate(ref_frames):
+        i, j = at.get(int(f) + offset, -1), at_2d.get(int(f) + offset, -1)
+        if i < 0 or j < 0 or rows[t] < 0 or not np.isfinite(det.joints3d[i]).all():
+            continue
+        mine, theirs = view_2d.xy[rows[t]], own_2d.xy[j]
+        seen = (view_2d.confidence[rows[t]] > 0) & (own_2d.confidence[j] > 0) & (own_2d.confidence[j][perm] > 0)
+        keep = np.nansum(np.linalg.norm(mine - theirs, axis=-1)[seen])
+        swap = np.nansum(np.linalg.norm(mine - theirs[perm], axis=-1)[seen])
+        out[t] = det.joints3d[i][perm] if swap < keep else det.joints3d[i]
+    return out

@@ -9,7 +9,9 @@ Kinds:
   does not say it. A 2D source without intrinsics is refused: pixels cannot become viewing rays without them.
 - ``image3d``: real detector 2D of calibrated synchronised views with a triangulated 3D target
   (training/image3d.py): ``path`` a ``pose3d triangulate`` reference npz, ``views`` one 2D file per camera,
-  optional ``cameras`` (names, one per view) and ``frames`` (``START:STOP`` reference frames, e.g. a dev split).
+  optional ``cameras`` (names, one per view) and ``frames`` (``START:STOP`` reference frames, e.g. a dev split),
+  and ``det3d``: one ``pose3d infer --detector-3d --with-2d`` file per view (the detector's own 3D, the fused
+  lifter's optional input; read only by a model that takes it).
 
 A sources file (YAML or JSON) given as ``pose3d train sources.yaml -o m.pt``::
 
@@ -34,7 +36,7 @@ from ..errors import Pose3dError
 KINDS = ("pairs", "2d", "image3d")
 SOURCES_FILE_SUFFIXES = (".yaml", ".yml", ".json")  # a DATA argument with one of these is a sources file
 SOURCE_KEYS = {"path", "kind", "weight", "fov", "focal", "calib", "camera", "image_size", "views", "cameras",
-               "frames"}
+               "frames", "det3d"}
 
 
 @dataclass
@@ -50,13 +52,14 @@ class SourceSpec:
     views: list[str] | None = None  # image3d: one 2D file per camera
     cameras: list[str] | None = None  # image3d: the views' camera names (default: found in the file names)
     frames: str | None = None  # image3d: START:STOP reference frames kept
+    det3d: list[str] | None = None  # image3d: the detector's 3D per view (infer --detector-3d --with-2d files)
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
     def input_paths(self) -> list[str]:
         """Every file this source reads (its path, calibration and views): what training must never overwrite."""
-        return [p for p in (self.path, self.calib, *(self.views or [])) if p]
+        return [p for p in (self.path, self.calib, *(self.views or []), *(self.det3d or [])) if p]
 
 
 def parse_source(entry: dict, where: str) -> SourceSpec:
@@ -97,7 +100,7 @@ def parse_source(entry: dict, where: str) -> SourceSpec:
             v = float(v)
         optics[key] = v
     lists = {}
-    for key in ("views", "cameras"):
+    for key in ("views", "cameras", "det3d"):
         v = entry.get(key)
         if v is not None and (not isinstance(v, (list, tuple)) or not all(isinstance(x, str) for x in v)):
             raise Pose3dError(f"{where}: source {entry['path']}: {key} must be a list of strings")
@@ -105,7 +108,7 @@ def parse_source(entry: dict, where: str) -> SourceSpec:
     frames = entry.get("frames")
     return SourceSpec(str(entry["path"]), kind, weight, optics["fov"], optics["focal"], entry.get("calib"),
                       entry.get("camera"), size, lists["views"], lists["cameras"],
-                      None if frames is None else str(frames))
+                      None if frames is None else str(frames), lists["det3d"])
 
 
 def read_sources_file(path: str | Path) -> dict:
@@ -144,6 +147,8 @@ def read_sources_file(path: str | Path) -> dict:
             s.calib = rel(s.calib)
         if s.views:
             s.views = [rel(v) for v in s.views]
+        if s.det3d:
+            s.det3d = [rel(v) for v in s.det3d]
         specs.append(s)
     return {"sources": specs, "val": rel(doc.get("val")), "prior": rel(doc.get("prior"))}
 
