@@ -41,7 +41,7 @@ def infer(
                                                  "(OpenPose JSON folder, COCO/MMPose JSON, pose3d CSV); none with --camera."),
     output: str = typer.Option(..., "--output", "-o", help="Output file (.csv, .json, .bvh), '-' for CSV on stdout, "
                                                              "or a folder for several inputs."),
-    model: Optional[str] = typer.Option(None, help="Checkpoint (.pt) or exported .onnx (default: the shipped model)."),
+    model: Optional[str] = typer.Option(None, help="Checkpoint (.pt) or exported .onnx (default: the shipped blend, which also reads BlazePose's own 3D when the built-in detector runs; an .onnx export lifts from 2D alone)."),
     fmt: Optional[Literal["csv", "json", "bvh"]] = typer.Option(None, "--format", help="csv, json or bvh (default: from the extension)."),
     camera: Optional[int] = typer.Option(None, "--camera", min=0, help="Read from camera index N instead of files."),
     fov: Optional[float] = typer.Option(None, min=1.0, max=170.0, help="Field of view across the long side, degrees "
