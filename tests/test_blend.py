@@ -95,7 +95,7 @@ def test_mismatched_parts_are_refused(parts, tmp_path, bad, words):
 def test_the_command_refuses_to_overwrite_an_input(parts, capsys):
     (plain_path, _), (fused_path, _) = parts
     before = plain_path.read_bytes()
-    assert main([str(plain_path), str(fused_path), "-o", str(plain_path)]) == 1
+    assert main([str(plain_path), str(fused_path), "-o", str(plain_path)]) == 2
     assert "one of the inputs" in capsys.readouterr().err and plain_path.read_bytes() == before
 
 
@@ -135,8 +135,10 @@ def test_parts_come_back_as_the_checkpoints_blended(parts, tmp_path, capsys):
         assert got["model"] == want["model"] and got["train"] == want["train"]
         assert got["state_dict"].keys() == want["state_dict"].keys()
         assert all(torch.equal(got["state_dict"][k], want["state_dict"][k]) for k in want["state_dict"])
-    assert main(["--parts", str(plain_path), "-o", str(tmp_path / "p2")]) == 1  # not a blend: one line, nothing written
+    assert main(["--parts", str(plain_path), "-o", str(tmp_path / "p2")]) == 2  # not a blend: one line, nothing written
     assert "not a blend" in capsys.readouterr().err and not (tmp_path / "p2").exists()
+    assert main(["--parts", str(out), "-o", str(plain_path)]) == 2  # a file, not a folder: refused, left as it was
+    assert "is a file" in capsys.readouterr().err and read_checkpoint(plain_path)["model"]["name"] == "mlp"
 
 
 def test_an_export_says_it_carries_the_plain_path_only(parts, tmp_path):
@@ -188,3 +190,32 @@ def test_eval_of_a_blend_is_its_plain_part_and_says_so(parts, tmp_path, small_pa
     blend, plain = (evaluate(p, small_pairs, split="val", max_samples=300) for p in (out, plain_path))
     assert "plain 2D path" in blend["note"] and "note" not in plain
     assert blend["conditions"] == plain["conditions"]
+
+
+def test_infer_lifts_with_world_landmarks_only_through_a_model_that_takes_them(tmp_path):
+    """lift_track with the shipped blend: a track with BlazePose's world landmarks moves the output and says so
+    in the metadata; without them (a keypoint file) the output is its plain part's, and says so too."""
+    from pose3d_cli.infer.lifter import default_model_path, load_lifter
+    from pose3d_cli.infer.pipeline import InferOptions, Track2D, lift_track
+    from pose3d_cli.skeleton import get_skeleton
+
+    bp = get_skeleton("blazepose33")
+    T = 8
+    rng = np.random.default_rng(5)
+    # a standing person's 2D: BlazePose points spread over a 300 x 700 px box, drifting a little
+    uv = np.repeat(rng.uniform([500, 200], [800, 900], (bp.num_joints, 2))[None], T, 0) + np.linspace(0, 4, T)[:, None, None]
+    world = np.repeat(rng.normal(0, 200, (bp.num_joints, 3))[None], T, 0)
+    conf = np.ones((T, bp.num_joints), np.float32)
+
+    def track(w):
+        return Track2D(np.arange(T), np.arange(T) / 30.0, uv.astype(np.float32), conf, "blazepose33", 30.0,
+                       (1280, 1024), "clip.mp4", "test", None if w is None else w.astype(np.float32))
+
+    main(["--parts", str(default_model_path()), "-o", str(tmp_path / "parts")])
+    blend, plain = load_lifter(None), load_lifter(tmp_path / "parts" / "plain.pt")
+    opts = InferOptions(skeleton_fit="none", smooth="none")
+    with_world, without = lift_track(track(world), blend, opts), lift_track(track(None), blend, opts)
+    assert "world landmarks" in with_world.metadata["detector_3d_input"]
+    assert without.metadata["detector_3d_input"].startswith("none")
+    np.testing.assert_array_equal(without.joints3d, lift_track(track(world), plain, opts).joints3d)
+    assert np.abs(with_world.joints3d - without.joints3d).max() > 1.0

@@ -262,6 +262,7 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
     intr = intrinsics_for(track.size, opts.fov, opts.focal, opts.calib, opts.calib_camera, track.name)
     K = frame_intrinsics(track, opts, intr.K)
     xy, c = pixels_to_network_input(uv, conf, K, intr.dist)
+    det = None
     if lifter.takes_det3d:  # the fused lifter: BlazePose's world landmarks when the track has them, else masked
         from .detector3d import detector_world_joints
 
@@ -294,7 +295,9 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         "backend": lifter.backend, "receptive_field": lifter.receptive_field, "skeleton": sk.name,
         "codec": CODEC_NAME, "fps": track.fps, "image_size": list(track.size), "intrinsics": intr.source,
         "K": np.round(intr.K, 3).tolist(), "detector": track.detector, "smoothing": method,
-        "skeleton_fit": fit, "left_right_swaps_fixed": swaps_fixed, "independent_frames": track.independent, "person": track.person,
+        "skeleton_fit": fit, "left_right_swaps_fixed": swaps_fixed,
+        "detector_3d_input": ("the detector's world landmarks (fused / blend model)" if det is not None else
+                              "none: lifted from 2D alone"), "independent_frames": track.independent, "person": track.person,
         "units": "mm (3D), pixels (2D)",
         "coordinate_frame": "camera: x right, y down, z forward; root-relative (pelvis at 0)",
     }

@@ -123,9 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         if a.output.suffix.lower() != ".pt":
             raise Pose3dError(f"{a.output}: a checkpoint is written as .pt")
         save_checkpoint(blend_checkpoints(a.plain, a.fused, a.weight), a.output)
-    except Pose3dError as e:
+    except Pose3dError as e:  # a user error: exit 2, as pose3d's commands
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return 2
     print(f"wrote {a.output}")
     return 0
 
@@ -134,6 +134,8 @@ def _write_parts(blend_path: Path, folder: Path) -> int:
     ck = read_checkpoint(blend_path)
     if ck["model"]["name"] != "blend":
         raise Pose3dError(f"{blend_path}: a {ck['model']['name']!r} model, not a blend; --parts takes a blend checkpoint")
+    if folder.exists() and not folder.is_dir():
+        raise Pose3dError(f"{folder}: is a file; --parts writes plain.pt and fused.pt into a folder: give a new one")
     outs = {which: folder / f"{which}.pt" for which in ("plain", "fused")}
     for p in outs.values():
         if p.exists():

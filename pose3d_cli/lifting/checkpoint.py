@@ -154,6 +154,19 @@ def default_model_path() -> Path:
     return Path(__file__).resolve().parent.parent / "models" / "default.pt"
 
 
+def _detector_3d_input(ck: dict) -> str:
+    """Whether the model also takes the detector's own 3D (the fused lifter, the blend), in words."""
+    model = model_from_checkpoint(ck).model
+    from .models import contract_of
+
+    if "det3d" not in contract_of(model).inputs:
+        return "no (2D only)"
+    if contract_of(model).composed:
+        return (f"yes: BlazePose world landmarks, where present, blended in at weight {model.fused_weight:g}; "
+                "2D only where absent (keypoint files, exports)")
+    return "yes: BlazePose world landmarks where present; 2D only where absent (keypoint files, exports)"
+
+
 def describe_checkpoint(path: str | Path) -> dict:
     ck = read_checkpoint(path)
     n_params = sum(int(v.numel()) for k, v in ck["state_dict"].items() if not k.startswith("decode."))
@@ -163,6 +176,7 @@ def describe_checkpoint(path: str | Path) -> dict:
         "skeleton": ck["skeleton"]["name"], "codec": ck["codec"]["name"], "root": ck["codec"]["root"],
         "2D input": (f"{ck['codec']['landmarks']} landmarks (trained with --landmarks)" if ck["codec"].get("landmarks")
                      else "mocap joint centres (synthetic 2D as projected)"),
+        "detector 3D input": _detector_3d_input(ck),
         "trained on": ck.get("data", {}).get("path", "?"),
         "epochs": len(ck.get("metrics", {}).get("history", [])) or "?",
         "metrics": {k: v for k, v in ck.get("metrics", {}).items() if k != "history"},

@@ -252,7 +252,7 @@ def check_trainable(name: str, args: dict) -> None:
     if contract_of(build_model(name, 1, 0, np.zeros((1, 3)), np.ones((1, 3)), **args)).composed:
         raise Pose3dError(f"model {name!r} is made from two trained checkpoints, not trained: train an mlp and a "
                           "fused model, then `python -m pose3d_cli.lifting.blend PLAIN.pt FUSED.pt -o OUT.pt` "
-                          "(recipes/default.sh)")
+                          "(recipes/default.sh); to continue a blend, give it with --init")
 
 
 def build_model(name: str, num_joints: int, root: int, target_mean: np.ndarray, target_std: np.ndarray,
