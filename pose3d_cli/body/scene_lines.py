@@ -146,6 +146,30 @@ def drop_in_boxes(segments: np.ndarray, boxes: np.ndarray | None) -> np.ndarray:
     return segments[~inside]
 
 
+#: one person's 2D limbs as capsules: bone start points (B, 2) px, end points (B, 2) px, radius px
+Limbs = tuple[np.ndarray, np.ndarray, float]
+
+
+def drop_near_limbs(segments: np.ndarray, people: list[Limbs] | None) -> np.ndarray:
+    """Segments (N, 4) whose midpoint lies within no person's limb capsule (distance to a bone < its radius).
+
+    A person's outline makes long straight segments along the limbs and trunk, which are no scene lines; a capsule
+    around each 2D bone drops them while keeping the scene behind and beside the person (a box around a person in
+    the background hides the door frames and shelves around her: on pose2sim cam01 it left too few lines)."""
+    if not people or len(segments) == 0:
+        return segments
+    mid = 0.5 * (segments[:, :2] + segments[:, 2:])
+    near = np.zeros(len(mid), bool)
+    for start, end, radius in people:
+        if len(start) == 0:
+            continue
+        d = end - start  # (B, 2)
+        t = np.clip(((mid[:, None] - start[None]) * d[None]).sum(-1) / np.maximum((d * d).sum(-1), 1e-9)[None], 0, 1)
+        dist = np.linalg.norm(mid[:, None] - (start[None] + t[..., None] * d[None]), axis=-1)  # (N, B)
+        near |= (dist < radius).any(1)
+    return segments[~near]
+
+
 def segment_normals(segments: np.ndarray, K: np.ndarray) -> np.ndarray:
     """(N, 4) pixel segments, (3, 3) intrinsics → (N, 3) unit normals of their interpretation planes (camera
     frame): a direction ``d`` is the 3D direction of segment i only if ``normals[i] · d = 0``."""
@@ -230,7 +254,7 @@ def _soft(r: np.ndarray, s: float) -> np.ndarray:
 
 
 def scene_up(images: list[np.ndarray], K: np.ndarray | None = None, prior: np.ndarray | None = None,
-             person_boxes: list[np.ndarray | None] | None = None, window_deg: float = 40.0,
+             people: list[list[Limbs] | None] | None = None, window_deg: float = 40.0,
              inlier_deg: float = 1.0, long_side: int = 960, seed: int = 0,
              max_from_prior_deg: float | None = None) -> SceneUp:
     """World up from a few frames of one (static) camera: :func:`detect_segments` on each frame, the people's
@@ -240,11 +264,11 @@ def scene_up(images: list[np.ndarray], K: np.ndarray | None = None, prior: np.nd
         images: frames (H, W, 3) BGR uint8, all the same size (a handful spread over the video is enough).
         K: (3, 3) intrinsics of those frames; None: the field of view is searched (see the module doc).
         prior: (3,) rough up (the body estimate); None: the level camera (0, -1, 0).
-        person_boxes: per image, (M, 4) person boxes ``x0, y0, x1, y1`` whose segments are ignored, or None.
+        people: per image, the people's limb capsules (:data:`Limbs`) whose segments are ignored, or None.
         max_from_prior_deg: refuse a result further than this from ``prior`` (given an independent estimate, e.g.
             the body poses': two estimates that far apart mean one is wrong, and the lines' failures are gross).
     """
-    segments = [drop_in_boxes(detect_segments(img, long_side), person_boxes[i] if person_boxes else None)
+    segments = [drop_near_limbs(detect_segments(img, long_side), people[i] if people else None)
                 for i, img in enumerate(images)]
     h, w = images[0].shape[:2]
     return scene_up_from_segments(segments, (w, h), K, prior, window_deg, inlier_deg, seed, max_from_prior_deg)
@@ -362,11 +386,11 @@ def frame_fits(segments: list[np.ndarray], K: np.ndarray, near: np.ndarray, inli
 
 
 def frame_ups(images: list[np.ndarray], K: np.ndarray, near: np.ndarray,
-              person_boxes: list[np.ndarray | None] | None = None, long_side: int = 960, seed: int = 0) -> np.ndarray:
+              people: list[list[Limbs] | None] | None = None, long_side: int = 960, seed: int = 0) -> np.ndarray:
     """(n, 3) each image's own vertical near ``near`` (a moving camera, its K known): NaN where one cannot be
     fitted or has fewer than :data:`FRAME_MIN_VERTICAL` vertical lines (the scene's structure was established on
     the video's sample first; one frame's fit, searched near it, needs fewer)."""
-    segments = [drop_in_boxes(detect_segments(img, long_side), person_boxes[i] if person_boxes else None)
+    segments = [drop_near_limbs(detect_segments(img, long_side), people[i] if people else None)
                 for i, img in enumerate(images)]
     up, _, vertical = frame_fits(segments, K, near, seed=seed)
     up[np.array([m.sum() < FRAME_MIN_VERTICAL for m in vertical], bool)] = np.nan
