@@ -4,7 +4,7 @@ For each view: the angle between the calibrated up (world +Z in the camera frame
   - the scene's lines on 8 frames of the dev half (0-49) and of the report half (50-99), no intrinsics given
     (field of view searched), and with the calibrated K (to separate the focal length's share);
   - what `pose3d ergo video.mp4` uses without --calib (`--vertical auto`: lines over 8 frames of the whole video,
-    the person's box left out), the body-pose estimate (`--vertical body`) and the level camera;
+    the people's limbs left out), the body-pose estimate (`--vertical body`) and the level camera;
 and the time the scene estimate takes against the detection + lifting it follows (same run). sports2d (no
 calibration): whether the lines are accepted, the field of view found, the angle to the body-pose estimate.
 
