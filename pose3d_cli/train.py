@@ -578,8 +578,13 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
     sk, tr, va, data_info = prepare_data(cfg)
     root_name = sk.root
     clips = [load_2d_source(s, sk, cfg.input_landmarks) for s in resolve_sources(cfg) if s.kind == "2d"]
-    views = [load_image3d_source(s, sk, with_det3d=takes_det3d(cfg)) for s in resolve_sources(cfg)
-             if s.kind == "image3d"]
+    with_det3d = takes_det3d(cfg)
+    for spec in resolve_sources(cfg):
+        if spec.kind == "image3d" and spec.det3d and not with_det3d:
+            raise Pose3dError(f"{spec.path}: det3d files are given but the model trained here does not take the "
+                              "detector's 3D (a blend's --init trains its plain part); drop det3d, or train the fused "
+                              "part (python -m pose3d_cli.lifting.blend --parts) with --init fused.pt")
+    views = [load_image3d_source(s, sk, with_det3d=with_det3d) for s in resolve_sources(cfg) if s.kind == "image3d"]
     if (clips or views) and dist.world > 1:
         raise Pose3dError(f"{cfg.data}: 2D-only and image/3D sources train in one process for now; run without torchrun")
     if views and tr is None:
@@ -642,7 +647,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
     def loop_signature() -> dict:
         return {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "window": cfg.window, "subsample": cfg.subsample,
                 "model": model_name, "model_args": model_args, "lr": cfg.lr, "seed": cfg.seed,
-                "input_landmarks": cfg.input_landmarks}
+                "input_landmarks": cfg.input_landmarks, "init": cfg.init}  # a blend --init decides what is written
 
     if resume:
         lp = last_path(cfg.output)

@@ -219,3 +219,37 @@ def test_infer_lifts_with_world_landmarks_only_through_a_model_that_takes_them(t
     assert without.metadata["detector_3d_input"].startswith("none")
     np.testing.assert_array_equal(without.joints3d, lift_track(track(world), plain, opts).joints3d)
     assert np.abs(with_world.joints3d - without.joints3d).max() > 1.0
+
+
+def test_resuming_with_another_init_is_refused(parts, tmp_path, small_pairs):
+    """A run from a blend writes blends; resumed without that --init it would write plain models over them."""
+    from pose3d_cli.train import TrainConfig, train
+
+    (plain_path, _), (fused_path, _) = parts
+    init = save_checkpoint(blend_checkpoints(plain_path, fused_path), tmp_path / "b.pt")
+    common = dict(data=str(small_pairs), output=str(tmp_path / "o.pt"), epochs=2, batch_size=256, threads=1,
+                  subsample=4, max_val_samples=300)
+    assert train(TrainConfig(init=str(init), stop_after_steps=2, **common))["stopped"] == "stop_after_steps"
+    with pytest.raises(Pose3dError, match="cannot resume with different init"):
+        train(TrainConfig(model_args={"width": 32, "blocks": 1}, **common), resume=True)
+
+
+def test_the_command_says_one_line_when_it_cannot_write(parts, tmp_path, capsys):
+    (plain_path, _), (fused_path, _) = parts
+    assert main([str(plain_path), str(fused_path), "-o", str(tmp_path / "no" / "such" / "b.pt")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "cannot be written" in err and len(err.strip().splitlines()) == 1
+
+
+def test_info_describes_a_blend_without_loading_its_weights(parts, tmp_path):
+    from pose3d_cli.lifting.checkpoint import describe_checkpoint
+
+    (plain_path, plain), (fused_path, _) = parts
+    ck = blend_checkpoints(plain_path, fused_path, 0.25)
+    d = describe_checkpoint(save_checkpoint(ck, tmp_path / "b.pt"))
+    assert "weight 0.25" in d["detector 3D input"]
+    n_plain = sum(p.numel() for p in plain.parameters())
+    assert d["parameters"] == n_plain + sum(p.numel() for p in _trained_like("fused", 9, tmp_path)[1].parameters())
+    del ck["state_dict"]["fused.head.bias"]  # damaged: still described
+    assert describe_checkpoint(save_checkpoint(ck, tmp_path / "damaged.pt"))["model"] == "blend"
+    assert describe_checkpoint(plain_path)["detector 3D input"].startswith("no")

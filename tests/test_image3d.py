@@ -238,3 +238,21 @@ def test_a_fused_model_learns_from_the_real_detector_3d_of_image3d_views(scene, 
     err = {k: float((v - vf.target[:, 0]).norm(dim=-1).mean()) for k, v in (("with", a), ("without", b), ("base", base_out))}
     assert not torch.allclose(a, b)  # the detector's 3D took part in the training
     assert err["with"] < err["base"]  # and fine-tuning on the views helped on them
+
+
+def test_det3d_files_are_checked_with_the_source_and_refused_for_a_model_that_cannot_use_them(scene, small_pairs,
+                                                                                               tmp_path):
+    from pose3d_cli.train import TrainConfig, train
+    from pose3d_cli.training.sources import parse_source
+
+    d, ref, world = scene
+    with pytest.raises(Pose3dError, match="det3d lists 1 files for 2 views"):
+        parse_source({"path": str(ref), "kind": "image3d", "views": ["a.csv", "b.csv"], "det3d": ["a_det.csv"]}, "y")
+    for c in CAMS:
+        write_det3d(d / f"{c}_det.csv", world, c)
+    src = {"path": str(ref), "kind": "image3d", "frames": "0:9", "views": [str(d / "camA.csv"), str(d / "camB.csv")],
+           "det3d": [str(d / "camA_det.csv"), str(d / "camB_det.csv")]}
+    with pytest.raises(Pose3dError, match="does not take the detector's 3D"):
+        train(TrainConfig(data=str(small_pairs), output=str(tmp_path / "m.pt"), model_args={"width": 32, "blocks": 1},
+                          epochs=1, threads=1, sources=[src]))
+    assert not (tmp_path / "m.pt").exists()

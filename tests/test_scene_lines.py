@@ -297,3 +297,23 @@ def test_pose2sim_view_as_a_hand_held_phone(tmp_path):
     assert np.median(err) < 1.5 and err.max() < 4, (np.median(err), err.max())
     body = resolve_vertical(poses, mode="body").up
     assert np.median(np.degrees(np.arccos(np.clip(truth @ body, -1, 1)))) > 5  # what it replaces
+
+
+def test_tracked_people_become_limb_capsules():
+    """infer/scene.py: each person detected in the frame gives its confident bones, radius 0.1 × its 2D size."""
+    from pose3d_cli.infer.scene import LIMB_MASK_FRACTION, _person_limbs
+    from pose3d_cli.infer.writers import PoseTrack
+    from pose3d_cli.skeleton import H36M17
+
+    J = H36M17.num_joints
+    rng = np.random.default_rng(0)
+    uv = rng.uniform([400, 300], [600, 900], (2, J, 2))  # frames 0 and 1
+    uv[0, 0], uv[0, 1] = [400, 300], [600, 900]  # frame 0's box: 200 x 600 px
+    conf = np.full((2, J), 0.9)
+    conf[0, H36M17.index("left_wrist")] = 0.1  # not confident: its forearm is no capsule
+    track = PoseTrack(np.array([0, 1]), np.array([0, 0.03]), np.array([True, False]), np.zeros((2, J, 3)), uv, conf,
+                      H36M17.joints, {"skeleton": "h36m17"})
+    (start, end, radius), = _person_limbs([track], 0, 0.3)
+    assert radius == pytest.approx(LIMB_MASK_FRACTION * 600)
+    assert len(start) == len(end) == len(H36M17.bones) - 1
+    assert _person_limbs([track], 1, 0.3) == []  # not detected in frame 1

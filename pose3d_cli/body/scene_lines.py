@@ -6,7 +6,8 @@ world's up (or down). This module finds it from a few frames of the video, indep
 
 1. **Segments**: OpenCV's line segment detector (LSD, von Gioi et al. 2012) on each frame, downscaled to
    ``long_side`` px; segments shorter than ``min_length`` × the image diagonal are dropped, and so are those
-   whose midpoint lies on a person (their 2D box), whose limbs are straight lines too.
+   whose midpoint lies on a person (within a capsule around one of their 2D bones), whose limbs are straight
+   lines too.
 2. **Interpretation planes**: segment ``(u1, v1) → (u2, v2)`` and the camera centre span a plane with unit normal
    ``n = K⁻¹p1 × K⁻¹p2``; a 3D direction ``d`` can be the segment's direction only if ``n · d = 0``.
 3. **A Manhattan frame** (Coughlan & Yuille 1999; here by sampling, as in most vanishing-point RANSACs):

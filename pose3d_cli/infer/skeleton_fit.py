@@ -4,10 +4,10 @@
    lengths, left and right averaged (one body is symmetric), then pulled towards a prior of plausible
    proportions (:data:`PRIOR_FRACTIONS`, measured from the shared mocap by ``benchmarks/skeleton_prior.py``) in
    log space; the prior is scaled to the lifter's overall size (the robust log-mean ratio of the lifted lengths
-   to the prior), so the fit never changes the person's size, only its proportions. Then each distal limb bone
+   to the prior), so that pull never changes the person's size, only its proportions. Then each distal limb bone
    (forearm, shank: :data:`DISTAL_BONES`) takes the prior's ratio to its proximal bone (upper arm, thigh): the
    lifter shortens the distal bones most (on the pose2sim reference, forearms 0.87 and upper arms 0.94 of their
-   length), so their length comes from the better-lifted proximal one.
+   length), so their length comes from the better-lifted proximal one (this lengthens the person a little).
 2. :func:`resolve_to_lengths`: every frame is rebuilt down the kinematic tree with exactly those lengths. The
    pose is first placed in the camera (the translation that best reprojects the root-relative pose onto the 2D,
    linear least squares); each child then sits at its bone's length from its (already solved) parent, in a

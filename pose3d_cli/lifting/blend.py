@@ -49,7 +49,6 @@ def blend_checkpoints(plain_path: str | Path, fused_path: str | Path, fused_weig
     model = build_model("blend", J, sk["joints"].index(plain["codec"]["root"]), np.zeros((J, 3)), np.ones((J, 3)), **args)
     model.plain.load_state_dict(parts["plain"].state_dict())
     model.fused.load_state_dict(parts["fused"].state_dict())
-    assert contract_of(model).composed
     train = {"blend": {"plain": str(plain_path), "fused": str(fused_path), "fused_weight": float(fused_weight)},
              "parts": {"plain": plain.get("train", {}), "fused": fused.get("train", {})},
              "input_landmarks": plain.get("train", {}).get("input_landmarks")}
@@ -89,11 +88,9 @@ def output_of_init(init: str | Path | None):
 
 def part_checkpoint(ck: dict, which: str) -> dict:
     """The checkpoint dict of one part (``plain`` or ``fused``) of a blend checkpoint dict, as its own model."""
-    from .checkpoint import model_from_checkpoint as rebuild
-
     if ck["model"]["name"] != "blend":
         raise Pose3dError(f"a {ck['model']['name']!r} model is not a blend; --parts takes a blend checkpoint")
-    blend = rebuild(ck).model
+    blend = model_from_checkpoint(ck).model
     module, name, args = (*blend.continued_part(),) if which == "plain" else (blend.fused, "fused", dict(blend.part_args))
     metrics = ({k: v for k, v in ck.get("metrics", {}).items() if k not in ("note", "fused_part")} if which == "plain"
                else ck.get("metrics", {}).get("fused_part", {}))
@@ -126,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     except Pose3dError as e:  # a user error: exit 2, as pose3d's commands
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # an output that cannot be written (no such folder, no permission, disk full)
+        print(f"error: {e.filename or a.output}: cannot be written ({e.strerror or e}); choose another -o", file=sys.stderr)
+        return 2
     print(f"wrote {a.output}")
     return 0
 
@@ -142,8 +142,16 @@ def _write_parts(blend_path: Path, folder: Path) -> int:
             raise Pose3dError(f"{p}: already exists; choose an empty folder for the parts")
     parts = {which: part_checkpoint(ck, which) for which in outs}  # all checked before anything is written
     folder.mkdir(parents=True, exist_ok=True)
-    for which, p in outs.items():
-        save_checkpoint(parts[which], p)
+    written = []
+    try:
+        for which, p in outs.items():
+            save_checkpoint(parts[which], p)
+            written.append(p)
+    except OSError:
+        for p in written:  # both parts or none: a rerun must not meet half of them
+            p.unlink(missing_ok=True)
+        raise
+    for p in written:
         print(f"wrote {p}")
     return 0
 

@@ -155,10 +155,14 @@ def default_model_path() -> Path:
 
 
 def _detector_3d_input(ck: dict) -> str:
-    """Whether the model also takes the detector's own 3D (the fused lifter, the blend), in words."""
-    model = model_from_checkpoint(ck).model
+    """Whether the model also takes the detector's own 3D (the fused lifter, the blend), in words: from the
+    model's registry name and arguments alone (its weights are not loaded: a damaged file is still described)."""
     from .models import contract_of
 
+    try:
+        model = build_model(ck["model"]["name"], 1, 0, np.zeros((1, 3)), np.ones((1, 3)), **ck["model"]["args"])
+    except (KeyError, TypeError, Pose3dError):
+        return "? (the model is not one this pose3d knows)"
     if "det3d" not in contract_of(model).inputs:
         return "no (2D only)"
     if contract_of(model).composed:
@@ -169,7 +173,8 @@ def _detector_3d_input(ck: dict) -> str:
 
 def describe_checkpoint(path: str | Path) -> dict:
     ck = read_checkpoint(path)
-    n_params = sum(int(v.numel()) for k, v in ck["state_dict"].items() if not k.startswith("decode."))
+    n_params = sum(int(v.numel()) for k, v in ck["state_dict"].items()  # the output statistics are no parameters
+                   if not (k.startswith("decode.") or ".decode." in k))
     return {
         "kind": "pose3d checkpoint", "pose3d version": ck.get("pose3d_version"), "model": ck["model"]["name"],
         "model args": ck["model"]["args"], "parameters": n_params, "receptive field": ck.get("receptive_field", 1),
