@@ -166,7 +166,7 @@ def evaluate(model_path: str | Path, data_path: str | Path, split: str = "test",
                     "stored_2d": stored_2d_kind(data),
                     "samples": len(data),
                     "sequences": len(data.sequence_ranges()), "skeleton": model.skeleton.name, "conditions": {}}
-    if "det3d" in contract_of(model.model).inputs:  # pairs carry no detector 3D: the model's 2D-only path runs
+    if contract_of(model.model).takes_det3d:  # pairs carry no detector 3D: the model's 2D-only path runs
         report["note"] = (f"model {model.name!r} also takes the detector's 3D (BlazePose world landmarks), which "
                           "pairs do not carry: these figures are its plain 2D path")
     stored_pred = None

@@ -172,7 +172,7 @@ def export_model(checkpoint_path: str | Path, output_path: str | Path, fmt: str 
     rf = int(model.receptive_field())
     causal = contract_of(model).causal
     meta = export_meta(loaded.meta, rf, causal, fmt, checkpoint_path)
-    if "det3d" in contract_of(model).inputs:  # fused / blend: the exported graph takes xy and conf only
+    if contract_of(model).takes_det3d:  # fused / blend: the exported graph takes xy and conf only
         meta["not_exported"] = ("the detector-3D input (det3d, det3d_mask): this export is the model's plain 2D path; "
                                 "use the .pt checkpoint to lift with BlazePose's world landmarks")
     if quantize is not None:

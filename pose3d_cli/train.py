@@ -33,7 +33,7 @@ from .lifting.checkpoint import make_checkpoint, read_checkpoint, save_checkpoin
 from .lifting.codec import (CODEC_NAME, detector3d_to_network_input, pixels_to_network_input, root_relative,
                             target_statistics)
 from .lifting.detector3d_sim import load_error_model, simulate_detector3d
-from .lifting.models import DEFAULT_ARGS, build_model, check_trainable, contract_of
+from .lifting.models import DEFAULT_ARGS, build_model, check_trainable, contract_of, probe_model
 from .lifting.predict import predict_dataset
 from .metrics import mpjpe, p_mpjpe
 from .skeleton import get_skeleton
@@ -430,10 +430,10 @@ def takes_det3d(cfg: TrainConfig) -> bool:
         name, args = ck["model"]["name"], ck["model"]["args"]
     else:
         name, args = cfg.model, cfg.model_args
-    model = build_model(name, 1, 0, np.zeros((1, 3)), np.ones((1, 3)), **args)
+    model = probe_model(name, args)
     if contract_of(model).composed:
         model = model.continued_part()[0]
-    return "det3d" in contract_of(model).inputs
+    return contract_of(model).takes_det3d
 
 
 def build_or_init_model(cfg: TrainConfig, sk, tr: Encoded | None,
@@ -599,7 +599,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool) -> di
                                 on_epoch, t_start)
     rf, causal, temporal = contract.receptive_field, contract.causal, contract.temporal
     before = contract.frames_before  # input frames before the first output frame
-    fused = "det3d" in contract.inputs
+    fused = contract.takes_det3d
     if fused and (temporal or clips):
         raise Pose3dError(f"{cfg.data}: the fused model trains on pairs and image/3D sources only (no 2D-only sources)")
     if views and temporal:

@@ -76,4 +76,4 @@ def _load(path: str | Path | None, threads: int) -> Lifter:
     lm = load_model(path)
     contract = contract_of(lm.model)
     return Lifter(torch_fn(lm.model), lm.receptive_field, contract.causal, lm.skeleton,
-                  lm.name, str(path), "torch", "det3d" in contract.inputs)
+                  lm.name, str(path), "torch", contract.takes_det3d)

@@ -19,6 +19,9 @@ from .checkpoint import make_checkpoint, model_from_checkpoint, read_checkpoint,
 from .contract import contract_of
 from .models import DEFAULT_ARGS, build_model
 
+#: a blend checkpoint's metrics are its plain part's (its 2D-only path), with the fused part's under ``fused_part``
+PLAIN_METRICS_NOTE = "held-out metrics of the plain part (the blend's 2D-only path)"
+
 
 def _part(path: Path, name: str) -> dict:
     ck = read_checkpoint(path)
@@ -49,13 +52,20 @@ def blend_checkpoints(plain_path: str | Path, fused_path: str | Path, fused_weig
     model = build_model("blend", J, sk["joints"].index(plain["codec"]["root"]), np.zeros((J, 3)), np.ones((J, 3)), **args)
     model.plain.load_state_dict(parts["plain"].state_dict())
     model.fused.load_state_dict(parts["fused"].state_dict())
-    train = {"blend": {"plain": str(plain_path), "fused": str(fused_path), "fused_weight": float(fused_weight)},
-             "parts": {"plain": plain.get("train", {}), "fused": fused.get("train", {})},
-             "input_landmarks": plain.get("train", {}).get("input_landmarks")}
-    metrics = {**plain.get("metrics", {}), "note": "held-out metrics of the plain part (the blend's 2D-only path)",
-               "fused_part": {k: v for k, v in fused.get("metrics", {}).items() if k != "history"}}
-    return make_checkpoint(model, "blend", args, sk["name"], plain["codec"]["root"], train=train,
-                           data=plain.get("data", {}), metrics=metrics)
+    info = {"plain": str(plain_path), "fused": str(fused_path), "fused_weight": float(fused_weight)}
+    top = {"input_landmarks": plain.get("train", {}).get("input_landmarks")}
+    return _blend_checkpoint(model, plain, top, fused.get("train", {}),
+                             {k: v for k, v in fused.get("metrics", {}).items() if k != "history"}, info)
+
+
+def _blend_checkpoint(model, plain_ck: dict, train: dict, fused_train: dict, fused_metrics: dict, info: dict) -> dict:
+    """The checkpoint dict of a ``BlendLifter``: ``train`` with the blend's provenance ``info`` and both parts'
+    training records; the plain part's (``plain_ck``) data and held-out metrics, the fused part's beside them."""
+    train = {**train, "blend": info, "parts": {"plain": plain_ck.get("train", {}), "fused": fused_train}}
+    metrics = {**plain_ck.get("metrics", {}), "note": PLAIN_METRICS_NOTE, "fused_part": fused_metrics}
+    return make_checkpoint(model, "blend", {**model.part_args, "fused_weight": model.fused_weight},
+                           plain_ck["skeleton"]["name"], plain_ck["codec"]["root"], train=train,
+                           data=plain_ck.get("data", {}), metrics=metrics)
 
 
 def output_of_init(init: str | Path | None):
@@ -67,21 +77,16 @@ def output_of_init(init: str | Path | None):
     if not init:
         return lambda ck: ck
     init_ck = read_checkpoint(init)
-    if not contract_of(model_from_checkpoint(init_ck, init).model).composed:
+    blend = model_from_checkpoint(init_ck, init).model
+    if not contract_of(blend).composed:
         return lambda ck: ck
 
     def reblended(ck: dict) -> dict:
-        trained = model_from_checkpoint(ck).model
-        blend = model_from_checkpoint(init_ck, init).model
-        blend.plain.load_state_dict(trained.state_dict())
-        train = {**ck.get("train", {}), "blend": {"plain": "this run (continued from --init's plain part)",
-                                                  "fused": f"{init} (unchanged)", "fused_weight": blend.fused_weight},
-                 "parts": {"plain": ck.get("train", {}), "fused": init_ck.get("train", {}).get("parts", {}).get("fused", {})}}
-        metrics = {**ck.get("metrics", {}), "note": "held-out metrics of the plain part (the blend's 2D-only path)",
-                   "fused_part": init_ck.get("metrics", {}).get("fused_part", {})}
-        out = make_checkpoint(blend, "blend", init_ck["model"]["args"], ck["skeleton"]["name"], ck["codec"]["root"],
-                              train=train, data=ck.get("data", {}), metrics=metrics)
-        return out
+        blend.plain.load_state_dict(model_from_checkpoint(ck).model.state_dict())
+        info = {"plain": "this run (continued from --init's plain part)", "fused": f"{init} (unchanged)",
+                "fused_weight": blend.fused_weight}
+        return _blend_checkpoint(blend, ck, ck.get("train", {}), init_ck.get("train", {}).get("parts", {}).get("fused", {}),
+                                 init_ck.get("metrics", {}).get("fused_part", {}), info)
 
     return reblended
 

@@ -157,13 +157,13 @@ def default_model_path() -> Path:
 def _detector_3d_input(ck: dict) -> str:
     """Whether the model also takes the detector's own 3D (the fused lifter, the blend), in words: from the
     model's registry name and arguments alone (its weights are not loaded: a damaged file is still described)."""
-    from .models import contract_of
+    from .models import contract_of, probe_model
 
     try:
-        model = build_model(ck["model"]["name"], 1, 0, np.zeros((1, 3)), np.ones((1, 3)), **ck["model"]["args"])
+        model = probe_model(ck["model"]["name"], ck["model"]["args"])
     except (KeyError, TypeError, Pose3dError):
         return "? (the model is not one this pose3d knows)"
-    if "det3d" not in contract_of(model).inputs:
+    if not contract_of(model).takes_det3d:
         return "no (2D only)"
     if contract_of(model).composed:
         return (f"yes: BlazePose world landmarks, where present, blended in at weight {model.fused_weight:g}; "

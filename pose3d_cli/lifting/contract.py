@@ -33,6 +33,11 @@ class ModelContract:
     composed: bool = False
 
     @property
+    def takes_det3d(self) -> bool:
+        """Whether the detector's own 3D is an (optional) input: the fused lifter and the blend."""
+        return "det3d" in self.inputs
+
+    @property
     def temporal(self) -> bool:
         return self.receptive_field > 1
 

@@ -243,13 +243,18 @@ def check_model_args(name: str, args: dict) -> None:
                               f"(default {default})")
 
 
+def probe_model(name: str, args: dict) -> nn.Module:
+    """A throwaway one-joint instance of a registered model, built only to ask its contract (no weights loaded)."""
+    return build_model(name, 1, 0, np.zeros((1, 3)), np.ones((1, 3)), **args)
+
+
 def check_trainable(name: str, args: dict) -> None:
     """:func:`check_model_args`, and refuse in one line a model ``pose3d train`` cannot train as a whole (a
     composed one: the blend is made from two trained checkpoints)."""
     from ..errors import Pose3dError
 
     check_model_args(name, args)
-    if contract_of(build_model(name, 1, 0, np.zeros((1, 3)), np.ones((1, 3)), **args)).composed:
+    if contract_of(probe_model(name, args)).composed:
         raise Pose3dError(f"model {name!r} is made from two trained checkpoints, not trained: train an mlp and a "
                           "fused model, then `python -m pose3d_cli.lifting.blend PLAIN.pt FUSED.pt -o OUT.pt` "
                           "(recipes/default.sh); to continue a blend, give it with --init")
