@@ -36,6 +36,7 @@ from .lifting.detector3d_sim import load_error_model, simulate_detector3d
 from .lifting.models import DEFAULT_ARGS, build_model, check_trainable, contract_of, probe_model
 from .lifting.predict import predict_dataset
 from .metrics import mpjpe, p_mpjpe
+from .multiview.score import hinge_triples
 from .skeleton import get_skeleton
 from .training.losses import Batch, discriminator_loss
 from .training.image3d import load_image3d_source
@@ -68,6 +69,7 @@ class TrainConfig:
     conf_jitter: float = 0.1  # detectors differ in confidence scale: jitter it (and saturate 1 sample in 4)
     window: int = 64  # temporal models: output frames per training window
     bone_weight: float = 0.0  # weight of the bone-length loss term
+    flexion_weight: float = 0.0  # weight of the hinge-angle loss term (elbows, knees; degrees)
     patience: int = 0  # early stopping: epochs without val improvement (0 = off)
     max_minutes: float | None = None
     max_val_samples: int = 20000
@@ -506,6 +508,7 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
         disc = L.PoseDiscriminator(sk.num_joints, bones)
         disc_opt = torch.optim.Adam(disc.parameters(), lr=cfg.disc_lr, betas=(0.5, 0.999))
     pairs = L.Objective().add(1.0, L.MPJPE()).add(cfg.bone_weight, L.BoneLength(bones))
+    pairs.add(cfg.flexion_weight, L.FlexionAngle(torch.from_numpy(hinge_triples(sk))))
     pairs.add(cfg.distill_weight, L.Distillation())
     margin = None
     if cfg.smooth_weight:

@@ -14,6 +14,11 @@
 # runs' full retrain was slowed to 117 s by other jobs; on quiet cores it takes 31 s and no variant, naive fine-tuning
 # included, keeps every update under 10%: README, "Incremental learning, measured".)
 # Updates run on one thread: on shared cores two-thread torch stalls when another job takes a core.
+#
+# The 6x-data variant of README ("the same sequence at 6x the data"): 4 views at 30 fps, updates of 1, 2 and 4 epochs
+# (a small task gets more passes: its update costs mostly start-up), replay 2.5, distillation 0.25:
+#   SYN="--views 4 --fps 30 --seed 0 --split-by file --test 0.2" UPDATE="--batch-size 1024 --lr 1e-3 --threads 2" \
+#   UPDATE_EPOCHS="1 2 4" METHOD="--replay-ratio 2.5 --distill-weight 0.25" bash recipes/continual.sh MOCAP OUT
 set -euo pipefail
 MOCAP=$(realpath "${1:-../shared/data/mocap}")
 OUT=${2:-out/continual}
@@ -21,7 +26,7 @@ P=${POSE3D:-pose3d}
 mkdir -p "$OUT/in/cmu" "$OUT/in/c3d" "$OUT/naive" "$OUT/method"
 ln -sf "$MOCAP"/bvh/cmu/*.bvh "$MOCAP"/c3d/cmu/*.c3d "$OUT/in/cmu/"
 ln -sf "$MOCAP"/c3d/plug_in_gait/*.c3d "$MOCAP"/c3d/joint_centres/*.c3d "$MOCAP"/c3d/rehazenter/*.c3d "$OUT/in/c3d/"
-SYN="--views 2 --fps 10 --seed 0 --split-by file --test 0.2"
+SYN=${SYN:-"--views 2 --fps 10 --seed 0 --split-by file --test 0.2"}
 $P -q synth "$MOCAP/bvh/bandai_namco_1" "$OUT/t1_bandai1.h5" $SYN --val 0.1
 $P -q synth "$MOCAP/bvh/bandai_namco_2" "$OUT/t2_bandai2.h5" $SYN --val 0.1
 $P -q synth "$OUT/in/cmu" "$OUT/t3_cmu.h5" $SYN --val 0.1
@@ -29,8 +34,9 @@ $P -q synth "$OUT/in/c3d" "$OUT/t4_c3d.h5" $SYN --val 0.25   # 0.1 leaves this s
 T=("$OUT/t1_bandai1.h5" "$OUT/t2_bandai2.h5" "$OUT/t3_cmu.h5" "$OUT/t4_c3d.h5")
 MODEL="--model mlp --arg width=256 --arg blocks=2 --arg dropout=0.05 --seed 0 --threads 2"
 FULL="$MODEL --epochs 15 --batch-size 1024 --lr 3e-3"
-UPDATE="--epochs 3 --batch-size 256 --lr 1e-3 --threads 1"
-METHOD="--replay-ratio 4 --distill-weight 0.15"    # each update costs in proportion to its new data
+UPDATE=${UPDATE:-"--batch-size 256 --lr 1e-3 --threads 1"}
+read -r -a EPOCHS <<< "${UPDATE_EPOCHS:-3 3 3}"   # epochs of updates 2, 3 and 4
+METHOD=${METHOD:-"--replay-ratio 4 --distill-weight 0.15"}    # each update costs in proportion to its new data
 printf 'sources:\n' > "$OUT/joint.yaml"
 for t in "${T[@]}"; do printf '  - {path: %s, kind: pairs}\n' "$(realpath "$t")" >> "$OUT/joint.yaml"; done
 $P -q train "$OUT/joint.yaml" -o "$OUT/joint.pt" $FULL                 # full retrain on all tasks (the reference)
@@ -39,10 +45,11 @@ cp "$OUT/task1.pt" "$OUT/naive/1.pt"; cp "$OUT/task1.jsonl" "$OUT/naive/1.jsonl"
 cp "$OUT/task1.pt" "$OUT/method/1.pt"; cp "$OUT/task1.jsonl" "$OUT/method/1.jsonl"
 for i in 2 3 4; do
   t=${T[$((i - 1))]}
-  $P -q train "$t" -o "$OUT/naive/$i.pt" --init "$OUT/naive/$((i - 1)).pt" $UPDATE
+  E="--epochs ${EPOCHS[$((i - 2))]}"
+  $P -q train "$t" -o "$OUT/naive/$i.pt" --init "$OUT/naive/$((i - 1)).pt" $E $UPDATE
   REPLAY=""
   for k in $(seq 1 $((i - 1))); do REPLAY="$REPLAY --replay ${T[$((k - 1))]}"; done
-  $P -q train "$t" -o "$OUT/method/$i.pt" --init "$OUT/method/$((i - 1)).pt" $UPDATE $REPLAY $METHOD
+  $P -q train "$t" -o "$OUT/method/$i.pt" --init "$OUT/method/$((i - 1)).pt" $E $UPDATE $REPLAY $METHOD
 done
 for split in val test; do   # val: what the settings were chosen on; test: reported once
   $P eval-continual "$OUT"/method/{1,2,3,4}.pt --baseline "$OUT/naive/1.pt" --baseline "$OUT/naive/2.pt" \

@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 import torch
 
+from pose3d_cli.multiview.score import hinge_triples
 from pose3d_cli.skeleton import H36M17
 from pose3d_cli.training import losses as L
 
 BONES = torch.from_numpy(H36M17.bone_indices)
 ROOT = H36M17.index(H36M17.root)
+HINGES = torch.from_numpy(hinge_triples(H36M17))
 
 
 def true_track(T=12, seed=0):
@@ -40,6 +42,7 @@ def away(truth, k):
 TERMS = {
     "mpjpe": lambda rel, xy, p: L.MPJPE()(batch(p, rel)),
     "bone": lambda rel, xy, p: L.BoneLength(BONES)(batch(p, rel)),
+    "flexion": lambda rel, xy, p: L.FlexionAngle(HINGES)(batch(p, rel)),
     "reprojection": lambda rel, xy, p: L.Reprojection()(batch(p, xy=xy)),
     "bone_constancy": lambda rel, xy, p: L.BoneConstancy(BONES)(batch(p)),
     "smoothness": lambda rel, xy, p: L.Smoothness(margin=1.0)(batch(p)),
@@ -142,3 +145,23 @@ def test_objective_only_runs_switched_on_terms():
     loss, parts = o(batch(away(rel, 1), rel))
     assert calls == [] and set(parts) == {"mpjpe"}
     assert float(loss) == pytest.approx(2 * parts["mpjpe"])
+
+
+def test_flexion_angle_of_hand_built_limbs_and_a_gradient_when_straight():
+    """Elbows and knees bent by known angles (built here, not by the scoring code): 0 (straight), 90 and 135
+    degrees; the straight limb, where atan2's magnitude has no derivative, still gives a finite gradient."""
+    pose = torch.zeros(H36M17.num_joints, 3, dtype=torch.float64)
+    want = {}
+    for k, (deg, (a, j, c)) in enumerate(zip((0.0, 90.0, 135.0, 60.0), HINGES.tolist())):
+        pose[a] = torch.tensor([100.0 * k, 0.0, 0.0], dtype=torch.float64)
+        pose[j] = pose[a] + torch.tensor([0.0, 300.0, 0.0], dtype=torch.float64)  # proximal bone points down (+y)
+        r = np.deg2rad(deg)  # distal bone turned by deg from straight down, towards +z
+        pose[c] = pose[j] + 250.0 * torch.tensor([0.0, np.cos(r), np.sin(r)], dtype=torch.float64)
+        want[k] = deg
+    term = L.FlexionAngle(HINGES)
+    got = term.angles(pose)
+    assert got.tolist() == pytest.approx([want[k] for k in range(4)], abs=1e-3)
+    pred = pose.clone().requires_grad_(True)
+    loss = term(batch(pred[None], pose[None] + 0.0))
+    loss.backward()
+    assert torch.isfinite(pred.grad).all()

@@ -105,10 +105,12 @@ def test_resume_bit_identical_with_2d_source_prior_and_distillation(small_pairs,
     train(TrainConfig(data=str(small_pairs), output=str(base), epochs=1, **fast))
     common = dict(data=str(small_pairs), sources=[{"path": str(small_pairs), "kind": "2d", "weight": 0.5}],
                   prior=str(prior_pairs), epochs=2, init=str(base), reproj_weight=1.0, prior_weight=0.5,
-                  bone_constancy_weight=0.5, smooth_weight=0.5, distill_weight=1.0, ewc_weight=10.0, clip=8, **fast)
+                  bone_constancy_weight=0.5, smooth_weight=0.5, distill_weight=1.0, ewc_weight=10.0, clip=8,
+                  bone_weight=0.5, flexion_weight=0.5, **fast)
     a, b = tmp_path / "a.pt", tmp_path / "b.pt"
     sa = train(TrainConfig(output=str(a), **common))
-    assert set(sa["history"][-1]["terms"]) >= {"mpjpe", "distill", "ewc", "2d_reprojection", "2d_prior", "disc"}
+    assert set(sa["history"][-1]["terms"]) >= {"mpjpe", "bone", "flexion", "distill", "ewc", "2d_reprojection",
+                                             "2d_prior", "disc"}
     s = train(TrainConfig(output=str(b), stop_after_steps=4, **common))
     assert s["stopped"] == "stop_after_steps"
     train(TrainConfig(output=str(b), **common), resume=True)

@@ -105,6 +105,7 @@ def train(
     det3d_dropout: float = typer.Option(0.5, "--det3d-dropout", min=0.0, max=1.0, help="--model fused: share of samples without the simulated detector 3D (the plain 2D path)."),
     conf_jitter: float = typer.Option(0.1, min=0.0, max=1.0, help="Random change of the 2D confidences (detectors differ in scale)."),
     bone_weight: float = typer.Option(0.0, min=0.0, help="Weight of the bone-length loss term."),
+    flexion_weight: float = typer.Option(0.0, min=0.0, help="Weight of the elbow and knee flexion loss term (degrees)."),
     window: int = typer.Option(64, min=1, help="Temporal models: output frames per training window."),
     patience: int = typer.Option(0, min=0, help="Early stopping after N epochs without improvement (0: off)."),
     max_minutes: Optional[float] = option(None, gt=0.0, help="Stop (resumable) after this many minutes (default: no "
@@ -171,7 +172,7 @@ def train(
                           seed=seed, subsample=subsample, flip_prob=flip, mask_prob=mask, extra_noise=extra_noise,
                           clean_prob=clean_prob, input_landmarks=landmarks, det3d_dropout=det3d_dropout,
                           conf_jitter=conf_jitter,
-                          window=window, bone_weight=bone_weight, patience=patience, max_minutes=max_minutes,
+                          window=window, bone_weight=bone_weight, flexion_weight=flexion_weight, patience=patience, max_minutes=max_minutes,
                           threads=threads, log=str(log) if log else None, stop_after_steps=stop_after_steps,
                           init=str(init) if init else None, replay=[str(r) for r in replay],
                           replay_fraction=replay_fraction, replay_ratio=replay_ratio, sources=[_parse_source(x) for x in source],

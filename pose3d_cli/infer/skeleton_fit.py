@@ -71,12 +71,15 @@ BRANCH_JUMP_FPS = 60.0
 ARM_JOINTS = (("left_elbow", "left_wrist"), ("right_elbow", "right_wrist"))  # chosen jointly and over the track
 
 
+def bone_of_child(sk: Skeleton) -> dict[str, int]:
+    """``{child joint name: index of its bone in sk.bones}`` (a joint has one parent, so one bone ends at it)."""
+    return {c: b for b, (c, _) in enumerate(sk.bones)}
+
+
 def mirror_bones(sk: Skeleton) -> np.ndarray:
     """(B,) index of each bone's left/right mirror (itself for central bones), bones indexed as ``sk.bones``."""
-    child = sk.bone_indices[:, 0]
-    by_child = {int(c): b for b, c in enumerate(child)}
-    perm = sk.flip_permutation
-    return np.array([by_child.get(int(perm[c]), b) for b, c in enumerate(child)])
+    by_child, perm = bone_of_child(sk), sk.flip_permutation
+    return np.array([by_child.get(sk.joints[perm[sk.index(c)]], b) for b, (c, _) in enumerate(sk.bones)])
 
 
 def symmetric_bones(sk: Skeleton, lengths: np.ndarray) -> np.ndarray:
@@ -140,7 +143,7 @@ def fit_bone_lengths(joints: np.ndarray, conf: np.ndarray, sk: Skeleton, prior_w
     prior = np.where(ok, frac * np.exp(log_scale), med)
     out = np.exp((1 - prior_weight) * np.log(med) + prior_weight * np.log(prior))
     if distal_ratio:
-        index = {c: b for b, (c, _) in enumerate(sk.bones)}
+        index = bone_of_child(sk)
         for distal, proximal in DISTAL_BONES.items():
             out[index[distal]] = out[index[proximal]] * PRIOR_FRACTIONS[distal] / PRIOR_FRACTIONS[proximal]
     return out
@@ -241,7 +244,7 @@ def resolve_to_lengths(joints: np.ndarray, lengths: np.ndarray, sk: Skeleton, xy
         # from face and shoulder landmarks) is no landmark of that joint, and its ray tips the head into depth
         limb = np.zeros(sk.num_joints)
         limb[list(sk.joints_left) + list(sk.joints_right)] = 1.0
-        bone_of = {c: b for b, (c, _) in enumerate(sk.bones)}
+        bone_of = bone_of_child(sk)
         arm = {bone_of[e]: bone_of[h] for e, h in ARM_JOINTS
                if e in bone_of and h in bone_of and sk.bones[bone_of[h]][1] == e}
     out = P.copy()

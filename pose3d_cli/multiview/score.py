@@ -26,6 +26,14 @@ LIMB_JOINTS = tuple(f"{s}_{j}" for j in ("shoulder", "elbow", "wrist", "hip", "k
 #: joint angles: name → (proximal, joint, distal) joint names; the angle between the two bones, 0 = straight
 FLEXION_ANGLES = {f"{j}_flexion_{s}": (f"{s}_{a}", f"{s}_{j}", f"{s}_{b}")
                   for j, a, b in (("elbow", "shoulder", "wrist"), ("knee", "hip", "ankle")) for s in ("left", "right")}
+
+
+def hinge_triples(skeleton: Skeleton, angles: dict = FLEXION_ANGLES) -> np.ndarray:
+    """(K, 3) int64 joint indices (proximal, hinge, distal) of the ``angles`` whose joints ``skeleton`` has."""
+    rows = [[skeleton.index(n) for n in t] for t in angles.values() if all(n in skeleton.joints for n in t)]
+    return np.asarray(rows, np.int64).reshape(-1, 3)
+
+
 #: bones reported as ratios: name → (joint, joint)
 RATIO_BONES = {f"{b}_{s}": (f"{s}_{p}", f"{s}_{c}") for b, p, c in (
     ("upper_arm", "shoulder", "elbow"), ("forearm", "elbow", "wrist"), ("thigh", "hip", "knee"),

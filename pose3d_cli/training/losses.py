@@ -7,6 +7,9 @@ terms whose weight is not 0 and reports each term's value. Poses are root-relati
 3D-supervised (2D/3D pairs):
 - :class:`MPJPE`: mean joint distance to the 3D target (mm).
 - :class:`BoneLength`: mean |bone length − target bone length| (mm).
+- :class:`FlexionAngle`: mean |flexion − target flexion| of the hinge joints (elbows, knees; degrees). Where the
+  depth of a distal bone is uncertain, MPJPE is lowest for the average of its possible positions, which is a
+  straighter limb (a shrunk forearm between the two depth branches): this term asks for the angle itself.
 
 2D-only (no 3D target; each is 0 at the truth and grows away from it):
 - :class:`Reprojection`: the predicted root-relative pose is placed in the camera by the closed-form root
@@ -80,6 +83,24 @@ class BoneLength:
 
     def __call__(self, b: Batch) -> torch.Tensor:
         return _mean((self.lengths(b.pred) - self.lengths(b.target)).abs().mean(-1), b.frame_weight)
+
+
+class FlexionAngle:
+    name = "flexion"
+
+    def __init__(self, triples: torch.Tensor):
+        self.triples = triples  # (K, 3) proximal, hinge, distal joint indices
+
+    def angles(self, p: torch.Tensor) -> torch.Tensor:
+        """(..., J, 3) → (..., K) degrees, 0 = straight (the convention of multiview.score.flexion_angles)."""
+        a, j, c = (p[..., self.triples[:, i], :] for i in range(3))
+        u, w = j - a, c - j
+        cross = torch.linalg.cross(u, w, dim=-1)
+        sin = (cross * cross).sum(-1).add(1e-6).sqrt()  # eps: a straight limb has a gradient too
+        return torch.rad2deg(torch.atan2(sin, (u * w).sum(-1)))
+
+    def __call__(self, b: Batch) -> torch.Tensor:
+        return _mean((self.angles(b.pred) - self.angles(b.target)).abs().mean(-1), b.frame_weight)
 
 
 class Reprojection:
