@@ -96,7 +96,7 @@ def test_the_command_refuses_to_overwrite_an_input(parts, capsys):
     (plain_path, _), (fused_path, _) = parts
     before = plain_path.read_bytes()
     assert main([str(plain_path), str(fused_path), "-o", str(plain_path)]) == 2
-    assert "one of the inputs" in capsys.readouterr().err and plain_path.read_bytes() == before
+    assert "is also an input" in capsys.readouterr().err and plain_path.read_bytes() == before
 
 
 def test_a_blend_is_not_trained_but_continued_through_its_plain_part(parts, tmp_path):
@@ -238,7 +238,8 @@ def test_the_command_says_one_line_when_it_cannot_write(parts, tmp_path, capsys)
     (plain_path, _), (fused_path, _) = parts
     assert main([str(plain_path), str(fused_path), "-o", str(tmp_path / "no" / "such" / "b.pt")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "cannot be written" in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("error: ") and "does not exist" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "no").exists()  # refused before the blend was built
 
 
 def test_info_describes_a_blend_without_loading_its_weights(parts, tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import DATA, need
-from pose3d_cli.body.scene_lines import (SceneUp, detect_segments, drop_in_boxes, drop_near_limbs, manhattan_frame,
+from pose3d_cli.body.scene_lines import (SceneUp, detect_segments, drop_near_limbs, manhattan_frame,
                                          scene_up, scene_up_from_segments, segment_normals)
 
 
@@ -153,12 +153,6 @@ def test_no_structure_is_refused_with_a_reason():
     assert d["up"] == [None, None, None] and d["spread_deg"] is None
 
 
-def test_people_are_left_out():
-    seg = np.array([[10, 10, 10, 100], [500, 500, 500, 900.0]])
-    assert drop_in_boxes(seg, np.array([[400, 400, 600, 1000.0]])).tolist() == [[10, 10, 10, 100]]
-    assert len(drop_in_boxes(seg, None)) == 2
-
-
 def test_a_person_hides_only_the_lines_along_its_limbs():
     """A person standing at x = 500 px with an arm held out to x = 700: the outline along the leg and the arm is
     dropped; a door frame at x = 640 under the arm, inside the person's box but 140 px from every bone (the
@@ -171,8 +165,6 @@ def test_a_person_hides_only_the_lines_along_its_limbs():
     end = np.array([[500, 600], [505, 900], [700, 380.0]])  # hip, ankle, hand
     kept = drop_near_limbs(seg, [(start, end, 40.0)])
     assert kept.tolist() == [door]
-    box = np.array([[start[:, 0].min(), 380, 700, 900.0]])
-    assert len(drop_in_boxes(seg, box)) == 0  # the box loses the door frame too
     assert len(drop_near_limbs(seg, None)) == 3 and len(drop_near_limbs(seg, [])) == 3
 
 

@@ -136,17 +136,6 @@ def detect_segments(image: np.ndarray, long_side: int = 960, min_length: float =
     return seg[length >= min_length * np.hypot(*image.shape[:2])]
 
 
-def drop_in_boxes(segments: np.ndarray, boxes: np.ndarray | None) -> np.ndarray:
-    """Segments (N, 4) whose midpoint lies in none of ``boxes`` (M, 4) ``x0, y0, x1, y1`` px."""
-    if boxes is None or len(boxes) == 0 or len(segments) == 0:
-        return segments
-    mid = 0.5 * (segments[:, :2] + segments[:, 2:])
-    b = np.asarray(boxes, dtype=np.float64)
-    inside = ((mid[:, None, 0] >= b[None, :, 0]) & (mid[:, None, 0] <= b[None, :, 2])
-              & (mid[:, None, 1] >= b[None, :, 1]) & (mid[:, None, 1] <= b[None, :, 3])).any(1)
-    return segments[~inside]
-
-
 #: one person's 2D limbs as capsules: bone start points (B, 2) px, end points (B, 2) px, radius px
 Limbs = tuple[np.ndarray, np.ndarray, float]
 

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from .app import app
-from .common import check_outputs, option, say, user_errors
+from .common import check_checkpoint_output, check_outputs, option, say, user_errors
 from .infer import _size  # infer's --size WIDTHxHEIGHT parsing
 
 EXAMPLES = """Examples:
@@ -80,9 +80,7 @@ def adapt(
         # an existing work folder is used as it is (checked below); a new one is checked with the outputs
         check_outputs(reads, outputs + ([] if wd.is_dir() else [wd]))
         _check_work_dir(wd, reads)
-        if output.suffix.lower() != ".pt":
-            raise Pose3dError(f"{output}: the adapted checkpoint is written as .pt (got {output.suffix or 'no suffix'}); "
-                              "for ONNX or TorchScript run `pose3d export` on the .pt afterwards")
+        check_checkpoint_output(output, "adapted checkpoint")
         opts = AdaptOptions(init=str(init), replay=str(replay), fov=fov, focal=focal, calib=str(calib) if calib else None,
                             frames=_frames(frames), site_weight=site_weight, reproj_weight=reproj_weight,
                             bone_constancy_weight=bone_constancy_weight, smooth_weight=smooth_weight,

@@ -110,6 +110,14 @@ _EXPECTED = {**dict.fromkeys((".csv", ".json", ".bvh", ".jsonl", ".txt", ".log",
              ".onnx": BINARY, **dict.fromkeys((".mp4", ".avi", ".mov", ".mkv"), VIDEO)}
 
 
+def check_checkpoint_output(path: str | Path, what: str = "checkpoint") -> None:
+    """Refuse an output path that is not ``.pt`` (the one checkpoint format), before any work: one line."""
+    suffix = Path(path).suffix
+    if suffix.lower() != ".pt":
+        raise Pose3dError(f"{path}: the {what} is written as .pt (got {suffix or 'no suffix'}); for ONNX or "
+                          "TorchScript run `pose3d export` on the .pt afterwards")
+
+
 def check_outputs(inputs, outputs, force: bool = False) -> None:
     """Refuse, before any work, outputs that would destroy an input or collide with each other.
 

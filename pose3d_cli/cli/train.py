@@ -10,7 +10,7 @@ import typer
 
 from .app import app
 from ..errors import Pose3dError
-from .common import check_outputs, err_console, option, state, user_errors
+from .common import check_checkpoint_output, check_outputs, err_console, option, state, user_errors
 
 
 def _parse_model_args(items: list[str]) -> dict:
@@ -154,9 +154,7 @@ def train(
         check_outputs([data, val, init, *replay, prior, *listed, *(_parse_source(x)["path"] for x in source)]
                       + ([last_path(output)] if resume else []),
                       [output, log_out] + ([] if resume else [last_path(output)]))
-        if output.suffix.lower() != ".pt":
-            raise Pose3dError(f"{output}: a checkpoint is written as .pt (got {output.suffix or 'no suffix'}); "
-                              "for ONNX or TorchScript run `pose3d export` on the .pt afterwards")
+        check_checkpoint_output(output)
         model_args = _parse_model_args(arg)
         if init is None:  # --init keeps the checkpoint's own architecture
             from ..lifting.models import check_trainable

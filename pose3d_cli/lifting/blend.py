@@ -119,11 +119,10 @@ def main(argv: list[str] | None = None) -> int:
             return _write_parts(a.parts, a.output)
         if a.plain is None or a.fused is None:
             raise Pose3dError("give PLAIN.pt and FUSED.pt to blend (or --parts BLEND.pt to split one)")
-        out = a.output.resolve()
-        if out in (a.plain.resolve(), a.fused.resolve()):
-            raise Pose3dError(f"{a.output}: is one of the inputs; write the blend to a new file")
-        if a.output.suffix.lower() != ".pt":
-            raise Pose3dError(f"{a.output}: a checkpoint is written as .pt")
+        from ..cli.common import check_checkpoint_output, check_outputs
+
+        check_outputs([a.plain, a.fused], [a.output])
+        check_checkpoint_output(a.output, "blend")
         save_checkpoint(blend_checkpoints(a.plain, a.fused, a.weight), a.output)
     except Pose3dError as e:  # a user error: exit 2, as pose3d's commands
         print(f"error: {e}", file=sys.stderr)
