@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import Pose3dError
 from ..skeleton import SKELETONS
+from .detector_points import DetectorPoints, from_json_frames
 
 
 @dataclass
@@ -25,6 +26,8 @@ class InferResult:
     skeleton: str | None  # the registered skeleton whose joints these are, if any
     metadata: dict = field(default_factory=dict)
     files: list[str] | None = None  # (T,) each row's photo file name (a folder of photos), else None
+    confidence: np.ndarray | None = None  # (T, J) 2D confidence per joint (1 where the file has none, 0 undetected)
+    points: "DetectorPoints | None" = None  # the detector's hand/face points (an infer JSON of a video), else None
 
 
 def _skeleton_of(names: tuple[str, ...]) -> str | None:
@@ -124,7 +127,7 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
         if not frames:
             raise Pose3dError(f"{path}: holds no frames; give a `pose3d infer` output of a video with frames")
         T, J = len(frames), len(names)
-        joints = np.full((T, J, 3), np.nan)
+        joints, conf = np.full((T, J, 3), np.nan), np.zeros((T, J))
         frame, time_s, detected = np.zeros(T, np.int64), np.full(T, np.nan), np.zeros(T, bool)
         with_files = isinstance(frames[0], dict) and "file" in frames[0]
         files = []
@@ -134,13 +137,15 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
                 detected[t] = bool(f.get("detected"))
                 if f.get("detected") and f.get("joints_3d") is not None:
                     joints[t] = np.asarray(f["joints_3d"], dtype=np.float64).reshape(J, 3)
+                    conf[t] = np.asarray(f.get("confidence", [1.0] * J), dtype=np.float64).reshape(J)
                 if with_files:
                     files.append(f["file"])
             except (KeyError, TypeError, ValueError, AttributeError) as e:
                 raise Pose3dError(f"{path}: frame entry {t} is malformed ({type(e).__name__}: {e}); give an "
                                   "unmodified `pose3d infer` JSON") from None
         return InferResult(frame, time_s, detected, joints, names, _skeleton_of(names), data["metadata"],
-                           files if with_files else None)
+                           files if with_files else None, np.nan_to_num(conf, nan=0.0),
+                           from_json_frames(data["metadata"].get("detector_point_names"), frames))
     if ext != ".csv":
         raise Pose3dError(f"{path}: cannot read {ext or 'a file without suffix'!r}; give a CSV or JSON written by `pose3d infer`")
     try:
@@ -155,6 +160,7 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
         raise Pose3dError(f"{path}: no <joint>_x,_y,_z columns; is this the 3D output of `pose3d infer`?")
     col = {h: i for i, h in enumerate(header)}
     cols = np.array([[col[f"{j}_{a}"] for a in "xyz"] for j in names])
+    conf_cols = [col.get(f"{j}_conf") for j in names]  # None: the file has no confidence for that joint
     refuse_short_rows(path, header, rows[1:], lines[1:])
     if len(rows) < 2:
         raise Pose3dError(f"{path}: the CSV has a header but no frames; give a `pose3d infer` output of a video "
@@ -162,18 +168,21 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
     body = person_rows(header, rows[1:], person, path)
     col_t, col_d = col["time_s"], col["detected"]
     line_of = {id(r): n for r, n in zip(rows, lines)}
-    table, frame, time_s = [], [], []
+    table, conf, frame, time_s = [], [], [], []
     for r in body:
         try:
             table.append([float(r[i]) if r[i] != "" else np.nan for i in cols.ravel()])
+            conf.append([1.0 if i is None else float(r[i]) if r[i] != "" else 0.0 for i in conf_cols])
             frame.append(int(float(r[0])))
             time_s.append(float(r[col_t]) if r[col_t] else np.nan)
         except ValueError as e:
             raise Pose3dError(f"{path}: line {line_of[id(r)]}: bad value ({e}); give an unmodified `pose3d infer` "
                               "CSV") from None
     table, frame, time_s = np.array(table, np.float64), np.array(frame, np.int64), np.array(time_s)
-    detected = np.array([r[col_d].strip() == "1" for r in body])
+    detected = np.array([r[col_d].strip() in ("1", "True", "true") for r in body])
     joints = table.reshape(len(body), len(names), 3)
     joints[~detected] = np.nan
+    conf = np.nan_to_num(np.array(conf, np.float64).reshape(len(body), len(names)), nan=0.0)
+    conf[~detected] = 0.0
     files = [r[col["file"]] for r in body] if "file" in col else None
-    return InferResult(frame, time_s, detected, joints, names, _skeleton_of(names), files=files)
+    return InferResult(frame, time_s, detected, joints, names, _skeleton_of(names), files=files, confidence=conf)
