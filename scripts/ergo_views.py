@@ -53,6 +53,17 @@ def kappa(a: np.ndarray, b: np.ndarray) -> float:
     return float("nan") if pe == 1 else (po - pe) / (1 - pe)
 
 
+def weighted_kappa(a: np.ndarray, b: np.ndarray, lo: int, hi: int) -> float:
+    """Cohen's kappa with linear weights over the ordinal scores lo..hi (RULA 1-7, REBA 1-15): a disagreement by
+    one step costs 1/(hi - lo) of one across the whole scale (the statistic of ergonomics agreement studies)."""
+    cats = np.arange(lo, hi + 1)
+    w = 1 - np.abs(cats[:, None] - cats[None, :]) / (hi - lo)
+    obs = np.array([[np.mean((a == i) & (b == j)) for j in cats] for i in cats])
+    exp = np.outer([np.mean(a == i) for i in cats], [np.mean(b == j) for j in cats])
+    po, pe = (w * obs).sum(), (w * exp).sum()
+    return float("nan") if pe == 1 else float((po - pe) / (1 - pe))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("dir", type=Path)
@@ -85,15 +96,18 @@ def main() -> None:
         accuracy(views, z, lo, hi)
     clip_summary(views)
     for s in ("rula", "reba"):
-        ex, ka, n = [], [], []
+        ex, ka, n, one, wk = [], [], [], [], []
         for u, v in pairs:
             x, y = views[u][s], views[v][s]
             m = np.isfinite(x) & np.isfinite(y)
             ex.append(100 * np.mean(x[m] == y[m]))
+            one.append(100 * np.mean(np.abs(x[m] - y[m]) <= 1))
             ka.append(kappa(x[m], y[m]))
+            wk.append(weighted_kappa(x[m], y[m], 1, 7 if s == "rula" else 15))
             n.append(int(m.sum()))
         print(f"  {s.upper():<5} exact {np.mean(ex):5.1f}% ({min(ex):.0f}-{max(ex):.0f}), kappa {np.nanmean(ka):.2f} "
-              f"({np.nanmin(ka):.2f}-{np.nanmax(ka):.2f}), frames per pair {min(n)}-{max(n)}")
+              f"({np.nanmin(ka):.2f}-{np.nanmax(ka):.2f}), within one point {np.mean(one):.0f}%, linear-weighted "
+              f"kappa {np.nanmean(wk):.2f} ({np.nanmin(wk):.2f}-{np.nanmax(wk):.2f}), frames per pair {min(n)}-{max(n)}")
         split = {}
         for u, v in itertools.permutations(views, 2):  # judged from view u alone, as a user would
             x, y, fl = views[u][s], views[v][s], views[u]["lift_flip"]
