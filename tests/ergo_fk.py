@@ -77,7 +77,7 @@ FRONT = np.array([[0, 1.0, 0], [0, 0, -1.0], [-1.0, 0, 0]])
 def camera(yaw=0.0, pitch=0.0, roll=0.0) -> np.ndarray:
     """cam_from_world rotation: the front camera moved ``yaw`` degrees around the subject (90: profile,
     looking at the subject's left side), pitched down by ``pitch`` and rolled by ``roll``."""
-    return rz(roll) @ rx(-pitch) @ FRONT @ rz(-yaw)
+    return rz(roll) @ rx(pitch) @ FRONT @ rz(-yaw)
 
 
 def to_camera(world: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

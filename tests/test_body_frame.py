@@ -137,3 +137,19 @@ def test_mirroring_swaps_left_and_right(kw, q):
             np.testing.assert_allclose(b[k], -a[k], atol=1e-4, err_msg=k)
         elif not k.endswith("_right"):
             np.testing.assert_allclose(b[k], a[k], atol=1e-4, err_msg=k)
+
+
+@pytest.mark.parametrize("yaw,pitch,roll,pelvis_yaw,azimuth", [
+    (0, 0, 0, 0, 0), (90, 20, 0, 0, 90), (-90, 0, 15, 0, 90), (180, 25, -26, 0, 180), (145, 22, -26, 0, 145),
+    (30, 10, 5, 30, 0), (0, 30, 0, 120, 120)])
+def test_camera_tilt_and_azimuth_of_hand_placed_cameras(yaw, pitch, roll, pelvis_yaw, azimuth):
+    """A camera moved ``yaw`` round the subject, pitched down and rolled by known angles (ergo_fk.camera, its own
+    rotations) gives those angles back; the azimuth is where it stands from the pelvis's facing direction, whatever
+    the posture (trunk bent, one arm up) and the camera's tilt."""
+    from pose3d_cli.body.frame import camera_azimuth, camera_tilt
+
+    world = np.stack([posture(pelvis_yaw=pelvis_yaw), posture(trunk_flex=40, arm_flex=(90, 0), pelvis_yaw=pelvis_yaw)])
+    poses, up = to_camera(world, camera(yaw, pitch, roll))
+    down, r = camera_tilt(up)
+    assert float(down) == pytest.approx(pitch, abs=1e-6) and float(r) == pytest.approx(roll, abs=1e-6)
+    assert camera_azimuth(poses, up, H36M17) == pytest.approx([azimuth, azimuth], abs=1e-6)

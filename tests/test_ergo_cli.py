@@ -23,8 +23,9 @@ UP = R @ np.array([0, 0, 1.0])
 UP_ARG = ",".join(f"{v:.6f}" for v in UP)
 
 
-def make_track(T=120, fps=30.0, undetected=(), low_conf=None, bend_from=None):
-    """An infer PoseTrack: upright for the first half, trunk flexed 45° and left arm raised 100° afterwards."""
+def make_track(T=120, fps=30.0, undetected=(), low_conf=None, bend_from=None, R=R):
+    """An infer PoseTrack filmed by ``R``: upright for the first half, trunk flexed 45° and left arm raised 100°
+    afterwards."""
     frames = []
     for i in range(T):
         if bend_from is not None and i >= bend_from:
@@ -417,3 +418,24 @@ def test_a_csv_cut_short_names_the_line(tmp_path):
     res = run(src, "-o", tmp_path / "f.csv")
     assert res.exit_code == 2 and f"line {n} has" in res.output, res.output
     assert _nothing_written(tmp_path, {"p.csv"})
+
+
+def test_filming_conditions_are_measured_and_warned_about(tmp_path):
+    """A phone behind the worker, rolled 26° and looking 35° down gets all three warnings, with its tilt read back
+    from the given vertical; the module's off-axis phone (40° round, 20° down, level) gets none; under the
+    level-camera assumption the tilt is not claimed."""
+    from pose3d_cli.ergo.assess import summarise
+
+    behind = camera(160, 35, -26)
+    tr = make_track(40, bend_from=20, R=behind)
+    poses = read_poses(write(tr, tmp_path / "b.csv"))
+    f = summarise(assess(poses, resolve_vertical(poses, up=tuple(behind @ np.array([0, 0, 1.0])))))["filming"]
+    assert f["camera_down_deg"] == pytest.approx(35, abs=0.1) and f["camera_roll_deg"] == pytest.approx(-26, abs=0.1)
+    assert f["percent_time_seen_from"] == {"front": 0.0, "side": 0.0, "behind": 100.0}
+    assert [w.split(" ")[1] for w in f["warnings"]] == ["phone", "camera", "worker"]
+    poses = read_poses(write(make_track(40, bend_from=20), tmp_path / "f.csv"))
+    f = summarise(assess(poses, resolve_vertical(poses, up=tuple(UP))))["filming"]
+    assert f["camera_down_deg"] == pytest.approx(20, abs=0.1) and f["warnings"] == []
+    assert f["percent_time_seen_from"]["front"] == 100.0
+    f = summarise(assess(poses, resolve_vertical(poses, mode="level")))["filming"]
+    assert f["camera_down_deg"] is None and f["camera_roll_deg"] is None and "level-camera" in f["tilt_from"]

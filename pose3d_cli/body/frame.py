@@ -43,6 +43,14 @@ Angle conventions (degrees, signed):
 - ``wrist_lateral_{side}``: ``wrist − thorax`` along the trunk's outward lateral axis, in the poses' unit
   (negative: the hand works across the body midline); ``shoulder_half_width``.
 
+How the camera films the body (the conditions an ergonomist can change; the lifter is trained on some and not others):
+
+- :func:`camera_tilt`: from up in the camera frame, ``down`` = the optical axis below the horizontal (negative:
+  looking up) and ``roll`` = the true vertical's direction in the image against the image's upward axis (−y),
+  + where the vertical leans to the image's right; both 0 for a level camera.
+- :func:`camera_azimuth`: about the vertical, the angle between the pelvis frame's anterior axis and the
+  horizontal direction from the body to the camera: 0 the person faces the camera, 90 profile, 180 from behind.
+
 Hand and face angles (:func:`hand_face_angles`, from a detector's hand/face points, ``blazepose33`` names):
 
 - ``wrist_flexion_{side}``: the hand axis (wrist → mid-knuckles of index and pinky) against the forearm axis
@@ -199,6 +207,24 @@ ANGLE_NAMES = ("trunk_flexion", "trunk_inclination", "trunk_lean", "trunk_side_b
                "neck_side_bend", *(f"{p}_{s}" for s in SIDES for p in (
                    "upper_arm_flexion", "upper_arm_elevation", "upper_arm_abduction", "shoulder_raise",
                    "elbow_flexion", "knee_flexion")))
+
+
+def camera_tilt(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(down, roll)`` degrees (...,) of a camera whose frame holds the world's ``up`` (..., 3) (module doc)."""
+    u = _unit(np.asarray(up, dtype=np.float64))
+    down = np.degrees(np.arcsin(np.clip(-u[..., 2], -1.0, 1.0)))
+    return down, np.degrees(np.arctan2(u[..., 0], -u[..., 1]))
+
+
+def camera_azimuth(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H36M17) -> np.ndarray:
+    """(...,) degrees in [0, 180], where the camera stands around the person (module doc), from root-relative
+    camera-frame ``poses`` (..., J, 3): the camera is taken to lie along −z from the body (its image centre; a
+    person at the image's edge is seen up to half the field of view more from the side)."""
+    F = pelvis_frame(poses, up, skeleton)
+    anterior, vertical = F[..., 0, :], F[..., 2, :]
+    to_camera = np.broadcast_to(np.array([0.0, 0.0, -1.0]), anterior.shape)
+    level = to_camera - _dot(to_camera, vertical)[..., None] * vertical
+    return angle_between(anterior, level)
 
 
 def level_camera_up() -> np.ndarray:

@@ -156,6 +156,8 @@ def _print_summary(res, title: str) -> None:
         f"vertical: {s['vertical']['source']}" + (f" ({s['vertical']['note']})" if s['vertical']['note'] else ""))
     for n in s["time_notes"]:
         say(f"note: {n}")
+    for n in s["filming"]["warnings"]:
+        say(f"filming: {n}")
     lift = s.get("lift_spread")
     if lift:
         say(f"lift spread (flip-averaged vs plain lift): median {lift['lift_spread_deg_median']} deg, p95 "

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..atomic import write_text_atomic
-from ..body.frame import NEEDS, SIDES, body_angles
+from ..body.frame import NEEDS, SIDES, body_angles, camera_azimuth, camera_tilt
 from ..body.vertical import VERTICAL_MODES, Vertical, choose_vertical  # noqa: F401  (re-exported for callers)
 from ..errors import Pose3dError
 from ..skeleton import get_skeleton
@@ -332,8 +332,48 @@ def summarise(A: Assessment) -> dict:
         "not_observable": NOT_OBSERVABLE + ([] if p.points is not None else [NO_POINTS]),
         "hand_face": hand_face,
         "lift_spread": lift,
+        "filming": filming(A, valid),
         "min_conf": A.min_conf,
     }
+
+
+#: the cameras synth trains the lifter on (synth/cameras.py, README "Vertical"): 90% rolled within ±9° and 95% looking
+#: down less than 27°; beyond these a phone films views the lifter rarely saw
+TRAINED_ROLL_DEG, TRAINED_DOWN_DEG = 10.0, 27.0
+#: a worker seen from further round than this is filmed from behind (camera_azimuth, degrees)
+BEHIND_DEG = 120.0
+
+
+def filming(A: Assessment, valid: np.ndarray) -> dict:
+    """How the phone filmed the worker, and the warnings an ergonomist can act on when refilming: the camera's
+    roll and downward tilt (from the vertical; not known under the level-camera assumption) against the cameras the
+    lifter was trained on, and the share of scored frames filmed from the front, the side and behind. The biases
+    quoted were measured on the shared pose2sim clip (README "pose3d ergo"): one subject, a first guide."""
+    p = A.poses
+    ups = A.vertical.up_at(p.frame)
+    measured = not A.vertical.source.startswith("level camera")
+    down, roll = camera_tilt(ups)
+    down, roll = (float(np.median(down)), float(np.median(roll))) if measured else (None, None)
+    az = camera_azimuth(p.joints, ups, p.skeleton)
+    ok = valid & np.isfinite(az)
+    w = frame_weights(p.time_s)
+    share = {name: percent_time(m, ok, w) for name, m in
+             (("front", az < 60), ("side", (az >= 60) & (az <= BEHIND_DEG)), ("behind", az > BEHIND_DEG))}
+    warnings = []
+    if roll is not None and abs(roll) > TRAINED_ROLL_DEG:
+        warnings.append(f"the phone is rolled {abs(roll):.0f}° about its axis (the lifter was trained on cameras rolled "
+                        f"less than ~{TRAINED_ROLL_DEG:.0f}°; on the measured clip a 26° roll leaned the trunk forward by up to 11°"
+                        "): hold the phone with its edges level")
+    if down is not None and down > TRAINED_DOWN_DEG:
+        warnings.append(f"the camera looks {down:.0f}° down (the lifter was trained mostly below {TRAINED_DOWN_DEG:.0f}°): "
+                        "film from about chest height")
+    if share["behind"] is not None and share["behind"] > 50:
+        warnings.append(f"the worker is filmed from behind in {share['behind']:.0f}% of the scored time (from behind, "
+                        "the trunk's forward lean was 8° too large on the measured clip): film from the front or "
+                        "the side")
+    return {"camera_down_deg": _r(down), "camera_roll_deg": _r(roll),
+            "tilt_from": A.vertical.source if measured else "not measured (level-camera assumption)",
+            "percent_time_seen_from": share, "warnings": warnings}
 
 
 NOT_OBSERVABLE = [

@@ -306,6 +306,12 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
     parts.append(f"<p{warn}><b>Vertical used:</b> {_esc(v['source'])}; up in the camera frame "
                  f"{_esc(v['up_camera_frame'])}" + (f"; spread {v['spread_deg']:.1f}°" if v.get("spread_deg") is not None else "")
                  + (f" — {_esc(v['note'])}" if v.get("note") else "") + "</p>")
+    f = s["filming"]
+    seen = ", ".join(f"{k} {v:.0f}%" for k, v in f["percent_time_seen_from"].items() if v is not None)
+    tilt = (f"camera {f['camera_down_deg']:.0f}° down, rolled {f['camera_roll_deg']:+.0f}°" if f["camera_down_deg"] is not None
+            else "camera tilt not measured (level-camera assumption)")
+    parts.append(f"<p><b>Filming:</b> {tilt}; worker seen from the {_esc(seen or '–')} of the scored time.</p>"
+                 + "".join(f"<p class='warn'>{_esc(w)}</p>" for w in f["warnings"]))
     lines_png = scene_lines_figure(A)
     if lines_png is not None:
         pngs["scene_lines.png"] = lines_png
