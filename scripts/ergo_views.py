@@ -1,6 +1,6 @@
 """Agreement of `pose3d ergo` between synchronised views of the same instants (pose2sim's 4 cameras).
 
-    python scripts/ergo_views.py DIR [--tag calib] [--ref ref_pose2sim.npz] [--frames 0:100]
+    python scripts/ergo_views.py DIR [--tag calib] [--ref ref_pose2sim.npz] [--frames 0:100] [--views cam01,cam02]
 
 Reads ``DIR/cam0N_<tag>.csv`` (per-frame outputs of `pose3d ergo` on each view) and prints, over the frames
 scored in both views of each pair (6 pairs): per-angle RMSE between views (degrees), and for the final RULA and
@@ -70,8 +70,9 @@ def main() -> None:
     ap.add_argument("--tag", default="calib")
     ap.add_argument("--ref", type=Path, default=None, help="ref_pose2sim.npz: align the views by its sync offsets")
     ap.add_argument("--frames", default="0:100", help="instants compared, half-open")
+    ap.add_argument("--views", default="cam01,cam02,cam03,cam04", help="the views compared (e.g. the front ones)")
     args = ap.parse_args()
-    cams = ("cam01", "cam02", "cam03", "cam04")
+    cams = tuple(args.views.split(","))
     offsets = dict(zip(cams, [0] * 4))
     if args.ref is not None:
         z = np.load(args.ref)
