@@ -15,14 +15,16 @@ def describe_bvh(path: Path) -> dict:
     from .mocap.presets import detect_preset
 
     m = read_bvh(path)
+    joints = [n for n in m.names if not n.endswith("_end")]
     try:
         preset = detect_preset(m.names, str(path))
     except MocapError:
         preset = "unknown (give --mapping)"
     return {
         "kind": "BVH motion capture", "frames": m.num_frames, "fps": round(m.fps, 3),
-        "duration_s": round(m.num_frames / m.fps, 2), "joints": len(m.names),
-        "joint names": ", ".join(n for n in m.names if not n.endswith("_end")),
+        "duration_s": round(m.num_frames / m.fps, 2),
+        "joints": f"{len(joints)} (and {len(m.names) - len(joints)} end sites)" if len(joints) < len(m.names) else len(m.names),
+        "joint names": ", ".join(joints),
         "channels per frame": m.meta["channels"], "units (detected)": m.meta["units"],
         "up axis (detected)": m.meta["up_axis"], "body height mm": round(body_height(m.joints)),
         "name preset": preset,
@@ -33,7 +35,7 @@ def describe_c3d(path: Path) -> dict:
     from .mocap.c3d import read_c3d_info
 
     info = read_c3d_info(path)
-    return {"kind": "C3D motion capture", **info}
+    return {"kind": "C3D motion capture", **{k: round(v, 3) if isinstance(v, float) else v for k, v in info.items()}}
 
 
 def describe_array(path: Path) -> dict:

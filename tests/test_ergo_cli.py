@@ -87,7 +87,7 @@ def test_vertical_modes(tmp_path):
     assert level.source.startswith("level camera (--vertical level") and "--calib or --up" in level.note
     assert np.allclose(level.up, [0, -1, 0])
     js = tmp_path / "s.json"
-    for args, msg in ((("--vertical", "lines"), "needs the video"), (("--vertical", "sky"), "use one of")):
+    for args, msg in ((("--vertical", "lines"), "needs the video"), (("--vertical", "sky"), "is not one of")):
         res = run(src, "--json", js, *args)
         assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output, res.output
         assert not js.exists()
@@ -284,8 +284,9 @@ def test_one_frame_video(tmp_path):
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["--knee", "median"], "knee="), (["--edges", "<"], "edges="), (["--upper-arm-angle", "x"], "upper_arm_angle="),
-    (["--coupling", "bad"], "coupling="), (["--wrist", "5"], "--wrist"), (["--load-mode", "often"], "load_mode="),
+    (["--knee", "median"], "'--knee'"), (["--edges", "<"], "'--edges'"), (["--upper-arm-angle", "x"], "'--upper-arm-angle'"),
+    (["--coupling", "bad"], "'--coupling'"), (["--wrist", "5"], "--wrist"), (["--load-mode", "often"], "'--load-mode'"),
+    (["--trunk-angle", "crooked"], "'--trunk-angle'"),
     (["--up", "1,2"], "--up"), (["--up", "0,0,0"], "non-zero"), (["--detector", "huge"], "--detector"),
     (["--min-conf", "2"], "--min-conf"),
 ])

@@ -174,14 +174,34 @@ def option(default, *decls, help: str = "", gt: float | None = None, lt: float |
     return typer.Option(default, *decls, help=f"{help} \\[{text}]".strip(), callback=check, **kw)
 
 
-def progress():
-    """A rich progress bar on stderr (hidden with --quiet)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+def lazy_progress(*columns, **kw):
+    """A rich ``Progress`` on stderr (hidden with --quiet) that is drawn from its first update, not when the ``with``
+    block is entered: an input refused before any work leaves its one error line and no bar above it."""
+    from rich.progress import Progress
 
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                    console=err_console, disable=state.quiet, transient=False)
+    class LazyProgress(Progress):
+        def __enter__(self):
+            return self
+
+        def update(self, *a, **k):
+            if not self.disable and not self.live.is_started:
+                self.start()
+            super().update(*a, **k)
+
+        def stop(self) -> None:
+            if self.live.is_started:
+                super().stop()
+
+    return LazyProgress(*columns, console=err_console, disable=state.quiet, **kw)
+
+
+def progress():
+    """The progress bar of synth, infer and ergo (:func:`lazy_progress`: drawn from its first update)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return lazy_progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                         TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
 
 
 __all__ = ["option", "err_console", "out_console", "state", "say", "fail", "user_errors", "check_output_path", "check_outputs", "file_kind", "os_error_line",
-           "progress"]
+           "progress", "lazy_progress"]

@@ -39,21 +39,21 @@ def ergo(
     calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: from the file name)."),
     video: Optional[Path] = typer.Option(None, help="With an infer output: the video it came from (its frames give "
                                                      "the scene's vertical lines)."),
-    vertical: str = typer.Option("auto", help="Without --up/--calib, up comes from: auto (the scene's vertical lines "
+    vertical: Literal["auto", "lines", "body", "level"] = typer.Option("auto", help="Without --up/--calib, up comes from: auto (the scene's vertical lines "
                                  "when the video shows enough of them, else the body poses), lines, body or level."),
     observations: Optional[Path] = typer.Option(None, help="YAML of what the video cannot show, per video and per "
                                                            "time span (wrist, load_kg, coupling, sitting ...)."),
     wrist: Optional[int] = typer.Option(None, min=1, max=3, help="RULA wrist posture 1-3 for the whole video [1]."),
     wrist_twist: Optional[int] = typer.Option(None, min=1, max=2, help="RULA wrist twist 1-2 [1]."),
     load_kg: Optional[float] = typer.Option(None, min=0.0, help="Load or force handled, kg [0]."),
-    load_mode: Optional[str] = typer.Option(None, help="intermittent, static or repeated [intermittent]."),
-    coupling: Optional[str] = typer.Option(None, help="REBA coupling: good, fair, poor, unacceptable [good]."),
+    load_mode: Optional[Literal["intermittent", "static", "repeated"]] = typer.Option(None, help="intermittent, static or repeated [intermittent]."),
+    coupling: Optional[Literal["good", "fair", "poor", "unacceptable"]] = typer.Option(None, help="REBA coupling: good, fair, poor, unacceptable [good]."),
     sitting: Optional[bool] = typer.Option(None, "--sitting/--standing", help="Seated work [standing]."),
-    upper_arm_angle: str = typer.Option("3d", help="Upper arm angle scored: 3d (elevation in any plane) or sagittal."),
-    upper_arm_reference: str = typer.Option("trunk", help="Upper arm relative to the trunk or the vertical."),
-    trunk_angle: str = typer.Option("lean", help="Trunk angle scored: sagittal (flexion), lean (out of the frontal plane) or 3d (inclination)."),
-    knee: str = typer.Option("max", help="REBA knee adjustment from the max (more flexed) or the support knee."),
-    edges: str = typer.Option("le", help="Band edges: le (an edge value is in the milder band) or lt."),
+    upper_arm_angle: Literal["3d", "sagittal"] = typer.Option("3d", help="Upper arm angle scored: 3d (elevation in any plane) or sagittal."),
+    upper_arm_reference: Literal["trunk", "vertical"] = typer.Option("trunk", help="Upper arm relative to the trunk or the vertical."),
+    trunk_angle: Literal["sagittal", "lean", "3d"] = typer.Option("lean", help="Trunk angle scored: sagittal (flexion), lean (out of the frontal plane) or 3d (inclination)."),
+    knee: Literal["max", "support"] = typer.Option("max", help="REBA knee adjustment from the max (more flexed) or the support knee."),
+    edges: Literal["le", "lt"] = typer.Option("le", help="Band edges: le (an edge value is in the milder band) or lt."),
     upright_deg: float = typer.Option(5.0, min=0.0, max=45.0, help="Dead band of an upright trunk, degrees."),
     neck_neutral_deg: float = typer.Option(10.0, min=-45.0, max=45.0, help="Neck flexion of the skeleton's neutral posture, degrees."),
     cutoff_hz: float = typer.Option(2.0, min=0.0, help="Zero-phase low-pass of the angle series, Hz (0: none)."),
@@ -61,7 +61,7 @@ def ergo(
                                            "largest (id 0, the most prominent) or an id. E.g. --person 1."),
     max_people: int = typer.Option(4, min=1, max=16, help="infer: at most this many people per frame of a video "
                                                           "(1: the faster single-person path, person 0 only)."),
-    hand_points: str = typer.Option("off", help="RULA/REBA wrist and neck twist from BlazePose's hand/face points: "
+    hand_points: Literal["auto", "off"] = typer.Option("off", help="RULA/REBA wrist and neck twist from BlazePose's hand/face points: "
                                      "auto (where reliable, else the options) or off (the options) [off: see README]."),
     hand_margin_deg: float = typer.Option(20.0, min=0.0, max=90.0, help="With --hand-points auto: a measured band "
                                           "counts only when this many degrees either way keep it."),
@@ -69,7 +69,7 @@ def ergo(
     model: Optional[str] = typer.Option(None, help="infer: checkpoint (.pt) or .onnx (default: the shipped model)."),
     fov: Optional[float] = typer.Option(None, min=1.0, max=170.0, help="infer: field of view across the long side."),
     focal: Optional[float] = typer.Option(None, min=1.0, help="infer: focal length in pixels."),
-    detector: str = typer.Option("full", help="infer: built-in BlazePose model, full or lite."),
+    detector: Literal["full", "lite"] = typer.Option("full", help="infer: built-in BlazePose model, full or lite."),
     detector_model: Optional[Path] = typer.Option(None, help="infer: another MediaPipe PoseLandmarker .task file."),
     smooth: Literal["auto", "none", "one-euro", "savgol", "butter"] = typer.Option(
         "auto", help="infer: pose smoothing (auto, none, one-euro, savgol, butter)."),
@@ -128,11 +128,12 @@ def ergo(
             bar.update(task, info="scored")
     if state.quiet:
         return
+    said: set[str] = set()  # the camera's warnings hold for every person: said once
     for res in results:
-        _print_summary(res, inp.name + (f" person {res.person}" if len(results) > 1 else ""))
+        _print_summary(res, inp.name + (f" person {res.person}" if len(results) > 1 else ""), said)
 
 
-def _print_summary(res, title: str) -> None:
+def _print_summary(res, title: str, said: set[str]) -> None:
     s = res.summary
     t = Table(title=f"pose3d ergo: {title}", title_justify="left")
     t.add_column("")
@@ -157,7 +158,9 @@ def _print_summary(res, title: str) -> None:
     for n in s["time_notes"]:
         say(f"note: {n}")
     for n in s["filming"]["warnings"]:
-        say(f"filming: {n}")
+        if n not in said:
+            say(f"filming: {n}")
+            said.add(n)
     lift = s.get("lift_spread")
     if lift:
         say(f"lift spread (flip-averaged vs plain lift): median {lift['lift_spread_deg_median']} deg, p95 "

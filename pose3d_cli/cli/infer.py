@@ -139,10 +139,16 @@ def infer(
                 summaries.append(s)
     if state.quiet:
         return
+    from ..infer.people_writers import bvh_paths
+
     t = Table(title="pose3d infer", title_justify="left")
-    for c in ("input", "output", "frames", "detected", "fps (end to end)"):
+    for c in ("input", "output", "people", "frames", "detected (person 0)", "fps (end to end)"):
         t.add_column(c, justify="right" if c not in ("input", "output") else "left")
     for s in summaries:
-        t.add_row(Path(s.input).name, s.output, str(s.frames), f"{s.detected} ({100 * s.detected / max(s.frames, 1):.0f}%)",
-                  f"{s.fps:.1f}")
+        ids = s.extra.get("people", [0])
+        out = s.output  # a BVH holds one person: the others are files beside it
+        if out.lower().endswith(".bvh") and len(ids) > 1:
+            out += " + " + ", ".join(b.name for b in bvh_paths(out, ids)[1:])
+        t.add_row(Path(s.input).name, out, str(len(ids)), str(s.frames),
+                  f"{s.detected} ({100 * s.detected / max(s.frames, 1):.0f}%)", f"{s.fps:.1f}")
     err_console.print(t)

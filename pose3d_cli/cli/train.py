@@ -10,7 +10,7 @@ import typer
 
 from .app import app
 from ..errors import Pose3dError
-from .common import check_checkpoint_output, check_outputs, err_console, option, state, user_errors
+from .common import check_checkpoint_output, check_outputs, err_console, lazy_progress, option, state, user_errors
 
 
 def _parse_model_args(items: list[str]) -> dict:
@@ -178,12 +178,12 @@ def train(
                           bone_constancy_weight=bone_constancy_weight, smooth_weight=smooth_weight, view_weight=view_weight,
                           prior_weight=prior_weight, distill_weight=distill_weight, ewc_weight=ewc_weight, clip=clip,
                           started_at=_process_started_at())
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 
-        bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                       TextColumn("loss {task.fields[loss]:.1f} mm · {task.fields[sps]:,.0f} samples/s · "
-                                  "val {task.fields[val]}"), TimeElapsedColumn(), console=err_console,
-                       disable=state.quiet)
+        bar = lazy_progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(),
+                            TextColumn("{task.completed}/{task.total}"),
+                            TextColumn("loss {task.fields[loss]:.1f} mm · {task.fields[sps]:,.0f} samples/s · "
+                                       "val {task.fields[val]}"), TimeElapsedColumn())
         last_val = {"v": "-"}
         with bar:
             task = bar.add_task("train", total=None, epoch=1, loss=0.0, sps=0.0, val="-")

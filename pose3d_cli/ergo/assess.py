@@ -360,11 +360,11 @@ def filming(A: Assessment, valid: np.ndarray) -> dict:
     share = {name: percent_time(m, ok, w) for name, m in
              (("front", az < 60), ("side", (az >= 60) & (az <= BEHIND_DEG)), ("behind", az > BEHIND_DEG))}
     warnings = []
-    if roll is not None and abs(roll) > TRAINED_ROLL_DEG:
+    if roll is not None and round(abs(roll)) > TRAINED_ROLL_DEG:  # as printed: a 10.2° roll reads 10°, no warning
         warnings.append(f"the phone is rolled {abs(roll):.0f}° about its axis (the lifter was trained on cameras rolled "
                         f"less than ~{TRAINED_ROLL_DEG:.0f}°; on the measured clip a 26° roll leaned the trunk forward by up to 11°"
                         "): hold the phone with its edges level")
-    if down is not None and down > TRAINED_DOWN_DEG:
+    if down is not None and round(down) > TRAINED_DOWN_DEG:
         warnings.append(f"the camera looks {down:.0f}° down (the lifter was trained mostly below {TRAINED_DOWN_DEG:.0f}°): "
                         "film from about chest height")
     if share["behind"] is not None and share["behind"] > 50:

@@ -308,8 +308,10 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
                  + (f" — {_esc(v['note'])}" if v.get("note") else "") + "</p>")
     f = s["filming"]
     seen = ", ".join(f"{k} {v:.0f}%" for k, v in f["percent_time_seen_from"].items() if v is not None)
-    tilt = (f"camera {f['camera_down_deg']:.0f}° down, rolled {f['camera_roll_deg']:+.0f}°" if f["camera_down_deg"] is not None
-            else "camera tilt not measured (level-camera assumption)")
+    roll = f["camera_roll_deg"]
+    tilt = (f"camera {f['camera_down_deg']:.0f}° down, rolled {abs(roll):.0f}°"
+            + (f" (the true vertical leans to the image's {'right' if roll > 0 else 'left'})" if round(roll) else "")
+            if f["camera_down_deg"] is not None else "camera tilt not measured (level-camera assumption)")
     parts.append(f"<p><b>Filming:</b> {tilt}; worker seen from the {_esc(seen or '–')} of the scored time.</p>"
                  + "".join(f"<p class='warn'>{_esc(w)}</p>" for w in f["warnings"]))
     lines_png = scene_lines_figure(A)

@@ -189,8 +189,11 @@ def load_rig(path: str | Path) -> list[Camera]:
     except CameraError:
         raise
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise CameraError(f"{path}: not a valid rig file ({type(e).__name__}: {e}); expected "
-                          '{"cameras": [{"K": 3x3, "dist": [5], "R": 3x3, "t": [3] mm, "size": [w, h]}]}') from None
+        what = (f"not JSON ({e.msg} at line {e.lineno} column {e.colno})" if isinstance(e, json.JSONDecodeError)
+                else f"a camera has no {e} entry" if isinstance(e, KeyError) else str(e))
+        raise CameraError(f"{path}: not a valid rig file: {what}; expected (or give a Qualisys .qca.txt or a "
+                          'Pose2Sim/anipose .toml) {"cameras": [{"K": 3x3, "dist": [5], "R": 3x3, "t": [3] mm, '
+                          '"size": [w, h]}]}') from None
     if not out:
         raise CameraError(f"{path}: the rig holds no camera")
     return out
