@@ -20,6 +20,8 @@
 #   SYN="--views 4 --fps 30 --seed 0 --split-by file --test 0.2" UPDATE="--batch-size 1024 --lr 1e-3 --threads 2" \
 #   UPDATE_EPOCHS="1 2 4" METHOD="--replay-ratio 2.5 --distill-weight 0.25" bash recipes/continual.sh MOCAP OUT
 set -euo pipefail
+read -r -a EPOCHS <<< "${UPDATE_EPOCHS:-3 3 3}"   # epochs of updates 2, 3 and 4
+if (( ${#EPOCHS[@]} != 3 )); then echo "UPDATE_EPOCHS: give 3 numbers (updates 2, 3, 4), got '${UPDATE_EPOCHS:-}'" >&2; exit 2; fi
 MOCAP=$(realpath "${1:-../shared/data/mocap}")
 OUT=${2:-out/continual}
 P=${POSE3D:-pose3d}
@@ -35,7 +37,6 @@ T=("$OUT/t1_bandai1.h5" "$OUT/t2_bandai2.h5" "$OUT/t3_cmu.h5" "$OUT/t4_c3d.h5")
 MODEL="--model mlp --arg width=256 --arg blocks=2 --arg dropout=0.05 --seed 0 --threads 2"
 FULL="$MODEL --epochs 15 --batch-size 1024 --lr 3e-3"
 UPDATE=${UPDATE:-"--batch-size 256 --lr 1e-3 --threads 1"}
-read -r -a EPOCHS <<< "${UPDATE_EPOCHS:-3 3 3}"   # epochs of updates 2, 3 and 4
 METHOD=${METHOD:-"--replay-ratio 4 --distill-weight 0.15"}    # each update costs in proportion to its new data
 printf 'sources:\n' > "$OUT/joint.yaml"
 for t in "${T[@]}"; do printf '  - {path: %s, kind: pairs}\n' "$(realpath "$t")" >> "$OUT/joint.yaml"; done

@@ -73,7 +73,9 @@ def main() -> None:
     ap.add_argument("--views", default="cam01,cam02,cam03,cam04", help="the views compared (e.g. the front ones)")
     args = ap.parse_args()
     cams = tuple(args.views.split(","))
-    offsets = dict(zip(cams, [0] * 4))
+    offsets = dict.fromkeys(cams, 0)
+    if len(cams) < 2:
+        raise SystemExit("--views: give at least two views to compare")
     if args.ref is not None:
         z = np.load(args.ref)
         offsets = {str(c): int(o) for c, o in zip(z["camera_names"], z["sync_offsets"])}

@@ -440,3 +440,25 @@ def test_filming_conditions_are_measured_and_warned_about(tmp_path):
     assert f["percent_time_seen_from"]["front"] == 100.0
     f = summarise(assess(poses, resolve_vertical(poses, mode="level")))["filming"]
     assert f["camera_down_deg"] is None and f["camera_roll_deg"] is None and "level-camera" in f["tilt_from"]
+
+
+def test_infer_outputs_edited_by_hand_are_read_by_name_or_refused(tmp_path):
+    """The one reader of infer outputs: a CSV whose person column comes first keeps its frame numbers (read by
+    column name); a JSON frame without ``detected``, or detected without joints, is refused as malformed; a joint
+    with x and z columns but no y is not a joint (the skeleton check says so), never an internal error."""
+    src = write(make_track(6), tmp_path / "p.csv")
+    lines = src.read_text().splitlines()
+    head = lines[0].split(",")
+    (tmp_path / "q.csv").write_text("\n".join(["person," + lines[0]] + ["0," + r for r in lines[1:]]) + "\n")
+    assert read_poses(tmp_path / "q.csv").frame.tolist() == list(range(6))
+    data = json.loads(write(make_track(6), tmp_path / "p.json", "json").read_text())
+    for edit in (lambda f: f.pop("detected"), lambda f: f.update(joints_3d=None)):
+        bad = json.loads(json.dumps(data))
+        edit(bad["frames"][2])
+        (tmp_path / "b.json").write_text(json.dumps(bad))
+        with pytest.raises(Pose3dError, match="frame entry 2 is malformed"):
+            read_poses(tmp_path / "b.json")
+    k = head.index("left_elbow_y")
+    (tmp_path / "y.csv").write_text("\n".join(",".join(c for n, c in enumerate(r.split(",")) if n != k) for r in lines) + "\n")
+    with pytest.raises(Pose3dError, match="skeleton"):
+        read_poses(tmp_path / "y.csv")

@@ -160,6 +160,7 @@ def _print_summary(res, title: str, said: set[str]) -> None:
     for n in s["filming"]["warnings"]:
         if n not in said:
             say(f"filming: {n}")
+        if not n.startswith("the worker"):  # the camera's warnings hold for every person; the view is each one's
             said.add(n)
     lift = s.get("lift_spread")
     if lift:

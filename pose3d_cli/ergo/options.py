@@ -112,7 +112,7 @@ class Conventions:
                    "shoulder_raise_ref": ("median", "zero"), "hand_points": ("auto", "off")}
         for k, allowed in choices.items():
             if getattr(self, k) not in allowed:
-                raise Pose3dError(f"--{k.replace('_', '-')} {getattr(self, k)!r}: unknown value; use one of {', '.join(allowed)}")
+                raise Pose3dError(f"{k} {getattr(self, k)!r}: unknown value; use one of {', '.join(allowed)}")
         for f in fields(self):
             if f.type in ("float", float) and not np.isfinite(getattr(self, f.name)) or (
                     f.type in ("float", float) and getattr(self, f.name) < 0):

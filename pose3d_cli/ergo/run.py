@@ -88,6 +88,8 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
                               "output: give --video clip.mp4 (the video it came from), or --vertical body / --up / "
                               "--calib")
         people = [(pid, read_poses(path, pid)) for pid in _people_of(path, req.person)]
+        if on_start:  # read: the bar shows from here (a file refused while read leaves no bar)
+            on_start(len(people[0][1].frame))
         if req.video:
             source = _video_of_poses(req.video, people, req.fps)
             for _, p in people:  # the video names the camera (--calib) where the poses file does not
@@ -127,6 +129,8 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
         A.video = str(path) if source is not None and source.kind == "video" and not req.video else None
         results.append(A)
     _write_outputs(req, results, [tracks[pid] for pid, _ in people] if req.poses_out else [])
+    if on_frame and not tracks:  # a pose file: scored
+        on_frame(len(people[0][1].frame) - 1)
     return results
 
 

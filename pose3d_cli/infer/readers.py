@@ -134,8 +134,8 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
         for t, f in enumerate(frames):
             try:
                 frame[t], time_s[t] = int(f["frame"]), float(f.get("time_s", np.nan))
-                detected[t] = bool(f.get("detected"))
-                if f.get("detected") and f.get("joints_3d") is not None:
+                detected[t] = bool(f["detected"])
+                if detected[t]:  # a detected frame holds its joints (NaN where unknown)
                     joints[t] = np.asarray(f["joints_3d"], dtype=np.float64).reshape(J, 3)
                     conf[t] = np.asarray(f.get("confidence", [1.0] * J), dtype=np.float64).reshape(J)
                 if with_files:
@@ -155,7 +155,7 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
     if not rows or [h for h in rows[0][:4] if h != "person"][:3] != ["frame", "time_s", "detected"]:
         raise Pose3dError(f"{path}: not a pose3d infer CSV (it must start with frame,[person,]time_s,detected)")
     header = rows[0]
-    names = tuple(h[:-2] for h in header if h.endswith("_x") and f"{h[:-2]}_z" in header)
+    names = tuple(h[:-2] for h in header if h.endswith("_x") and f"{h[:-2]}_y" in header and f"{h[:-2]}_z" in header)
     if not names:
         raise Pose3dError(f"{path}: no <joint>_x,_y,_z columns; is this the 3D output of `pose3d infer`?")
     col = {h: i for i, h in enumerate(header)}
@@ -173,7 +173,7 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
         try:
             table.append([float(r[i]) if r[i] != "" else np.nan for i in cols.ravel()])
             conf.append([1.0 if i is None else float(r[i]) if r[i] != "" else 0.0 for i in conf_cols])
-            frame.append(int(float(r[0])))
+            frame.append(int(float(r[col["frame"]])))
             time_s.append(float(r[col_t]) if r[col_t] else np.nan)
         except ValueError as e:
             raise Pose3dError(f"{path}: line {line_of[id(r)]}: bad value ({e}); give an unmodified `pose3d infer` "

@@ -190,7 +190,7 @@ def load_rig(path: str | Path) -> list[Camera]:
         raise
     except (OSError, ValueError, KeyError, TypeError) as e:
         what = (f"not JSON ({e.msg} at line {e.lineno} column {e.colno})" if isinstance(e, json.JSONDecodeError)
-                else f"a camera has no {e} entry" if isinstance(e, KeyError) else str(e))
+                else f"no {e} entry" if isinstance(e, KeyError) else str(e))
         raise CameraError(f"{path}: not a valid rig file: {what}; expected (or give a Qualisys .qca.txt or a "
                           'Pose2Sim/anipose .toml) {"cameras": [{"K": 3x3, "dist": [5], "R": 3x3, "t": [3] mm, '
                           '"size": [w, h]}]}') from None
