@@ -52,3 +52,6 @@ def demo(
             thigh = np.array([np.linalg.norm(pt(r, "left_hip") - pt(r, "left_knee")) for r in rows])
             out_console.print(f"left thigh length: {thigh.mean():.0f} mm ± {thigh.std():.0f} "
                               f"(coefficient of variation {100 * thigh.std() / thigh.mean():.1f}%)")
+    if output.suffix.lower() in (".csv", ".json"):
+        out_console.print(f"next, the ergonomic risk of these poses: pose3d ergo {output} --report demo_report.html "
+                          "(on your own video: pose3d ergo worker.mp4 --report report.html)")
