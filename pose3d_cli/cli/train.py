@@ -185,10 +185,15 @@ def train(
                             TextColumn("loss {task.fields[loss]:.1f} mm · {task.fields[sps]:,.0f} samples/s · "
                                        "val {task.fields[val]}"), TimeElapsedColumn())
         last_val = {"v": "-"}
+        # until the first step: a transient spinner while the data is read (gone without a trace if refused)
+        status = err_console.status("reading the training data …")
+        if not state.quiet:
+            status.start()
         with bar:
             task = bar.add_task("train", total=None, epoch=1, loss=0.0, sps=0.0, val="-")
 
             def on_step(r):
+                status.stop()
                 bar.update(task, completed=r["step"], total=r["steps"], epoch=r["epoch"] + 1, loss=r["loss"],
                            sps=r["samples_per_s"], val=last_val["v"])
 
@@ -198,7 +203,10 @@ def train(
                 if state.verbose:
                     bar.console.print(json.dumps(r))
 
-            summary = run(cfg, on_step=on_step, on_epoch=on_epoch, resume=resume)
+            try:
+                summary = run(cfg, on_step=on_step, on_epoch=on_epoch, resume=resume)
+            finally:
+                status.stop()
     if summary["best_epoch"] < 0:  # stopped before the first epoch ended: no model yet, only the resume state
         from .common import say
 
