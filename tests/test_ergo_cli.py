@@ -462,3 +462,19 @@ def test_infer_outputs_edited_by_hand_are_read_by_name_or_refused(tmp_path):
     (tmp_path / "y.csv").write_text("\n".join(",".join(c for n, c in enumerate(r.split(",")) if n != k) for r in lines) + "\n")
     with pytest.raises(Pose3dError, match="skeleton"):
         read_poses(tmp_path / "y.csv")
+
+
+def test_no_tilt_warning_from_the_body_poses_vertical(tmp_path):
+    """The body poses' own vertical is several degrees off on real views: a tilt read from it is shown, never
+    warned about (the same poses with the true, rolled vertical do warn)."""
+    from pose3d_cli.body.vertical import Vertical
+    from pose3d_cli.ergo.assess import summarise
+
+    rolled = camera(0, 10, -20)
+    poses = read_poses(write(make_track(20, R=rolled), tmp_path / "r.csv"))
+    up = rolled @ np.array([0, 0, 1.0])
+    body = Vertical(up, "estimated from the body poses", 2.0, "test")
+    f = summarise(assess(poses, body))["filming"]
+    assert f["camera_roll_deg"] == pytest.approx(-20, abs=0.1) and f["warnings"] == [] and "uncertain" in f["tilt_from"]
+    f = summarise(assess(poses, resolve_vertical(poses, up=tuple(up))))["filming"]
+    assert len(f["warnings"]) == 1 and "rolled 20°" in f["warnings"][0]
