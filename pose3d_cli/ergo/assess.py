@@ -332,6 +332,8 @@ def summarise(A: Assessment) -> dict:
         "not_observable": NOT_OBSERVABLE + ([] if p.points is not None else [NO_POINTS]),
         "hand_face": hand_face,
         "lift_spread": lift,
+        "angle_accuracy_measured_deg": {"rmse_range": {k: list(v) for k, v in MEASURED_ANGLE_RMSE.items()},
+                                        "how": ACCURACY_NOTE},
         "filming": filming(A, valid),
         "min_conf": A.min_conf,
     }
@@ -395,6 +397,13 @@ NO_POINTS = ("this input has no hand/face points (an infer CSV, or a detector wi
              "are the option values (least-risk defaults unless set); score the video or infer's JSON to measure them")
 #: measured on pose2sim (README "pose3d ergo"): monocular MediaPipe angles vs the 4-view triangulation
 HAND_RELIABILITY = "see README 'pose3d ergo' (hand/face angles vs 4-view triangulation, report split)"
+#: how far the angles of the shipped model were from a 4-view reference (README "pose3d ergo"): RMSE range over the
+#: 4 pose2sim views, degrees, report frames 50-99, calibrated vertical, default model of stop 21-22. One subject, one
+#: clip: a guide to how much a band edge can be trusted, not a validation.
+MEASURED_ANGLE_RMSE = {"trunk flexion / lean": (8, 12), "trunk side bend": (5, 9), "upper arm elevation": (6, 16),
+                       "elbow flexion": (11, 36), "knee flexion": (7, 14)}
+ACCURACY_NOTE = ("RMSE range over 4 camera views against a 4-view triangulated reference (the shared pose2sim clip, "
+                 "frames 50-99, calibrated vertical, the shipped model): one subject, one clip; README 'pose3d ergo'")
 
 
 def _r(v) -> float | None:

@@ -274,6 +274,12 @@ def _reliability_section(A, s: dict) -> str:
     else:
         out.append("<p class='muted'>No lift spread: the input was a pose file (give the video for a second, plain "
                    "lift).</p>")
+    acc = s["angle_accuracy_measured_deg"]
+    out.append("<p><b>How far off the angles can be:</b> " + "; ".join(f"{_esc(k)} {lo}-{hi}°" for k, (lo, hi) in
+                                                                   acc["rmse_range"].items())
+               + f" <span class='muted'>({_esc(acc['how'])})</span>. A score whose angle is within this of a band "
+               "edge can change with the filming position: read the band shares and the worst moments with that in "
+               "mind.</p>")
     hf = s.get("hand_face", {})
     if hf.get("points_in_input"):
         n = hf["frames_measured (scored frames)"]
