@@ -171,6 +171,23 @@ def _detector_3d_input(ck: dict) -> str:
     return "yes: BlazePose world landmarks where present; 2D only where absent (keypoint files, exports)"
 
 
+def _trained_on(data: dict) -> str:
+    """Where the training pairs came from: the file as it was named then (a path on the trainer's machine), its pair
+    counts and the synth settings it records (a user can remake the pairs from them, e.g. with recipes/default.sh)."""
+    import json
+
+    out = f"{Path(str(data.get('path', '?'))).name}"
+    if data.get("train_pairs"):
+        out += f": {int(data['train_pairs']):,} training pairs" + (f", {int(data['val_pairs']):,} val" if data.get("val_pairs") else "")
+    try:
+        sp = json.loads(data["synth_params"])
+        out += (f"; synth: {sp['views']} views, {sp['fps']:g} fps, split by {sp['split_by']}, seed {sp['seed']}, "
+                f"2D noise {sp['corruption']['noise_sigma']:g}")
+    except (KeyError, TypeError, ValueError):
+        pass
+    return out
+
+
 def describe_checkpoint(path: str | Path) -> dict:
     ck = read_checkpoint(path)
     n_params = sum(int(v.numel()) for k, v in ck["state_dict"].items()  # the output statistics are no parameters
@@ -182,7 +199,7 @@ def describe_checkpoint(path: str | Path) -> dict:
         "2D input": (f"{ck['codec']['landmarks']} landmarks (trained with --landmarks)" if ck["codec"].get("landmarks")
                      else "mocap joint centres (synthetic 2D as projected)"),
         "detector 3D input": _detector_3d_input(ck),
-        "trained on": ck.get("data", {}).get("path", "?"),
+        "trained on": _trained_on(ck.get("data", {}) or {}),
         "epochs": len(ck.get("metrics", {}).get("history", [])) or "?",
         "metrics": {k: v for k, v in ck.get("metrics", {}).items() if k != "history"},
         "resumable": "resume" in ck,
