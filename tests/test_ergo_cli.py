@@ -433,10 +433,10 @@ def test_filming_conditions_are_measured_and_warned_about(tmp_path):
     f = summarise(assess(poses, resolve_vertical(poses, up=tuple(behind @ np.array([0, 0, 1.0])))))["filming"]
     assert f["camera_down_deg"] == pytest.approx(35, abs=0.1) and f["camera_roll_deg"] == pytest.approx(-26, abs=0.1)
     assert f["percent_time_seen_from"] == {"front": 0.0, "side": 0.0, "behind": 100.0}
-    assert [w.split(" ")[1] for w in f["warnings"]] == ["phone", "camera", "worker"]
+    assert [w.split(" ")[1] for w in f["camera_warnings"] + f["view_warnings"]] == ["phone", "camera", "worker"]
     poses = read_poses(write(make_track(40, bend_from=20), tmp_path / "f.csv"))
     f = summarise(assess(poses, resolve_vertical(poses, up=tuple(UP))))["filming"]
-    assert f["camera_down_deg"] == pytest.approx(20, abs=0.1) and f["warnings"] == []
+    assert f["camera_down_deg"] == pytest.approx(20, abs=0.1) and f["camera_warnings"] + f["view_warnings"] == []
     assert f["percent_time_seen_from"]["front"] == 100.0
     f = summarise(assess(poses, resolve_vertical(poses, mode="level")))["filming"]
     assert f["camera_down_deg"] is None and f["camera_roll_deg"] is None and "level-camera" in f["tilt_from"]
@@ -475,6 +475,6 @@ def test_no_tilt_warning_from_the_body_poses_vertical(tmp_path):
     up = rolled @ np.array([0, 0, 1.0])
     body = Vertical(up, "estimated from the body poses", 2.0, "test")
     f = summarise(assess(poses, body))["filming"]
-    assert f["camera_roll_deg"] == pytest.approx(-20, abs=0.1) and f["warnings"] == [] and "uncertain" in f["tilt_from"]
+    assert f["camera_roll_deg"] == pytest.approx(-20, abs=0.1) and f["camera_warnings"] + f["view_warnings"] == [] and "uncertain" in f["tilt_from"]
     f = summarise(assess(poses, resolve_vertical(poses, up=tuple(up))))["filming"]
-    assert len(f["warnings"]) == 1 and "rolled 20°" in f["warnings"][0]
+    assert len(f["camera_warnings"]) == 1 and "rolled 20°" in f["camera_warnings"][0] and f["view_warnings"] == []

@@ -366,6 +366,12 @@ def floor_normal(feet_cam: np.ndarray, hint_up: np.ndarray = LEVEL_UP, trim: flo
 VERTICAL_MODES = ("auto", "lines", "body", "level")
 
 
+def check_vertical_mode(mode: str) -> None:
+    """Refuse an unknown ``--vertical`` mode in one line (callers check before their work starts)."""
+    if mode not in VERTICAL_MODES:
+        raise Pose3dError(f"--vertical {mode!r}: use one of {', '.join(VERTICAL_MODES)}")
+
+
 @dataclass
 class Vertical:
     """The up every angle of one video is measured against, and where it came from.
@@ -414,8 +420,7 @@ def choose_vertical(joints: list[np.ndarray], confidence: list[np.ndarray], skel
         mode: ``auto`` (the scene's lines when the video shows enough of them, else the body poses, else the
             level camera), ``lines`` (the lines or an error), ``body``, ``level``.
     """
-    if mode not in VERTICAL_MODES:
-        raise Pose3dError(f"--vertical {mode!r}: use one of {', '.join(VERTICAL_MODES)}")
+    check_vertical_mode(mode)
     level = LEVEL_UP.copy()
     if mode == "level":
         return Vertical(level, "level camera (--vertical level: camera -y)", None,

@@ -128,7 +128,7 @@ def ergo(
             bar.update(task, info="scored")
     if state.quiet:
         return
-    said: set[str] = set()  # the camera's warnings hold for every person: said once
+    said: set[str] = set()  # the camera's warnings already said
     for res in results:
         _print_summary(res, inp.name + (f" person {res.person}" if len(results) > 1 else ""), said)
 
@@ -157,11 +157,12 @@ def _print_summary(res, title: str, said: set[str]) -> None:
         f"vertical: {s['vertical']['source']}" + (f" ({s['vertical']['note']})" if s['vertical']['note'] else ""))
     for n in s["time_notes"]:
         say(f"note: {n}")
-    for n in s["filming"]["warnings"]:
+    for n in s["filming"]["camera_warnings"]:  # the same camera films every person: said once
         if n not in said:
             say(f"filming: {n}")
-        if not n.startswith("the worker"):  # the camera's warnings hold for every person; the view is each one's
             said.add(n)
+    for n in s["filming"]["view_warnings"]:
+        say(f"filming: {n}")
     lift = s.get("lift_spread")
     if lift:
         say(f"lift spread (flip-averaged vs plain lift): median {lift['lift_spread_deg_median']} deg, p95 "

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..atomic import write_text_atomic
 from ..body.frame import NEEDS, SIDES, body_angles, camera_azimuth, camera_tilt
-from ..body.vertical import VERTICAL_MODES, Vertical, choose_vertical  # noqa: F401  (re-exported for callers)
+from ..body.vertical import Vertical, check_vertical_mode, choose_vertical
 from ..errors import Pose3dError
 from ..skeleton import get_skeleton
 from . import reba, rula
@@ -52,8 +52,7 @@ def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] 
     are pooled into one estimate (each frame weighted by its 2D confidence, as for one person) and every person is
     scored against the same up. ``scene``: for a video, a function ``prior up (3,) or None → SceneUp``
     (:func:`pose3d_cli.infer.scene.scene_vertical`). ``mode``: ``--vertical`` (auto, lines, body, level)."""
-    if mode not in VERTICAL_MODES:
-        raise Pose3dError(f"--vertical {mode!r}: use one of {', '.join(VERTICAL_MODES)}")
+    check_vertical_mode(mode)  # before the --up and --calib returns: a bad mode is refused whatever wins
     people = poses if isinstance(poses, list) else [poses]
     poses = people[0]
     if up is not None:
@@ -363,22 +362,22 @@ def filming(A: Assessment, valid: np.ndarray) -> dict:
     w = frame_weights(p.time_s)
     share = {name: percent_time(m, ok, w) for name, m in
              (("front", az < 60), ("side", (az >= 60) & (az <= BEHIND_DEG)), ("behind", az > BEHIND_DEG))}
-    warnings = []
+    camera, view = [], []  # the camera's warnings hold for everyone it films; the view is each person's own
     if precise and round(abs(roll)) > TRAINED_ROLL_DEG:  # as printed: a 10.2° roll reads 10°, no warning
-        warnings.append(f"the phone is rolled {abs(roll):.0f}° about its axis (the lifter was trained on cameras rolled "
+        camera.append(f"the phone is rolled {abs(roll):.0f}° about its axis (the lifter was trained on cameras rolled "
                         f"less than ~{TRAINED_ROLL_DEG:.0f}°; on the measured clip a 26° roll leaned the trunk forward by up to 11°"
                         "): hold the phone with its edges level")
     if precise and round(down) > TRAINED_DOWN_DEG:
-        warnings.append(f"the camera looks {down:.0f}° down (the lifter was trained mostly below {TRAINED_DOWN_DEG:.0f}°): "
+        camera.append(f"the camera looks {down:.0f}° down (the lifter was trained mostly below {TRAINED_DOWN_DEG:.0f}°): "
                         "film from about chest height")
     if share["behind"] is not None and share["behind"] > 50:
-        warnings.append(f"the worker is filmed from behind in {share['behind']:.0f}% of the scored time (from behind, "
+        view.append(f"the worker is filmed from behind in {share['behind']:.0f}% of the scored time (from behind, "
                         "the trunk's forward lean was 8° too large on the measured clip): film from the front or "
                         "the side")
     return {"camera_down_deg": _r(down), "camera_roll_deg": _r(roll),
             "tilt_from": (A.vertical.source + ("" if precise else " (5-12° uncertain: no tilt warning)") if measured
                           else "not measured (level-camera assumption)"),
-            "percent_time_seen_from": share, "warnings": warnings}
+            "percent_time_seen_from": share, "camera_warnings": camera, "view_warnings": view}
 
 
 NOT_OBSERVABLE = [

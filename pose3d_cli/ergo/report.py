@@ -319,7 +319,7 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
             + (f" (the true vertical leans to the image's {'right' if roll > 0 else 'left'})" if round(roll) else "")
             if f["camera_down_deg"] is not None else "camera tilt not measured (level-camera assumption)")
     parts.append(f"<p><b>Filming:</b> {tilt}; worker seen from the {_esc(seen or '–')} of the scored time.</p>"
-                 + "".join(f"<p class='warn'>{_esc(w)}</p>" for w in f["warnings"]))
+                 + "".join(f"<p class='warn'>{_esc(w)}</p>" for w in f["camera_warnings"] + f["view_warnings"]))
     lines_png = scene_lines_figure(A)
     if lines_png is not None:
         pngs["scene_lines.png"] = lines_png

@@ -75,10 +75,9 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
     path = Path(req.input)
     if req.detector not in ("full", "lite"):
         raise Pose3dError(f"--detector {req.detector!r}: use full or lite")
-    from .assess import VERTICAL_MODES
+    from ..body.vertical import check_vertical_mode
 
-    if req.vertical not in VERTICAL_MODES:
-        raise Pose3dError(f"--vertical {req.vertical!r}: use one of {', '.join(VERTICAL_MODES)}")
+    check_vertical_mode(req.vertical)
     source, tracks = None, {}
     if path.suffix.lower() in (".csv", ".json") and is_pose_file(path):
         if req.poses_out:
