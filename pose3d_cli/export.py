@@ -27,7 +27,6 @@ import contextlib
 import io
 import json
 import logging
-import os
 import time
 import warnings
 import zipfile

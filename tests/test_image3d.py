@@ -199,9 +199,6 @@ def test_the_detector_3d_of_each_view_is_read_and_relabelled_where_the_views_2d_
     for v, cam in enumerate(vf.cameras):
         rows = [f for f in range(9) if f not in (3, 6)]  # as in the targets' test
         np.testing.assert_allclose(vf.det[:, v].numpy(), want[cam][rows], atol=1e-2)  # frame 5 of camA relabelled
-    s.det3d = s.det3d[:1]
-    with pytest.raises(Pose3dError, match="1 files for 2 views"):
-        load_image3d_source(s, H36M17, with_det3d=True)
     s.det3d = [str(d / "camA.csv"), str(d / "camB_det.csv")]  # a 2D keypoint file, not a 3D output
     with pytest.raises(Pose3dError, match="camA.csv"):
         load_image3d_source(s, H36M17, with_det3d=True)
@@ -248,6 +245,8 @@ def test_det3d_files_are_checked_with_the_source_and_refused_for_a_model_that_ca
     d, ref, world = scene
     with pytest.raises(Pose3dError, match="det3d lists 1 files for 2 views"):
         parse_source({"path": str(ref), "kind": "image3d", "views": ["a.csv", "b.csv"], "det3d": ["a_det.csv"]}, "y")
+    with pytest.raises(Pose3dError, match="cameras names 3 cameras for 2 views"):
+        parse_source({"path": str(ref), "kind": "image3d", "views": ["a.csv", "b.csv"], "cameras": ["1", "2", "3"]}, "y")
     for c in CAMS:
         write_det3d(d / f"{c}_det.csv", world, c)
     src = {"path": str(ref), "kind": "image3d", "frames": "0:9", "views": [str(d / "camA.csv"), str(d / "camB.csv")],

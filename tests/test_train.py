@@ -142,3 +142,15 @@ def test_user_mistakes_in_train_are_one_line_errors(small_pairs, tmp_path):
     longer = ["train", str(small_pairs), "-o", str(out), "--epochs", "2", *small, "--resume"]
     r = CliRunner().invoke(app, ["-q", *longer])
     assert r.exit_code == 2 and "cannot resume with different epochs" in r.stderr
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_step_with_a_non_finite_gradient_anywhere_is_caught(bad):
+    from pose3d_cli.train import gradients_finite
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    assert gradients_finite(model)  # no gradients yet: nothing to poison the weights
+    model(torch.randn(5, 3)).sum().backward()
+    assert gradients_finite(model)
+    model[2].bias.grad[1] = bad  # the last tensor, one element: a check of the first tensor only would miss it
+    assert not gradients_finite(model)

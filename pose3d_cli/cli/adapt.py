@@ -71,7 +71,6 @@ def adapt(
     from ..training.adapt import AdaptOptions, adapt as run
 
     with user_errors():
-        from ..errors import Pose3dError
         from ..train import last_path
 
         wd = work_dir or output.with_name(output.stem + "_2d")

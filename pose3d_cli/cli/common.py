@@ -184,9 +184,9 @@ def lazy_progress(*columns, **kw):
             return self
 
         def update(self, *a, **k):
+            super().update(*a, **k)  # first the values, then the first draw (not a frame of "0/None")
             if not self.disable and not self.live.is_started:
                 self.start()
-            super().update(*a, **k)
 
         def stop(self) -> None:
             if self.live.is_started:

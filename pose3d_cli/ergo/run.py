@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Pose3dError
-from .assess import (Assessment, assess, require_a_person, resolve_vertical, write_frames_csv,
-                     write_summary_json)
+from .assess import Assessment, assess, require_a_person, resolve_vertical
 from .io import read_poses
 from .options import Conventions, Segments
 from .timeline import TimeRules

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import Pose3dError
 from ..multiview.calibration import camera_by_name, camera_for_video, load_calibration, read_qualisys  # noqa: F401
 from ..synth.cameras import Camera, intrinsics_from_fov
 

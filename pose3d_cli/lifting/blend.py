@@ -68,15 +68,16 @@ def _blend_checkpoint(model, plain_ck: dict, train: dict, fused_train: dict, fus
                            data=plain_ck.get("data", {}), metrics=metrics)
 
 
-def output_of_init(init: str | Path | None):
+def output_of_init(init: str | Path | None, init_ck: dict | None = None):
     """How ``pose3d train --init`` / ``pose3d adapt`` write their output: a function of the trained checkpoint dict.
+    ``init_ck``: the init's checkpoint dict when the caller has read it already.
 
     When ``init`` is a blend, training continues its plain part (``BlendLifter.continued_part``) and the output is
     that trained part blended again with the init's own fused part and weight, so an adapted default keeps using
     BlazePose's 3D; otherwise the checkpoint is written as trained."""
     if not init:
         return lambda ck: ck
-    init_ck = read_checkpoint(init)
+    init_ck = init_ck if init_ck is not None else read_checkpoint(init)
     blend = model_from_checkpoint(init_ck, init).model
     if not contract_of(blend).composed:
         return lambda ck: ck

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
 from ..errors import Pose3dError
 from ..infer.pipeline import KEYPOINT_SUFFIXES

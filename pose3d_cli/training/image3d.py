@@ -23,7 +23,6 @@ the target: the reference in that camera's frame (``X_cam = R X_world + t``), ro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -85,9 +84,7 @@ def load_image3d_source(spec, skeleton, with_det3d: bool = False) -> ViewFrames:
     views = list(spec.views or [])
     if not views:
         raise Pose3dError(f"{spec.path}: an image/3D source needs views: [one 2D file per camera]")
-    names = list(spec.cameras or [])
-    if names and len(names) != len(views):
-        raise Pose3dError(f"{spec.path}: cameras names {len(names)} cameras for {len(views)} views; one per view")
+    names = list(spec.cameras or [])  # one per view, as many det3d files: checked by sources.parse_source
     lo, hi = parse_frame_range(spec.frames, spec.path)
     keep = np.ones(len(ref.frame), bool)
     if lo is not None:
@@ -97,9 +94,6 @@ def load_image3d_source(spec, skeleton, with_det3d: bool = False) -> ViewFrames:
     keep &= np.isfinite(ref.joints).all(axis=(1, 2))
     root = skeleton.index(skeleton.root)
     det_files = list(spec.det3d or []) if with_det3d else []
-    if det_files and len(det_files) != len(views):
-        raise Pose3dError(f"{spec.path}: det3d lists {len(det_files)} files for {len(views)} views; give one "
-                          "`pose3d infer --detector-3d --with-2d` output per view, in the views' order")
     xy_v, conf_v, tgt_v, clean_v, R_v, cams, det_v = [], [], [], [], [], [], []
     for k, view in enumerate(views):
         cam = camera_by_name(ref.cameras, names[k], spec.path) if names else \

@@ -105,9 +105,13 @@ def parse_source(entry: dict, where: str) -> SourceSpec:
         if v is not None and (not isinstance(v, (list, tuple)) or not all(isinstance(x, str) for x in v)):
             raise Pose3dError(f"{where}: source {entry['path']}: {key} must be a list of strings")
         lists[key] = [str(x) for x in v] if v is not None else None
-    if lists["det3d"] is not None and len(lists["det3d"]) != len(lists["views"] or []):
+    n_views = len(lists["views"] or [])
+    if lists["cameras"] is not None and len(lists["cameras"]) != n_views:
+        raise Pose3dError(f"{where}: source {entry['path']}: cameras names {len(lists['cameras'])} cameras for "
+                          f"{n_views} views; one per view, in the views' order")
+    if lists["det3d"] is not None and len(lists["det3d"]) != n_views:
         raise Pose3dError(f"{where}: source {entry['path']}: det3d lists {len(lists['det3d'])} files for "
-                          f"{len(lists['views'] or [])} views; one `pose3d infer --detector-3d --with-2d` output per view")
+                          f"{n_views} views; one `pose3d infer --detector-3d --with-2d` output per view")
     frames = entry.get("frames")
     return SourceSpec(str(entry["path"]), kind, weight, optics["fov"], optics["focal"], entry.get("calib"),
                       entry.get("camera"), size, lists["views"], lists["cameras"],
