@@ -92,6 +92,7 @@ class TrainConfig:
     prior_weight: float = 0.0  # adversarial plausibility prior (Yang et al. 2018)
     distill_weight: float = 0.0  # continual: distance to the frozen --init model's prediction (LwF)
     ewc_weight: float = 0.0  # continual: elastic weight consolidation around the --init weights
+    init_share: float = 0.0  # continual: share of the --init weights in the written model (weight interpolation)
     clip: int = 16  # 2D-only and image/3D sources: frames per training track clip
     disc_lr: float = 1e-3
     stop_after_steps: int | None = None  # simulate an interruption (tests)
@@ -256,6 +257,37 @@ def _validate(model: torch.nn.Module, val: Encoded, max_samples: int) -> dict[st
         tgt = val.target.numpy()
     module.train()
     return {"val_mpjpe": float(mpjpe(pred, tgt).mean()), "val_p_mpjpe": float(p_mpjpe(pred, tgt).mean())}
+
+
+class InitInterpolation:
+    """Weight-space interpolation towards the ``--init`` model (WiSE-FT, Wortsman et al. 2022; in continual learning
+    a cheap guard against forgetting): what a run writes and validates is ``(1 - s) · trained + s · init`` for every
+    floating-point tensor of the state dict, while training itself (and the resumable ``.last.pt``) goes on from the
+    trained weights. ``s = 0``: the model as trained."""
+
+    def __init__(self, model: torch.nn.Module, share: float):
+        self.model, self.share = model, float(share)
+        self.init = {k: v.detach().clone() for k, v in model.state_dict().items()} if self.share > 0 else None
+
+    def written(self):
+        """Context: inside it ``model`` holds the interpolated weights; on exit the trained ones again."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def swap():
+            if self.init is None:
+                yield
+                return
+            trained = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            s = self.share
+            self.model.load_state_dict({k: (1 - s) * v + s * self.init[k] if v.is_floating_point() else v
+                                        for k, v in trained.items()})
+            try:
+                yield
+            finally:
+                self.model.load_state_dict(trained)
+
+        return swap()
 
 
 def gradients_finite(model: torch.nn.Module) -> bool:
@@ -604,6 +636,9 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
                           "synthetic pairs (e.g. the replay file) as a pairs source")
     prior_poses = load_prior_poses(cfg, sk, tr)
     model, model_name, model_args = build_or_init_model(cfg, sk, tr, prior_poses, init_ck)
+    if cfg.init_share > 0 and not cfg.init:
+        raise Pose3dError("--init-share interpolates towards an earlier model's weights: give it with --init")
+    towards_init = InitInterpolation(model, cfg.init_share)  # the --init weights, before any step (or resume)
     written_as = output_of_init(cfg.init, init_ck)  # --init of a blend: its plain part trains, the output is a blend again
     contract = contract_of(model)
     if not contract.gradient_steps:
@@ -835,24 +870,26 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
         epoch_t0 = time.perf_counter()
         if interrupted and state["step"] < steps_per_epoch:
             break
-        # end of epoch: validate, keep the best, save the resumable state
-        metrics = _validate(ddp_model, va, cfg.max_val_samples) if dist.main else {}
-        epoch_t0 = time.perf_counter()
-        rec = {"epoch": epoch + 1, "train_loss": ep_loss / max(ep_n, 1), **metrics,
-               **({"terms": {k: v / max(ep_n, 1) for k, v in ep_terms.items()}} if ep_terms else {}),
-               "skipped_steps": state["skipped_steps"],
-               "samples_per_s": ep_n / max(time.perf_counter() - step_t0, 1e-9), "lr": sched.get_last_lr()[0],
-               "elapsed_s": round(time.perf_counter() - t_start, 2), "cpu_s": round(time.process_time() - cpu_start, 2),
-               "wall_s": round(time.time() - waited_from, 2)}
-        state["history"].append(rec)
-        state["epoch"] += 1
-        state["step"] = 0
-        improved = dist.main and metrics["val_mpjpe"] < state["best"]
-        if improved:
-            state["best"], state["best_epoch"], state["bad_epochs"] = metrics["val_mpjpe"], epoch + 1, 0
-            save_checkpoint(written_as(checkpoint(metrics, with_resume=False)), cfg.output)
-        elif dist.main:
-            state["bad_epochs"] += 1
+        # end of epoch: validate, keep the best, save the resumable state; what is validated and written is
+        # the model interpolated towards --init when --init-share asks it, the resumable state the trained weights
+        with towards_init.written():
+            metrics = _validate(ddp_model, va, cfg.max_val_samples) if dist.main else {}
+            epoch_t0 = time.perf_counter()
+            rec = {"epoch": epoch + 1, "train_loss": ep_loss / max(ep_n, 1), **metrics,
+                   **({"terms": {k: v / max(ep_n, 1) for k, v in ep_terms.items()}} if ep_terms else {}),
+                   "skipped_steps": state["skipped_steps"],
+                   "samples_per_s": ep_n / max(time.perf_counter() - step_t0, 1e-9), "lr": sched.get_last_lr()[0],
+                   "elapsed_s": round(time.perf_counter() - t_start, 2), "cpu_s": round(time.process_time() - cpu_start, 2),
+                   "wall_s": round(time.time() - waited_from, 2)}
+            state["history"].append(rec)
+            state["epoch"] += 1
+            state["step"] = 0
+            improved = dist.main and metrics["val_mpjpe"] < state["best"]
+            if improved:
+                state["best"], state["best_epoch"], state["bad_epochs"] = metrics["val_mpjpe"], epoch + 1, 0
+                save_checkpoint(written_as(checkpoint(metrics, with_resume=False)), cfg.output)
+            elif dist.main:
+                state["bad_epochs"] += 1
         if dist.main:
             save_checkpoint(checkpoint(metrics, with_resume=True), last_path(cfg.output))
             log(rec)

@@ -1,18 +1,21 @@
-"""Shared fixtures: the real data beside the repo (../shared/data), skipped with a reason when absent."""
+"""Shared fixtures: the real data beside the repo (../shared/data, or $POSE3D_SHARED_DATA), skipped with a reason
+when absent."""
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
+DATA = Path(os.environ.get("POSE3D_SHARED_DATA") or REPO.parent / "shared" / "data")
 MOCAP = DATA / "mocap"
 
 
 def need(path: Path) -> Path:
     """Return ``path`` or skip the test when the shared data is not beside the repo."""
     if not path.exists():
-        pytest.skip(f"shared data not found at {path} (clone the repo beside ../shared/data to run this test)")
+        pytest.skip(f"shared data not found at {path} (clone the repo beside ../shared/data, or set "
+                    "POSE3D_SHARED_DATA=/path/to/shared/data, to run this test)")
     return path
 
 

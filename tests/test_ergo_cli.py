@@ -478,3 +478,15 @@ def test_no_tilt_warning_from_the_body_poses_vertical(tmp_path):
     assert f["camera_roll_deg"] == pytest.approx(-20, abs=0.1) and f["camera_warnings"] + f["view_warnings"] == [] and "uncertain" in f["tilt_from"]
     f = summarise(assess(poses, resolve_vertical(poses, up=tuple(up))))["filming"]
     assert len(f["camera_warnings"]) == 1 and "rolled 20°" in f["camera_warnings"][0] and f["view_warnings"] == []
+
+
+def test_the_observations_example_loads_and_names_every_key():
+    from dataclasses import fields
+
+    from pose3d_cli.ergo.options import Observations
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "observations.yaml"
+    s = load_segments(path)
+    assert s.base.wrist == 2 and len(s.spans) == 2 and s.spans[0][2]["load_kg"] == 12
+    text = path.read_text()
+    assert [f.name for f in fields(Observations) if f.name not in text] == []  # the example documents every key

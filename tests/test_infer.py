@@ -44,6 +44,8 @@ def test_demo_runs_on_the_embedded_sample(tmp_path):
     assert r.exit_code == 0, r.output
     rows = rows_of(out.read_text())
     assert len(rows) == 100 and all(x["detected"] == "1" for x in rows)
+    # the next step is one copy-pasteable line, even at 80 columns with a long path
+    assert any(f"pose3d ergo {out} --report demo_report.html" in line for line in r.output.splitlines()), r.output
 
 
 def test_video_every_frame_gets_a_row_and_bones_do_not_stretch(tmp_path):

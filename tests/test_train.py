@@ -154,3 +154,34 @@ def test_a_step_with_a_non_finite_gradient_anywhere_is_caught(bad):
     assert gradients_finite(model)
     model[2].bias.grad[1] = bad  # the last tensor, one element: a check of the first tensor only would miss it
     assert not gradients_finite(model)
+
+
+def test_init_share_writes_and_validates_the_interpolated_weights_and_trains_on(small_pairs, tmp_path):
+    """--init-share s: the written model is (1 - s)·trained + s·init, tensor by tensor, and its stored validation
+    error is that model's; the resumable state keeps the trained weights (training goes on from them)."""
+    from pose3d_cli.dataset import load_pairs
+    from pose3d_cli.lifting.predict import predict_dataset
+    from pose3d_cli.train import encode_pairs
+    from pose3d_cli.metrics import mpjpe
+
+    base = tmp_path / "base.pt"
+    train(TrainConfig(data=str(small_pairs), output=str(base), epochs=1, **FAST))
+    out = tmp_path / "mixed.pt"
+    train(TrainConfig(data=str(small_pairs), output=str(out), init=str(base), epochs=1, init_share=0.4,
+                      **{**FAST, "lr": 3e-2}))
+    init_w, written = read_checkpoint(base)["state_dict"], read_checkpoint(out)["state_dict"]
+    trained = read_checkpoint(last_path(out))["state_dict"]
+    moved = 0.0
+    for k, v in written.items():
+        if v.is_floating_point():
+            torch.testing.assert_close(v, 0.6 * trained[k] + 0.4 * init_w[k], rtol=0, atol=1e-6)
+            moved = max(moved, float((trained[k] - init_w[k]).abs().max()))
+    assert moved > 1e-3  # the step did change the weights: a written == trained (or == init) model fails above
+    # the stored validation error is the written model's, not the trained one's
+    data = load_pairs(small_pairs).split("val")
+    enc = encode_pairs(data, 0)
+    m = load_model(out).model
+    err = float(mpjpe(predict_dataset(m, enc.xy.numpy(), enc.conf.numpy(), []), enc.target.numpy()).mean())
+    assert abs(err - read_checkpoint(out)["metrics"]["val_mpjpe"]) < 0.05
+    with pytest.raises(Exception, match="--init-share"):
+        train(TrainConfig(data=str(small_pairs), output=str(tmp_path / "x.pt"), epochs=1, init_share=0.5, **FAST))

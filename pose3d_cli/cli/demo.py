@@ -53,5 +53,8 @@ def demo(
             out_console.print(f"left thigh length: {thigh.mean():.0f} mm ± {thigh.std():.0f} "
                               f"(coefficient of variation {100 * thigh.std() / thigh.mean():.1f}%)")
     if output.suffix.lower() in (".csv", ".json"):
-        out_console.print(f"next, the ergonomic risk of these poses: pose3d ergo {output} --report demo_report.html "
-                          "(on your own video: pose3d ergo worker.mp4 --report report.html)")
+        # one command per line, never wrapped (a log at 80 columns must still be copy-pasteable)
+        out_console.print("next, the ergonomic risk of these poses:", soft_wrap=True)
+        out_console.print(f"  pose3d ergo {output} --report demo_report.html", soft_wrap=True)
+        out_console.print("on your own video:", soft_wrap=True)
+        out_console.print("  pose3d ergo worker.mp4 --report report.html", soft_wrap=True)

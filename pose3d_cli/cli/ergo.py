@@ -42,13 +42,15 @@ def ergo(
     vertical: Literal["auto", "lines", "body", "level"] = typer.Option("auto", help="Without --up/--calib, up comes from: auto (the scene's vertical lines "
                                  "when the video shows enough of them, else the body poses), lines, body or level."),
     observations: Optional[Path] = typer.Option(None, help="YAML of what the video cannot show, per video and per "
-                                                           "time span (wrist, load_kg, coupling, sitting ...)."),
-    wrist: Optional[int] = typer.Option(None, min=1, max=3, help="RULA wrist posture 1-3 for the whole video [1]."),
-    wrist_twist: Optional[int] = typer.Option(None, min=1, max=2, help="RULA wrist twist 1-2 [1]."),
-    load_kg: Optional[float] = typer.Option(None, min=0.0, help="Load or force handled, kg [0]."),
-    load_mode: Optional[Literal["intermittent", "static", "repeated"]] = typer.Option(None, help="intermittent, static or repeated [intermittent]."),
-    coupling: Optional[Literal["good", "fair", "poor", "unacceptable"]] = typer.Option(None, help="REBA coupling: good, fair, poor, unacceptable [good]."),
-    sitting: Optional[bool] = typer.Option(None, "--sitting/--standing", help="Seated work [standing]."),
+                                                           "time span: top-level keys (wrist: 2, load_kg: 4 ...) for the "
+                                                           "whole video, segments: [{start: 12, end: 30.5, load_kg: 12}] "
+                                                           "(seconds) override them; every key: examples/observations.yaml."),
+    wrist: Optional[int] = typer.Option(None, min=1, max=3, help="RULA wrist posture 1-3 for the whole video (default: 1)."),
+    wrist_twist: Optional[int] = typer.Option(None, min=1, max=2, help="RULA wrist twist 1-2 (default: 1)."),
+    load_kg: Optional[float] = typer.Option(None, min=0.0, help="Load or force handled, kg (default: 0)."),
+    load_mode: Optional[Literal["intermittent", "static", "repeated"]] = typer.Option(None, help="How the load is handled: intermittent, static or repeated (default: intermittent)."),
+    coupling: Optional[Literal["good", "fair", "poor", "unacceptable"]] = typer.Option(None, help="REBA coupling: good, fair, poor or unacceptable (default: good)."),
+    sitting: Optional[bool] = typer.Option(None, "--sitting/--standing", help="Seated or standing work (default: standing)."),
     upper_arm_angle: Literal["3d", "sagittal"] = typer.Option("3d", help="Upper arm angle scored: 3d (elevation in any plane) or sagittal."),
     upper_arm_reference: Literal["trunk", "vertical"] = typer.Option("trunk", help="Upper arm relative to the trunk or the vertical."),
     trunk_angle: Literal["sagittal", "lean", "3d"] = typer.Option("lean", help="Trunk angle scored: sagittal (flexion), lean (out of the frontal plane) or 3d (inclination)."),
@@ -62,7 +64,7 @@ def ergo(
     max_people: int = typer.Option(4, min=1, max=16, help="infer: at most this many people per frame of a video "
                                                           "(1: the faster single-person path, person 0 only)."),
     hand_points: Literal["auto", "off"] = typer.Option("off", help="RULA/REBA wrist and neck twist from BlazePose's hand/face points: "
-                                     "auto (where reliable, else the options) or off (the options) [off: see README]."),
+                                     "auto (where reliable, else the options) or off (the options; the default: see README)."),
     hand_margin_deg: float = typer.Option(20.0, min=0.0, max=90.0, help="With --hand-points auto: a measured band "
                                           "counts only when this many degrees either way keep it."),
     min_conf: float = typer.Option(0.3, min=0.0, max=1.0, help="Joints below this 2D confidence make their body part unscorable."),
@@ -141,10 +143,9 @@ def _print_summary(res, title: str, said: set[str]) -> None:
     t.add_column("REBA", justify="right")
     t.add_row("max score", str(s["rula"]["max"]), str(s["reba"]["max"]))
     t.add_row("median score", str(s["rula"]["median"]), str(s["reba"]["median"]))
-    for k in ("1", "2", "3", "4"):
-        t.add_row(f"% time action level {k}", str(s["rula"]["percent_time_action_level"].get(k)),
+    for k in ("0", "1", "2", "3", "4"):  # RULA's action levels are 1-4, REBA's 0-4
+        t.add_row(f"% time action level {k}", str(s["rula"]["percent_time_action_level"].get(k, "-")),
                   str(s["reba"]["percent_time_action_level"].get(k)))
-    t.add_row("% time action level 0", "-", str(s["reba"]["percent_time_action_level"].get("0")))
     err_console.print(t)
     b = Table(title="time in posture bands (% of scored time)", title_justify="left")
     b.add_column("band")

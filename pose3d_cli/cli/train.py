@@ -136,6 +136,9 @@ def train(
     distill_weight: float = typer.Option(0.0, min=0.0, help="With --init: distil the frozen initial model on new and replayed "
                                                    "inputs (LwF)."),
     ewc_weight: float = typer.Option(0.0, min=0.0, help="With --init: elastic weight consolidation around its weights."),
+    init_share: float = typer.Option(0.0, min=0.0, max=0.95, help="With --init: the written model is (1 - s) x the "
+                                     "trained weights + s x the --init weights (weight-space interpolation against "
+                                     "forgetting; validated as written; training and --resume go on from the trained ones)."),
     clip: int = typer.Option(16, min=2, help="2D-only and image/3D sources: frames per training clip."),
     stop_after_steps: Optional[int] = typer.Option(None, min=1, hidden=True),
 ) -> None:
@@ -176,8 +179,8 @@ def train(
                           replay_fraction=replay_fraction, replay_ratio=replay_ratio, sources=[_parse_source(x) for x in source],
                           prior=str(prior) if prior else None, reproj_weight=reproj_weight,
                           bone_constancy_weight=bone_constancy_weight, smooth_weight=smooth_weight, view_weight=view_weight,
-                          prior_weight=prior_weight, distill_weight=distill_weight, ewc_weight=ewc_weight, clip=clip,
-                          started_at=_process_started_at())
+                          prior_weight=prior_weight, distill_weight=distill_weight, ewc_weight=ewc_weight,
+                          init_share=init_share, clip=clip, started_at=_process_started_at())
         from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 
         bar = lazy_progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(),
@@ -214,6 +217,7 @@ def train(
             f"the resumable state is in {last_path(output)} (continue with --resume)")
         return
     if not state.quiet:
-        err_console.print(f"[bold]done[/] ({summary['stopped']}): {summary['epochs_done']} epochs, best val MPJPE "
+        how = "" if summary["stopped"] == "done" else f" ({summary['stopped'].replace('_', ' ')})"
+        err_console.print(f"[bold]done[/]{how}: {summary['epochs_done']} epochs, best val MPJPE "
                           f"{summary['best_val_mpjpe']:.1f} mm at epoch {summary['best_epoch']}, "
                           f"{summary['samples_per_s']:,.0f} samples/s → {output}")

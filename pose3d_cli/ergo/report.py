@@ -317,6 +317,7 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
     roll = f["camera_roll_deg"]
     tilt = (f"camera {f['camera_down_deg']:.0f}° down, rolled {abs(roll):.0f}°"
             + (f" (the true vertical leans to the image's {'right' if roll > 0 else 'left'})" if round(roll) else "")
+            + f", from {_esc(f['tilt_from'])}"
             if f["camera_down_deg"] is not None else "camera tilt not measured (level-camera assumption)")
     parts.append(f"<p><b>Filming:</b> {tilt}; worker seen from the {_esc(seen or '–')} of the scored time.</p>"
                  + "".join(f"<p class='warn'>{_esc(w)}</p>" for w in f["camera_warnings"] + f["view_warnings"]))
