@@ -128,6 +128,8 @@ GOOD = {"K": [[1000, 0, 960], [0, 1000, 540], [0, 0, 1]], "R": np.eye(3).tolist(
     (json.dumps({"cameras": [dict(GOOD, R=[[2, 0, 0], [0, 1, 0], [0, 0, 1]])]}), "not a rotation"),
     (json.dumps({"cameras": [dict(GOOD, K=[1, 2, 3])]}), "not a valid rig file"),
     (json.dumps({"cameras": [dict(GOOD, size="big")]}), "not a valid rig file"),
+    (json.dumps({"cameras": "nope"}), "'cameras' must be a list of camera objects"),
+    (json.dumps([1, 2]), "'cameras' must be a list of camera objects"),
 ])
 def test_bad_rig(tmp_path, content, match):
     p = tmp_path / "rig.json"
@@ -140,6 +142,10 @@ def test_bad_rig(tmp_path, content, match):
 def test_missing_rig(tmp_path):
     with pytest.raises(CameraError, match="not a valid rig file"):
         load_rig(tmp_path / "nope.json")
+    from pose3d_cli.multiview.calibration import load_calibration
+
+    with pytest.raises(Exception, match="a folder, not a calibration file"):
+        load_calibration(tmp_path)
 
 
 def test_sampling_from_file(tmp_path):

@@ -303,11 +303,13 @@ def test_unknown_option_values(tmp_path, args, msg):
     ("wrist: [\n", "not valid YAML"), ("sitting: maybe\n", "sitting='maybe': must be true or false"),
     ("load_kg: heavy\n", "load_kg='heavy': must be a number"),
     ("segments:\n  - {start: 0, end: 1, wrist: x}\n", "segment 1: wrist='x': must be a whole number"),
+    ("", "empty observations file"), ("# only a comment\n", "empty observations file"),
+    (b"PK\x03\x04\xff\xfe\x00binary", "not a text file"),
 ])
 def test_bad_observations_file(tmp_path, yaml_text, msg):
     src = write(make_track(20), tmp_path / "p.csv")
     obs = tmp_path / "o.yaml"
-    obs.write_text(yaml_text)
+    obs.write_bytes(yaml_text) if isinstance(yaml_text, bytes) else obs.write_text(yaml_text)
     res = run(src, "-o", tmp_path / "f.csv", "--observations", obs)
     assert res.exit_code == 2 and msg in res.output, res.output
     assert _nothing_written(tmp_path, {"p.csv", "o.yaml"})
@@ -490,3 +492,13 @@ def test_the_observations_example_loads_and_names_every_key():
     assert s.base.wrist == 2 and len(s.spans) == 2 and s.spans[0][2]["load_kg"] == 12
     text = path.read_text()
     assert [f.name for f in fields(Observations) if f.name not in text] == []  # the example documents every key
+
+
+def test_a_cutoff_above_half_the_frame_rate_is_said_not_silently_skipped(tmp_path):
+    src = write(make_track(40), tmp_path / "p.csv")
+    res = run(src, "--json", tmp_path / "s.json", "--cutoff-hz", "1000")
+    assert res.exit_code == 0, res.output
+    notes = json.loads((tmp_path / "s.json").read_text())["time_notes"]
+    assert any("--cutoff-hz 1000 is not below half the frame rate" in n for n in notes), notes
+    res = run(src, "--json", tmp_path / "s2.json")
+    assert not any("cutoff" in n for n in json.loads((tmp_path / "s2.json").read_text())["time_notes"])

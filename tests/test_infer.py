@@ -283,3 +283,62 @@ def test_angles_columns(tmp_path):
     assert runner.invoke(app, ["-q", "infer", str(DEMO), "-o", str(out), "--angles"]).exit_code == 0
     d = json.loads(out.read_text())
     assert set(d["frames"][0]["angles_deg"]) == set(ANGLE_NAMES) and d["metadata"]["angles"]["unit"] == "degrees"
+
+
+def _cut(video: Path, out: Path, frames: int, rotate: bool = False) -> Path:
+    import cv2
+
+    src, w = cv2.VideoCapture(str(video)), None
+    for _ in range(frames):
+        ok, img = src.read()
+        assert ok
+        img = cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE) if rotate else img
+        if w is None:
+            w = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 60, (img.shape[1], img.shape[0]))
+        w.write(img)
+    w.release()
+    return out
+
+
+def test_a_later_missing_input_is_refused_before_the_first_is_processed(tmp_path):
+    clip = _cut(need(VIDEO / "cam01.mp4"), tmp_path / "cam01.mp4", 3)
+    (tmp_path / "out").mkdir()
+    r = runner.invoke(app, ["infer", str(clip), str(tmp_path / "cam02.mp4"), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 2 and "cam02.mp4: no such file" in r.stderr
+    assert list((tmp_path / "out").iterdir()) == []  # nothing half-written
+
+
+def test_a_video_of_another_shape_than_its_calibrated_camera_is_refused_before_detection(tmp_path):
+    clip = _cut(need(VIDEO / "cam02.mp4"), tmp_path / "cam02_landscape.mp4", 2, rotate=True)
+    calib = str(VIDEO / "Calib.qca.txt")
+    for args in (["infer", str(clip), "-o", str(tmp_path / "o.csv"), "--calib", calib],
+                 ["ergo", str(clip), "-o", str(tmp_path / "o.csv"), "--calib", calib],
+                 ["triangulate", str(_cut(VIDEO / "cam01.mp4", tmp_path / "cam01.mp4", 2)), str(clip), "--calib", calib,
+                  "-o", str(tmp_path / "r.npz")]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2, (args[0], r.output)
+        assert "1920x1080 frames, but camera 'cam02' was calibrated at 1088x1920" in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o.csv").exists() and not (tmp_path / "r.npz").exists()
+
+
+def test_a_format_that_contradicts_the_output_extension_is_refused(tmp_path):
+    from pose3d_cli.infer.writers import format_of
+
+    assert format_of("-", "json") == "json" and format_of("poses.txt", "csv") == "csv" and format_of("p.json", None) == "json"
+    r = runner.invoke(app, ["infer", str(need(VIDEO / "cam01.mp4")), "-o", str(tmp_path / "o.csv"), "--format", "json"])
+    assert r.exit_code == 2 and "would write JSON into a .csv file" in r.stderr and not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize("extra,msg", [
+    (["--calib", "CALIB", "--fov", "60"], "--calib and --fov: give one source"),
+    (["--focal", "900", "--fov", "60"], "--focal and --fov: give one source"),
+    (["--size", "100x100"], "--size is the image size of a keypoint file"),
+])
+def test_options_that_would_be_silently_ignored_are_refused(tmp_path, extra, msg):
+    video = need(VIDEO / "cam01.mp4")
+    extra = [str(VIDEO / "Calib.qca.txt") if a == "CALIB" else a for a in extra]
+    for cmd in (["infer"], ["ergo"]) if "--size" not in extra else (["infer"],):
+        r = runner.invoke(app, [*cmd, str(video), "-o", str(tmp_path / "o.csv"), *extra])
+        assert r.exit_code == 2 and msg in r.stderr, (cmd, r.output)
+    assert not (tmp_path / "o.csv").exists()

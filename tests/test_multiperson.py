@@ -289,3 +289,32 @@ def test_pose2sim_background_person_per_view_against_the_hand_check():
         found = sum(1 for t in range(100) for tr in others
                     if centres(tr, t) is not None and xs[0] < centres(tr, t)[0] < xs[1])
         assert len(others) == 1 and found >= 60, (cam, found)  # measured: 74 of 100 (lost behind the arm)
+
+
+def test_min_track_frames_is_half_a_second_but_never_more_than_half_the_clip():
+    from pose3d_cli.infer.people import min_track_frames
+
+    assert min_track_frames(60, 1000) == 30 and min_track_frames(4, 1000) == 3  # half a second, at least 3
+    assert min_track_frames(60, 12) == 6 and min_track_frames(60, 1) == 1  # a short clip keeps its person
+
+
+def test_a_clip_shorter_than_half_a_second_still_finds_its_person(tmp_path):
+    """12 frames of 60 fps: the default (multi-person) path must find the subject, as --max-people 1 does."""
+    import cv2
+
+    src = cv2.VideoCapture(str(need(DATA / "video" / "pose2sim_single_person" / "cam02.mp4")))
+    clip = tmp_path / "short.mp4"
+    w = None
+    for _ in range(12):
+        ok, img = src.read()
+        assert ok
+        if w is None:
+            w = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 60, (img.shape[1], img.shape[0]))
+        w.write(img)
+    w.release()
+    out = tmp_path / "short.csv"
+    r = CliRunner().invoke(app, ["-q", "infer", str(clip), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = [line.split(",") for line in out.read_text().splitlines() if not line.startswith("#")]
+    col = rows[0].index("detected")
+    assert sum(row[col] == "1" for row in rows[1:]) >= 10

@@ -95,8 +95,8 @@ def parse_up(text: str) -> np.ndarray:
     except ValueError:
         v = np.zeros(0)
     if v.shape != (3,) or not np.all(np.isfinite(v)) or np.linalg.norm(v) < 1e-9:
-        raise Pose3dError(f"--up {text!r}: expected three numbers x,y,z (world up in the camera frame: x right, "
-                          "y down, z forward; a level camera is 0,-1,0)")
+        raise Pose3dError(f"--up {text!r}: expected a non-zero direction of three finite numbers x,y,z (world up in "
+                          "the camera frame: x right, y down, z forward; a level camera is 0,-1,0)")
     return v / np.linalg.norm(v)
 
 

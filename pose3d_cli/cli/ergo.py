@@ -13,17 +13,12 @@ from .common import check_outputs, err_console, option, progress, say, state, us
 
 
 def _up(text: str | None) -> tuple[float, float, float] | None:
+    """``--up x,y,z`` → a unit direction, refused before any work (zero, NaN, not three numbers): body.vertical."""
     if not text:
         return None
-    from ..errors import Pose3dError
+    from ..body.vertical import parse_up
 
-    try:
-        v = tuple(float(x) for x in text.split(","))
-    except ValueError:
-        v = ()
-    if len(v) != 3:
-        raise Pose3dError(f"--up {text!r}: expected x,y,z (the world's up in the camera frame, y down), e.g. 0,-1,0")
-    return v  # type: ignore[return-value]
+    return tuple(float(x) for x in parse_up(text))  # type: ignore[return-value]
 
 
 @app.command()
@@ -95,7 +90,17 @@ def ergo(
         inp = Path(input)
         if not inp.exists():
             raise Pose3dError(f"{input}: no such file; give a video or a `pose3d infer` output")
-        if calib:  # a file of the wrong kind, or a video that names no camera of it: refused before any detection
+        from ..ergo.run import is_pose_file
+        from ..infer.calibration import check_intrinsics_options
+
+        check_intrinsics_options(fov, focal, calib)
+
+        # a video or a 2D JSON: checked before any work (a CSV that is no infer output is refused by run_ergo at once)
+        if inp.suffix.lower() != ".csv" and not (inp.suffix.lower() == ".json" and is_pose_file(inp)):
+            from ..infer.calibration import check_inputs
+
+            check_inputs([input], calib, calib_camera)
+        elif calib:  # an infer output: the calibration's kind and the camera's name, before anything is read
             from ..infer.calibration import load_calibration, pick_camera
 
             pick_camera(load_calibration(calib), calib_camera, input)

@@ -101,6 +101,10 @@ def infer(
         if output == "-" and len(inputs) > 1:
             raise Pose3dError("-o - takes one input; give -o FOLDER for several inputs")
         outputs = [output_for(i, output, len(inputs), fmt) for i in inputs]
+        from ..infer.writers import format_of
+
+        for out in outputs:  # an output's format is decided (or refused) before any detection
+            format_of(out, fmt)
         dup = {o for o in outputs if outputs.count(o) > 1}
         if dup:
             raise Pose3dError(f"several inputs would write {sorted(dup)[0]}; give them distinct file names")
@@ -116,12 +120,13 @@ def infer(
         from ..infer.people import parse_person
 
         parse_person(person)  # a bad --person is refused before any detection
-        if calib:  # a file of the wrong kind, or a video that names no camera of it: refused before any detection
-            from ..infer.calibration import load_calibration, pick_camera
+        from ..infer.calibration import check_inputs, check_intrinsics_options
+        from ..infer.pipeline import is_keypoint_input
 
-            cams = load_calibration(calib)
-            for inp in inputs:
-                pick_camera(cams, calib_camera, inp)
+        check_intrinsics_options(fov, focal, calib)
+        if size and not all(Path(i).exists() and is_keypoint_input(Path(i)) for i in inputs):
+            raise Pose3dError("--size is the image size of a keypoint file; a video or photo says its own: drop it")
+        check_inputs(inputs, calib, calib_camera)  # every input opens, matches its camera: before any detection
         lifter = load_lifter(model, flip_tta=flip_tta)
         summaries = []
         with progress() as bar:

@@ -39,7 +39,8 @@ from . import reba, rula
 from .hands import HAND_ANGLES, measured_angles, measured_items, with_measured
 from .io import Poses
 from .options import Conventions, Segments, observation_arrays
-from .timeline import (RULES, TimeRules, activity_flags, episodes, frame_weights, percent_time, smooth_angles,
+from .timeline import (RULES, TimeRules, activity_flags, episodes, frame_weights, percent_time, sample_rate,
+                       smooth_angles,
                        watched_series, worst_moments)
 
 
@@ -281,6 +282,10 @@ def summarise(A: Assessment) -> dict:
         f"clip of {dur:.1f} s is shorter than {A.rules.rep_min_s:g} s: repetition rates not assessed")
     static_note = None if dur >= A.rules.static_s else (
         f"clip of {dur:.1f} s is shorter than {A.rules.static_s:g} s: no posture can be 'held > 1 min'")
+    fs = sample_rate(t)
+    smooth_note = None if A.rules.cutoff_hz < fs / 2 or A.rules.cutoff_hz <= 0 else (
+        f"--cutoff-hz {A.rules.cutoff_hz:g} is not below half the frame rate ({fs / 2:.0f} Hz): the angles were not "
+        "smoothed; give a lower cut-off (2 Hz is the default) or 0 to say so")
     end = float(t[-1] + w[-1])
     span_notes = [f"observations segment {k + 1} ({a:g}-{b:g} s) lies outside the clip ({float(t[0]):.1f}-{end:.1f} s): "
                   "not applied; check its times" for k, (a, b, _) in enumerate(A.segments.spans) if a >= end or b <= t[0]]
@@ -322,7 +327,7 @@ def summarise(A: Assessment) -> dict:
         "worst_moments_rula": [moment(i) for i in worst],
         "worst_moments_reba": [moment(i) for i in worst_reba],
         "time_rules": [r.format(**A.rules.describe()) for r in RULES],
-        "time_notes": [n for n in (rep_note, static_note) if n] + span_notes,
+        "time_notes": [n for n in (smooth_note, rep_note, static_note) if n] + span_notes,
         "percent_time_static": percent_time(A.flags["static"] > 0, valid, w),
         "percent_time_repeated": percent_time(A.flags["repeated"] > 0, valid, w),
         "percent_time_rapid": percent_time(A.flags["rapid"] > 0, valid, w),

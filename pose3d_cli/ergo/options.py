@@ -201,9 +201,15 @@ def load_segments(path: str | Path | None, **overrides) -> Segments:
         if not p.is_file():
             raise Pose3dError(f"{p}: no such observations file; give a YAML file (see `pose3d ergo --help`)")
         try:
-            data = yaml.safe_load(p.read_text()) or {}
+            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise Pose3dError(f"{p}: not a text file; give the observations as YAML "
+                              "(examples/observations.yaml)") from None
         except yaml.YAMLError as e:
             raise Pose3dError(f"{p}: not valid YAML ({str(e).splitlines()[0]}); fix the file") from None
+        if data is None:
+            raise Pose3dError(f"{p}: empty observations file; add keys (examples/observations.yaml) or leave "
+                              "--observations out")
         if not isinstance(data, dict):
             raise Pose3dError(f"{p}: expected a mapping of options (wrist: 2, segments: [...])")
     spans_raw = data.pop("segments", []) or []

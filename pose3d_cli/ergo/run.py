@@ -86,12 +86,13 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
                               "output: give --video clip.mp4 (the video it came from), or --vertical body / --up / "
                               "--calib")
         people = [(pid, read_poses(path, pid)) for pid in _people_of(path, req.person)]
-        if on_start:  # read: the bar shows from here (a file refused while read leaves no bar)
-            on_start(len(people[0][1].frame))
         if req.video:
             source = _video_of_poses(req.video, people, req.fps)
             for _, p in people:  # the video names the camera (--calib) where the poses file does not
                 p.metadata.setdefault("input", req.video)
+        require_a_person([poses for _, poses in people], str(path))
+        if on_start:  # read and checked: the bar shows from here (a file refused while read leaves no bar)
+            on_start(len(people[0][1].frame))
     elif path.suffix.lower() == ".csv":
         raise Pose3dError(f"{path}: not a pose3d infer CSV (no frame, time_s and <joint>_x/_y/_z columns); "
                           "run `pose3d infer video.mp4 -o poses.csv` first, or give the video")

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..multiview.calibration import camera_by_name, camera_for_video, load_calibration, read_qualisys  # noqa: F401
+from ..errors import Pose3dError
+from ..multiview.calibration import (camera_by_name, camera_for_size, camera_for_video, load_calibration,  # noqa: F401
+                                    read_qualisys)
 from ..synth.cameras import Camera, intrinsics_from_fov
 
 DEFAULT_FOV_DEG = 65.0
@@ -48,15 +50,43 @@ def intrinsics_for(size: tuple[int, int], fov: float | None = None, focal: float
     """Intrinsics for frames of ``size`` (width, height), by priority: calibration file, focal, FOV, default FOV."""
     w, h = size
     if calib:
-        cam = pick_camera(load_calibration(calib), calib_camera, video_name)
-        K = cam.K.copy()
-        cw, ch = cam.size
-        if (cw, ch) != (w, h):
-            K[0] *= w / cw
-            K[1] *= h / ch
-        return Intrinsics(K, cam.dist, f"calibration {Path(calib).name}:{cam.name}", cam.R @ np.array([0.0, 0.0, 1.0]))
+        cam = camera_for_size(pick_camera(load_calibration(calib), calib_camera, video_name), (w, h),
+                              video_name or str(calib))
+        return Intrinsics(cam.K, cam.dist, f"calibration {Path(calib).name}:{cam.name}", cam.R @ np.array([0.0, 0.0, 1.0]))
     if focal:
         return Intrinsics(np.array([[focal, 0, w / 2], [0, focal, h / 2], [0, 0, 1.0]]), None, f"focal {focal:g} px")
     f = fov or DEFAULT_FOV_DEG
     return Intrinsics(intrinsics_from_fov(f, w, h), None, f"fov {f:g} deg across the long side"
                       + ("" if fov else " (default phone)"))
+
+
+def check_inputs(inputs: list[str], calib: str | Path | None = None, calib_camera: str | None = None) -> None:
+    """What can be checked of every input before any detection: each video, image or folder opens (a later one
+    missing or unreadable must not leave the earlier ones' outputs behind); with a calibration, each input names one
+    of its cameras and each video has that camera's frame shape (a rotated or cropped video is refused, not
+    stretched). Keypoint files are parsed (cheap beside detection and lifting); ``camera:N`` is opened when used."""
+    from ..detect.keypoint_files import read_keypoints
+    from .pipeline import is_keypoint_input
+    from .sources import open_source
+
+    cams = load_calibration(calib) if calib else None
+    for inp in inputs:
+        if str(inp).startswith("camera:"):
+            continue
+        path = Path(inp)
+        cam = pick_camera(cams, calib_camera, str(inp)) if cams is not None else None
+        if path.exists() and is_keypoint_input(path):
+            read_keypoints(path)  # its format and contents, with the reader's one-line errors
+            continue
+        source = open_source(inp)  # one line for a missing, empty or undecodable input
+        if cam is not None and source.kind == "video":
+            camera_for_size(cam, source.size, str(inp))
+
+
+def check_intrinsics_options(fov: float | None, focal: float | None, calib: str | Path | None) -> None:
+    """One source of intrinsics: ``--calib`` carries them, ``--focal`` and ``--fov`` each say them; two given at
+    once is refused (one would be silently ignored)."""
+    given = [name for name, v in (("--calib", calib), ("--focal", focal), ("--fov", fov)) if v]
+    if len(given) > 1:
+        raise Pose3dError(f"{' and '.join(given)}: give one source of the camera's intrinsics (a calibration "
+                          "carries them; --focal and --fov each set them)")

@@ -84,7 +84,7 @@ def detect_people(source: FrameSource, opts, on_frame: Callable[[int], None] | N
     # tracks shorter than half a second are detector blips (BlazePose hallucinates poses on clutter for a few
     # frames); a lost person keeps its id for up to one second by position, up to REID_SECONDS by appearance
     people = track_people(poses, J, worlds, independent=independent, max_lost=int(round(source.fps)),
-                          min_frames=max(3, int(round(0.5 * source.fps))), appearances=apps,
+                          min_frames=min_track_frames(source.fps, len(frames)), appearances=apps,
                           min_confidence=MIN_TRACK_CONFIDENCE,
                           reid_window=int(round(REID_SECONDS * source.fps)))
     name = (f"mediapipe-blazepose-{opts.detector}" if opts.detector_model is None
@@ -94,6 +94,13 @@ def detect_people(source: FrameSource, opts, on_frame: Callable[[int], None] | N
                    name, None, independent=independent, sizes=np.array(sizes) if independent else None,
                    files=photo_files(source, frames))
     return _tracks_of(people, base, "blazepose33")
+
+
+def min_track_frames(fps: float, n_frames: int) -> int:
+    """Frames a track needs to count as a person: half a second (shorter tracks are detector blips: BlazePose
+    hallucinates poses on clutter for a few frames), at least 3, but never more than half the clip (a clip shorter
+    than a second would otherwise have nobody in it)."""
+    return max(1, min(max(3, int(round(0.5 * fps))), n_frames // 2))
 
 
 def read_people(path: Path, opts) -> list:
@@ -109,7 +116,8 @@ def read_people(path: Path, opts) -> list:
     J = get_skeleton(seq.skeleton).num_joints
     if seq.person_ids is not None:  # the file names its people (pose3d's own CSV): its ids are kept
         return _tracks_of(_people_by_id(seq.people, seq.person_ids, J), base, seq.skeleton)
-    people = track_people(seq.people, J, max_lost=int(round(base.fps)), min_frames=max(3, int(round(0.5 * base.fps))))
+    people = track_people(seq.people, J, max_lost=int(round(base.fps)),
+                          min_frames=min_track_frames(base.fps, len(seq.people)))
     return _tracks_of(people, base, seq.skeleton)
 
 

@@ -167,13 +167,18 @@ FORMATS = ("csv", "json", "bvh")
 
 
 def format_of(path: str | Path, fmt: str | None) -> str:
+    """The output format of ``path``: ``fmt`` (``--format``) when given, else its extension; a ``--format`` that
+    contradicts a known extension (JSON into ``poses.csv``) is refused."""
+    from ..errors import Pose3dError
+
+    ext = Path(path).suffix.lower().lstrip(".") if str(path) != "-" else ""
     if fmt:
+        if ext in FORMATS and ext != fmt:
+            raise Pose3dError(f"{path}: --format {fmt} would write {fmt.upper()} into a .{ext} file; name it "
+                              f"{Path(path).with_suffix('.' + fmt).name} or leave --format out")
         return fmt
     if str(path) == "-":
         return "csv"
-    ext = Path(path).suffix.lower().lstrip(".")
-    from ..errors import Pose3dError
-
     if ext not in FORMATS:
         raise Pose3dError(f"{path}: cannot tell the output format from {ext!r}; use .csv, .json or .bvh, or --format")
     return ext

@@ -109,6 +109,8 @@ def read_toml(path: str | Path, units: str = "auto") -> list[Camera]:
 def load_calibration(path: str | Path, units: str = "auto") -> list[Camera]:
     """Every camera of a calibration file (format from the name: ``.qca.txt``/``.xml``, ``.toml``, else rig JSON)."""
     path = Path(path)
+    if path.is_dir():
+        raise Pose3dError(f"{path}: a folder, not a calibration file; give the file (.qca.txt, .toml or rig .json)")
     if not path.is_file():
         raise Pose3dError(f"{path}: no such calibration file")
     name = path.name.lower()
@@ -144,12 +146,22 @@ def camera_for_video(cams: list[Camera], video_name: str, where: str = "calibrat
     return max(hits, key=lambda c: len(c.name))
 
 
-def camera_for_size(cam: Camera, size: tuple[int, int]) -> Camera:
+#: frames whose aspect ratio differs from the calibration's by more than this are another geometry (rotated, cropped)
+MAX_ASPECT_CHANGE = 0.02
+
+
+def camera_for_size(cam: Camera, size: tuple[int, int], what: str = "") -> Camera:
     """``cam`` with its intrinsics scaled to frames of ``size`` (width, height) when it was calibrated at another
-    size (the shared Qualisys file says 1088 px wide; two of its videos are 1080)."""
+    size (the shared Qualisys file says 1088 px wide; two of its videos are 1080). Frames of another aspect ratio
+    (a video rotated to landscape, a crop) are refused: stretching K would be silently wrong. ``what`` names the
+    frames' source in that message."""
     cw, ch = cam.size
     if (cw, ch) == tuple(size):
         return cam
+    if abs((size[0] / size[1]) / (cw / ch) - 1) > MAX_ASPECT_CHANGE:
+        raise Pose3dError(f"{what or 'frames'}: {size[0]}x{size[1]} frames, but camera {cam.name!r} was calibrated at "
+                          f"{cw}x{ch} (another shape: rotated or cropped?); use the video as the camera recorded it, "
+                          "or calibrate at this size")
     K = cam.K.copy()
     K[0] *= size[0] / cw
     K[1] *= size[1] / ch

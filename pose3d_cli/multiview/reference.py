@@ -249,6 +249,7 @@ def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: 
         else:
             sources[k] = open_source(inp)
             lengths.append(sources[k].num_frames)
+            camera_for_size(cams[k], sources[k].size, inp)  # a rotated or cropped video: refused before detection
     check_lengths(inputs, lengths)
     for k, inp in enumerate(inputs):
         if tracks[k] is None:
@@ -261,7 +262,7 @@ def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: 
         raise Pose3dError(f"the views' 2D come in different skeletons ({', '.join(sorted(skels))}); "
                           "give every view from the same detector")
     sk = get_skeleton(tracks[0].skeleton)
-    cams = [camera_for_size(c, t.size) for c, t in zip(cams, tracks)]
+    cams = [camera_for_size(c, t.size, t.name) for c, t in zip(cams, tracks)]
     uv = np.stack([t.uv for t in tracks]).astype(np.float64)
     conf = np.stack([t.conf for t in tracks]).astype(np.float64)
     tri = triangulate_views(uv, conf, cams, sk, threshold_px, min_conf, max_offset, fix_swaps)

@@ -174,6 +174,8 @@ def load_rig(path: str | Path) -> list[Camera]:
     try:
         data = json.loads(path.read_text())
         cams = data["cameras"] if isinstance(data, dict) else data
+        if not isinstance(cams, list) or not all(isinstance(c, dict) for c in cams):
+            raise ValueError("'cameras' must be a list of camera objects")
         out = []
         for i, c in enumerate(cams):
             K = np.asarray(c["K"], dtype=np.float64).reshape(3, 3)

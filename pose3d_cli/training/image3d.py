@@ -110,7 +110,7 @@ def load_image3d_source(spec, skeleton, with_det3d: bool = False) -> ViewFrames:
             raise Pose3dError(f"{view}: 2D of skeleton {seq.skeleton} cannot be converted to {skeleton.name} "
                               f"({str(e)[:100]}); give the detector's 2D of a convertible skeleton") from None
         if seq.image_size is not None and tuple(seq.image_size) != tuple(cam.size):
-            cam = camera_for_size(cam, tuple(seq.image_size))
+            cam = camera_for_size(cam, tuple(seq.image_size), str(view))
         v = [c.name for c in ref.cameras].index(cam.name)
         row_of = {int(f): i for i, f in enumerate(seq.frame_indices)}
         rows = np.array([row_of.get(int(f) + int(ref.offsets[v]), -1) for f in ref.frame])
