@@ -271,11 +271,65 @@ def open_checked(path: str | Path):
     if f.attrs.get("schema") != SCHEMA:
         f.close()
         raise DatasetError(f"{path}: not a pose3d pairs file (schema {SCHEMA!r} missing); make it with `pose3d synth`")
-    if int(f.attrs.get("schema_version", 0)) > SCHEMA_VERSION:
+    version = f.attrs.get("schema_version", 0)
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
         f.close()
-        raise DatasetError(f"{path}: schema version {f.attrs['schema_version']} is newer than this pose3d "
-                           f"reads ({SCHEMA_VERSION}); upgrade pose3d")
+        raise DatasetError(f"{path}: schema version {version!r} is not a number (damaged file); make it again "
+                           "with `pose3d synth`") from None
+    if version > SCHEMA_VERSION:
+        f.close()  # the attributes cannot be read once closed: the version was read above
+        raise DatasetError(f"{path}: the file's schema version {version} is newer than this pose3d reads "
+                           f"({SCHEMA_VERSION}); upgrade pose3d")
+    missing = next((name for name in REQUIRED if name not in f), None)
+    if missing is not None:
+        f.close()
+        raise DatasetError(f"{path}: not a pose3d pairs file: no {missing!r} dataset; give pairs written by "
+                           "`pose3d synth`")
     return f
+
+
+#: what every reader of a pairs file reads (cam_from_world_* are written but read by no one)
+REQUIRED = ("keypoints_2d", "confidence", "joints_3d", "camera_index", "sequence_index", "frame_index", "cameras/K",
+            "cameras/dist", "cameras/image_size", "sequences/start", "sequences/length", "sequences/source",
+            "sequences/subject", "sequences/split")
+
+
+def nonfinite_3d_rows(joints_3d: np.ndarray) -> int:
+    """Rows (samples) of ``joints_3d`` (N, J, 3) holding a NaN or an infinity."""
+    return int((~np.isfinite(joints_3d).reshape(len(joints_3d), -1).all(axis=1)).sum())
+
+
+def check_finite_3d(data: PairData, path: str | Path, split: str) -> None:
+    """Refuse (one line) a split whose 3D joints hold NaN or inf: a loss or a metric on them is NaN, found only
+    after an epoch (or as an SVD that does not converge)."""
+    bad = nonfinite_3d_rows(data.joints_3d)
+    if bad:
+        raise DatasetError(f"{path}: {bad:,} of the {len(data):,} pairs of the {split!r} split have non-finite "
+                           "joints_3d (NaN or inf); make the pairs again with `pose3d synth` from clean mocap")
+
+
+def check_finite_3d_file(path: str | Path, splits: tuple[str, ...] = ("train", "val")) -> None:
+    """:func:`check_finite_3d` on a file's ``splits``, read in chunks (nothing else is loaded): for a check before
+    long work (``pose3d adapt``'s replay pairs, before any detection)."""
+    with open_checked(path) as f:
+        split = np.array([s.decode() if isinstance(s, bytes) else str(s) for s in f["sequences/split"][()]])
+        ds, seq = f["joints_3d"], f["sequence_index"]
+        bad, total = dict.fromkeys(splits, 0), dict.fromkeys(splits, 0)
+        step = 16 * CHUNK_ROWS
+        for a in range(0, ds.shape[0], step):
+            of_row = split[np.clip(seq[a:a + step], 0, len(split) - 1)]
+            rows = ds[a:a + step]
+            for name in splits:
+                keep = of_row == name
+                bad[name] += nonfinite_3d_rows(rows[keep])
+                total[name] += int(keep.sum())
+    for name in splits:
+        if bad[name]:
+            raise DatasetError(f"{path}: {bad[name]:,} of the {total[name]:,} pairs of the {name!r} split have "
+                               "non-finite joints_3d (NaN or inf); make the pairs again with `pose3d synth` from "
+                               "clean mocap")
 
 
 def load_pairs(path: str | Path) -> PairData:

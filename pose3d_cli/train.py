@@ -18,6 +18,7 @@ import json
 import math
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -26,10 +27,10 @@ import numpy as np
 import torch
 
 from .atomic import note_written
-from .dataset import PairData, load_pairs
+from .dataset import PairData, check_finite_3d, load_pairs
 from .errors import Pose3dError
 from .lifting.blend import output_of_init
-from .lifting.checkpoint import make_checkpoint, read_checkpoint, save_checkpoint
+from .lifting.checkpoint import load_weights, make_checkpoint, model_from_checkpoint, read_checkpoint, save_checkpoint
 from .lifting.codec import (CODEC_NAME, detector3d_to_network_input, pixels_to_network_input, root_relative,
                             target_statistics)
 from .lifting.detector3d_sim import load_error_model, simulate_detector3d
@@ -305,8 +306,11 @@ def last_path(output: str | Path) -> Path:
 def train(cfg: TrainConfig, on_step: Callable[[dict], None] | None = None,
           on_epoch: Callable[[dict], None] | None = None, resume: bool = False) -> dict:
     """Train a lifting model; returns the final summary (best metrics, epochs, samples/s, paths)."""
+    check_config(cfg)
     torch.set_num_threads(cfg.threads)
     init_ck = read_checkpoint(cfg.init) if cfg.init else None  # read once: landmarks, model, det3d, output
+    if init_ck is not None:  # its weights fit its model (a damaged file is refused before the data is read)
+        model_from_checkpoint(init_ck, cfg.init)
     cfg = _with_init_landmarks(cfg, init_ck)
     dist = _Dist()
     try:
@@ -316,6 +320,73 @@ def train(cfg: TrainConfig, on_step: Callable[[dict], None] | None = None,
         raise
     dist.close()
     return summary
+
+
+#: TrainConfig fields named otherwise on the command line
+_OPTION = {"flip_prob": "--flip", "mask_prob": "--mask", "disc_lr": "disc_lr"}
+
+
+def _option(name: str) -> str:
+    return _OPTION.get(name, "--" + name.replace("_", "-"))
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """Refuse, before any data is read, settings that cannot train: a rate or weight that is not a finite number in
+    its range (an infinite --lr runs an epoch of NaN), and options that need another one to mean anything."""
+    def need(name: str, low: float, high: float = math.inf, open_low: bool = False, open_high: bool = False,
+             optional: bool = False) -> None:
+        v = getattr(cfg, name)
+        if v is None and optional:
+            return
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and \
+            (v > low if open_low else v >= low) and (v < high if open_high else v <= high)
+        if not ok:
+            lo, hi = ("> " if open_low else ">= ") + f"{low:g}", ("< " if open_high else "<= ") + f"{high:g}"
+            where = f"a finite number {lo}" + ("" if math.isinf(high) else f" and {hi}")
+            raise Pose3dError(f"{_option(name)} {v}: must be {where}")
+
+    need("lr", 0.0, open_low=True)
+    need("disc_lr", 0.0, open_low=True)
+    need("weight_decay", 0.0)
+    for name in ("bone_weight", "flexion_weight", "reproj_weight", "bone_constancy_weight", "smooth_weight",
+                 "view_weight", "prior_weight", "distill_weight", "ewc_weight"):
+        need(name, 0.0)
+    for name in ("flip_prob", "mask_prob", "clean_prob", "det3d_dropout", "conf_jitter", "extra_noise"):
+        need(name, 0.0, 1.0)
+    need("init_share", 0.0, 1.0, open_high=True)
+    need("replay_fraction", 0.0, 1.0, open_low=True)
+    need("replay_ratio", 0.0, open_low=True, optional=True)
+    need("max_minutes", 0.0, open_low=True, optional=True)
+    for name, low in (("epochs", 1), ("batch_size", 1), ("subsample", 1), ("window", 1), ("clip", 1), ("threads", 1)):
+        v = getattr(cfg, name)
+        if not isinstance(v, int) or isinstance(v, bool) or v < low:
+            raise Pose3dError(f"{_option(name)} {v}: must be a whole number >= {low}")
+    if not cfg.replay:
+        given = [opt for opt, on in (("--replay-ratio", cfg.replay_ratio is not None),
+                                     ("--replay-fraction", cfg.replay_fraction != 1.0)) if on]
+        if given:
+            raise Pose3dError(f"{given[0]} sizes the replayed earlier data: give it with --replay earlier.h5 (or "
+                              f"leave {given[0]} out)")
+    if not cfg.init:
+        if cfg.distill_weight > 0 or cfg.ewc_weight > 0:
+            raise Pose3dError("--distill-weight and --ewc-weight keep what an earlier model knew: give it with --init")
+        if cfg.init_share > 0:
+            raise Pose3dError("--init-share interpolates towards an earlier model's weights: give it with --init")
+
+
+def check_init_architecture(ck: dict, init: str | Path, model: str | None, model_args: dict) -> None:
+    """``--init`` keeps the checkpoint's own architecture: a ``--model`` or ``--arg`` given beside it that differs
+    from the checkpoint's is refused (it would be silently ignored); one that repeats it is accepted."""
+    name, args = ck["model"]["name"], ck["model"]["args"]
+    if model is not None and model != name:
+        raise Pose3dError(f"{init}: --init keeps its own model ({name}), not --model {model}; leave --model out, or "
+                          "train from scratch without --init")
+    differ = [k for k, v in model_args.items() if args.get(k) != v]
+    if differ:
+        k = differ[0]
+        theirs = f"{args[k]!r}" if k in args else "not an argument of it"
+        raise Pose3dError(f"{init}: --init keeps its own architecture ({name}: {k} {theirs}), not {k}={model_args[k]!r}; "
+                          "leave --arg (and --receptive-field, --causal) out, or train from scratch without --init")
 
 
 def concat_encoded(parts: list[Encoded]) -> Encoded:
@@ -392,6 +463,9 @@ def prepare_data(cfg: TrainConfig):
 
     With only 2D sources the training pairs are None and ``cfg.val`` must name pairs to validate on."""
     specs = resolve_sources(cfg)
+    if specs and not cfg.replay and not any(s.weight > 0 for s in specs):
+        raise Pose3dError(f"{cfg.data}: every source has weight 0, so nothing would be learnt; give at least one "
+                          "source a weight > 0")
     pair_specs = [s for s in specs if s.kind == "pairs"]
     first = pair_specs[0].path if pair_specs else cfg.val
     if first is None:
@@ -416,14 +490,17 @@ def prepare_data(cfg: TrainConfig):
         train_data = d.split("train")
         if len(train_data) == 0:
             raise Pose3dError(f"{spec.path}: no training pairs (split 'train' is empty); synthesise more data")
+        check_finite_3d(train_data, spec.path, "train")
         enc = encode_pairs(train_data, root, cfg.input_landmarks)
         if spec.weight != 1.0:
             enc.weight = torch.full((len(enc.xy),), float(spec.weight))
         parts.append(enc)
+    check_finite_3d(val_data, cfg.val or first, "val")
     olds = [load_pairs(path) for path in cfg.replay]
     for path, old in zip(cfg.replay, olds):
         if list(old.joint_names) != list(sk.joints):
             raise Pose3dError(f"{path}: replay data has another skeleton than {cfg.data}")
+        check_finite_3d(old.split("train"), path, "train")
     budgets = [None] * len(olds)
     if cfg.replay_ratio is not None and olds:
         if cfg.replay_fraction != 1.0:
@@ -497,7 +574,7 @@ def build_or_init_model(cfg: TrainConfig, sk, tr: Encoded | None, prior_poses: t
         name, args = ck["model"]["name"], dict(ck["model"]["args"])
         J = sk.num_joints
         model = build_model(name, J, root, np.zeros((J, 3)), np.ones((J, 3)), **args)
-        model.load_state_dict(ck["state_dict"])
+        load_weights(model, ck["state_dict"], cfg.init)
         if contract_of(model).composed:  # a blend: its plain part learns on (see BlendLifter.continued_part)
             return model.continued_part()
         return model, name, args
@@ -521,6 +598,7 @@ def load_prior_poses(cfg: TrainConfig, sk, tr: Encoded | None) -> torch.Tensor |
         d = d.split("train")
         if len(d) == 0:
             raise Pose3dError(f"{cfg.prior}: no 'train' split poses for the prior")
+        check_finite_3d(d, cfg.prior, "train")
         return torch.from_numpy(root_relative(d.joints_3d, sk.index(sk.root)).astype(np.float32))
     return tr.target if tr is not None else None
 
@@ -537,8 +615,6 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
     bones = torch.from_numpy(sk.bone_indices)
     teacher = None
     if cfg.distill_weight > 0 or cfg.ewc_weight > 0:
-        if not cfg.init:
-            raise Pose3dError("--distill-weight and --ewc-weight keep what an earlier model knew: give it with --init")
         teacher = copy.deepcopy(model).eval()
         for p in teacher.parameters():
             p.requires_grad_(False)
@@ -636,8 +712,6 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
                           "synthetic pairs (e.g. the replay file) as a pairs source")
     prior_poses = load_prior_poses(cfg, sk, tr)
     model, model_name, model_args = build_or_init_model(cfg, sk, tr, prior_poses, init_ck)
-    if cfg.init_share > 0 and not cfg.init:
-        raise Pose3dError("--init-share interpolates towards an earlier model's weights: give it with --init")
     towards_init = InitInterpolation(model, cfg.init_share)  # the --init weights, before any step (or resume)
     written_as = output_of_init(cfg.init, init_ck)  # --init of a blend: its plain part trains, the output is a blend again
     contract = contract_of(model)
@@ -683,7 +757,14 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
         wins = temporal_windows(views[k].ranges, cfg.clip, 1, False, rng)
         return wins[rng.permutation(len(wins))]
     global_batch = clip_batch if tr is None else max(1, cfg.batch_size // (cfg.window if temporal else 1))
-    steps_per_epoch = math.ceil(len(epoch_units(0)) / global_batch)
+    units_per_epoch = len(epoch_units(0))
+    if units_per_epoch == 0:
+        if tr is not None and not temporal and cfg.subsample > 1:
+            raise Pose3dError(f"--subsample {cfg.subsample}: {cfg.data} has {len(tr.xy):,} training pairs, so an "
+                              f"epoch would train on none; give --subsample {len(tr.xy)} or less")
+        raise Pose3dError(f"{cfg.data}: an epoch would train on no sample (no training window or clip); give more "
+                          "training data")
+    steps_per_epoch = math.ceil(units_per_epoch / global_batch)
     total_steps = steps_per_epoch * cfg.epochs
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(total_steps, 1),
@@ -847,7 +928,10 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
                     d_loss.backward()
                     disc_opt.step()
                 step_terms["disc"] = float(d_loss.detach())
-            sched.step()
+            with warnings.catch_warnings():  # a skipped (non-finite) step is counted; torch's warning would leak
+                warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before "
+                                        r"`optimizer\.step\(\)`")
+                sched.step()
             state["step"] += 1
             n = n_global * (tgt.shape[1] if temporal and tr is not None else 1)
             state["samples"] += n

@@ -33,6 +33,10 @@ def eval_continual(
 
     with user_errors():
         check_outputs([*models, *task, *baseline, joint], [json_out, plot])
+        if plot is not None and plot.suffix.lower() != ".png":
+            from ..errors import Pose3dError
+
+            raise Pose3dError(f"{plot}: --plot writes a PNG image; give a file name ending in .png")
         report = continual_report([str(m) for m in models], [str(t) for t in task], str(joint) if joint else None,
                                   [str(b) for b in baseline] or None, split, flip_tta)
         if json_out:

@@ -101,10 +101,6 @@ def infer(
         if output == "-" and len(inputs) > 1:
             raise Pose3dError("-o - takes one input; give -o FOLDER for several inputs")
         outputs = [output_for(i, output, len(inputs), fmt) for i in inputs]
-        from ..infer.writers import format_of
-
-        for out in outputs:  # an output's format is decided (or refused) before any detection
-            format_of(out, fmt)
         dup = {o for o in outputs if outputs.count(o) > 1}
         if dup:
             raise Pose3dError(f"several inputs would write {sorted(dup)[0]}; give them distinct file names")
@@ -115,6 +111,10 @@ def infer(
                 raise Pose3dError("--render needs a video or images as input (a keypoint file has no frames)")
         reads = [*inputs, model, calib, detector_model]
         check_outputs(reads, [*outputs, render])
+        from ..infer.writers import format_of
+
+        for out in outputs:  # an output's format is decided (or refused) before any detection
+            format_of(out, fmt)
         if render and render.suffix.lower() not in (".mp4", ".avi", ".mov", ".mkv"):
             raise Pose3dError(f"{render}: --render writes a video; give a .mp4 file name")
         from ..infer.people import parse_person

@@ -83,7 +83,7 @@ def train(
     output: Path = typer.Option(..., "--output", "-o", help="Best checkpoint (.pt); the last state goes to "
                                                             "<stem>.last.pt, the metrics to <stem>.jsonl."),
     val: Optional[Path] = typer.Option(None, help="Validation HDF5 (default: the 'val' split of DATA)."),
-    model: str = typer.Option("mlp", help="Registered model: mlp, temporal, fused or nn (nearest-neighbour baseline: filled in one pass, no epochs); a blend is made from a trained mlp and fused model (python -m pose3d_cli.lifting.blend)."),
+    model: Optional[str] = typer.Option(None, help="Registered model: mlp (the default), temporal, fused or nn (nearest-neighbour baseline: filled in one pass, no epochs); a blend is made from a trained mlp and fused model (python -m pose3d_cli.lifting.blend). Not with --init (it keeps its own)."),
     arg: list[str] = typer.Option([], "--arg", help="Model argument NAME=VALUE (repeatable), e.g. width=512 "
                                                     "(default mlp: width=384 blocks=2 dropout=0.05)."),
     receptive_field: Optional[int] = typer.Option(None, "--receptive-field", min=1, help="Temporal model: 27, 81 or 243 "
@@ -159,16 +159,26 @@ def train(
                       [output, log_out] + ([] if resume else [last_path(output)]))
         check_checkpoint_output(output)
         model_args = _parse_model_args(arg)
-        if init is None:  # --init keeps the checkpoint's own architecture
+        # --init keeps the checkpoint's own architecture: --model/--arg are only what it is (None: not given)
+        name = model if model is not None or init is not None else "mlp"
+        shaped = [opt for opt, on in (("--receptive-field", receptive_field is not None), ("--causal", causal)) if on]
+        if shaped and name not in ("temporal", None):
+            raise Pose3dError(f"{shaped[0]}: for temporal models only (--model temporal), not --model {name}; leave "
+                              f"{shaped[0]} out or give --model temporal")
+        if receptive_field:
+            model_args["filter_widths"] = receptive_field_widths(receptive_field)
+        if causal:
+            model_args["causal"] = True
+        if init is None:
             from ..lifting.models import check_trainable
 
-            check_trainable(model, model_args)
-        if model == "temporal":
-            if receptive_field:
-                model_args["filter_widths"] = receptive_field_widths(receptive_field)
-            if causal:
-                model_args["causal"] = True
-        cfg = TrainConfig(data=str(data), output=str(output), val=str(val) if val else None, model=model,
+            check_trainable(name, model_args)
+        elif model is not None or model_args:
+            from ..lifting.checkpoint import read_checkpoint
+            from ..train import check_init_architecture
+
+            check_init_architecture(read_checkpoint(init), init, model, model_args)
+        cfg = TrainConfig(data=str(data), output=str(output), val=str(val) if val else None, model=name or "mlp",
                           model_args=model_args, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                           seed=seed, subsample=subsample, flip_prob=flip, mask_prob=mask, extra_noise=extra_noise,
                           clean_prob=clean_prob, input_landmarks=landmarks, det3d_dropout=det3d_dropout,

@@ -122,7 +122,49 @@ def read_checkpoint(path: str | Path) -> dict:
                               "give a file written by `pose3d train`")
     if int(ck.get("format_version", 0)) > FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {ck['format_version']} is newer than this pose3d; upgrade")
+    check_weights(ck, path)
     return ck
+
+
+def check_weights(ck: dict, path: str | Path) -> None:
+    """Refuse, in one line, a checkpoint whose model or weights are missing or not numbers (a NaN weight makes every
+    prediction NaN, found late as an SVD that does not converge)."""
+    model, sd = ck.get("model"), ck.get("state_dict")
+    if not isinstance(model, dict) or not isinstance(model.get("name"), str) or not isinstance(model.get("args"), dict):
+        raise CheckpointError(f"{path}: damaged checkpoint: no model name and arguments; give a .pt written by "
+                              "`pose3d train`")
+    if not isinstance(sd, dict) or not sd or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise CheckpointError(f"{path}: damaged checkpoint: no weights (state_dict); give a .pt written by "
+                              "`pose3d train`")
+    bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise CheckpointError(f"{path}: damaged checkpoint: non-finite weights (NaN or inf) in {len(bad)} of its "
+                              f"{len(sd)} tensors (e.g. {bad[0]}); give a .pt written by `pose3d train` (a run that "
+                              "diverged: train again with a lower --lr)")
+
+
+def load_weights(model: torch.nn.Module, state_dict: dict, path: str | Path) -> None:
+    """``model.load_state_dict`` refused in one line when the checkpoint's weights do not fit its model."""
+    try:
+        model.load_state_dict(state_dict)
+    except (RuntimeError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{path}: damaged checkpoint: its weights do not fit its model "
+                              f"({_misfit(model, state_dict, e)}); give a .pt written by `pose3d train`") from None
+
+
+def _misfit(model: torch.nn.Module, state_dict: dict, e: Exception) -> str:
+    """The first weight that does not fit, in a few words (torch's message runs over many lines)."""
+    want = model.state_dict()
+    for k, v in want.items():
+        if k not in state_dict:
+            return f"{k} missing"
+        if isinstance(state_dict[k], torch.Tensor) and tuple(state_dict[k].shape) != tuple(v.shape):
+            return f"{k} has shape {list(state_dict[k].shape)}, its model needs {list(v.shape)}"
+    extra = next((k for k in state_dict if k not in want), None)
+    if extra is not None:
+        return f"unexpected {extra}"
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    return (lines[1] if len(lines) > 1 else lines[0] if lines else type(e).__name__)[:100]
 
 
 def model_from_checkpoint(ck: dict, path: str | Path = "") -> LoadedModel:
@@ -134,11 +176,12 @@ def model_from_checkpoint(ck: dict, path: str | Path = "") -> LoadedModel:
         J = sk.num_joints
         model = build_model(ck["model"]["name"], J, sk.index(ck["codec"]["root"]), np.zeros((J, 3)),
                             np.ones((J, 3)), **ck["model"]["args"])
-        model.load_state_dict(ck["state_dict"])
+        load_weights(model, ck["state_dict"], path)
     except CheckpointError:
         raise
     except (KeyError, RuntimeError, TypeError, Pose3dError) as e:
-        raise CheckpointError(f"{path}: damaged or incompatible checkpoint ({type(e).__name__}: {str(e)[:160]})") from None
+        text = str(e).splitlines()[0][:160] if str(e) else ""
+        raise CheckpointError(f"{path}: damaged or incompatible checkpoint ({type(e).__name__}: {text})") from None
     model.eval()
     meta = {k: v for k, v in ck.items() if k not in ("state_dict", "resume")}
     return LoadedModel(model, meta, str(path), sk)

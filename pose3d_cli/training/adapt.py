@@ -65,10 +65,11 @@ def site_inputs(inputs: list[str | Path]) -> list[Path]:
 def check_init(init: str | Path) -> dict:
     """The ``--init`` checkpoint, refused in one line when its codec is not this pose3d's (its inputs would mean
     something else)."""
-    from ..lifting.checkpoint import read_checkpoint
+    from ..lifting.checkpoint import model_from_checkpoint, read_checkpoint
     from ..lifting.codec import CODEC_NAME
 
     ck = read_checkpoint(init)
+    model_from_checkpoint(ck, init)  # its weights fit its model: a damaged file is refused before any detection
     codec = ck.get("codec", {}).get("name")
     if codec != CODEC_NAME:
         raise Pose3dError(f"{init}: checkpoint codec {codec!r} differs from this pose3d's {CODEC_NAME!r}; adapt a "
@@ -103,6 +104,45 @@ def cut_frames(seq, frames: tuple[int, int] | None):
                    people=None)
 
 
+#: the fewest frames of one input adapt learns from: bone constancy and smoothness compare frames along a track
+MIN_FRAMES = 2
+
+
+def check_frames(path: Path, n: int, what: str = "it has") -> None:
+    """Refuse an input with fewer than :data:`MIN_FRAMES` frames (after ``--frames``) in one line."""
+    if n < MIN_FRAMES:
+        raise Pose3dError(f"{path}: {what} {n} frame{'s' if n != 1 else ''} to adapt on; adapt learns from tracks "
+                          f"of at least {MIN_FRAMES} frames: give longer footage (or a wider --frames)")
+
+
+def _written_by_adapt(csv: Path, source: Path) -> bool:
+    """Whether ``csv`` is the 2D a previous adapt run wrote for this same input (its ``# source:`` line names it)."""
+    try:
+        with open(csv, encoding="utf-8", errors="replace") as fh:
+            head = [fh.readline() for _ in range(6)]
+    except OSError:
+        return False
+    if not head[0].startswith("# skeleton:"):
+        return False
+    named = next((line[len("# source:"):].strip() for line in head if line.startswith("# source:")), None)
+    if named is None:
+        return False
+    if named == " ".join(str(source).split()):
+        return True
+    try:
+        return Path(named).resolve() == source.resolve()
+    except (OSError, ValueError):
+        return False
+
+
+def _check_overwrite(csv: Path, source: Path) -> None:
+    """The work CSV of ``source`` may replace only the 2D an earlier adapt wrote for that same input: a user's file
+    of that name is refused before any work."""
+    if csv.is_dir() or (csv.exists() and not _written_by_adapt(csv, source)):
+        raise Pose3dError(f"{csv}: exists and is not 2D that adapt wrote for {source}; the detected 2D would "
+                          "overwrite it; nothing was written: move it away, or give --work-dir another folder")
+
+
 @dataclass
 class SiteInput:
     """One checked input of the site: a keypoint file already read (``seq``) or a video to detect (``seq`` None),
@@ -114,10 +154,11 @@ class SiteInput:
     camera: str | None = None
 
 
-def check_replay(replay: str | Path, init: str | Path, ck: dict) -> str:
-    """The ``--replay`` pairs, checked from their metadata (no pairs loaded): a pose3d pairs file with 'train' pairs
-    to replay and 'val' pairs to validate on, of the ``--init`` checkpoint's skeleton. Returns the skeleton name."""
-    from ..dataset import describe
+def check_replay(replay: str | Path, init: str | Path, ck: dict, subsample: int = 1) -> str:
+    """The ``--replay`` pairs, checked before any detection: a pose3d pairs file with 'train' pairs to replay (at
+    least one an epoch at ``subsample``) and 'val' pairs to validate on, of the ``--init`` checkpoint's skeleton,
+    with finite 3D (read in chunks; nothing else loaded). Returns the skeleton name."""
+    from ..dataset import check_finite_3d_file, describe
 
     path = Path(replay)
     if not path.is_file():
@@ -137,11 +178,15 @@ def check_replay(replay: str | Path, init: str | Path, ck: dict) -> str:
     if pairs.get("val", 0) == 0:
         raise Pose3dError(f"{path}: no validation pairs (its 'val' split is empty; adapt validates on it); give "
                           "--replay pairs synthesised with --val > 0")
+    if pairs["train"] < subsample:
+        raise Pose3dError(f"--subsample {subsample}: {path} has {pairs['train']} 'train' pairs to replay, so an epoch "
+                          f"would train on none; give --subsample {pairs['train']} or less")
     skeleton = info["skeleton"]
     theirs = (ck.get("skeleton") or {}).get("name")
     if theirs != skeleton:
         raise Pose3dError(f"{init}: checkpoint skeleton {theirs} differs from the replay pairs' {skeleton} "
                           f"({path}); give --replay pairs synthesised for {theirs}")
+    check_finite_3d_file(path, ("train", "val"))
     return skeleton
 
 
@@ -174,6 +219,7 @@ def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton:
             raise Pose3dError(f"{csv}: the 2D of {p} would overwrite this input of the run; choose another "
                               "--work-dir")
         planned[key] = p
+        _check_overwrite(csv, p)
         item = SiteInput(p, csv)
         if cams is not None:
             try:
@@ -189,6 +235,7 @@ def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton:
                 raise Pose3dError(f"{p}: image size unknown (the file does not say it); pass --size WIDTHxHEIGHT "
                                   "(the footage's frame size in pixels)")
             seq = cut_frames(seq, opts.frames)
+            check_frames(p, len(seq))
             try:
                 seq.to(get_skeleton(skeleton))
             except (SkeletonError, Pose3dError) as e:
@@ -203,6 +250,9 @@ def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton:
             if opts.frames and src.num_frames and opts.frames[0] >= src.num_frames:
                 raise Pose3dError(f"{p}: the video has {src.num_frames} frames, none in --frames "
                                   f"{opts.frames[0]}:{opts.frames[1]}; give START below {src.num_frames}")
+            if src.num_frames:  # a frame count the container states (else the detected track is checked)
+                a, b = opts.frames or (0, src.num_frames)
+                check_frames(p, min(b, src.num_frames) - a, "the video has")
             videos.append(p)
         out.append(item)
     if videos and opts.detector_model:
@@ -222,6 +272,7 @@ def site_sources(inputs: list[SiteInput], workdir: Path, opts: AdaptOptions,
     for item in inputs:
         seq = item.seq if item.seq is not None else cut_frames(keypoints_of(item.path, opts.detector_model),
                                                                opts.frames)
+        check_frames(item.path, len(seq), "its detected track has")
         if written is not None and not item.csv.exists():
             written.append(item.csv)
         write_keypoints_csv(seq, item.csv)
@@ -248,19 +299,30 @@ def adapt(inputs: list[str | Path], output: str | Path, opts: AdaptOptions, work
     the work folder it created is removed (a folder that was already there keeps all but the CSVs this run added).
     """
     import shutil
+    from dataclasses import replace
 
-    from ..train import TrainConfig, train
+    from ..train import TrainConfig, check_config, train
     from ..training.sources import parse_source
 
     if not (opts.fov or opts.focal or opts.calib):
         raise Pose3dError(f"{inputs[0]}: 2D-only site footage needs intrinsics to turn pixels into rays; give --fov "
                           "<degrees across the long side>, --focal <px> or --calib <file>")
+    given = [f"--{k}" for k in ("fov", "focal", "calib") if getattr(opts, k) is not None]
+    if len(given) > 1:
+        raise Pose3dError(f"{' and '.join(given)} both set the site camera's intrinsics (only one would be used); "
+                          "give one of them")
+    base = TrainConfig(data=str(opts.replay), output=str(output), init=opts.init, prior=str(opts.replay),
+                       epochs=opts.epochs, subsample=opts.subsample, lr=opts.lr, seed=opts.seed, threads=opts.threads,
+                       max_minutes=opts.max_minutes, log=log, reproj_weight=opts.reproj_weight,
+                       bone_constancy_weight=opts.bone_constancy_weight, smooth_weight=opts.smooth_weight,
+                       prior_weight=opts.prior_weight, distill_weight=opts.distill_weight)
+    check_config(base)  # rates and weights, before any detection (the site's weight: parse_source below)
     workdir = Path(workdir)
     if workdir.exists() and not workdir.is_dir():
         raise Pose3dError(f"{workdir}: exists and is a file, not a folder; give --work-dir a folder (new or existing) "
                           "for the detected 2D")
     ck = check_init(opts.init)
-    skeleton = check_replay(opts.replay, opts.init, ck)
+    skeleton = check_replay(opts.replay, opts.init, ck, opts.subsample)
     files = site_inputs(inputs)
     plan = check_inputs(files, workdir, opts, skeleton, [opts.init, opts.replay, opts.calib, opts.detector_model])
     for item in plan:  # the entries train reads back, checked as train will (not after detecting)
@@ -270,13 +332,7 @@ def adapt(inputs: list[str | Path], output: str | Path, opts: AdaptOptions, work
     try:
         workdir.mkdir(exist_ok=True)
         sources = site_sources(plan, workdir, opts, written)
-        cfg = TrainConfig(data=str(opts.replay), output=str(output), init=opts.init, sources=sources,
-                          prior=str(opts.replay), epochs=opts.epochs, subsample=opts.subsample, lr=opts.lr,
-                          seed=opts.seed, threads=opts.threads, max_minutes=opts.max_minutes, log=log,
-                          reproj_weight=opts.reproj_weight, bone_constancy_weight=opts.bone_constancy_weight,
-                          smooth_weight=opts.smooth_weight, prior_weight=opts.prior_weight,
-                          distill_weight=opts.distill_weight)
-        return train(cfg)
+        return train(replace(base, sources=sources))
     except BaseException:
         if created:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -74,7 +74,7 @@ def task_error(model, data, flip_tta: bool = True) -> float:
 
 
 def load_task(path: str | Path, split: str, skeleton):
-    from ..dataset import load_pairs
+    from ..dataset import check_finite_3d, load_pairs
 
     data = load_pairs(path)
     if list(data.joint_names) != list(skeleton.joints):
@@ -83,6 +83,7 @@ def load_task(path: str | Path, split: str, skeleton):
         data = data.split(split)
         if len(data) == 0:
             raise Pose3dError(f"{path}: no sequences in split {split!r}; synthesise the task with a {split} split")
+    check_finite_3d(data, path, split)
     return data
 
 
@@ -128,6 +129,8 @@ def continual_report(models: list[str], tasks: list[str], joint: str | None = No
     if baseline and len(baseline) != len(tasks):
         raise Pose3dError(f"--baseline: {len(baseline)} models for {len(tasks)} tasks; give one per task")
     sk = load_model(models[0]).skeleton
+    for m in [*models[1:], *(baseline or []), *([joint] if joint else [])]:
+        load_model(m)  # every checkpoint readable (weights that fit, finite) before the tasks are read
     data = [load_task(t, split, sk) for t in tasks]
     J = error_matrix([joint], data, flip_tta)[0] if joint else None
     report = {"tasks": [str(t) for t in tasks], "split": split, "flip_tta": flip_tta,
