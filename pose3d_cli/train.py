@@ -736,9 +736,9 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
         rng = np.random.default_rng([cfg.seed, epoch])
         if tr is None:  # 2D-only run: the first 2D source sets the epoch
             return clip_units(epoch, 0)
-        if temporal:
+        if temporal:  # --subsample keeps a random 1/N of the windows, as it keeps 1/N of the frames below
             wins = temporal_windows(tr.ranges, cfg.window, rf, causal, rng)
-            return wins[rng.permutation(len(wins))]
+            return wins[rng.permutation(len(wins))][: len(wins) // max(cfg.subsample, 1)]
         n = len(tr.xy)
         perm = rng.permutation(n)
         return perm[: n // max(cfg.subsample, 1)]
@@ -759,9 +759,11 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
     global_batch = clip_batch if tr is None else max(1, cfg.batch_size // (cfg.window if temporal else 1))
     units_per_epoch = len(epoch_units(0))
     if units_per_epoch == 0:
-        if tr is not None and not temporal and cfg.subsample > 1:
-            raise Pose3dError(f"--subsample {cfg.subsample}: {cfg.data} has {len(tr.xy):,} training pairs, so an "
-                              f"epoch would train on none; give --subsample {len(tr.xy)} or less")
+        if tr is not None and cfg.subsample > 1:
+            what = "training windows" if temporal else "training pairs"
+            n = len(temporal_windows(tr.ranges, cfg.window, rf, causal, np.random.default_rng(0))) if temporal else len(tr.xy)
+            raise Pose3dError(f"--subsample {cfg.subsample}: {cfg.data} has {n:,} {what}, so an epoch would train on "
+                              f"none; give --subsample {n} or less")
         raise Pose3dError(f"{cfg.data}: an epoch would train on no sample (no training window or clip); give more "
                           "training data")
     steps_per_epoch = math.ceil(units_per_epoch / global_batch)

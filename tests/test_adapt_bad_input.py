@@ -154,13 +154,15 @@ def test_keypoint_file_with_size_is_adapted_on(tmp_path, pairs, monkeypatch):
     seen = {}
 
     def train(cfg, *a, **k):
-        seen["sources"] = cfg.sources
+        seen["sources"], seen["init_share"], seen["distill"] = cfg.sources, cfg.init_share, cfg.distill_weight
         return {"epochs": 1}
 
     monkeypatch.setattr("pose3d_cli.train.train", train)
     csv = _csv(tmp_path / "cam01.csv", size=None)
-    r = _adapt(tmp_path, [csv], "--replay", str(pairs), "--calib", str(_rig(tmp_path / "rig.json")), "--size", "64x48")
+    r = _adapt(tmp_path, [csv], "--replay", str(pairs), "--calib", str(_rig(tmp_path / "rig.json")), "--size", "64x48",
+               "--init-share", "0.3", "--distill-weight", "0")
     assert r.exit_code == 0, r.output
+    assert seen["init_share"] == 0.3 and seen["distill"] == 0.0  # adapt's options reach the training run
     (src,) = seen["sources"]
     assert src["camera"] == "cam01"
     assert "# image_size: 64x48" in (tmp_path / "ad_2d" / "cam01.csv").read_text()

@@ -201,6 +201,8 @@ def test_model_and_arg_that_repeat_init_are_accepted(tmp_path, small_pairs, tiny
 
 def test_subsample_beyond_the_data_is_refused(tmp_path, small_pairs, tiny):
     _refused(_train(tmp_path, small_pairs, "--subsample", "100000"), "--subsample 100000", "training pairs")
+    _refused(_train(tmp_path, small_pairs, "--model", "temporal", "--receptive-field", "9", "--subsample", "100000"),
+             "--subsample 100000", "training windows")  # a temporal model subsamples its windows too
     r = _adapt(tmp_path, [_site_csv(tmp_path / "cam01.csv")], tiny, small_pairs, "--fov", "65",
                "--subsample", "100000")
     _refused(r, "--subsample 100000", small_pairs.name)
@@ -295,3 +297,9 @@ def test_a_skipped_step_leaks_no_scheduler_warning(tmp_path, small_pairs, monkey
         s = train(TrainConfig(data=str(small_pairs), output=str(tmp_path / "o.pt"), epochs=1, subsample=8, **TINY))
     assert s["history"][0]["skipped_steps"] > 0
     assert not [w for w in seen if "lr_scheduler.step()" in str(w.message)], [str(w.message) for w in seen]
+
+
+def test_adapt_refuses_a_detector_model_for_keypoint_inputs(tmp_path, small_pairs, tiny):
+    r = _adapt(tmp_path, [_site_csv(tmp_path / "cam01.csv")], tiny, small_pairs, "--fov", "65",
+               "--detector-model", str(small_pairs))
+    _refused(r, "--detector-model", "keypoint files")

@@ -33,6 +33,7 @@ class AdaptOptions:
     smooth_weight: float = 0.1
     prior_weight: float = 0.05
     distill_weight: float = 1.0
+    init_share: float = 0.0  # the written model interpolated this share back to --init (train's --init-share)
     epochs: int = 3
     subsample: int = 10
     lr: float = 3e-4
@@ -255,6 +256,9 @@ def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton:
                 check_frames(p, min(b, src.num_frames) - a, "the video has")
             videos.append(p)
         out.append(item)
+    if opts.detector_model and not videos:
+        raise Pose3dError(f"--detector-model {opts.detector_model}: the detector runs on videos; these inputs are "
+                          "keypoint files (their 2D is used as it is): drop --detector-model")
     if videos and opts.detector_model:
         from ..detect.mediapipe import BlazePoseDetector
 
@@ -315,7 +319,8 @@ def adapt(inputs: list[str | Path], output: str | Path, opts: AdaptOptions, work
                        epochs=opts.epochs, subsample=opts.subsample, lr=opts.lr, seed=opts.seed, threads=opts.threads,
                        max_minutes=opts.max_minutes, log=log, reproj_weight=opts.reproj_weight,
                        bone_constancy_weight=opts.bone_constancy_weight, smooth_weight=opts.smooth_weight,
-                       prior_weight=opts.prior_weight, distill_weight=opts.distill_weight)
+                       prior_weight=opts.prior_weight, distill_weight=opts.distill_weight,
+                       init_share=opts.init_share)
     check_config(base)  # rates and weights, before any detection (the site's weight: parse_source below)
     workdir = Path(workdir)
     if workdir.exists() and not workdir.is_dir():
