@@ -502,3 +502,13 @@ def test_a_cutoff_above_half_the_frame_rate_is_said_not_silently_skipped(tmp_pat
     assert any("--cutoff-hz 1000 is not below half the frame rate" in n for n in notes), notes
     res = run(src, "--json", tmp_path / "s2.json")
     assert not any("cutoff" in n for n in json.loads((tmp_path / "s2.json").read_text())["time_notes"])
+
+
+@pytest.mark.parametrize("text", ['{"foo": 1}', "[1, 2]"])
+def test_a_json_that_is_neither_an_infer_output_nor_2d_says_so_in_one_line(tmp_path, text):
+    bad = tmp_path / "poses.json"
+    bad.write_text(text)
+    res = run(bad, "-o", tmp_path / "f.csv")
+    assert res.exit_code == 2 and "not a pose3d infer JSON" in res.output and "nor a 2D keypoint file" in res.output
+    assert len(res.output.strip().splitlines()) == 1, res.output
+    assert _nothing_written(tmp_path, {"poses.json"})

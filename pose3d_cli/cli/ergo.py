@@ -97,9 +97,17 @@ def ergo(
 
         # a video or a 2D JSON: checked before any work (a CSV that is no infer output is refused by run_ergo at once)
         if inp.suffix.lower() != ".csv" and not (inp.suffix.lower() == ".json" and is_pose_file(inp)):
+            from ..detect.keypoint_files import DetectorError
             from ..infer.calibration import check_inputs
 
-            check_inputs([input], calib, calib_camera)
+            try:
+                check_inputs([input], calib, calib_camera)
+            except DetectorError as e:  # a JSON that is no 2D format: ergo's first reading of a .json is an infer output
+                if inp.suffix.lower() != ".json":
+                    raise
+                raise Pose3dError(f"{input}: not a pose3d infer JSON (frames of joints with x, y, z: `pose3d infer "
+                                  "video.mp4 -o poses.json`) nor a 2D keypoint file (OpenPose, COCO, MMPose); give "
+                                  "an infer output or the video") from None
         elif calib:  # an infer output: the calibration's kind and the camera's name, before anything is read
             from ..infer.calibration import load_calibration, pick_camera
 
