@@ -342,3 +342,21 @@ def test_options_that_would_be_silently_ignored_are_refused(tmp_path, extra, msg
         r = runner.invoke(app, [*cmd, str(video), "-o", str(tmp_path / "o.csv"), *extra])
         assert r.exit_code == 2 and msg in r.stderr, (cmd, r.output)
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_infer_json_with_2d_reads_back_as_the_same_2d_with_its_image_size(tmp_path):
+    """infer outputs with their 2D (the CSV with --with-2d; the JSON always) are 2D keypoint inputs (adapt, 2D
+    training sources): the JSON gives the same 2D as the CSV and, unlike it, the image size and fps."""
+    from pose3d_cli.detect.keypoint_files import read_keypoints
+
+    demo = Path(__file__).resolve().parents[1] / "pose3d_cli" / "assets" / "demo_cam01_blazepose.csv"
+    outs = {}
+    for ext in ("csv", "json"):
+        outs[ext] = tmp_path / f"d.{ext}"
+        r = runner.invoke(app, ["-q", "infer", str(demo), "-o", str(outs[ext]), "--with-2d", "--size", "1080x1920"])
+        assert r.exit_code == 0, r.output
+    a, b = read_keypoints(outs["csv"]), read_keypoints(outs["json"])
+    assert b.skeleton == a.skeleton and len(b) == len(a) == 100
+    np.testing.assert_allclose(b.xy, a.xy, atol=0.01)
+    np.testing.assert_allclose(b.confidence, a.confidence, atol=1e-3)
+    assert b.image_size == (1080, 1920) and a.image_size is None and b.fps == 60

@@ -24,6 +24,10 @@
   one row per frame; columns ``<joint>_x``, ``<joint>_y``, ``<joint>_conf`` (pixels, confidence in [0, 1])
   for every joint of a registered skeleton (any column order); an empty cell means missing (confidence 0).
   Without a ``# skeleton:`` line the skeleton is the registered one whose joint names the columns hold.
+- **pose3d infer's own outputs**: the CSV written with ``--with-2d`` (its ``<joint>_u/_v`` columns) and the JSON
+  (each frame's ``keypoints_2d`` and ``confidence``, always written; its metadata gives the skeleton, fps and image
+  size, so a JSON needs no ``--size`` where the CSV does); several people (a ``person`` column, a JSON ``people``
+  list) keep their ids.
 
 When a frame holds several people, the arrays hold the most prominent (bounding box of its joints × mean
 confidence, :func:`pose3d_cli.detect.base.prominence`), except in COCO results (best ``score``), and
@@ -170,6 +174,8 @@ def _load_json(path: Path) -> Any:
 def _read_json(path: Path, data: Any) -> KeypointSequence:
     """Dispatch one JSON document on its shape."""
     first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+    if isinstance(data, dict) and "metadata" in data and "frames" in data:  # before "people": infer's own JSON
+        return _read_pose3d_json(path, data)
     if isinstance(data, dict) and "people" in data:
         return _read_openpose_files([path])
     if isinstance(data, dict) and "instance_info" in data:
@@ -183,6 +189,45 @@ def _read_json(path: Path, data: Any) -> KeypointSequence:
     if "keypoints" in first and "keypoint_scores" in first:
         return _read_mmpose(path, [{"frame_id": 0, "instances": data}], {})
     raise DetectorError(f"{path}: {_describe(data)} is no known 2D keypoint format; {ACCEPTED}")
+
+
+def _read_pose3d_json(path: Path, data: dict) -> KeypointSequence:
+    """pose3d infer's JSON (``{"metadata", "frames"[, "people"]}``) read back as its 2D input."""
+    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    try:
+        sk = get_skeleton(str(meta.get("skeleton")))
+        groups = ([(int(p["id"]), p["frames"]) for p in data["people"]] if isinstance(data.get("people"), list)
+                  else [(0, data["frames"])])
+    except (KeyError, TypeError, ValueError) as e:
+        raise DetectorError(f"{path}: a pose3d infer JSON with an unreadable skeleton or people ({e}); write it "
+                            "again with `pose3d infer --with-2d`") from None
+    rows = [(pid, f) for pid, frames in groups for f in (frames or []) if isinstance(f, dict)]
+    if not any("keypoints_2d" in f for _, f in rows):
+        raise DetectorError(f"{path}: a pose3d 3D result without its 2D; write it with `pose3d infer --with-2d` to "
+                            "read it back as 2D keypoints")
+    J = sk.num_joints
+    xy, conf = np.zeros((len(rows), J, 2), np.float32), np.zeros((len(rows), J), np.float32)
+    frames, ids = np.zeros(len(rows), np.int64), np.zeros(len(rows), np.int64)
+    try:
+        for k, (pid, f) in enumerate(rows):
+            frames[k], ids[k] = int(f["frame"]), pid
+            if not f.get("detected") or f.get("keypoints_2d") is None:
+                continue
+            uv = np.array([[np.nan, np.nan] if p is None else p for p in f["keypoints_2d"]], np.float64)
+            c = np.array([0.0 if v is None else v for v in f.get("confidence") or [1.0] * J], np.float64)
+            ok = np.isfinite(uv).all(-1) & np.isfinite(c)
+            xy[k] = np.where(ok[:, None], uv, 0.0)
+            conf[k] = np.where(ok, np.clip(c, 0.0, 1.0), 0.0)
+    except (KeyError, TypeError, ValueError) as e:
+        raise DetectorError(f"{path}: frame {k}: unreadable 2D ({type(e).__name__}: {e}); write it again with "
+                            "`pose3d infer --with-2d`") from None
+    size = meta.get("image_size")
+    size = (int(size[0]), int(size[1])) if isinstance(size, (list, tuple)) and len(size) == 2 else None
+    fps = float(meta["fps"]) if isinstance(meta.get("fps"), (int, float)) and meta["fps"] > 0 else None
+    source = str(meta.get("input") or path)
+    if len(groups) == 1:
+        return KeypointSequence(xy, conf, sk.name, frames, fps, size, source)
+    return _by_person_column(path, xy, conf, frames, ids, sk.name, fps, size, source)
 
 
 def _describe(data: Any) -> str:
