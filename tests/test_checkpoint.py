@@ -3,6 +3,7 @@
 import os
 import pickle
 
+import numpy as np
 import pytest
 import torch
 
@@ -57,3 +58,20 @@ def test_truncated_checkpoint(tmp_path, small_checkpoint):
     p.write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match="cut.pt"):
         load_model(p)
+
+
+def test_info_says_how_a_continued_model_went_on_from_its_init(tmp_path):
+    from pose3d_cli.lifting.checkpoint import describe_checkpoint, make_checkpoint, save_checkpoint
+    from pose3d_cli.lifting.models import build_model
+    from pose3d_cli.skeleton import H36M17
+
+    J = H36M17.num_joints
+    m = build_model("mlp", J, 0, np.zeros((J, 3)), np.ones((J, 3)), width=16, blocks=1)
+    data = {"path": "/x/t2.h5", "replay": ["/x/t1.h5", "/x/t0.h5"], "new_pairs": 100, "replay_pairs": [150, 100]}
+    cont = make_checkpoint(m, "mlp", {"width": 16, "blocks": 1}, "h36m17", "pelvis",
+                           train={"init": "/runs/v1.pt", "distill_weight": 0.0, "ewc_weight": 0.0, "init_share": 0.4},
+                           data=data)
+    d = describe_checkpoint(save_checkpoint(cont, tmp_path / "v2.pt"))
+    assert d["continued"] == "from v1.pt; 100 new pairs + 250 replayed from t1.h5, t0.h5; interpolated back 0.4"
+    scratch = make_checkpoint(m, "mlp", {"width": 16, "blocks": 1}, "h36m17", "pelvis", train={"init": None})
+    assert "continued" not in describe_checkpoint(save_checkpoint(scratch, tmp_path / "v1.pt"))

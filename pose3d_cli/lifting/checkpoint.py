@@ -230,6 +230,22 @@ def _trained_on(data: dict) -> str:
     return out
 
 
+def _continued(train: dict, data: dict) -> str | None:
+    """How an ``--init`` run went on from an earlier model: which one, the replayed pairs, and the forgetting guards
+    (distillation, EWC, interpolation back to it); None for a model trained from scratch."""
+    if not train.get("init"):
+        return None
+    out = f"from {Path(str(train['init'])).name}"
+    new, replayed = data.get("new_pairs"), data.get("replay_pairs") or []
+    if data.get("replay"):
+        names = ", ".join(Path(str(p)).name for p in data["replay"])
+        out += f"; {int(new or 0):,} new pairs + {sum(int(n) for n in replayed):,} replayed from {names}"
+    guards = [f"{label} {train[key]:g}" for key, label in (("distill_weight", "distillation"), ("ewc_weight", "EWC"),
+                                                            ("init_share", "interpolated back"))
+              if isinstance(train.get(key), (int, float)) and train[key] > 0]
+    return out + (f"; {', '.join(guards)}" if guards else "")
+
+
 def describe_checkpoint(path: str | Path) -> dict:
     ck = read_checkpoint(path)
     n_params = sum(int(v.numel()) for k, v in ck["state_dict"].items()  # the output statistics are no parameters
@@ -242,6 +258,7 @@ def describe_checkpoint(path: str | Path) -> dict:
                      else "mocap joint centres (synthetic 2D as projected)"),
         "detector 3D input": _detector_3d_input(ck),
         "trained on": _trained_on(ck.get("data", {}) or {}),
+        **({"continued": c} if (c := _continued(ck.get("train", {}) or {}, ck.get("data", {}) or {})) else {}),
         "epochs": len(ck.get("metrics", {}).get("history", [])) or "?",
         "metrics": {k: v for k, v in ck.get("metrics", {}).items() if k != "history"},
         "resumable": "resume" in ck,
