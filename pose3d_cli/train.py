@@ -14,6 +14,7 @@ held in RAM as tensors; batches are index gathers, so data loading never stalls 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -34,7 +35,7 @@ from .lifting.checkpoint import load_weights, make_checkpoint, model_from_checkp
 from .lifting.codec import (CODEC_NAME, detector3d_to_network_input, pixels_to_network_input, root_relative,
                             target_statistics)
 from .lifting.detector3d_sim import load_error_model, simulate_detector3d
-from .lifting.models import DEFAULT_ARGS, build_model, check_trainable, contract_of, probe_model
+from .lifting.models import DEFAULT_ARGS, ModelContract, build_model, check_trainable, contract_of, probe_model
 from .lifting.predict import predict_dataset
 from .metrics import mpjpe, p_mpjpe
 from .multiview.score import hinge_triples
@@ -270,25 +271,20 @@ class InitInterpolation:
         self.model, self.share = model, float(share)
         self.init = {k: v.detach().clone() for k, v in model.state_dict().items()} if self.share > 0 else None
 
+    @contextlib.contextmanager
     def written(self):
         """Context: inside it ``model`` holds the interpolated weights; on exit the trained ones again."""
-        import contextlib
-
-        @contextlib.contextmanager
-        def swap():
-            if self.init is None:
-                yield
-                return
-            trained = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-            s = self.share
-            self.model.load_state_dict({k: (1 - s) * v + s * self.init[k] if v.is_floating_point() else v
-                                        for k, v in trained.items()})
-            try:
-                yield
-            finally:
-                self.model.load_state_dict(trained)
-
-        return swap()
+        if self.init is None:
+            yield
+            return
+        trained = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        s = self.share
+        self.model.load_state_dict({k: (1 - s) * v + s * self.init[k] if v.is_floating_point() else v
+                                    for k, v in trained.items()})
+        try:
+            yield
+        finally:
+            self.model.load_state_dict(trained)
 
 
 def gradients_finite(model: torch.nn.Module) -> bool:
@@ -692,6 +688,157 @@ def _fit_in_one_pass(cfg: TrainConfig, dist: _Dist, model: torch.nn.Module, mode
             "history": [rec], "parameters": 0}
 
 
+@dataclass
+class _StepContext:
+    """What the per-step loss functions read; fixed for a run."""
+
+    cfg: TrainConfig
+    model: torch.nn.Module  # the model as trained (DDP-wrapped under torchrun)
+    contract: ModelContract  # its contract: temporal, fused (takes_det3d), receptive field, frames before the output
+    terms: dict  # build_terms: the objectives, the frozen teacher, the prior's discriminator
+    flip_perm: torch.Tensor
+    skeleton: str
+    det_error: object | None  # the detector-3D error model (fused models only)
+    view_cfg: TrainConfig  # image/3D views' augmentation: no flip (it would break their shared world pose), no clean 2D
+
+    def taught(self, *inputs) -> torch.Tensor | None:
+        """The frozen --init model's prediction for what the model sees (None without a teacher)."""
+        teacher = self.terms["teacher"]
+        with torch.no_grad():
+            return teacher(*inputs) if teacher is not None else None
+
+
+def _pairs_loss(ctx: _StepContext, tr: Encoded, batch: np.ndarray, epoch: int, s: int):
+    """One step's loss on a batch of 2D/3D pairs (``batch``: this rank's frame indices, or windows of them for a
+    temporal model). Augments (torch RNG), simulates the detector's 3D for a fused model (numpy RNG seeded by
+    ``(seed, epoch, s)``), lifts, asks the teacher, applies ``terms["pairs"]``.
+
+    Returns ``(loss, step_terms, pred, frames)``: ``pred`` the lifted poses (what the prior's discriminator sees as
+    fake), ``frames`` the output frames per unit (a temporal window's, else 1)."""
+    cfg, contract = ctx.cfg, ctx.contract
+    rf, before = contract.receptive_field, contract.frames_before
+    idx = torch.from_numpy(np.ascontiguousarray(batch))
+    xy, conf, tgt, xy_clean = tr.xy[idx], tr.conf[idx], tr.target[idx], tr.xy_clean[idx]
+    weight = None
+    out_rows = idx
+    if contract.temporal:  # targets of the output frames only; a frame repeated by edge clipping counts once
+        tgt = tgt[:, before:before + tgt.shape[1] - (rf - 1)]
+        out_rows = idx[:, before:before + tgt.shape[1]]
+        weight = torch.ones(out_rows.shape, dtype=torch.bool)
+        weight[:, 1:] = out_rows[:, 1:] != out_rows[:, :-1]
+    if tr.weight is not None:  # per-source weights
+        weight = tr.weight[out_rows] * (weight if weight is not None else 1.0)
+    xy, conf, tgt = augment(xy, conf, tgt, ctx.flip_perm, cfg, xy_clean)
+    if contract.takes_det3d:  # the detector's 3D simulated from the (augmented) truth with the measured error model
+        det, present = simulate_detector3d(tgt.numpy(), np.random.default_rng((cfg.seed, epoch, s)),
+                                           ctx.det_error, ctx.skeleton, cfg.det3d_dropout)
+        det, mask = detector3d_to_network_input(det, present, tuple(xy.shape[:-1]))
+        extra = (torch.from_numpy(det), torch.from_numpy(mask))
+    else:
+        extra = ()
+    pred = ctx.model(xy, conf, *extra)
+    step_terms: dict[str, float] = {}
+    if len(batch) == 0:  # DDP: this rank got nothing from the epoch's last, short batch
+        loss = pred.sum() * 0.0
+    else:  # the frozen --init sees what the model sees (a fused one: its 3D too)
+        loss, step_terms = ctx.terms["pairs"](Batch(pred, tgt, teacher=ctx.taught(xy, conf, *extra),
+                                                    frame_weight=weight))
+    return loss, step_terms, pred, tgt.shape[1] if contract.temporal else 1
+
+
+def _clip_losses(ctx: _StepContext, clips: list, units: list[np.ndarray], s: int, clip_batch: int,
+                 loss: torch.Tensor | None):
+    """One step's 2D-only terms (``terms["2d"]``, no 3D target): ``clip_batch`` clips of each 2D source, in order,
+    each augmented (torch RNG) and lifted; ``c.weight`` times each source's loss is added to ``loss`` (the step's
+    loss so far, None in a 2D-only run).
+
+    Returns ``(loss, step_terms, fake, rows)``: ``fake`` the first source's lifted poses (the prior's fake poses),
+    ``rows`` its number of clips (a 2D-only run's global batch)."""
+    before = ctx.contract.frames_before
+    step_terms: dict[str, float] = {}
+    fake, n_rows = None, 0
+    for k, c in enumerate(clips):
+        rows = torch.from_numpy(np.take(units[k], np.arange(s * clip_batch, (s + 1) * clip_batch), axis=0, mode="wrap"))
+        xy2, conf2 = c.xy[rows], c.conf[rows]
+        xy2, conf2, _ = augment(xy2, conf2, torch.zeros(xy2.shape[:-1] + (3,)), ctx.flip_perm, ctx.cfg)
+        pred2 = ctx.model(xy2, conf2)
+        T_out = pred2.shape[1]
+        taught = ctx.taught(xy2, conf2)
+        l2, p2 = ctx.terms["2d"](Batch(pred2, None, xy2[:, before:before + T_out], conf2[:, before:before + T_out],
+                                       taught))
+        loss = c.weight * l2 if loss is None else loss + c.weight * l2
+        step_terms |= {f"2d_{name}": v for name, v in p2.items()}
+        if k == 0:
+            fake, n_rows = pred2, len(rows)
+    return loss, step_terms, fake, n_rows
+
+
+def _view_losses(ctx: _StepContext, views: list, units: list[np.ndarray], epoch: int, s: int,
+                 loss: torch.Tensor):
+    """One step's image/3D terms (``terms["image3d"][k]``): the real 2D of every view of each source, the
+    triangulated 3D as target, view consistency across the views of an instant. A fused model gets each view's
+    real detector 3D where the source has it, dropped per sample (numpy RNG seeded by ``(seed, epoch, s, 301 + k)``)
+    as the simulated one is. ``vf.weight`` times each source's loss is added to ``loss``.
+
+    Returns ``(loss, step_terms)``."""
+    cfg = ctx.cfg
+    step_terms: dict[str, float] = {}
+    for k, vf in enumerate(views):
+        u, V = units[k], vf.R.shape[0]
+        G = min(len(u), max(1, cfg.batch_size // (cfg.clip * V)))
+        rows = torch.from_numpy(np.take(u, np.arange(s * G, (s + 1) * G), axis=0, mode="wrap"))  # (G, T)
+
+        def by_view(x: torch.Tensor) -> torch.Tensor:  # (G, T, V, ...) → (G·V, T, ...), view-major per group
+            return x[rows].transpose(1, 2).flatten(0, 1)
+
+        xy3, conf3, tgt3 = augment(by_view(vf.xy), by_view(vf.conf), by_view(vf.target), ctx.flip_perm, ctx.view_cfg)
+        if ctx.contract.takes_det3d:
+            det3 = by_view(vf.det) if vf.det is not None else torch.full(tgt3.shape, float("nan"))
+            keep = torch.from_numpy(np.random.default_rng((cfg.seed, epoch, s, 301 + k)).random(
+                det3.shape[:2]) >= cfg.det3d_dropout)
+            mask3 = (torch.isfinite(det3).all(-1).all(-1) & keep).float()
+            extra3 = (torch.nan_to_num(det3) * mask3[..., None, None], mask3)
+        else:
+            extra3 = ()
+        pred3 = ctx.model(xy3, conf3, *extra3)
+        taught = ctx.taught(xy3, conf3, *extra3)
+        l3, p3 = ctx.terms["image3d"][k](Batch(pred3, tgt3, xy3, conf3, taught, rotation=vf.R.repeat(G, 1, 1)))
+        loss = loss + vf.weight * l3
+        step_terms |= {f"image3d_{name}": v for name, v in p3.items()}
+    return loss, step_terms
+
+
+def _optimiser_step(loss: torch.Tensor, report_loss: float, model: torch.nn.Module, opt, sched, dist: _Dist,
+                    terms: dict, prior_poses: torch.Tensor | None,
+                    fake: torch.Tensor | None) -> tuple[bool, float | None]:
+    """Backpropagate ``loss`` and step the lifter unless a gradient or the loss is non-finite on any rank (a
+    non-finite step would poison the weights); then the prior's discriminator learns real (mocap, drawn with the
+    torch RNG) from lifted (``fake``) poses, and the schedule advances (also for a skipped step).
+
+    Returns ``(stepped, discriminator loss or None without a prior)``."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    stepped = not dist.any(not (gradients_finite(model) and math.isfinite(report_loss)))
+    if stepped:
+        opt.step()
+    d_value = None
+    disc, disc_opt = terms["disc"], terms["disc_opt"]
+    if disc is not None:
+        fake = fake.detach().reshape(-1, *fake.shape[-2:])
+        real = prior_poses[torch.randint(0, len(prior_poses), (len(fake),))]
+        d_loss = discriminator_loss(disc, real, fake)
+        disc_opt.zero_grad(set_to_none=True)
+        if float(d_loss.detach()) > DISC_BALANCE:  # a prior that already wins gives the lifter no gradient: let it catch up
+            d_loss.backward()
+            disc_opt.step()
+        d_value = float(d_loss.detach())
+    with warnings.catch_warnings():  # a skipped (non-finite) step is counted; torch's warning would leak
+        warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before "
+                                r"`optimizer\.step\(\)`")
+        sched.step()
+    return stepped, d_value
+
+
 def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_ck: dict | None) -> dict:
     t_start, cpu_start = time.perf_counter(), time.process_time()
     waited_from = cfg.started_at if cfg.started_at is not None else time.time()
@@ -719,7 +866,6 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
         return _fit_in_one_pass(cfg, dist, model, model_name, model_args, sk, tr, va, data_info, bool(clips), resume,
                                 on_epoch, t_start)
     rf, causal, temporal = contract.receptive_field, contract.causal, contract.temporal
-    before = contract.frames_before  # input frames before the first output frame
     fused = contract.takes_det3d
     if fused and (temporal or clips):
         raise Pose3dError(f"{cfg.data}: the fused model trains on pairs and image/3D sources only (no 2D-only sources)")
@@ -727,9 +873,10 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
         raise Pose3dError(f"{views[0].name}: image/3D sources train single-frame models for now (--model mlp)")
     det_error = load_error_model(skeleton=sk.name) if fused else None
     ddp_model = dist.wrap(model)
-    flip_perm = torch.from_numpy(sk.flip_permutation)
     terms = build_terms(cfg, model, sk, tr, clips, prior_poses, views)
-    disc, disc_opt, teacher = terms["disc"], terms["disc_opt"], terms["teacher"]
+    disc, disc_opt = terms["disc"], terms["disc_opt"]
+    ctx = _StepContext(cfg, ddp_model, contract, terms, torch.from_numpy(sk.flip_permutation), sk.name, det_error,
+                       replace(cfg, flip_prob=0.0, clean_prob=0.0))
 
     # one epoch's units: frames (MLP) or windows (temporal)
     def epoch_units(epoch: int) -> np.ndarray:
@@ -750,7 +897,6 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
         return wins[rng.permutation(len(wins))]
 
     clip_batch = max(1, cfg.batch_size // cfg.clip)
-    view_cfg = replace(cfg, flip_prob=0.0, clean_prob=0.0)  # a flip would break the views' shared world pose
 
     def view_units(epoch: int, k: int) -> np.ndarray:  # image/3D: clips of reference frames (all views each)
         rng = np.random.default_rng([cfg.seed, epoch, 201 + k])
@@ -820,147 +966,13 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
                 fh.write(json.dumps(rec) + "\n")
             note_written(log_path)
 
-    model.train()
-    interrupted = None
-    epoch_t0 = time.perf_counter()
-    while state["epoch"] < cfg.epochs:
-        epoch = state["epoch"]
-        units = epoch_units(epoch)
-        units2 = [units] if tr is None else [clip_units(epoch, k) for k in range(len(clips))]
-        if tr is None:
-            units2 += [clip_units(epoch, k) for k in range(1, len(clips))]
-        units3 = [view_units(epoch, k) for k in range(len(views))]
-        ep_loss, ep_n = 0.0, 0
-        ep_terms: dict[str, float] = {}
-        step_t0 = time.perf_counter()
-        while state["step"] < steps_per_epoch:
-            s = state["step"]
-            step_terms: dict[str, float] = {}
-            loss, fake = None, None
-            if tr is not None:
-                batch = units[s * global_batch:(s + 1) * global_batch]
-                n_global = len(batch)
-                if world > 1:
-                    batch = np.array_split(batch, world)[rank]
-                idx = torch.from_numpy(np.ascontiguousarray(batch))
-                xy, conf, tgt, xy_clean = tr.xy[idx], tr.conf[idx], tr.target[idx], tr.xy_clean[idx]
-                weight = None
-                out_rows = idx
-                if temporal:  # targets of the output frames only; a frame repeated by edge clipping counts once
-                    tgt = tgt[:, before:before + tgt.shape[1] - (rf - 1)]
-                    out_rows = idx[:, before:before + tgt.shape[1]]
-                    weight = torch.ones(out_rows.shape, dtype=torch.bool)
-                    weight[:, 1:] = out_rows[:, 1:] != out_rows[:, :-1]
-                if tr.weight is not None:  # per-source weights
-                    weight = tr.weight[out_rows] * (weight if weight is not None else 1.0)
-                xy, conf, tgt = augment(xy, conf, tgt, flip_perm, cfg, xy_clean)
-                if fused:  # the detector's 3D simulated from the (augmented) truth with the measured error model
-                    det, present = simulate_detector3d(tgt.numpy(), np.random.default_rng((cfg.seed, epoch, s)),
-                                                       det_error, sk.name, cfg.det3d_dropout)
-                    det, mask = detector3d_to_network_input(det, present, tuple(xy.shape[:-1]))
-                    extra = (torch.from_numpy(det), torch.from_numpy(mask))
-                else:
-                    extra = ()
-                pred = ddp_model(xy, conf, *extra)
-                if len(batch) == 0:  # DDP: this rank got nothing from the epoch's last, short batch
-                    loss = pred.sum() * 0.0
-                else:
-                    with torch.no_grad():  # the frozen --init sees what the model sees (a fused one: its 3D too)
-                        taught = teacher(xy, conf, *extra) if teacher is not None else None
-                    loss, step_terms = terms["pairs"](Batch(pred, tgt, teacher=taught, frame_weight=weight))
-                fake = pred
-            for k, c in enumerate(clips):  # 2D-only sources: no 3D target
-                u = units2[k]
-                rows = torch.from_numpy(np.take(u, np.arange(s * clip_batch, (s + 1) * clip_batch), axis=0, mode="wrap"))
-                xy2, conf2 = c.xy[rows], c.conf[rows]
-                xy2, conf2, _ = augment(xy2, conf2, torch.zeros(xy2.shape[:-1] + (3,)), flip_perm, cfg)
-                pred2 = ddp_model(xy2, conf2)
-                T_out = pred2.shape[1]
-                with torch.no_grad():
-                    taught = teacher(xy2, conf2) if teacher is not None else None
-                l2, p2 = terms["2d"](Batch(pred2, None, xy2[:, before:before + T_out], conf2[:, before:before + T_out],
-                                           taught))
-                loss = c.weight * l2 if loss is None else loss + c.weight * l2
-                step_terms |= {f"2d_{name}": v for name, v in p2.items()}
-                fake = pred2 if k == 0 else fake
-                if tr is None and k == 0:
-                    n_global = len(rows)
-            for k, vf in enumerate(views):  # image/3D: real 2D of every view, the triangulated 3D as target
-                u, V = units3[k], vf.R.shape[0]
-                G = min(len(u), max(1, cfg.batch_size // (cfg.clip * V)))
-                rows = torch.from_numpy(np.take(u, np.arange(s * G, (s + 1) * G), axis=0, mode="wrap"))  # (G, T)
-
-                def by_view(x: torch.Tensor) -> torch.Tensor:  # (G, T, V, ...) → (G·V, T, ...), view-major per group
-                    return x[rows].transpose(1, 2).flatten(0, 1)
-
-                xy3, conf3, tgt3 = augment(by_view(vf.xy), by_view(vf.conf), by_view(vf.target), flip_perm, view_cfg)
-                if fused:  # the detector's real 3D of each view where the source has it; dropped like the simulated
-                    det3 = by_view(vf.det) if vf.det is not None else torch.full(tgt3.shape, float("nan"))
-                    keep = torch.from_numpy(np.random.default_rng((cfg.seed, epoch, s, 301 + k)).random(
-                        det3.shape[:2]) >= cfg.det3d_dropout)
-                    mask3 = (torch.isfinite(det3).all(-1).all(-1) & keep).float()
-                    extra3 = (torch.nan_to_num(det3) * mask3[..., None, None], mask3)
-                else:
-                    extra3 = ()
-                pred3 = ddp_model(xy3, conf3, *extra3)
-                with torch.no_grad():
-                    taught = teacher(xy3, conf3, *extra3) if teacher is not None else None
-                l3, p3 = terms["image3d"][k](Batch(pred3, tgt3, xy3, conf3, taught, rotation=vf.R.repeat(G, 1, 1)))
-                loss = loss + vf.weight * l3
-                step_terms |= {f"image3d_{name}": v for name, v in p3.items()}
-            if terms["ewc"] is not None:
-                penalty = terms["ewc"].penalty()
-                step_terms["ewc"] = float(penalty.detach())
-                loss = loss + cfg.ewc_weight * penalty
-            report_loss = float(loss.detach())
-            if world > 1:  # DDP averages gradients over ranks: weight each by its share of the global batch
-                loss = loss * (len(batch) * world / n_global)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if dist.any(not (gradients_finite(model) and math.isfinite(report_loss))):
-                state["skipped_steps"] += 1  # a non-finite step would poison the weights: skip it, count it
-            else:
-                opt.step()
-            if disc is not None:  # the prior learns real (mocap) from lifted poses
-                fake = fake.detach().reshape(-1, *fake.shape[-2:])
-                real = prior_poses[torch.randint(0, len(prior_poses), (len(fake),))]
-                d_loss = discriminator_loss(disc, real, fake)
-                disc_opt.zero_grad(set_to_none=True)
-                if float(d_loss.detach()) > DISC_BALANCE:  # a prior that already wins gives the lifter no gradient: let it catch up
-                    d_loss.backward()
-                    disc_opt.step()
-                step_terms["disc"] = float(d_loss.detach())
-            with warnings.catch_warnings():  # a skipped (non-finite) step is counted; torch's warning would leak
-                warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before "
-                                        r"`optimizer\.step\(\)`")
-                sched.step()
-            state["step"] += 1
-            n = n_global * (tgt.shape[1] if temporal and tr is not None else 1)
-            state["samples"] += n
-            if math.isfinite(report_loss):
-                ep_loss += report_loss * n
-                ep_n += n
-                for name, v in step_terms.items():
-                    ep_terms[name] = ep_terms.get(name, 0.0) + v * n
-            if on_step and dist.main:
-                elapsed = time.perf_counter() - step_t0
-                on_step({"epoch": epoch, "step": state["step"], "steps": steps_per_epoch, "loss": report_loss,
-                         "samples_per_s": ep_n / max(elapsed, 1e-9), "lr": sched.get_last_lr()[0]})
-            stop = cfg.stop_after_steps is not None and epoch * steps_per_epoch + state["step"] >= cfg.stop_after_steps
-            timeout = cfg.max_minutes is not None and \
-                state["train_seconds"] + (time.perf_counter() - epoch_t0) > cfg.max_minutes * 60
-            if dist.any(stop or timeout):
-                interrupted = "stop_after_steps" if stop else "max_minutes"
-                break
-        state["train_seconds"] += time.perf_counter() - epoch_t0
-        epoch_t0 = time.perf_counter()
-        if interrupted and state["step"] < steps_per_epoch:
-            break
-        # end of epoch: validate, keep the best, save the resumable state; what is validated and written is
-        # the model interpolated towards --init when --init-share asks it, the resumable state the trained weights
+    def end_epoch(epoch: int, ep_loss: float, ep_n: int, ep_terms: dict, step_t0: float) -> float:
+        """Validate, keep the best, save the resumable state, log. What is validated and written is the model
+        interpolated towards --init when --init-share asks it, the resumable state the trained weights. Returns the
+        time validation ended (training time counts from it again)."""
         with towards_init.written():
             metrics = _validate(ddp_model, va, cfg.max_val_samples) if dist.main else {}
-            epoch_t0 = time.perf_counter()
+            validated_at = time.perf_counter()
             rec = {"epoch": epoch + 1, "train_loss": ep_loss / max(ep_n, 1), **metrics,
                    **({"terms": {k: v / max(ep_n, 1) for k, v in ep_terms.items()}} if ep_terms else {}),
                    "skipped_steps": state["skipped_steps"],
@@ -981,6 +993,73 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
             log(rec)
             if on_epoch:
                 on_epoch(rec)
+        return validated_at
+
+    model.train()
+    interrupted = None
+    epoch_t0 = time.perf_counter()
+    while state["epoch"] < cfg.epochs:
+        epoch = state["epoch"]
+        units = epoch_units(epoch)
+        units2 = [units] if tr is None else [clip_units(epoch, k) for k in range(len(clips))]
+        if tr is None:
+            units2 += [clip_units(epoch, k) for k in range(1, len(clips))]
+        units3 = [view_units(epoch, k) for k in range(len(views))]
+        ep_loss, ep_n = 0.0, 0
+        ep_terms: dict[str, float] = {}
+        step_t0 = time.perf_counter()
+        while state["step"] < steps_per_epoch:
+            s = state["step"]
+            loss, step_terms, fake, frames = None, {}, None, 1
+            if tr is not None:
+                batch = units[s * global_batch:(s + 1) * global_batch]
+                n_global = len(batch)
+                if world > 1:
+                    batch = np.array_split(batch, world)[rank]
+                loss, step_terms, fake, frames = _pairs_loss(ctx, tr, batch, epoch, s)
+            if clips:
+                loss, clip_terms, fake, rows = _clip_losses(ctx, clips, units2, s, clip_batch, loss)
+                step_terms |= clip_terms
+                if tr is None:
+                    n_global = rows
+            if views:
+                loss, view_terms = _view_losses(ctx, views, units3, epoch, s, loss)
+                step_terms |= view_terms
+            if terms["ewc"] is not None:
+                penalty = terms["ewc"].penalty()
+                step_terms["ewc"] = float(penalty.detach())
+                loss = loss + cfg.ewc_weight * penalty
+            report_loss = float(loss.detach())
+            if world > 1:  # DDP averages gradients over ranks: weight each by its share of the global batch
+                loss = loss * (len(batch) * world / n_global)
+            stepped, d_loss = _optimiser_step(loss, report_loss, model, opt, sched, dist, terms, prior_poses, fake)
+            if not stepped:
+                state["skipped_steps"] += 1  # a non-finite step would poison the weights: skipped, counted
+            if d_loss is not None:
+                step_terms["disc"] = d_loss
+            state["step"] += 1
+            n = n_global * frames
+            state["samples"] += n
+            if math.isfinite(report_loss):
+                ep_loss += report_loss * n
+                ep_n += n
+                for name, v in step_terms.items():
+                    ep_terms[name] = ep_terms.get(name, 0.0) + v * n
+            if on_step and dist.main:
+                elapsed = time.perf_counter() - step_t0
+                on_step({"epoch": epoch, "step": state["step"], "steps": steps_per_epoch, "loss": report_loss,
+                         "samples_per_s": ep_n / max(elapsed, 1e-9), "lr": sched.get_last_lr()[0]})
+            stop = cfg.stop_after_steps is not None and epoch * steps_per_epoch + state["step"] >= cfg.stop_after_steps
+            timeout = cfg.max_minutes is not None and \
+                state["train_seconds"] + (time.perf_counter() - epoch_t0) > cfg.max_minutes * 60
+            if dist.any(stop or timeout):
+                interrupted = "stop_after_steps" if stop else "max_minutes"
+                break
+        state["train_seconds"] += time.perf_counter() - epoch_t0
+        epoch_t0 = time.perf_counter()
+        if interrupted and state["step"] < steps_per_epoch:
+            break
+        epoch_t0 = end_epoch(epoch, ep_loss, ep_n, ep_terms, step_t0)
         early = cfg.patience > 0 and state["bad_epochs"] >= cfg.patience
         if dist.any(early):
             interrupted = "early_stopping"

@@ -57,7 +57,12 @@ def test_ddp_two_processes_match_one(small_pairs, tmp_path):
     assert r.exit_code == 0, r.output
     two = tmp_path / "two.pt"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+    import socket
+
+    with socket.socket() as sock:  # a free port: a fixed one collides with any other torchrun on the machine
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", port,
            "-m", "pose3d_cli", "-q", "train", str(small_pairs), "-o", str(two), *common]
     p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert p.returncode == 0, p.stderr[-2000:]
