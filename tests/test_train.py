@@ -31,11 +31,15 @@ def test_small_model_learns_a_small_real_set(small_pairs, tmp_path):
     assert len(lines) == 6 and "val_p_mpjpe" in json.loads(lines[-1])
 
 
-@pytest.mark.parametrize("model", ["mlp", "temporal"])
+@pytest.mark.parametrize("model", ["mlp", "temporal", "mlp --init --init-share"])
 def test_interrupted_then_resumed_equals_uninterrupted(small_pairs, tmp_path, model):
-    args = {"width": 64, "blocks": 1} if model == "mlp" else {"channels": 32, "filter_widths": [3, 3]}
-    common = dict(data=str(small_pairs), model=model, model_args=args, epochs=2, batch_size=512, threads=1,
+    args = {"width": 64, "blocks": 1} if model.startswith("mlp") else {"channels": 32, "filter_widths": [3, 3]}
+    common = dict(data=str(small_pairs), model=model.split()[0], model_args=args, epochs=2, batch_size=512, threads=1,
                   window=16, max_val_samples=500)
+    if "--init" in model:  # a continual update: resumed from the trained weights, written interpolated
+        base = tmp_path / "base.pt"
+        train(TrainConfig(output=str(base), **{**common, "epochs": 1}))
+        common |= dict(init=str(base), init_share=0.4, distill_weight=0.5)
     a = tmp_path / "a.pt"
     train(TrainConfig(output=str(a), **common))
     b = tmp_path / "b.pt"
@@ -43,10 +47,10 @@ def test_interrupted_then_resumed_equals_uninterrupted(small_pairs, tmp_path, mo
     assert s["stopped"] == "stop_after_steps" and s["epochs_done"] == 0
     s = train(TrainConfig(output=str(b), **common), resume=True)
     assert s["stopped"] == "done" and s["epochs_done"] == 2
-    wa = read_checkpoint(last_path(a))["state_dict"]
-    wb = read_checkpoint(last_path(b))["state_dict"]
-    for k in wa:
-        assert torch.equal(wa[k], wb[k]), k
+    for pa, pb in ((last_path(a), last_path(b)), (a, b)):  # the trained state and the written model
+        wa, wb = read_checkpoint(pa)["state_dict"], read_checkpoint(pb)["state_dict"]
+        for k in wa:
+            assert torch.equal(wa[k], wb[k]), (pa.name, k)
 
 
 def test_ddp_two_processes_match_one(small_pairs, tmp_path):
