@@ -922,7 +922,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
     def loop_signature() -> dict:
         return {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "window": cfg.window, "subsample": cfg.subsample,
                 "model": model_name, "model_args": model_args, "lr": cfg.lr, "seed": cfg.seed,
-                "input_landmarks": cfg.input_landmarks, "init": cfg.init}  # a blend --init decides what is written
+                "input_landmarks": cfg.input_landmarks, "init": cfg.init, "init_share": cfg.init_share}  # a blend --init decides what is written
 
     if resume:
         lp = last_path(cfg.output)

@@ -360,3 +360,39 @@ def test_infer_json_with_2d_reads_back_as_the_same_2d_with_its_image_size(tmp_pa
     np.testing.assert_allclose(b.xy, a.xy, atol=0.01)
     np.testing.assert_allclose(b.confidence, a.confidence, atol=1e-3)
     assert b.image_size == (1080, 1920) and a.image_size is None and b.fps == 60
+
+
+def test_camera_for_size_scales_a_slightly_other_size_and_refuses_another_shape():
+    from pose3d_cli.errors import Pose3dError
+    from pose3d_cli.multiview.calibration import camera_for_size
+    from pose3d_cli.synth.cameras import Camera
+
+    K = np.array([[1500.0, 0, 544], [0, 1500.0, 960], [0, 0, 1]])
+    cam = Camera(K, np.zeros(5), np.eye(3), np.zeros(3), (1088, 1920), "cam01")
+    scaled = camera_for_size(cam, (1080, 1920))  # the shared clip's videos: 0.7% narrower than calibrated
+    np.testing.assert_allclose(scaled.K[0], K[0] * 1080 / 1088) and np.testing.assert_allclose(scaled.K[1], K[1])
+    np.testing.assert_allclose(camera_for_size(cam, (544, 960)).K[:2], K[:2] / 2)  # half size: same shape
+    for size in ((1050, 1920), (1920, 1088)):  # a 3.5% crop, a rotation
+        with pytest.raises(Pose3dError, match=f"{size[0]}x{size[1]} frames, but camera 'cam01'"):
+            camera_for_size(cam, size, "v.mp4")
+
+
+def test_keypoints_with_a_calibration_take_its_image_size_and_other_shapes_are_refused_first(tmp_path):
+    from pose3d_cli.detect.keypoint_files import read_keypoints, write_keypoints_csv
+    from dataclasses import replace
+
+    calib = need(VIDEO / "Calib.qca.txt")
+    demo = Path(__file__).resolve().parents[1] / "pose3d_cli" / "assets" / "demo_cam01_blazepose.csv"
+    bare = tmp_path / "cam01.csv"  # the same 2D without its image size
+    write_keypoints_csv(replace(read_keypoints(demo), image_size=None), bare)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = runner.invoke(app, ["-q", "infer", str(bare), "-o", str(out / "a.json"), "--calib", str(calib)])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "a.json").read_text())["metadata"]["image_size"] == [1088, 1920]  # the camera's
+    r = runner.invoke(app, ["infer", str(bare), str(demo), "-o", str(out), "--calib", str(calib), "--calib-camera",
+                            "cam01", "--size", "1920x1080"])
+    assert r.exit_code == 2 and "its 2D is of 1920x1080 images (--size)" in r.stderr, r.output
+    r = runner.invoke(app, ["infer", str(tmp_path / "nope.csv"), "-o", str(out / "n.csv"), "--size", "1920x1080"])
+    assert r.exit_code == 2 and "nope.csv: no such file" in r.stderr, r.output
+    assert sorted(p.name for p in out.iterdir()) == ["a.json"]  # nothing else written

@@ -245,7 +245,7 @@ def test_options_that_would_be_ignored_are_refused(tmp_path, small_pairs, tiny):
     _refused(_train(tmp_path, small_pairs, "--model", "mlp", "--receptive-field", "81"), "--receptive-field",
              "temporal")
     r = _adapt(tmp_path, [_site_csv(tmp_path / "cam01.csv")], tiny, small_pairs, "--fov", "60", "--focal", "1000")
-    _refused(r, "--fov", "--focal", "one of them")
+    _refused(r, "--focal", "--fov", "give one source")
     _nothing_written(tmp_path, "o.pt", "o.last.pt", "o.jsonl", "ad.pt", "ad_2d")
 
 

@@ -124,9 +124,9 @@ def infer(
         from ..infer.pipeline import is_keypoint_input
 
         check_intrinsics_options(fov, focal, calib)
+        check_inputs(inputs, calib, calib_camera, _size(size))  # each opens, fits its camera: before any detection
         if size and not all(Path(i).exists() and is_keypoint_input(Path(i)) for i in inputs):
             raise Pose3dError("--size is the image size of a keypoint file; a video or photo says its own: drop it")
-        check_inputs(inputs, calib, calib_camera)  # every input opens, matches its camera: before any detection
         lifter = load_lifter(model, flip_tta=flip_tta)
         summaries = []
         with progress() as bar:

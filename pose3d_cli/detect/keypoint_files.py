@@ -202,6 +202,9 @@ def _read_pose3d_json(path: Path, data: dict) -> KeypointSequence:
         raise DetectorError(f"{path}: a pose3d infer JSON with an unreadable skeleton or people ({e}); write it "
                             "again with `pose3d infer --with-2d`") from None
     rows = [(pid, f) for pid, frames in groups for f in (frames or []) if isinstance(f, dict)]
+    if not any(f.get("detected") for _, f in rows):
+        raise DetectorError(f"{path}: no frame has a detected person; nothing to read as 2D (infer found nobody in "
+                            "the footage)")
     if not any("keypoints_2d" in f for _, f in rows):
         raise DetectorError(f"{path}: a pose3d 3D result without its 2D; write it with `pose3d infer --with-2d` to "
                             "read it back as 2D keypoints")

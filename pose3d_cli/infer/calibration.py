@@ -60,26 +60,34 @@ def intrinsics_for(size: tuple[int, int], fov: float | None = None, focal: float
                       + ("" if fov else " (default phone)"))
 
 
-def check_inputs(inputs: list[str], calib: str | Path | None = None, calib_camera: str | None = None) -> None:
-    """What can be checked of every input before any detection: each video, image or folder opens (a later one
-    missing or unreadable must not leave the earlier ones' outputs behind); with a calibration, each input names one
-    of its cameras and each video has that camera's frame shape (a rotated or cropped video is refused, not
-    stretched). Keypoint files are parsed (cheap beside detection and lifting); ``camera:N`` is opened when used."""
+def check_inputs(inputs: list[str], calib: str | Path | None = None, calib_camera: str | None = None,
+                 size: tuple[int, int] | None = None) -> None:
+    """What can be checked of every input before any detection: each video, image, folder or camera opens (a later
+    one missing or unreadable must not leave the earlier ones' outputs behind) and each keypoint file parses; with a
+    calibration, each input names one of its cameras and has that camera's frame shape (a rotated or cropped video,
+    or keypoints of other images, are refused, not stretched). ``size``: ``--size``, a keypoint file's image size."""
     from ..detect.keypoint_files import read_keypoints
     from .pipeline import is_keypoint_input
     from .sources import open_source
 
     cams = load_calibration(calib) if calib else None
     for inp in inputs:
-        if str(inp).startswith("camera:"):
-            continue
         path = Path(inp)
         cam = pick_camera(cams, calib_camera, str(inp)) if cams is not None else None
-        if path.exists() and is_keypoint_input(path):
-            read_keypoints(path)  # its format and contents, with the reader's one-line errors
+        if not str(inp).startswith("camera:") and path.exists() and is_keypoint_input(path):
+            seq = read_keypoints(path)  # its format and contents, with the reader's one-line errors
+            shown = size or seq.image_size
+            if cam is not None and shown is not None:
+                try:
+                    camera_for_size(cam, tuple(shown), str(inp))
+                except Pose3dError:
+                    raise Pose3dError(f"{inp}: its 2D is of {shown[0]}x{shown[1]} images "
+                                      f"({'--size' if size else 'as the file says'}), but camera {cam.name!r} was "
+                                      f"calibrated at {cam.size[0]}x{cam.size[1]}; give --size WIDTHxHEIGHT of the "
+                                      "footage the keypoints come from, or the right --calib-camera") from None
             continue
-        source = open_source(inp)  # one line for a missing, empty or undecodable input
-        if cam is not None and source.kind == "video":
+        source = open_source(inp)  # one line for a missing, empty or undecodable input (a camera: one frame read)
+        if cam is not None:
             camera_for_size(cam, source.size, str(inp))
 
 

@@ -171,6 +171,10 @@ def read_track(path: Path, opts: InferOptions) -> Track2D:
     seq = read_keypoints(path)
     fps = opts.fps or seq.fps or 30.0
     size = opts.size or seq.image_size
+    if size is None and opts.calib:  # the calibrated camera's frames (as triangulate reads 2D files)
+        from .calibration import load_calibration, pick_camera
+
+        size = pick_camera(load_calibration(opts.calib), opts.calib_camera, str(path)).size
     if size is None:  # no image size anywhere: bound it by the keypoints (documented; --size to override)
         valid = seq.confidence > 0
         mx = seq.xy[valid].max(axis=0) if valid.any() else np.array([1920.0, 1080.0])

@@ -235,6 +235,10 @@ def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton:
             if seq.image_size is None:
                 raise Pose3dError(f"{p}: image size unknown (the file does not say it); pass --size WIDTHxHEIGHT "
                                   "(the footage's frame size in pixels)")
+            if cams is not None:  # keypoints of other images than the calibrated camera's: refused, not stretched
+                from ..multiview.calibration import camera_by_name, camera_for_size
+
+                camera_for_size(camera_by_name(cams, item.camera), tuple(seq.image_size), str(p))
             seq = cut_frames(seq, opts.frames)
             check_frames(p, len(seq))
             try:
@@ -248,6 +252,10 @@ def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton:
             from ..infer.sources import open_source
 
             src = open_source(p)  # reads one frame: a broken video is refused before any detection
+            if cams is not None:  # a rotated or cropped video does not fit its camera: refused before detection
+                from ..multiview.calibration import camera_by_name, camera_for_size
+
+                camera_for_size(camera_by_name(cams, item.camera), src.size, str(p))
             if opts.frames and src.num_frames and opts.frames[0] >= src.num_frames:
                 raise Pose3dError(f"{p}: the video has {src.num_frames} frames, none in --frames "
                                   f"{opts.frames[0]}:{opts.frames[1]}; give START below {src.num_frames}")
@@ -311,10 +319,9 @@ def adapt(inputs: list[str | Path], output: str | Path, opts: AdaptOptions, work
     if not (opts.fov or opts.focal or opts.calib):
         raise Pose3dError(f"{inputs[0]}: 2D-only site footage needs intrinsics to turn pixels into rays; give --fov "
                           "<degrees across the long side>, --focal <px> or --calib <file>")
-    given = [f"--{k}" for k in ("fov", "focal", "calib") if getattr(opts, k) is not None]
-    if len(given) > 1:
-        raise Pose3dError(f"{' and '.join(given)} both set the site camera's intrinsics (only one would be used); "
-                          "give one of them")
+    from ..infer.calibration import check_intrinsics_options
+
+    check_intrinsics_options(opts.fov, opts.focal, opts.calib)  # one source of intrinsics (infer's rule)
     base = TrainConfig(data=str(opts.replay), output=str(output), init=opts.init, prior=str(opts.replay),
                        epochs=opts.epochs, subsample=opts.subsample, lr=opts.lr, seed=opts.seed, threads=opts.threads,
                        max_minutes=opts.max_minutes, log=log, reproj_weight=opts.reproj_weight,
