@@ -192,13 +192,17 @@ def _read_json(path: Path, data: Any) -> KeypointSequence:
 
 
 def _read_pose3d_json(path: Path, data: dict) -> KeypointSequence:
-    """pose3d infer's JSON (``{"metadata", "frames"[, "people"]}``) read back as its 2D input."""
+    """pose3d infer's JSON (``{"metadata", "frames"[, "people"]}``) read back as its 2D input; its people and their
+    frames as :func:`pose3d_cli.infer.readers.person_frames` (the infer outputs' reader) finds them."""
+    from pose3d_cli.errors import Pose3dError
+    from pose3d_cli.infer.readers import person_frames
+
     meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     try:
         sk = get_skeleton(str(meta.get("skeleton")))
-        groups = ([(int(p["id"]), p["frames"]) for p in data["people"]] if isinstance(data.get("people"), list)
-                  else [(0, data["frames"])])
-    except (KeyError, TypeError, ValueError) as e:
+        ids = [int(p["id"]) for p in data["people"]] if isinstance(data.get("people"), list) else [0]
+        groups = [(pid, person_frames(data, pid, path)) for pid in ids]
+    except (KeyError, TypeError, ValueError, Pose3dError) as e:
         raise DetectorError(f"{path}: a pose3d infer JSON with an unreadable skeleton or people ({e}); write it "
                             "again with `pose3d infer --with-2d`") from None
     rows = [(pid, f) for pid, frames in groups for f in (frames or []) if isinstance(f, dict)]
