@@ -74,6 +74,8 @@ def check_inputs(inputs: list[str], calib: str | Path | None = None, calib_camer
     for inp in inputs:
         path = Path(inp)
         cam = pick_camera(cams, calib_camera, str(inp)) if cams is not None else None
+        if str(inp).startswith("camera:") and cam is None:
+            continue  # a live camera is opened when used; only a calibration needs its frame size now
         if not str(inp).startswith("camera:") and path.exists() and is_keypoint_input(path):
             seq = read_keypoints(path)  # its format and contents, with the reader's one-line errors
             shown = size or seq.image_size
