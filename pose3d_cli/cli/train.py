@@ -74,6 +74,8 @@ EXAMPLES = """Examples:
 
   pose3d train t3.h5 -o m3.pt --init m2.pt --replay t1.h5 --replay t2.h5 --replay-ratio 1   # replay as many pairs as t3 has
 
+  pose3d train t2.h5 -o m2.pt --init m1.pt --replay t1.h5 --replay-ratio 2.5 --init-share 0.4 --lr 2e-3   # forgets ~1 mm (recipes/continual.sh)
+
   pose3d train pairs.h5 -o nn.pt --model nn --arg k=8 --arg library=100000      # Chen & Ramanan baseline"""
 
 
