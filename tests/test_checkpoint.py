@@ -37,6 +37,7 @@ def test_foreign_torch_file(tmp_path):
         load_model(p)
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # the payload is pickled on purpose
 def test_pickle_payload_is_never_executed(tmp_path):
     marker = tmp_path / "pwned"
     p = tmp_path / "evil.pt"
