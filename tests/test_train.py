@@ -63,13 +63,20 @@ def test_ddp_two_processes_match_one(small_pairs, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     import socket
 
-    with socket.socket() as sock:  # a free port: a fixed one collides with any other torchrun on the machine
-        sock.bind(("127.0.0.1", 0))
-        port = str(sock.getsockname()[1])
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", port,
-           "-m", "pose3d_cli", "-q", "train", str(small_pairs), "-o", str(two), *common]
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-    assert p.returncode == 0, p.stderr[-2000:]
+    def torchrun() -> subprocess.CompletedProcess:
+        with socket.socket() as sock:  # a free port: a fixed one collides with any other torchrun on the machine
+            sock.bind(("127.0.0.1", 0))
+            port = str(sock.getsockname()[1])
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", port,
+               "-m", "pose3d_cli", "-q", "train", str(small_pairs), "-o", str(two), *common]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+
+    p = torchrun()
+    if p.returncode != 0 and "exitcode: -6" in p.stderr:  # a rank aborted inside gloo (seen ~1 run in 10 on these
+        first = p.stderr  # loaded 2-core machines, never alone: 20/20 clean): one retry; both outputs if it repeats
+        p = torchrun()
+        assert p.returncode == 0, first[:1500] + "\n...\n" + p.stderr[:1500] + "\n...\n" + p.stderr[-1500:]
+    assert p.returncode == 0, p.stderr[:1500] + "\n...\n" + p.stderr[-1500:]
     w1 = read_checkpoint(last_path(one))["state_dict"]
     w2 = read_checkpoint(last_path(two))["state_dict"]
     for k in w1:
