@@ -60,7 +60,9 @@ def test_ddp_two_processes_match_one(small_pairs, tmp_path):
     r = CliRunner().invoke(app, ["-q", "train", str(small_pairs), "-o", str(one), *common])
     assert r.exit_code == 0, r.output
     two = tmp_path / "two.pt"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # the in-process CLI runs above set GLOG_minloglevel=3 (cli/app.py): the ranks would hide gloo's own errors
+    env = {**{k: v for k, v in os.environ.items() if k not in ("GLOG_minloglevel", "TF_CPP_MIN_LOG_LEVEL")},
+           "OMP_NUM_THREADS": "1"}
     import socket
 
     def torchrun() -> subprocess.CompletedProcess:
