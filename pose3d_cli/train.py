@@ -31,7 +31,7 @@ from .atomic import note_written
 from .dataset import PairData, check_finite_3d, load_pairs
 from .errors import Pose3dError
 from .lifting.blend import output_of_init
-from .lifting.checkpoint import load_weights, make_checkpoint, model_from_checkpoint, read_checkpoint, save_checkpoint
+from .lifting.checkpoint import make_checkpoint, model_from_checkpoint, read_checkpoint, save_checkpoint
 from .lifting.codec import (CODEC_NAME, detector3d_to_network_input, pixels_to_network_input, root_relative,
                             target_statistics)
 from .lifting.detector3d_sim import load_error_model, simulate_detector3d
@@ -174,13 +174,6 @@ def augment(xy: torch.Tensor, conf: torch.Tensor, target: torch.Tensor, flip_per
         spread = ((xy * valid).std(dim=-2, keepdim=True)).mean(-1, keepdim=True)
         xy = xy + cfg.extra_noise * spread * torch.randn_like(xy) * valid
     return xy, conf, target
-
-
-def bone_loss(pred: torch.Tensor, target: torch.Tensor, bones: torch.Tensor) -> torch.Tensor:
-    """Mean absolute bone-length difference, mm. pred/target (…, J, 3), bones (K, 2) child/parent indices."""
-    lp = (pred[..., bones[:, 0], :] - pred[..., bones[:, 1], :]).norm(dim=-1)
-    lt = (target[..., bones[:, 0], :] - target[..., bones[:, 1], :]).norm(dim=-1)
-    return (lp - lt).abs().mean()
 
 
 def temporal_windows(ranges: list[tuple[int, int]], out_len: int, rf: int, causal: bool,
@@ -568,9 +561,7 @@ def build_or_init_model(cfg: TrainConfig, sk, tr: Encoded | None, prior_poses: t
             raise Pose3dError(f"{cfg.init}: checkpoint codec {codec!r} differs from this pose3d's {CODEC_NAME!r}; "
                               "its inputs mean something else: train from scratch or use a matching checkpoint")
         name, args = ck["model"]["name"], dict(ck["model"]["args"])
-        J = sk.num_joints
-        model = build_model(name, J, root, np.zeros((J, 3)), np.ones((J, 3)), **args)
-        load_weights(model, ck["state_dict"], cfg.init)
+        model = model_from_checkpoint(ck, cfg.init).model.train()  # weights and statistics; trained from here
         if contract_of(model).composed:  # a blend: its plain part learns on (see BlendLifter.continued_part)
             return model.continued_part()
         return model, name, args

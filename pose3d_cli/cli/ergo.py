@@ -102,7 +102,7 @@ def ergo(
 
             try:
                 check_inputs([input], calib, calib_camera)
-            except DetectorError as e:  # a JSON that is no 2D format: ergo's first reading of a .json is an infer output
+            except DetectorError:  # a JSON that is no 2D format: ergo's first reading of a .json is an infer output
                 if inp.suffix.lower() != ".json":
                     raise
                 raise Pose3dError(f"{input}: not a pose3d infer JSON (frames of joints with x, y, z: `pose3d infer "

@@ -72,11 +72,11 @@ def check_inputs(inputs: list[str], calib: str | Path | None = None, calib_camer
 
     cams = load_calibration(calib) if calib else None
     for inp in inputs:
-        path = Path(inp)
+        path, live = Path(inp), str(inp).startswith("camera:")
         cam = pick_camera(cams, calib_camera, str(inp)) if cams is not None else None
-        if str(inp).startswith("camera:") and cam is None:
+        if live and cam is None:
             continue  # a live camera is opened when used; only a calibration needs its frame size now
-        if not str(inp).startswith("camera:") and path.exists() and is_keypoint_input(path):
+        if not live and path.exists() and is_keypoint_input(path):
             seq = read_keypoints(path)  # its format and contents, with the reader's one-line errors
             shown = size or seq.image_size
             if cam is not None and shown is not None:

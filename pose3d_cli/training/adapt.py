@@ -204,7 +204,7 @@ def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton:
 
     cams = None
     if opts.calib:
-        from ..multiview.calibration import camera_for_video, load_calibration
+        from ..multiview.calibration import camera_for_size, camera_for_video, load_calibration
 
         cams = load_calibration(opts.calib)
     planned: dict[Path, Path] = {}
@@ -221,10 +221,11 @@ def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton:
                               "--work-dir")
         planned[key] = p
         _check_overwrite(csv, p)
-        item = SiteInput(p, csv)
+        item, cam = SiteInput(p, csv), None
         if cams is not None:
             try:
-                item.camera = camera_for_video(cams, p.name, where=str(opts.calib)).name
+                cam = camera_for_video(cams, p.name, where=str(opts.calib))
+                item.camera = cam.name
             except Pose3dError:
                 names = ", ".join(c.name for c in cams)
                 raise Pose3dError(f"{p}: its file name names no camera of {opts.calib} ({names}); rename it after "
@@ -235,10 +236,8 @@ def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton:
             if seq.image_size is None:
                 raise Pose3dError(f"{p}: image size unknown (the file does not say it); pass --size WIDTHxHEIGHT "
                                   "(the footage's frame size in pixels)")
-            if cams is not None:  # keypoints of other images than the calibrated camera's: refused, not stretched
-                from ..multiview.calibration import camera_by_name, camera_for_size
-
-                camera_for_size(camera_by_name(cams, item.camera), tuple(seq.image_size), str(p))
+            if cam is not None:  # keypoints of other images than the calibrated camera's: refused, not stretched
+                camera_for_size(cam, tuple(seq.image_size), str(p))
             seq = cut_frames(seq, opts.frames)
             check_frames(p, len(seq))
             try:
@@ -252,10 +251,8 @@ def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton:
             from ..infer.sources import open_source
 
             src = open_source(p)  # reads one frame: a broken video is refused before any detection
-            if cams is not None:  # a rotated or cropped video does not fit its camera: refused before detection
-                from ..multiview.calibration import camera_by_name, camera_for_size
-
-                camera_for_size(camera_by_name(cams, item.camera), src.size, str(p))
+            if cam is not None:  # a rotated or cropped video does not fit its camera: refused before detection
+                camera_for_size(cam, src.size, str(p))
             if opts.frames and src.num_frames and opts.frames[0] >= src.num_frames:
                 raise Pose3dError(f"{p}: the video has {src.num_frames} frames, none in --frames "
                                   f"{opts.frames[0]}:{opts.frames[1]}; give START below {src.num_frames}")
