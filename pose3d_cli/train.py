@@ -92,6 +92,7 @@ class TrainConfig:
     smooth_weight: float = 0.0  # 2D-only: accelerations beyond the mocap's
     view_weight: float = 0.0  # image/3D: the views of one instant predict one world pose
     prior_weight: float = 0.0  # adversarial plausibility prior (Yang et al. 2018)
+    shape_prior_weight: float = 0.0  # plausibility prior: the mocap's linear shape space (losses.ShapePrior)
     distill_weight: float = 0.0  # continual: distance to the frozen --init model's prediction (LwF)
     ewc_weight: float = 0.0  # continual: elastic weight consolidation around the --init weights
     init_share: float = 0.0  # continual: share of the --init weights in the written model (weight interpolation)
@@ -338,7 +339,7 @@ def check_config(cfg: TrainConfig) -> None:
     need("disc_lr", 0.0, open_low=True)
     need("weight_decay", 0.0)
     for name in ("bone_weight", "flexion_weight", "reproj_weight", "bone_constancy_weight", "smooth_weight",
-                 "view_weight", "prior_weight", "distill_weight", "ewc_weight"):
+                 "view_weight", "prior_weight", "shape_prior_weight", "distill_weight", "ewc_weight"):
         need(name, 0.0)
     for name in ("flip_prob", "mask_prob", "clean_prob", "det3d_dropout", "conf_jitter", "extra_noise"):
         need(name, 0.0, 1.0)
@@ -611,6 +612,11 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
             raise Pose3dError(f"{cfg.data}: --prior-weight needs mocap poses: a pairs source or prior: pairs.h5")
         disc = L.PoseDiscriminator(sk.num_joints, bones)
         disc_opt = torch.optim.Adam(disc.parameters(), lr=cfg.disc_lr, betas=(0.5, 0.999))
+    shape = None
+    if cfg.shape_prior_weight > 0:
+        if prior_poses is None:
+            raise Pose3dError(f"{cfg.data}: --shape-prior-weight needs mocap poses: a pairs source or prior: pairs.h5")
+        shape = L.ShapePrior.fit(prior_poses)
     pairs = L.Objective().add(1.0, L.MPJPE()).add(cfg.bone_weight, L.BoneLength(bones))
     pairs.add(cfg.flexion_weight, L.FlexionAngle(torch.from_numpy(hinge_triples(sk))))
     pairs.add(cfg.distill_weight, L.Distillation())
@@ -628,13 +634,14 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
     two_d = unsupervised(L.Objective())
     image3d = [unsupervised(L.Objective().add(1.0, L.MPJPE())).add(cfg.view_weight, L.ViewConsistency(v.R.shape[0]))
                for v in views or []]
-    if disc is not None:
-        (two_d if clips else pairs).add(cfg.prior_weight, L.Adversarial(disc))
-        for objective in image3d:
-            objective.add(cfg.prior_weight, L.Adversarial(disc))
+    for weight, term in ((cfg.prior_weight, disc is not None and L.Adversarial(disc)),
+                         (cfg.shape_prior_weight, shape)):
+        if term:
+            for objective in [two_d if clips else pairs, *image3d]:
+                objective.add(weight, term)
     if clips and not two_d:
         raise Pose3dError(f"{clips[0].name}: a 2D-only source needs a 2D loss: set --reproj-weight (and "
-                          "--prior-weight, --bone-constancy-weight, --smooth-weight)")
+                          "--prior-weight or --shape-prior-weight, --bone-constancy-weight, --smooth-weight)")
     ewc = None
     if cfg.ewc_weight > 0:
         if contract_of(model).temporal:

@@ -155,14 +155,16 @@ def test_keypoint_file_with_size_is_adapted_on(tmp_path, pairs, monkeypatch):
 
     def train(cfg, *a, **k):
         seen["sources"], seen["init_share"], seen["distill"] = cfg.sources, cfg.init_share, cfg.distill_weight
+        seen["shape"] = cfg.shape_prior_weight
         return {"epochs": 1}
 
     monkeypatch.setattr("pose3d_cli.train.train", train)
     csv = _csv(tmp_path / "cam01.csv", size=None)
     r = _adapt(tmp_path, [csv], "--replay", str(pairs), "--calib", str(_rig(tmp_path / "rig.json")), "--size", "64x48",
-               "--init-share", "0.3", "--distill-weight", "0")
+               "--init-share", "0.3", "--distill-weight", "0", "--shape-prior-weight", "0.2")
     assert r.exit_code == 0, r.output
-    assert seen["init_share"] == 0.3 and seen["distill"] == 0.0  # adapt's options reach the training run
+    # adapt's options reach the training run
+    assert seen["init_share"] == 0.3 and seen["distill"] == 0.0 and seen["shape"] == 0.2
     (src,) = seen["sources"]
     assert src["camera"] == "cam01"
     assert "# image_size: 64x48" in (tmp_path / "ad_2d" / "cam01.csv").read_text()

@@ -130,6 +130,64 @@ def test_prior_scores_mocap_poses_above_collapsed_ones():
     del load_pairs
 
 
+def _mocap_poses(folder: str, step: int, count: int) -> torch.Tensor:
+    """Real poses (N, J, 3) mm, world frame, every 4th frame of ``count`` BVH files of ``folder`` (skips without data)."""
+    from pose3d_cli.mocap.load import load_motions
+
+    from conftest import MOCAP, need
+
+    files = sorted(need(MOCAP / "bvh" / folder).glob("*.bvh"))[::step][:count]
+    return torch.from_numpy(np.concatenate([m.joints[::4] for f in files for m in load_motions(f)])).float()
+
+
+@pytest.fixture(scope="module")
+def shape_prior_and_held_out():
+    """A shape prior fitted on Bandai Namco 1 poses and other people's poses (Bandai Namco 2) to score."""
+    fit = _mocap_poses("bandai_namco_1", 3, 40)
+    held = _mocap_poses("bandai_namco_2", 15, 6)
+    return L.ShapePrior.fit(fit), held[~torch.isnan(held).any(dim=(-1, -2))]
+
+
+def _turn(p: torch.Tensor, deg: float, axis: int) -> torch.Tensor:
+    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
+    i, j = [k for k in range(3) if k != axis]
+    R = torch.eye(3, dtype=p.dtype)
+    R[i, i], R[i, j], R[j, i], R[j, j] = c, -s, s, c
+    return p @ R.T
+
+
+def test_shape_prior_sees_the_shape_only(shape_prior_and_held_out):
+    """Position, orientation and size of a pose do not change its distance (Procrustes first); a typical
+    pose of other people sits at ~1 (the distance is normalised by the mocap's own variances), the mean at 0."""
+    prior, held = shape_prior_and_held_out
+    d = prior.distance(held)
+    moved = _turn(_turn(held, 70.0, 2), -35.0, 0) * 0.6 + torch.tensor([300.0, -2000.0, 4000.0])
+    assert torch.allclose(prior.distance(moved), d, rtol=1e-3, atol=1e-3)
+    assert float(prior.distance(prior.mean[None])) < 1e-4
+    assert 0.5 < float(d.median()) < 2.0
+
+
+def test_shape_prior_tells_the_depth_order_apart(shape_prior_and_held_out):
+    """What reprojection alone cannot see: a limb turned back through its hinge (the distal joint mirrored in depth
+    about the elbow or knee: the 2D does not change) and the whole pose mirrored in depth (its chirality flipped),
+    for other people's poses than the prior was fitted on. (A pose squeezed in depth is *closer* to the mean
+    shape: this prior does not push depth out; the reprojection keeps the pose's own shape.)"""
+    prior, held = shape_prior_and_held_out
+    cam = _turn(held, 90.0, 0)  # world Z up → camera y down, looking horizontally along world Y
+    real = prior.distance(cam)
+    mirrored = cam * torch.tensor([1.0, 1.0, -1.0])
+    assert float((prior.distance(mirrored) > real).float().mean()) > 0.95
+    for proximal, distal, share in (("elbow", "wrist", 0.9), ("knee", "ankle", 0.7)):
+        for side in ("left", "right"):
+            h, d = H36M17.index(f"{side}_{proximal}"), H36M17.index(f"{side}_{distal}")
+            back = cam.clone()
+            back[:, d, 2] = 2 * cam[:, h, 2] - cam[:, d, 2]
+            seen = (cam[:, d, 2] - cam[:, h, 2]).abs() > 150  # a clear depth: the mirror changes the limb
+            assert seen.sum() > 20
+            worse = float((prior.distance(back)[seen] > real[seen]).float().mean())
+            assert worse > share, (side, proximal, worse)
+
+
 def test_objective_only_runs_switched_on_terms():
     calls = []
 

@@ -72,31 +72,27 @@ def _p_mpjpe_and_baseline(model_path, held, prior):
     xy, conf = pixels_to_network_input(d.keypoints_2d, d.confidence, d.K[d.camera_index])
     pred, tgt = predict_frames(m.model, xy, conf), root_relative(d.joints_3d, 0)
     mean_pose = root_relative(load_pairs(prior).joints_3d, 0).mean(0)
-    spread = pred.reshape(len(pred), -1).std(0).mean() / tgt.reshape(len(tgt), -1).std(0).mean()
-    return p_mpjpe(pred, tgt).mean(), p_mpjpe(np.broadcast_to(mean_pose, tgt.shape), tgt).mean(), spread
+    return p_mpjpe(pred, tgt).mean(), p_mpjpe(np.broadcast_to(mean_pose, tgt.shape), tgt).mean()
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="not robust: measured on the learning branch (no prior 139.9 mm, spread 0.23; "
-                   "prior 97.9 mm), but with the merged content-seeded synthesis (stable splits) the same run gives "
-                   "no prior 103.8 mm (spread 0.65) vs prior 106.9 mm, mean pose 115.7: the prior's benefit does not "
-                   "survive another draw of cameras; open in issue 10")
 def test_two_d_only_run_collapses_without_the_prior_and_not_with_it(small_pairs, prior_pairs, held_out, tmp_path):
-    """2D only (small_pairs' 2D; its 3D is never read), reprojection loss, from scratch; held-out other files.
-    Without the prior the lifted poses are no better than the mean pose (P-MPJPE) and their variance collapses;
-    with it they beat the mean pose clearly."""
+    """2D only (small_pairs' 2D; its 3D is never read), reprojection loss, from scratch; held out: other files.
+    Without a prior the lifted poses are hardly better than the mean pose (reprojection fixes the 2D, not the
+    depth); with the shape prior (fitted on other people's mocap) they beat both clearly. Measured on 5 seeds
+    (README): no prior 97.5-103.3 mm, shape prior 78.9-85.3, mean pose 115.7; the adversarial prior at 1.0 was
+    not better than none on the dev files (109.5 vs 109.3 mm mean of 3 seeds), so it is not what this tests."""
     src = tmp_path / "src.yaml"
     src.write_text(f"sources:\n  - {{path: {small_pairs}, kind: 2d}}\nval: {held_out}\nprior: {prior_pairs}\n")
     common = dict(data=str(src), model_args={"width": 128, "blocks": 1, "dropout": 0.0}, batch_size=256, threads=1,
-                  epochs=15, lr=3e-3, reproj_weight=1.0)
+                  epochs=60, lr=3e-3, reproj_weight=1.0)
     train(TrainConfig(output=str(tmp_path / "no.pt"), **common))
-    train(TrainConfig(output=str(tmp_path / "yes.pt"), prior_weight=1.0, **common))
-    no, baseline, no_spread = _p_mpjpe_and_baseline(tmp_path / "no.pt", held_out, prior_pairs)
-    yes, _, yes_spread = _p_mpjpe_and_baseline(tmp_path / "yes.pt", held_out, prior_pairs)
-    print(f"no-prior {no:.1f} (spread {no_spread:.2f}), prior {yes:.1f} (spread {yes_spread:.2f}), mean pose {baseline:.1f}")
-    assert no > 0.85 * baseline  # collapsed: hardly better than the mean pose
-    assert yes < 0.9 * baseline and yes < no - 10
-    assert yes_spread > no_spread + 0.1  # pose variance (share of the truth's) does not collapse
+    train(TrainConfig(output=str(tmp_path / "yes.pt"), shape_prior_weight=1.0, **common))
+    no, baseline = _p_mpjpe_and_baseline(tmp_path / "no.pt", held_out, prior_pairs)
+    yes, _ = _p_mpjpe_and_baseline(tmp_path / "yes.pt", held_out, prior_pairs)
+    print(f"no prior {no:.1f}, shape prior {yes:.1f}, mean pose {baseline:.1f}")
+    assert no > 0.8 * baseline  # collapsed: hardly better than the mean pose
+    assert yes < 0.8 * baseline and yes < no - 10
 
 
 def test_resume_bit_identical_with_2d_source_prior_and_distillation(small_pairs, prior_pairs, tmp_path):
@@ -104,13 +100,13 @@ def test_resume_bit_identical_with_2d_source_prior_and_distillation(small_pairs,
     fast = dict(model_args={"width": 32, "blocks": 1}, batch_size=512, threads=1, max_val_samples=300)
     train(TrainConfig(data=str(small_pairs), output=str(base), epochs=1, **fast))
     common = dict(data=str(small_pairs), sources=[{"path": str(small_pairs), "kind": "2d", "weight": 0.5}],
-                  prior=str(prior_pairs), epochs=2, init=str(base), reproj_weight=1.0, prior_weight=0.5,
+                  prior=str(prior_pairs), epochs=2, init=str(base), reproj_weight=1.0, prior_weight=0.5, shape_prior_weight=0.5,
                   bone_constancy_weight=0.5, smooth_weight=0.5, distill_weight=1.0, ewc_weight=10.0, clip=8,
                   bone_weight=0.5, flexion_weight=0.5, **fast)
     a, b = tmp_path / "a.pt", tmp_path / "b.pt"
     sa = train(TrainConfig(output=str(a), **common))
     assert set(sa["history"][-1]["terms"]) >= {"mpjpe", "bone", "flexion", "distill", "ewc", "2d_reprojection",
-                                             "2d_prior", "disc"}
+                                             "2d_prior", "2d_shape_prior", "disc"}
     s = train(TrainConfig(output=str(b), stop_after_steps=4, **common))
     assert s["stopped"] == "stop_after_steps"
     train(TrainConfig(output=str(b), **common), resume=True)
@@ -159,6 +155,14 @@ def test_bad_sources_and_init_are_one_line_errors(small_pairs, tmp_path):
     save_checkpoint(ck, tmp_path / "foreign.pt")
     assert "codec 'pixels-v0'" in run("--init", str(tmp_path / "foreign.pt"))
     assert "give it with --init" in run("--distill-weight", "1")
+    # a pose prior with no mocap poses to learn from (2D only, no prior: pairs)
+    only_2d = tmp_path / "only2d.yaml"
+    only_2d.write_text(f"sources:\n  - {{path: {small_pairs}, kind: 2d}}\nval: {small_pairs}\n")
+    for prior in ("--shape-prior-weight", "--prior-weight"):
+        r = CliRunner().invoke(app, ["train", str(only_2d), "-o", str(out), "--epochs", "1", "--init",
+                                     str(tmp_path / "v1.pt"), "--reproj-weight", "1", prior, "1"])
+        assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+        assert f"{prior} needs mocap poses" in r.stderr and len(r.stderr.strip().splitlines()) <= 2, r.stderr
     assert not out.exists()
 
 

@@ -59,6 +59,8 @@ def adapt(
     bone_constancy_weight: float = typer.Option(0.1, min=0.0, help="Bone lengths constant along a track."),
     smooth_weight: float = typer.Option(0.1, min=0.0, help="Accelerations beyond the mocap's."),
     prior_weight: float = typer.Option(0.05, min=0.0, help="Adversarial pose prior trained on the replayed mocap."),
+    shape_prior_weight: float = typer.Option(0.0, min=0.0, help="Pose prior: the replayed mocap's linear shape "
+                                             "space (as pose3d train --shape-prior-weight)."),
     distill_weight: float = typer.Option(1.0, min=0.0, help="Distance to the frozen --init model's prediction (LwF)."),
     init_share: float = typer.Option(0.0, min=0.0, max=0.95, help="The written model is (1 - s) x the adapted weights "
                                      "+ s x the --init weights (as pose3d train --init-share)."),
@@ -85,7 +87,8 @@ def adapt(
         opts = AdaptOptions(init=str(init), replay=str(replay), fov=fov, focal=focal, calib=str(calib) if calib else None,
                             frames=_frames(frames), site_weight=site_weight, reproj_weight=reproj_weight,
                             bone_constancy_weight=bone_constancy_weight, smooth_weight=smooth_weight,
-                            prior_weight=prior_weight, distill_weight=distill_weight, init_share=init_share,
+                            prior_weight=prior_weight, shape_prior_weight=shape_prior_weight,
+                            distill_weight=distill_weight, init_share=init_share,
                             epochs=epochs, subsample=subsample,
                             lr=lr, seed=seed, threads=threads, max_minutes=max_minutes,
                             detector_model=str(detector_model) if detector_model else None, size=_size(size))

@@ -135,6 +135,9 @@ def train(
     view_weight: float = typer.Option(0.0, min=0.0, help="image/3D sources: the calibrated views of one instant "
                                                          "predict one world pose (view consistency)."),
     prior_weight: float = typer.Option(0.0, min=0.0, help="Adversarial pose prior trained on mocap (Yang et al. 2018)."),
+    shape_prior_weight: float = typer.Option(0.0, min=0.0, help="Pose prior: the mocap's linear shape space "
+                                             "(Procrustes-aligned PCA); what keeps 2D-only training from "
+                                             "inhuman depths."),
     distill_weight: float = typer.Option(0.0, min=0.0, help="With --init: distil the frozen initial model on new and replayed "
                                                    "inputs (LwF)."),
     ewc_weight: float = typer.Option(0.0, min=0.0, help="With --init: elastic weight consolidation around its weights."),
@@ -191,7 +194,8 @@ def train(
                           replay_fraction=replay_fraction, replay_ratio=replay_ratio, sources=[_parse_source(x) for x in source],
                           prior=str(prior) if prior else None, reproj_weight=reproj_weight,
                           bone_constancy_weight=bone_constancy_weight, smooth_weight=smooth_weight, view_weight=view_weight,
-                          prior_weight=prior_weight, distill_weight=distill_weight, ewc_weight=ewc_weight,
+                          prior_weight=prior_weight, shape_prior_weight=shape_prior_weight,
+                          distill_weight=distill_weight, ewc_weight=ewc_weight,
                           init_share=init_share, clip=clip, started_at=_process_started_at())
         from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 

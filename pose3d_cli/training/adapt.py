@@ -32,6 +32,7 @@ class AdaptOptions:
     bone_constancy_weight: float = 0.1
     smooth_weight: float = 0.1
     prior_weight: float = 0.05
+    shape_prior_weight: float = 0.0
     distill_weight: float = 1.0
     init_share: float = 0.0  # the written model interpolated this share back to --init (train's --init-share)
     epochs: int = 3
@@ -323,7 +324,8 @@ def adapt(inputs: list[str | Path], output: str | Path, opts: AdaptOptions, work
                        epochs=opts.epochs, subsample=opts.subsample, lr=opts.lr, seed=opts.seed, threads=opts.threads,
                        max_minutes=opts.max_minutes, log=log, reproj_weight=opts.reproj_weight,
                        bone_constancy_weight=opts.bone_constancy_weight, smooth_weight=opts.smooth_weight,
-                       prior_weight=opts.prior_weight, distill_weight=opts.distill_weight,
+                       prior_weight=opts.prior_weight, shape_prior_weight=opts.shape_prior_weight,
+                       distill_weight=opts.distill_weight,
                        init_share=opts.init_share)
     check_config(base)  # rates and weights, before any detection (the site's weight: parse_source below)
     workdir = Path(workdir)

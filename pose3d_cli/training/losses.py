@@ -26,6 +26,11 @@ terms whose weight is not 0 and reports each term's value. Poses are root-relati
   (view-major within a group: rows g·V … g·V + V − 1); ``Batch.rotation`` holds each row's ``cam_from_world`` R.
 - :class:`Adversarial`: the lifter's poses should look real to a :class:`PoseDiscriminator` trained on mocap poses
   (Yang et al., CVPR 2018, LSGAN form): mean (D(pose) − 1)².
+- :class:`ShapePrior`: the lifter's poses, brought onto the mocap's mean pose by a similarity transform, should lie
+  in the mocap's linear shape space (a point distribution model: Cootes et al. 1995; Zhou et al. 2015 lift 2D with
+  such a basis): Mahalanobis distance inside the first ``modes`` principal components plus the residual outside
+  them, per coordinate. Blind to the pose's position, orientation and scale (what the reprojection cannot see
+  either), so it only asks for a plausible *shape*: which depth order of the joints is human.
 
 Continual learning:
 - :class:`Distillation`: mean joint distance to a frozen teacher's prediction on the same inputs (LwF).
@@ -39,7 +44,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from ..lifting.torch_geometry import project_normalized, solve_root_translation
+from ..lifting.torch_geometry import procrustes_align, project_normalized, solve_root_translation
 
 REPROJ_SCALE = 1000.0  # normalised units → "pixels at f = 1000"
 
@@ -208,6 +213,53 @@ class Adversarial:
 
     def __call__(self, b: Batch) -> torch.Tensor:
         return ((self.disc(b.pred) - 1) ** 2).mean()
+
+
+SHAPE_PRIOR_MODES = 12  # chosen on a dev set of Bandai 2 files (6 / 12 / 20 × weights 0.3 / 1 / 3; README)
+
+
+class ShapePrior:
+    """A linear shape space of mocap poses, fitted once (deterministic: SVD), as a loss term.
+
+    ``mean`` (J, 3) the mocap's generalised-Procrustes mean pose; ``basis`` (K, J·3) its first K principal
+    directions, ``variance`` (K,) their variances, ``residual_variance`` the mean variance of the rest (mm²)."""
+
+    name = "shape_prior"
+
+    def __init__(self, mean: torch.Tensor, basis: torch.Tensor, variance: torch.Tensor, residual_variance: float):
+        self.mean, self.basis, self.variance = mean, basis, variance
+        self.residual_variance = float(residual_variance)
+
+    @classmethod
+    def fit(cls, poses: torch.Tensor, modes: int = SHAPE_PRIOR_MODES, iterations: int = 3) -> "ShapePrior":
+        """From mocap poses (N, J, 3) mm (any position, orientation): generalised Procrustes onto a mean whose size
+        is the poses' mean size, then PCA of the aligned poses."""
+        p = poses.double()
+        p = p - p.mean(dim=-2, keepdim=True)
+        size = p.norm(dim=(-1, -2)).mean()
+        mean = p[0]
+        for _ in range(iterations):
+            mean = procrustes_align(p, mean.expand_as(p)).mean(0)
+            mean = mean * size / mean.norm()
+        r = (procrustes_align(p, mean.expand_as(p)) - mean).flatten(1)
+        modes = min(int(modes), r.shape[1] - 1, len(r) - 1)
+        _, sv, vh = torch.linalg.svd(r, full_matrices=False)
+        var = sv ** 2 / len(r)
+        rest = var[modes:]
+        residual = float(rest.sum() / max(r.shape[1] - modes, 1)) if len(rest) else float(var[-1])
+        return cls(mean.float(), vh[:modes].float(), var[:modes].float().clamp(min=1e-6), max(residual, 1e-6))
+
+    def distance(self, poses: torch.Tensor) -> torch.Tensor:
+        """(..., J, 3) → (...): squared Mahalanobis distance in the shape space + residual, per coordinate
+        (≈ 1 for a typical mocap pose, 0 for the mean pose)."""
+        p = poses - poses.mean(dim=-2, keepdim=True)
+        r = (procrustes_align(p, self.mean.expand_as(p)) - self.mean).flatten(-2)
+        c = r @ self.basis.T
+        resid = r - c @ self.basis
+        return ((c ** 2 / self.variance).sum(-1) + (resid ** 2).sum(-1) / self.residual_variance) / r.shape[-1]
+
+    def __call__(self, b: Batch) -> torch.Tensor:
+        return _mean(self.distance(b.pred), b.frame_weight)
 
 
 class Distillation:
