@@ -8,7 +8,8 @@ held in RAM as tensors; batches are index gathers, so data loading never stalls 
   same weights as an uninterrupted one.
 - Under ``torchrun`` (``WORLD_SIZE`` > 1) every global batch is split between the ranks (gloo backend) and
   DDP averages the gradients: the same optimisation as one process with the same global batch.
-- AdamW with a one-cycle schedule; best checkpoint (lowest validation MPJPE) kept in ``output``, the last
+- AdamW with a one-cycle schedule (training/optim.py: torch.optim's arithmetic without its ~1 s import of
+  torch._dynamo); best checkpoint (lowest validation MPJPE) kept in ``output``, the last
   state in ``<output stem>.last.pt``; metrics as JSON lines.
 """
 
@@ -19,7 +20,6 @@ import json
 import math
 import os
 import time
-import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -41,6 +41,7 @@ from .metrics import mpjpe, p_mpjpe
 from .multiview.score import hinge_triples
 from .skeleton import get_skeleton
 from .training.losses import Batch, discriminator_loss
+from .training.optim import AdamW, OneCycle
 from .training.image3d import load_image3d_source
 from .training.sources import load_2d_source
 
@@ -611,7 +612,7 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
         if prior_poses is None:
             raise Pose3dError(f"{cfg.data}: --prior-weight needs mocap poses: a pairs source or prior: pairs.h5")
         disc = L.PoseDiscriminator(sk.num_joints, bones)
-        disc_opt = torch.optim.Adam(disc.parameters(), lr=cfg.disc_lr, betas=(0.5, 0.999))
+        disc_opt = AdamW(disc.parameters(), lr=cfg.disc_lr, betas=(0.5, 0.999), weight_decay=0.0)
     shape = None
     if cfg.shape_prior_weight > 0:
         if prior_poses is None:
@@ -830,10 +831,7 @@ def _optimiser_step(loss: torch.Tensor, report_loss: float, model: torch.nn.Modu
             d_loss.backward()
             disc_opt.step()
         d_value = float(d_loss.detach())
-    with warnings.catch_warnings():  # a skipped (non-finite) step is counted; torch's warning would leak
-        warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before "
-                                r"`optimizer\.step\(\)`")
-        sched.step()
+    sched.step()  # a skipped (non-finite) step is counted
     return stepped, d_value
 
 
@@ -912,9 +910,9 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
                           "training data")
     steps_per_epoch = math.ceil(units_per_epoch / global_batch)
     total_steps = steps_per_epoch * cfg.epochs
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(total_steps, 1),
-                                                pct_start=0.15, div_factor=10.0, final_div_factor=100.0)
+    opt = AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)  # torch.optim's arithmetic
+    sched = OneCycle(opt, max_lr=cfg.lr, total_steps=max(total_steps, 1), pct_start=0.15, div_factor=10.0,
+                     final_div_factor=100.0)
     state = {"epoch": 0, "step": 0, "best": float("inf"), "best_epoch": -1, "bad_epochs": 0, "history": [],
              "samples": 0, "train_seconds": 0.0, "skipped_steps": 0}
     def loop_signature() -> dict:

@@ -35,7 +35,8 @@ $P -q synth "$MOCAP/bvh/bandai_namco_2" "$OUT/t2_bandai2.h5" $SYN --val 0.1
 $P -q synth "$OUT/in/cmu" "$OUT/t3_cmu.h5" $SYN --val 0.1
 $P -q synth "$OUT/in/c3d" "$OUT/t4_c3d.h5" $SYN --val 0.25   # 0.1 leaves this small task without a val file
 T=("$OUT/t1_bandai1.h5" "$OUT/t2_bandai2.h5" "$OUT/t3_cmu.h5" "$OUT/t4_c3d.h5")
-MODEL="--model mlp --arg width=256 --arg blocks=2 --arg dropout=0.05 --seed 0 --threads 2"
+SEED=${SEED:-0}   # the training seed of every run (the tasks' synthesis keeps seed 0 in SYN)
+MODEL="--model mlp --arg width=256 --arg blocks=2 --arg dropout=0.05 --seed $SEED --threads 2"
 FULL="$MODEL --epochs 15 --batch-size 1024 --lr 3e-3"
 UPDATE=${UPDATE:-"--batch-size 256 --lr 1e-3 --threads 1"}
 METHOD=${METHOD:-"--replay-ratio 4 --distill-weight 0.15"}    # each update costs in proportion to its new data
@@ -48,10 +49,10 @@ cp "$OUT/task1.pt" "$OUT/method/1.pt"; cp "$OUT/task1.jsonl" "$OUT/method/1.json
 for i in 2 3 4; do
   t=${T[$((i - 1))]}
   E="--epochs ${EPOCHS[$((i - 2))]}"
-  $P -q train "$t" -o "$OUT/naive/$i.pt" --init "$OUT/naive/$((i - 1)).pt" $E $UPDATE
+  $P -q train "$t" -o "$OUT/naive/$i.pt" --init "$OUT/naive/$((i - 1)).pt" $E $UPDATE --seed $SEED
   REPLAY=""
   for k in $(seq 1 $((i - 1))); do REPLAY="$REPLAY --replay ${T[$((k - 1))]}"; done
-  $P -q train "$t" -o "$OUT/method/$i.pt" --init "$OUT/method/$((i - 1)).pt" $E $UPDATE $REPLAY $METHOD
+  $P -q train "$t" -o "$OUT/method/$i.pt" --init "$OUT/method/$((i - 1)).pt" $E $UPDATE --seed $SEED $REPLAY $METHOD
 done
 for split in val test; do   # val: what the settings were chosen on; test: reported once
   $P eval-continual "$OUT"/method/{1,2,3,4}.pt --baseline "$OUT/naive/1.pt" --baseline "$OUT/naive/2.pt" \
