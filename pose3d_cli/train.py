@@ -931,12 +931,16 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
             raise Pose3dError(f"{lp}: cannot resume with different {', '.join(changed)} (the schedule and data order "
                               "depend on them); use the original values, or --init to start a new run from it")
         model.load_state_dict(ck["state_dict"])
-        opt.load_state_dict(r["optimizer"])
-        sched.load_state_dict(r["scheduler"])
+        try:
+            opt.load_state_dict(r["optimizer"])
+            sched.load_state_dict(r["scheduler"])
+            if disc is not None:
+                disc.load_state_dict(r["disc"])
+                disc_opt.load_state_dict(r["disc_opt"])
+        except (ValueError, KeyError, RuntimeError) as e:
+            raise Pose3dError(f"{lp}: its optimiser state does not fit this run ({e}); the training data may have "
+                              "changed size: use --init to start a new run from it") from None
         torch.set_rng_state(r["torch_rng"])
-        if disc is not None:
-            disc.load_state_dict(r["disc"])
-            disc_opt.load_state_dict(r["disc_opt"])
         state.update({k: r[k] for k in state if k in r})
     log_path = Path(cfg.log) if cfg.log else Path(cfg.output).with_suffix(".jsonl")
     world, rank = dist.world, dist.rank

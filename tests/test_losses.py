@@ -167,6 +167,53 @@ def test_shape_prior_sees_the_shape_only(shape_prior_and_held_out):
     assert 0.5 < float(d.median()) < 2.0
 
 
+def test_shape_prior_distance_along_its_modes_and_outside_them(shape_prior_and_held_out):
+    """The mean shape moved by c standard deviations along principal mode k scores c²/(3J) (the Mahalanobis part);
+    moved as far along a direction outside the modes, it scores by the residual variance instead."""
+    prior, _ = shape_prior_and_held_out
+    n = prior.mean.numel()
+    for k in (0, 3, 11):
+        for c in (1.0, 2.0):
+            moved = prior.mean + c * prior.variance[k].sqrt() * prior.basis[k].reshape(prior.mean.shape)
+            assert float(prior.distance(moved[None])) == pytest.approx(c * c / n, rel=0.15), (k, c)
+    g = torch.Generator().manual_seed(3)
+    d = torch.randn(n, generator=g, dtype=torch.float64)
+    m = prior.mean.double().flatten()
+    d -= (d @ m) / (m @ m) * m  # in the tangent plane
+    d -= prior.basis.double().T @ (prior.basis.double() @ d)  # outside the modes
+    step = 0.5 * (prior.residual_variance ** 0.5) * d / d.norm() * n ** 0.5 / 3
+    got = float(prior.distance((m + step).reshape(prior.mean.shape)[None].float()))
+    expected = float((step @ step) / prior.residual_variance / n)
+    assert got == pytest.approx(expected, rel=0.3)  # not the modes' variance: the residual's
+
+
+def test_shape_prior_gradients_are_finite_and_lead_to_plausible_shapes(shape_prior_and_held_out):
+    """Collapsed poses (a point, a line, a plane) have finite gradients; descending the distance from noise
+    reaches a shape the prior finds typical; frames of weight 0 do not count."""
+    prior, held = shape_prior_and_held_out
+    J = prior.mean.shape[0]
+    line = torch.zeros(J, 3)
+    line[:, 1] = torch.linspace(-800, 800, J)
+    flat = held[0].clone()
+    flat[:, 2] = 0
+    for pose in (torch.zeros(J, 3), line, flat, held[1]):
+        x = pose.clone().requires_grad_(True)
+        prior.distance(x[None]).sum().backward()
+        assert torch.isfinite(x.grad).all()
+    x = (torch.randn(J, 3, generator=torch.Generator().manual_seed(0)) * 300).requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=10.0)
+    start = float(prior.distance(x[None]).detach())
+    for _ in range(1000):
+        opt.zero_grad()
+        prior.distance(x[None]).sum().backward()
+        opt.step()
+    assert float(prior.distance(x[None]).detach()) < min(0.01 * start, 1.5)  # a typical held-out pose: ~1
+    clips = torch.stack([held[:4], held[4:8] * 0 + torch.randn(4, J, 3) * 500])  # (B=2, T=4, J, 3)
+    w = torch.tensor([[1.0] * 4, [0.0] * 4])
+    assert float(prior(L.Batch(pred=clips, frame_weight=w))) == pytest.approx(float(prior.distance(held[:4]).mean()),
+                                                                              rel=1e-5)
+
+
 def test_shape_prior_tells_the_depth_order_apart(shape_prior_and_held_out):
     """What reprojection alone cannot see: a limb turned back through its hinge (the distal joint mirrored in depth
     about the elbow or knee: the 2D does not change) and the whole pose mirrored in depth (its chirality flipped),

@@ -96,3 +96,29 @@ def test_schedule_refuses_steps_beyond_its_end_and_another_length():
     other = OneCycle(AdamW(m.parameters(), lr=1e-3), max_lr=1e-3, total_steps=5)
     with pytest.raises(ValueError):
         other.load_state_dict(sched.state_dict())
+
+
+def test_state_survives_a_weights_only_round_trip_and_zero_grad_keeps_buffers(tmp_path):
+    """What a .last.pt holds is read back with torch.load(weights_only=True) (no pickle of code); the
+    discriminator's torch.optim.Adam state (older files) loads too; zero_grad(set_to_none=False) zeroes in place."""
+    total, data = 10, _data(10)
+    m = _model()
+    opt, sched = _ours(m, 1e-3, total, 1e-4)
+    _run(m, opt, sched, data[:4])
+    torch.save({"opt": opt.state_dict(), "sched": sched.state_dict()}, tmp_path / "s.pt")
+    back = torch.load(tmp_path / "s.pt", weights_only=True)
+    opt2 = AdamW(m.parameters(), lr=1e-3, weight_decay=1e-4)
+    opt2.load_state_dict(back["opt"])
+    assert opt2.state.keys() == opt.state.keys() and opt2.lr == opt.lr and opt2.betas == opt.betas
+    assert all(torch.equal(opt2.state[i][k], opt.state[i][k]) for i in opt.state for k in ("exp_avg", "exp_avg_sq"))
+    disc = torch.nn.Linear(4, 2)
+    adam = torch.optim.Adam(disc.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    disc(torch.randn(3, 4)).sum().backward()
+    adam.step()
+    ours = AdamW(disc.parameters(), lr=1e-3, betas=(0.5, 0.999), weight_decay=0.0)
+    ours.load_state_dict(adam.state_dict())
+    assert ours.state[0]["step"] == 1.0 and ours.betas == (0.5, 0.999)
+    with pytest.raises(ValueError, match="parameters"):
+        AdamW(m.parameters(), lr=1e-3).load_state_dict(adam.state_dict())
+    ours.zero_grad(set_to_none=False)
+    assert disc.weight.grad is not None and not disc.weight.grad.any()

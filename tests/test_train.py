@@ -164,6 +164,15 @@ def test_user_mistakes_in_train_are_one_line_errors(small_pairs, tmp_path):
     longer = ["train", str(small_pairs), "-o", str(out), "--epochs", "2", *small, "--resume"]
     r = CliRunner().invoke(app, ["-q", *longer])
     assert r.exit_code == 2 and "cannot resume with different epochs" in r.stderr
+    # a resume state whose schedule has another length (the training data changed size under the same options)
+    from pose3d_cli.lifting.checkpoint import save_checkpoint
+
+    ck = read_checkpoint(last_path(out))
+    ck["resume"]["scheduler"]["total_steps"] += 5
+    save_checkpoint(ck, last_path(out))
+    r = CliRunner().invoke(app, ["-q", *base, *small, "--resume"])
+    assert r.exit_code == 2 and "optimiser state does not fit this run" in r.stderr and "Traceback" not in r.output
+    assert len(r.stderr.strip().splitlines()) <= 2, r.stderr
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])

@@ -80,8 +80,8 @@ def test_two_d_only_run_collapses_without_the_prior_and_not_with_it(small_pairs,
     """2D only (small_pairs' 2D; its 3D is never read), reprojection loss, from scratch; held out: other files.
     Without a prior the lifted poses are hardly better than the mean pose (reprojection fixes the 2D, not the
     depth); with the shape prior (fitted on other people's mocap) they beat both clearly. Measured on 5 seeds
-    (README): no prior 97.5-103.3 mm, shape prior 78.9-85.3, mean pose 115.7; the adversarial prior at 1.0 was
-    not better than none on the dev files (109.5 vs 109.3 mm mean of 3 seeds), so it is not what this tests."""
+    (README): no prior 97.5-103.3 mm, shape prior 74.6-89.1, mean pose 115.7; the adversarial prior at 1.0 was
+    not better than none on the dev files (115.9 vs 112.5 mm mean of 3 seeds), so it is not what this tests."""
     src = tmp_path / "src.yaml"
     src.write_text(f"sources:\n  - {{path: {small_pairs}, kind: 2d}}\nval: {held_out}\nprior: {prior_pairs}\n")
     common = dict(data=str(src), model_args={"width": 128, "blocks": 1, "dropout": 0.0}, batch_size=256, threads=1,

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from ..lifting.torch_geometry import procrustes_align, project_normalized, solve_root_translation
+from ..lifting.torch_geometry import procrustes_transform, project_normalized, solve_root_translation
 
 REPROJ_SCALE = 1000.0  # normalised units → "pixels at f = 1000"
 
@@ -216,13 +216,18 @@ class Adversarial:
 
 
 SHAPE_PRIOR_MODES = 12  # chosen on a dev set of Bandai 2 files (6 / 12 / 20 × weights 0.3 / 1 / 3; README)
+SHAPE_PRIOR_MAX_POSES = 50_000  # the fit uses at most this many poses (a fixed stride): ~1 s, whatever the prior's size
 
 
 class ShapePrior:
     """A linear shape space of mocap poses, fitted once (deterministic: SVD), as a loss term.
 
-    ``mean`` (J, 3) the mocap's generalised-Procrustes mean pose; ``basis`` (K, J·3) its first K principal
-    directions, ``variance`` (K,) their variances, ``residual_variance`` the mean variance of the rest (mm²)."""
+    A pose is centred, turned onto the mean shape by the best rotation (Kabsch; held fixed for the gradient, so no
+    SVD is differentiated and degenerate poses get finite gradients) and projected onto the tangent plane of the
+    shape space at the mean (scaled so that its projection onto the mean is the mean: Cootes & Taylor's tangent
+    projection), which also removes its size. ``mean`` (J, 3) the mocap's generalised-Procrustes mean shape (at the
+    poses' mean size, mm); ``basis`` (K, J·3) the first K principal directions of the tangent residuals,
+    ``variance`` (K,) their variances, ``residual_variance`` the mean variance of the rest (mm²)."""
 
     name = "shape_prior"
 
@@ -230,33 +235,55 @@ class ShapePrior:
         self.mean, self.basis, self.variance = mean, basis, variance
         self.residual_variance = float(residual_variance)
 
+    @staticmethod
+    def _tangent(poses: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+        """(..., J, 3) → (..., J, 3): centred, rotated onto ``mean`` (rotation without gradient), scaled onto the
+        tangent plane at ``mean`` (x · mean = |mean|²)."""
+        p = poses - poses.mean(dim=-2, keepdim=True)
+        target = mean.to(p).expand_as(p)
+        with torch.no_grad():
+            _, R, _ = procrustes_transform(p, target, scale=False)
+        a = p @ R.transpose(-1, -2)
+        m2 = (target * target).sum(dim=(-1, -2), keepdim=True)
+        dot = (a * target).sum(dim=(-1, -2), keepdim=True)
+        return a * (m2 / dot.clamp(min=1e-6 * m2))
+
     @classmethod
     def fit(cls, poses: torch.Tensor, modes: int = SHAPE_PRIOR_MODES, iterations: int = 3) -> "ShapePrior":
-        """From mocap poses (N, J, 3) mm (any position, orientation): generalised Procrustes onto a mean whose size
-        is the poses' mean size, then PCA of the aligned poses."""
+        """From mocap poses (N, J, 3) mm (any position, orientation, size): generalised Procrustes from the
+        average pose, then PCA of the tangent residuals. At most ``SHAPE_PRIOR_MAX_POSES`` poses are used."""
+        if not torch.isfinite(poses).all():
+            raise ValueError("ShapePrior.fit: the poses hold non-finite values")
+        if len(poses) > SHAPE_PRIOR_MAX_POSES:
+            poses = poses[torch.linspace(0, len(poses) - 1, SHAPE_PRIOR_MAX_POSES).long()]
         p = poses.double()
         p = p - p.mean(dim=-2, keepdim=True)
         size = p.norm(dim=(-1, -2)).mean()
-        mean = p[0]
+        if not size > 0:
+            raise ValueError("ShapePrior.fit: the poses are single points")
+        mean = p.mean(0)
+        if not mean.norm() > 1e-3 * size:  # poses that average out (e.g. every orientation): start from one
+            mean = p[int(p.norm(dim=(-1, -2)).argmax())]
         for _ in range(iterations):
-            mean = procrustes_align(p, mean.expand_as(p)).mean(0)
-            mean = mean * size / mean.norm()
-        r = (procrustes_align(p, mean.expand_as(p)) - mean).flatten(1)
-        modes = min(int(modes), r.shape[1] - 1, len(r) - 1)
+            mean = cls._tangent(p, mean * size / mean.norm()).mean(0)
+        mean = mean * size / mean.norm()
+        r = (cls._tangent(p, mean) - mean).flatten(1)
+        joints = p.shape[-2]
+        modes = max(1, min(int(modes), 3 * joints - 7, len(r) - 1))  # similarity transforms take 7 dimensions
         _, sv, vh = torch.linalg.svd(r, full_matrices=False)
         var = sv ** 2 / len(r)
-        rest = var[modes:]
-        residual = float(rest.sum() / max(r.shape[1] - modes, 1)) if len(rest) else float(var[-1])
+        rest = var[modes:3 * joints - 7]
+        residual = float(rest.mean()) if len(rest) else float(var[modes - 1])
         return cls(mean.float(), vh[:modes].float(), var[:modes].float().clamp(min=1e-6), max(residual, 1e-6))
 
     def distance(self, poses: torch.Tensor) -> torch.Tensor:
         """(..., J, 3) → (...): squared Mahalanobis distance in the shape space + residual, per coordinate
-        (≈ 1 for a typical mocap pose, 0 for the mean pose)."""
-        p = poses - poses.mean(dim=-2, keepdim=True)
-        r = (procrustes_align(p, self.mean.expand_as(p)) - self.mean).flatten(-2)
-        c = r @ self.basis.T
-        resid = r - c @ self.basis
-        return ((c ** 2 / self.variance).sum(-1) + (resid ** 2).sum(-1) / self.residual_variance) / r.shape[-1]
+        (≈ 1 for a typical mocap pose, 0 for the mean shape)."""
+        r = (self._tangent(poses, self.mean) - self.mean.to(poses)).flatten(-2)
+        basis = self.basis.to(r)
+        c = r @ basis.T
+        resid = r - c @ basis
+        return ((c ** 2 / self.variance.to(r)).sum(-1) + (resid ** 2).sum(-1) / self.residual_variance) / r.shape[-1]
 
     def __call__(self, b: Batch) -> torch.Tensor:
         return _mean(self.distance(b.pred), b.frame_weight)

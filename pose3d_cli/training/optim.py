@@ -73,12 +73,15 @@ class AdamW:
         if d.get("format") == STATE_FORMAT:
             self.lr, self.betas = float(d["lr"]), tuple(float(b) for b in d["betas"])
         else:
-            (group,) = d["param_groups"]
-            self.lr, self.betas = float(group["lr"]), tuple(float(b) for b in group["betas"])
+            groups = d.get("param_groups", [])
+            if len(groups) != 1 or len(groups[0].get("params", [])) != len(self.params):
+                raise ValueError(f"optimiser state of {sum(len(g.get('params', [])) for g in groups)} parameters in "
+                                 f"{len(groups)} groups; this model has {len(self.params)} in one")
+            self.lr, self.betas = float(groups[0]["lr"]), tuple(float(b) for b in groups[0]["betas"])
         state = {}
         for i, s in d["state"].items():
             i = int(i)
-            if not 0 <= i < len(self.params) or s["exp_avg"].shape != self.params[i].shape:
+            if not 0 <= i < len(self.params) or any(s[k].shape != self.params[i].shape for k in ("exp_avg", "exp_avg_sq")):
                 raise ValueError(f"optimiser state of parameter {i} does not match the model")
             step = s["step"]
             state[i] = {"step": float(step.item() if isinstance(step, torch.Tensor) else step),
