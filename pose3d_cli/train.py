@@ -40,7 +40,7 @@ from .lifting.predict import predict_dataset
 from .metrics import mpjpe, p_mpjpe
 from .multiview.score import hinge_triples
 from .skeleton import get_skeleton
-from .training.losses import Batch, discriminator_loss
+from .training.losses import SHAPE_PRIOR_MODES, Batch, discriminator_loss
 from .training.optim import AdamW, OneCycle
 from .training.image3d import load_image3d_source
 from .training.sources import load_2d_source
@@ -94,6 +94,7 @@ class TrainConfig:
     view_weight: float = 0.0  # image/3D: the views of one instant predict one world pose
     prior_weight: float = 0.0  # adversarial plausibility prior (Yang et al. 2018)
     shape_prior_weight: float = 0.0  # plausibility prior: the mocap's linear shape space (losses.ShapePrior)
+    shape_prior_modes: int = SHAPE_PRIOR_MODES  # its principal modes (chosen on dev files, README)
     distill_weight: float = 0.0  # continual: distance to the frozen --init model's prediction (LwF)
     ewc_weight: float = 0.0  # continual: elastic weight consolidation around the --init weights
     init_share: float = 0.0  # continual: share of the --init weights in the written model (weight interpolation)
@@ -348,7 +349,8 @@ def check_config(cfg: TrainConfig) -> None:
     need("replay_fraction", 0.0, 1.0, open_low=True)
     need("replay_ratio", 0.0, open_low=True, optional=True)
     need("max_minutes", 0.0, open_low=True, optional=True)
-    for name, low in (("epochs", 1), ("batch_size", 1), ("subsample", 1), ("window", 1), ("clip", 1), ("threads", 1)):
+    for name, low in (("epochs", 1), ("batch_size", 1), ("subsample", 1), ("window", 1), ("clip", 1), ("threads", 1),
+                      ("shape_prior_modes", 1)):
         v = getattr(cfg, name)
         if not isinstance(v, int) or isinstance(v, bool) or v < low:
             raise Pose3dError(f"{_option(name)} {v}: must be a whole number >= {low}")
@@ -617,7 +619,7 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
     if cfg.shape_prior_weight > 0:
         if prior_poses is None:
             raise Pose3dError(f"{cfg.data}: --shape-prior-weight needs mocap poses: a pairs source or prior: pairs.h5")
-        shape = L.ShapePrior.fit(prior_poses)
+        shape = L.ShapePrior.fit(prior_poses, cfg.shape_prior_modes)
     pairs = L.Objective().add(1.0, L.MPJPE()).add(cfg.bone_weight, L.BoneLength(bones))
     pairs.add(cfg.flexion_weight, L.FlexionAngle(torch.from_numpy(hinge_triples(sk))))
     pairs.add(cfg.distill_weight, L.Distillation())

@@ -216,3 +216,18 @@ def test_init_share_writes_and_validates_the_interpolated_weights_and_trains_on(
     assert abs(err - read_checkpoint(out)["metrics"]["val_mpjpe"]) < 0.05
     with pytest.raises(Exception, match="--init-share"):
         train(TrainConfig(data=str(small_pairs), output=str(tmp_path / "x.pt"), epochs=1, init_share=0.5, **FAST))
+
+
+def test_train_cli_defaults_are_the_config_defaults():
+    """The CLI repeats TrainConfig's defaults (it must not import torch to show --help): they may not drift apart.
+    ``--model`` is the exception by design (None: mlp, or refused with --init, which keeps its own)."""
+    import dataclasses
+
+    import typer
+
+    cmd = typer.main.get_command(app).commands["train"]
+    fields = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.default is not dataclasses.MISSING}
+    shared = [p for p in cmd.params if p.name in fields and p.name != "model"]
+    assert len(shared) > 25
+    for p in shared:
+        assert p.default == fields[p.name], p.name

@@ -138,6 +138,7 @@ def train(
     shape_prior_weight: float = typer.Option(0.0, min=0.0, help="Pose prior: the mocap's linear shape space "
                                              "(Procrustes-aligned PCA); what keeps 2D-only training from "
                                              "inhuman depths."),
+    shape_prior_modes: int = typer.Option(12, min=1, help="Principal modes of the shape prior's linear shape space."),
     distill_weight: float = typer.Option(0.0, min=0.0, help="With --init: distil the frozen initial model on new and replayed "
                                                    "inputs (LwF)."),
     ewc_weight: float = typer.Option(0.0, min=0.0, help="With --init: elastic weight consolidation around its weights."),
@@ -195,6 +196,7 @@ def train(
                           prior=str(prior) if prior else None, reproj_weight=reproj_weight,
                           bone_constancy_weight=bone_constancy_weight, smooth_weight=smooth_weight, view_weight=view_weight,
                           prior_weight=prior_weight, shape_prior_weight=shape_prior_weight,
+                          shape_prior_modes=shape_prior_modes,
                           distill_weight=distill_weight, ewc_weight=ewc_weight,
                           init_share=init_share, clip=clip, started_at=_process_started_at())
         from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
