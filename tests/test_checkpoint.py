@@ -76,3 +76,13 @@ def test_info_says_how_a_continued_model_went_on_from_its_init(tmp_path):
     assert d["continued"] == "from v1.pt; 100 new pairs + 250 replayed from t1.h5, t0.h5; interpolated back 0.4"
     scratch = make_checkpoint(m, "mlp", {"width": 16, "blocks": 1}, "h36m17", "pelvis", train={"init": None})
     assert "continued" not in describe_checkpoint(save_checkpoint(scratch, tmp_path / "v1.pt"))
+    assert describe_checkpoint(tmp_path / "v1.pt")["losses"] == "no 2D/3D pairs"
+    # the loss terms a run switched on, and the sources they apply to
+    mixed = make_checkpoint(m, "mlp", {"width": 16, "blocks": 1}, "h36m17", "pelvis",
+                            train={"reproj_weight": 1.0, "shape_prior_weight": 0.5, "shape_prior_modes": 12,
+                                   "prior_weight": 0.0, "flexion_weight": 2.0},
+                            data={"path": "/x/src.yaml", "train_pairs": 500,
+                                  "sources": [{"path": "a.h5", "kind": "pairs"}, {"path": "kp.csv", "kind": "2d"},
+                                              {"path": "kp2.csv", "kind": "2d"}]})
+    assert describe_checkpoint(save_checkpoint(mixed, tmp_path / "mixed.pt"))["losses"] == (
+        "MPJPE on 2D/3D pairs + flexion 2, reprojection 1, shape prior 0.5 (12 modes); 2 2d sources")

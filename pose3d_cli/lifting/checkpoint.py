@@ -246,6 +246,26 @@ def _continued(train: dict, data: dict) -> str | None:
     return out + (f"; {', '.join(guards)}" if guards else "")
 
 
+#: training loss weights (``TrainConfig``) → how ``pose3d info`` names them
+_LOSS_TERMS = (("bone_weight", "bone length"), ("flexion_weight", "flexion"), ("reproj_weight", "reprojection"),
+               ("bone_constancy_weight", "bone constancy"), ("smooth_weight", "smoothness"),
+               ("view_weight", "view consistency"), ("prior_weight", "adversarial prior"),
+               ("shape_prior_weight", "shape prior"))
+
+
+def _losses(train: dict, data: dict) -> str | None:
+    """The loss terms a run switched on beside the pairs' MPJPE, with their weights (and the 2D-only and image/3D
+    sources they apply to); None when the checkpoint does not record its training settings."""
+    if not train:
+        return None
+    terms = [f"{label} {train[key]:g}" + (f" ({train.get('shape_prior_modes', '?')} modes)" if key == "shape_prior_weight" else "")
+             for key, label in _LOSS_TERMS if isinstance(train.get(key), (int, float)) and train[key] > 0]
+    kinds = [s.get("kind") for s in data.get("sources") or train.get("sources") or [] if isinstance(s, dict)]
+    out = "MPJPE on 2D/3D pairs" if data.get("train_pairs") else "no 2D/3D pairs"
+    extra = [f"{kinds.count(k)} {k} source{'s' if kinds.count(k) > 1 else ''}" for k in ("2d", "image3d") if k in kinds]
+    return out + (f" + {', '.join(terms)}" if terms else "") + (f"; {', '.join(extra)}" if extra else "")
+
+
 def describe_checkpoint(path: str | Path) -> dict:
     ck = read_checkpoint(path)
     n_params = sum(int(v.numel()) for k, v in ck["state_dict"].items()  # the output statistics are no parameters
@@ -259,6 +279,7 @@ def describe_checkpoint(path: str | Path) -> dict:
         "detector 3D input": _detector_3d_input(ck),
         "trained on": _trained_on(ck.get("data", {}) or {}),
         **({"continued": c} if (c := _continued(ck.get("train", {}) or {}, ck.get("data", {}) or {})) else {}),
+        **({"losses": c} if (c := _losses(ck.get("train", {}) or {}, ck.get("data", {}) or {})) else {}),
         "epochs": len(ck.get("metrics", {}).get("history", [])) or "?",
         "metrics": {k: v for k, v in ck.get("metrics", {}).items() if k != "history"},
         "resumable": "resume" in ck,
