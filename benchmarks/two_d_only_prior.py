@@ -53,6 +53,17 @@ def evaluate(model_path: Path, pairs: Path) -> float:
     return float(p_mpjpe(predict_frames(m.model, xy, conf), root_relative(d.joints_3d, 0)).mean())
 
 
+def evaluate_floor(sets: dict[str, Path], split: str) -> float:
+    """P-MPJPE (mm) of the prior's mean pose on the evaluation set: the floor a run has to beat."""
+    from pose3d_cli.dataset import load_pairs
+    from pose3d_cli.lifting.codec import root_relative
+    from pose3d_cli.metrics import p_mpjpe
+
+    target = root_relative(load_pairs(sets[split]).joints_3d, 0)
+    mean_pose = root_relative(load_pairs(sets["prior"]).joints_3d, 0).mean(0)
+    return float(p_mpjpe(np.broadcast_to(mean_pose, target.shape), target).mean())
+
+
 def run(kind: str, seed: int, sets: dict[str, Path], split: str, out: Path, modes: int) -> float:
     """One training run; its best epoch is chosen on the evaluation set's error (as the test does)."""
     from pose3d_cli.train import TrainConfig, train
@@ -100,16 +111,6 @@ def main() -> None:
     if a.json:
         a.json.write_text(json.dumps({"split": a.split, "seeds": a.seeds, "modes": a.modes, "mean_pose": floor,
                                       "p_mpjpe": results}, indent=1))
-
-
-def evaluate_floor(sets: dict[str, Path], split: str) -> float:
-    from pose3d_cli.dataset import load_pairs
-    from pose3d_cli.lifting.codec import root_relative
-    from pose3d_cli.metrics import p_mpjpe
-
-    target = root_relative(load_pairs(sets[split]).joints_3d, 0)
-    mean_pose = root_relative(load_pairs(sets["prior"]).joints_3d, 0).mean(0)
-    return float(p_mpjpe(np.broadcast_to(mean_pose, target.shape), target).mean())
 
 
 if __name__ == "__main__":

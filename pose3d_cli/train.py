@@ -609,17 +609,17 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
         teacher = copy.deepcopy(model).eval()
         for p in teacher.parameters():
             p.requires_grad_(False)
+    for weight, option in ((cfg.prior_weight, "--prior-weight"), (cfg.shape_prior_weight, "--shape-prior-weight")):
+        if weight > 0 and prior_poses is None:
+            raise Pose3dError(f"{cfg.data}: {option} needs mocap poses: a pairs source or prior: pairs.h5")
+    priors = []  # (weight, term): the pose priors learnt from the mocap poses
     disc = disc_opt = None
     if cfg.prior_weight > 0:
-        if prior_poses is None:
-            raise Pose3dError(f"{cfg.data}: --prior-weight needs mocap poses: a pairs source or prior: pairs.h5")
         disc = L.PoseDiscriminator(sk.num_joints, bones)
         disc_opt = AdamW(disc.parameters(), lr=cfg.disc_lr, betas=(0.5, 0.999), weight_decay=0.0)
-    shape = None
+        priors.append((cfg.prior_weight, L.Adversarial(disc)))
     if cfg.shape_prior_weight > 0:
-        if prior_poses is None:
-            raise Pose3dError(f"{cfg.data}: --shape-prior-weight needs mocap poses: a pairs source or prior: pairs.h5")
-        shape = L.ShapePrior.fit(prior_poses, cfg.shape_prior_modes)
+        priors.append((cfg.shape_prior_weight, L.ShapePrior.fit(prior_poses, cfg.shape_prior_modes)))
     pairs = L.Objective().add(1.0, L.MPJPE()).add(cfg.bone_weight, L.BoneLength(bones))
     pairs.add(cfg.flexion_weight, L.FlexionAngle(torch.from_numpy(hinge_triples(sk))))
     pairs.add(cfg.distill_weight, L.Distillation())
@@ -637,11 +637,9 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
     two_d = unsupervised(L.Objective())
     image3d = [unsupervised(L.Objective().add(1.0, L.MPJPE())).add(cfg.view_weight, L.ViewConsistency(v.R.shape[0]))
                for v in views or []]
-    for weight, term in ((cfg.prior_weight, disc is not None and L.Adversarial(disc)),
-                         (cfg.shape_prior_weight, shape)):
-        if term:
-            for objective in [two_d if clips else pairs, *image3d]:
-                objective.add(weight, term)
+    for weight, term in priors:  # on the 2D-only batches (else the pairs') and the image/3D ones
+        for objective in [two_d if clips else pairs, *image3d]:
+            objective.add(weight, term)
     if clips and not two_d:
         raise Pose3dError(f"{clips[0].name}: a 2D-only source needs a 2D loss: set --reproj-weight (and "
                           "--prior-weight or --shape-prior-weight, --bone-constancy-weight, --smooth-weight)")

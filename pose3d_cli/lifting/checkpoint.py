@@ -240,10 +240,15 @@ def _continued(train: dict, data: dict) -> str | None:
     if data.get("replay"):
         names = ", ".join(Path(str(p)).name for p in data["replay"])
         out += f"; {int(new or 0):,} new pairs + {sum(int(n) for n in replayed):,} replayed from {names}"
-    guards = [f"{label} {train[key]:g}" for key, label in (("distill_weight", "distillation"), ("ewc_weight", "EWC"),
-                                                            ("init_share", "interpolated back"))
-              if isinstance(train.get(key), (int, float)) and train[key] > 0]
+    guards = _switched_on(train, (("distill_weight", "distillation"), ("ewc_weight", "EWC"),
+                                  ("init_share", "interpolated back")))
     return out + (f"; {', '.join(guards)}" if guards else "")
+
+
+def _switched_on(train: dict, table: tuple[tuple[str, str], ...]) -> list[str]:
+    """``"<label> <weight>"`` for each (training setting, label) of ``table`` that the run set above 0."""
+    return [f"{label} {train[key]:g}" for key, label in table
+            if isinstance(train.get(key), (int, float)) and train[key] > 0]
 
 
 #: training loss weights (``TrainConfig``) → how ``pose3d info`` names them
@@ -258,8 +263,8 @@ def _losses(train: dict, data: dict) -> str | None:
     sources they apply to); None when the checkpoint does not record its training settings."""
     if not train:
         return None
-    terms = [f"{label} {train[key]:g}" + (f" ({train.get('shape_prior_modes', '?')} modes)" if key == "shape_prior_weight" else "")
-             for key, label in _LOSS_TERMS if isinstance(train.get(key), (int, float)) and train[key] > 0]
+    terms = [t + (f" ({train.get('shape_prior_modes', '?')} modes)" if t.startswith("shape prior") else "")
+             for t in _switched_on(train, _LOSS_TERMS)]
     kinds = [s.get("kind") for s in data.get("sources") or train.get("sources") or [] if isinstance(s, dict)]
     out = "MPJPE on 2D/3D pairs" if data.get("train_pairs") else "no 2D/3D pairs"
     extra = [f"{kinds.count(k)} {k} source{'s' if kinds.count(k) > 1 else ''}" for k in ("2d", "image3d") if k in kinds]
