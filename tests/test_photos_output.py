@@ -112,7 +112,7 @@ def test_a_video_output_keeps_its_csv_layout(tmp_path):
     head = out.read_text().splitlines()[0].split(",")
     joints = H36M17.joints
     expected = (["frame", "person", "time_s", "detected"] + [f"{j}_{a}" for j in joints for a in "xyz"]
-                + [f"{j}_conf" for j in joints] + ["low_conf"])
+                + ["root_x_mm", "root_y_mm", "root_z_mm"] + [f"{j}_conf" for j in joints] + ["low_conf"])
     assert head == expected
     for col in ("file", "width", "height", "fx", "fy", "cx", "cy"):
         assert col not in head

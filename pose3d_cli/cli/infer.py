@@ -75,6 +75,9 @@ def infer(
                                            "largest), largest, or one id."),
     max_people: int = typer.Option(4, min=1, max=16, help="At most this many people per frame (1: the single-person "
                                                   "detector, faster)."),
+    person_height: Optional[float] = typer.Option(None, "--person-height", min=100.0, max=250.0, help="The person's "
+        "standing height, cm: scales the 3D and the root position (root_*_mm, camera frame) to it (default: the "
+        "lifted body's size; one view cannot tell a small person near from a tall one far)."),
 ) -> None:
     """Lift videos, photos or 2D keypoints to per-frame 3D joints (mm, camera frame, root-relative)."""
     from ..errors import Pose3dError
@@ -92,7 +95,7 @@ def infer(
                             fps=fps, size=_size(size), min_conf=min_conf, with_2d=with_2d, fmt=fmt,
                             render=str(render) if render else None, detect_width=detect_width,
                             fix_swaps=fix_swaps, detector=detector, angles=angles,
-                            detector_3d=detector_3d, skeleton_fit=skeleton_fit)
+                            detector_3d=detector_3d, skeleton_fit=skeleton_fit, person_height=person_height)
         from ..infer.people import parse_person
 
         opts.person, opts.max_people = parse_person(person), max_people

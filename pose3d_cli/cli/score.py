@@ -12,7 +12,8 @@ from rich.table import Table
 from .app import app
 from .common import check_outputs, err_console, say, state, user_errors
 
-LABELS = {"p_mpjpe": "P-MPJPE", "mpjpe_rotation": "MPJPE rotation-only", "mpjpe_unaligned": "MPJPE unaligned"}
+LABELS = {"p_mpjpe": "P-MPJPE", "mpjpe_rotation": "MPJPE rotation-only", "mpjpe_unaligned": "MPJPE unaligned",
+          "mpjpe_absolute": "MPJPE absolute (placed by its root)"}
 
 
 def _mm(v) -> str:
@@ -29,7 +30,8 @@ def score(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write every figure to this JSON file."),
 ) -> None:
     """Score a monocular 3D result against a reference: P-MPJPE, rotation-only and unaligned MPJPE, per joint,
-    bone-length ratios and CV, elbow/knee angle RMSE, swapped frames."""
+    bone-length ratios and CV, elbow/knee angle RMSE, swapped frames; with a calibrated camera and an infer output
+    that places the person, the root position's error and the absolute MPJPE."""
     from ..atomic import write_text_atomic
     from ..errors import Pose3dError
     from ..multiview.score import score_file
@@ -55,8 +57,13 @@ def score(
     for s in subsets:
         t.add_column(f"{s} ({res['frames_in'][s]})", justify="right")
     for k, per in res.get("mpjpe", {}).items():
-        t.add_row(LABELS.get(k, k), *[_mm(per[s]) for s in subsets])
+        t.add_row(LABELS.get(k, k), *[_mm(per.get(s)) for s in subsets])
     err_console.print(t)
+    rp = res.get("root_position")
+    if rp and rp.get("frames"):
+        say(f"root position (camera frame, {rp['frames']} frames): error median {rp['error_median_mm']:.0f} mm, "
+            f"depth bias {rp['depth_bias_mm']:+.0f} mm ({rp['depth_bias_percent']:+.1f}% of "
+            f"{rp['reference_depth_mean_mm'] / 1000:.2f} m), sideways/up-down median {rp['lateral_error_median_mm']:.0f} mm")
     if "per_joint" not in res:
         return
     pj = Table(title="per joint (mm)", title_justify="left")

@@ -10,6 +10,8 @@
 5. Single-frame models get optional smoothing (zero-phase Butterworth for files, One-Euro for cameras).
 6. Each person's skeleton is fitted over the track (:mod:`.skeleton_fit`: constant bone lengths, kept on the
    2D camera rays), unless ``--skeleton-fit none``.
+7. Each frame's pose is placed in the camera (:mod:`.trajectory`: the root position that makes it project onto
+   its 2D), smoothed like the poses; ``--person-height`` rescales pose and position to the person's height.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class InferOptions:
     detector_3d: bool = False  # write the detector's own 3D (MediaPipe world landmarks) instead of lifting
     person: str | int = "all"  # which people to write: all, largest (id 0) or one id (see infer/people.py)
     max_people: int = 4  # people per frame for the built-in detector; 1 = the single-person BlazePose path
+    person_height: float | None = None  # cm: rescale 3D and root position to this standing height (trajectory.py)
 
 
 @dataclass
@@ -294,6 +297,8 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         jump = 0.0 if track.independent else jump_weight_at(track.fps)
         joints, lengths = fit_skeleton(joints, c, sk, ray_xy, jump_weight=jump)
         fit["bone_lengths_mm"] = {ch: round(float(v), 1) for (ch, _), v in zip(sk.bones, lengths)}
+    joints, root, placed = place_in_camera(joints, xy, c, sk, fit.get("bone_lengths_mm"), opts.person_height,
+                                           method, track.fps)
     meta = {
         "pose3d_version": __version__, "input": track.name, "model": lifter.path, "model_name": lifter.name,
         "backend": lifter.backend, "receptive_field": lifter.receptive_field, "skeleton": sk.name,
@@ -304,6 +309,7 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
                               "none: lifted from 2D alone"), "independent_frames": track.independent, "person": track.person,
         "units": "mm (3D), pixels (2D)",
         "coordinate_frame": "camera: x right, y down, z forward; root-relative (pelvis at 0)",
+        "root_position": placed,
     }
     angles = None
     if opts.angles:
@@ -313,7 +319,36 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         meta["angles"] = {"unit": "degrees", "up": "calibration (world +Z)" if intr.up is not None else
                           "camera -y (phone upright or level)"}
     return PoseTrack(track.frame, track.time_s, detected, joints, uv, conf, sk.joints, meta, angles,
-                     photos_of(track, K), points)
+                     photos_of(track, K), points, root)
+
+
+def place_in_camera(joints: np.ndarray, xy: np.ndarray, conf: np.ndarray, sk, bone_lengths: dict | None,
+                    person_height_cm: float | None, smoothing: str, fps: float) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Root-relative poses (T, J, 3) mm → (the poses, rescaled to ``person_height_cm`` when given; the root's
+    camera-frame positions (T, 3) mm, smoothed by ``smoothing``; what the metadata says of them)."""
+    from .trajectory import root_positions, standing_height
+
+    lifted = standing_height(bone_lengths or {}) if bone_lengths else None
+    if lifted is None:  # no skeleton fit: the median bone lengths of the track
+        with np.errstate(invalid="ignore"):
+            lens = np.nanmedian(np.linalg.norm(joints[:, sk.bone_indices[:, 0]] - joints[:, sk.bone_indices[:, 1]],
+                                               axis=-1), axis=0) if np.isfinite(joints).any() else None
+        lifted = standing_height({ch: float(v) for (ch, _), v in zip(sk.bones, lens)}) if lens is not None else None
+    scale = 1.0
+    if person_height_cm is not None and lifted:
+        scale = 10.0 * person_height_cm / lifted
+        joints = (joints * scale).astype(joints.dtype)
+    root = root_positions(joints, xy, conf)
+    if not np.isnan(root).all():
+        root = smooth_poses(root[:, None], smoothing, fps)[:, 0]
+    info = {
+        "columns": "root_x_mm, root_y_mm, root_z_mm: the pelvis in the camera frame (x right, y down, z forward)",
+        "lifted_standing_height_mm": None if lifted is None else round(lifted, 1),
+        "scale": (f"rescaled x{scale:.3f} to --person-height {person_height_cm:g} cm" if scale != 1.0 else
+                  "the lifted body's size (give --person-height for this person's; depth scales with it)"),
+        "smoothing": smoothing,
+    }
+    return joints, root.astype(np.float32), info
 
 
 def tracks_of_input(input_path: str | Path, opts: InferOptions, on_frame: Callable[[int], None] | None = None,

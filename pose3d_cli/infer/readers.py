@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import Pose3dError
 from ..skeleton import SKELETONS
 from .detector_points import DetectorPoints, from_json_frames
+from .writers import ROOT_COLUMNS
 
 
 @dataclass
@@ -28,6 +29,7 @@ class InferResult:
     files: list[str] | None = None  # (T,) each row's photo file name (a folder of photos), else None
     confidence: np.ndarray | None = None  # (T, J) 2D confidence per joint (1 where the file has none, 0 undetected)
     points: "DetectorPoints | None" = None  # the detector's hand/face points (an infer JSON of a video), else None
+    root: np.ndarray | None = None  # (T, 3) mm camera-frame pelvis positions (NaN where unknown), if the file has them
 
 
 def _skeleton_of(names: tuple[str, ...]) -> str | None:
@@ -131,6 +133,7 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
         frame, time_s, detected = np.zeros(T, np.int64), np.full(T, np.nan), np.zeros(T, bool)
         with_files = isinstance(frames[0], dict) and "file" in frames[0]
         files = []
+        root = np.full((T, 3), np.nan) if any(isinstance(f, dict) and "root_mm" in f for f in frames) else None
         for t, f in enumerate(frames):
             try:
                 frame[t], time_s[t] = int(f["frame"]), float(f.get("time_s", np.nan))
@@ -138,6 +141,8 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
                 if detected[t]:  # a detected frame holds its joints (NaN where unknown)
                     joints[t] = np.asarray(f["joints_3d"], dtype=np.float64).reshape(J, 3)
                     conf[t] = np.asarray(f.get("confidence", [1.0] * J), dtype=np.float64).reshape(J)
+                    if root is not None and f.get("root_mm") is not None:
+                        root[t] = np.asarray(f["root_mm"], dtype=np.float64).reshape(3)
                 if with_files:
                     files.append(f["file"])
             except (KeyError, TypeError, ValueError, AttributeError) as e:
@@ -145,7 +150,7 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
                                   "unmodified `pose3d infer` JSON") from None
         return InferResult(frame, time_s, detected, joints, names, _skeleton_of(names), data["metadata"],
                            files if with_files else None, np.nan_to_num(conf, nan=0.0),
-                           from_json_frames(data["metadata"].get("detector_point_names"), frames))
+                           from_json_frames(data["metadata"].get("detector_point_names"), frames), root)
     if ext != ".csv":
         raise Pose3dError(f"{path}: cannot read {ext or 'a file without suffix'!r}; give a CSV or JSON written by `pose3d infer`")
     try:
@@ -185,4 +190,12 @@ def read_infer_output(path: str | Path, person: int = 0) -> InferResult:
     conf = np.nan_to_num(np.array(conf, np.float64).reshape(len(body), len(names)), nan=0.0)
     conf[~detected] = 0.0
     files = [r[col["file"]] for r in body] if "file" in col else None
-    return InferResult(frame, time_s, detected, joints, names, _skeleton_of(names), files=files, confidence=conf)
+    root = None
+    if all(c in col for c in ROOT_COLUMNS):
+        try:
+            root = np.array([[float(r[col[c]]) if r[col[c]] != "" else np.nan for c in ROOT_COLUMNS] for r in body])
+        except ValueError as e:
+            raise Pose3dError(f"{path}: bad root position value ({e}); give an unmodified `pose3d infer` CSV") from None
+        root[~detected] = np.nan
+    return InferResult(frame, time_s, detected, joints, names, _skeleton_of(names), files=files, confidence=conf,
+                       root=root)

@@ -1,14 +1,15 @@
 """Write inferred poses: CSV (one row per frame), JSON (the same plus metadata); atomic or to stdout.
 
 CSV columns: ``frame, time_s, detected``, then ``<joint>_x, <joint>_y, <joint>_z`` for every joint (mm, camera
-frame: x right, y down, z forward, root-relative: the pelvis is at 0), then ``<joint>_conf`` (the 2D
-confidence of the joint, 0..1), ``low_conf`` (the joints under the confidence threshold, ``;``-separated),
+frame: x right, y down, z forward, root-relative: the pelvis is at 0), then ``root_x_mm, root_y_mm, root_z_mm``
+(where that pelvis is in the camera frame, :mod:`.trajectory`; empty where it could not be placed), then
+``<joint>_conf`` (the 2D confidence of the joint, 0..1), ``low_conf`` (the joints under the confidence threshold, ``;``-separated),
 with ``--angles`` the ergonomic angles ``<angle>_deg`` (:mod:`pose3d_cli.angles`), and with ``with_2d`` the
 2D input ``<joint>_u, <joint>_v`` in pixels. A frame without a detection has
 ``detected=0`` and empty cells. For a folder of photos, ``file, width, height, fx, fy, cx, cy`` (the photo's
 file name, its size in px and its own intrinsics) follow ``detected`` (:class:`Photos`); videos have no such
 columns. JSON frames of photos carry ``file``, ``image_size`` ``[w, h]`` and ``K`` (3x3) the same way.
-JSON frames also carry the detector's hand and face points when it gave them (``detector_points``: ``uv``,
+JSON frames carry the root position as ``root_mm`` [x, y, z] (or null), and the detector's hand and face points when it gave them (``detector_points``: ``uv``,
 ``conf``, ``world_mm``, names in ``metadata.detector_point_names``; :mod:`.detector_points`); the CSV does not.
 """
 
@@ -27,6 +28,7 @@ from .detector_points import DetectorPoints
 
 
 PHOTO_COLUMNS = ("file", "width", "height", "fx", "fy", "cx", "cy")
+ROOT_COLUMNS = ("root_x_mm", "root_y_mm", "root_z_mm")
 
 
 @dataclass
@@ -59,6 +61,7 @@ class PoseTrack:
     angles: dict[str, np.ndarray] | None = None  # name → (T,) degrees (``--angles``)
     photos: Photos | None = None  # a folder of photos: each frame's file, size and K
     points: DetectorPoints | None = None  # the detector's hand/face points (JSON only; see .detector_points)
+    root: np.ndarray | None = None  # (T, 3) mm: the pelvis in the camera frame (see .trajectory), NaN where unknown
 
 
 def _block(spec: str, n: int) -> str:
@@ -92,6 +95,8 @@ def csv_text(track: PoseTrack, with_2d: bool = False, min_conf: float = 0.3) -> 
     names = track.joint_names
     header = ["frame", "time_s", "detected"] + (list(PHOTO_COLUMNS) if track.photos else [])
     header += [f"{j}_{a}" for j in names for a in "xyz"]
+    if track.root is not None:
+        header += list(ROOT_COLUMNS)
     header += [f"{j}_conf" for j in names] + ["low_conf"]
     angle_names = list(track.angles) if track.angles else []
     header += [f"{a}_deg" for a in angle_names]
@@ -104,6 +109,7 @@ def csv_text(track: PoseTrack, with_2d: bool = False, min_conf: float = 0.3) -> 
     detected = np.asarray(track.detected).astype(bool).tolist()
     conf_arr = np.asarray(track.conf, dtype=float)  # (T, J)
     xyz = [tuple(r) for r in np.asarray(track.joints3d, dtype=float).reshape(T, 3 * J).tolist()]  # joint-major
+    root = None if track.root is None else [tuple(r) for r in np.asarray(track.root, dtype=float).tolist()]
     conf = [tuple(r) for r in conf_arr.tolist()]
     ang = (np.stack([np.asarray(track.angles[a], dtype=float) for a in angle_names], axis=1).tolist()
            if angle_names else None)  # (T, A)
@@ -112,7 +118,7 @@ def csv_text(track: PoseTrack, with_2d: bool = False, min_conf: float = 0.3) -> 
         uv_arr[~(conf_arr > 0)] = np.nan
         uv = [tuple(r) for r in uv_arr.reshape(T, 2 * J).tolist()]
     f_xyz, f_conf, f_uv = _block("%.2f", 3 * J), _block("%.3f", J), _block("%.2f", 2 * J)
-    f_ang = _block("%.1f", len(angle_names))
+    f_ang, f_root = _block("%.1f", len(angle_names)), _block("%.1f", 3)
     low = np.asarray(conf_arr < min_conf)
     name_cells = list(names)
     empty = "," * (len(header) - 3 - (len(PHOTO_COLUMNS) if track.photos else 0))
@@ -124,7 +130,8 @@ def csv_text(track: PoseTrack, with_2d: bool = False, min_conf: float = 0.3) -> 
         if not detected[t]:
             lines.append(head + empty)
             continue
-        parts = [head, _finite_or_empty(f_xyz % xyz[t]), f_conf % conf[t],
+        parts = [head, _finite_or_empty(f_xyz % xyz[t])] + (
+            [_finite_or_empty(f_root % root[t])] if root is not None else []) + [f_conf % conf[t],
                  _quoted(";".join(n for n, m in zip(name_cells, low[t]) if m))]
         if ang is not None:
             parts.append(_finite_or_empty(f_ang % tuple(ang[t])))
@@ -148,6 +155,9 @@ def json_text(track: PoseTrack, with_2d: bool = True, min_conf: float = 0.3) -> 
             rec["K"] = np.round(track.photos.K[t], 3).tolist()
         if det:
             rec["joints_3d"] = np.round(track.joints3d[t], 2).tolist()
+            if track.root is not None:
+                r = track.root[t]
+                rec["root_mm"] = np.round(r, 1).tolist() if np.isfinite(r).all() else None
             rec["confidence"] = np.round(track.conf[t], 3).tolist()
             rec["low_conf"] = [j for j, c in zip(track.joint_names, track.conf[t]) if c < min_conf]
             if track.angles:
@@ -197,7 +207,8 @@ def write_track(track: PoseTrack, path: str | Path, fmt: str, with_2d: bool = Fa
             raise Pose3dError("BVH cannot go to stdout; give -o file.bvh")
         fps = float(track.metadata.get("fps", 30.0))
         up = track.metadata.get("vertical", {}).get("up_camera_frame")  # the world's vertical, when infer knows it
-        write_bvh(track.joints3d, track.metadata.get("skeleton", "h36m17"), fps, path, up=up)
+        write_bvh(track.joints3d, track.metadata.get("skeleton", "h36m17"), fps, path, up=up,
+                  root_trajectory=track.root)
     else:
         from ..errors import Pose3dError
 

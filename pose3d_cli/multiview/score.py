@@ -9,6 +9,10 @@ Both poses are (T, J, 3) mm over the same joints (by name, the same skeleton), f
 - **unaligned MPJPE**: both root-centred, the reference rotated into the calibrated camera's frame
   (``R_cam_from_world``), no fit at all: a wrong facing direction or lean counts too.
 
+- **root position** (an infer output that has ``root_*_mm`` and a calibrated camera): the prediction's pelvis in
+  the camera frame against the reference's (:func:`root_position_errors`), and the **absolute MPJPE**: each joint
+  placed by that root, no fit at all, in the camera frame (where the person is counts too).
+
 Besides: bone-length ratios pred/ref per bone (median over frames of each), the coefficient of variation of each
 bone's length over time, joint-angle RMSE (elbow and knee flexion: the angle between the two bones, 0 = straight)
 and frames with swapped sides (the prediction with its left/right labels exchanged is closer to the reference).
@@ -132,7 +136,8 @@ def swapped_frames(pred: np.ndarray, ref: np.ndarray, skeleton: Skeleton, joints
 
 
 def score_poses(pred: np.ndarray, ref: np.ndarray, skeleton: Skeleton, joints: tuple[str, ...] = LIMB_JOINTS,
-                R_cam: np.ndarray | None = None, subsets: dict[str, np.ndarray] | None = None) -> dict:
+                R_cam: np.ndarray | None = None, subsets: dict[str, np.ndarray] | None = None,
+                t_cam: np.ndarray | None = None, pred_root: np.ndarray | None = None) -> dict:
     """Every figure of the module doc for (T, J, 3) predictions against (T, J, 3) references.
 
     Frames where either pose has a NaN among the scored joints are left out. Alignments are fitted on
@@ -142,6 +147,8 @@ def score_poses(pred: np.ndarray, ref: np.ndarray, skeleton: Skeleton, joints: t
         R_cam: (3, 3) ``cam_from_world`` rotation of the prediction's camera (enables the unaligned MPJPE and
             the camera-frame swap test).
         subsets: optional ``{name: (T,) bool}`` frame subsets to report the MPJPEs on besides all frames.
+        t_cam: (3,) the camera's ``cam_from_world`` translation, mm, and pred_root: (T, 3) the prediction's root in
+            that camera's frame (NaN where unknown): with ``R_cam``, enable the absolute MPJPE and ``root_position``.
     Returns:
         a JSON-ready dict.
     """
@@ -159,19 +166,44 @@ def score_poses(pred: np.ndarray, ref: np.ndarray, skeleton: Skeleton, joints: t
             "mpjpe_rotation": joint_errors(P[:, with_root], Rf[:, with_root], "rotation", r)[:, keep]}
     if R_cam is not None:
         errs["mpjpe_unaligned"] = joint_errors(P[:, with_root], Rf[:, with_root], "none", r, R_cam)[:, keep]
+    placed = R_cam is not None and t_cam is not None and pred_root is not None
+    if placed:
+        ref_cam = Rf @ R_cam.T + t_cam
+        pr = np.asarray(pred_root, dtype=np.float64)[ok]
+        errs["mpjpe_absolute"] = np.linalg.norm(P[:, idx] + pr[:, None] - ref_cam[:, idx], axis=-1)
+        res["root_position"] = root_position_errors(pr, ref_cam[:, root])
     swapped = swapped_frames(P, Rf, skeleton, with_root, root, R_cam)
     sets = {"all": np.ones(len(P), bool), "not_swapped": ~swapped}
     for name, mask in (subsets or {}).items():
         sets[name] = np.asarray(mask, bool)[ok]
-    res["mpjpe"] = {k: {s: (float(e[m].mean()) if m.any() else None) for s, m in sets.items()} for k, e in errs.items()}
+    res["mpjpe"] = {k: {s: (float(np.nanmean(e[m])) if np.isfinite(e[m]).any() else None) for s, m in sets.items()}
+                    for k, e in errs.items()}
     res["frames_in"] = {s: int(m.sum()) for s, m in sets.items()}
-    res["per_joint"] = {k: dict(zip(joints, e.mean(0).round(2).tolist())) for k, e in errs.items()}
+    res["per_joint"] = {k: dict(zip(joints, np.nanmean(e, 0).round(2).tolist())) for k, e in errs.items()
+                        if np.isfinite(e).any()}
     res["swapped_frames"] = int(swapped.sum())
     res["bone_length_ratio"] = bone_length_ratios(P, Rf, skeleton)
     res["bone_length_cv"] = bone_length_cv(P, skeleton)
     res["bone_length_cv_reference"] = bone_length_cv(Rf, skeleton)
     res["angle_rmse_deg"] = angle_rmse(P, Rf, skeleton)
     return res
+
+
+def root_position_errors(pred: np.ndarray, ref: np.ndarray) -> dict:
+    """Camera-frame root positions (T, 3) mm, prediction against reference (frames with a NaN in either left out):
+    the 3D distance (median, mean), the depth error ``pred_z - ref_z`` (mean: a bias, in mm and in % of the
+    reference depth, and its median absolute value), the image-plane (x, y) distance (median); None without a
+    common frame."""
+    ok = np.isfinite(pred).all(-1) & np.isfinite(ref).all(-1)
+    if not ok.any():
+        return {"frames": 0}
+    p, r = pred[ok], ref[ok]
+    d, dz = np.linalg.norm(p - r, axis=-1), p[:, 2] - r[:, 2]
+    return {"frames": int(ok.sum()), "error_median_mm": float(np.median(d)), "error_mean_mm": float(d.mean()),
+            "depth_bias_mm": float(dz.mean()), "depth_bias_percent": float(100 * np.mean(dz / r[:, 2])),
+            "depth_error_median_abs_mm": float(np.median(np.abs(dz))),
+            "lateral_error_median_mm": float(np.median(np.linalg.norm(p[:, :2] - r[:, :2], axis=-1))),
+            "reference_depth_mean_mm": float(r[:, 2].mean())}
 
 
 def parse_frames(text: str | None) -> tuple[int | None, int | None]:
@@ -276,7 +308,9 @@ def score_file(pred_path: str, ref_path: str, calib: str | None = None, camera: 
     subsets = {}
     if v is not None and ref.swapped_2d is not None:
         subsets["no_2d_swap"] = ~ref.swapped_2d[v][sel]
-    res = score_poses(P, Rf, sk, joints, None if cam is None else cam.R, subsets)
+    res = score_poses(P, Rf, sk, joints, None if cam is None else cam.R, subsets,
+                      None if cam is None else np.asarray(cam.t, dtype=np.float64),
+                      None if pred.root is None else pred.root[rows[sel]])
     res.update({"prediction": str(pred_path), "reference": str(ref_path), "camera": None if cam is None else cam.name,
                 "sync_offset": offset, "reference_frames": [int(ref.frame[sel][0]), int(ref.frame[sel][-1]) + 1]})
     return res
