@@ -2,8 +2,8 @@
 
     python benchmarks/trajectory_pose2sim.py OUTDIR [--reference REF.npz]
 
-For each of the shared pose2sim views and three kinds of intrinsics (``--calib``; ``--fov 60``, what the scene's
-vertical lines find on these views; the default 65° phone guess) it runs ``pose3d infer camXX.mp4 --person largest``
+For each of the shared pose2sim views and three kinds of intrinsics (``--calib``; ``--fov auto``, the field of view
+the scene's vertical lines find; the default 65° phone guess) it runs ``pose3d infer camXX.mp4 --person largest``
 and scores it with ``pose3d score``'s function on frames 0-49 (dev) and 50-99 (report): the pelvis error (median),
 the depth bias (mean, % of the reference depth), the sideways/up-down error and the absolute MPJPE (each joint
 placed by the predicted root, camera frame). Then it places the calibrated views' pelvis in the world and prints
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 CLIP = REPO.parent / "shared" / "data" / "video" / "pose2sim_single_person"
 CAMS = ("cam01", "cam02", "cam03", "cam04")
-INTRINSICS = {"calib": ["--calib", str(CLIP / "Calib.qca.txt")], "fov60": ["--fov", "60"], "default": []}
+INTRINSICS = {"calib": ["--calib", str(CLIP / "Calib.qca.txt")], "auto": ["--fov", "auto"], "default": []}
 
 
 def run(*args: str) -> None:

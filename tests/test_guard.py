@@ -20,7 +20,7 @@ ROLES = {
               "not_path": ["model", "arg", "landmarks"]},
     "eval": {"in": ["model", "data"], "out": ["json_out", "plots"], "not_path": ["split"]},
     "infer": {"in": ["inputs", "model", "calib", "detector_model"], "out": ["output", "render"],
-              "not_path": ["fmt", "calib_camera", "smooth", "skeleton_fit", "detector", "size", "person"]},
+              "not_path": ["fmt", "calib_camera", "smooth", "skeleton_fit", "detector", "size", "person", "fov"]},
     "export": {"in": ["checkpoint"], "out": ["output"], "not_path": ["fmt", "quantize"]},
     "info": {"in": ["files"], "out": [], "not_path": []},
     "demo": {"in": ["model"], "out": ["output"], "not_path": []},

@@ -183,3 +183,35 @@ def test_two_calibrated_views_place_the_person_at_the_same_spot_in_the_world(tmp
     d = np.linalg.norm(world["cam01"] - world["cam02"], axis=-1)
     apart = np.linalg.norm((-cams["cam01"].R.T @ cams["cam01"].t) - (-cams["cam02"].R.T @ cams["cam02"].t))
     assert apart > 2000 and np.nanmedian(d) < 300, (np.nanmedian(d), apart)
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--fov", "wide"], "--fov 'wide'"),
+    (["--fov", "0.5"], "between 1 and 170"),
+    (["--fov", "auto"], "not a video file"),  # a keypoint file has no frames to find lines in
+    (["--fov", "auto", "--focal", "1400"], "one source of the camera's intrinsics"),
+])
+def test_fov_mistakes_are_refused_before_any_work(tmp_path, args, msg):
+    out = tmp_path / "x.csv"
+    r = runner.invoke(app, ["infer", str(DEMO_2D), "-o", str(out), *args])
+    assert r.exit_code == 2 and msg in r.output and "Traceback" not in r.output, r.output
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_fov_auto_finds_the_calibrated_field_of_view_from_the_scene(tmp_path):
+    """pose2sim cam02 was calibrated at 59.7 deg across its long side; the default guess is 65."""
+    calib = need(VIDEO / "Calib.qca.txt")
+    from pose3d_cli.infer.calibration import load_calibration
+
+    cam = next(c for c in load_calibration(calib) if c.name == "cam02")
+    long_side = max(cam.size)
+    true_fov = np.degrees(2 * np.arctan(long_side / 2 / (cam.K[0, 0] if cam.size[0] >= cam.size[1] else cam.K[1, 1])))
+    out = tmp_path / "cam02.json"
+    r = runner.invoke(app, ["infer", str(need(VIDEO / "cam02.mp4")), "-o", str(out), "--fov", "auto",
+                            "--max-people", "1"])
+    assert r.exit_code == 0, r.output
+    meta = json.loads(out.read_text())["metadata"]
+    assert meta["fov_auto"]["used"] and abs(meta["fov_auto"]["fov_deg"] - true_fov) < 2.0, (meta["fov_auto"], true_fov)
+    assert meta["intrinsics"].startswith(f"fov {meta['fov_auto']['fov_deg']:g} deg")
+    assert "--fov auto: field of view" in r.output

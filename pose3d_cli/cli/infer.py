@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from .app import app
-from .common import check_outputs, err_console, option, progress, state, user_errors
+from .common import check_outputs, err_console, option, progress, say, state, user_errors
 
 
 def _size(text: str | None) -> tuple[int, int] | None:
@@ -26,11 +26,44 @@ def _size(text: str | None) -> tuple[int, int] | None:
     return w, h
 
 
+def parse_fov(text: str | None) -> tuple[float | None, bool]:
+    """``--fov``: degrees in [1, 170], or ``auto`` → (degrees or None, whether to find it from the scene)."""
+    from ..errors import Pose3dError
+
+    if text is None:
+        return None, False
+    if text.strip().lower() == "auto":
+        return None, True
+    try:
+        v = float(text)
+    except ValueError:
+        raise Pose3dError(f"--fov {text!r}: give degrees across the image's long side (1-170, e.g. 65) or auto") from None
+    if not 1.0 <= v <= 170.0:
+        raise Pose3dError(f"--fov {text}: must be between 1 and 170 degrees (across the long side), or auto")
+    return v, False
+
+
+def check_fov_auto(inputs: list[str], detector_3d: bool) -> None:
+    """``--fov auto`` looks at a video's frames: refuse, before any detection, the inputs that have none."""
+    from ..errors import Pose3dError
+    from ..infer.sources import VIDEO_EXT
+
+    if detector_3d:
+        raise Pose3dError("--fov auto with --detector-3d: the detector's own 3D does not use the field of view; "
+                          "drop --fov auto")
+    for inp in inputs:
+        if str(inp).startswith("camera:") or Path(inp).suffix.lower() not in VIDEO_EXT:
+            raise Pose3dError(f"{inp}: --fov auto finds the field of view from a video's frames (the scene's vertical "
+                              "lines); this input is not a video file: give --fov DEGREES, --focal or --calib")
+
+
 EXAMPLES = """Examples:
 
   pose3d infer worker.mp4 -o poses.csv --render check.mp4    # 3D per frame, and a video to check it
 
   pose3d infer photos/ -o poses.json --fov 70                  # a folder of photos, each on its own
+
+  pose3d infer worker.mp4 -o poses.csv --fov auto --person-height 172   # where the worker is, in mm
 
   pose3d infer --camera 0 -o live.csv                          # the first webcam (Ctrl-C stops)"""
 
@@ -44,8 +77,9 @@ def infer(
     model: Optional[str] = typer.Option(None, help="Checkpoint (.pt) or exported .onnx (default: the shipped blend, which also reads BlazePose's own 3D when the built-in detector runs; an .onnx export lifts from 2D alone)."),
     fmt: Optional[Literal["csv", "json", "bvh"]] = typer.Option(None, "--format", help="csv, json or bvh (default: from the extension)."),
     camera: Optional[int] = typer.Option(None, "--camera", min=0, help="Read from camera index N instead of files."),
-    fov: Optional[float] = typer.Option(None, min=1.0, max=170.0, help="Field of view across the long side, degrees "
-                                                                      "(default 65: a phone)."),
+    fov: Optional[str] = typer.Option(None, help="Field of view across the long side, degrees 1-170 (default 65: a "
+                                                  "phone), or auto: found from the scene's vertical lines (walls, door "
+                                                  "frames) of a video, 65 when they are too few."),
     focal: Optional[float] = typer.Option(None, min=1.0, help="Focal length in pixels."),
     calib: Optional[Path] = typer.Option(None, help="Calibration: pose3d rig JSON, Qualisys .qca.txt or anipose/Pose2Sim .toml."),
     calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: the camera named in the file name; none named is an error)."),
@@ -90,12 +124,14 @@ def infer(
     with user_errors():
         if not inputs:
             raise Pose3dError("no input: give a video, images, a keypoint file or --camera N (see --help)")
-        opts = InferOptions(model=model, fov=fov, focal=focal, calib=str(calib) if calib else None,
+        fov_deg, fov_auto = parse_fov(fov)
+        opts = InferOptions(model=model, fov=fov_deg, focal=focal, calib=str(calib) if calib else None,
                             calib_camera=calib_camera, smooth=smooth, detector_model=str(detector_model) if detector_model else None,
                             fps=fps, size=_size(size), min_conf=min_conf, with_2d=with_2d, fmt=fmt,
                             render=str(render) if render else None, detect_width=detect_width,
                             fix_swaps=fix_swaps, detector=detector, angles=angles,
-                            detector_3d=detector_3d, skeleton_fit=skeleton_fit, person_height=person_height)
+                            detector_3d=detector_3d, skeleton_fit=skeleton_fit, person_height=person_height,
+                            fov_auto=fov_auto)
         from ..infer.people import parse_person
 
         opts.person, opts.max_people = parse_person(person), max_people
@@ -127,6 +163,8 @@ def infer(
         from ..infer.pipeline import is_keypoint_input
 
         check_intrinsics_options(fov, focal, calib)
+        if fov_auto:
+            check_fov_auto(inputs, detector_3d)
         check_inputs(inputs, calib, calib_camera, _size(size))  # each opens, fits its camera: before any detection
         if size and not all(Path(i).exists() and is_keypoint_input(Path(i)) for i in inputs):
             raise Pose3dError("--size is the image size of a keypoint file; a video or photo says its own: drop it")
@@ -160,3 +198,8 @@ def infer(
         t.add_row(Path(s.input).name, out, str(len(ids)), str(s.frames),
                   f"{s.detected} ({100 * s.detected / max(s.frames, 1):.0f}%)", f"{s.fps:.1f}")
     err_console.print(t)
+    for s in summaries:
+        if "fov_auto" in s.extra:
+            f = s.extra["fov_auto"]
+            say(f"{Path(s.input).name}: --fov auto: " + (f"field of view {f['fov_deg']:g} deg, {f['note']}" if f["used"]
+                                                           else f["note"]))

@@ -62,6 +62,7 @@ class InferOptions:
     person: str | int = "all"  # which people to write: all, largest (id 0) or one id (see infer/people.py)
     max_people: int = 4  # people per frame for the built-in detector; 1 = the single-person BlazePose path
     person_height: float | None = None  # cm: rescale 3D and root position to this standing height (trajectory.py)
+    fov_auto: bool = False  # a video's field of view from its scene's vertical lines (infer_one; --fov auto)
 
 
 @dataclass
@@ -396,10 +397,12 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
     else:
         people = [lift_track(track, lifter, opts) for track in tracks]
         a_video = source is not None and source.kind == "video"
+        vertical = None  # the video's own vertical, found once for the field of view, the angles and the BVH world
+        if opts.fov_auto and a_video:
+            people, vertical = relift_with_scene_fov(people, tracks, source, lifter, opts, str(input_path))
         angles = opts.angles and not opts.calib and not tracks[0].independent and (source is None or a_video)
         world = fmt == "bvh" or opts.render
-        vertical = None  # the video's own vertical, found once for the angles and the BVH/render world
-        if angles or (world and not opts.calib and a_video):
+        if vertical is None and (angles or (world and not opts.calib and a_video)):
             vertical = video_vertical(people, source, opts, lifter.skeleton, str(input_path))
         if angles:
             angles_against(people, vertical, lifter.skeleton)
@@ -417,7 +420,33 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
     write_people(people, output, fmt, opts.with_2d, opts.min_conf, inputs=[input_path, opts.calib])
     poses = people[0]
     return InferSummary(str(input_path), str(output), len(poses.frame), int(poses.detected.sum()),
-                        time.perf_counter() - t0, t1 - t0, t2 - t1, {"people": [p.metadata["person"] for p in people]})
+                        time.perf_counter() - t0, t1 - t0, t2 - t1, {"people": [p.metadata["person"] for p in people],
+                                                                     **({"fov_auto": poses.metadata["fov_auto"]}
+                                                                        if "fov_auto" in poses.metadata else {})})
+
+
+def relift_with_scene_fov(people: list[PoseTrack], tracks: list[Track2D], source: FrameSource, lifter: Lifter,
+                          opts: InferOptions, name: str):
+    """``--fov auto``: the video's vertical found from its scene's lines with the field of view searched
+    (:mod:`pose3d_cli.body.scene_lines`, the first lift's body poses as prior); when the lines are used, every person
+    is lifted again with the field of view they found. Returns (people, the vertical); each person's metadata says
+    what happened (``fov_auto``)."""
+    from dataclasses import replace
+
+    vertical = video_vertical(people, source, replace(opts, fov=None, focal=None), lifter.skeleton, name)
+    scene = vertical.scene or {}
+    used = vertical.source == "estimated from the scene's vertical lines" and bool(scene.get("focal_searched"))
+    if used:
+        fov = round(float(scene["fov_deg"]), 1)
+        people = [lift_track(track, lifter, replace(opts, fov=fov)) for track in tracks]
+        info = {"used": True, "fov_deg": fov, "note": f"found from the scene's vertical lines ({scene.get('reason', '')})"}
+    else:
+        why = scene.get("reason") or "no frame of the video could be read for its lines"
+        info = {"used": False, "fov_deg": None, "note": f"the scene's lines were not used ({why}); the default "
+                                                       "phone field of view stands: give --fov or --calib for distances"}
+    for p in people:
+        p.metadata["fov_auto"] = info
+    return people, vertical
 
 
 def video_vertical(people: list[PoseTrack], source: FrameSource | None, opts: InferOptions, sk, name: str):
