@@ -133,8 +133,8 @@ def test_infer_writes_the_root_to_csv_json_and_bvh_and_person_height_scales_it(t
 
     outs = {}
     for name, extra in (("a.csv", []), ("a.json", []), ("b.csv", ["--person-height", "190"]),
-                        ("c.csv", ["--person-height", "150"]), ("a.bvh", [])):
-        r = runner.invoke(app, ["-q", "infer", str(DEMO_2D), "-o", str(tmp_path / name), *extra])
+                        ("c.csv", ["--person-height", "150"]), ("c.json", ["--person-height", "150"]), ("a.bvh", [])):
+        r = runner.invoke(app, ["-q", "infer", str(DEMO_2D), "-o", str(tmp_path / name), "--person", "largest", *extra])
         assert r.exit_code == 0, r.output
         outs[name] = tmp_path / name
     a, aj = read_infer_output(outs["a.csv"]), read_infer_output(outs["a.json"])
@@ -148,6 +148,11 @@ def test_infer_writes_the_root_to_csv_json_and_bvh_and_person_height_scales_it(t
     b, c = read_infer_output(outs["b.csv"]), read_infer_output(outs["c.csv"])
     np.testing.assert_allclose(b.root[:, 2] / c.root[:, 2], 190 / 150, rtol=2e-3)
     np.testing.assert_allclose(b.joints3d, c.joints3d * 190 / 150, atol=0.02)  # CSV cells of 0.01 mm
+    # the metadata's bone lengths are those of the bones written
+    fit = json.loads(outs["c.json"].read_text())["metadata"]["skeleton_fit"]["bone_lengths_mm"]
+    cj = read_infer_output(outs["c.json"]).joints3d
+    thigh = np.linalg.norm(cj[:, J("left_knee")] - cj[:, J("left_hip")], axis=-1)
+    assert np.nanmedian(thigh) == pytest.approx(fit["left_knee"], abs=0.5)
     # the BVH's root follows the trajectory: its horizontal path spans what the camera-frame one spans
     m = read_bvh(outs["a.bvh"], units="cm", up="y")  # read back in mm
     bvh_root = m.joints[:, m.names.index("pelvis")]
@@ -156,11 +161,17 @@ def test_infer_writes_the_root_to_csv_json_and_bvh_and_person_height_scales_it(t
     assert np.linalg.norm(span) == pytest.approx(np.linalg.norm(cam_span), rel=0.05)
 
 
-@pytest.mark.parametrize("value", ["20", "400", "tall"])
-def test_an_impossible_person_height_is_refused_before_any_work(tmp_path, value):
+@pytest.mark.parametrize("args,msg", [
+    (["--person-height", "20", "--person", "largest"], "centimetres"),
+    (["--person-height", "1.75", "--person", "largest"], "centimetres"),  # metres
+    (["--person-height", "400", "--person", "largest"], "centimetres"),
+    (["--person-height", "tall", "--person", "largest"], "person-height"),
+    (["--person-height", "175"], "one person's height"),  # --person all (the default) writes everyone
+])
+def test_an_impossible_or_ambiguous_person_height_is_refused_before_any_work(tmp_path, args, msg):
     out = tmp_path / "x.csv"
-    r = runner.invoke(app, ["infer", str(DEMO_2D), "-o", str(out), "--person-height", value])
-    assert r.exit_code == 2 and "person-height" in r.output and "Traceback" not in r.output
+    r = runner.invoke(app, ["infer", str(DEMO_2D), "-o", str(out), *args])
+    assert r.exit_code == 2 and msg in r.output and "Traceback" not in r.output, r.output
     assert not out.exists()
 
 

@@ -43,6 +43,35 @@ def parse_fov(text: str | None) -> tuple[float | None, bool]:
     return v, False
 
 
+def _height_cm(value: float | None) -> float | None:
+    """``--person-height``: a standing height in centimetres, 100-250 (metres and millimetres are refused)."""
+    if value is not None and not 100.0 <= value <= 250.0:
+        raise typer.BadParameter(f"{value:g}: give the standing height in centimetres, 100-250 (e.g. 175)")
+    return value
+
+
+_height_cm.pose3d_range = "100<=x<=250 cm"
+
+
+def check_person_height(inputs: list[str], person: str, max_people: int, detector_3d: bool) -> None:
+    """``--person-height`` is one person's height: refuse, before any detection, a run that writes several people
+    (a video's or keypoint file's every person, a folder of photos of different people) or the detector's own 3D."""
+    from ..errors import Pose3dError
+    from ..infer.sources import IMAGE_EXT
+
+    if detector_3d:
+        raise Pose3dError("--person-height with --detector-3d: the detector's own 3D is written as it is (not "
+                          "rescaled, no position); drop --person-height")
+    if person == "all" and max_people > 1:
+        raise Pose3dError("--person-height is one person's height and --person all writes everyone: pick the person "
+                          "(--person largest, --person ID, or --max-people 1)")
+    for inp in inputs:
+        p = Path(inp)
+        if p.is_dir() and sum(f.suffix.lower() in IMAGE_EXT for f in p.iterdir()) > 1:
+            raise Pose3dError(f"{inp}: a folder of photos may show different people; --person-height is one "
+                              "person's height: give the photos of that person one at a time, or drop it")
+
+
 def check_fov_auto(inputs: list[str], detector_3d: bool) -> None:
     """``--fov auto`` looks at a video's frames: refuse, before any detection, the inputs that have none."""
     from ..errors import Pose3dError
@@ -109,9 +138,10 @@ def infer(
                                            "largest), largest, or one id."),
     max_people: int = typer.Option(4, min=1, max=16, help="At most this many people per frame (1: the single-person "
                                                   "detector, faster)."),
-    person_height: Optional[float] = typer.Option(None, "--person-height", min=100.0, max=250.0, help="The person's "
-        "standing height, cm: scales the 3D and the root position (root_*_mm, camera frame) to it (default: the "
-        "lifted body's size; one view cannot tell a small person near from a tall one far)."),
+    person_height: Optional[float] = typer.Option(None, "--person-height", callback=_height_cm, help="The person's "
+        "standing height, cm (100-250): scales the 3D and the root position (root_*_mm, camera frame) to it (default: "
+        "the lifted body's size; one view cannot tell a small person near from a tall one far). One person: with "
+        "--person largest or an id, or --max-people 1."),
 ) -> None:
     """Lift videos, photos or 2D keypoints to per-frame 3D joints (mm, camera frame, root-relative)."""
     from ..errors import Pose3dError
@@ -165,6 +195,8 @@ def infer(
         check_intrinsics_options(fov, focal, calib)
         if fov_auto:
             check_fov_auto(inputs, detector_3d)
+        if person_height is not None:
+            check_person_height(inputs, person, max_people, detector_3d)
         check_inputs(inputs, calib, calib_camera, _size(size))  # each opens, fits its camera: before any detection
         if size and not all(Path(i).exists() and is_keypoint_input(Path(i)) for i in inputs):
             raise Pose3dError("--size is the image size of a keypoint file; a video or photo says its own: drop it")

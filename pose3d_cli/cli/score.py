@@ -57,7 +57,10 @@ def score(
     for s in subsets:
         t.add_column(f"{s} ({res['frames_in'][s]})", justify="right")
     for k, per in res.get("mpjpe", {}).items():
-        t.add_row(LABELS.get(k, k), *[_mm(per.get(s)) for s in subsets])
+        label = LABELS.get(k, k)
+        if k == "mpjpe_absolute" and res["frames_in_absolute"] != res["frames_in"]:
+            label += " (frames: " + " / ".join(str(res["frames_in_absolute"][s]) for s in subsets) + ")"
+        t.add_row(label, *[_mm(per.get(s)) for s in subsets])
     err_console.print(t)
     rp = res.get("root_position")
     if rp and rp.get("frames"):

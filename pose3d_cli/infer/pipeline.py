@@ -300,6 +300,8 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         fit["bone_lengths_mm"] = {ch: round(float(v), 1) for (ch, _), v in zip(sk.bones, lengths)}
     joints, root, placed = place_in_camera(joints, xy, c, sk, fit.get("bone_lengths_mm"), opts.person_height,
                                            method, track.fps)
+    if "bone_lengths_mm" in fit and placed["scale_factor"] != 1.0:  # the lengths of the bones as written
+        fit["bone_lengths_mm"] = {k: round(v * placed["scale_factor"], 1) for k, v in fit["bone_lengths_mm"].items()}
     meta = {
         "pose3d_version": __version__, "input": track.name, "model": lifter.path, "model_name": lifter.name,
         "backend": lifter.backend, "receptive_field": lifter.receptive_field, "skeleton": sk.name,
@@ -347,6 +349,7 @@ def place_in_camera(joints: np.ndarray, xy: np.ndarray, conf: np.ndarray, sk, bo
         "lifted_standing_height_mm": None if lifted is None else round(lifted, 1),
         "scale": (f"rescaled x{scale:.3f} to --person-height {person_height_cm:g} cm" if scale != 1.0 else
                   "the lifted body's size (give --person-height for this person's; depth scales with it)"),
+        "scale_factor": round(scale, 6),
         "smoothing": smoothing,
     }
     return joints, root.astype(np.float32), info

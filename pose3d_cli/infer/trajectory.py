@@ -9,7 +9,7 @@ What sets its accuracy:
 
 - **Scale.** A single view cannot tell a small person near the camera from a tall one further away: the depth
   comes out at the lifted body's size, which is the size the lifter learned (its mocap's bodies) after the
-  per-person skeleton fit. ``infer --height`` rescales pose and position to the person's standing height, which a
+  per-person skeleton fit. ``infer --person-height`` rescales pose and position to the person's standing height, which a
   user usually knows; :func:`standing_height` says what height the lifted body has.
 - **Intrinsics.** Depth scales with the focal length: without ``--calib``/``--fov``/``--focal`` it is the
   default phone field of view's (``calibration.DEFAULT_FOV_DEG``).

@@ -179,6 +179,8 @@ def score_poses(pred: np.ndarray, ref: np.ndarray, skeleton: Skeleton, joints: t
     res["mpjpe"] = {k: {s: (float(np.nanmean(e[m])) if np.isfinite(e[m]).any() else None) for s, m in sets.items()}
                     for k, e in errs.items()}
     res["frames_in"] = {s: int(m.sum()) for s, m in sets.items()}
+    if placed:  # the absolute MPJPE counts only the frames with a root position
+        res["frames_in_absolute"] = {s: int(np.isfinite(errs["mpjpe_absolute"][m]).all(-1).sum()) for s, m in sets.items()}
     res["per_joint"] = {k: dict(zip(joints, np.nanmean(e, 0).round(2).tolist())) for k, e in errs.items()
                         if np.isfinite(e).any()}
     res["swapped_frames"] = int(swapped.sum())
@@ -192,7 +194,7 @@ def score_poses(pred: np.ndarray, ref: np.ndarray, skeleton: Skeleton, joints: t
 def root_position_errors(pred: np.ndarray, ref: np.ndarray) -> dict:
     """Camera-frame root positions (T, 3) mm, prediction against reference (frames with a NaN in either left out):
     the 3D distance (median, mean), the depth error ``pred_z - ref_z`` (mean: a bias, in mm and in % of the
-    reference depth, and its median absolute value), the image-plane (x, y) distance (median); None without a
+    reference's mean depth, and its median absolute value), the image-plane (x, y) distance (median); None without a
     common frame."""
     ok = np.isfinite(pred).all(-1) & np.isfinite(ref).all(-1)
     if not ok.any():
@@ -200,7 +202,7 @@ def root_position_errors(pred: np.ndarray, ref: np.ndarray) -> dict:
     p, r = pred[ok], ref[ok]
     d, dz = np.linalg.norm(p - r, axis=-1), p[:, 2] - r[:, 2]
     return {"frames": int(ok.sum()), "error_median_mm": float(np.median(d)), "error_mean_mm": float(d.mean()),
-            "depth_bias_mm": float(dz.mean()), "depth_bias_percent": float(100 * np.mean(dz / r[:, 2])),
+            "depth_bias_mm": float(dz.mean()), "depth_bias_percent": float(100 * dz.mean() / r[:, 2].mean()),
             "depth_error_median_abs_mm": float(np.median(np.abs(dz))),
             "lateral_error_median_mm": float(np.median(np.linalg.norm(p[:, :2] - r[:, :2], axis=-1))),
             "reference_depth_mean_mm": float(r[:, 2].mean())}
