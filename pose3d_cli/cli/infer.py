@@ -92,7 +92,7 @@ EXAMPLES = """Examples:
 
   pose3d infer photos/ -o poses.json --fov 70                  # a folder of photos, each on its own
 
-  pose3d infer worker.mp4 -o poses.csv --fov auto --person-height 172   # where the worker is, in mm
+  pose3d infer worker.mp4 -o poses.csv --fov auto --person largest --person-height 172   # where, in mm
 
   pose3d infer --camera 0 -o live.csv                          # the first webcam (Ctrl-C stops)"""
 
