@@ -32,6 +32,8 @@ def synth(
     stride: int = typer.Option(1, "--stride", min=1, help="Then keep every N-th frame (e.g. --fps 0 --stride 5: "
                                                           "Human3.6M's 50 Hz → 10 Hz)."),
     seed: int = typer.Option(0, min=0, help="Random seed: same seed and inputs, same file."),
+    seated: float = typer.Option(0.0, min=0.0, max=1.0, help="Share of the views that film the motion seated on a "
+                                 "chair (upper body's motion kept, legs put on a seat; upright motions only)."),
     workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", "-j", min=1, help="Processes across files."),
     clean: bool = typer.Option(False, "--clean", help="Exact projections: no noise, occlusion or swaps."),
     cameras: Optional[Path] = typer.Option(None, "--cameras", help="Rig JSON file: use these cameras instead of sampling."),
@@ -91,7 +93,7 @@ def synth(
                           test_fraction=test, units=units, up=up, markerset=markerset,
                           mapping=mapping_from_option(mapping) if mapping else None, subject=subject,
                           test_subjects=tuple(t.strip() for t in (test_subjects or "").split(",") if t.strip()),
-                          stride=stride)
+                          stride=stride, seated=seated)
         from ..mocap.load import find_mocap_files
 
         n_files = len(find_mocap_files(inputs))
@@ -115,6 +117,7 @@ def synth(
                   + " pairs"),
                  ("", " / ".join(str(report.split_groups.get(s, 0)) for s in ("train", "val", "test"))
                   + (" subjects" if report.split_by == "subject" else " files")),
+                 *((("seated sequences", f"{report.seated_sequences} of {report.sequences}"),) if cfg.seated else ()),
                  ("wall time", f"{report.wall_s:.1f} s ({rate:,.0f} pairs/s)"),
                  ("time in read / generate / write", f"{report.read_s:.1f} / {report.generate_s:.1f} / {report.write_s:.1f} s (summed over workers)")):
         table.add_row(k, str(v))

@@ -2,7 +2,8 @@
 
 Each file is read into h36m17 motions (mm, Z up), resampled to a common frame rate (then every ``stride``-th
 frame kept), centred on the world origin (sampled cameras) or kept in the mocap's own world frame (a rig: its
-extrinsics are in that frame), then filmed by ``views`` cameras; each (motion, camera) pair becomes one
+extrinsics are in that frame), then filmed by ``views`` cameras (``seated``: that share of the views films the
+motion put on a chair, :mod:`.seated`); each (motion, camera) pair becomes one
 contiguous sequence of the dataset. Files are processed in parallel (``workers``) but each file draws from
 its own random stream (seeded from the global seed and the file's content), so the output does not depend on
 the number of workers or on the folder given. Splits are decided once every file is read, from each file's
@@ -14,7 +15,7 @@ from __future__ import annotations
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -29,6 +30,9 @@ from ..skeleton import H36M17
 from ..splits import assign_splits, file_digest
 from .cameras import Camera, CameraError, CameraSampling, sample_camera
 from .corrupt import Corruption, corrupt
+from .seated import can_seat, seat
+
+SEAT_STREAM = 0x5EA7  # the third seed word of each file's seating stream
 
 
 class SynthError(Pose3dError, ValueError):
@@ -58,6 +62,7 @@ class SynthConfig:
     test_subjects: tuple[str, ...] = ()  # these subjects are the test set (e.g. Human3.6M S9, S11)
     stride: int = 1  # keep every stride-th frame after resampling to fps
     keep_world: bool | None = None  # keep the mocap's world frame; None: only with a rig
+    seated: float = 0.0  # share of views filmed seated (synth/seated.py), upright motions only
 
     @property
     def keeps_world(self) -> bool:
@@ -74,6 +79,7 @@ class SynthConfig:
             "markerset": self.markerset, "mapping": self.mapping, "subject": self.subject,
             "test_subjects": list(self.test_subjects), "stride": self.stride,
             "world": "mocap" if self.keeps_world else "centred", "split_identity": "sha256 of the file's bytes",
+            "seated": self.seated,
         }
 
 
@@ -87,6 +93,7 @@ class FileResult:
     generate_s: float = 0.0
     groups: list[str] = field(default_factory=list)  # split group of each block
     warnings: list[str] = field(default_factory=list)
+    seated: int = 0  # views filmed seated
 
 
 @dataclass
@@ -106,6 +113,7 @@ class SynthReport:
     split_by: str = "file"
     notes: list[str] = field(default_factory=list)  # why a split stays empty
     warnings: list[str] = field(default_factory=list)  # per-file reader warnings (implausible body height ...)
+    seated_sequences: int = 0  # sequences filmed seated (--seated)
 
 
 def resample(motion: Motion, fps: float | None) -> Motion:
@@ -196,6 +204,8 @@ def synth_file(path: Path, cfg: SynthConfig) -> FileResult:
     res.read_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     rng = file_seed(cfg.seed, digest)
+    # seating draws from its own stream, so --seated 0 leaves every other draw (and the file) as it was
+    seat_rng = np.random.default_rng([cfg.seed, zlib.crc32(digest.encode()), SEAT_STREAM]) if cfg.seated > 0 else None
     for m_i, motion in enumerate(motions):
         for w in motion.meta.get("warnings", []):
             if w not in res.warnings:
@@ -210,13 +220,18 @@ def synth_file(path: Path, cfg: SynthConfig) -> FileResult:
             motion.joints = centre_on_origin(motion.joints)
         group = split_group(motion, digest, cfg)
         cameras = cfg.rig if cfg.rig else [None] * cfg.views
+        seatable = seat_rng is not None and motion.skeleton == H36M17.name and can_seat(motion.joints, H36M17)
         for v, cam in enumerate(cameras):
+            filmed = motion
+            if seatable and seat_rng.random() < cfg.seated:
+                filmed = replace(motion, joints=seat(motion.joints, H36M17, seat_rng))
+                res.seated += 1
             try:
-                cam = cam if cam is not None else sample_camera(motion.joints, rng, cfg.sampling)
+                cam = cam if cam is not None else sample_camera(filmed.joints, rng, cfg.sampling)
             except CameraError as e:
                 res.error = f"{path}: {e}"
                 continue
-            res.blocks.append(film(motion, cam, cfg, rng, v, "train"))
+            res.blocks.append(film(filmed, cam, cfg, rng, v, "train"))
             res.groups.append(group)
         res.frames += motion.num_frames
     res.generate_s = time.perf_counter() - t1
@@ -289,6 +304,7 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
             if res.blocks:
                 report.files += 1
                 report.frames += res.frames
+                report.seated_sequences += res.seated
                 t = time.perf_counter()
                 for block, group in zip(res.blocks, res.groups):
                     if block.keypoints_2d.shape[0] == 0:

@@ -1,0 +1,85 @@
+"""Seated versions of standing mocap: the upper body's motion kept, the legs put on a chair.
+
+The shared mocap has no one sitting on a chair, the posture of most workstation work. A seated pose is built from
+each frame of a motion (world frame, Z up, mm): the pelvis, trunk, head and arms keep their motion; each thigh is
+laid forward along the pelvis' facing direction (its own length), pitched by the seat's slope and spread a little
+sideways; each shank hangs from the knee towards the floor, tilted forward or tucked back; the whole body is then
+lowered or raised so that the ankles stand at their original height above the floor. The chair, the knees' angle and
+the feet's placement are drawn once per motion (a person keeps one seat), with a little per-frame wobble.
+
+It is an augmentation, not mocap: nobody was recorded sitting, the pelvis does not roll back as a real seated pelvis
+does, and a walking take becomes a seated person gliding with the walk's root path. A single-frame lifter sees one
+frame at a time, so the path does not matter; the legs' shape and their depth order seen from a camera do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..skeleton import Skeleton
+
+UP = np.array([0.0, 0.0, 1.0])
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Ranges the chair is drawn from (degrees): thigh pitch below horizontal (a seat sloping down to the knee is
+    positive), shank tilt from vertical (feet forward of the knees positive), each thigh's spread out to the side."""
+
+    thigh_pitch_deg: tuple[float, float] = (-10.0, 20.0)
+    shank_tilt_deg: tuple[float, float] = (-25.0, 30.0)
+    spread_deg: tuple[float, float] = (0.0, 20.0)
+    wobble_deg: float = 3.0  # per-frame noise on each leg's angles
+
+
+#: a motion is seated only when its trunk (pelvis → thorax) is within this angle of the vertical in
+#: :data:`UPRIGHT_SHARE` of its frames: a crawl or a lie-down on a chair is no posture anyone takes
+UPRIGHT_DEG = 60.0
+UPRIGHT_SHARE = 0.9
+
+
+def can_seat(joints: np.ndarray, skeleton: Skeleton) -> bool:
+    """Whether a (T, J, 3) world motion (Z up) is upright enough to be seated (see :data:`UPRIGHT_DEG`) and its
+    skeleton has the hips, knees, ankles, pelvis and thorax by name."""
+    need = [f"{s}_{j}" for s in ("left", "right") for j in ("hip", "knee", "ankle")] + ["pelvis", "thorax"]
+    if any(n not in skeleton.joints for n in need):
+        return False
+    trunk = _unit(joints[:, skeleton.index("thorax")] - joints[:, skeleton.index("pelvis")])
+    return bool(np.mean(trunk[:, 2] >= np.cos(np.radians(UPRIGHT_DEG))) >= UPRIGHT_SHARE)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+def seat(joints: np.ndarray, skeleton: Skeleton, rng: np.random.Generator, seat_cfg: Seat = Seat()) -> np.ndarray:
+    """(T, J, 3) world joints (mm, Z up) of a standing motion → the same motion seated (see module doc).
+
+    Needs the skeleton's ``{left,right}_{hip,knee,ankle}`` joints (h36m17 has them); other joints are kept."""
+    out = np.asarray(joints, dtype=np.float64).copy()
+    T = len(out)
+    idx = {f"{s}_{j}": skeleton.index(f"{s}_{j}") for s in ("left", "right") for j in ("hip", "knee", "ankle")}
+    hip_l, hip_r = out[:, idx["left_hip"]], out[:, idx["right_hip"]]
+    across = hip_l - hip_r
+    across[:, 2] = 0.0
+    across = _unit(across)  # the subject's right → left, horizontal
+    facing = _unit(np.cross(across, UP))  # horizontal, the way the pelvis faces
+    floor = float(np.median(np.minimum(out[:, idx["left_ankle"], 2], out[:, idx["right_ankle"], 2])))
+    pitch0 = rng.uniform(*seat_cfg.thigh_pitch_deg)
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        h, k, a = idx[f"{side}_hip"], idx[f"{side}_knee"], idx[f"{side}_ankle"]
+        thigh = np.linalg.norm(joints[:, k] - joints[:, h], axis=-1)[:, None]
+        shank = np.linalg.norm(joints[:, a] - joints[:, k], axis=-1)[:, None]
+        wob = lambda: rng.normal(0.0, seat_cfg.wobble_deg, (T, 1))  # noqa: E731
+        pitch = np.radians(pitch0 + rng.normal(0.0, 3.0) + wob())
+        spread = np.radians(rng.uniform(*seat_cfg.spread_deg) + wob())
+        tilt = np.radians(rng.uniform(*seat_cfg.shank_tilt_deg) + wob())
+        horiz = np.cos(spread) * facing + np.sin(spread) * sign * across
+        d_thigh = np.cos(pitch) * horiz - np.sin(pitch) * UP
+        d_shank = np.cos(tilt) * -UP + np.sin(tilt) * facing
+        out[:, k] = out[:, h] + thigh * d_thigh
+        out[:, a] = out[:, k] + shank * _unit(d_shank)
+    lowest = np.minimum(out[:, idx["left_ankle"], 2], out[:, idx["right_ankle"], 2])
+    return out - (lowest - floor)[:, None, None] * UP

@@ -1,0 +1,89 @@
+"""Seated versions of standing mocap (synth/seated.py, `synth --seated`): expected geometry derived by hand."""
+
+import h5py
+import numpy as np
+import pytest
+
+from pose3d_cli.skeleton import H36M17
+from pose3d_cli.synth.seated import Seat, can_seat, seat
+
+from test_synth import _synth, mocap, read_all, sequences, world_of  # noqa: F401 (fixture)
+
+J = H36M17.index
+
+
+def standing_world(T: int = 30) -> np.ndarray:
+    """(T, 17, 3) world mm, Z up: a person standing upright facing -Y (nose towards -Y, left side at +X), ankles
+    80 mm above the floor, swaying the arms."""
+    p = np.zeros((17, 3))
+    for side, s in (("left", 1), ("right", -1)):
+        p[J(f"{side}_hip")] = [s * 90, 0, 950]
+        p[J(f"{side}_knee")] = [s * 90, 0, 500]
+        p[J(f"{side}_ankle")] = [s * 90, 0, 80]
+        p[J(f"{side}_shoulder")] = [s * 170, 0, 1430]
+        p[J(f"{side}_elbow")] = [s * 170, 0, 1130]
+        p[J(f"{side}_wrist")] = [s * 170, 0, 880]
+    p[J("pelvis")], p[J("spine")], p[J("thorax")] = [0, 0, 950], [0, 0, 1190], [0, 0, 1430]
+    p[J("nose")], p[J("head")] = [0, -80, 1560], [0, 0, 1680]
+    out = np.repeat(p[None], T, 0)
+    out[:, J("left_wrist"), 1] -= 200 * np.sin(np.linspace(0, np.pi, T))  # an arm swinging forward
+    return out
+
+
+def test_a_seated_person_keeps_the_upper_body_and_bone_lengths_and_puts_the_knees_forward():
+    W = standing_world()
+    S = seat(W, H36M17, np.random.default_rng(0))
+    upper = [J(n) for n in ("pelvis", "spine", "thorax", "nose", "head", "left_wrist", "right_elbow")]
+    shift = S[:, J("pelvis")] - W[:, J("pelvis")]
+    assert np.allclose(shift[:, :2], 0) and (shift[:, 2] < -200).all()  # only lowered, by a seat's worth
+    np.testing.assert_allclose(S[:, upper] - shift[:, None], W[:, upper], atol=1e-9)  # the motion is kept
+    for side in ("left", "right"):
+        h, k, a = (J(f"{side}_{j}") for j in ("hip", "knee", "ankle"))
+        np.testing.assert_allclose(np.linalg.norm(S[:, k] - S[:, h], axis=-1), 450, rtol=1e-9)
+        np.testing.assert_allclose(np.linalg.norm(S[:, a] - S[:, k], axis=-1), 420, rtol=1e-9)
+        # forward is where the nose points (-Y): a thigh laid backwards is the plausible wrong sign
+        assert (S[:, k, 1] - S[:, h, 1] < -300).all()
+        thigh, shank = S[:, k] - S[:, h], S[:, a] - S[:, k]
+        flexion = np.degrees(np.arccos((thigh * shank).sum(-1) / 450 / 420))
+        lo, hi = 90 - 20 - 30 - 10, 90 + 10 + 25 + 10  # pitch and tilt ranges of Seat(), plus wobble
+        assert ((flexion > lo) & (flexion < hi)).all(), flexion
+        assert (S[:, a, 2] - S[:, h, 2] < -250).all()  # the feet hang below the hips
+    ankles = np.minimum(S[:, J("left_ankle"), 2], S[:, J("right_ankle"), 2])
+    np.testing.assert_allclose(ankles, 80.0, atol=1e-9)  # standing on the same floor
+
+
+def test_the_chair_is_drawn_once_per_motion_and_its_ranges_are_respected():
+    W = standing_world(200)
+    narrow = Seat(thigh_pitch_deg=(0.0, 0.0), shank_tilt_deg=(0.0, 0.0), spread_deg=(0.0, 0.0), wobble_deg=0.0)
+    S = seat(W, H36M17, np.random.default_rng(1), narrow)
+    # pitch 0 +- N(0, 3 deg) once per motion, tilt 0: thigh nearly level, shank vertical, no spread
+    thigh = S[:, J("left_knee")] - S[:, J("left_hip")]
+    assert np.allclose(thigh[:, 0], 0, atol=1e-6) and np.ptp(thigh, axis=0).max() < 1e-6
+    shank = S[:, J("left_ankle")] - S[:, J("left_knee")]
+    np.testing.assert_allclose(shank, [[0, 0, -420]] * 200, atol=1e-6)
+
+
+def test_only_upright_motions_are_seated():
+    W = standing_world()
+    assert can_seat(W, H36M17)
+    lying = W.copy()
+    lying[..., [1, 2]] = lying[..., [2, 1]]  # the body turned to lie along Y
+    assert not can_seat(lying, H36M17)
+
+
+def test_synth_seated_zero_changes_nothing_and_one_seats_every_upright_view(mocap, tmp_path_factory):  # noqa: F811
+    plain = read_all(_synth(mocap, tmp_path_factory, "p.h5", "--clean", "--workers", 1))
+    zero = read_all(_synth(mocap, tmp_path_factory, "z.h5", "--clean", "--workers", 1, "--seated", 0))
+    for k in ("keypoints_2d", "joints_3d", "cam_from_world_R"):
+        assert np.array_equal(plain[k], zero[k])
+    seated_file = _synth(mocap, tmp_path_factory, "s.h5", "--clean", "--workers", 1, "--seated", 1)
+    with h5py.File(seated_file) as f:
+        assert '"seated": 1.0' in f.attrs["synth_params"]
+    d = read_all(seated_file)
+    W = world_of(d)
+    for _, rows in sequences(d):  # walking and dashing takes are upright: every view seated, knees near hip height
+        w = W[rows]
+        knee_drop = w[:, J("left_hip"), 2] - w[:, J("left_knee"), 2]
+        assert np.median(knee_drop) < 250, np.median(knee_drop)
+    with pytest.raises(AssertionError):
+        np.testing.assert_array_equal(plain["joints_3d"], d["joints_3d"])
