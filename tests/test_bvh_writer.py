@@ -207,7 +207,9 @@ def test_file_layout(tmp_path):
     lines = text.splitlines()
     assert lines[0] == "HIERARCHY" and lines[1] == "ROOT pelvis"
     assert "CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation" in text
-    assert text.count("CHANNELS 3 Zrotation Xrotation Yrotation") == 16 + 4  # joints + 4 link joints
+    # joints that swing one bone put that bone's rest axis in the middle: hips, knees, spine, nose (bones along Y)
+    assert text.count("CHANNELS 3 Zrotation Yrotation Xrotation") == 6
+    assert text.count("CHANNELS 3 Zrotation Xrotation Yrotation") == 16 + 4 - 6  # the rest, and 4 link joints
     assert text.count("End Site") == 5  # head, wrists, ankles
     i = lines.index("MOTION")
     assert lines[i + 1] == "Frames: 12"
@@ -256,6 +258,51 @@ def test_euler_channels_are_continuous_on_a_walk():
     joints, _, fps, _ = camera_view("dataset-2_walk-turn-left_normal_001.bvh")  # the pelvis turns ~110°
     fit = fit_bvh(joints, "h36m17", fps)
     assert np.abs(np.diff(fit.rotations, axis=0)).max() < 30
+
+
+def test_sitting_down_keeps_every_leg_channel_smooth(tmp_path):
+    """Hips and knees flexed from 0 to 110° (sitting down) with a little abduction and twist on the way: the bone's
+    rest axis (Y) in the middle of the channels keeps every channel smooth, where ZXY (X, the flexion axis, in the
+    middle) sits at its gimbal at 90° and swings the other two angles."""
+    from pose3d_cli.infer.bvh_writer import matrix_to_euler, swing_order
+
+    T = 120
+    flex = np.deg2rad(np.linspace(0, 110, T))
+    wobble = np.deg2rad(4) * np.sin(np.linspace(0, 6 * np.pi, T))
+    up = np.array([0.0, 1.0, 0.0])
+    p = np.zeros((T, 17, 3))  # world Y up, facing +Z, left +X (the writer's rest frame), root-relative
+    for side, s in (("left", 1), ("right", -1)):
+        hip = np.array([s * 100.0, 0, 0])
+        thigh = np.stack([s * np.sin(wobble), -np.cos(flex) * np.cos(wobble), np.sin(flex) * np.cos(wobble)], -1)
+        p[:, H36M17.index(f"{side}_hip")] = hip
+        knee = hip + 450 * thigh
+        p[:, H36M17.index(f"{side}_knee")] = knee
+        shank_angle = flex - np.deg2rad(np.linspace(0, 100, T))  # the shank ends near vertical
+        shank = np.stack([np.zeros(T), -np.cos(shank_angle), np.sin(shank_angle)], -1)
+        p[:, H36M17.index(f"{side}_ankle")] = knee + 420 * shank
+    for name, y in (("spine", 250), ("thorax", 500), ("nose", 620), ("head", 720)):
+        p[:, H36M17.index(name)] = [0, y, 30 if name == "nose" else 0]
+    for side, s in (("left", 1), ("right", -1)):
+        for name, x in (("shoulder", 180), ("elbow", 480), ("wrist", 730)):
+            p[:, H36M17.index(f"{side}_{name}")] = [s * x, 500, 0]
+    cam = p * np.array([1.0, -1.0, -1.0])  # into a camera frame (y down) looking at the person's front
+    out = tmp_path / "sit.bvh"
+    write_bvh(cam, H36M17, 30.0, out, up=-up)
+    fit = fit_bvh(cam, "h36m17", 30.0, up=-up)
+    for name in ("left_hip", "right_hip", "left_knee", "right_knee"):
+        j = fit.names.index(name)
+        assert fit.orders[j] == swing_order(np.array([0, -1.0, 0])) == "ZYX"
+        steps = np.abs(np.diff(fit.rotations[:, j], axis=0)).max()
+        assert steps < 3.0, (name, steps)  # 110° over 120 frames: ~1° a frame
+    # the same rotations as ZXY: at 90° of hip flexion the gimbal throws the other two channels around
+    G = fit.rotations[:, fit.names.index("left_hip")]
+    from pose3d_cli.geometry import euler_to_matrix
+
+    zxy = continuous_euler_zxy(matrix_to_euler(euler_to_matrix(G, "ZYX"), "ZXY"))
+    assert np.abs(np.diff(zxy, axis=0)).max() > 10
+    back = read_back(out)  # every frame's pose is exact in the file
+    ref = with_fixed_lengths(p - p[:, :1])
+    assert bone_angles_deg(back, ref).max() < 0.5
 
 
 def test_other_skeletons_round_trip(tmp_path):

@@ -17,10 +17,14 @@ File conventions
 - Rest pose (all rotations zero): a T-pose facing +Z: legs straight down (-Y), spine, neck and head up
   (+Y), hips and arms out sideways (left +X, right -X). Bone lengths are the median over the valid frames
   of each bone's length, so the skeleton is fixed for the whole clip.
-- Channels: ``Xposition Yposition Zposition Zrotation Xrotation Yrotation`` on the root,
-  ``Zrotation Xrotation Yrotation`` on every other joint; intrinsic ZXY (``R = Rz @ Rx @ Ry``, how
-  BVH readers compose them). Angles are continuous over time (:func:`continuous_euler_zxy`: no ±360°
-  wraps, no switch between the two Euler solutions when a joint bends past 90° about X).
+- Channels: ``Xposition Yposition Zposition Zrotation Xrotation Yrotation`` on the root; on every other joint
+  three rotations whose middle axis is the rest axis of the bone the joint swings (:func:`swing_order`):
+  ``Zrotation Yrotation Xrotation`` for hips, knees, spine and neck (bones along Y), ``Zrotation Xrotation
+  Yrotation`` for the arms' joints (bones along X), the thorax and the link joints; intrinsic (``R = Rz @ Ry @ Rx``
+  for ZYX, how BVH readers compose them). A swing never twists its bone, so the middle angle stays far from its
+  ±90° gimbal: a hip or knee flexed 90° (sitting, running) is smooth in all three channels, where ZXY on a leg
+  threw the other two by ~50° a frame. Angles are continuous over time (:func:`continuous_euler`: no ±360° wraps,
+  no switch between the two Euler solutions).
 - The root (pelvis) position: the root trajectory when given (camera-frame mm, rotated upright), else the
   origin horizontally; vertically the whole clip is shifted so that the lowest joint's median height over
   the clip is 0 (the person stands on the ``y = 0`` floor).
@@ -201,23 +205,41 @@ def frame_from_two(primary: np.ndarray, secondary: np.ndarray, rest_primary: np.
     return R
 
 
+def matrix_to_euler(R: np.ndarray, order: str) -> np.ndarray:
+    """(..., 3, 3) → (..., 3) degrees ``(a, b, c)`` with ``R = R_order[0](a) @ R_order[1](b) @ R_order[2](c)`` for
+    a Tait-Bryan ``order`` of three different axes (e.g. ``"ZXY"``, BVH channel order; inverse of
+    :func:`pose3d_cli.geometry.euler_to_matrix`). At the gimbal (middle angle ±90°) the last angle is set to 0."""
+    i, j, k = ("XYZ".index(a) for a in order.upper())
+    s = 1.0 if (i, j, k) in ((0, 1, 2), (1, 2, 0), (2, 0, 1)) else -1.0  # an even permutation of XYZ or not
+    sb = np.clip(s * R[..., i, k], -1.0, 1.0)
+    b = np.arcsin(sb)
+    gimbal = np.abs(sb) > 1 - 1e-9
+    a = np.where(gimbal, np.arctan2(s * R[..., k, j], R[..., j, j]), np.arctan2(-s * R[..., j, k], R[..., k, k]))
+    c = np.where(gimbal, 0.0, np.arctan2(-s * R[..., i, j], R[..., i, i]))
+    return np.rad2deg(np.stack([a, b, c], axis=-1))
+
+
 def matrix_to_euler_zxy(R: np.ndarray) -> np.ndarray:
     """(..., 3, 3) → (..., 3) degrees ``(z, x, y)`` with ``R = Rz(z) @ Rx(x) @ Ry(y)`` (BVH ZXY channels)."""
-    sx = np.clip(R[..., 2, 1], -1.0, 1.0)
-    x = np.arcsin(sx)
-    gimbal = np.abs(sx) > 1 - 1e-9
-    z = np.where(gimbal, np.arctan2(R[..., 1, 0], R[..., 0, 0]), np.arctan2(-R[..., 0, 1], R[..., 1, 1]))
-    y = np.where(gimbal, 0.0, np.arctan2(-R[..., 2, 0], R[..., 2, 2]))
-    return np.rad2deg(np.stack([z, x, y], axis=-1))
+    return matrix_to_euler(R, "ZXY")
 
 
-def continuous_euler_zxy(euler: np.ndarray) -> np.ndarray:
-    """Make (T, ..., 3) ZXY Euler angles (degrees) continuous over axis 0, rotations unchanged.
+def swing_order(rest_direction: np.ndarray) -> str:
+    """The channel order of a joint that swings one bone whose rest direction is ``rest_direction`` (3,): the
+    bone's own axis in the middle. A swing never twists the bone, so the middle angle (±90° is the gimbal) stays
+    small however far the bone swings: a knee or hip flexed 90° (sitting) is then smooth in every channel, where a
+    middle axis across the bone (ZXY for a leg) would sit exactly at its gimbal."""
+    axis = int(np.argmax(np.abs(rest_direction)))
+    return ("ZXY", "ZYX", "XZY")[axis]
 
-    Every rotation has two ZXY solutions, ``(z, x, y)`` and ``(z + 180, 180 - x, y + 180)``; frame by frame,
-    the one nearer the previous frame is kept and each angle is moved by multiples of 360° next to it. A knee
-    bent past 90° (running) then keeps counting up instead of jumping to the other solution. Greedy and
-    sequential over frames (vectorised over joints).
+
+def continuous_euler(euler: np.ndarray) -> np.ndarray:
+    """Make (T, ..., 3) Euler angles (degrees, any Tait-Bryan order) continuous over axis 0, rotations unchanged.
+
+    Every rotation has two solutions, ``(a, b, c)`` and ``(a + 180, 180 - b, c + 180)`` (for every order of
+    three different axes); frame by frame, the one nearer the previous frame is kept and each angle is moved by
+    multiples of 360° next to it. A joint swung past 90° about its middle axis then keeps counting up instead of
+    jumping to the other solution. Greedy and sequential over frames (vectorised over joints).
     """
     alt = euler + np.array([180.0, 0.0, 180.0])
     alt[..., 1] = 180.0 - euler[..., 1]
@@ -237,6 +259,9 @@ def continuous_euler_zxy(euler: np.ndarray) -> np.ndarray:
     return out
 
 
+continuous_euler_zxy = continuous_euler  # the same for ZXY (the name earlier code and tests use)
+
+
 # ------------------------------------------------------------------------------------------------------ fit
 
 
@@ -250,7 +275,7 @@ class BvhFit:
         parents: parent index of each BVH joint (-1 for the root), into ``names``.
         offsets: (N, 3) cm, each joint's offset in its parent's frame.
         end_sites: (N, 3) cm End Site offset of each leaf joint, NaN for joints with children.
-        rotations: (T, N, 3) degrees, ZXY Euler angles of each joint's local rotation.
+        rotations: (T, N, 3) degrees, Euler angles of each joint's local rotation, in its channel order.
         root_position: (T, 3) cm.
         fps: frames per second.
         world_from_camera: (3, 3) the upright rotation used (:func:`upright_rotation`).
@@ -266,6 +291,7 @@ class BvhFit:
     fps: float
     world_from_camera: np.ndarray
     bone_lengths_mm: dict[str, float]
+    orders: list[str] | None = None  # (N,) each joint's rotation channel order (None: ZXY everywhere)
 
 
 def _rest_direction(sk: Skeleton, c: int, world: np.ndarray) -> np.ndarray:
@@ -340,10 +366,12 @@ def fit_bvh(joints: np.ndarray, skeleton: Skeleton | str, fps: float, *,
     offsets: list[np.ndarray] = []
     end_sites: list[np.ndarray] = []
     glob: list[np.ndarray] = []  # (T, 3, 3) global rotation of each BVH joint
+    orders: list[str] = []  # each BVH joint's channel order (swing_order for a joint that swings one bone)
     node_of: dict[int, int] = {}  # skeleton joint → BVH index
     eye = np.broadcast_to(np.eye(3), (T, 3, 3))
 
-    def add(name, parent, offset_mm, G, end=None):
+    def add(name, parent, offset_mm, G, end=None, swings=None):
+        orders.append("ZXY" if swings is None else swing_order(swings))
         names.append(name)
         parents.append(parent)
         offsets.append(np.asarray(offset_mm, np.float64) / MM_PER_CM)
@@ -363,7 +391,7 @@ def fit_bvh(joints: np.ndarray, skeleton: Skeleton | str, fps: float, *,
             c = kids[0]
             local_dir = np.einsum("tji,tj->ti", G_parent, direction[:, c])  # G_parent^T v
             G = G_parent @ rotation_between(rest[c], local_dir)
-            node_of[j] = me = add(sk.joints[j], parent_node, offset_mm, G)
+            node_of[j] = me = add(sk.joints[j], parent_node, offset_mm, G, swings=rest[c])
             visit(c, me, rest[c] * length[c])
             return
         # several children: the most vertical one (rest) is primary, a left/right pair gives the twist
@@ -385,7 +413,7 @@ def fit_bvh(joints: np.ndarray, skeleton: Skeleton | str, fps: float, *,
             local_dir = np.einsum("tji,tj->ti", G, direction[:, c])
             G_link = G @ rotation_between(rest[c], local_dir)
             link_name = LINK_NAMES.get((sk.joints[j], sk.joints[c]), f"{sk.joints[j]}_to_{sk.joints[c]}")
-            link = add(link_name, me, np.zeros(3), G_link)
+            link = add(link_name, me, np.zeros(3), G_link, swings=rest[c])
             visit(c, link, rest[c] * length[c])
 
     visit(root, -1, np.zeros(3))
@@ -396,7 +424,10 @@ def fit_bvh(joints: np.ndarray, skeleton: Skeleton | str, fps: float, *,
     P = np.array(parents)
     G_par = np.where((P >= 0)[None, :, None, None], G_all[:, P.clip(0)], np.eye(3))
     local = np.swapaxes(G_par, -1, -2) @ G_all
-    euler = continuous_euler_zxy(matrix_to_euler_zxy(local))
+    euler = np.zeros(local.shape[:2] + (3,))
+    for o in sorted(set(orders)):
+        cols = [n for n, x in enumerate(orders) if x == o]
+        euler[:, cols] = continuous_euler(matrix_to_euler(local[:, cols], o))
 
     # root position: trajectory (upright) or the origin; lowest joint's median height at y = 0
     if root_trajectory is not None:
@@ -420,7 +451,7 @@ def fit_bvh(joints: np.ndarray, skeleton: Skeleton | str, fps: float, *,
 
     return BvhFit(names=names, parents=parents, offsets=np.array(offsets), end_sites=np.array(end_sites),
                   rotations=euler, root_position=root_pos / MM_PER_CM, fps=float(fps), world_from_camera=R_up,
-                  bone_lengths_mm={sk.joints[c]: float(length[c]) for c in range(J) if par[c] >= 0})
+                  bone_lengths_mm={sk.joints[c]: float(length[c]) for c in range(J) if par[c] >= 0}, orders=orders)
 
 
 # ---------------------------------------------------------------------------------------------------- write
@@ -448,7 +479,8 @@ def format_bvh(fit: BvhFit) -> str:
         else:
             out.write(f"{ind}JOINT {fit.names[j]}\n{ind}{{\n")
             out.write(f"{ind}\tOFFSET {fmt(fit.offsets[j])}\n")
-            out.write(f"{ind}\tCHANNELS 3 Zrotation Xrotation Yrotation\n")
+            order = fit.orders[j] if fit.orders else "ZXY"
+            out.write(f"{ind}\tCHANNELS 3 {' '.join(f'{a}rotation' for a in order)}\n")
         for c in children[j]:
             block(c, depth + 1)
         if not children[j]:
