@@ -226,3 +226,4 @@ def test_fov_auto_finds_the_calibrated_field_of_view_from_the_scene(tmp_path):
     assert meta["fov_auto"]["used"] and abs(meta["fov_auto"]["fov_deg"] - true_fov) < 2.0, (meta["fov_auto"], true_fov)
     assert meta["intrinsics"].startswith(f"fov {meta['fov_auto']['fov_deg']:g} deg")
     assert "--fov auto: field of view" in r.output
+    assert "person 0 is" in r.output and "m from the camera" in r.output and "standing height of 1." in r.output

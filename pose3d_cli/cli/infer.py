@@ -231,7 +231,12 @@ def infer(
                   f"{s.detected} ({100 * s.detected / max(s.frames, 1):.0f}%)", f"{s.fps:.1f}")
     err_console.print(t)
     for s in summaries:
+        name = Path(s.input).name
         if "fov_auto" in s.extra:
             f = s.extra["fov_auto"]
-            say(f"{Path(s.input).name}: --fov auto: " + (f"field of view {f['fov_deg']:g} deg, {f['note']}" if f["used"]
-                                                           else f["note"]))
+            say(f"{name}: --fov auto: " + (f"field of view {f['fov_deg']:g} deg across the long side, from the scene's "
+                                           "vertical lines" if f["used"] else f["note"]))
+        place = s.extra.get("placement")
+        if place:
+            say(f"{name}: person 0 is {place['near_m']:.1f}-{place['far_m']:.1f} m from the camera (median "
+                f"{place['median_m']:.1f} m) at a standing height of {place['height_m']:.2f} m ({place['scale']})")

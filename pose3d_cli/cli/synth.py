@@ -117,7 +117,7 @@ def synth(
                   + " pairs"),
                  ("", " / ".join(str(report.split_groups.get(s, 0)) for s in ("train", "val", "test"))
                   + (" subjects" if report.split_by == "subject" else " files")),
-                 *((("seated sequences", f"{report.seated_sequences} of {report.sequences}"),) if cfg.seated else ()),
+                 *((("seated sequences", f"{report.seated_sequences} of {report.sequences} (upright motions only)"),) if cfg.seated else ()),
                  ("wall time", f"{report.wall_s:.1f} s ({rate:,.0f} pairs/s)"),
                  ("time in read / generate / write", f"{report.read_s:.1f} / {report.generate_s:.1f} / {report.write_s:.1f} s (summed over workers)")):
         table.add_row(k, str(v))

@@ -425,7 +425,23 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
     return InferSummary(str(input_path), str(output), len(poses.frame), int(poses.detected.sum()),
                         time.perf_counter() - t0, t1 - t0, t2 - t1, {"people": [p.metadata["person"] for p in people],
                                                                      **({"fov_auto": poses.metadata["fov_auto"]}
-                                                                        if "fov_auto" in poses.metadata else {})})
+                                                                        if "fov_auto" in poses.metadata else {}),
+                                                                     **placement_summary(poses)})
+
+
+def placement_summary(track: PoseTrack) -> dict:
+    """``{"placement": ...}`` for the terminal: how far the person is from the camera and at which height (none
+    when no frame was placed)."""
+    info = track.metadata.get("root_position") or {}
+    depth = None if track.root is None else track.root[:, 2]
+    if depth is None or not np.isfinite(depth).any() or not info.get("lifted_standing_height_mm"):
+        return {}
+    height = info["lifted_standing_height_mm"] * info.get("scale_factor", 1.0) / 1000.0
+    near, median, far = np.nanpercentile(depth, [5, 50, 95]) / 1000.0
+    scale = ("--person-height" if info.get("scale_factor", 1.0) != 1.0 else
+             "the lifted body's; --person-height sets it")
+    return {"placement": {"near_m": float(near), "median_m": float(median), "far_m": float(far),
+                          "height_m": float(height), "scale": scale}}
 
 
 def relift_with_scene_fov(people: list[PoseTrack], tracks: list[Track2D], source: FrameSource, lifter: Lifter,
