@@ -62,7 +62,7 @@ class SynthConfig:
     test_subjects: tuple[str, ...] = ()  # these subjects are the test set (e.g. Human3.6M S9, S11)
     stride: int = 1  # keep every stride-th frame after resampling to fps
     keep_world: bool | None = None  # keep the mocap's world frame; None: only with a rig
-    seated: float = 0.0  # share of views filmed seated (synth/seated.py), upright motions only
+    seated: float = 0.0  # share of views filmed seated (synth/seated.py), upright motions only; sampled cameras only
 
     @property
     def keeps_world(self) -> bool:
@@ -225,7 +225,6 @@ def synth_file(path: Path, cfg: SynthConfig) -> FileResult:
             filmed = motion
             if seatable and seat_rng.random() < cfg.seated:
                 filmed = replace(motion, joints=seat(motion.joints, H36M17, seat_rng))
-                res.seated += 1
             try:
                 cam = cam if cam is not None else sample_camera(filmed.joints, rng, cfg.sampling)
             except CameraError as e:
@@ -233,6 +232,7 @@ def synth_file(path: Path, cfg: SynthConfig) -> FileResult:
                 continue
             res.blocks.append(film(filmed, cam, cfg, rng, v, "train"))
             res.groups.append(group)
+            res.seated += filmed is not motion
         res.frames += motion.num_frames
     res.generate_s = time.perf_counter() - t1
     if not res.blocks and res.error is None:
@@ -276,6 +276,11 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
     """
     t_start = time.perf_counter()
     output = Path(output)
+    if cfg.rig and cfg.seated > 0:
+        raise SynthError("--seated with --cameras: a rig's views film one motion together, and seating is drawn per "
+                         "view; use sampled cameras for seated pairs, or drop --seated")
+    if not 0.0 <= cfg.seated <= 1.0:
+        raise SynthError(f"--seated {cfg.seated}: a share of the views, between 0 and 1")
     files = find_mocap_files([Path(p) for p in inputs])
     if not files:
         raise SynthError(f"{', '.join(map(str, inputs))}: no mocap files (.bvh, .amc, .c3d, .npz, .h5) found; "

@@ -4,8 +4,10 @@ The shared mocap has no one sitting on a chair, the posture of most workstation 
 each frame of a motion (world frame, Z up, mm): the pelvis, trunk, head and arms keep their motion; each thigh is
 laid forward along the pelvis' facing direction (its own length), pitched by the seat's slope and spread a little
 sideways; each shank hangs from the knee towards the floor, tilted forward or tucked back; the whole body is then
-lowered or raised so that the ankles stand at their original height above the floor. The chair, the knees' angle and
-the feet's placement are drawn once per motion (a person keeps one seat), with a little per-frame wobble.
+lowered or raised, by one height for the whole motion, so that the ankles stand at their original height above the
+floor on average (the hips' own up-and-down motion is kept, so a walking take's bob moves the feet by a few cm). The
+chair, the knees' angle and the feet's placement are drawn once per seated film of a motion, and the legs sway
+slowly about them (smooth noise, a keyframe every 2 s at 30 fps), so consecutive frames stay consecutive.
 
 It is an augmentation, not mocap: nobody was recorded sitting, the pelvis does not roll back as a real seated pelvis
 does, and a walking take becomes a seated person gliding with the walk's root path. A single-frame lifter sees one
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..skeleton import Skeleton
+from .noise import smooth_noise
 
 UP = np.array([0.0, 0.0, 1.0])
 
@@ -31,7 +34,9 @@ class Seat:
     thigh_pitch_deg: tuple[float, float] = (-10.0, 20.0)
     shank_tilt_deg: tuple[float, float] = (-25.0, 30.0)
     spread_deg: tuple[float, float] = (0.0, 20.0)
-    wobble_deg: float = 3.0  # per-frame noise on each leg's angles
+    side_deg: float = 3.0  # how much the left and right thigh's pitch differ (std)
+    wobble_deg: float = 3.0  # slow sway of each leg's angles over the motion (std)
+    frames_per_knot: int = 60  # the sway's keyframe spacing
 
 
 #: a motion is seated only when its trunk (pelvis → thorax) is within this angle of the vertical in
@@ -72,8 +77,11 @@ def seat(joints: np.ndarray, skeleton: Skeleton, rng: np.random.Generator, seat_
         h, k, a = idx[f"{side}_hip"], idx[f"{side}_knee"], idx[f"{side}_ankle"]
         thigh = np.linalg.norm(joints[:, k] - joints[:, h], axis=-1)[:, None]
         shank = np.linalg.norm(joints[:, a] - joints[:, k], axis=-1)[:, None]
-        wob = lambda: rng.normal(0.0, seat_cfg.wobble_deg, (T, 1))  # noqa: E731
-        pitch = np.radians(pitch0 + rng.normal(0.0, 3.0) + wob())
+        def wob() -> np.ndarray:  # (T, 1) degrees, slowly varying
+            knots = max(2, T // max(seat_cfg.frames_per_knot, 1))
+            return seat_cfg.wobble_deg * smooth_noise(rng, T, (1,), knots=knots, unit_variance=True)
+
+        pitch = np.radians(pitch0 + rng.normal(0.0, seat_cfg.side_deg) + wob())
         spread = np.radians(rng.uniform(*seat_cfg.spread_deg) + wob())
         tilt = np.radians(rng.uniform(*seat_cfg.shank_tilt_deg) + wob())
         horiz = np.cos(spread) * facing + np.sin(spread) * sign * across
@@ -82,4 +90,4 @@ def seat(joints: np.ndarray, skeleton: Skeleton, rng: np.random.Generator, seat_
         out[:, k] = out[:, h] + thigh * d_thigh
         out[:, a] = out[:, k] + shank * _unit(d_shank)
     lowest = np.minimum(out[:, idx["left_ankle"], 2], out[:, idx["right_ankle"], 2])
-    return out - (lowest - floor)[:, None, None] * UP
+    return out - float(np.median(lowest) - floor) * UP
