@@ -105,6 +105,25 @@ def test_euler_zxy_round_trip():
     np.testing.assert_allclose(euler_to_matrix(matrix_to_euler_zxy(g), "ZXY"), g, atol=1e-9)
 
 
+@pytest.mark.parametrize("order", ["XYZ", "XZY", "YXZ", "YZX", "ZXY", "ZYX"])
+def test_euler_round_trip_and_second_solution_for_every_order(order):
+    from pose3d_cli.infer.bvh_writer import continuous_euler, matrix_to_euler
+
+    rng = np.random.default_rng(1)
+    a = rng.uniform(-170, 170, (200, 3))
+    a[:, 1] = rng.uniform(-89, 89, 200)
+    R = euler_to_matrix(a, order)
+    np.testing.assert_allclose(matrix_to_euler(R, order), a, atol=1e-9)  # inside the principal range: the same
+    g = euler_to_matrix(np.array([[30.0, 90.0, 20.0], [-50.0, -90.0, 10.0]]), order)  # the gimbal
+    np.testing.assert_allclose(euler_to_matrix(matrix_to_euler(g, order), order), g, atol=1e-9)
+    other = a + np.array([180.0, 0.0, 180.0])
+    other[:, 1] = 180.0 - a[:, 1]
+    np.testing.assert_allclose(euler_to_matrix(other, order), R, atol=1e-9)  # the solution continuous_euler uses
+    sweep = euler_to_matrix(np.stack([np.zeros(50), np.linspace(0, 170, 50), np.zeros(50)], -1), order)
+    e = continuous_euler(matrix_to_euler(sweep, order)[:, None])[:, 0]
+    assert np.abs(np.diff(e, axis=0)).max() < 4  # through the middle axis' 90° without a jump
+
+
 def test_continuous_euler_through_wraps_and_past_90_degrees():
     T = 200
     spin = np.linspace(0, 4 * np.pi, T)  # two full turns about Y (the last ZXY channel)
