@@ -333,9 +333,7 @@ def place_in_camera(joints: np.ndarray, xy: np.ndarray, conf: np.ndarray, sk, bo
 
     lifted = standing_height(bone_lengths or {}) if bone_lengths else None
     if lifted is None:  # no skeleton fit: the median bone lengths of the track
-        with np.errstate(invalid="ignore"):
-            lens = np.nanmedian(np.linalg.norm(joints[:, sk.bone_indices[:, 0]] - joints[:, sk.bone_indices[:, 1]],
-                                               axis=-1), axis=0) if np.isfinite(joints).any() else None
+        lens = np.nanmedian(sk.bone_lengths(joints), axis=0) if np.isfinite(joints).any() else None
         lifted = standing_height({ch: float(v) for (ch, _), v in zip(sk.bones, lens)}) if lens is not None else None
     scale = 1.0
     if person_height_cm is not None and lifted:
@@ -454,7 +452,7 @@ def relift_with_scene_fov(people: list[PoseTrack], tracks: list[Track2D], source
 
     vertical = video_vertical(people, source, replace(opts, fov=None, focal=None), lifter.skeleton, name)
     scene = vertical.scene or {}
-    used = vertical.source == "estimated from the scene's vertical lines" and bool(scene.get("focal_searched"))
+    used = bool(scene.get("accepted")) and bool(scene.get("focal_searched"))  # auto mode: accepted lines are used
     if used:
         fov = round(float(scene["fov_deg"]), 1)
         people = [lift_track(track, lifter, replace(opts, fov=fov)) for track in tracks]
