@@ -17,6 +17,12 @@ final-score agreement is also split by it: does a frame whose score hangs on the
 With ``--ref``, each view's trunk angles are also scored against the reference's own (its joints, world Z up, through
 the same ``body_angles``): bias (mean error) and RMSE per view: accuracy, not only agreement (a constant answer
 agrees perfectly).
+
+With ``--ref-ergo REF.csv`` (``pose3d ergo ref.npz -o REF.csv``: the same scoring on the multi-view reference, whose
+``frame`` is the instant), each view's final RULA/REBA and body-part scores are scored against the reference's: exact
+agreement, Cohen's kappa, linear-weighted kappa, within one point, and the clip's action-level shares next to the
+reference's. ``--offset NAME=K`` gives a view's sync offset where ``--ref`` does not name it (e.g. a two-view
+triangulation ``pair0304_<tag>.csv`` whose frames are cam03's: ``--offset pair0304=4``).
 """
 
 from __future__ import annotations
@@ -33,6 +39,11 @@ ANGLES = ("trunk_flexion", "trunk_inclination", "trunk_lean", "trunk_side_bend",
           "elbow_flexion_right", "knee_flexion_left", "knee_flexion_right")
 
 
+#: the body-part scores compared against the reference (per-frame CSV columns of `pose3d ergo`)
+PARTS = ("rula_upper_arm_left", "rula_upper_arm_right", "rula_lower_arm_left", "rula_lower_arm_right", "rula_neck",
+         "rula_trunk", "rula_legs", "reba_trunk", "reba_neck", "reba_legs")
+
+
 def load(path: Path) -> dict[str, np.ndarray]:
     rows = [r for r in csv.DictReader(path.open()) if r.get("person", "0") == "0"]  # person 0: the tracked subject
     f = lambda v: float(v) if v != "" else np.nan  # noqa: E731
@@ -43,6 +54,8 @@ def load(path: Path) -> dict[str, np.ndarray]:
     out["reba"] = np.array([f(r["reba_reba"]) for r in rows])
     out["rula_al"] = np.array([f(r["rula_action_level"]) for r in rows])
     out["reba_al"] = np.array([f(r["reba_action_level"]) for r in rows])
+    for part in PARTS:
+        out[part] = np.array([f(r[part]) for r in rows])
     return out
 
 
@@ -71,14 +84,19 @@ def main() -> None:
     ap.add_argument("--ref", type=Path, default=None, help="ref_pose2sim.npz: align the views by its sync offsets")
     ap.add_argument("--frames", default="0:100", help="instants compared, half-open")
     ap.add_argument("--views", default="cam01,cam02,cam03,cam04", help="the views compared (e.g. the front ones)")
+    ap.add_argument("--ref-ergo", type=Path, default=None, help="ergo's CSV of the multi-view reference itself")
+    ap.add_argument("--offset", action="append", default=[], help="NAME=K: a view's sync offset (frames)")
     args = ap.parse_args()
     cams = tuple(args.views.split(","))
     offsets = dict.fromkeys(cams, 0)
-    if len(cams) < 2:
+    if len(cams) < 2 and args.ref_ergo is None:
         raise SystemExit("--views: give at least two views to compare")
     if args.ref is not None:
         z = np.load(args.ref)
-        offsets = {str(c): int(o) for c, o in zip(z["camera_names"], z["sync_offsets"])}
+        offsets.update({str(c): int(o) for c, o in zip(z["camera_names"], z["sync_offsets"])})
+    for o in args.offset:
+        name, k = o.split("=")
+        offsets[name] = int(k)
     lo, hi = (int(v) for v in args.frames.split(":"))
     views = {}
     for c in cams:
@@ -86,6 +104,14 @@ def main() -> None:
         row = {int(fr): k for k, fr in enumerate(raw["frame"])}
         idx = np.array([row.get(f + offsets[c], -1) for f in range(lo, hi)])
         views[c] = {k: np.where(idx >= 0, v[np.clip(idx, 0, None)], np.nan) for k, v in raw.items() if k != "frame"}
+    if args.ref_ergo is not None:
+        raw = load(args.ref_ergo)
+        row = {int(fr): k for k, fr in enumerate(raw["frame"])}
+        idx = np.array([row.get(f, -1) for f in range(lo, hi)])
+        ref = {k: np.where(idx >= 0, v[np.clip(idx, 0, None)], np.nan) for k, v in raw.items() if k != "frame"}
+        against_reference(views, ref, args.frames)
+        if len(cams) < 2:
+            return
     pairs = list(itertools.combinations(views, 2))
     print(f"{args.tag}: {len(pairs)} view pairs, instants {args.frames}, sync offsets {offsets}")
     for a in ANGLES:
@@ -120,6 +146,53 @@ def main() -> None:
         if split[0] or split[1]:
             print(f"        exact where the view's lift_flip = 0: {100 * np.mean(split[0]):.0f}% of {len(split[0])}, "
                   f"= 1: {100 * np.mean(split[1]):.0f}% of {len(split[1])} (ordered pairs)")
+
+
+def agreement(x: np.ndarray, y: np.ndarray, lo: int, hi: int) -> tuple[float, float, float, float, int]:
+    """Exact %, kappa, linear-weighted kappa, within one point %, frames: over the instants both score."""
+    m = np.isfinite(x) & np.isfinite(y)
+    x, y = x[m], y[m]
+    return (100 * np.mean(x == y), kappa(x, y), weighted_kappa(x, y, lo, hi), 100 * np.mean(np.abs(x - y) <= 1),
+            int(m.sum()))
+
+
+def against_reference(views: dict, ref: dict, frames: str) -> None:
+    """Each view's scores against the reference's own (the same scoring on the multi-view 3D): accuracy."""
+    print(f"against the multi-view reference's own scores, instants {frames}:")
+    for s, lo, hi in (("rula", 1, 7), ("reba", 1, 15)):
+        cells = []
+        for c, v in views.items():
+            ex, ka, wk, one, n = agreement(v[s], ref[s], lo, hi)
+            cells.append((ex, ka, wk, one, n))
+            print(f"  {s.upper():<5} {c:<10} exact {ex:5.1f}%, kappa {ka:5.2f}, linear-weighted kappa {wk:5.2f}, "
+                  f"within one point {one:3.0f}%, frames {n}")
+        if len(cells) > 1:
+            m = np.nanmean(np.array([c[:4] for c in cells]), axis=0)
+            print(f"  {s.upper():<5} {'mean':<10} exact {m[0]:5.1f}%, kappa {m[1]:5.2f}, linear-weighted kappa "
+                  f"{m[2]:5.2f}, within one point {m[3]:3.0f}%")
+    for a in ANGLES:
+        line = []
+        for c, v in views.items():
+            e = v[a] - ref[a]
+            e = e[np.isfinite(e)]
+            line.append(f"{c} {np.sqrt(np.mean(e ** 2)):.1f}" if e.size else f"{c} -")
+        print(f"  {a:<28} RMSE vs reference deg: {', '.join(line)}")
+    for part in PARTS:
+        line = []
+        for c, v in views.items():
+            x, y = v[part], ref[part]
+            ok = np.isfinite(x) & np.isfinite(y)
+            line.append(f"{c} {100 * np.mean(x[ok] == y[ok]):.0f}" if ok.any() else f"{c} -")
+        print(f"  {part:<22} exact % vs reference: {', '.join(line)}")
+    for s, levels in (("rula", (1, 2, 3, 4)), ("reba", (0, 1, 2, 3, 4))):
+        def shares(al):
+            al = al[np.isfinite(al)]
+            return np.array([100 * np.mean(al == k) if len(al) else np.nan for k in levels])
+        r = shares(ref[f"{s}_al"])
+        diffs = {c: np.nanmax(np.abs(shares(v[f"{s}_al"]) - r)) for c, v in views.items()}
+        print(f"  {s.upper():<5} clip, % at action level {'/'.join(map(str, levels))}: reference "
+              + "/".join(f"{x:.0f}" for x in r) + "; largest difference per view: "
+              + ", ".join(f"{c} {d:.0f}" for c, d in diffs.items()) + " points")
 
 
 def clip_summary(views: dict) -> None:

@@ -12,7 +12,8 @@ from pose3d_cli.detect.keypoint_files import KeypointSequence, write_keypoints_c
 from pose3d_cli.geometry import look_at
 from pose3d_cli.multiview.calibration import camera_for_video, read_qualisys, read_toml
 from pose3d_cli.multiview.reference import read_reference
-from pose3d_cli.multiview.triangulate import reprojection_error, triangulate_robust, triangulate_views, undistort
+from pose3d_cli.multiview.triangulate import (epipolar_distance_px, reprojection_error, triangulate_robust,
+                                              triangulate_views, undistort)
 from pose3d_cli.skeleton import H36M17
 from pose3d_cli.synth.cameras import Camera, intrinsics_from_fov, save_rig
 
@@ -106,6 +107,43 @@ def test_finds_an_injected_sync_offset(walk):
     assert list(r.offsets) == [0, 0, 3, 0]
     assert np.nanmax(np.linalg.norm(r.joints[:-3] - walk[:-3], axis=-1)) < 1.0
     assert not r.used[2, -3:].any()  # the last 3 reference frames are beyond view 3's end
+
+
+@pytest.mark.parametrize("late", [3, -4])
+def test_two_views_are_synchronised_by_the_epipolar_distance(walk, late):
+    """Two phones started by hand: view 2 shows reference frame t at its frame t + late. With two views the other
+    view alone gives no 3D to reproject, so the epipolar distance decides (it was left at 0 before)."""
+    cams = ring(walk, 2)
+    uv, conf = views(walk, cams)
+    shifted = np.empty_like(uv[1])
+    src = np.clip(np.arange(len(walk)) - late, 0, len(walk) - 1)
+    shifted[:] = uv[1, src]
+    uv[1] = shifted
+    r = triangulate_views(uv, conf, cams, H36M17)
+    assert list(r.offsets) == [0, late]
+    inner = slice(4, len(walk) - 4)
+    assert np.nanmax(np.linalg.norm(r.joints[inner] - walk[inner], axis=-1)) < 1.0
+    assert epipolar_distance_px(undistort(uv[:1], cams[:1])[0], undistort(uv[1:], cams[1:])[0], cams[0],
+                                cams[1])[inner].max() > 5.0  # unsynchronised, the epipolar constraint is broken
+
+
+def test_two_views_repair_a_swap_and_drop_what_they_disagree_on(walk):
+    """Two views: view 2's labels swapped in frames 5-14 are put back by the epipolar distance, and a confident
+    wrong wrist in frames 20-29 (which no third view can outvote) is left NaN instead of placed wrong."""
+    cams = ring(walk, 2)
+    uv, conf = views(walk, cams)
+    uv[1, 5:15] = uv[1, 5:15][:, H36M17.flip_permutation]
+    wrist = H36M17.index("left_wrist")
+    uv[1, 20:30, wrist] += 150.0
+    r = triangulate_views(uv, conf, cams, H36M17, max_offset=0)
+    assert r.swapped[1, 5:15].any(-1).all() and r.swapped.any(-1).sum() == 10
+    assert np.isnan(r.joints[20:30, wrist]).all() and not r.used[:, 20:30, wrist].any()
+    good = np.ones(len(walk), bool)
+    good[20:30] = False
+    assert np.nanmax(np.linalg.norm(r.joints[good] - walk[good], axis=-1)) < 1.0
+    assert np.isfinite(r.joints[good]).all()
+    off = triangulate_views(uv, conf, cams, H36M17, max_offset=0, fix_swaps=False)
+    assert np.isnan(off.joints[5:15]).any()  # unrepaired, the swapped frames disagree and are dropped
 
 
 def test_two_views_need_both():

@@ -23,7 +23,8 @@ def _up(text: str | None) -> tuple[float, float, float] | None:
 
 @app.command()
 def ergo(
-    input: str = typer.Argument(..., help="A video (runs infer first), or an infer output poses.csv / poses.json."),
+    input: str = typer.Argument(..., help="A video (runs infer first), an infer output poses.csv / poses.json, or "
+                                           "a multi-view reference worker.npz (`pose3d triangulate`)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Per-frame CSV: angles, RULA/REBA steps, reason."),
     report: Optional[Path] = typer.Option(None, help="Self-contained HTML report."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Summary JSON (for machines)."),
@@ -95,8 +96,11 @@ def ergo(
 
         check_intrinsics_options(fov, focal, calib)
 
-        # a video or a 2D JSON: checked before any work (a CSV that is no infer output is refused by run_ergo at once)
-        if inp.suffix.lower() != ".csv" and not (inp.suffix.lower() == ".json" and is_pose_file(inp)):
+        # a video or a 2D JSON: checked before any work (a CSV that is no infer output is refused by run_ergo at once;
+        # a multi-view reference .npz: run_ergo refuses the options that do not apply before reading it)
+        if inp.suffix.lower() == ".npz":
+            pass
+        elif inp.suffix.lower() != ".csv" and not (inp.suffix.lower() == ".json" and is_pose_file(inp)):
             from ..detect.keypoint_files import DetectorError
             from ..infer.calibration import check_inputs
 

@@ -6,6 +6,11 @@ columns for the joints of one registered skeleton (:mod:`pose3d_cli.infer.writer
 ``confidence`` (and, from a video, ``detector_points``: the hand/face points,
 :mod:`pose3d_cli.infer.detector_points`). Both are read by :mod:`pose3d_cli.infer.readers`; anything else is
 refused with one line.
+
+A multi-view reference (``pose3d triangulate ... -o worker.npz``, :mod:`pose3d_cli.multiview.reference`) is read
+by :func:`read_reference_poses`: its joints are in the calibration's world frame (Z up), so the vertical is known
+exactly and nothing depends on where one camera stood; its triangulated BlazePose points give the hand and face
+points in that same 3D.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ class Poses:
     source: str = ""
     points: DetectorPoints | None = None  # the detector's hand/face points (a video or an infer JSON), else None
     plain_joints: np.ndarray | None = None  # (T, J, 3) the same frames lifted without flip averaging (a video)
+    #: "camera" (one camera's frame: x right, y down, z forward) or "world" (a multi-view reference: Z up)
+    coordinates: str = "camera"
 
 
 def _skeleton_of(names: list[str], where: str) -> str:
@@ -66,5 +73,45 @@ def read_poses(path: str | Path, person: int = 0) -> Poses:
         raise Pose3dError(f"{path}: frame {int(p.frame[bad_t][0])} has no time_s; give an unmodified infer output")
     if len(p.time_s) > 1 and np.any(np.diff(p.time_s) < 0):
         raise Pose3dError(f"{path}: time_s goes backwards; give an unmodified infer output")
+    p.joints[~p.detected] = np.nan
+    return p
+
+
+#: world up of a multi-view reference (``pose3d triangulate`` writes Z-up world coordinates)
+WORLD_UP = np.array([0.0, 0.0, 1.0])
+
+
+def read_reference_poses(path: str | Path, fps: float | None = None) -> Poses:
+    """Read a multi-view reference (``pose3d triangulate``'s .npz) as one person's poses in the world frame (Z up).
+
+    A joint is seen (confidence 1) where it was triangulated, unseen (0) where it is NaN (fewer than two views);
+    a frame is detected where any joint was triangulated; ``time_s`` is ``frame / fps`` (the file's rate, or
+    ``fps`` when given). The triangulated detector points become the hand/face points (world mm)."""
+    from ..infer.detector_points import POINT_NAMES
+    from ..multiview.reference import read_reference
+
+    path = Path(path)
+    ref = read_reference(path)
+    sk = get_skeleton("h36m17")
+    missing = [j for j in sk.joints if j not in ref.names]
+    if missing:
+        raise Pose3dError(f"{path}: a reference of other joints (no {', '.join(missing[:3])}"
+                          f"{' ...' if len(missing) > 3 else ''}); give a `pose3d triangulate` output (h36m17 joints)")
+    rate = float(fps) if fps else float(ref.fps)
+    if not np.isfinite(rate) or rate <= 0:
+        raise Pose3dError(f"{path}: the reference has no frame rate; give --fps (the videos' frames per second)")
+    joints = ref.joints[:, [ref.names.index(j) for j in sk.joints]]
+    seen = np.isfinite(joints).all(-1)
+    detected = seen.any(-1)
+    points = None
+    if ref.source_joints is not None and all(n in ref.source_names for n in POINT_NAMES):
+        world = ref.source_joints[:, [ref.source_names.index(n) for n in POINT_NAMES]]
+        ok = np.isfinite(world).all(-1)
+        points = DetectorPoints(POINT_NAMES, np.full(world.shape[:2] + (2,), np.nan), ok.astype(np.float64), world)
+    views = [c.name for c in ref.cameras] if ref.cameras else []
+    meta = {"input": str(path), "fps": rate, "skeleton": sk.name, "views": views,
+            "timestamps": f"frame / fps ({rate:g} fps) of the reference (its first view's frames)"}
+    p = Poses(ref.frame.astype(np.int64), ref.frame / rate, detected, joints, seen.astype(np.float64), sk.name, meta,
+              str(path), points, coordinates="world")
     p.joints[~p.detected] = np.nan
     return p

@@ -275,11 +275,14 @@ def _reliability_section(A, s: dict) -> str:
         out.append("<p class='muted'>No lift spread: the input was a pose file (give the video for a second, plain "
                    "lift).</p>")
     acc = s["angle_accuracy_measured_deg"]
-    out.append("<p><b>How far off the angles can be:</b> " + "; ".join(f"{_esc(k)} {lo}-{hi}°" for k, (lo, hi) in
+    if not acc["rmse_range"]:  # a multi-view reference: the monocular figures do not apply
+        out.append(f"<p><b>How far off the angles can be:</b> {_esc(acc['how'])}.</p>")
+    else:
+        out.append("<p><b>How far off the angles can be:</b> " + "; ".join(f"{_esc(k)} {lo}-{hi}°" for k, (lo, hi) in
                                                                    acc["rmse_range"].items())
-               + f" <span class='muted'>({_esc(acc['how'])})</span>. A score whose angle is within this of a band "
-               "edge can change with the filming position: read the band shares and the worst moments with that in "
-               "mind.</p>")
+                   + f" <span class='muted'>({_esc(acc['how'])})</span>. A score whose angle is within this of a "
+                   "band edge can change with the filming position: read the band shares and the worst moments with "
+                   "that in mind.</p>")
     hf = s.get("hand_face", {})
     if hf.get("points_in_input"):
         n = hf["frames_measured (scored frames)"]
@@ -288,7 +291,9 @@ def _reliability_section(A, s: dict) -> str:
                    + (f"Scores use them where reliable: wrist L {n['wrist_left']}, wrist R {n['wrist_right']}, neck "
                       f"twist {n['neck_twist']} frames (column <code>measured</code>); elsewhere the options."
                       if used else "Not used in the scores (<code>--hand-points off</code>, the default): on the "
-                      "multi-view reference the monocular angles did not follow the triangulated ones (README).")
+                      "multi-view reference the monocular angles did not follow the triangulated ones (README)"
+                      + ("; these are triangulated: <code>--hand-points auto</code> scores them." if
+                         A.poses.coordinates == "world" else "."))
                    + "</p>")
     return "".join(out)
 
@@ -309,8 +314,9 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
                  f"{s['duration_s']:.1f} s · {s['counts']['frames']} frames · pose3d {__version__}</div>")
     v = s["vertical"]
     warn = " class='warn'" if v["source"].startswith("level camera") else ""
-    parts.append(f"<p{warn}><b>Vertical used:</b> {_esc(v['source'])}; up in the camera frame "
-                 f"{_esc(v['up_camera_frame'])}" + (f"; spread {v['spread_deg']:.1f}°" if v.get("spread_deg") is not None else "")
+    frame = "camera" if "up_camera_frame" in v else "world"
+    parts.append(f"<p{warn}><b>Vertical used:</b> {_esc(v['source'])}; up in the {frame} frame "
+                 f"{_esc(v[f'up_{frame}_frame'])}" + (f"; spread {v['spread_deg']:.1f}°" if v.get("spread_deg") is not None else "")
                  + (f" — {_esc(v['note'])}" if v.get("note") else "") + "</p>")
     f = s["filming"]
     seen = ", ".join(f"{k} {v:.0f}%" for k, v in f["percent_time_seen_from"].items() if v is not None)
@@ -319,8 +325,11 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
             + (f" (the true vertical leans to the image's {'right' if roll > 0 else 'left'})" if round(roll) else "")
             + f", from {_esc(f['tilt_from'])}"
             if f["camera_down_deg"] is not None else "camera tilt not measured (level-camera assumption)")
-    parts.append(f"<p><b>Filming:</b> {tilt}; worker seen from the {_esc(seen or '–')} of the scored time.</p>"
-                 + "".join(f"<p class='warn'>{_esc(w)}</p>" for w in f["camera_warnings"] + f["view_warnings"]))
+    if p.coordinates == "world":
+        parts.append(f"<p><b>Filming:</b> {_esc(f['tilt_from'])}.</p>")
+    else:
+        parts.append(f"<p><b>Filming:</b> {tilt}; worker seen from the {_esc(seen or '–')} of the scored time.</p>"
+                     + "".join(f"<p class='warn'>{_esc(w)}</p>" for w in f["camera_warnings"] + f["view_warnings"]))
     lines_png = scene_lines_figure(A)
     if lines_png is not None:
         pngs["scene_lines.png"] = lines_png
@@ -359,7 +368,9 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
                      f"L {m['upper_arm_left_deg']}° / R {m['upper_arm_right_deg']}°</div>")
     parts.append("</div>")
     if not thumbs:
-        parts.append("<p class='muted'>No video frames: the input was a pose file (give the video to see frames).</p>")
+        parts.append("<p class='muted'>No video frames: the input was a "
+                     + ("multi-view reference (3D from several videos)" if p.coordinates == "world" else
+                        "pose file (give the video to see frames)") + ".</p>")
     parts.append("<h2>Longest high-risk episodes</h2>")
     for name, key in (("RULA grand score ≥ 5", "longest_high_risk_episodes (grand >= 5)"),
                       ("REBA score ≥ 8", "longest_high_risk_episodes (score >= 8)")):
@@ -385,6 +396,7 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
     parts.append("<h2>Frames not (fully) scored</h2>" + (_table([[k, n] for k, n in reasons.most_common(12)],
                                                                 ["reason", "frames"]) if reasons else "<p>none</p>"))
     parts.append("<p class='muted'>RULA: McAtamney &amp; Corlett, Applied Ergonomics 24(2), 1993. REBA: Hignett &amp; "
-                 "McAtamney, Applied Ergonomics 31(2), 2000. Angles from a single camera's 3D lift: treat a score as "
-                 "an estimate; frames near a band edge are counted above.</p></body></html>")
+                 "McAtamney, Applied Ergonomics 31(2), 2000. Angles from "
+                 + ("3D triangulated from calibrated views" if p.coordinates == "world" else "a single camera's 3D lift")
+                 + ": treat a score as an estimate; frames near a band edge are counted above.</p></body></html>")
     return "".join(parts), pngs

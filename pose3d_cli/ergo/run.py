@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import Pose3dError
 from .assess import Assessment, assess, require_a_person, resolve_vertical
-from .io import read_poses
+from .io import WORLD_UP, read_poses, read_reference_poses
 from .options import Conventions, Segments
 from .timeline import TimeRules
 
@@ -78,6 +78,8 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
 
     check_vertical_mode(req.vertical)
     source, tracks = None, {}
+    if path.suffix.lower() == ".npz":
+        return _run_reference(req, path, on_start, on_frame)
     if path.suffix.lower() in (".csv", ".json") and is_pose_file(path):
         if req.poses_out:
             raise Pose3dError("--poses keeps infer's output of a video; the input is already an infer output")
@@ -131,6 +133,47 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
     if on_frame and not tracks:  # a pose file: scored
         on_frame(len(people[0][1].frame) - 1)
     return results
+
+
+def check_reference_request(req: ErgoRequest) -> None:
+    """Refuse, before anything is read, the options that cannot apply to a multi-view reference (.npz)."""
+    name = Path(req.input).name
+    for given, opt, why in ((req.up is not None, "--up", "its joints are in the calibration's world frame, Z up"),
+                            (req.calib, "--calib", "it was triangulated with its calibration already"),
+                            (req.video, "--video", "it comes from several videos; thumbnails are not drawn"),
+                            (req.poses_out, "--poses", "it is already a pose file"),
+                            (req.vertical == "lines", "--vertical lines", "its vertical is the world's Z"),
+                            (req.model, "--model", "its 3D is triangulated, not lifted"),
+                            (req.fov or req.focal, "--fov/--focal", "its cameras are calibrated"),
+                            (req.detector_model or req.detect_width, "--detector-model/--detect-width",
+                             "its 2D was detected by `pose3d triangulate`")):
+        if given:
+            raise Pose3dError(f"{name}: {opt} does not apply to a multi-view reference ({why}); drop {opt}")
+    if req.person not in ("all", "largest", 0):
+        raise Pose3dError(f"{name}: --person {req.person}: a multi-view reference holds one person (id 0); give 0, "
+                          "largest or all")
+
+
+def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None) -> list[Assessment]:
+    """A multi-view reference (``pose3d triangulate``): world frame, Z up, one person."""
+    from ..body.vertical import Vertical
+
+    check_reference_request(req)
+    poses = read_reference_poses(path, req.fps)
+    require_a_person([poses], str(path))
+    if on_start:
+        on_start(len(poses.frame))
+    views = poses.metadata.get("views") or []
+    vertical = Vertical(WORLD_UP.copy(), f"the reference's world frame (+Z up: the calibration's; "
+                        f"{len(views)} views{': ' + ', '.join(views) if views else ''})", requested=req.vertical)
+    if req.vertical not in ("auto", "lines"):
+        vertical.note = f"--vertical {req.vertical} not used: the reference's world frame gives the vertical"
+    A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
+    A.person, A.track, A.video = 0, None, None
+    _write_outputs(req, [A])
+    if on_frame:
+        on_frame(len(poses.frame) - 1)
+    return [A]
 
 
 def _video_of_poses(video: str, people: list, fps: float | None):

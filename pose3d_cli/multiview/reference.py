@@ -55,6 +55,10 @@ class Reference:
     cameras: list[Camera] | None = None
     offsets: np.ndarray | None = None  # (V,)
     swapped_2d: np.ndarray | None = None  # (V, T)
+    source_joints: np.ndarray | None = None  # (T, Js, 3) world mm: the triangulated detector joints
+    source_names: tuple[str, ...] | None = None  # (Js,) their names
+    source_skeleton: str | None = None
+    views_used: np.ndarray | None = None  # (V, T, Js) bool
 
     def camera_index(self, name: str) -> int:
         names = [c.name for c in self.cameras or []]
@@ -142,6 +146,18 @@ def read_reference(path: str | Path) -> Reference:
         except (KeyError, TypeError, ValueError, IndexError) as e:
             raise Pose3dError(f"{path}: its cameras are incomplete or malformed ({type(e).__name__}: {e}); "
                               f"{_REFERENCE_HINT}") from None
+    if "source_joints" in f and "source_names" in f:
+        src = np.asarray(f["source_joints"], dtype=np.float64) * scale
+        src_names = tuple(str(n) for n in f["source_names"].ravel())
+        if src.shape != (len(joints), len(src_names), 3):
+            raise Pose3dError(f"{path}: 'source_joints' must be ({len(joints)}, {len(src_names)}, 3), got {src.shape}; "
+                              f"{_REFERENCE_HINT}")
+        ref.source_joints, ref.source_names = src, src_names
+        ref.source_skeleton = str(f["source_skeleton"]) if "source_skeleton" in f else None
+        if "views_used" in f and ref.cameras is not None:
+            used = np.asarray(f["views_used"], dtype=bool)
+            if used.shape == (len(ref.cameras), len(joints), len(src_names)):
+                ref.views_used = used
     return ref
 
 

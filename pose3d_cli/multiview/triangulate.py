@@ -6,7 +6,9 @@ The steps, in the order :func:`triangulate_views` runs them (the way Pose2Sim an
 2. **Sync offsets** (:func:`estimate_sync_offsets`): for each view, the integer frame shift that minimises the
    median reprojection error of that view against the triangulation of the others. Convention: view ``v``'s
    frame ``t + offset[v]`` shows the instant of reference frame ``t`` (the first view has offset 0), so a camera
-   that runs 3 frames ahead gets +3.
+   that runs 3 frames ahead gets +3. Two views (the other view alone gives no 3D) are synchronised by their
+   epipolar distance instead (:func:`epipolar_distance_px`): a point seen at the same instant lies on the
+   epipolar line of its twin.
 3. **Left/right swap repair** (:func:`repair_swaps`): for each view and frame, the swapped labelling of each
    group of left/right pairs (default: arms, legs and face, each on its own) is tested against the robust
    triangulation of the *other* views; the labelling with the lower reprojection error is kept. Repeated until
@@ -14,6 +16,11 @@ The steps, in the order :func:`triangulate_views` runs them (the way Pose2Sim an
 4. **Confidence-weighted DLT with view rejection** (:func:`triangulate_robust`): each view's two DLT rows are
    weighted by the joint's 2D confidence; while the worst view's reprojection error exceeds ``threshold_px``
    and more than two views remain, that view is dropped for that joint and frame.
+
+Two views (e.g. two phones): each view's triangulation needs the other, so step 3 compares the second view's labels
+and their mirror by the epipolar distance to the first view's points (the first view's labels are kept: the two
+agree, not necessarily with the truth), and a point whose reprojection error exceeds ``threshold_px`` in either
+view is left NaN (nothing can tell which view is wrong).
 
 Defaults (threshold 20 px, swap groups arms/legs/face, min confidence 0.3) were chosen on frames 0-49 of the
 shared pose2sim clip by the reference's own bone-length CV; frames 50-99 are the report split.
@@ -23,6 +30,7 @@ Shapes: ``V`` views, ``T`` frames, ``J`` joints. 3D in world mm, 2D in pixels.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,6 +86,25 @@ def dlt(xy: np.ndarray, weight: np.ndarray, R: np.ndarray, t: np.ndarray) -> np.
         X = h[:, :3] / h[:, 3:4] * 1000.0
     X[(w > 0).sum(0) < 2] = np.nan
     return X.reshape(batch + (3,))
+
+
+def epipolar_distance_px(xy_a: np.ndarray, xy_b: np.ndarray, cam_a: Camera, cam_b: Camera) -> np.ndarray:
+    """Symmetric epipolar distance (...) in pixels between undistorted normalised points ``xy_a`` (..., 2) of
+    camera ``a`` and ``xy_b`` (..., 2) of camera ``b``: the mean of each point's distance to the epipolar line of
+    the other, each scaled by its camera's focal length. 0 for two images of one 3D point."""
+    (Ra, Rb), (ta, tb) = _extrinsics([cam_a, cam_b])
+    R = Rb @ Ra.T  # b_from_a
+    t = tb - R @ ta
+    E = np.array([[0, -t[2], t[1]], [t[2], 0, -t[0]], [-t[1], t[0], 0]]) @ R  # x_b^T E x_a = 0
+    ha = np.concatenate([xy_a, np.ones(xy_a.shape[:-1] + (1,))], -1)
+    hb = np.concatenate([xy_b, np.ones(xy_b.shape[:-1] + (1,))], -1)
+    line_b = ha @ E.T  # (..., 3) epipolar lines in b
+    line_a = hb @ E  # (..., 3) in a
+    r = (hb * line_b).sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d_b = np.abs(r) / np.linalg.norm(line_b[..., :2], axis=-1) * np.sqrt(cam_b.K[0, 0] * cam_b.K[1, 1])
+        d_a = np.abs(r) / np.linalg.norm(line_a[..., :2], axis=-1) * np.sqrt(cam_a.K[0, 0] * cam_a.K[1, 1])
+    return 0.5 * (d_a + d_b)
 
 
 def reproject(X: np.ndarray, cams: list[Camera]) -> tuple[np.ndarray, np.ndarray]:
@@ -176,7 +203,23 @@ def repair_swaps(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams: list[Ca
     halves = swap_groups(skeleton, groups)
     V, T = conf.shape[:2]
     swapped = np.zeros((V, T, len(halves)), dtype=bool)
-    if V < 3:  # two views always agree with each other's triangulation: nothing to test against
+    if V < 2:
+        return xy, uv, conf, swapped
+    if V == 2:  # each view's triangulation needs the other: the epipolar distance tests the labels instead
+        for h, perm in enumerate(halves):
+            moved = np.flatnonzero(perm != np.arange(len(perm)))
+            ok = (conf[0][:, moved] > 0) & (conf[1][:, moved] > 0) & (conf[1][:, perm[moved]] > 0)
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():  # the group's median: one wrong point
+                warnings.simplefilter("ignore", RuntimeWarning)  # does not decide; frames without a pair: NaN
+                keep = np.nanmedian(np.where(ok, epipolar_distance_px(xy[0][:, moved], xy[1][:, moved], cams[0],
+                                                                      cams[1]), np.nan), axis=1)
+                swap = np.nanmedian(np.where(ok, epipolar_distance_px(xy[0][:, moved], xy[1][:, perm[moved]],
+                                                                      cams[0], cams[1]), np.nan), axis=1)
+            f = np.flatnonzero((ok.sum(1) >= 4) & (swap < keep))
+            for arr in (xy, uv):
+                arr[1, f] = arr[1][f][:, perm]
+            conf[1, f] = conf[1][f][:, perm]
+            swapped[1, f, h] = True
         return xy, uv, conf, swapped
     for _ in range(passes):
         changed = False
@@ -237,6 +280,18 @@ def estimate_sync_offsets(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams
     shifts = np.arange(-max_offset, max_offset + 1)
     cost = np.full((V, len(shifts)), np.nan)
     if V < 2:
+        return offsets, cost
+    if V == 2:  # the other view alone gives no 3D: the epipolar distance between the two views instead
+        for k, s in enumerate(shifts):
+            src = np.arange(T) + s
+            inside = (src >= 0) & (src < T)
+            if inside.sum() < max(5, T // 4):
+                continue
+            e = epipolar_distance_px(xy[0, inside], xy[1, src[inside]], cams[0], cams[1])
+            e = e[(conf[0, inside] > 0) & (conf[1, src[inside]] > 0) & np.isfinite(e)]
+            cost[1, k] = np.median(e) if e.size else np.nan
+        if np.isfinite(cost[1]).any():
+            offsets[1] = shifts[np.nanargmin(cost[1])]
         return offsets, cost
     for _ in range(passes):
         before = offsets.copy()
@@ -302,4 +357,8 @@ def triangulate_views(uv: np.ndarray, conf: np.ndarray, cams: list[Camera], skel
     else:
         swapped = np.zeros(conf.shape[:2] + (1,), dtype=bool)
     X, used, err = triangulate_robust(xy, uv, conf, cams, threshold_px)
+    if V == 2:  # no third view to reject: two views that disagree beyond the threshold give no point
+        bad = used.all(0) & ~(err <= threshold_px).all(0)
+        X[bad] = np.nan
+        used[:, bad] = False
     return Triangulation(X, err, used, swapped, offsets, cost)

@@ -1,0 +1,151 @@
+"""`pose3d ergo worker.npz`: RULA/REBA from a multi-view reference (`pose3d triangulate`), in the world frame.
+
+The references are built here from hand-made postures (tests/ergo_fk.py: world X anterior, Y left, Z up), placed
+away from the origin as a triangulation would place them. Expected bands are typed by hand from RULA's definition.
+"""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from ergo_fk import JOINTS, camera, hand_face, posture, to_camera
+from pose3d_cli.cli.app import app
+from pose3d_cli.infer.writers import PoseTrack, write_track
+from pose3d_cli.skeleton import get_skeleton
+
+runner = CliRunner()
+WHERE = np.array([1200.0, -800.0, 950.0])  # the pelvis's place in the room (mm)
+BP33 = get_skeleton("blazepose33").joints
+
+
+def write_reference(path, world, fps=30.0, points=None, **overrides):
+    """A pose3d array npz like `pose3d triangulate`'s: world (T, 17, 3) hand-made joints placed at ``WHERE``;
+    ``points``: per frame, {blazepose33 name: (3,)} of the triangulated detector points."""
+    arrays = dict(joints=(np.asarray(world) + WHERE).astype(np.float32), names=np.array(JOINTS),
+                  fps=np.float64(fps), units=np.array("mm"), up=np.array("z"), skeleton=np.array("h36m17"),
+                  frame=np.arange(len(world), dtype=np.int64))
+    if points is not None:
+        src = np.full((len(world), len(BP33), 3), np.nan, np.float32)
+        for t, pts in enumerate(points):
+            for n, v in pts.items():
+                src[t, BP33.index(n)] = np.asarray(v) + WHERE
+        arrays.update(source_joints=src, source_names=np.array(BP33), source_skeleton=np.array("blazepose33"))
+    arrays.update(overrides)
+    np.savez(path, **arrays)
+    return path
+
+
+def held(postures, n=30):
+    """Each posture held for ``n`` frames, one after the other: (len * n, 17, 3)."""
+    return np.concatenate([np.repeat(p[None], n, axis=0) for p in postures])
+
+
+def rows(path):
+    return list(csv.DictReader(open(path)))
+
+
+def run(*args):
+    return runner.invoke(app, ["ergo", *map(str, args)])
+
+
+def test_trunk_bands_are_measured_against_the_world_s_z(tmp_path):
+    """RULA trunk: upright (within the 5° dead band) 1, 0-20° 2, 20-60° 3, > 60° 4. A reader that took the camera's
+    −y as up would see this Z-up trunk lying on its side (every frame 4)."""
+    ref = write_reference(tmp_path / "worker.npz", held([posture(trunk_flex=f) for f in (0, 15, 30, 70)]))
+    out, js = tmp_path / "frames.csv", tmp_path / "s.json"
+    res = run(ref, "-o", out, "--json", js, "--neck-neutral-deg", 0)
+    assert res.exit_code == 0, res.output
+    r = rows(out)
+    assert [int(r[15 + 30 * k]["rula_trunk"]) for k in range(4)] == [1, 2, 3, 4]
+    assert [round(float(r[15 + 30 * k]["trunk_flexion_deg"])) for k in range(4)] == [0, 15, 30, 70]
+    s = json.loads(js.read_text())
+    assert s["coordinates"] == "world" and s["vertical"]["up_world_frame"] == [0.0, 0.0, 1.0]
+    assert "world frame" in s["vertical"]["source"]
+    assert s["filming"]["camera_warnings"] == [] and s["filming"]["percent_time_seen_from"] == {}
+    assert s["angle_accuracy_measured_deg"]["rmse_range"] == {}  # the monocular figures do not apply
+    assert "world frame" in res.output
+
+
+def test_same_scores_as_one_camera_told_the_vertical(tmp_path):
+    """The same postures scored from the world frame and from a pitched, off-axis camera told its up: identical
+    scores frame by frame (where the person stands and how the 3D is oriented do not matter)."""
+    world = held([posture(trunk_flex=35, arm_flex=(100, 20), elbow=(40, 110), neck_flex=25),
+                  posture(trunk_side=25, arm_abd=(0, 70), thigh_fwd=(70, 0), shank_back=(0, 0)),
+                  posture()], 20)
+    ref = write_reference(tmp_path / "worker.npz", world)
+    R = camera(40, 20)
+    p, up = to_camera(world, R)
+    T = len(world)
+    track = PoseTrack(np.arange(T), np.arange(T) / 30.0, np.ones(T, bool), p.astype(np.float32),
+                      np.zeros((T, 17, 2), np.float32), np.ones((T, 17), np.float32), JOINTS,
+                      {"skeleton": "h36m17", "fps": 30.0, "input": "worker.mp4"})
+    write_track(track, tmp_path / "poses.csv", "csv")
+    a = run(ref, "-o", tmp_path / "a.csv")
+    b = run(tmp_path / "poses.csv", "-o", tmp_path / "b.csv", "--up", ",".join(f"{v:.9f}" for v in up))
+    assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
+    ra, rb = rows(tmp_path / "a.csv"), rows(tmp_path / "b.csv")
+    for key in ("rula_grand", "reba_reba", "rula_upper_arm_left", "rula_lower_arm_right", "reba_legs", "rula_trunk"):
+        assert [x[key] for x in ra] == [x[key] for x in rb], key
+    assert {x["rula_grand"] for x in ra} != {ra[0]["rula_grand"]}  # the postures differ in score
+
+
+def test_the_triangulated_hand_points_give_the_wrist(tmp_path):
+    """Left wrist flexed 45° (RULA wrist: > 15° → 3), measured from the triangulated index/pinky points."""
+    w = posture(arm_flex=(30, 30))
+    pts = hand_face(w, wrist_flex=(45.0, 0.0))
+    ref = write_reference(tmp_path / "worker.npz", held([w], 40), points=[pts] * 40)
+    out = tmp_path / "f.csv"
+    res = run(ref, "-o", out, "--hand-points", "auto", "--report", tmp_path / "r.html")
+    assert res.exit_code == 0, res.output
+    r = rows(out)[20]
+    assert abs(float(r["wrist_flexion_left_deg"]) - 45) < 1 and int(r["rula_wrist_left"]) == 3
+    assert "wrist_left" in r["measured"]
+    html = (tmp_path / "r.html").read_text()
+    assert "up in the world frame" in html and "triangulated from" in html
+
+
+@pytest.mark.parametrize("extra, msg", [
+    (["--calib", "{calib}"], "--calib does not apply to a multi-view reference"),
+    (["--up", "0,-1,0"], "--up does not apply to a multi-view reference"),
+    (["--person", "2"], "holds one person"),
+    (["--vertical", "lines"], "--vertical lines does not apply"),
+    (["--fov", "60"], "--fov/--focal does not apply"),
+])
+def test_options_that_cannot_apply_are_refused(tmp_path, extra, msg):
+    ref = write_reference(tmp_path / "worker.npz", held([posture()], 10))
+    calib = tmp_path / "rig.json"
+    calib.write_text("{}")
+    out = tmp_path / "f.csv"
+    res = run(ref, "-o", out, *[e.format(calib=calib) for e in extra])
+    assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output, res.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("case, msg", [
+    ("y_up", "a Y-up reference"),
+    ("no_fps", "no frame rate; give --fps"),
+    ("other_joints", "a reference of other joints"),
+    ("text", "not a pose3d reference"),
+])
+def test_bad_references_one_line_nothing_written(tmp_path, case, msg):
+    path = tmp_path / "worker.npz"
+    if case == "text":
+        path.write_text("frame,x\n0,1\n")
+    else:
+        over = {"y_up": dict(up=np.array("y")), "no_fps": dict(fps=np.float64(0)),
+                "other_joints": dict(names=np.array([f"j{k}" for k in range(17)]))}[case]
+        write_reference(path, held([posture()], 10), **over)
+    out = tmp_path / "f.csv"
+    res = run(path, "-o", out)
+    assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output, res.output
+    assert not out.exists()
+
+
+def test_fps_option_gives_a_rate_to_a_reference_without_one(tmp_path):
+    ref = write_reference(tmp_path / "worker.npz", held([posture()], 10), fps=np.float64(0))
+    res = run(ref, "-o", tmp_path / "f.csv", "--fps", 25)
+    assert res.exit_code == 0, res.output
+    assert float(rows(tmp_path / "f.csv")[5]["time_s"]) == pytest.approx(0.2)
