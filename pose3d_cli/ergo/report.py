@@ -272,8 +272,10 @@ def _reliability_section(A, s: dict) -> str:
                    + (" — largest spread then in: " + ", ".join(f"{_esc(k)} {n}" for k, n in by.most_common(5))
                       if by else "") + ".</p>")
     else:
-        out.append("<p class='muted'>No lift spread: the input was a pose file (give the video for a second, plain "
-                   "lift).</p>")
+        out.append("<p class='muted'>No lift spread: " + ("the 3D was triangulated, not lifted." if
+                                                          A.poses.coordinates == "world" else
+                                                          "the input was a pose file (give the video for a second, "
+                                                          "plain lift).") + "</p>")
     acc = s["angle_accuracy_measured_deg"]
     if not acc["rmse_range"]:  # a multi-view reference: the monocular figures do not apply
         out.append(f"<p><b>How far off the angles can be:</b> {_esc(acc['how'])}.</p>")
