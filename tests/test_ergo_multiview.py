@@ -13,8 +13,11 @@ from typer.testing import CliRunner
 
 from ergo_fk import JOINTS, camera, hand_face, posture, to_camera
 from pose3d_cli.cli.app import app
+from pose3d_cli.detect.keypoint_files import KeypointSequence, write_keypoints_csv
+from pose3d_cli.geometry import look_at
 from pose3d_cli.infer.writers import PoseTrack, write_track
 from pose3d_cli.skeleton import get_skeleton
+from pose3d_cli.synth.cameras import Camera, intrinsics_from_fov, save_rig
 
 runner = CliRunner()
 WHERE = np.array([1200.0, -800.0, 950.0])  # the pelvis's place in the room (mm)
@@ -149,3 +152,64 @@ def test_fps_option_gives_a_rate_to_a_reference_without_one(tmp_path):
     res = run(ref, "-o", tmp_path / "f.csv", "--fps", 25)
     assert res.exit_code == 0, res.output
     assert float(rows(tmp_path / "f.csv")[5]["time_s"]) == pytest.approx(0.2)
+
+
+def two_phones(tmp_path, world, fps=30.0):
+    """Two calibrated portrait phones 3.5 m from the worker, 80° apart, 1.5 m high, and each one's exact 2D of the
+    hand-made ``world`` poses (placed at ``WHERE``) as a pose3d 2D CSV named after its camera."""
+    X = np.asarray(world) + WHERE
+    c = X.reshape(-1, 3).mean(0)
+    cams, files = [], []
+    for k, az in enumerate((-40.0, 40.0)):
+        a = np.radians(az)
+        eye = np.array([c[0] + 3500 * np.cos(a), c[1] + 3500 * np.sin(a), 1500.0])  # the worker faces +X
+        R, t = look_at(eye, c)
+        cam = Camera(intrinsics_from_fov(65, 1080, 1920), np.zeros(5), R, t, (1080, 1920), f"phone{k + 1}")
+        uv = cam.project(cam.world_to_cam(X))
+        f = tmp_path / f"phone{k + 1}_2d.csv"
+        write_keypoints_csv(KeypointSequence(uv, np.ones(uv.shape[:2]), "h36m17", np.arange(len(X)), fps, cam.size), f)
+        cams.append(cam)
+        files.append(f)
+    rig = tmp_path / "rig.json"
+    save_rig(cams, rig)
+    return rig, files
+
+
+def test_two_calibrated_phones_in_one_command(tmp_path):
+    """`pose3d ergo phone1 phone2 --calib rig`: triangulated, then scored as the reference is (trunk bands by hand,
+    as above); --poses keeps the triangulation, written with the scores."""
+    world = held([posture(trunk_flex=f) for f in (0, 15, 30, 70)])
+    rig, files = two_phones(tmp_path, world)
+    out, tri = tmp_path / "frames.csv", tmp_path / "worker.npz"
+    res = run(*files, "--calib", rig, "-o", out, "--poses", tri, "--neck-neutral-deg", 0)
+    assert res.exit_code == 0, res.output
+    r = rows(out)
+    assert [int(r[15 + 30 * k]["rula_trunk"]) for k in range(4)] == [1, 2, 3, 4]
+    z = np.load(tri)
+    assert list(z["camera_names"]) == ["phone1", "phone2"]
+    assert np.nanmax(np.abs(z["joints"] - (world + WHERE))) < 1.0
+    assert not list(tmp_path.glob(".pose3d-views-*"))  # no temporary left behind
+
+
+@pytest.mark.parametrize("extra, msg", [
+    ([], "needs their calibration: give --calib"),
+    (["--calib", "{rig}", "--calib-camera", "phone1"], "--calib-camera names one camera"),
+    (["--calib", "{rig}", "--up", "0,0,1"], "--up does not apply"),
+    (["--calib", "{rig}", "--poses", "{tmp}/p.csv"], "expected a .npz file"),
+    (["--calib", "{rig}", "--person", "1"], "holds one person"),
+])
+def test_two_phones_refusals_before_any_work(tmp_path, extra, msg):
+    rig, files = two_phones(tmp_path, held([posture()], 10))
+    out = tmp_path / "f.csv"
+    res = run(*files, "-o", out, *[e.format(rig=rig, tmp=tmp_path) for e in extra])
+    assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output, res.output
+    assert not out.exists()
+
+
+def test_two_phones_refuse_an_infer_output_among_the_views(tmp_path):
+    rig, files = two_phones(tmp_path, held([posture()], 10))
+    ref = write_reference(tmp_path / "worker.npz", held([posture()], 10))
+    out = tmp_path / "f.csv"
+    res = run(files[0], ref, "--calib", rig, "-o", out)
+    assert res.exit_code == 2 and "not an infer output or a reference" in res.output, res.output
+    assert not out.exists()

@@ -23,13 +23,16 @@ def _up(text: str | None) -> tuple[float, float, float] | None:
 
 @app.command()
 def ergo(
-    input: str = typer.Argument(..., help="A video (runs infer first), an infer output poses.csv / poses.json, or "
-                                           "a multi-view reference worker.npz (`pose3d triangulate`)."),
+    inputs: list[str] = typer.Argument(..., help="A video (runs infer first), an infer output poses.csv / poses.json, "
+                                                 "a multi-view reference worker.npz (`pose3d triangulate`), or two or "
+                                                 "more calibrated videos of the same worker (with --calib: "
+                                                 "triangulated, then scored).", metavar="INPUT..."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Per-frame CSV: angles, RULA/REBA steps, reason."),
     report: Optional[Path] = typer.Option(None, help="Self-contained HTML report."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Summary JSON (for machines)."),
     plots: Optional[Path] = typer.Option(None, help="Also write the report's PNG plots into this existing folder."),
-    poses_out: Optional[Path] = typer.Option(None, "--poses", help="With a video: also keep infer's poses (.csv/.json)."),
+    poses_out: Optional[Path] = typer.Option(None, "--poses", help="With a video: also keep infer's poses (.csv/.json); "
+                                             "with several videos: the triangulation (.npz)."),
     up: Optional[str] = typer.Option(None, help="The world's up in the camera frame, x,y,z (overrides --calib)."),
     calib: Optional[Path] = typer.Option(None, help="Calibration (rig JSON or Qualisys .qca.txt): intrinsics and up."),
     calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: from the file name)."),
@@ -79,18 +82,21 @@ def ergo(
     from ..ergo.run import ErgoRequest, run_ergo
 
     with user_errors():
-        check_outputs([input, calib, observations, model, detector_model, video], [output, report, json_out, poses_out])
+        input = inputs[0]
+        views = inputs if len(inputs) > 1 else None
+        check_outputs([*inputs, calib, observations, model, detector_model, video], [output, report, json_out, poses_out])
         if output is None and report is None and json_out is None:
             raise Pose3dError("nothing to write: give -o frames.csv, --report report.html and/or --json summary.json")
         for p, ext in ((output, (".csv",)), (report, (".html", ".htm")), (json_out, (".json",)),
-                       (poses_out, (".csv", ".json"))):
+                       (poses_out, (".npz",) if views else (".csv", ".json"))):
             if p is not None and p.suffix.lower() not in ext:
                 raise Pose3dError(f"{p}: expected a {' or '.join(ext)} file")
         if plots is not None and not plots.is_dir():
             raise Pose3dError(f"--plots {plots}: not an existing folder; create it first")
+        for i in inputs:
+            if not Path(i).exists():
+                raise Pose3dError(f"{i}: no such file; give a video or a `pose3d infer` output")
         inp = Path(input)
-        if not inp.exists():
-            raise Pose3dError(f"{input}: no such file; give a video or a `pose3d infer` output")
         from ..ergo.run import is_pose_file
         from ..infer.calibration import check_intrinsics_options
 
@@ -98,7 +104,7 @@ def ergo(
 
         # a video or a 2D JSON: checked before any work (a CSV that is no infer output is refused by run_ergo at once;
         # a multi-view reference .npz: run_ergo refuses the options that do not apply before reading it)
-        if inp.suffix.lower() == ".npz":
+        if inp.suffix.lower() == ".npz" or views:  # several videos: run_ergo checks them before any detection
             pass
         elif inp.suffix.lower() != ".csv" and not (inp.suffix.lower() == ".json" and is_pose_file(inp)):
             from ..detect.keypoint_files import DetectorError
@@ -132,7 +138,7 @@ def ergo(
             raise Pose3dError(f"--min-conf {min_conf}: must be between 0 and 1")
         if cutoff_hz < 0:
             raise Pose3dError(f"--cutoff-hz {cutoff_hz}: must be >= 0")
-        req = ErgoRequest(input=input, output=output, report=report, json_out=json_out, plots=plots,
+        req = ErgoRequest(input=input, views=views, output=output, report=report, json_out=json_out, plots=plots,
                           poses_out=poses_out, up=_up(up), calib=str(calib) if calib else None,
                           calib_camera=calib_camera, conventions=conv, segments=segs,
                           rules=TimeRules(cutoff_hz=cutoff_hz), min_conf=min_conf, model=model, fov=fov,

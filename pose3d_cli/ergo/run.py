@@ -15,6 +15,7 @@ from .timeline import TimeRules
 @dataclass
 class ErgoRequest:
     input: str
+    views: list[str] | None = None  # two or more calibrated videos (or 2D files) of one worker: triangulated
     output: Path | None = None
     report: Path | None = None
     json_out: Path | None = None
@@ -78,6 +79,8 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
 
     check_vertical_mode(req.vertical)
     source, tracks = None, {}
+    if req.views:
+        return _run_views(req, on_start, on_frame)
     if path.suffix.lower() == ".npz":
         return _run_reference(req, path, on_start, on_frame)
     if path.suffix.lower() in (".csv", ".json") and is_pose_file(path):
@@ -152,6 +155,43 @@ def check_reference_request(req: ErgoRequest) -> None:
     if req.person not in ("all", "largest", 0):
         raise Pose3dError(f"{name}: --person {req.person}: a multi-view reference holds one person (id 0); give 0, "
                           "largest or all")
+
+
+def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]:
+    """Several calibrated videos (or 2D files) of one worker: ``pose3d triangulate``'s reference, then scored as a
+    reference. ``--poses`` keeps the triangulation (.npz), written only once the scoring has succeeded."""
+    import os
+    import tempfile
+    from dataclasses import replace
+
+    from ..multiview.reference import triangulate_files
+
+    if not req.calib:
+        raise Pose3dError(f"{len(req.views)} videos: scoring several views triangulates them, which needs their "
+                          "calibration: give --calib (Qualisys .qca.txt, rig JSON or anipose/Pose2Sim .toml)")
+    for v in req.views:
+        if Path(v).suffix.lower() == ".npz" or is_pose_file(Path(v)):
+            raise Pose3dError(f"{v}: several inputs are triangulated, so each must be one camera's video or 2D "
+                              "keypoint file, not an infer output or a reference; score those one at a time")
+    if req.calib_camera:
+        raise Pose3dError("--calib-camera names one camera; with several videos each is matched to its camera by "
+                          "the camera name in its file name (or use `pose3d triangulate --cameras`)")
+    bare = replace(req, calib=None, poses_out=None, views=None)
+    check_reference_request(bare)  # the options that cannot apply to the triangulation, before any detection
+    keep = Path(req.poses_out) if req.poses_out else None
+    with tempfile.TemporaryDirectory(dir=keep.parent if keep else None, prefix=".pose3d-views-") as tmp:
+        npz = Path(tmp) / "views.npz"
+        if on_start:
+            on_start(len(req.views))
+        done = iter(range(len(req.views)))
+        triangulate_files(list(req.views), req.calib, str(npz), detector=req.detector,
+                          on_view=(lambda _: on_frame(next(done))) if on_frame else None)
+        results = _run_reference(replace(bare, input=str(npz)), npz, on_start, on_frame)
+        for A in results:
+            A.poses.source = ", ".join(Path(v).name for v in req.views)
+        if keep is not None:
+            os.replace(npz, keep)
+    return results
 
 
 def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None) -> list[Assessment]:

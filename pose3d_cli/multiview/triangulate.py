@@ -40,6 +40,9 @@ from ..skeleton import Skeleton
 from ..synth.cameras import Camera
 
 LOWER_BODY = ("hip", "knee", "ankle", "heel", "foot", "toe")
+#: two views: view 2's left/right labels are exchanged only where that lowers the group's median epipolar distance
+#: by more than this (and by a quarter)
+SWAP_MARGIN_PX = 0.5
 
 
 def undistort(uv: np.ndarray, cams: list[Camera]) -> np.ndarray:
@@ -215,7 +218,9 @@ def repair_swaps(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams: list[Ca
                                                                       cams[1]), np.nan), axis=1)
                 swap = np.nanmedian(np.where(ok, epipolar_distance_px(xy[0][:, moved], xy[1][:, perm[moved]],
                                                                       cams[0], cams[1]), np.nan), axis=1)
-            f = np.flatnonzero((ok.sum(1) >= 4) & (swap < keep))
+            # a clear win only: with the two cameras either side of a symmetric body both labellings meet (the
+            # swapped one on the body's mid-plane), and a tie keeps the labels as detected
+            f = np.flatnonzero((ok.sum(1) >= 4) & (swap < np.minimum(keep - SWAP_MARGIN_PX, 0.75 * keep)))
             for arr in (xy, uv):
                 arr[1, f] = arr[1][f][:, perm]
             conf[1, f] = conf[1][f][:, perm]
@@ -290,8 +295,10 @@ def estimate_sync_offsets(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams
             e = epipolar_distance_px(xy[0, inside], xy[1, src[inside]], cams[0], cams[1])
             e = e[(conf[0, inside] > 0) & (conf[1, src[inside]] > 0) & np.isfinite(e)]
             cost[1, k] = np.median(e) if e.size else np.nan
-        if np.isfinite(cost[1]).any():
-            offsets[1] = shifts[np.nanargmin(cost[1])]
+        if np.isfinite(cost[1]).any():  # the smallest shift among equal costs (a still scene fits any shift)
+            best = np.nanmin(cost[1])
+            tied = np.flatnonzero(cost[1] <= best + 1e-6 + 1e-3 * best)
+            offsets[1] = shifts[tied[np.argmin(np.abs(shifts[tied]))]]
         return offsets, cost
     for _ in range(passes):
         before = offsets.copy()
