@@ -54,8 +54,8 @@ def load(path: Path) -> dict[str, np.ndarray]:
     out["reba"] = np.array([f(r["reba_reba"]) for r in rows])
     out["rula_al"] = np.array([f(r["rula_action_level"]) for r in rows])
     out["reba_al"] = np.array([f(r["reba_action_level"]) for r in rows])
-    for part in PARTS:
-        out[part] = np.array([f(r[part]) for r in rows])
+    for part in PARTS:  # an ergo CSV of an earlier release may lack some: NaN
+        out[part] = np.array([f(r.get(part, "")) for r in rows])
     return out
 
 
@@ -95,7 +95,9 @@ def main() -> None:
         z = np.load(args.ref)
         offsets.update({str(c): int(o) for c, o in zip(z["camera_names"], z["sync_offsets"])})
     for o in args.offset:
-        name, k = o.split("=")
+        name, _, k = o.partition("=")
+        if name not in cams or not k.lstrip("-").isdigit():
+            raise SystemExit(f"--offset {o!r}: give NAME=FRAMES for a view of --views ({', '.join(cams)})")
         offsets[name] = int(k)
     lo, hi = (int(v) for v in args.frames.split(":"))
     views = {}

@@ -116,6 +116,10 @@ def test_the_triangulated_hand_points_give_the_wrist(tmp_path):
     (["--person", "2"], "holds one person"),
     (["--vertical", "lines"], "--vertical lines does not apply"),
     (["--fov", "60"], "--fov/--focal does not apply"),
+    (["--vertical", "body"], "--vertical body does not apply"),
+    (["--smooth", "none"], "--smooth does not apply"),
+    (["--detector", "lite"], "--detector/--detector-model/--detect-width does not apply"),
+    (["--calib-camera", "cam01"], "--calib-camera does not apply"),
 ])
 def test_options_that_cannot_apply_are_refused(tmp_path, extra, msg):
     ref = write_reference(tmp_path / "worker.npz", held([posture()], 10))
@@ -132,6 +136,8 @@ def test_options_that_cannot_apply_are_refused(tmp_path, extra, msg):
     ("no_fps", "no frame rate; give --fps"),
     ("other_joints", "a reference of other joints"),
     ("text", "not a pose3d reference"),
+    ("backwards", "'frame' numbers do not increase"),
+    ("all_nan", "no joint of any frame was triangulated"),
 ])
 def test_bad_references_one_line_nothing_written(tmp_path, case, msg):
     path = tmp_path / "worker.npz"
@@ -139,7 +145,9 @@ def test_bad_references_one_line_nothing_written(tmp_path, case, msg):
         path.write_text("frame,x\n0,1\n")
     else:
         over = {"y_up": dict(up=np.array("y")), "no_fps": dict(fps=np.float64(0)),
-                "other_joints": dict(names=np.array([f"j{k}" for k in range(17)]))}[case]
+                "other_joints": dict(names=np.array([f"j{k}" for k in range(17)])),
+                "backwards": dict(frame=np.array([0, 1, 2, 3, 2, 5, 6, 7, 8, 9])),
+                "all_nan": dict(joints=np.full((10, 17, 3), np.nan, np.float32))}[case]
         write_reference(path, held([posture()], 10), **over)
     out = tmp_path / "f.csv"
     res = run(path, "-o", out)

@@ -14,7 +14,7 @@ from pose3d_cli.multiview.calibration import camera_for_video, read_qualisys, re
 from pose3d_cli.multiview.reference import read_reference
 from pose3d_cli.multiview.triangulate import (epipolar_distance_px, reprojection_error, triangulate_robust,
                                               triangulate_views, undistort)
-from pose3d_cli.skeleton import H36M17
+from pose3d_cli.skeleton import H36M17, get_skeleton
 from pose3d_cli.synth.cameras import Camera, intrinsics_from_fov, save_rig
 
 runner = CliRunner()
@@ -144,6 +144,51 @@ def test_two_views_repair_a_swap_and_drop_what_they_disagree_on(walk):
     assert np.isfinite(r.joints[good]).all()
     off = triangulate_views(uv, conf, cams, H36M17, max_offset=0, fix_swaps=False)
     assert np.isnan(off.joints[5:15]).any()  # unrepaired, the swapped frames disagree and are dropped
+
+
+def blazepose_walk(T=40):
+    """(T, 33, 3) world mm BlazePose points of a hand-made, left-right asymmetric walk-like motion (tests/ergo_fk.py:
+    facing +X, Z up) with heels and toes; NaN for the points the motion does not make (mouth, eye corners)."""
+    from ergo_fk import JOINTS, hand_face, posture
+
+    bp = get_skeleton("blazepose33")
+    out = np.full((T, len(bp.joints), 3), np.nan)
+    for t in range(T):
+        a = 25 * np.sin(2 * np.pi * t / 20)
+        w = posture(arm_flex=(a, -a + 10), elbow=(30 + a, 40), thigh_fwd=(max(a, 0), max(-a, 0)),
+                    shank_back=(20, 10), trunk_flex=5)
+        pts = dict(zip(JOINTS, w)) | hand_face(w)
+        for side in ("left", "right"):
+            ankle = pts[f"{side}_ankle"]
+            pts[f"{side}_heel"] = ankle + np.array([-50.0, 0, -60])
+            pts[f"{side}_foot_index"] = ankle + np.array([150.0, 0, -70])
+        for n, v in pts.items():
+            if n in bp.joints:
+                out[t, bp.index(n)] = v + np.array([0.0, 0.0, 950.0])
+    return out
+
+
+def test_two_views_put_the_labels_right_when_the_first_view_is_swapped():
+    """Two phones 80° apart in front of the worker; the FIRST view's 2D labels swapped in frames 5-14 (arms, legs and
+    face). Relabelling the second view to agree gives 3D with left and right exchanged; the 3D's own facing (nose
+    ahead of the ears, toes ahead of the heels) puts it right."""
+    X = blazepose_walk()
+    bp = get_skeleton("blazepose33")
+    c = np.nanmean(X.reshape(-1, 3), axis=0)
+    cams = []
+    for k, az in enumerate((-40.0, 40.0)):
+        eye = c + 3500 * np.array([np.cos(np.radians(az)), np.sin(np.radians(az)), 0.0]) + np.array([0, 0, 500.0])
+        R, t = look_at(eye, c)
+        cams.append(Camera(intrinsics_from_fov(65, 1080, 1920), np.zeros(5), R, t, (1080, 1920), f"phone{k + 1}"))
+    uv = np.stack([cam.project(cam.world_to_cam(np.nan_to_num(X))) for cam in cams])
+    conf = np.where(np.isfinite(X).all(-1), 1.0, 0.0)[None].repeat(2, 0)
+    uv[0, 5:15] = uv[0, 5:15][:, bp.flip_permutation]
+    r = triangulate_views(uv, conf, cams, bp, max_offset=0)
+    seen = np.isfinite(X).all(-1)
+    assert np.nanmax(np.linalg.norm(r.joints - X, axis=-1)[seen]) < 1.0
+    assert r.swapped[0, 5:15].all() and r.swapped[0].sum() == 30 and not r.swapped[1].any()  # 3 groups, view 1
+    plain = triangulate_views(uv, conf, cams, bp, max_offset=0, fix_swaps=False)
+    assert np.nanmax(np.linalg.norm(plain.joints[5:15] - X[5:15], axis=-1)) > 100  # unrepaired: wrong
 
 
 def test_two_views_need_both():
@@ -343,3 +388,14 @@ def test_cli_refuses_an_output_that_is_not_npz(tiny_views):
     r = runner.invoke(app, ["-q", "triangulate", *map(str, files), "--calib", str(rig), "-o", str(ok)])
     assert r.exit_code == 0, r.output
     assert read_reference(ok).joints.shape == (12, 17, 3) and not list(ok.parent.glob(".ref.npz*"))
+
+
+def test_an_offset_that_barely_beats_no_shift_is_called_uncertain():
+    """Costs by hand (shifts -2..2): view 2's +1 (3.0 px against 5.0 at 0) is clear; view 3's -1 (8.0 against 8.5)
+    is within 10% of no shift and is named."""
+    from pose3d_cli.multiview.triangulate import uncertain_offsets
+
+    cost = np.array([[np.nan] * 5, [5.0, 4.9, 5.0, 3.0, 6.0], [9.0, 8.0, 8.5, 9.0, 9.0]])
+    assert uncertain_offsets(np.array([0, 1, -1]), cost) == [(2, -1, 8.0, 8.5)]
+    assert uncertain_offsets(np.array([0, 0, 0]), cost) == []
+    assert uncertain_offsets(np.array([0, 0]), np.zeros((2, 0))) == []

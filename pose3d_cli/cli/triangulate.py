@@ -74,4 +74,11 @@ def triangulate(
     err_console.print(j)
     missing = np.isnan(tri.joints[:, limbs]).any(-1).sum()
     if missing:
-        say(f"{missing} limb joint-frames could not be triangulated (fewer than two views): NaN in {output}")
+        say(f"{missing} limb joint-frames could not be triangulated (fewer than two views"
+            + (", or two that disagree by more than --threshold" if len(s.cameras) == 2 else "") + f"): NaN in {output}")
+    from ..multiview.triangulate import uncertain_offsets
+
+    for v, o, c, c0 in uncertain_offsets(tri.offsets, tri.sync_cost):
+        say(f"sync offset of {s.cameras[v].name}: {o:+d} frames, but it fits barely better than none ({c:.1f} vs "
+            f"{c0:.1f} px): the clip's motion does not pin it down; if the cameras started together, give "
+            "--max-offset 0")

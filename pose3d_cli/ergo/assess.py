@@ -78,6 +78,9 @@ def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] 
 def require_a_person(people: list[Poses], name: str) -> None:
     """One clear error when no frame of any of ``people`` has a detected person with 3D joints (nothing to score)."""
     if not any((p.detected & np.isfinite(p.joints).any(axis=(1, 2))).any() for p in people):
+        if people and people[0].coordinates == "world":
+            raise Pose3dError(f"{name}: no joint of any frame was triangulated; nothing to score (check that two or "
+                              "more of the views see the worker)")
         raise Pose3dError(f"{name}: no frame has a detected person; nothing to score (check the video shows the "
                           "worker, whole and not too small in the frame)")
 
@@ -215,7 +218,8 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
         parts = []
         for part in ("trunk", "neck", "legs", "arm_left", "arm_right"):
             if not ok[part][t]:
-                parts.append(f"{part.replace('_', ' ')} unreliable ({', '.join(sorted(set(low[part].get(t, []))))})")
+                why = "not triangulated" if poses.coordinates == "world" else "unreliable"
+                parts.append(f"{part.replace('_', ' ')} {why} ({', '.join(sorted(set(low[part].get(t, []))))})")
         if not body_ok[t]:
             reason.append("not scored: " + "; ".join(parts))
         elif parts:
@@ -362,7 +366,8 @@ def filming(A: Assessment, valid: np.ndarray) -> dict:
     if p.coordinates == "world":  # several calibrated cameras: no one phone's tilt or point of view to warn about
         views = p.metadata.get("views") or []
         return {"camera_down_deg": None, "camera_roll_deg": None,
-                "tilt_from": f"not applicable: 3D triangulated from {len(views)} calibrated views (world frame)",
+                "tilt_from": (f"not applicable: 3D triangulated from {len(views)} calibrated views (world frame)"
+                              if views else "not applicable: 3D in a world frame (a pose3d array without cameras)"),
                 "percent_time_seen_from": {}, "camera_warnings": [], "view_warnings": []}
     ups = A.vertical.up_at(p.frame)
     measured = not A.vertical.source.startswith("level camera")

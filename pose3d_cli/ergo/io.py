@@ -97,6 +97,8 @@ def read_reference_poses(path: str | Path, fps: float | None = None) -> Poses:
     if missing:
         raise Pose3dError(f"{path}: a reference of other joints (no {', '.join(missing[:3])}"
                           f"{' ...' if len(missing) > 3 else ''}); give a `pose3d triangulate` output (h36m17 joints)")
+    if len(ref.frame) > 1 and (np.diff(ref.frame) <= 0).any():
+        raise Pose3dError(f"{path}: its 'frame' numbers do not increase; give an unmodified `pose3d triangulate` output")
     rate = float(fps) if fps else float(ref.fps)
     if not np.isfinite(rate) or rate <= 0:
         raise Pose3dError(f"{path}: the reference has no frame rate; give --fps (the videos' frames per second)")

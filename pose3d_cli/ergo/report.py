@@ -295,6 +295,8 @@ def _reliability_section(A, s: dict) -> str:
                       if used else "Not used in the scores (<code>--hand-points off</code>, the default): on the "
                       "multi-view reference the monocular angles did not follow the triangulated ones (README)"
                       + ("; these are triangulated: <code>--hand-points auto</code> scores them." if
+                         len(A.poses.metadata.get("views") or []) > 2 else
+                         "; from two views the face's left and right are less certain." if
                          A.poses.coordinates == "world" else "."))
                    + "</p>")
     return "".join(out)

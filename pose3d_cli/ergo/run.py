@@ -145,10 +145,14 @@ def check_reference_request(req: ErgoRequest) -> None:
                             (req.calib, "--calib", "it was triangulated with its calibration already"),
                             (req.video, "--video", "it comes from several videos; thumbnails are not drawn"),
                             (req.poses_out, "--poses", "it is already a pose file"),
-                            (req.vertical == "lines", "--vertical lines", "its vertical is the world's Z"),
+                            (req.vertical != "auto", f"--vertical {req.vertical}", "its vertical is the world's Z"),
                             (req.model, "--model", "its 3D is triangulated, not lifted"),
+                            (req.smooth != "auto", "--smooth", "its 3D is triangulated, not infer's lift; "
+                             "--cutoff-hz smooths the angles"),
                             (req.fov or req.focal, "--fov/--focal", "its cameras are calibrated"),
-                            (req.detector_model or req.detect_width, "--detector-model/--detect-width",
+                            (req.calib_camera, "--calib-camera", "its cameras are named in the file"),
+                            (req.detector != "full" or req.detector_model or req.detect_width,
+                             "--detector/--detector-model/--detect-width",
                              "its 2D was detected by `pose3d triangulate`")):
         if given:
             raise Pose3dError(f"{name}: {opt} does not apply to a multi-view reference ({why}); drop {opt}")
@@ -176,7 +180,7 @@ def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessmen
     if req.calib_camera:
         raise Pose3dError("--calib-camera names one camera; with several videos each is matched to its camera by "
                           "the camera name in its file name (or use `pose3d triangulate --cameras`)")
-    bare = replace(req, calib=None, poses_out=None, views=None)
+    bare = replace(req, calib=None, poses_out=None, views=None, detector="full")  # the detector is triangulate's
     check_reference_request(bare)  # the options that cannot apply to the triangulation, before any detection
     keep = Path(req.poses_out) if req.poses_out else None
     with tempfile.TemporaryDirectory(dir=keep.parent if keep else None, prefix=".pose3d-views-") as tmp:
@@ -204,10 +208,10 @@ def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None) -
     if on_start:
         on_start(len(poses.frame))
     views = poses.metadata.get("views") or []
-    vertical = Vertical(WORLD_UP.copy(), f"the reference's world frame (+Z up: the calibration's; "
-                        f"{len(views)} views{': ' + ', '.join(views) if views else ''})", requested=req.vertical)
-    if req.vertical not in ("auto", "lines"):
-        vertical.note = f"--vertical {req.vertical} not used: the reference's world frame gives the vertical"
+    vertical = Vertical(WORLD_UP.copy(), (f"the reference's world frame (+Z up: the calibration's; {len(views)} views: "
+                                          f"{', '.join(views)})" if views else
+                                          "the file's world frame (+Z up: a pose3d array without cameras)"),
+                        requested=req.vertical)
     A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
     A.person, A.track, A.video = 0, None, None
     _write_outputs(req, [A])

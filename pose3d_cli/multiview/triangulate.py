@@ -18,9 +18,11 @@ The steps, in the order :func:`triangulate_views` runs them (the way Pose2Sim an
    and more than two views remain, that view is dropped for that joint and frame.
 
 Two views (e.g. two phones): each view's triangulation needs the other, so step 3 compares the second view's labels
-and their mirror by the epipolar distance to the first view's points (the first view's labels are kept: the two
-agree, not necessarily with the truth), and a point whose reprojection error exceeds ``threshold_px`` in either
-view is left NaN (nothing can tell which view is wrong).
+and their mirror by the epipolar distance to the first view's points (a clear win only: two cameras either side of a
+symmetric body fit both labellings), and a point whose reprojection error exceeds ``threshold_px`` in either view is
+left NaN (nothing can tell which view is wrong). The two views then agree, but both may be swapped (the first view
+was): where the 3D faces backwards by its own cues (:func:`relabel_mirrored`: the nose ahead of the ears, the toes
+ahead of the heels; BlazePose's 33 points have them), its labels are exchanged.
 
 Defaults (threshold 20 px, swap groups arms/legs/face, min confidence 0.3) were chosen on frames 0-49 of the
 shared pose2sim clip by the reference's own bone-length CV; frames 50-99 are the report split.
@@ -41,7 +43,7 @@ from ..synth.cameras import Camera
 
 LOWER_BODY = ("hip", "knee", "ankle", "heel", "foot", "toe")
 #: two views: view 2's left/right labels are exchanged only where that lowers the group's median epipolar distance
-#: by more than this (and by a quarter)
+#: by more than this and by half
 SWAP_MARGIN_PX = 0.5
 
 
@@ -173,23 +175,58 @@ SWAP_GROUPS = {"arms": ("shoulder", "elbow", "wrist", "pinky", "index", "thumb")
                "legs": ("hip", "knee", "ankle", "heel", "foot", "toe")}
 
 
+def limb_of(name: str) -> str:
+    """``arms``, ``legs`` or ``face``: the swap group of a sided joint (by its name's stem)."""
+    for g, stems in SWAP_GROUPS.items():
+        if any(st in name for st in stems):
+            return g
+    return "face"
+
+
 def swap_groups(skeleton: Skeleton, groups: str = "limbs") -> list[np.ndarray]:
     """Left/right permutations (J,) int, one per group tested on its own: ``"body"`` (one group), ``"halves"``
     (upper body with the face / lower body), or ``"limbs"`` (arms, legs, face: BlazePose also swaps one limb
     pair alone)."""
-    def group_of(name: str) -> str:
-        for g, stems in SWAP_GROUPS.items():
-            if any(st in name for st in stems):
-                return g
-        return "face"
+    return list(_named_swap_groups(skeleton, groups).values())
 
-    names = {"body": lambda n: "body", "halves": lambda n: "lower" if group_of(n) == "legs" else "upper",
-             "limbs": group_of}[groups]
+
+def _named_swap_groups(skeleton: Skeleton, groups: str = "limbs") -> dict[str, np.ndarray]:
+    names = {"body": lambda n: "body", "halves": lambda n: "lower" if limb_of(n) == "legs" else "upper",
+             "limbs": limb_of}[groups]
     perms: dict[str, np.ndarray] = {}
     for li, ri in zip(skeleton.joints_left, skeleton.joints_right):
         perm = perms.setdefault(names(skeleton.joints[li]), np.arange(skeleton.num_joints))
         perm[li], perm[ri] = ri, li
-    return list(perms.values())
+    return perms
+
+
+#: per limb group, which way the body faces in 3D (world Z up), by joints whose mean does not depend on the
+#: group's labels: (the group's left and right joint, the front points, the back points). Left − right crossed with
+#: up points forward when the labels are right: the nose ahead of the ears; the toes ahead of the heels.
+FACING = {"arms": (("left_shoulder", "right_shoulder"), ("nose",), ("left_ear", "right_ear")),
+          "face": (("left_ear", "right_ear"), ("nose",), ("left_ear", "right_ear")),
+          "legs": (("left_hip", "right_hip"), ("left_foot_index", "right_foot_index"), ("left_heel", "right_heel"))}
+
+
+def relabel_mirrored(X: np.ndarray, skeleton: Skeleton, groups: str = "limbs") -> np.ndarray:
+    """(T, G) bool: the frames and limb groups (:func:`swap_groups` order) whose triangulated 3D ``X`` (T, J, 3,
+    world Z up) has left and right exchanged: its left-right axis faces backwards (:data:`FACING`). Two views
+    that agree can both be swapped (the second view's labels are made to agree with the first's): their 3D is in
+    the right places with the labels exchanged. False where a skeleton lacks the cues or a frame lacks a point."""
+    named = _named_swap_groups(skeleton, groups)
+    out = np.zeros((len(X), len(named)), dtype=bool)
+    if groups != "limbs":
+        return out
+    for h, g in enumerate(named):
+        if g not in FACING or not all(n in skeleton.joints for part in FACING[g] for n in part):
+            continue
+        (left, right), front, back = FACING[g]
+        J = skeleton.index
+        ant = np.cross(X[:, J(left)] - X[:, J(right)], np.array([0.0, 0.0, 1.0]))
+        fwd = X[:, [J(n) for n in front]].mean(1) - X[:, [J(n) for n in back]].mean(1)
+        with np.errstate(invalid="ignore"):
+            out[:, h] = (ant * fwd).sum(-1) < 0
+    return out
 
 
 def repair_swaps(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams: list[Camera], skeleton: Skeleton,
@@ -209,23 +246,7 @@ def repair_swaps(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams: list[Ca
     if V < 2:
         return xy, uv, conf, swapped
     if V == 2:  # each view's triangulation needs the other: the epipolar distance tests the labels instead
-        for h, perm in enumerate(halves):
-            moved = np.flatnonzero(perm != np.arange(len(perm)))
-            ok = (conf[0][:, moved] > 0) & (conf[1][:, moved] > 0) & (conf[1][:, perm[moved]] > 0)
-            with np.errstate(invalid="ignore"), warnings.catch_warnings():  # the group's median: one wrong point
-                warnings.simplefilter("ignore", RuntimeWarning)  # does not decide; frames without a pair: NaN
-                keep = np.nanmedian(np.where(ok, epipolar_distance_px(xy[0][:, moved], xy[1][:, moved], cams[0],
-                                                                      cams[1]), np.nan), axis=1)
-                swap = np.nanmedian(np.where(ok, epipolar_distance_px(xy[0][:, moved], xy[1][:, perm[moved]],
-                                                                      cams[0], cams[1]), np.nan), axis=1)
-            # a clear win only: with the two cameras either side of a symmetric body both labellings meet (the
-            # swapped one on the body's mid-plane), and a tie keeps the labels as detected
-            f = np.flatnonzero((ok.sum(1) >= 4) & (swap < np.minimum(keep - SWAP_MARGIN_PX, 0.75 * keep)))
-            for arr in (xy, uv):
-                arr[1, f] = arr[1][f][:, perm]
-            conf[1, f] = conf[1][f][:, perm]
-            swapped[1, f, h] = True
-        return xy, uv, conf, swapped
+        return _repair_two_views(xy, uv, conf, cams, skeleton, groups, swapped)
     for _ in range(passes):
         changed = False
         for v in range(V):
@@ -248,6 +269,71 @@ def repair_swaps(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams: list[Ca
         if not changed:
             break
     return xy, uv, conf, swapped
+
+
+def _repair_two_views(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams: list[Camera], skeleton: Skeleton,
+                      groups: str, swapped: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`repair_swaps` for two views: the second view's labels, per group, made to agree with the first's.
+
+    A limb group is exchanged where that lowers its median epipolar distance clearly (:data:`SWAP_MARGIN_PX` and by
+    half: with the cameras either side of a symmetric body both labellings meet, the swapped one on the body's
+    mid-plane; a tie keeps the labels as detected). The face's points are too close together for that: its labels
+    follow the shoulders (a head does not turn more than 90° from them), by triangulating the ears both ways."""
+    named = list(_named_swap_groups(skeleton, groups).items())
+    for h in sorted(range(len(named)), key=lambda k: named[k][0] == "face"):  # the face after the shoulders
+        g, perm = named[h]
+        moved = np.flatnonzero(perm != np.arange(len(perm)))
+        if g == "face" and all(n in skeleton.joints for n in ("left_ear", "right_ear", "left_shoulder",
+                                                                 "right_shoulder")):
+            f = _face_against_shoulders(xy, conf, cams, skeleton)
+        else:
+            ok = (conf[0][:, moved] > 0) & (conf[1][:, moved] > 0) & (conf[1][:, perm[moved]] > 0)
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():  # the group's median: one wrong point
+                warnings.simplefilter("ignore", RuntimeWarning)  # does not decide; frames without a pair: NaN
+                keep = np.nanmedian(np.where(ok, epipolar_distance_px(xy[0][:, moved], xy[1][:, moved], cams[0],
+                                                                      cams[1]), np.nan), axis=1)
+                swap = np.nanmedian(np.where(ok, epipolar_distance_px(xy[0][:, moved], xy[1][:, perm[moved]],
+                                                                      cams[0], cams[1]), np.nan), axis=1)
+            f = np.flatnonzero((ok.sum(1) >= 4) & (swap < np.minimum(keep - SWAP_MARGIN_PX, 0.5 * keep)))
+        for arr in (xy, uv):
+            arr[1, f] = arr[1][f][:, perm]
+        conf[1, f] = conf[1][f][:, perm]
+        swapped[1, f, h] = True
+    return xy, uv, conf, swapped
+
+
+def _face_against_shoulders(xy: np.ndarray, conf: np.ndarray, cams: list[Camera], skeleton: Skeleton) -> np.ndarray:
+    """Frames where the second view's ears, exchanged, triangulate to a left-right axis along the shoulders' (the
+    shoulders as labelled now) and as labelled, against it."""
+    R, t = _extrinsics(cams)
+    J = skeleton.index
+    ears, shoulders = [J("left_ear"), J("right_ear")], [J("left_shoulder"), J("right_shoulder")]
+    S = dlt(xy[:, :, shoulders], conf[:, :, shoulders], R, t)  # (T, 2, 3)
+    axis = S[:, 0] - S[:, 1]
+    dots = []
+    for order in (ears, ears[::-1]):
+        both = np.stack([xy[0][:, ears], xy[1][:, order]])
+        w = np.stack([conf[0][:, ears], conf[1][:, order]])
+        E = dlt(both, w, R, t)
+        dots.append(((E[:, 0] - E[:, 1]) * axis).sum(-1))
+    with np.errstate(invalid="ignore"):
+        return np.flatnonzero((dots[0] < 0) & (dots[1] > 0))
+
+
+def uncertain_offsets(offsets: np.ndarray, cost: np.ndarray, margin: float = 0.1) -> list[tuple[int, int, float, float]]:
+    """Views whose non-zero sync offset does not clearly beat no shift: (view, offset, its cost px, shift 0's cost px)
+    where the cost at the offset is within ``margin`` (a fraction) of the cost at 0 (``cost``: (V, 2 m + 1), shift
+    ``-m..m``, as :func:`estimate_sync_offsets` returns). A still or slow clip does not pin the offset down."""
+    out = []
+    if cost.ndim != 2 or cost.shape[1] == 0:
+        return out
+    m = cost.shape[1] // 2
+    for v, o in enumerate(np.asarray(offsets)):
+        if o == 0 or not np.isfinite(cost[v, m]) or not np.isfinite(cost[v, m + o]):
+            continue
+        if cost[v, m + o] > (1.0 - margin) * cost[v, m]:
+            out.append((v, int(o), float(cost[v, m + o]), float(cost[v, m])))
+    return out
 
 
 def shift_views(arrays: list[np.ndarray], conf: np.ndarray, offsets: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
@@ -368,4 +454,12 @@ def triangulate_views(uv: np.ndarray, conf: np.ndarray, cams: list[Camera], skel
         bad = used.all(0) & ~(err <= threshold_px).all(0)
         X[bad] = np.nan
         used[:, bad] = False
+        if fix_swaps:  # the two agree but both may be swapped (the first view was): put the labels right in 3D
+            mirrored = relabel_mirrored(X, skeleton, swap_groups)
+            for h, perm in enumerate(_named_swap_groups(skeleton, swap_groups).values()):
+                f = np.flatnonzero(mirrored[:, h])
+                X[f] = X[f][:, perm]
+                err[:, f] = err[:, f][:, :, perm]
+                used[:, f] = used[:, f][:, :, perm]
+                swapped[:, f, h] ^= True
     return Triangulation(X, err, used, swapped, offsets, cost)
