@@ -435,11 +435,18 @@ def test_filming_conditions_are_measured_and_warned_about(tmp_path):
     f = summarise(assess(poses, resolve_vertical(poses, up=tuple(behind @ np.array([0, 0, 1.0])))))["filming"]
     assert f["camera_down_deg"] == pytest.approx(35, abs=0.1) and f["camera_roll_deg"] == pytest.approx(-26, abs=0.1)
     assert f["percent_time_seen_from"] == {"front": 0.0, "side": 0.0, "behind": 100.0}
-    assert [w.split(" ")[1] for w in f["camera_warnings"] + f["view_warnings"]] == ["phone", "camera", "worker"]
+    warned = f["camera_warnings"] + f["view_warnings"]
+    assert [w.split(" ")[1] for w in warned] == ["phone", "camera", "worker", "worker"]
+    assert "within 30° of head-on" in warned[2] and "100%" in warned[2]  # 160° round: 20° from the back
     poses = read_poses(write(make_track(40, bend_from=20), tmp_path / "f.csv"))
     f = summarise(assess(poses, resolve_vertical(poses, up=tuple(UP))))["filming"]
     assert f["camera_down_deg"] == pytest.approx(20, abs=0.1) and f["camera_warnings"] + f["view_warnings"] == []
     assert f["percent_time_seen_from"]["front"] == 100.0
+    for yaw, warned in ((20, True), (90, False)):  # head-on (the neck bends in depth) or from the side
+        R = camera(yaw, 20)
+        poses = read_poses(write(make_track(40, bend_from=20, R=R), tmp_path / f"y{yaw}.csv"))
+        f = summarise(assess(poses, resolve_vertical(poses, up=tuple(R @ np.array([0, 0, 1.0])))))["filming"]
+        assert any("head-on" in w for w in f["view_warnings"]) == warned, (yaw, f["view_warnings"])
     f = summarise(assess(poses, resolve_vertical(poses, mode="level")))["filming"]
     assert f["camera_down_deg"] is None and f["camera_roll_deg"] is None and "level-camera" in f["tilt_from"]
 

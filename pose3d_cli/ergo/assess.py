@@ -355,6 +355,8 @@ def summarise(A: Assessment) -> dict:
 TRAINED_ROLL_DEG, TRAINED_DOWN_DEG = 10.0, 27.0
 #: a worker seen from further round than this is filmed from behind (camera_azimuth, degrees)
 BEHIND_DEG = 120.0
+#: within this of the front or the back (camera_azimuth, degrees), the neck's forward bend is mostly depth
+HEAD_ON_DEG = 30.0
 
 
 def filming(A: Assessment, valid: np.ndarray) -> dict:
@@ -388,6 +390,12 @@ def filming(A: Assessment, valid: np.ndarray) -> dict:
     if precise and round(down) > TRAINED_DOWN_DEG:
         camera.append(f"the camera looks {down:.0f}° down (the lifter was trained mostly below {TRAINED_DOWN_DEG:.0f}°): "
                         "film from about chest height")
+    head_on = percent_time((az < HEAD_ON_DEG) | (az > 180.0 - HEAD_ON_DEG), ok, w)
+    if head_on is not None and head_on > 50:
+        view.append(f"the worker is filmed within {HEAD_ON_DEG:.0f}° of head-on (from the front or behind) in "
+                    f"{head_on:.0f}% of the scored time: a forward bend of the neck is then mostly depth, which one "
+                    "camera barely sees (on the measured clip a neck bent about 25° read as upright from all four "
+                    "phones): film from the side for the neck, or with two calibrated cameras")
     if share["behind"] is not None and share["behind"] > 50:
         view.append(f"the worker is filmed from behind in {share['behind']:.0f}% of the scored time (from behind, "
                         "the trunk's forward lean was 8° too large on the measured clip): film from the front or "
