@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from conftest import DATA, need
 from ergo_fk import JOINTS, camera, hand_face, posture, to_camera
 from pose3d_cli.cli.app import app
 from pose3d_cli.detect.keypoint_files import KeypointSequence, write_keypoints_csv
@@ -221,3 +222,20 @@ def test_two_phones_refuse_an_infer_output_among_the_views(tmp_path):
     res = run(files[0], ref, "--calib", rig, "-o", out)
     assert res.exit_code == 2 and "not an infer output or a reference" in res.output, res.output
     assert not out.exists()
+
+
+def test_two_real_phones(tmp_path):
+    """Two calibrated views of the shared clip (cam01 from the front, cam04 from behind, 108° apart at the worker):
+    synchronised as filmed (offset 0), scored in the world frame, and the neck reads bent forward (the 4-view
+    triangulation: 23-34° with the 10° neutral; one camera's lift reads about 0°)."""
+    folder = need(DATA / "video" / "pose2sim_single_person")
+    out, js, tri = tmp_path / "f.csv", tmp_path / "s.json", tmp_path / "worker.npz"
+    res = run(folder / "cam01.mp4", folder / "cam04.mp4", "--calib", folder / "Calib.qca.txt", "-o", out, "--json", js,
+              "--poses", tri)
+    assert res.exit_code == 0, res.output
+    s = json.loads(js.read_text())
+    assert s["coordinates"] == "world" and "cam01, cam04" in s["vertical"]["source"]
+    assert s["counts"]["scored"] >= 85
+    assert list(np.load(tri)["sync_offsets"]) == [0, 0]
+    neck = np.array([float(r["neck_flexion_deg"]) for r in rows(out) if r["neck_flexion_deg"]])
+    assert 15 < np.median(neck) < 45
