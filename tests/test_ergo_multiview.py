@@ -190,7 +190,7 @@ def test_two_calibrated_phones_in_one_command(tmp_path):
     world = held([posture(trunk_flex=f) for f in (0, 15, 30, 70)])
     rig, files = two_phones(tmp_path, world)
     out, tri = tmp_path / "frames.csv", tmp_path / "worker.npz"
-    res = run(*files, "--calib", rig, "-o", out, "--poses", tri, "--neck-neutral-deg", 0)
+    res = run(*files, "--calib", rig, "-o", out, "--poses", tri, "--neck-neutral-deg", 0, "--max-offset", 20)
     assert res.exit_code == 0, res.output
     r = rows(out)
     assert [int(r[15 + 30 * k]["rula_trunk"]) for k in range(4)] == [1, 2, 3, 4]
@@ -213,6 +213,12 @@ def test_two_phones_refusals_before_any_work(tmp_path, extra, msg):
     res = run(*files, "-o", out, *[e.format(rig=rig, tmp=tmp_path) for e in extra])
     assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output, res.output
     assert not out.exists()
+
+
+def test_max_offset_needs_several_videos(tmp_path):
+    ref = write_reference(tmp_path / "worker.npz", held([posture()], 10))
+    res = run(ref, "-o", tmp_path / "f.csv", "--max-offset", 30)
+    assert res.exit_code == 2 and "--max-offset synchronises several videos" in res.output, res.output
 
 
 def test_two_phones_refuse_an_infer_output_among_the_views(tmp_path):

@@ -16,6 +16,7 @@ from .timeline import TimeRules
 class ErgoRequest:
     input: str
     views: list[str] | None = None  # two or more calibrated videos (or 2D files) of one worker: triangulated
+    max_offset: int = 10  # several views: the largest sync offset searched, frames
     output: Path | None = None
     report: Path | None = None
     json_out: Path | None = None
@@ -188,7 +189,7 @@ def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessmen
         if on_start:
             on_start(len(req.views))
         done = iter(range(len(req.views)))
-        triangulate_files(list(req.views), req.calib, str(npz), detector=req.detector,
+        triangulate_files(list(req.views), req.calib, str(npz), max_offset=req.max_offset, detector=req.detector,
                           on_view=(lambda _: on_frame(next(done))) if on_frame else None)
         results = _run_reference(replace(bare, input=str(npz)), npz, on_start, on_frame)
         for A in results:
