@@ -75,7 +75,7 @@ def triangulate(
     missing = np.isnan(tri.joints[:, limbs]).any(-1).sum()
     if missing:
         say(f"{missing} limb joint-frames could not be triangulated (fewer than two views"
-            + (", or two that disagree by more than --threshold" if len(s.cameras) == 2 else "") + f"): NaN in {output}")
+            + (", or two that disagree by more than 1.5 x --threshold" if len(s.cameras) == 2 else "") + f"): NaN in {output}")
     from ..multiview.triangulate import uncertain_offsets
 
     for v, o, c, c0 in uncertain_offsets(tri.offsets, tri.sync_cost):
