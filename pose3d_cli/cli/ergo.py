@@ -26,7 +26,7 @@ def ergo(
     inputs: list[str] = typer.Argument(..., help="A video (runs infer first), an infer output poses.csv / poses.json, "
                                                  "a multi-view reference worker.npz (`pose3d triangulate`), or two or "
                                                  "more calibrated videos of the same worker (with --calib: "
-                                                 "triangulated, then scored).", metavar="INPUT..."),
+                                                 "triangulated, then scored).", metavar="INPUT"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Per-frame CSV: angles, RULA/REBA steps, reason."),
     report: Optional[Path] = typer.Option(None, help="Self-contained HTML report."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Summary JSON (for machines)."),
@@ -79,7 +79,7 @@ def ergo(
     max_offset: Optional[int] = typer.Option(None, min=0, help="Several videos: the largest sync offset searched "
                                              "between them, frames (default 10; 0: filmed in sync)."),
 ) -> None:
-    """RULA and REBA risk per frame and per video, from a video or an infer output."""
+    """RULA and REBA risk per frame and per video, from a video, an infer output or several calibrated videos."""
     from ..errors import Pose3dError
     from ..ergo.run import ErgoRequest, run_ergo
 
