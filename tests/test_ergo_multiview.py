@@ -198,6 +198,7 @@ def test_two_calibrated_phones_in_one_command(tmp_path):
     assert list(z["camera_names"]) == ["phone1", "phone2"]
     assert np.nanmax(np.abs(z["joints"] - (world + WHERE))) < 1.0
     assert not list(tmp_path.glob(".pose3d-views-*"))  # no temporary left behind
+    assert r[0]["frame"] == "0" and "phone1_2d.csv + phone2_2d.csv" in res.output  # the inputs, not the temporary
 
 
 @pytest.mark.parametrize("extra, msg", [

@@ -150,8 +150,9 @@ def ergo(
                           smooth=smooth, fps=fps, detect_width=detect_width,
                           person=person_sel, max_people=max_people, vertical=vertical,
                           video=str(video) if video else None)
+        title = " + ".join(Path(i).name for i in inputs)
         with progress() as bar:
-            task = bar.add_task(inp.name[:30], total=None, info="")
+            task = bar.add_task(title[:30], total=None, info="")
             results = run_ergo(req, on_start=lambda n: bar.update(task, total=n),
                            on_frame=lambda i: bar.update(task, completed=i + 1))
             bar.update(task, info="scored")
@@ -159,7 +160,7 @@ def ergo(
         return
     said: set[str] = set()  # the camera's warnings already said
     for res in results:
-        _print_summary(res, inp.name + (f" person {res.person}" if len(results) > 1 else ""), said)
+        _print_summary(res, title + (f" person {res.person}" if len(results) > 1 else ""), said)
 
 
 def _print_summary(res, title: str, said: set[str]) -> None:

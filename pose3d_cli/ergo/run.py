@@ -191,20 +191,23 @@ def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessmen
         done = iter(range(len(req.views)))
         triangulate_files(list(req.views), req.calib, str(npz), max_offset=req.max_offset, detector=req.detector,
                           on_view=(lambda _: on_frame(next(done))) if on_frame else None)
-        results = _run_reference(replace(bare, input=str(npz)), npz, on_start, on_frame)
-        for A in results:
-            A.poses.source = ", ".join(Path(v).name for v in req.views)
+        results = _run_reference(replace(bare, input=str(npz)), npz, on_start, on_frame,
+                                 name=" + ".join(Path(v).name for v in req.views))
         if keep is not None:
             os.replace(npz, keep)
     return results
 
 
-def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None) -> list[Assessment]:
-    """A multi-view reference (``pose3d triangulate``): world frame, Z up, one person."""
+def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None,
+                   name: str | None = None) -> list[Assessment]:
+    """A multi-view reference (``pose3d triangulate``): world frame, Z up, one person. ``name``: what the outputs
+    call the input (the videos, when the reference is a temporary triangulation of them)."""
     from ..body.vertical import Vertical
 
     check_reference_request(req)
     poses = read_reference_poses(path, req.fps)
+    if name:
+        poses.source = poses.metadata["input"] = name
     require_a_person([poses], str(path))
     if on_start:
         on_start(len(poses.frame))
