@@ -163,9 +163,10 @@ def test_fps_option_gives_a_rate_to_a_reference_without_one(tmp_path):
     assert float(rows(tmp_path / "f.csv")[5]["time_s"]) == pytest.approx(0.2)
 
 
-def two_phones(tmp_path, world, fps=30.0):
+def two_phones(tmp_path, world, fps=30.0, late=0):
     """Two calibrated portrait phones 3.5 m from the worker, 80° apart, 1.5 m high, and each one's exact 2D of the
-    hand-made ``world`` poses (placed at ``WHERE``) as a pose3d 2D CSV named after its camera."""
+    hand-made ``world`` poses (placed at ``WHERE``) as a pose3d 2D CSV named after its camera; the second phone
+    started ``late`` frames after the first (its frame t + late shows the first's frame t)."""
     X = np.asarray(world) + WHERE
     c = X.reshape(-1, 3).mean(0)
     cams, files = [], []
@@ -175,6 +176,8 @@ def two_phones(tmp_path, world, fps=30.0):
         R, t = look_at(eye, c)
         cam = Camera(intrinsics_from_fov(65, 1080, 1920), np.zeros(5), R, t, (1080, 1920), f"phone{k + 1}")
         uv = cam.project(cam.world_to_cam(X))
+        if k == 1 and late:
+            uv = uv[np.clip(np.arange(len(uv)) - late, 0, len(uv) - 1)]
         f = tmp_path / f"phone{k + 1}_2d.csv"
         write_keypoints_csv(KeypointSequence(uv, np.ones(uv.shape[:2]), "h36m17", np.arange(len(X)), fps, cam.size), f)
         cams.append(cam)
@@ -199,6 +202,26 @@ def test_two_calibrated_phones_in_one_command(tmp_path):
     assert np.nanmax(np.abs(z["joints"] - (world + WHERE))) < 1.0
     assert not list(tmp_path.glob(".pose3d-views-*"))  # no temporary left behind
     assert r[0]["frame"] == "0" and "phone1_2d.csv + phone2_2d.csv" in res.output  # the inputs, not the temporary
+
+
+def test_two_phones_started_apart_are_synchronised_and_said_so(tmp_path):
+    """The second phone started 3 frames late on a moving worker: found (the summary's notes say so) and scored as
+    the same phones in sync are (still postures would fit any shift: tested in test_triangulate)."""
+    t = np.arange(90)
+    world = np.stack([posture(trunk_flex=35 + 35 * np.sin(k / 7), arm_flex=(60 + 50 * np.sin(k / 5), 20))
+                      for k in t])
+    scores = {}
+    for late in (0, 3):
+        folder = tmp_path / f"late{late}"
+        folder.mkdir()
+        rig, files = two_phones(folder, world, late=late)
+        js, out = folder / "s.json", folder / "f.csv"
+        res = run(*files, "--calib", rig, "--json", js, "-o", out)
+        assert res.exit_code == 0, res.output
+        notes = json.loads(js.read_text())["time_notes"]
+        scores[late] = [r["rula_grand"] for r in rows(out)][5:-5]
+    assert "sync offset of phone2_2d.csv: +3 frames against phone1_2d.csv" in notes
+    assert scores[3] == scores[0] and len(set(scores[0])) > 1
 
 
 @pytest.mark.parametrize("extra, msg", [

@@ -146,26 +146,46 @@ def test_two_views_repair_a_swap_and_drop_what_they_disagree_on(walk):
     assert np.isnan(off.joints[5:15]).any()  # unrepaired, the swapped frames disagree and are dropped
 
 
-def blazepose_walk(T=40):
-    """(T, 33, 3) world mm BlazePose points of a hand-made, left-right asymmetric walk-like motion (tests/ergo_fk.py:
-    facing +X, Z up) with heels and toes; NaN for the points the motion does not make (mouth, eye corners)."""
-    from ergo_fk import JOINTS, hand_face, posture
+def blazepose_bodies(postures, feet_back=False):
+    """(T, 33, 3) world mm BlazePose points of hand-made postures (tests/ergo_fk.py: facing +X, Z up) with heels and
+    toes (pointing back for a kneel: ``feet_back``); NaN for the points not made (mouth, eye corners)."""
+    from ergo_fk import JOINTS, hand_face
 
     bp = get_skeleton("blazepose33")
-    out = np.full((T, len(bp.joints), 3), np.nan)
-    for t in range(T):
-        a = 25 * np.sin(2 * np.pi * t / 20)
-        w = posture(arm_flex=(a, -a + 10), elbow=(30 + a, 40), thigh_fwd=(max(a, 0), max(-a, 0)),
-                    shank_back=(20, 10), trunk_flex=5)
+    out = np.full((len(postures), len(bp.joints), 3), np.nan)
+    toe, heel = (np.array([-150.0, 0, -20]), np.array([50.0, 0, 40])) if feet_back else (
+        np.array([150.0, 0, -70]), np.array([-50.0, 0, -60]))
+    for t, w in enumerate(postures):
         pts = dict(zip(JOINTS, w)) | hand_face(w)
         for side in ("left", "right"):
-            ankle = pts[f"{side}_ankle"]
-            pts[f"{side}_heel"] = ankle + np.array([-50.0, 0, -60])
-            pts[f"{side}_foot_index"] = ankle + np.array([150.0, 0, -70])
+            pts[f"{side}_heel"] = pts[f"{side}_ankle"] + heel
+            pts[f"{side}_foot_index"] = pts[f"{side}_ankle"] + toe
         for n, v in pts.items():
             if n in bp.joints:
                 out[t, bp.index(n)] = v + np.array([0.0, 0.0, 950.0])
     return out
+
+
+def blazepose_walk(T=40):
+    """(T, 33, 3) a hand-made, left-right asymmetric walk-like motion (:func:`blazepose_bodies`)."""
+    from ergo_fk import posture
+
+    a = 25 * np.sin(2 * np.pi * np.arange(T) / 20)
+    return blazepose_bodies([posture(arm_flex=(x, -x + 10), elbow=(30 + x, 40), thigh_fwd=(max(x, 0), max(-x, 0)),
+                                     shank_back=(20, 10), trunk_flex=5) for x in a])
+
+
+def two_phones(X, apart=80.0):
+    """Two portrait phones ``apart`` degrees apart in front of the body X (T, J, 3), 3.5 m away, 0.5 m above it, and
+    their exact 2D (2, T, J, 2) and confidences (0 where X is NaN)."""
+    c = np.nanmean(X.reshape(-1, 3), axis=0)
+    cams = []
+    for k, az in enumerate((-apart / 2, apart / 2)):
+        eye = c + 3500 * np.array([np.cos(np.radians(az)), np.sin(np.radians(az)), 0.0]) + np.array([0, 0, 500.0])
+        R, t = look_at(eye, c)
+        cams.append(Camera(intrinsics_from_fov(65, 1080, 1920), np.zeros(5), R, t, (1080, 1920), f"phone{k + 1}"))
+    uv = np.stack([cam.project(cam.world_to_cam(np.nan_to_num(X))) for cam in cams])
+    return cams, uv, np.where(np.isfinite(X).all(-1), 1.0, 0.0)[None].repeat(2, 0)
 
 
 def test_two_views_put_the_labels_right_when_the_first_view_is_swapped():
@@ -174,14 +194,7 @@ def test_two_views_put_the_labels_right_when_the_first_view_is_swapped():
     ahead of the ears, toes ahead of the heels) puts it right."""
     X = blazepose_walk()
     bp = get_skeleton("blazepose33")
-    c = np.nanmean(X.reshape(-1, 3), axis=0)
-    cams = []
-    for k, az in enumerate((-40.0, 40.0)):
-        eye = c + 3500 * np.array([np.cos(np.radians(az)), np.sin(np.radians(az)), 0.0]) + np.array([0, 0, 500.0])
-        R, t = look_at(eye, c)
-        cams.append(Camera(intrinsics_from_fov(65, 1080, 1920), np.zeros(5), R, t, (1080, 1920), f"phone{k + 1}"))
-    uv = np.stack([cam.project(cam.world_to_cam(np.nan_to_num(X))) for cam in cams])
-    conf = np.where(np.isfinite(X).all(-1), 1.0, 0.0)[None].repeat(2, 0)
+    cams, uv, conf = two_phones(X)
     uv[0, 5:15] = uv[0, 5:15][:, bp.flip_permutation]
     r = triangulate_views(uv, conf, cams, bp, max_offset=0)
     seen = np.isfinite(X).all(-1)
@@ -399,3 +412,42 @@ def test_an_offset_that_barely_beats_no_shift_is_called_uncertain():
     assert uncertain_offsets(np.array([0, 1, -1]), cost) == [(2, -1, 8.0, 8.5)]
     assert uncertain_offsets(np.array([0, 0, 0]), cost) == []
     assert uncertain_offsets(np.array([0, 0]), np.zeros((2, 0))) == []
+
+
+def test_two_views_agreeing_as_detected_are_not_relabelled_in_a_deep_bend_or_a_kneel():
+    """Bent 90° forward the nose is no longer ahead of the ears; kneeling, the toes point back: the 3D facing cues
+    turn backwards, but two views whose labels agree as detected keep them."""
+    from ergo_fk import posture
+
+    bp = get_skeleton("blazepose33")
+    for bodies in (blazepose_bodies([posture(trunk_flex=90, arm_flex=(60, 60))] * 10),
+                   blazepose_bodies([posture(thigh_fwd=(0, 0), shank_back=(90, 90))] * 10, feet_back=True)):
+        cams, uv, conf = two_phones(bodies)
+        r = triangulate_views(uv, conf, cams, bp, max_offset=0)
+        seen = np.isfinite(bodies).all(-1)
+        assert np.nanmax(np.linalg.norm(r.joints - bodies, axis=-1)[seen]) < 1.0 and not r.swapped.any()
+
+
+def test_two_views_drop_a_point_only_beyond_one_and_a_half_thresholds():
+    """A wrist seen displaced in the second view: its DLT splits the disagreement between the two views. Kept while
+    both reprojection errors stay under 1.5 x 20 px (even above 20), NaN beyond."""
+    X = blazepose_walk(10)
+    bp = get_skeleton("blazepose33")
+    wrist = bp.index("left_wrist")
+    for shift, kept in ((45.0, True), (90.0, False)):
+        cams, uv, conf = two_phones(X)
+        uv[1, :, wrist, 1] += shift
+        r = triangulate_views(uv, conf, cams, bp, max_offset=0, fix_swaps=False)
+        worst = r.error_px[:, :, wrist].max(0)
+        assert (worst > 20).all() if kept else (worst > 30).all()
+        assert np.isfinite(r.joints[:, wrist]).all() == kept and (np.isnan(r.joints[:, wrist]).all() != kept)
+
+
+def test_two_views_of_a_still_body_take_no_offset():
+    """Every shift fits a still body equally: the smallest is taken (not the first searched, -10)."""
+    from ergo_fk import posture
+
+    X = blazepose_bodies([posture(arm_flex=(40, 10))] * 30)
+    cams, uv, conf = two_phones(X)
+    r = triangulate_views(uv, conf, cams, get_skeleton("blazepose33"))
+    assert list(r.offsets) == [0, 0]

@@ -36,6 +36,7 @@ def triangulate(
     """Triangulate calibrated views into a 3D reference (robust DLT, swap repair, view rejection, sync offsets)."""
     from ..errors import Pose3dError
     from ..multiview.reference import triangulate_files
+    from ..multiview.triangulate import TWO_VIEW_THRESHOLD_FACTOR, sync_notes
 
     with user_errors():
         check_outputs([*inputs, calib], [output])
@@ -75,10 +76,7 @@ def triangulate(
     missing = np.isnan(tri.joints[:, limbs]).any(-1).sum()
     if missing:
         say(f"{missing} limb joint-frames could not be triangulated (fewer than two views"
-            + (", or two that disagree by more than 1.5 x --threshold" if len(s.cameras) == 2 else "") + f"): NaN in {output}")
-    from ..multiview.triangulate import uncertain_offsets
-
-    for v, o, c, c0 in uncertain_offsets(tri.offsets, tri.sync_cost):
-        say(f"sync offset of {s.cameras[v].name}: {o:+d} frames, but it fits barely better than none ({c:.1f} vs "
-            f"{c0:.1f} px): the clip's motion does not pin it down; if the cameras started together, give "
-            "--max-offset 0")
+            + (f", or two that disagree by more than {TWO_VIEW_THRESHOLD_FACTOR:g} x --threshold" if len(s.cameras) == 2
+               else "") + f"): NaN in {output}")
+    for note in sync_notes(tri, [c.name for c in s.cameras]):
+        say(note)

@@ -170,6 +170,7 @@ def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessmen
     from dataclasses import replace
 
     from ..multiview.reference import triangulate_files
+    from ..multiview.triangulate import sync_notes
 
     if not req.calib:
         raise Pose3dError(f"{len(req.views)} videos: scoring several views triangulates them, which needs their "
@@ -186,22 +187,30 @@ def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessmen
     keep = Path(req.poses_out) if req.poses_out else None
     with tempfile.TemporaryDirectory(dir=keep.parent if keep else None, prefix=".pose3d-views-") as tmp:
         npz = Path(tmp) / "views.npz"
-        if on_start:
-            on_start(len(req.views))
-        done = iter(range(len(req.views)))
-        triangulate_files(list(req.views), req.calib, str(npz), max_offset=req.max_offset, detector=req.detector,
-                          on_view=(lambda _: on_frame(next(done))) if on_frame else None)
-        results = _run_reference(replace(bare, input=str(npz)), npz, on_start, on_frame,
-                                 name=" + ".join(Path(v).name for v in req.views))
+        started = []
+
+        def view(_):  # the bar starts with the first detection: inputs refused before it leave no bar
+            if not started and on_start:
+                on_start(len(req.views))
+            if started and on_frame:
+                on_frame(len(started) - 1)
+            started.append(True)
+
+        summary = triangulate_files(list(req.views), req.calib, str(npz), max_offset=req.max_offset,
+                                    detector=req.detector, on_view=view)
+        names = [Path(v).name for v in req.views]
+        results = _run_reference(replace(bare, input=str(npz)), npz, on_start, on_frame, name=" + ".join(names),
+                                 notes=sync_notes(summary.tri, names))
         if keep is not None:
             os.replace(npz, keep)
     return results
 
 
-def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None,
-                   name: str | None = None) -> list[Assessment]:
+def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None, name: str | None = None,
+                   notes: list[str] | None = None) -> list[Assessment]:
     """A multi-view reference (``pose3d triangulate``): world frame, Z up, one person. ``name``: what the outputs
-    call the input (the videos, when the reference is a temporary triangulation of them)."""
+    call the input (the videos, when the reference is a temporary triangulation of them); ``notes``: lines for the
+    summary's ``time_notes`` (the videos' sync)."""
     from ..body.vertical import Vertical
 
     check_reference_request(req)
@@ -218,6 +227,7 @@ def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None,
                         requested=req.vertical)
     A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
     A.person, A.track, A.video = 0, None, None
+    A.summary["time_notes"] = list(notes or []) + A.summary["time_notes"]
     _write_outputs(req, [A])
     if on_frame:
         on_frame(len(poses.frame) - 1)

@@ -21,8 +21,8 @@ Two views (e.g. two phones): each view's triangulation needs the other, so step 
 and their mirror by the epipolar distance to the first view's points (a clear win only: two cameras either side of a
 symmetric body fit both labellings), and a point whose reprojection error exceeds 1.5 × ``threshold_px`` in either
 view is left NaN (nothing can tell which view is wrong). The two views then agree, but both may be swapped (the first view
-was): where the 3D faces backwards by its own cues (:func:`relabel_mirrored`: the nose ahead of the ears, the toes
-ahead of the heels; BlazePose's 33 points have them), its labels are exchanged.
+was): where the two detections disagreed and the 3D faces backwards by its own cues (:func:`relabel_mirrored`: the
+nose ahead of the ears, the toes ahead of the heels; BlazePose's 33 points have them), its labels are exchanged.
 
 Defaults (threshold 20 px, swap groups arms/legs/face, min confidence 0.3) were chosen on frames 0-49 of the
 shared pose2sim clip by the reference's own bone-length CV; frames 50-99 are the report split.
@@ -340,6 +340,17 @@ def uncertain_offsets(offsets: np.ndarray, cost: np.ndarray, margin: float = 0.1
     return out
 
 
+def sync_notes(tri: "Triangulation", names: list[str]) -> list[str]:
+    """One line per view whose sync offset is not zero, and per offset that barely beats none
+    (:func:`uncertain_offsets`), for the terminal and ergo's notes."""
+    out = [f"sync offset of {names[v]}: {int(o):+d} frames against {names[0]}" for v, o in enumerate(tri.offsets)
+           if v and o]
+    out += [f"sync offset of {names[v]} ({o:+d} frames) fits barely better than none ({c:.1f} vs {c0:.1f} px): the "
+            "clip's motion does not pin it down; check it (e.g. a clap both cameras film), or give --max-offset 0 "
+            "if the cameras were started together" for v, o, c, c0 in uncertain_offsets(tri.offsets, tri.sync_cost)]
+    return out
+
+
 def shift_views(arrays: list[np.ndarray], conf: np.ndarray, offsets: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Resample every view to the reference time base: row ``t`` of view ``v`` becomes its frame
     ``t + offsets[v]``; rows outside the view get confidence 0.
@@ -458,8 +469,10 @@ def triangulate_views(uv: np.ndarray, conf: np.ndarray, cams: list[Camera], skel
         bad = used.all(0) & ~(err <= TWO_VIEW_THRESHOLD_FACTOR * threshold_px).all(0)
         X[bad] = np.nan
         used[:, bad] = False
-        if fix_swaps:  # the two agree but both may be swapped (the first view was): put the labels right in 3D
-            mirrored = relabel_mirrored(X, skeleton, swap_groups)
+        if fix_swaps:  # the two agree but both may be swapped (the first view was): put the labels right in 3D,
+            # only where the two detections disagreed (the second was relabelled): two detections that agree as
+            # detected are not overruled by a cue that a deep bend or a kneel turns backwards
+            mirrored = relabel_mirrored(X, skeleton, swap_groups) & swapped[1]
             for h, perm in enumerate(_named_swap_groups(skeleton, swap_groups).values()):
                 f = np.flatnonzero(mirrored[:, h])
                 X[f] = X[f][:, perm]
