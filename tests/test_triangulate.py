@@ -451,3 +451,10 @@ def test_two_views_of_a_still_body_take_no_offset():
     cams, uv, conf = two_phones(X)
     r = triangulate_views(uv, conf, cams, get_skeleton("blazepose33"))
     assert list(r.offsets) == [0, 0]
+
+
+def test_the_default_sync_search_covers_three_seconds_of_a_long_clip():
+    from pose3d_cli.multiview.reference import auto_max_offset
+
+    assert auto_max_offset(30.0, 1800) == 90 and auto_max_offset(60.0, 100) == 25  # 3 s; a quarter of a short clip
+    assert auto_max_offset(0.0, 4) == 1 and auto_max_offset(float("nan"), 1000) == 90  # no rate: 30 fps assumed

@@ -77,7 +77,8 @@ def ergo(
     fps: Optional[float] = option(None, gt=0.0, help="infer: override the frame rate."),
     detect_width: Optional[int] = typer.Option(None, min=32, help="infer: downscale wider frames for the detector."),
     max_offset: Optional[int] = typer.Option(None, min=0, help="Several videos: the largest sync offset searched "
-                                             "between them, frames (default 10; 0: filmed in sync)."),
+                                             "between them, frames (default: 3 s of video, at most a quarter of the "
+                                             "clip; 0: filmed in sync)."),
 ) -> None:
     """RULA and REBA risk per frame and per video, from a video, an infer output or several calibrated videos."""
     from ..errors import Pose3dError
@@ -142,7 +143,7 @@ def ergo(
             raise Pose3dError(f"--cutoff-hz {cutoff_hz}: must be >= 0")
         if max_offset is not None and not views:
             raise Pose3dError("--max-offset synchronises several videos; give two or more calibrated videos, or drop it")
-        req = ErgoRequest(input=input, views=views, max_offset=10 if max_offset is None else max_offset, output=output, report=report, json_out=json_out, plots=plots,
+        req = ErgoRequest(input=input, views=views, max_offset=max_offset, output=output, report=report, json_out=json_out, plots=plots,
                           poses_out=poses_out, up=_up(up), calib=str(calib) if calib else None,
                           calib_camera=calib_camera, conventions=conv, segments=segs,
                           rules=TimeRules(cutoff_hz=cutoff_hz), min_conf=min_conf, model=model, fov=fov,

@@ -28,8 +28,9 @@ def triangulate(
     threshold: float = typer.Option(20.0, min=0.1, help="View rejection: drop a view whose reprojection error "
                                                          "exceeds this (px) while more than two remain."),
     min_conf: float = typer.Option(0.3, min=0.0, max=1.0, help="2D confidence below which a joint is not used."),
-    max_offset: int = typer.Option(10, min=0, help="Largest sync offset searched between views, frames "
-                                                   "(0: the views are synchronised)."),
+    max_offset: Optional[int] = typer.Option(None, min=0, help="Largest sync offset searched between views, frames "
+                                             "(default: 3 s of video, at most a quarter of the clip; 0: the views "
+                                             "are synchronised)."),
     fix_swaps: bool = typer.Option(True, "--fix-swaps/--no-fix-swaps", help="Repair per-view left/right swaps."),
     detector: str = typer.Option("full", help="Built-in BlazePose model for videos: full or lite."),
 ) -> None:

@@ -16,7 +16,7 @@ from .timeline import TimeRules
 class ErgoRequest:
     input: str
     views: list[str] | None = None  # two or more calibrated videos (or 2D files) of one worker: triangulated
-    max_offset: int = 10  # several views: the largest sync offset searched, frames
+    max_offset: int | None = None  # several views: the largest sync offset searched, frames (None: triangulate's auto)
     output: Path | None = None
     report: Path | None = None
     json_out: Path | None = None

@@ -240,11 +240,24 @@ class TriangulateSummary:
     fps: float
 
 
+#: the sync search by default: this many seconds either way (cameras started by hand)...
+AUTO_SYNC_SECONDS = 3.0
+
+
+def auto_max_offset(fps: float, frames: int) -> int:
+    """The default sync search, frames: :data:`AUTO_SYNC_SECONDS` of video, but at most a quarter of the clip (the
+    views then overlap on at least three quarters of it), and at least 1. 10 frames until stop 26: too short for
+    phones started by hand (on the shared 100-frame clip 10, 25 and 40 find the same offsets)."""
+    rate = fps if fps and np.isfinite(fps) and fps > 0 else 30.0
+    return int(max(1, min(round(AUTO_SYNC_SECONDS * rate), frames // 4)))
+
+
 def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: list[str] | None = None,
-                      threshold_px: float = 20.0, min_conf: float = 0.3, max_offset: int = 10,
+                      threshold_px: float = 20.0, min_conf: float = 0.3, max_offset: int | None = None,
                       fix_swaps: bool = True, detector: str = "full",
                       on_view: Callable[[str], None] | None = None) -> TriangulateSummary:
     """Videos (BlazePose runs on each) or 2D keypoint files of calibrated views → a reference npz at ``output``.
+    ``max_offset``: the sync search in frames (None: :func:`auto_max_offset`; 0: taken as synchronised).
 
     Every check that needs no detection (calibration, camera names, view lengths) runs before any detection.
     """
@@ -281,6 +294,8 @@ def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: 
     cams = [camera_for_size(c, t.size, t.name) for c, t in zip(cams, tracks)]
     uv = np.stack([t.uv for t in tracks]).astype(np.float64)
     conf = np.stack([t.conf for t in tracks]).astype(np.float64)
+    if max_offset is None:
+        max_offset = auto_max_offset(tracks[0].fps, len(tracks[0].frame))
     tri = triangulate_views(uv, conf, cams, sk, threshold_px, min_conf, max_offset, fix_swaps)
     if not np.isfinite(tri.joints).any():
         raise Pose3dError(f"no joint of any frame could be triangulated from {', '.join(Path(i).name for i in inputs)} "
