@@ -1,5 +1,6 @@
 """`pose3d ergo` end to end on infer outputs built from hand-made postures, and its refusals."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -498,9 +499,30 @@ def test_the_observations_example_loads_and_names_every_key():
 
     path = Path(__file__).resolve().parents[1] / "examples" / "observations.yaml"
     s = load_segments(path)
-    assert s.base.wrist == 2 and len(s.spans) == 2 and s.spans[0][2]["load_kg"] == 12
+    assert s.base.wrist == 2 and len(s.spans) == 3 and s.spans[0][2]["load_kg"] == 12
     text = path.read_text()
     assert [f.name for f in fields(Observations) if f.name not in text] == []  # the example documents every key
+
+
+def test_an_observed_neck_replaces_the_measured_one_where_given(tmp_path):
+    """An upright worker whose neck the phone cannot see (head-on): the ergonomist's 25° for seconds 1-2 scores RULA
+    neck 3 (> 20°) and REBA neck 2 (> 20°) there, the measured upright neck (RULA 1, REBA 1) elsewhere; the whole
+    video from the command line; bad values refused in one line."""
+    src = write(make_track(90), tmp_path / "p.csv")  # 30 fps, 3 s, upright
+    obs = tmp_path / "o.yaml"
+    obs.write_text("segments:\n  - {start: 1.0, end: 2.0, neck_flexion_deg: 25}\n")
+    out = tmp_path / "f.csv"
+    res = run(src, "-o", out, "--up", UP_ARG, "--observations", obs, "--neck-neutral-deg", 0)
+    assert res.exit_code == 0, res.output
+    r = list(csv.DictReader(out.open()))
+    assert [(r[i]["rula_neck"], r[i]["reba_neck"]) for i in (15, 45, 75)] == [("1", "1"), ("3", "2"), ("1", "1")]
+    assert abs(float(r[45]["neck_flexion_deg"])) < 1  # the column keeps what was measured
+    res = run(src, "-o", out, "--up", UP_ARG, "--neck-flexion-deg", -15, "--neck-neutral-deg", 0)
+    assert res.exit_code == 0 and {x["rula_neck"] for x in csv.DictReader(out.open())} == {"4"}  # extension: 4
+    for bad in ("neck_flexion_deg: steep", "neck_flexion_deg: 200"):
+        obs.write_text(bad + "\n")
+        res = run(src, "-o", tmp_path / "g.csv", "--up", UP_ARG, "--observations", obs)
+        assert res.exit_code == 2 and "neck_flexion_deg" in res.output and not (tmp_path / "g.csv").exists()
 
 
 def test_a_cutoff_above_half_the_frame_rate_is_said_not_silently_skipped(tmp_path):

@@ -46,6 +46,9 @@ def ergo(
                                                            "(seconds) override them; every key: examples/observations.yaml."),
     wrist: Optional[int] = typer.Option(None, min=1, max=3, help="RULA wrist posture 1-3 for the whole video (default: 1)."),
     wrist_twist: Optional[int] = typer.Option(None, min=1, max=2, help="RULA wrist twist 1-2 (default: 1)."),
+    neck_flexion_deg: Optional[float] = typer.Option(None, min=-60.0, max=90.0, help="The neck's forward bend, degrees, "
+                                                     "for the whole video where it cannot be seen (a phone facing the "
+                                                     "worker head-on; default: measured)."),
     load_kg: Optional[float] = typer.Option(None, min=0.0, help="Load or force handled, kg (default: 0)."),
     load_mode: Optional[Literal["intermittent", "static", "repeated"]] = typer.Option(None, help="How the load is handled: intermittent, static or repeated (default: intermittent)."),
     coupling: Optional[Literal["good", "fair", "poor", "unacceptable"]] = typer.Option(None, help="REBA coupling: good, fair, poor or unacceptable (default: good)."),
@@ -135,8 +138,8 @@ def ergo(
                            trunk_angle=trunk_angle, knee=knee, edges=edges, upright_deg=upright_deg,
                            neck_neutral_deg=neck_neutral_deg, hand_points=hand_points,
                            hand_margin_deg=hand_margin_deg)
-        segs = load_segments(observations, wrist=wrist, wrist_twist=wrist_twist, load_kg=load_kg,
-                             load_mode=load_mode, coupling=coupling, sitting=sitting)
+        segs = load_segments(observations, wrist=wrist, wrist_twist=wrist_twist, neck_flexion_deg=neck_flexion_deg,
+                             load_kg=load_kg, load_mode=load_mode, coupling=coupling, sitting=sitting)
         if not 0 <= min_conf <= 1:
             raise Pose3dError(f"--min-conf {min_conf}: must be between 0 and 1")
         if cutoff_hz < 0:

@@ -127,6 +127,9 @@ _BODY_KEYS = ("trunk_flexion", "trunk_inclination", "trunk_lean", "trunk_side_be
 
 
 def _scores(a, obs, conv, flags):
+    neck = np.array([np.nan if v is None else float(v) for v in obs["neck_flexion_deg"]])
+    if np.isfinite(neck).any():  # the observed neck (options: where the video cannot show it) replaces the measured
+        a = {**a, "neck_flexion": np.where(np.isfinite(neck), neck, a["neck_flexion"])}
     obs = with_measured(obs, a, conv)
     r = rula.score(a, obs, conv, flags)
     b = reba.score(a, obs, conv, flags)
@@ -395,7 +398,8 @@ def filming(A: Assessment, valid: np.ndarray) -> dict:
         view.append(f"the worker is filmed within {HEAD_ON_DEG:.0f}° of head-on (from the front or behind) in "
                     f"{head_on:.0f}% of the scored time: a forward bend of the neck is then mostly depth, which one "
                     "camera barely sees (on the measured clip a neck bent about 25° read as upright from all four "
-                    "phones): film from the side for the neck, or with two calibrated cameras")
+                    "phones): film from the side for the neck, use two calibrated cameras, or set neck_flexion_deg "
+                    "in --observations")
     if share["behind"] is not None and share["behind"] > 50:
         view.append(f"the worker is filmed from behind in {share['behind']:.0f}% of the scored time (from behind, "
                         "the trunk's forward lean was 8° too large on the measured clip): film from the front or "
@@ -415,6 +419,7 @@ NOT_OBSERVABLE = [
     "arm supported or person leaning: set 'arm_supported'",
     "sitting: set 'sitting'",
     "neck twist where the face points are absent or under hand_min_conf: set 'neck_twist'",
+    "neck flexion from a phone facing the worker head-on (it is depth there; ergo warns): set 'neck_flexion_deg'",
     "upper arm rotation (REBA +1 'abducted or rotated': only abduction is measured)",
     "a symmetric shoulder shrug (both shoulders and the thorax move together)",
 ]

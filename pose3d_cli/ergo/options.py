@@ -13,6 +13,7 @@ Segments YAML (``--observations obs.yaml``)::
 
     # per video (defaults for the whole clip)
     wrist: 2            # RULA wrist posture score 1..3 (REBA wrist is derived: 1 if RULA 1-2, else 2)
+    neck_flexion_deg: 25  # the neck as the ergonomist sees it, where the phone faced the worker head-on
     load_kg: 4
     segments:           # per time span (seconds, [start, end)), overriding the keys they give
       - {start: 12.0, end: 30.5, load_kg: 12, load_mode: repeated, coupling: poor}
@@ -133,6 +134,9 @@ class Observations:
     arm_supported: bool = False  #: arm supported or person leaning (−1 upper arm) [no]
     sitting: bool = False  #: seated (legs supported; REBA: no knee adjustment) [no]
     neck_twist: bool = False  #: neck twisted (+1) [no: not observable from 17 joints]
+    #: the neck's forward bend in degrees (negative: extension) where the video cannot show it, e.g. a phone facing
+    #: the worker head-on (ergo warns): replaces the measured neck flexion in the scores [None: measured]
+    neck_flexion_deg: float | None = None
     unstable_base: bool = False  #: REBA activity: unstable base (+1) [no]
 
     def __post_init__(self) -> None:
@@ -156,6 +160,11 @@ class Observations:
             raise Pose3dError(f"coupling={self.coupling!r}: use one of {', '.join(COUPLING)}")
         if not (np.isfinite(self.load_kg) and self.load_kg >= 0):
             raise Pose3dError(f"load_kg={self.load_kg!r}: must be a non-negative number of kilograms")
+        v = self.neck_flexion_deg
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not np.isfinite(v)
+                              or not -60 <= v <= 90):
+            raise Pose3dError(f"neck_flexion_deg={v!r}: a number of degrees from -60 (extension) to 90, or leave it "
+                              "out to use the measured neck")
 
 
 COUPLING = {"good": 0, "fair": 1, "poor": 2, "unacceptable": 3}
