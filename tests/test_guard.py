@@ -30,6 +30,7 @@ ROLES = {
                           "upper_arm_reference", "trunk_angle", "knee", "edges", "detector", "smooth", "person",
                           "hand_points", "vertical"]},
     "triangulate": {"in": ["inputs", "calib"], "out": ["output"], "not_path": ["cameras", "detector"]},
+    "calibrate": {"in": ["inputs"], "out": ["output"], "not_path": ["detector"]},
     "score": {"in": ["prediction", "reference", "calib"], "out": ["json_out"], "not_path": ["camera", "frames"]},
     "eval-continual": {"in": ["models", "task", "baseline", "joint"], "out": ["json_out", "plot"], "not_path": ["split"]},
     "adapt": {"in": ["inputs", "init", "replay", "calib", "detector_model"], "out": ["output", "work_dir"],
@@ -40,7 +41,7 @@ OUT_NAME = {("synth", "output"): "x.h5", ("train", "output"): "x.pt", ("train", 
             ("eval", "json_out"): "x.json", ("eval", "plots"): "x.png", ("infer", "output"): "x.csv",
             ("infer", "render"): "x.mp4", ("export", "output"): "x.onnx", ("demo", "output"): "x.csv",
             ("ergo", "output"): "x.csv", ("ergo", "report"): "x.html", ("ergo", "json_out"): "x.json",
-            ("ergo", "poses_out"): "y.csv", ("triangulate", "output"): "x.npz", ("score", "json_out"): "x.json",
+            ("ergo", "poses_out"): "y.csv", ("triangulate", "output"): "x.npz", ("calibrate", "output"): "x.json", ("score", "json_out"): "x.json",
             ("eval-continual", "json_out"): "x.json", ("eval-continual", "plot"): "x.png",
             ("adapt", "output"): "x.pt", ("adapt", "work_dir"): "wd"}
 #: a valid-looking invocation: required parameters filled with placeholder files
@@ -48,6 +49,7 @@ BASE = {"synth": {"inputs": "a.bvh", "output": "o.h5"}, "train": {"data": "a.h5"
         "eval": {"model": "a.pt", "data": "b.h5"}, "infer": {"inputs": "a.mp4", "output": "o.csv"},
         "export": {"checkpoint": "a.pt", "output": "o.onnx"}, "demo": {"output": "o.csv"},
         "ergo": {"inputs": "a.csv"}, "triangulate": {"inputs": "a.mp4", "calib": "c.toml", "output": "o.npz"},
+        "calibrate": {"inputs": "a.mp4", "output": "o.json"},
         "score": {"prediction": "a.csv", "reference": "r.npz"},
         "eval-continual": {"models": "a.pt", "task": "t.h5"},
         "adapt": {"inputs": "a.mp4", "output": "o.pt", "init": "i.pt", "replay": "r.h5"}}

@@ -112,7 +112,7 @@ def native_log_levels(verbose: int) -> None:
 
 
 def _register() -> None:
-    from . import demo, ergo, evaluate, info, infer, score, synth, train, triangulate  # noqa: F401  (each module adds its command to `app`)
+    from . import calibrate, demo, ergo, evaluate, info, infer, score, synth, train, triangulate  # noqa: F401  (each module adds its command to `app`)
     from . import continual  # noqa: F401  (eval-continual)
     from . import adapt  # noqa: F401  (adapt)
 

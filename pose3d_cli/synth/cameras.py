@@ -201,8 +201,12 @@ def load_rig(path: str | Path) -> list[Camera]:
     return out
 
 
+def rig_json(cameras: list[Camera], **extra) -> str:
+    """Static cameras as rig JSON text (:func:`load_rig` reads it; ``extra`` top-level keys are kept beside)."""
+    return json.dumps({"cameras": [{"name": c.name, "K": c.K.tolist(), "dist": c.dist.tolist(), "R": c.R.tolist(),
+                                    "t": c.t.tolist(), "size": list(c.size)} for c in cameras], **extra}, indent=2)
+
+
 def save_rig(cameras: list[Camera], path: str | Path) -> None:
     """Write static cameras as a rig JSON file (the inverse of :func:`load_rig`)."""
-    data = {"cameras": [{"name": c.name, "K": c.K.tolist(), "dist": c.dist.tolist(), "R": c.R.tolist(),
-                         "t": c.t.tolist(), "size": list(c.size)} for c in cameras]}
-    Path(path).write_text(json.dumps(data, indent=2))
+    Path(path).write_text(rig_json(cameras))
