@@ -98,9 +98,10 @@ def test_cli_writes_a_rig_that_triangulate_and_ergo_read(tmp_path):
     assert rotation_deg(relative(*got)[0] @ relative(*cams)[0].T) < 1.5
     meta = json.loads(rig.read_text())
     assert meta["fov_deg"] == 65.0 and "body" in meta["vertical_from"] and meta["sync_offset_frames"] == 0
-    out = tmp_path / "f.csv"
-    res = runner.invoke(app, ["ergo", *map(str, files), "--calib", str(rig), "-o", str(out)])
+    out, js = tmp_path / "f.csv", tmp_path / "s.json"
+    res = runner.invoke(app, ["ergo", *map(str, files), "--calib", str(rig), "-o", str(out), "--json", str(js)])
     assert res.exit_code == 0 and out.exists(), res.output
+    assert any("self-calibration from the worker" in n for n in json.loads(js.read_text())["time_notes"])
 
 
 @pytest.mark.parametrize("case, msg", [
@@ -129,3 +130,18 @@ def test_cli_refusals_one_line_nothing_written(tmp_path, case, msg):
     res = runner.invoke(app, ["calibrate", *args, "-o", str(out)])
     assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output, res.output
     assert files[0].read_bytes() == before and (case == "input_out" or not out.exists())
+
+
+def test_the_body_vertical_points_up_and_the_origin_is_below_the_feet():
+    """No scene: up from the body must point up (not down) and the world origin sit at the ankles' height."""
+    X = blazepose_walk(60)
+    cams, uv, conf = noisy_views(X, np.random.default_rng(3))
+    r = calibrate_pair(uv, conf, [c.size for c in cams], BP, ["a", "b"], fov_deg=65.0, max_offset=0,
+                       height_mm=true_height(X))
+    up_est, up_true = r.cameras[0].R[:, 2], cams[0].R[:, 2]
+    assert np.degrees(np.arccos(np.clip(up_est @ up_true, -1, 1))) < 10.0  # the walk leans 5°
+    ankles = np.concatenate([X[:, BP.index("left_ankle")], X[:, BP.index("right_ankle")]])
+    cam_a = r.cameras[0]
+    feet_cam = cams[0].R @ np.nanmedian(ankles, axis=0) + cams[0].t  # the true ankles in camera A's frame
+    feet_world = cam_a.R.T @ (feet_cam - cam_a.t)  # ... in the estimated world
+    assert abs(feet_world[2]) < 50 and np.hypot(*feet_world[:2]) < 300

@@ -200,10 +200,25 @@ def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessmen
                                     detector=req.detector, on_view=view)
         names = [Path(v).name for v in req.views]
         results = _run_reference(replace(bare, input=str(npz)), npz, on_start, on_frame, name=" + ".join(names),
-                                 notes=sync_notes(summary.tri, names))
+                                 notes=_rig_notes(req.calib) + sync_notes(summary.tri, names))
         if keep is not None:
             os.replace(npz, keep)
     return results
+
+
+def _rig_notes(calib: str) -> list[str]:
+    """A rig made by ``pose3d calibrate`` says so (its ``calibrated_by`` and ``notes``): the scores rest on it."""
+    import json
+
+    if not str(calib).lower().endswith(".json"):
+        return []
+    try:
+        data = json.loads(Path(calib).read_text())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(data, dict) or "calibrated_by" not in data:
+        return []
+    return [f"cameras {data['calibrated_by']}"] + [str(n) for n in data.get("notes", [])]
 
 
 def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None, name: str | None = None,

@@ -16,7 +16,8 @@ instants, are the calibration target. Steps (:func:`calibrate_pair`; numpy, Open
    (default 170 cm). Angles, and so RULA/REBA, do not depend on it.
 4. **World frame**: Z up from the first video's scene lines when they are accepted (the caller's ``scene_up``), else
    from the triangulated body (the median mid-ankles → mid-shoulders direction: a worker who leans throughout tilts
-   it); origin on the floor below the body's median position, X along the first camera's view.
+   it: 10-12° on the shared clip's balance exercise); origin at the ankles' height below the body's median position,
+   X along the first camera's view.
 
 Measured on the shared clip's six camera pairs against the Qualisys calibration (README "Two phones without a
 board"). One subject, one room: a first version, stated as such in every output.
@@ -40,6 +41,8 @@ THRESHOLDS_PX = (3.0, 5.0, 8.0, 12.0)
 SEEDS = (0, 1, 2)
 #: a joint is a correspondence where both views see it at least this confidently
 CORR_CONF = 0.5
+#: a rig whose triangulated body's median limb-bone CV exceeds this is refused (real pairs 3-4%, synthetic 1-2%)
+MAX_BONE_CV = 0.15
 DEFAULT_HEIGHT_MM = 1700.0
 _LIMBS = (("shoulder", "elbow"), ("elbow", "wrist"), ("hip", "knee"), ("knee", "ankle"), ("shoulder", "hip"))
 
@@ -110,7 +113,7 @@ def relative_pose(xa: np.ndarray, xb: np.ndarray, ca: np.ndarray, cb: np.ndarray
 
     perm = sk.flip_permutation
     bones = _bones(sk)
-    best = None
+    best, why = None, "too few joints seen confidently in both views"
     for thr in THRESHOLDS_PX:
         for seed in SEEDS:
             cv2.setRNGSeed(seed)
@@ -123,8 +126,12 @@ def relative_pose(xa: np.ndarray, xb: np.ndarray, ca: np.ndarray, cb: np.ndarray
                 if ok.sum() < 20:
                     E = None
                     break
-                E, inl = cv2.findEssentialMat(xa[ok], xbb[ok], np.eye(3), method=cv2.RANSAC, prob=0.999,
-                                              threshold=thr / focal_px)
+                try:  # degenerate correspondences (identical views, one frame) trip OpenCV's solver
+                    E, inl = cv2.findEssentialMat(xa[ok], xbb[ok], np.eye(3), method=cv2.RANSAC, prob=0.999,
+                                                  threshold=thr / focal_px)
+                except cv2.error:
+                    E = None
+                why = "no essential matrix fits the joints"
                 if E is None or E.shape != (3, 3):
                     E = None
                     break
@@ -141,13 +148,14 @@ def relative_pose(xa: np.ndarray, xb: np.ndarray, ca: np.ndarray, cb: np.ndarray
             in_front = min(float(np.mean(X[..., 2][fin] > 0)),
                            float(np.mean((X @ R.T + t.ravel() * 1000.0)[..., 2][fin] > 0)))
             if in_front < 0.9:
+                why = "the body does not triangulate in front of both phones (too short a baseline?)"
                 continue
             cv = _bone_cv(X, bones)
             if best is None or cv < best[3]:
                 best = (R, t.ravel(), flip.copy(), cv)
     if best is None:
-        raise Pose3dError("the two views share too few confidently seen joints to find their relative pose; film "
-                          "the worker whole in both, at the same time")
+        raise Pose3dError(f"no relative pose of the two phones: {why}; film the worker whole in both, at the same "
+                          "time, from directions at least ~20 degrees apart")
     R, t, flip, _ = best
     xbb = np.where(flip[:, None, None], xb[:, perm], xb)
     cbb = np.where(flip[:, None], cb[:, perm], cb)
@@ -178,12 +186,13 @@ def _shifted(uv, conf, offset):
     return uv[0, ins], uv[1, src[ins]], conf[0, ins], conf[1, src[ins]]
 
 
-def _epipolar_sync(R, t, xa_all, xb_all, ca_all, cb_all, max_offset, focal_px, perm) -> int:
-    """Step 2: the shift of the second view with the lowest median Sampson distance under (R, t); either labelling
-    of each frame counts (the better one)."""
+def _epipolar_sync(R, t, xa_all, xb_all, ca_all, cb_all, max_offset, focal_px, perm) -> tuple[int, bool]:
+    """Step 2: the shift of the second view with the lowest median Sampson distance under (R, t) (either labelling
+    of each frame counts: the better one), and whether it clearly beats no shift (by 10%: else a still or slow clip
+    does not pin it down, :func:`pose3d_cli.multiview.triangulate.uncertain_offsets`)."""
     E = _essential(R, t)
     T = xa_all.shape[0]
-    best, best_c = 0, np.inf
+    best, best_c, zero_c = 0, np.inf, np.nan
     for s in range(-max_offset, max_offset + 1):
         src = np.arange(T) + s
         ins = (src >= 0) & (src < T)
@@ -195,9 +204,12 @@ def _epipolar_sync(R, t, xa_all, xb_all, ca_all, cb_all, max_offset, focal_px, p
             xb, cb = xb_all[src[ins]][:, P], cb_all[src[ins]][:, P]
             d.append(_nanmedian(np.where((ca >= CORR_CONF) & (cb >= CORR_CONF), _sampson(E, xa, xb), np.nan), axis=1))
         c = _nanmedian(np.fmin(d[0], d[1]))
+        if s == 0:
+            zero_c = c
         if np.isfinite(c) and (c < best_c - 1e-12 or (abs(c - best_c) <= 1e-12 and abs(s) < abs(best))):
             best, best_c = s, c
-    return int(best)
+    clear = best == 0 or not np.isfinite(zero_c) or best_c <= 0.9 * zero_c
+    return int(best), bool(clear)
 
 
 def calibrate_pair(uv: np.ndarray, conf: np.ndarray, sizes: list[tuple[int, int]], skeleton: Skeleton | str,
@@ -211,18 +223,21 @@ def calibrate_pair(uv: np.ndarray, conf: np.ndarray, sizes: list[tuple[int, int]
     """
     sk = get_skeleton(skeleton)
     perm = sk.flip_permutation
+    notes: list[str] = []
     Ks = [intrinsics_from_fov(fov_deg, *sizes[v]) for v in range(2)]
     f = 0.5 * (Ks[0][0, 0] + Ks[1][0, 0])
     xs = [pixels_to_normalized(uv[v].astype(np.float64), Ks[v]) for v in range(2)]
-    offset = 0
-    for _ in range(2):
+    offset, clear = 0, True
+    for it in range(4):
         _, _, ca, cb = _shifted(uv, conf, offset)
         T = uv.shape[1]
         src = np.arange(T) + offset
         ins = (src >= 0) & (src < T)
         xa, xb = xs[0][ins], xs[1][src[ins]]
         R, t, flip, cv = relative_pose(xa, xb, ca, cb, sk, f)
-        new = _epipolar_sync(R, t, xs[0], xs[1], conf[0], conf[1], max_offset, f, perm) if max_offset else 0
+        if not max_offset or it == 3:  # the geometry is always the one estimated at the offset returned
+            break
+        new, clear = _epipolar_sync(R, t, xs[0], xs[1], conf[0], conf[1], max_offset, f, perm)
         if new == offset:
             break
         offset = new
@@ -238,13 +253,24 @@ def calibrate_pair(uv: np.ndarray, conf: np.ndarray, sizes: list[tuple[int, int]
             if f"{s}_{a}" in sk.joints and f"{s}_{b}" in sk.joints:
                 lengths[f"{s}_{child}"] = float(_nanmedian(np.linalg.norm(
                     X[:, sk.index(f"{s}_{a}")] - X[:, sk.index(f"{s}_{b}")], axis=-1)))
+    if cv > MAX_BONE_CV:
+        raise Pose3dError(f"the triangulated body's bone lengths vary by {100 * cv:.0f}% over the clip (at most "
+                          f"{100 * MAX_BONE_CV:.0f}% for a usable rig): the views are not of the same instants (a sync "
+                          "offset beyond --max-offset?), the phones are too close together, or the field of view is "
+                          "wrong; nothing was written")
+    if not clear:
+        notes.append(f"the sync offset ({offset:+d} frames) fits barely better than none: the clip's motion does not "
+                     "pin it down; check it (e.g. a clap both phones film)")
+    if max_offset and abs(offset) >= max_offset:
+        notes.append(f"the sync offset ({offset:+d}) is at the edge of the search (±{max_offset}): give a larger "
+                     "--max-offset, or cut the videos to start together")
     stand = standing_height(lengths)
     if not stand:
         raise Pose3dError("the triangulated body has no limb bones to scale the two cameras by; film the worker whole")
     scale = height_mm / stand
     X = X * scale
     tb = t * 1000.0 * scale  # mm
-    notes = [f"self-calibrated from the worker's joints (height {height_mm / 10:g} cm taken for the scale: angles do "
+    notes += [f"self-calibrated from the worker's joints (height {height_mm / 10:g} cm taken for the scale: angles do "
              "not depend on it); measured on one subject and room (README 'Two phones without a board')"]
     up, up_from = None, ""
     if scene_up is not None:

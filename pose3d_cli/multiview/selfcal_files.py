@@ -14,6 +14,8 @@ from .selfcal import PairCalibration, calibrate_pair
 
 #: the field of view taken when neither ``--fov`` nor the first video's scene lines give it (a phone's main camera)
 DEFAULT_FOV_DEG = 65.0
+#: fewer frames than this are refused before any detection (a photo, a clip cut too short)
+MIN_FRAMES = 30
 
 
 def calibrate_files(inputs: list[str], output: str, fov_deg: float | None = None, height_mm: float = 1700.0,
@@ -24,19 +26,30 @@ def calibrate_files(inputs: list[str], output: str, fov_deg: float | None = None
     None: the first video's scene lines find it (their focal search) where they are accepted, else
     :data:`DEFAULT_FOV_DEG`; the lines' vertical then sets the world's up."""
     from ..atomic import write_text_atomic
+    from ..detect.keypoint_files import read_keypoints
     from ..infer.pipeline import InferOptions, detect_video, is_keypoint_input, read_track
     from ..infer.sources import open_source
     from .reference import auto_max_offset, check_lengths
 
+    names = [Path(i).stem for i in inputs]
+    if names[0] == names[1]:
+        raise Pose3dError(f"both inputs are called {names[0]!r}: the cameras are named after their files; rename one")
     keypoint = [Path(i).exists() and is_keypoint_input(Path(i)) for i in inputs]
     sources: list = [None, None]
     tracks: list = [None, None]
     for k, inp in enumerate(inputs):
         if keypoint[k]:
             tracks[k] = read_track(Path(inp), InferOptions())
+            if read_keypoints(Path(inp)).image_size is None:
+                raise Pose3dError(f"{inp}: the 2D file does not give its image size, which the intrinsics need; "
+                                  "write it (pose3d CSV '# image_size: WxH') or give the videos")
         else:
             sources[k] = open_source(inp)
-    check_lengths(inputs, [len(tracks[k].frame) if keypoint[k] else sources[k].num_frames for k in range(2)])
+    lengths = [len(tracks[k].frame) if keypoint[k] else sources[k].num_frames for k in range(2)]
+    check_lengths(inputs, lengths)
+    if any(n is not None and n < MIN_FRAMES for n in lengths):
+        raise Pose3dError(f"{min(n for n in lengths if n is not None)} frames: calibrate needs videos of the worker "
+                          f"moving, at least {MIN_FRAMES} frames (a few seconds is better)")
     for k, inp in enumerate(inputs):
         if tracks[k] is None:
             if on_view:
@@ -62,6 +75,7 @@ def calibrate_files(inputs: list[str], output: str, fov_deg: float | None = None
         scene = fn(None) if fn is not None else None
         if scene is not None and not scene.accepted:
             scene = None
+    moving = scene is not None and bool(getattr(scene, "moving", False))
     fov_from = "given (--fov)" if fov_deg else "found from the first video's scene lines" if scene is not None and \
         scene.focal_searched else f"assumed ({DEFAULT_FOV_DEG:g}°: a phone's main camera; give --fov)"
     if fov_deg is None:
@@ -69,12 +83,12 @@ def calibrate_files(inputs: list[str], output: str, fov_deg: float | None = None
     scene_up = (lambda K: np.asarray(scene.up, float)) if scene is not None else None
     uv = np.stack([t.uv for t in tracks]).astype(np.float64)
     conf = np.stack([t.conf for t in tracks]).astype(np.float64)
-    names = [Path(i).stem for i in inputs]
-    if names[0] == names[1]:
-        raise Pose3dError(f"both inputs are called {names[0]!r}: the cameras are named after their files; rename one")
     r = calibrate_pair(uv, conf, [tuple(t.size) for t in tracks], tracks[0].skeleton, names, fov_deg, max_offset,
                        height_mm, scene_up)
     r.notes.insert(0, f"field of view {fov_deg:.1f}° {fov_from}")
+    if moving:
+        r.notes.append(f"{inputs[0]}: its scene lines show a moving camera, and the calibration assumes both phones "
+                       "still (on a stand or set down): recalibrate with still phones")
     from ..synth.cameras import rig_json
 
     write_text_atomic(rig_json(r.cameras, calibrated_by="pose3d calibrate (self-calibration from the worker's joints)",
