@@ -218,7 +218,7 @@ def test_two_phones_started_apart_are_synchronised_and_said_so(tmp_path):
         js, out = folder / "s.json", folder / "f.csv"
         res = run(*files, "--calib", rig, "--json", js, "-o", out)
         assert res.exit_code == 0, res.output
-        notes = json.loads(js.read_text())["time_notes"]
+        notes = json.loads(js.read_text())["camera_notes"]
         scores[late] = [r["rula_grand"] for r in rows(out)][5:-5]
     assert "sync offset of phone2_2d.csv: +3 frames against phone1_2d.csv" in notes
     assert scores[3] == scores[0] and len(set(scores[0])) > 1

@@ -101,7 +101,7 @@ def test_cli_writes_a_rig_that_triangulate_and_ergo_read(tmp_path):
     out, js = tmp_path / "f.csv", tmp_path / "s.json"
     res = runner.invoke(app, ["ergo", *map(str, files), "--calib", str(rig), "-o", str(out), "--json", str(js)])
     assert res.exit_code == 0 and out.exists(), res.output
-    assert any("self-calibration from the worker" in n for n in json.loads(js.read_text())["time_notes"])
+    assert any("self-calibration from the worker" in n for n in json.loads(js.read_text())["camera_notes"])
 
 
 @pytest.mark.parametrize("case, msg", [

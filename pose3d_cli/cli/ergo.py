@@ -188,6 +188,8 @@ def _print_summary(res, title: str, said: set[str]) -> None:
     c = s["counts"]
     say(f"frames {c['frames']}, detected {c['detected']}, scored {c['scored']}, near a band edge {c['near_band_edge']}; "
         f"vertical: {s['vertical']['source']}" + (f" ({s['vertical']['note']})" if s['vertical']['note'] else ""))
+    for n in s.get("camera_notes", []):
+        say(f"cameras: {n}")
     for n in s["time_notes"]:
         say(f"note: {n}")
     for n in s["filming"]["camera_warnings"]:  # the same camera films every person: said once

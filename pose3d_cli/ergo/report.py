@@ -330,7 +330,8 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
             + f", from {_esc(f['tilt_from'])}"
             if f["camera_down_deg"] is not None else "camera tilt not measured (level-camera assumption)")
     if p.coordinates == "world":
-        parts.append(f"<p><b>Filming:</b> {_esc(f['tilt_from'])}.</p>")
+        parts.append(f"<p><b>Filming:</b> {_esc(f['tilt_from'])}.</p>"
+                     + "".join(f"<p class='warn'>Cameras: {_esc(n)}</p>" for n in s.get("camera_notes", [])))
     else:
         parts.append(f"<p><b>Filming:</b> {tilt}; worker seen from the {_esc(seen or '–')} of the scored time.</p>"
                      + "".join(f"<p class='warn'>{_esc(w)}</p>" for w in f["camera_warnings"] + f["view_warnings"]))

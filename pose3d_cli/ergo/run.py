@@ -218,14 +218,14 @@ def _rig_notes(calib: str) -> list[str]:
         return []
     if not isinstance(data, dict) or "calibrated_by" not in data:
         return []
-    return [f"cameras {data['calibrated_by']}"] + [str(n) for n in data.get("notes", [])]
+    return [f"calibrated by {data['calibrated_by']}"] + [str(n) for n in data.get("notes", [])]
 
 
 def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None, name: str | None = None,
                    notes: list[str] | None = None) -> list[Assessment]:
     """A multi-view reference (``pose3d triangulate``): world frame, Z up, one person. ``name``: what the outputs
     call the input (the videos, when the reference is a temporary triangulation of them); ``notes``: lines for the
-    summary's ``time_notes`` (the videos' sync)."""
+    summary's ``camera_notes`` (how the cameras were calibrated and synchronised)."""
     from ..body.vertical import Vertical
 
     check_reference_request(req)
@@ -242,7 +242,7 @@ def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None, n
                         requested=req.vertical)
     A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
     A.person, A.track, A.video = 0, None, None
-    A.summary["time_notes"] = list(notes or []) + A.summary["time_notes"]
+    A.summary["camera_notes"] = list(notes or [])
     _write_outputs(req, [A])
     if on_frame:
         on_frame(len(poses.frame) - 1)
