@@ -85,7 +85,7 @@ def calibrate_files(inputs: list[str], output: str, fov_deg: float | None = None
     conf = np.stack([t.conf for t in tracks]).astype(np.float64)
     r = calibrate_pair(uv, conf, [tuple(t.size) for t in tracks], tracks[0].skeleton, names, fov_deg, max_offset,
                        height_mm, scene_up)
-    r.notes.insert(0, f"field of view {fov_deg:.1f}° {fov_from}")
+    r.notes[:0] = [f"field of view {fov_deg:.1f}° {fov_from}", f"vertical from {r.up_from}"]
     if moving:
         r.notes.append(f"{inputs[0]}: its scene lines show a moving camera, and the calibration assumes both phones "
                        "still (on a stand or set down): recalibrate with still phones")
