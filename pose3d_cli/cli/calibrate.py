@@ -35,7 +35,8 @@ def calibrate(
         if output.suffix.lower() != ".json":
             raise Pose3dError(f"{output}: -o writes a rig .json; give a file name ending in .json")
         if len(inputs) != 2:
-            raise Pose3dError(f"{len(inputs)} inputs: calibrate takes two videos, one per phone, of the same worker")
+            raise Pose3dError(f"{len(inputs)} input{'s' if len(inputs) != 1 else ''}: calibrate takes two videos, one per "
+                              "phone, of the same worker")
         if detector not in ("full", "lite"):
             raise Pose3dError(f"--detector {detector!r}: use full or lite")
         r = calibrate_files(inputs, str(output), fov, person_height * 10.0, max_offset, detector,
@@ -44,7 +45,7 @@ def calibrate(
         return
     a, b = r.cameras
     say(f"{output}: cameras {a.name} and {b.name}, {r.correspondences} joint correspondences, median epipolar "
-        f"distance {r.residual_px:.1f} px, bone-length CV {100 * r.bone_cv:.1f}%; {b.name} runs {r.offset:+d} "
-        f"frames against {a.name}; vertical from {r.up_from}")
+        f"distance {r.residual_px:.1f} px, bone-length CV {100 * r.bone_cv:.1f}%; sync: {b.name}'s frame t "
+        f"{r.offset:+d} shows {a.name}'s frame t; vertical from {r.up_from}")
     for n in r.notes:
         say(f"note: {n}")

@@ -34,7 +34,7 @@ def ergo(
     poses_out: Optional[Path] = typer.Option(None, "--poses", help="With a video: also keep infer's poses (.csv/.json); "
                                              "with several videos: the triangulation (.npz)."),
     up: Optional[str] = typer.Option(None, help="The world's up in the camera frame, x,y,z (overrides --calib)."),
-    calib: Optional[Path] = typer.Option(None, help="Calibration (rig JSON or Qualisys .qca.txt): intrinsics and up."),
+    calib: Optional[Path] = typer.Option(None, help="Calibration (rig JSON, Qualisys .qca.txt or anipose/Pose2Sim .toml): intrinsics and up; several videos: `pose3d calibrate` makes one."),
     calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: from the file name)."),
     video: Optional[Path] = typer.Option(None, help="With an infer output: the video it came from (its frames give "
                                                      "the scene's vertical lines)."),
@@ -79,6 +79,8 @@ def ergo(
         "auto", help="infer: pose smoothing (auto, none, one-euro, savgol, butter)."),
     fps: Optional[float] = option(None, gt=0.0, help="infer: override the frame rate."),
     detect_width: Optional[int] = typer.Option(None, min=32, help="infer: downscale wider frames for the detector."),
+    cameras: Optional[str] = typer.Option(None, "--cameras", help="Several videos: the calibration's camera names, in the "
+                                          "videos' order, comma-separated (default: the name in each file name)."),
     max_offset: Optional[int] = typer.Option(None, min=0, help="Several videos: the largest sync offset searched "
                                              "between them, frames (default: 3 s of video, at most a quarter of the "
                                              "clip; 0: filmed in sync)."),
@@ -146,7 +148,10 @@ def ergo(
             raise Pose3dError(f"--cutoff-hz {cutoff_hz}: must be >= 0")
         if max_offset is not None and not views:
             raise Pose3dError("--max-offset synchronises several videos; give two or more calibrated videos, or drop it")
-        req = ErgoRequest(input=input, views=views, max_offset=max_offset, output=output, report=report, json_out=json_out, plots=plots,
+        if cameras is not None and not views:
+            raise Pose3dError("--cameras names the cameras of several videos; with one video use --calib-camera")
+        req = ErgoRequest(input=input, views=views, max_offset=max_offset,
+                          cameras=[c.strip() for c in cameras.split(",")] if cameras else None, output=output, report=report, json_out=json_out, plots=plots,
                           poses_out=poses_out, up=_up(up), calib=str(calib) if calib else None,
                           calib_camera=calib_camera, conventions=conv, segments=segs,
                           rules=TimeRules(cutoff_hz=cutoff_hz), min_conf=min_conf, model=model, fov=fov,

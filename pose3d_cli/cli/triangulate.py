@@ -71,6 +71,7 @@ def triangulate(
         cells = []
         for v in range(len(s.cameras)):
             e = tri.error_px[v][:, k][tri.used[v][:, k]]
+            e = e[np.isfinite(e)]  # a frame beyond the other view's end (a sync offset) has no error
             cells.append(f"{e.mean():.1f}" if e.size else "-")
         j.add_row(s.source_names[k], *cells)
     err_console.print(j)

@@ -17,6 +17,7 @@ class ErgoRequest:
     input: str
     views: list[str] | None = None  # two or more calibrated videos (or 2D files) of one worker: triangulated
     max_offset: int | None = None  # several views: the largest sync offset searched, frames (None: triangulate's auto)
+    cameras: list[str] | None = None  # several views: the calibration's camera names in their order (else by file name)
     output: Path | None = None
     report: Path | None = None
     json_out: Path | None = None
@@ -174,7 +175,8 @@ def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessmen
 
     if not req.calib:
         raise Pose3dError(f"{len(req.views)} videos: scoring several views triangulates them, which needs their "
-                          "calibration: give --calib (Qualisys .qca.txt, rig JSON or anipose/Pose2Sim .toml)")
+                          "calibration: give --calib (Qualisys .qca.txt, rig JSON or anipose/Pose2Sim .toml), or make "
+                          "one from the worker: `pose3d calibrate A.mp4 B.mp4 -o rig.json`")
     for v in req.views:
         if Path(v).suffix.lower() == ".npz" or is_pose_file(Path(v)):
             raise Pose3dError(f"{v}: several inputs are triangulated, so each must be one camera's video or 2D "
@@ -196,14 +198,33 @@ def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessmen
                 on_frame(len(started) - 1)
             started.append(True)
 
-        summary = triangulate_files(list(req.views), req.calib, str(npz), max_offset=req.max_offset,
-                                    detector=req.detector, on_view=view)
+        summary = triangulate_files(list(req.views), req.calib, str(npz), camera_names=req.cameras,
+                                    max_offset=req.max_offset, detector=req.detector, on_view=view)
         names = [Path(v).name for v in req.views]
         results = _run_reference(replace(bare, input=str(npz)), npz, on_start, on_frame, name=" + ".join(names),
-                                 notes=_rig_notes(req.calib) + sync_notes(summary.tri, names))
+                                 notes=[f"calibration {req.calib}"] + _rig_notes(req.calib)
+                                 + sync_notes(summary.tri, names) + _reprojection_notes(summary)
+                                 + (["the videos taken as synchronised (--max-offset 0)"] if req.max_offset == 0
+                                    else []))
         if keep is not None:
             os.replace(npz, keep)
     return results
+
+
+def _reprojection_notes(summary) -> list[str]:
+    """The triangulation's own error: each view's median reprojection error over the limb joints it was used for."""
+    import numpy as np
+
+    from ..cli.triangulate import LIMB_STEMS
+
+    tri = summary.tri
+    limbs = [j for j, n in enumerate(summary.source_names) if any(n.endswith(st) for st in LIMB_STEMS)]
+    cells = []
+    for v, cam in enumerate(summary.cameras):
+        e = tri.error_px[v][:, limbs][tri.used[v][:, limbs]]
+        e = e[np.isfinite(e)]
+        cells.append(f"{cam.name} {np.median(e):.1f} px" if e.size else f"{cam.name} -")
+    return ["triangulation's median reprojection error over the limb joints: " + ", ".join(cells)]
 
 
 def _rig_notes(calib: str) -> list[str]:
@@ -236,7 +257,7 @@ def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None, n
     if on_start:
         on_start(len(poses.frame))
     views = poses.metadata.get("views") or []
-    vertical = Vertical(WORLD_UP.copy(), (f"the reference's world frame (+Z up: the calibration's; {len(views)} views: "
+    vertical = Vertical(WORLD_UP.copy(), (f"the calibration's world frame (+Z up; triangulated from {len(views)} views: "
                                           f"{', '.join(views)})" if views else
                                           "the file's world frame (+Z up: a pose3d array without cameras)"),
                         requested=req.vertical)
