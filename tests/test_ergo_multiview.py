@@ -240,6 +240,29 @@ def test_two_phones_refusals_before_any_work(tmp_path, extra, msg):
     assert not out.exists()
 
 
+def test_known_sync_offsets_are_used_as_given(tmp_path):
+    """The second phone started 3 frames late, known from a clap: --offsets 0,3 scores as the in-sync phones do, where
+    a wrong given offset (0,-3) does not; bad values refused before any work."""
+    t = np.arange(90)
+    world = np.stack([posture(trunk_flex=35 + 35 * np.sin(k / 7), arm_flex=(60 + 50 * np.sin(k / 5), 20)) for k in t])
+    grand = {}
+    for name, late, offs in (("sync", 0, "0,0"), ("given", 3, "0,3"), ("wrong", 3, "0,-3")):
+        folder = tmp_path / name
+        folder.mkdir()
+        rig, files = two_phones(folder, world, late=late)
+        out, js = folder / "f.csv", folder / "s.json"
+        res = run(*files, "--calib", rig, "-o", out, "--json", js, "--offsets", offs)
+        assert res.exit_code == 0, res.output
+        grand[name] = [r["rula_grand"] for r in rows(out)][5:-5]
+        assert f"sync offsets given: {', '.join(f'{int(o):+d}' for o in offs.split(','))} frames" in json.loads(
+            js.read_text())["camera_notes"]
+    assert grand["given"] == grand["sync"] and grand["wrong"] != grand["sync"]
+    for bad, msg in (("0", "give 2 whole numbers"), ("1,3", "the first 0"), ("0,x", "give 2 whole numbers"),
+                     ("0,500", "would share too few frames")):
+        res = run(*files, "--calib", rig, "-o", tmp_path / "g.csv", "--offsets", bad)
+        assert res.exit_code == 2 and msg in res.output and not (tmp_path / "g.csv").exists(), (bad, res.output)
+
+
 def test_cameras_named_in_order_when_the_file_names_do_not_say(tmp_path):
     """Videos named after nothing in the calibration: refused with a way out (--cameras), which then works."""
     world = held([posture(trunk_flex=f) for f in (0, 30)], 20)

@@ -79,6 +79,9 @@ def ergo(
         "auto", help="infer: pose smoothing (auto, none, one-euro, savgol, butter)."),
     fps: Optional[float] = option(None, gt=0.0, help="infer: override the frame rate."),
     detect_width: Optional[int] = typer.Option(None, min=32, help="infer: downscale wider frames for the detector."),
+    offsets: Optional[str] = typer.Option(None, "--offsets", help="Several videos: known sync offsets, frames, one per "
+                                          "video, the first 0 (video k's frame t + offset shows the first's frame t; "
+                                          "e.g. from a clap): used as given, not searched."),
     cameras: Optional[str] = typer.Option(None, "--cameras", help="Several videos: the calibration's camera names, in the "
                                           "videos' order, comma-separated (default: the name in each file name)."),
     max_offset: Optional[int] = typer.Option(None, min=0, help="Several videos: the largest sync offset searched "
@@ -148,10 +151,15 @@ def ergo(
             raise Pose3dError(f"--cutoff-hz {cutoff_hz}: must be >= 0")
         if max_offset is not None and not views:
             raise Pose3dError("--max-offset synchronises several videos; give two or more calibrated videos, or drop it")
+        if offsets is not None and not views:
+            raise Pose3dError("--offsets synchronises several videos; give two or more calibrated videos, or drop it")
+        from ..multiview.reference import parse_offsets
+
+        known = parse_offsets(offsets, len(inputs)) if views else None
         if cameras is not None and not views:
             raise Pose3dError("--cameras names the cameras of several videos; with one video use --calib-camera")
         req = ErgoRequest(input=input, views=views, max_offset=max_offset,
-                          cameras=[c.strip() for c in cameras.split(",")] if cameras else None, output=output, report=report, json_out=json_out, plots=plots,
+                          cameras=[c.strip() for c in cameras.split(",")] if cameras else None, offsets=known, output=output, report=report, json_out=json_out, plots=plots,
                           poses_out=poses_out, up=_up(up), calib=str(calib) if calib else None,
                           calib_camera=calib_camera, conventions=conv, segments=segs,
                           rules=TimeRules(cutoff_hz=cutoff_hz), min_conf=min_conf, model=model, fov=fov,

@@ -31,6 +31,9 @@ def triangulate(
     max_offset: Optional[int] = typer.Option(None, min=0, help="Largest sync offset searched between views, frames "
                                              "(default: 3 s of video, at most a quarter of the clip; 0: the views "
                                              "are synchronised)."),
+    offsets: Optional[str] = typer.Option(None, "--offsets", help="Known sync offsets, frames, one per view, the first 0 "
+                                           "(view k's frame t + offset shows the first view's frame t; e.g. from a "
+                                           "clap): used as given, not searched."),
     fix_swaps: bool = typer.Option(True, "--fix-swaps/--no-fix-swaps", help="Repair per-view left/right swaps."),
     detector: str = typer.Option("full", help="Built-in BlazePose model for videos: full or lite."),
 ) -> None:
@@ -44,8 +47,11 @@ def triangulate(
         if output.suffix.lower() != ".npz":
             raise Pose3dError(f"{output}: -o writes a reference .npz; give a file name ending in .npz")
         names = [c.strip() for c in cameras.split(",")] if cameras else None
+        from ..multiview.reference import parse_offsets
+
+        known = parse_offsets(offsets, len(inputs))
         s = triangulate_files(inputs, str(calib), str(output), names, threshold, min_conf, max_offset, fix_swaps,
-                              detector, on_view=lambda p: say(f"detecting {Path(p).name} ...", 1))
+                              detector, on_view=lambda p: say(f"detecting {Path(p).name} ...", 1), offsets=known)
     if state.quiet:
         return
     tri = s.tri

@@ -18,6 +18,7 @@ class ErgoRequest:
     views: list[str] | None = None  # two or more calibrated videos (or 2D files) of one worker: triangulated
     max_offset: int | None = None  # several views: the largest sync offset searched, frames (None: triangulate's auto)
     cameras: list[str] | None = None  # several views: the calibration's camera names in their order (else by file name)
+    offsets: list[int] | None = None  # several views: known sync offsets (frames), used as given
     output: Path | None = None
     report: Path | None = None
     json_out: Path | None = None
@@ -199,13 +200,16 @@ def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessmen
             started.append(True)
 
         summary = triangulate_files(list(req.views), req.calib, str(npz), camera_names=req.cameras,
-                                    max_offset=req.max_offset, detector=req.detector, on_view=view)
+                                    max_offset=req.max_offset, detector=req.detector, on_view=view,
+                                    offsets=req.offsets)
         names = [Path(v).name for v in req.views]
         results = _run_reference(replace(bare, input=str(npz)), npz, on_start, on_frame, name=" + ".join(names),
                                  notes=[f"calibration {req.calib}"] + _rig_notes(req.calib)
                                  + sync_notes(summary.tri, names) + _reprojection_notes(summary)
                                  + (["the videos taken as synchronised (--max-offset 0)"] if req.max_offset == 0
-                                    else []))
+                                    and req.offsets is None else [])
+                                 + ([f"sync offsets given: {', '.join(f'{o:+d}' for o in req.offsets)} frames"]
+                                    if req.offsets is not None else []))
         if keep is not None:
             os.replace(npz, keep)
     return results

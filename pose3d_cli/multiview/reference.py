@@ -209,6 +209,28 @@ def match_cameras(inputs: list[str], cams: list[Camera], calib: str, names: list
     return out
 
 
+def parse_offsets(text: str | None, n: int) -> list[int] | None:
+    """``--offsets 0,4,-2`` (one per view, the first 0: view v's frame t + k shows the first view's frame t) →
+    the list, refused in one line before any work; None when not given."""
+    if text is None:
+        return None
+    try:
+        out = [int(v) for v in str(text).split(",")]
+    except ValueError:
+        out = []
+    if len(out) != n or out[0] != 0:
+        raise Pose3dError(f"--offsets {text!r}: give {n} whole numbers of frames, one per view in order, the first 0 "
+                          "(view k's frame t + offset shows the first view's frame t), e.g. 0,4")
+    return out
+
+
+def check_offsets(offsets: list[int], inputs: list[str], T: int) -> None:
+    """Known offsets must leave the views a quarter of the clip in common."""
+    if max(abs(o) for o in offsets) > T - max(5, T // 4):
+        raise Pose3dError(f"--offsets {','.join(map(str, offsets))}: the views of {T} frames would share too few "
+                          "frames; check the offsets (frames, not seconds)")
+
+
 def check_lengths(inputs: list[str], lengths: list[int | None], when: str = "") -> None:
     """Refuse views without frames or of different lengths, naming the odd one out: the view whose length
     differs from the most common one (of two views, the shorter), with every view's length.
@@ -255,7 +277,8 @@ def auto_max_offset(fps: float, frames: int) -> int:
 def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: list[str] | None = None,
                       threshold_px: float = 20.0, min_conf: float = 0.3, max_offset: int | None = None,
                       fix_swaps: bool = True, detector: str = "full",
-                      on_view: Callable[[str], None] | None = None) -> TriangulateSummary:
+                      on_view: Callable[[str], None] | None = None,
+                      offsets: list[int] | None = None) -> TriangulateSummary:
     """Videos (BlazePose runs on each) or 2D keypoint files of calibrated views → a reference npz at ``output``.
     ``max_offset``: the sync search in frames (None: :func:`auto_max_offset`; 0: taken as synchronised).
 
@@ -296,7 +319,10 @@ def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: 
     conf = np.stack([t.conf for t in tracks]).astype(np.float64)
     if max_offset is None:
         max_offset = auto_max_offset(tracks[0].fps, len(tracks[0].frame))
-    tri = triangulate_views(uv, conf, cams, sk, threshold_px, min_conf, max_offset, fix_swaps)
+    if offsets is not None:
+        check_offsets(offsets, inputs, T=len(tracks[0].frame))
+    tri = triangulate_views(uv, conf, cams, sk, threshold_px, min_conf, max_offset, fix_swaps,
+                            offsets=None if offsets is None else np.asarray(offsets))
     if not np.isfinite(tri.joints).any():
         raise Pose3dError(f"no joint of any frame could be triangulated from {', '.join(Path(i).name for i in inputs)} "
                           f"(each needs two views with confidence >= --min-conf {min_conf}); nothing was written; "

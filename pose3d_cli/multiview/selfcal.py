@@ -260,7 +260,7 @@ def calibrate_pair(uv: np.ndarray, conf: np.ndarray, sizes: list[tuple[int, int]
                           "wrong; nothing was written")
     if not clear:
         notes.append(f"the sync offset ({offset:+d} frames) fits barely better than none: the clip's motion does not "
-                     "pin it down; check it (e.g. a clap both phones film)")
+                     "pin it down; check it (e.g. a clap both phones film), and give ergo the right one with --offsets")
     if max_offset and abs(offset) >= max_offset:
         notes.append(f"the sync offset ({offset:+d}) is at the edge of the search (±{max_offset}): give a larger "
                      "--max-offset, or cut the videos to start together")

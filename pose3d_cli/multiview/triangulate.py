@@ -346,8 +346,9 @@ def sync_notes(tri: "Triangulation", names: list[str]) -> list[str]:
     out = [f"sync offset of {names[v]}: {int(o):+d} frames against {names[0]} (its frame t {int(o):+d} shows "
            f"{names[0]}'s frame t)" for v, o in enumerate(tri.offsets) if v and o]
     out += [f"sync offset of {names[v]} ({o:+d} frames) fits barely better than none ({c:.2f} vs {c0:.2f} px): the "
-            "clip's motion does not pin it down; check it (e.g. a clap both cameras film), or give --max-offset 0 "
-            "if the cameras were started together" for v, o, c, c0 in uncertain_offsets(tri.offsets, tri.sync_cost)]
+            "clip's motion does not pin it down; check it (e.g. a clap both cameras film) and give it with --offsets, "
+            "or --max-offset 0 if the cameras were started together"
+            for v, o, c, c0 in uncertain_offsets(tri.offsets, tri.sync_cost)]
     return out
 
 
@@ -440,7 +441,8 @@ class Triangulation:
 
 def triangulate_views(uv: np.ndarray, conf: np.ndarray, cams: list[Camera], skeleton: Skeleton,
                       threshold_px: float = 20.0, min_conf: float = 0.3, max_offset: int | None = 10,
-                      fix_swaps: bool = True, swap_groups: str = "limbs") -> Triangulation:
+                      fix_swaps: bool = True, swap_groups: str = "limbs",
+                      offsets: np.ndarray | None = None) -> Triangulation:
     """2D keypoints of V synchronised-ish calibrated views → 3D joints (see module doc).
 
     Args:
@@ -448,6 +450,8 @@ def triangulate_views(uv: np.ndarray, conf: np.ndarray, cams: list[Camera], skel
         skeleton: the 2D joints' skeleton (for the left/right pairs).
         threshold_px: view rejection threshold; min_conf: confidences below it are not used;
         max_offset: largest sync offset searched (None or 0: the views are taken as synchronised).
+        offsets: (V,) known sync offsets (view v's frame t + offsets[v] shows the first view's frame t; e.g. from a
+            clap both cameras filmed): used as given, nothing searched.
     """
     V = len(cams)
     if uv.shape[0] != V or conf.shape[0] != V:
@@ -455,7 +459,9 @@ def triangulate_views(uv: np.ndarray, conf: np.ndarray, cams: list[Camera], skel
     conf = np.where(conf >= min_conf, conf, 0.0).astype(np.float64)
     uv = uv.astype(np.float64)
     xy = undistort(uv, cams)
-    if max_offset:
+    if offsets is not None:
+        offsets, cost = np.asarray(offsets, dtype=np.int64).reshape(V), np.zeros((V, 0))
+    elif max_offset:
         offsets, cost = estimate_sync_offsets(xy, uv, conf, cams, max_offset, threshold_px)
     else:
         offsets, cost = np.zeros(V, dtype=np.int64), np.zeros((V, 0))
