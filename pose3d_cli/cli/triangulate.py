@@ -12,8 +12,6 @@ from rich.table import Table
 from .app import app
 from .common import check_outputs, err_console, say, state, user_errors
 
-LIMB_STEMS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
-
 
 @app.command()
 def triangulate(
@@ -55,18 +53,17 @@ def triangulate(
     if state.quiet:
         return
     tri = s.tri
-    limbs = [j for j, n in enumerate(s.source_names) if any(n.endswith(st) for st in LIMB_STEMS)]
+    limbs = s.limb_joints()
     t = Table(title=f"pose3d triangulate → {output} ({s.frames} frames, reprojection error in px over the "
                     f"{len(limbs)} limb joints)", title_justify="left")
     for c in ("view", "camera", "sync offset", "swapped frames", "median px", "mean px", "rejected"):
         t.add_column(c, justify="left" if c in ("view", "camera") else "right")
     for v, (f, cam) in enumerate(zip(s.files, s.cameras)):
-        e = tri.error_px[v][:, limbs]
-        det = np.isfinite(e)
+        det = np.isfinite(tri.error_px[v][:, limbs])
         rej = det & ~tri.used[v][:, limbs]
+        used = s.limb_errors_px(v)
         t.add_row(Path(f).name, cam.name, f"{int(tri.offsets[v]):+d}", str(int(tri.swapped[v].any(-1).sum())),
-                  f"{np.nanmedian(e[det & tri.used[v][:, limbs]]):.1f}" if det.any() else "-",
-                  f"{np.nanmean(e[det & tri.used[v][:, limbs]]):.1f}" if det.any() else "-",
+                  f"{np.median(used):.1f}" if used.size else "-", f"{used.mean():.1f}" if used.size else "-",
                   f"{100 * rej.sum() / max(det.sum(), 1):.0f}%")
     err_console.print(t)
     j = Table(title="reprojection error per joint (px, mean over frames; views used only)", title_justify="left")

@@ -219,14 +219,9 @@ def _reprojection_notes(summary) -> list[str]:
     """The triangulation's own error: each view's median reprojection error over the limb joints it was used for."""
     import numpy as np
 
-    from ..cli.triangulate import LIMB_STEMS
-
-    tri = summary.tri
-    limbs = [j for j, n in enumerate(summary.source_names) if any(n.endswith(st) for st in LIMB_STEMS)]
     cells = []
     for v, cam in enumerate(summary.cameras):
-        e = tri.error_px[v][:, limbs][tri.used[v][:, limbs]]
-        e = e[np.isfinite(e)]
+        e = summary.limb_errors_px(v)
         cells.append(f"{cam.name} {np.median(e):.1f} px" if e.size else f"{cam.name} -")
     return ["triangulation's median reprojection error over the limb joints: " + ", ".join(cells)]
 

@@ -31,7 +31,7 @@ from ..errors import Pose3dError
 from ..skeleton import H36M17, conversion_weights, get_skeleton
 from ..synth.cameras import Camera
 from .calibration import camera_by_name, camera_for_size, camera_for_video, load_calibration
-from .triangulate import Triangulation, triangulate_views
+from .triangulate import Triangulation, overlap, triangulate_views
 
 
 def convert_with_nan(points: np.ndarray, src, dst) -> np.ndarray:
@@ -224,9 +224,9 @@ def parse_offsets(text: str | None, n: int) -> list[int] | None:
     return out
 
 
-def check_offsets(offsets: list[int], inputs: list[str], T: int) -> None:
-    """Known offsets must leave the views a quarter of the clip in common."""
-    if max(abs(o) for o in offsets) > T - max(5, T // 4):
+def check_offsets(offsets: list[int], T: int) -> None:
+    """Known offsets must leave the views as much in common as a searched one (:func:`.triangulate.overlap`)."""
+    if any(overlap(T, o) is None for o in offsets):
         raise Pose3dError(f"--offsets {','.join(map(str, offsets))}: the views of {T} frames would share too few "
                           "frames; check the offsets (frames, not seconds)")
 
@@ -260,6 +260,20 @@ class TriangulateSummary:
     source_names: tuple[str, ...]
     frames: int
     fps: float
+
+    def limb_joints(self) -> list[int]:
+        """Indices of the detector's limb joints (:data:`LIMB_STEMS`): what the reprojection error is reported on."""
+        return [j for j, n in enumerate(self.source_names) if any(n.endswith(st) for st in LIMB_STEMS)]
+
+    def limb_errors_px(self, view: int) -> np.ndarray:
+        """(N,) a view's reprojection errors (px) over the limb joints of the frames it was used for."""
+        limbs = self.limb_joints()
+        e = self.tri.error_px[view][:, limbs][self.tri.used[view][:, limbs]]
+        return e[np.isfinite(e)]
+
+
+#: the joints whose reprojection error ``pose3d triangulate`` and ``ergo`` report (by the end of their names)
+LIMB_STEMS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 
 
 #: the sync search by default: this many seconds either way (cameras started by hand)...
@@ -303,6 +317,8 @@ def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: 
             lengths.append(sources[k].num_frames)
             camera_for_size(cams[k], sources[k].size, inp)  # a rotated or cropped video: refused before detection
     check_lengths(inputs, lengths)
+    if offsets is not None and lengths[0] is not None:  # before any detection
+        check_offsets(offsets, lengths[0])
     for k, inp in enumerate(inputs):
         if tracks[k] is None:
             if on_view:
@@ -319,8 +335,8 @@ def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: 
     conf = np.stack([t.conf for t in tracks]).astype(np.float64)
     if max_offset is None:
         max_offset = auto_max_offset(tracks[0].fps, len(tracks[0].frame))
-    if offsets is not None:
-        check_offsets(offsets, inputs, T=len(tracks[0].frame))
+    if offsets is not None and lengths[0] is None:  # the container did not say: checked once decoded
+        check_offsets(offsets, len(tracks[0].frame))
     tri = triangulate_views(uv, conf, cams, sk, threshold_px, min_conf, max_offset, fix_swaps,
                             offsets=None if offsets is None else np.asarray(offsets))
     if not np.isfinite(tri.joints).any():

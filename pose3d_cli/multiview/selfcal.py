@@ -34,7 +34,7 @@ from ..errors import Pose3dError
 from ..geometry import pixels_to_normalized
 from ..skeleton import Skeleton, get_skeleton
 from ..synth.cameras import Camera, intrinsics_from_fov
-from .triangulate import dlt
+from .triangulate import dlt, essential_matrix, overlap
 
 #: RANSAC thresholds (px) and seeds tried for the essential matrix (step 1)
 THRESHOLDS_PX = (3.0, 5.0, 8.0, 12.0)
@@ -67,12 +67,6 @@ def _sampson(E: np.ndarray, xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
     Ex, Etx = ha @ E.T, hb @ E
     with np.errstate(invalid="ignore", divide="ignore"):
         return (hb * Ex).sum(-1) ** 2 / (Ex[..., 0] ** 2 + Ex[..., 1] ** 2 + Etx[..., 0] ** 2 + Etx[..., 1] ** 2)
-
-
-def _essential(R: np.ndarray, t: np.ndarray) -> np.ndarray:
-    t = np.asarray(t, float).ravel()
-    t = t / np.linalg.norm(t)
-    return np.array([[0, -t[2], t[1]], [t[2], 0, -t[0]], [-t[1], t[0], 0]]) @ R
 
 
 def _nanmedian(x: np.ndarray, axis=None):
@@ -172,36 +166,28 @@ def _refine(R, t, xa, xb, ca, cb, focal_px):
     pa, pb = xa[ok], xb[ok]
 
     def resid(p):
-        return np.sqrt(np.nan_to_num(_sampson(_essential(cv2.Rodrigues(p[:3])[0], p[3:]), pa, pb))) * focal_px
+        return np.sqrt(np.nan_to_num(_sampson(essential_matrix(cv2.Rodrigues(p[:3])[0], p[3:]), pa, pb))) * focal_px
 
     p = least_squares(resid, np.r_[cv2.Rodrigues(R)[0].ravel(), t / np.linalg.norm(t)], loss="soft_l1",
                       f_scale=10.0).x
     return cv2.Rodrigues(p[:3])[0], p[3:] / np.linalg.norm(p[3:])
 
 
-def _shifted(uv, conf, offset):
-    T = uv.shape[1]
-    src = np.arange(T) + offset
-    ins = (src >= 0) & (src < T)
-    return uv[0, ins], uv[1, src[ins]], conf[0, ins], conf[1, src[ins]]
-
-
 def _epipolar_sync(R, t, xa_all, xb_all, ca_all, cb_all, max_offset, focal_px, perm) -> tuple[int, bool]:
     """Step 2: the shift of the second view with the lowest median Sampson distance under (R, t) (either labelling
     of each frame counts: the better one), and whether it clearly beats no shift (by 10%: else a still or slow clip
     does not pin it down, :func:`pose3d_cli.multiview.triangulate.uncertain_offsets`)."""
-    E = _essential(R, t)
+    E = essential_matrix(R, t)
     T = xa_all.shape[0]
     best, best_c, zero_c = 0, np.inf, np.nan
     for s in range(-max_offset, max_offset + 1):
-        src = np.arange(T) + s
-        ins = (src >= 0) & (src < T)
-        if ins.sum() < max(5, T // 4):
+        if (meet := overlap(T, s)) is None:
             continue
+        ins, src = meet
         xa, ca = xa_all[ins], ca_all[ins]
         d = []
         for P in (np.arange(xb_all.shape[1]), perm):
-            xb, cb = xb_all[src[ins]][:, P], cb_all[src[ins]][:, P]
+            xb, cb = xb_all[src][:, P], cb_all[src][:, P]
             d.append(_nanmedian(np.where((ca >= CORR_CONF) & (cb >= CORR_CONF), _sampson(E, xa, xb), np.nan), axis=1))
         c = _nanmedian(np.fmin(d[0], d[1]))
         if s == 0:
@@ -229,11 +215,8 @@ def calibrate_pair(uv: np.ndarray, conf: np.ndarray, sizes: list[tuple[int, int]
     xs = [pixels_to_normalized(uv[v].astype(np.float64), Ks[v]) for v in range(2)]
     offset, clear = 0, True
     for it in range(4):
-        _, _, ca, cb = _shifted(uv, conf, offset)
-        T = uv.shape[1]
-        src = np.arange(T) + offset
-        ins = (src >= 0) & (src < T)
-        xa, xb = xs[0][ins], xs[1][src[ins]]
+        ins, src = overlap(uv.shape[1], offset, min_frames=0)
+        xa, xb, ca, cb = xs[0][ins], xs[1][src], conf[0, ins], conf[1, src]
         R, t, flip, cv = relative_pose(xa, xb, ca, cb, sk, f)
         if not max_offset or it == 3:  # the geometry is always the one estimated at the offset returned
             break
@@ -302,5 +285,5 @@ def calibrate_pair(uv: np.ndarray, conf: np.ndarray, sizes: list[tuple[int, int]
     cams = [Camera(Ks[0], np.zeros(5), R_a, t_a, tuple(sizes[0]), names[0]),
             Camera(Ks[1], np.zeros(5), R @ R_a, R @ t_a + tb, tuple(sizes[1]), names[1])]
     seen = (ca >= CORR_CONF) & (cbb >= CORR_CONF)
-    res = np.sqrt(np.nan_to_num(_sampson(_essential(R, t), xa, xbb)[seen])) * f
+    res = np.sqrt(np.nan_to_num(_sampson(essential_matrix(R, t), xa, xbb)[seen])) * f
     return PairCalibration(cams, offset, cv, float(np.median(res)), int(seen.sum()), up_from, notes)

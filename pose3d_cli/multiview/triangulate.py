@@ -97,6 +97,14 @@ def dlt(xy: np.ndarray, weight: np.ndarray, R: np.ndarray, t: np.ndarray) -> np.
     return X.reshape(batch + (3,))
 
 
+def essential_matrix(R: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(3, 3) E = [t]x R of a second camera with ``X_b = R X_a + t``: ``x_b^T E x_a = 0`` for normalised points of one
+    3D point; t is made unit length (E is defined up to scale)."""
+    t = np.asarray(t, float).ravel()
+    t = t / np.linalg.norm(t)
+    return np.array([[0, -t[2], t[1]], [t[2], 0, -t[0]], [-t[1], t[0], 0]]) @ R
+
+
 def epipolar_distance_px(xy_a: np.ndarray, xy_b: np.ndarray, cam_a: Camera, cam_b: Camera) -> np.ndarray:
     """Symmetric epipolar distance (...) in pixels between undistorted normalised points ``xy_a`` (..., 2) of
     camera ``a`` and ``xy_b`` (..., 2) of camera ``b``: the mean of each point's distance to the epipolar line of
@@ -104,7 +112,7 @@ def epipolar_distance_px(xy_a: np.ndarray, xy_b: np.ndarray, cam_a: Camera, cam_
     (Ra, Rb), (ta, tb) = _extrinsics([cam_a, cam_b])
     R = Rb @ Ra.T  # b_from_a
     t = tb - R @ ta
-    E = np.array([[0, -t[2], t[1]], [t[2], 0, -t[0]], [-t[1], t[0], 0]]) @ R  # x_b^T E x_a = 0
+    E = essential_matrix(R, t)  # x_b^T E x_a = 0
     ha = np.concatenate([xy_a, np.ones(xy_a.shape[:-1] + (1,))], -1)
     hb = np.concatenate([xy_b, np.ones(xy_b.shape[:-1] + (1,))], -1)
     line_b = ha @ E.T  # (..., 3) epipolar lines in b
@@ -352,6 +360,16 @@ def sync_notes(tri: "Triangulation", names: list[str]) -> list[str]:
     return out
 
 
+def overlap(T: int, shift: int, min_frames: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where two views of ``T`` frames meet at ``shift`` (the second view's frame t + shift shows the first's frame
+    t): the first view's frames (T,) bool and the second view's frame of each; None where they share fewer than
+    ``min_frames`` (default: a quarter of the clip, at least 5: a shift any shorter overlap fits is no evidence)."""
+    src = np.arange(T) + shift
+    inside = (src >= 0) & (src < T)
+    need = max(5, T // 4) if min_frames is None else min_frames
+    return (inside, src[inside]) if inside.sum() >= need else None
+
+
 def shift_views(arrays: list[np.ndarray], conf: np.ndarray, offsets: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Resample every view to the reference time base: row ``t`` of view ``v`` becomes its frame
     ``t + offsets[v]``; rows outside the view get confidence 0.
@@ -390,12 +408,11 @@ def estimate_sync_offsets(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams
         return offsets, cost
     if V == 2:  # the other view alone gives no 3D: the epipolar distance between the two views instead
         for k, s in enumerate(shifts):
-            src = np.arange(T) + s
-            inside = (src >= 0) & (src < T)
-            if inside.sum() < max(5, T // 4):
+            if (meet := overlap(T, int(s))) is None:
                 continue
-            e = epipolar_distance_px(xy[0, inside], xy[1, src[inside]], cams[0], cams[1])
-            e = e[(conf[0, inside] > 0) & (conf[1, src[inside]] > 0) & np.isfinite(e)]
+            inside, src = meet
+            e = epipolar_distance_px(xy[0, inside], xy[1, src], cams[0], cams[1])
+            e = e[(conf[0, inside] > 0) & (conf[1, src] > 0) & np.isfinite(e)]
             cost[1, k] = np.median(e) if e.size else np.nan
         if np.isfinite(cost[1]).any():  # the smallest shift among equal costs (a still scene fits any shift)
             best = np.nanmin(cost[1])
@@ -412,11 +429,10 @@ def estimate_sync_offsets(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams
             X = triangulate_robust(xs[keep], us[keep], cs[keep], [cams[u] for u in keep], threshold_px)[0]
             proj = reproject(X, [cams[v]])[0][0]  # (T, J, 2)
             for k, s in enumerate(shifts):
-                src = np.arange(T) + s
-                inside = (src >= 0) & (src < T)
-                if inside.sum() < max(5, T // 4):
+                if (meet := overlap(T, int(s))) is None:
                     continue
-                obs, c = uv[v, src[inside]], conf[v, src[inside]]
+                inside, src = meet
+                obs, c = uv[v, src], conf[v, src]
                 e = np.linalg.norm(obs - proj[inside], axis=-1)
                 e = e[(c > 0) & np.isfinite(e)]
                 cost[v, k] = np.median(e) if e.size else np.nan
