@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from pose3d_cli.errors import Pose3dError
-from pose3d_cli.infer.skeleton_fit import (PRIOR_FRACTIONS, fit_bone_lengths, fit_skeleton, has_prior, jump_weight_at,
-                                           resolve_to_lengths, topological_order)
+from pose3d_cli.infer.skeleton_fit import (PRIOR_FRACTIONS, arm_candidates, fit_bone_lengths, fit_skeleton, has_prior,
+                                           jump_weight_at, resolve_to_lengths, topological_order)
 from pose3d_cli.infer.smooth import butter_zero_phase, one_euro
 from pose3d_cli.skeleton import get_skeleton
 
@@ -253,3 +253,37 @@ def test_distal_bones_take_the_prior_ratio_to_their_proximal_bone_only_with_a_pr
         assert fit[idx[proximal]] / true[idx[proximal]] == pytest.approx(np.sqrt(1.1), rel=0.02)
         # … and the distal bone the same multiple of its own, far from the 0.84 = sqrt(0.7) of the plain prior pull
         assert fit[idx[distal]] / true[idx[distal]] == pytest.approx(np.sqrt(1.1), rel=0.02)
+
+
+def test_arm_candidates_are_the_four_ray_placements_and_the_lifted_side_costs_least():
+    # a shoulder 2 m in front of the camera; the upper arm (300 mm) points 60° from the ray towards the camera, the
+    # forearm (250 mm) 60° away from its ray: elbow and wrist each lie on their ray at two depths, by hand
+    q = np.array([0.0, 0.0, 2000.0])
+    u = np.array([np.sin(np.pi / 3), 0.0, -np.cos(np.pi / 3)])
+    E_true = q + 300 * u
+    v = np.array([0.0, np.sin(np.pi / 3), np.cos(np.pi / 3)])
+    W_true = E_true + 250 * v
+    r1, r2 = E_true / np.linalg.norm(E_true), W_true / np.linalg.norm(W_true)
+    one = np.ones(())
+    E, W, cost = arm_candidates(q, u, r1, one, 300.0, v, r2, one, 250.0)
+    assert E.shape == (4, 3) and W.shape == (4, 3) and cost.shape == (4,)
+    # every candidate keeps both lengths and sits on its rays
+    assert np.allclose(np.linalg.norm(E - q, axis=-1), 300) and np.allclose(np.linalg.norm(W - E, axis=-1), 250)
+    assert np.allclose(np.cross(E, r1), 0, atol=1e-6) and np.allclose(np.cross(W, r2), 0, atol=1e-6)
+    # the elbow's near branch (0, 1) is the true one (towards the camera); the wrist's far branch given it (k = 1)
+    assert np.allclose(E[0], E_true) and np.allclose(W[1], W_true)
+    # the other elbow depth on the same ray: the sphere of radius 300 about q cut by the ray, by hand
+    rq = r1 @ q
+    far = (rq + np.sqrt(rq ** 2 - q @ q + 300 ** 2)) * r1
+    assert np.allclose(E[2], far) and np.allclose(E[3], far)
+    # lifted directions exact: the true pair costs -2 (both cosines 1) and least
+    assert np.isclose(cost[1], -2.0) and np.argmin(cost) == 1
+    # lifted directions with their depth mirrored (upper arm away from the camera, forearm towards it): the far
+    # elbow with the near wrist (branch 2 * 1 + 0) now costs least
+    mirror = np.array([1.0, 1.0, -1.0])
+    _, _, cost_m = arm_candidates(q, u * mirror, r1, one, 300.0, v * mirror, r2, one, 250.0)
+    assert np.argmin(cost_m) == 2
+    # batched over leading dimensions like the rest of the module
+    Eb, Wb, cb = arm_candidates(np.stack([q, q]), np.stack([u, u]), np.stack([r1, r1]), np.ones(2), 300.0,
+                                np.stack([v, v]), np.stack([r2, r2]), np.ones(2), 250.0)
+    assert Eb.shape == (2, 4, 3) and np.allclose(Eb[1], E) and np.allclose(cb[0], cost)

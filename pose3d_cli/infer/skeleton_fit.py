@@ -191,25 +191,39 @@ def place_child(q: np.ndarray, d: np.ndarray, r: np.ndarray, L: float, a: np.nda
     return q + L * _unit(a[..., None] * d_ray + (1 - a[..., None]) * d)
 
 
+def arm_candidates(q: np.ndarray, d1: np.ndarray, r1: np.ndarray, a1: np.ndarray, L1: float, d2: np.ndarray,
+                   r2: np.ndarray, a2: np.ndarray, L2: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The 4 ray-branch placements of an elbow and its wrist, and the cost of each (module doc, step 3).
+
+    Args:
+        q: (..., 3) the placed shoulder; d1, d2: (..., 3) lifted unit directions of upper arm and forearm; r1, r2:
+        (..., 3) unit camera rays of elbow and wrist; a1, a2: (...) ray weights; L1, L2: the bone lengths.
+    Returns:
+        elbows (..., 4, 3), wrists (..., 4, 3) and their costs (..., 4): how far the two bone directions turn from
+        the lifted ones (−(cos₁ + cos₂)); branch ``2 i + k`` is the elbow's ray depth ``i`` and the wrist's ``k``
+        (0 the nearer).
+    """
+    E = place_child(q[..., None, :], d1[..., None, :], r1[..., None, :], L1, a1[..., None], ray_depths(q, r1, L1))
+    W = place_child(E[..., :, None, :], d2[..., None, None, :], r2[..., None, None, :], L2, a2[..., None, None],
+                    ray_depths(E, r2[..., None, :], L2))  # (..., 2 elbow branches, 2 wrist branches, 3)
+    E = np.broadcast_to(E[..., :, None, :], W.shape)
+    cos1 = (_unit(E - q[..., None, None, :]) * d1[..., None, None, :]).sum(-1)
+    cos2 = (_unit(W - E) * d2[..., None, None, :]).sum(-1)
+    lead = q.shape[:-1]
+    return E.reshape(lead + (4, 3)), W.reshape(lead + (4, 3)), -(cos1 + cos2).reshape(lead + (4,))
+
+
 def arm_branches(q: np.ndarray, d1: np.ndarray, r1: np.ndarray, a1: np.ndarray, L1: float, d2: np.ndarray,
                  r2: np.ndarray, a2: np.ndarray, L2: float, valid: np.ndarray,
                  jump_weight: float = BRANCH_JUMP_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
-    """Elbow and wrist (each (T, 3)) of the 4 ray-branch pairs decoded over the track (module doc, step 3).
+    """Elbow and wrist (each (T, 3)) of the 4 ray-branch pairs (:func:`arm_candidates`) decoded over the track.
 
     Args:
-        q: (T, 3) the placed shoulder; d1, d2: (T, 3) lifted unit directions of upper arm and forearm; r1, r2:
-        (T, 3) unit camera rays of elbow and wrist; a1, a2: (T,) ray weights; L1, L2: the bone lengths;
-        valid: (T,) frames with a pose (no switch cost into or out of the others).
+        q, d1, r1, d2, r2: (T, 3), a1, a2: (T,), L1, L2: as :func:`arm_candidates`; valid: (T,) frames with a
+        pose (no switch cost into or out of the others).
     """
     T = len(q)
-    E = place_child(q[:, None], d1[:, None], r1[:, None], L1, a1[:, None], ray_depths(q, r1, L1))
-    W = place_child(E[:, :, None], d2[:, None, None], r2[:, None, None], L2, a2[:, None, None],
-                    ray_depths(E, r2[:, None], L2))  # (T, 2 elbow branches, 2 wrist branches, 3)
-    E = np.broadcast_to(E[:, :, None], W.shape)
-    cos1 = (_unit(E - q[:, None, None]) * d1[:, None, None]).sum(-1)
-    cos2 = (_unit(W - E) * d2[:, None, None]).sum(-1)
-    unary = -(cos1 + cos2).reshape(T, 4)
-    E, W = E.reshape(T, 4, 3), W.reshape(T, 4, 3)
+    E, W, unary = arm_candidates(q, d1, r1, a1, L1, d2, r2, a2, L2)
     jump = ((E[1:, None] - E[:-1, :, None]) ** 2).sum(-1) + ((W[1:, None] - W[:-1, :, None]) ** 2).sum(-1)
     both = (valid[1:] & valid[:-1])[:, None, None]
     pick = viterbi(unary, np.where(both, jump_weight * jump / (L1 * L2), 0.0))
