@@ -10,7 +10,7 @@ import codecs
 from pathlib import Path
 
 #: kinds :func:`file_kind` returns (a few words each, ready for a message)
-TEXT, HDF5, ZIP, NPY, VIDEO, IMAGE, BINARY = ("text", "an HDF5 file", "a zip archive (checkpoint or export)",
+TEXT, HDF5, ZIP, NPY, VIDEO, IMAGE, BINARY = ("text", "an HDF5 file", "a zip archive (checkpoint, export or .npz)",
                                               "a single NumPy .npy array", "a video", "an image", "binary data")
 
 

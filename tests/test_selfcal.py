@@ -145,3 +145,49 @@ def test_the_body_vertical_points_up_and_the_origin_is_below_the_feet():
     feet_cam = cams[0].R @ np.nanmedian(ankles, axis=0) + cams[0].t  # the true ankles in camera A's frame
     feet_world = cam_a.R.T @ (feet_cam - cam_a.t)  # ... in the estimated world
     assert abs(feet_world[2]) < 50 and np.hypot(*feet_world[:2]) < 300
+
+
+def test_a_short_baseline_is_never_turned_around():
+    """Two phones only 6° apart (1 px noise): the Sampson distance cannot tell t from −t, and the refinement once
+    turned the baseline round (found by a review: the body then lay behind both phones with every bone intact, the
+    vertical upside down). Whatever comes out must face the truth: the baseline within 5° of its true direction,
+    the body in front of both phones, up within 10° — or a refusal, never a reversed rig."""
+    from pose3d_cli.errors import Pose3dError
+
+    X = blazepose_walk(60)
+    cams, uv, conf = two_phones(X, apart=6.0)
+    uv = uv + np.random.default_rng(0).normal(0, 1.0, uv.shape)
+    try:
+        r = calibrate_pair(uv, conf, [c.size for c in cams], BP, ["a", "b"], fov_deg=65.0, max_offset=0,
+                           height_mm=true_height(X))
+    except Pose3dError as e:
+        assert "in front of both phones" in str(e)
+        return
+    R, t = relative(*r.cameras)
+    Rt, tt = relative(*cams)
+    assert np.degrees(np.arccos(np.clip(t @ tt / np.linalg.norm(t) / np.linalg.norm(tt), -1, 1))) < 5.0
+    body = np.nanmedian(X.reshape(-1, 3), axis=0)  # the true body centre, in the estimated world via camera A
+    centre_a = cams[0].R @ body + cams[0].t
+    for est in r.cameras:
+        centre = est.R @ (r.cameras[0].R.T @ (centre_a - r.cameras[0].t)) + est.t
+        assert centre[2] > 1000  # in front of each phone (it stands 3.5 m away)
+    assert np.degrees(np.arccos(np.clip(r.cameras[0].R[:, 2] @ cams[0].R[:, 2], -1, 1))) < 10.0
+
+
+def test_no_ankles_in_view_puts_the_origin_at_the_body_not_nan():
+    """Filmed from the knees up (ankles, heels and toes never confident) with the scene's up given: the rig must be
+    finite (the origin on the floor needs the ankles; it was NaN, and triangulating with that rig crashed)."""
+    X = blazepose_walk(60)
+    cams, uv, conf = noisy_views(X, np.random.default_rng(1))
+    for n in ("ankle", "heel", "foot_index"):
+        for s in ("left", "right"):
+            conf[:, :, BP.index(f"{s}_{n}")] = 0.1
+    up_a = cams[0].R @ np.array([0, 0, 1.0])
+    r = calibrate_pair(uv, conf, [c.size for c in cams], BP, ["a", "b"], fov_deg=65.0, max_offset=0,
+                       height_mm=true_height(X), scene_up=lambda K: up_a)
+    for cam in r.cameras:
+        assert np.isfinite(cam.R).all() and np.isfinite(cam.t).all()
+    assert any("origin" in n for n in r.notes)
+    R, t = relative(*r.cameras)
+    Rt, tt = relative(*cams)
+    assert rotation_deg(R @ Rt.T) < 3.0  # fewer joints than with the feet (1.4° here), still the same pose

@@ -107,7 +107,7 @@ def _same_file(a: Path, b: Path) -> bool:
 #: what each output extension must hold (to refuse replacing, say, a video with a CSV)
 _EXPECTED = {**dict.fromkeys((".csv", ".json", ".bvh", ".jsonl", ".txt", ".log", ".yaml", ".yml"), TEXT),
              **dict.fromkeys((".h5", ".hdf5"), HDF5), **dict.fromkeys((".pt", ".pt2", ".ts", ".torchscript"), ZIP),
-             ".onnx": BINARY, **dict.fromkeys((".mp4", ".avi", ".mov", ".mkv"), VIDEO)}
+             ".onnx": BINARY, ".npz": ZIP, **dict.fromkeys((".mp4", ".avi", ".mov", ".mkv"), VIDEO)}
 
 
 def check_checkpoint_output(path: str | Path, what: str = "checkpoint") -> None:
@@ -148,7 +148,7 @@ def check_outputs(inputs, outputs, force: bool = False) -> None:
         if not force and expected and o.is_file():
             kind = file_kind(o)
             if kind is not None and kind != expected:
-                raise Pose3dError(f"{o}: exists and holds {kind}, not the {expected} written here; nothing was "
+                raise Pose3dError(f"{o}: exists and holds {kind}, not {expected} as written here; nothing was "
                                   "written; choose another output path (or delete the file first)")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import numpy as np
 import typer
@@ -33,7 +33,7 @@ def triangulate(
                                            "(view k's frame t + offset shows the first view's frame t; e.g. from a "
                                            "clap): used as given, not searched."),
     fix_swaps: bool = typer.Option(True, "--fix-swaps/--no-fix-swaps", help="Repair per-view left/right swaps."),
-    detector: str = typer.Option("full", help="Built-in BlazePose model for videos: full or lite."),
+    detector: Literal["full", "lite"] = typer.Option("full", help="Built-in BlazePose model for videos: full or lite."),
 ) -> None:
     """Triangulate calibrated views into a 3D reference (robust DLT, swap repair, view rejection, sync offsets)."""
     from ..errors import Pose3dError

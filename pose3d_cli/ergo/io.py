@@ -85,8 +85,8 @@ def read_reference_poses(path: str | Path, fps: float | None = None) -> Poses:
     """Read a multi-view reference (``pose3d triangulate``'s .npz) as one person's poses in the world frame (Z up).
 
     A joint is seen (confidence 1) where it was triangulated, unseen (0) where it is NaN (fewer than two views);
-    a frame is detected where any joint was triangulated; ``time_s`` is ``frame / fps`` (the file's rate, or
-    ``fps`` when given). The triangulated detector points become the hand/face points (world mm)."""
+    a frame is detected where any joint was triangulated; ``time_s`` is ``frame / fps`` (the file's rate; ``fps``
+    only for a file that records none: another rate is refused). The triangulated detector points become the hand/face points (world mm)."""
     from ..infer.detector_points import POINT_NAMES
     from ..multiview.reference import read_reference
 
@@ -99,6 +99,9 @@ def read_reference_poses(path: str | Path, fps: float | None = None) -> Poses:
                           f"{' ...' if len(missing) > 3 else ''}); give a `pose3d triangulate` output (h36m17 joints)")
     if len(ref.frame) > 1 and (np.diff(ref.frame) <= 0).any():
         raise Pose3dError(f"{path}: its 'frame' numbers do not increase; give an unmodified `pose3d triangulate` output")
+    if fps and ref.fps and abs(float(fps) / float(ref.fps) - 1) > 1e-3:
+        raise Pose3dError(f"{path}: --fps {fps:g}, but the reference records {ref.fps:g} frames/s (its videos'); "
+                          "--fps is for a reference that records none: drop --fps")
     rate = float(fps) if fps else float(ref.fps)
     if not np.isfinite(rate) or rate <= 0:
         raise Pose3dError(f"{path}: the reference has no frame rate; give --fps (the videos' frames per second)")

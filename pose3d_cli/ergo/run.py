@@ -162,6 +162,9 @@ def check_reference_request(req: ErgoRequest) -> None:
     if req.person not in ("all", "largest", 0):
         raise Pose3dError(f"{name}: --person {req.person}: a multi-view reference holds one person (id 0); give 0, "
                           "largest or all")
+    if req.max_people != ErgoRequest.max_people:
+        raise Pose3dError(f"{name}: --max-people does not apply to a multi-view reference (it holds one person); "
+                          "drop --max-people")
 
 
 def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]:
@@ -184,7 +187,7 @@ def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessmen
                               "keypoint file, not an infer output or a reference; score those one at a time")
     if req.calib_camera:
         raise Pose3dError("--calib-camera names one camera; with several videos each is matched to its camera by "
-                          "the camera name in its file name (or use `pose3d triangulate --cameras`)")
+                          "the camera name in its file name, or give them in order with --cameras A,B")
     bare = replace(req, calib=None, poses_out=None, views=None, detector="full")  # the detector is triangulate's
     check_reference_request(bare)  # the options that cannot apply to the triangulation, before any detection
     keep = Path(req.poses_out) if req.poses_out else None

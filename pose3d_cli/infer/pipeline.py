@@ -81,6 +81,7 @@ class Track2D:
     sizes: np.ndarray | None = None  # (T, 2) width, height of each photo when they differ
     person: int = 0  # the person's track id (0 = the most prominent; see infer/tracking.py)
     files: list[str] | None = None  # (T,) the file name of each photo (a folder of photos)
+    fps_given: bool = True  # False: a keypoint file that does not say its frame rate (``fps`` is then a default)
 
 
 @dataclass
@@ -175,6 +176,8 @@ def read_track(path: Path, opts: InferOptions) -> Track2D:
     seq = read_keypoints(path)
     fps = opts.fps or seq.fps or 30.0
     size = opts.size or seq.image_size
+    if size is not None:
+        check_keypoints_fit(path, seq.xy, seq.confidence, tuple(size))
     if size is None and opts.calib:  # the calibrated camera's frames (as triangulate reads 2D files)
         from .calibration import load_calibration, pick_camera
 
@@ -185,7 +188,37 @@ def read_track(path: Path, opts: InferOptions) -> Track2D:
         size = (int(np.ceil(mx[0] * 1.05)), int(np.ceil(mx[1] * 1.05)))
     frame = seq.frame_indices
     return Track2D(frame, frame / fps, seq.xy, seq.confidence, seq.skeleton, fps, tuple(size), str(path),
-                   f"file ({Path(path).name})")
+                   f"file ({Path(path).name})", fps_given=bool(opts.fps or seq.fps))
+
+
+#: a declared image size is wrong when more than this share of the confident keypoints lie outside it (by more than a
+#: tenth of the image: a detector places a joint beyond the border now and then, and a person may step partly out)
+OUTSIDE_SHARE = 0.5
+#: ... or when more than this share do while the width and height exchanged would hold them (a rotated video)
+OUTSIDE_SHARE_ROTATED = 0.2
+
+
+def outside_share(xy: np.ndarray, size: tuple[int, int]) -> float:
+    """The share of (N, 2) px points more than a tenth of the image outside a ``size`` (width, height) image."""
+    w, h = size
+    out = (xy[:, 0] < -0.1 * w) | (xy[:, 0] > 1.1 * w) | (xy[:, 1] < -0.1 * h) | (xy[:, 1] > 1.1 * h)
+    return float(out.mean())
+
+
+def check_keypoints_fit(path, xy: np.ndarray, conf: np.ndarray, size: tuple[int, int]) -> None:
+    """Refuse 2D keypoints (T, J, 2) px whose declared image size ``size`` (width, height) cannot be theirs: a
+    landscape size for portrait frames, another resolution (the intrinsics would be silently wrong)."""
+    pts = xy[(conf >= 0.5) & np.isfinite(xy).all(-1)]
+    if len(pts) < 10:
+        return
+    share = outside_share(pts, size)
+    rotated = share > OUTSIDE_SHARE_ROTATED and outside_share(pts, size[::-1]) < 0.05
+    if share > OUTSIDE_SHARE or rotated:
+        span = pts.max(0)
+        raise Pose3dError(f"{path}: {100 * share:.0f}% of its confident keypoints lie outside its {size[0]}x{size[1]} "
+                          f"image (they reach x {span[0]:.0f}, y {span[1]:.0f} px): the image size does not match the "
+                          f"2D ({'rotated: they fit ' + f'{size[1]}x{size[0]}' if rotated else 'another resolution?'}); "
+                          "correct '# image_size' (or --size), or give the video")
 
 
 def fill_undetected(x: np.ndarray, detected: np.ndarray) -> np.ndarray:

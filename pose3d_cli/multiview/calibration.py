@@ -14,11 +14,13 @@
   of the world origin), else as millimetres; pass ``units`` to decide.
 
 A video is matched to its camera by name (:func:`camera_for_video`): the camera whose name appears in the file
-name; a file that names no camera is an error that lists the names (never a silent first camera).
+name as a whole word; a file that names no camera, or two, is an error that lists the names (never a silent first
+camera). Every camera is checked (:func:`check_cameras`) before any video is read.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -40,6 +42,10 @@ def read_qualisys(path: str | Path) -> list[Camera]:
         raise Pose3dError(f"{path}: not a readable Qualisys calibration ({e})") from None
     cams = []
     for c in root.iter("camera"):
+        missing = [e for e in ("fov_video", "intrinsic", "transform") if c.find(e) is None]
+        if missing:
+            raise Pose3dError(f"{path}: camera {len(cams)} ({c.attrib.get('serial', 'no serial')}) has no <{missing[0]}>; "
+                              "is this a complete Qualisys .qca.txt?")
         try:
             fov = c.find("fov_video").attrib
             left, top = float(fov["left"]), float(fov["top"])
@@ -115,10 +121,60 @@ def load_calibration(path: str | Path, units: str = "auto") -> list[Camera]:
         raise Pose3dError(f"{path}: no such calibration file")
     name = path.name.lower()
     if name.endswith((".qca.txt", ".qca", ".xml")):
-        return read_qualisys(path)
-    if name.endswith(".toml"):
-        return read_toml(path, units)
-    return load_rig(path)
+        cams = read_qualisys(path)
+    elif name.endswith(".toml"):
+        cams = read_toml(path, units)
+    else:
+        cams = load_rig(path)
+    check_cameras(cams, path)
+    return cams
+
+
+#: two cameras whose centres are closer than this (mm) are one place: no baseline to triangulate from
+SAME_PLACE_MM = 1.0
+
+
+def check_cameras(cams: list[Camera], path: str | Path) -> None:
+    """Refuse, in one line naming the file and the camera, values no camera can have: a non-finite or
+    non-positive focal length, a singular or non-finite ``K``, non-finite distortion, a ``R`` that is no rotation,
+    a non-finite ``t``, a non-positive image size, two cameras of one name (every format's reader ends here, before
+    any video is read; :func:`check_places` for the cameras of a triangulation)."""
+    names: dict[str, int] = {}
+    for i, c in enumerate(cams):
+        what = f"{path}: camera {c.name!r}" if c.name else f"{path}: camera {i}"
+        K, R = np.asarray(c.K, float), np.asarray(c.R, float)
+        bad = None
+        if not np.isfinite(K).all():
+            bad = "K holds a value that is not a number"
+        elif not (K[0, 0] > 0 and K[1, 1] > 0):
+            bad = f"its focal lengths must be positive (K gives {K[0, 0]:g}, {K[1, 1]:g} px)"
+        elif abs(np.linalg.det(K)) < 1e-9 or not np.allclose(K[2], [0, 0, 1], atol=1e-6):
+            bad = "K is not an intrinsic matrix (its last row must be 0 0 1)"
+        elif not np.isfinite(np.asarray(c.dist, float)).all():
+            bad = "its distortion holds a value that is not a number"
+        elif not np.isfinite(R).all() or not np.allclose(R @ R.T, np.eye(3), atol=1e-4) or np.linalg.det(R) < 0:
+            bad = "its rotation R is not a rotation matrix"
+        elif not np.isfinite(np.asarray(c.t, float)).all():
+            bad = "its translation holds a value that is not a number"
+        elif not (int(c.size[0]) > 0 and int(c.size[1]) > 0):
+            bad = f"its image size must be positive (got {c.size[0]}x{c.size[1]})"
+        if bad:
+            raise Pose3dError(f"{what}: {bad}; check the calibration file")
+        if c.name in names:
+            raise Pose3dError(f"{path}: cameras {names[c.name]} and {i} are both called {c.name!r}; give each camera "
+                              "its own name (videos are matched to cameras by name)")
+        names[c.name] = i
+
+
+def check_places(cams: list[Camera], path: str | Path) -> None:
+    """Refuse two of the cameras a triangulation uses at one place: no baseline between them (one camera's pose
+    copied for another?). A single-camera use (``infer --calib``) does not need it."""
+    centres = [-np.asarray(c.R, float).T @ np.asarray(c.t, float) for c in cams]
+    for i in range(len(cams)):
+        for j in range(i + 1, len(cams)):
+            if np.linalg.norm(centres[i] - centres[j]) < SAME_PLACE_MM:
+                raise Pose3dError(f"{path}: cameras {cams[i].name!r} and {cams[j].name!r} sit at the same place "
+                                  "(no baseline between them to triangulate from); check the calibration file")
 
 
 def camera_by_name(cams: list[Camera], name: str, where: str = "calibration") -> Camera:
@@ -139,11 +195,31 @@ def camera_for_video(cams: list[Camera], video_name: str, where: str = "calibrat
     if len(cams) == 1:
         return cams[0]
     stem = Path(str(video_name).rstrip("/")).name.lower()
-    hits = [c for c in cams if c.name and c.name.lower() in stem]
+    hits = [c for c in cams if c.name and names_in(c.name.lower(), stem)]
     if not hits:
         raise Pose3dError(f"{video_name}: its name matches no camera of {where} ({', '.join(c.name for c in cams)}); "
                           f"rename the file or pass {option} NAME")
-    return max(hits, key=lambda c: len(c.name))
+    best = max(hits, key=lambda c: len(c.name))
+    others = [c.name for c in hits if c is not best and not names_in(c.name.lower(), best.name.lower())]
+    if others:
+        raise Pose3dError(f"{video_name}: its name matches cameras {best.name!r} and {others[0]!r} of {where}; "
+                          f"rename the file or pass {option} NAME")
+    return best
+
+
+def names_in(name: str, text: str) -> bool:
+    """Whether camera ``name`` appears in ``text`` as a word of its own: not run on into a letter where it starts or
+    ends with a letter, nor into a digit where it starts or ends with a digit (``cam1`` is in ``worker_cam1.mp4``
+    and ``cam1b.mp4``, not in ``cam10.mp4``; a camera ``A`` is not in ``cam02``)."""
+    def same(a: str, b: str) -> bool:
+        return (a.isalpha() and b.isalpha()) or (a.isdigit() and b.isdigit())
+
+    for m in re.finditer(re.escape(name), text):
+        before = text[m.start() - 1] if m.start() else ""
+        after = text[m.end()] if m.end() < len(text) else ""
+        if not same(before, name[0]) and not same(after, name[-1]):
+            return True
+    return False
 
 
 #: frames whose aspect ratio differs from the calibration's by more than this are another geometry (rotated, cropped)

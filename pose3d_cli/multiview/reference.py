@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import Pose3dError
 from ..skeleton import H36M17, conversion_weights, get_skeleton
 from ..synth.cameras import Camera
-from .calibration import camera_by_name, camera_for_size, camera_for_video, load_calibration
+from .calibration import camera_by_name, camera_for_size, camera_for_video, check_places, load_calibration
 from .triangulate import Triangulation, overlap, triangulate_views
 
 
@@ -129,7 +129,7 @@ def read_reference(path: str | Path) -> Reference:
     units = str(f.get("units", np.array("mm")))
     scale = {"mm": 1.0, "cm": 10.0, "m": 1000.0}.get(units)
     if scale is None:
-        raise Pose3dError(f"{path}: unknown units {units!r}")
+        raise Pose3dError(f"{path}: unknown units {units!r}; its 'units' must be mm, cm or m; {_REFERENCE_HINT}")
     if str(f.get("up", np.array("z"))).lower() == "y":
         raise Pose3dError(f"{path}: a Y-up reference; scoring needs Z-up world coordinates")
     ref = Reference(joints * scale, names, float(f.get("fps", 0.0)), frame, str(path))
@@ -206,6 +206,7 @@ def match_cameras(inputs: list[str], cams: list[Camera], calib: str, names: list
             raise Pose3dError(f"{i}: camera {c.name!r} is already used by {seen[c.name]}; "
                               "give each view its own camera (rename the files or pass --cameras)")
         seen[c.name] = i
+    check_places(out, calib)
     return out
 
 
@@ -229,6 +230,31 @@ def check_offsets(offsets: list[int], T: int) -> None:
     if any(overlap(T, o) is None for o in offsets):
         raise Pose3dError(f"--offsets {','.join(map(str, offsets))}: the views of {T} frames would share too few "
                           "frames; check the offsets (frames, not seconds)")
+
+
+def check_distinct(inputs: list[str]) -> None:
+    """Refuse one file given for two views (each camera films its own video)."""
+    import os
+
+    for k, a in enumerate(inputs):
+        for b in inputs[k + 1:]:
+            if Path(a).exists() and Path(b).exists() and os.path.samefile(a, b):
+                raise Pose3dError(f"{b}: the same file as {a}; give each camera its own video or 2D file")
+
+
+#: frame rates further apart than this (relative) are different rates, not a container's rounding (29.97 vs 30)
+RATE_TOLERANCE = 0.02
+
+
+def check_rates(inputs: list[str], rates: list[float | None]) -> None:
+    """Refuse views filmed at different frame rates (the sync searches a shift of whole frames; a 30 fps view
+    beside a 60 fps one would pair instants half a clip apart). ``rates``: fps per input, None where unknown."""
+    known = [(i, r) for i, r in zip(inputs, rates) if r]
+    for i, r in known[1:]:
+        i0, r0 = known[0]
+        if abs(r / r0 - 1) > RATE_TOLERANCE:
+            raise Pose3dError(f"{i}: {r:g} frames/s, but {i0}: {r0:g}: the views must have the same frame rate; "
+                              "film both at one rate, or re-encode one to the other's (e.g. ffmpeg -r)")
 
 
 def check_lengths(inputs: list[str], lengths: list[int | None], when: str = "") -> None:
@@ -303,20 +329,25 @@ def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: 
 
     if len(inputs) < 2:
         raise Pose3dError("triangulation needs two or more views; give one video or 2D file per camera")
+    check_distinct(inputs)
     cams = match_cameras(inputs, load_calibration(calib), calib, camera_names)
     keypoint = [Path(i).exists() and is_keypoint_input(Path(i)) for i in inputs]
     tracks: list = [None] * len(inputs)
     sources: list = [None] * len(inputs)
-    lengths = []
+    lengths, rates = [], []
     for k, inp in enumerate(inputs):
-        if keypoint[k]:
-            tracks[k] = read_track(Path(inp), InferOptions(size=tuple(cams[k].size)))
+        if keypoint[k]:  # its own image size where it says one, else the calibrated camera's
+            tracks[k] = read_track(Path(inp), InferOptions(calib=calib, calib_camera=cams[k].name))
             lengths.append(len(tracks[k].frame))
+            rates.append(tracks[k].fps if tracks[k].fps_given else None)
+            camera_for_size(cams[k], tracks[k].size, inp)  # 2D of rotated or cropped frames: refused
         else:
             sources[k] = open_source(inp)
             lengths.append(sources[k].num_frames)
+            rates.append(sources[k].fps)
             camera_for_size(cams[k], sources[k].size, inp)  # a rotated or cropped video: refused before detection
     check_lengths(inputs, lengths)
+    check_rates(inputs, rates)
     if offsets is not None and lengths[0] is not None:  # before any detection
         check_offsets(offsets, lengths[0])
     for k, inp in enumerate(inputs):
@@ -327,8 +358,9 @@ def triangulate_files(inputs: list[str], calib: str, output: str, camera_names: 
     check_lengths(inputs, [len(t.frame) for t in tracks], " after decoding")  # a misreported frame count
     skels = {t.skeleton for t in tracks}
     if len(skels) > 1:
-        raise Pose3dError(f"the views' 2D come in different skeletons ({', '.join(sorted(skels))}); "
-                          "give every view from the same detector")
+        which = ", ".join(f"{Path(i).name}: {t.skeleton}" for i, t in zip(inputs, tracks))
+        raise Pose3dError(f"the views' 2D come in different skeletons ({which}); give every view from the same "
+                          "detector")
     sk = get_skeleton(tracks[0].skeleton)
     cams = [camera_for_size(c, t.size, t.name) for c, t in zip(cams, tracks)]
     uv = np.stack([t.uv for t in tracks]).astype(np.float64)

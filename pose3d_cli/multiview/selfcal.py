@@ -136,13 +136,8 @@ def relative_pose(xa: np.ndarray, xb: np.ndarray, ca: np.ndarray, cb: np.ndarray
                 continue
             _, R, t, _ = cv2.recoverPose(E, xa[ok], xbb[ok], np.eye(3), mask=inl)
             X = _triangulate(R, t, xa, xbb, _seen(ca), _seen(cbb))
-            fin = np.isfinite(X[..., 2])
-            if not fin.any():
-                continue
-            in_front = min(float(np.mean(X[..., 2][fin] > 0)),
-                           float(np.mean((X @ R.T + t.ravel() * 1000.0)[..., 2][fin] > 0)))
-            if in_front < 0.9:
-                why = "the body does not triangulate in front of both phones (too short a baseline?)"
+            if _in_front(X, R, t) < MIN_IN_FRONT:
+                why = NOT_IN_FRONT
                 continue
             cv = _bone_cv(X, bones)
             if best is None or cv < best[3]:
@@ -154,7 +149,31 @@ def relative_pose(xa: np.ndarray, xb: np.ndarray, ca: np.ndarray, cb: np.ndarray
     xbb = np.where(flip[:, None, None], xb[:, perm], xb)
     cbb = np.where(flip[:, None], cb[:, perm], cb)
     R, t = _refine(R, t, xa, xbb, ca, cbb, focal_px)
-    return R, t, flip, _bone_cv(_triangulate(R, t, xa, xbb, _seen(ca), _seen(cbb)), bones)
+    # the Sampson distance is the same for t and -t: the refinement can turn a short baseline around (found on a
+    # synthetic pair 6 degrees apart: the body then lies behind both phones, bones intact); keep the sign that puts
+    # the body in front of both, and refuse when neither does
+    X, X_flip = (_triangulate(R, s * t, xa, xbb, _seen(ca), _seen(cbb)) for s in (1.0, -1.0))
+    if _in_front(X_flip, R, -t) > _in_front(X, R, t):
+        t, X = -t, X_flip
+    if _in_front(X, R, t) < MIN_IN_FRONT:
+        raise Pose3dError(f"no relative pose of the two phones: {NOT_IN_FRONT}; film the worker whole in both, at "
+                          "the same time, from directions at least ~20 degrees apart")
+    return R, t, flip, _bone_cv(X, bones)
+
+
+#: a relative pose must put at least this share of the triangulated joints in front of both phones
+MIN_IN_FRONT = 0.9
+NOT_IN_FRONT = "the body does not triangulate in front of both phones (too short a baseline?)"
+
+
+def _in_front(X: np.ndarray, R: np.ndarray, t: np.ndarray) -> float:
+    """The smaller of the shares of the finite points X (T, J, 3) (first camera's frame, mm) in front of the first
+    and of the second camera (``X_b = R X + 1000 t``); 0 without a finite point."""
+    fin = np.isfinite(X[..., 2])
+    if not fin.any():
+        return 0.0
+    return min(float(np.mean(X[..., 2][fin] > 0)),
+               float(np.mean((X @ R.T + np.asarray(t, float).ravel() * 1000.0)[..., 2][fin] > 0)))
 
 
 def _refine(R, t, xa, xb, ca, cb, focal_px):
@@ -281,7 +300,11 @@ def calibrate_pair(uv: np.ndarray, conf: np.ndarray, sizes: list[tuple[int, int]
     body = _nanmedian(X.reshape(-1, 3), axis=0)
     feet = _nanmedian(np.concatenate([X[:, sk.index(n)] for n in ("left_ankle", "right_ankle") if n in sk.joints]),
                       axis=0)
-    t_a = body - z * ((body - feet) @ z)  # the world origin (on the floor below the body) in camera-A coordinates
+    if np.isfinite(feet).all():
+        t_a = body - z * ((body - feet) @ z)  # the world origin (on the floor below the body) in camera-A coordinates
+    else:  # framed from the knees up: no floor to put the origin on (angles do not depend on it)
+        t_a = body
+        notes.append("no ankles seen in both views: the world origin is at the body's centre, not on the floor")
     cams = [Camera(Ks[0], np.zeros(5), R_a, t_a, tuple(sizes[0]), names[0]),
             Camera(Ks[1], np.zeros(5), R @ R_a, R @ t_a + tb, tuple(sizes[1]), names[1])]
     seen = (ca >= CORR_CONF) & (cbb >= CORR_CONF)

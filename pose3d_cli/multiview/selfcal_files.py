@@ -29,10 +29,11 @@ def calibrate_files(inputs: list[str], output: str, fov_deg: float | None = None
     from ..detect.keypoint_files import read_keypoints
     from ..infer.pipeline import InferOptions, detect_video, is_keypoint_input, read_track
     from ..infer.sources import open_source
-    from .reference import auto_max_offset, check_lengths
+    from .reference import auto_max_offset, check_distinct, check_lengths, check_rates
 
+    check_distinct(inputs)
     names = [Path(i).stem for i in inputs]
-    if names[0] == names[1]:
+    if names[0].lower() == names[1].lower():  # videos are matched to cameras by name, letter case aside
         raise Pose3dError(f"both inputs are called {names[0]!r}: the cameras are named after their files; rename one")
     keypoint = [Path(i).exists() and is_keypoint_input(Path(i)) for i in inputs]
     sources: list = [None, None]
@@ -47,6 +48,8 @@ def calibrate_files(inputs: list[str], output: str, fov_deg: float | None = None
             sources[k] = open_source(inp)
     lengths = [len(tracks[k].frame) if keypoint[k] else sources[k].num_frames for k in range(2)]
     check_lengths(inputs, lengths)
+    check_rates(inputs, [(tracks[k].fps if tracks[k].fps_given else None) if keypoint[k] else sources[k].fps
+                         for k in range(2)])
     if any(n is not None and n < MIN_FRAMES for n in lengths):
         raise Pose3dError(f"{min(n for n in lengths if n is not None)} frames: calibrate needs videos of the worker "
                           f"moving, at least {MIN_FRAMES} frames (a few seconds is better)")

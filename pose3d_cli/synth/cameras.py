@@ -186,7 +186,8 @@ def load_rig(path: str | Path) -> list[Camera]:
             t = np.asarray(c["t"], dtype=np.float64).reshape(3)
             w, h = (int(v) for v in c["size"])
             if not np.allclose(R @ R.T, np.eye(3), atol=1e-4) or np.linalg.det(R) < 0:
-                raise CameraError(f"{path}: camera {i}: R is not a rotation matrix")
+                raise CameraError(f"{path}: camera {str(c.get('name', i))!r}: its rotation R is not a rotation "
+                                  "matrix; check the calibration file")
             out.append(Camera(K, dist, R, t, (w, h), name=str(c.get("name", f"cam{i}"))))
     except CameraError:
         raise
