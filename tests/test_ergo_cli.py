@@ -512,11 +512,16 @@ def test_an_observed_neck_replaces_the_measured_one_where_given(tmp_path):
     obs = tmp_path / "o.yaml"
     obs.write_text("segments:\n  - {start: 1.0, end: 2.0, neck_flexion_deg: 25}\n")
     out = tmp_path / "f.csv"
-    res = run(src, "-o", out, "--up", UP_ARG, "--observations", obs, "--neck-neutral-deg", 0)
+    summary = tmp_path / "s.json"
+    res = run(src, "-o", out, "--up", UP_ARG, "--observations", obs, "--neck-neutral-deg", 0, "--json", summary)
     assert res.exit_code == 0, res.output
     r = list(csv.DictReader(out.open()))
     assert [(r[i]["rula_neck"], r[i]["reba_neck"]) for i in (15, 45, 75)] == [("1", "1"), ("3", "2"), ("1", "1")]
-    assert abs(float(r[45]["neck_flexion_deg"])) < 1  # the column keeps what was measured
+    # every output carries the neck that was scored (the report's bands and worst moments read ~0° before stop 27)
+    assert float(r[45]["neck_flexion_deg"]) == pytest.approx(25, abs=0.5) and abs(float(r[15]["neck_flexion_deg"])) < 1
+    s = json.loads(summary.read_text())["people"][0] if "people" in json.loads(summary.read_text()) else \
+        json.loads(summary.read_text())
+    assert 25 < s["percent_time_in_band"]["neck flexion > 20 deg"] < 45  # about a third of the 3 s
     res = run(src, "-o", out, "--up", UP_ARG, "--neck-flexion-deg", -15, "--neck-neutral-deg", 0)
     assert res.exit_code == 0 and {x["rula_neck"] for x in csv.DictReader(out.open())} == {"4"}  # extension: 4
     for bad in ("neck_flexion_deg: steep", "neck_flexion_deg: 200"):

@@ -270,7 +270,7 @@ def test_cameras_named_in_order_when_the_file_names_do_not_say(tmp_path):
     renamed = [f.rename(tmp_path / f"take{k + 1}.csv") for k, f in enumerate(files)]
     out = tmp_path / "f.csv"
     res = run(*renamed, "--calib", rig, "-o", out)
-    assert res.exit_code == 2 and "pass --cameras NAME" in res.output and not out.exists(), res.output
+    assert res.exit_code == 2 and "pass --cameras A,B" in res.output and not out.exists(), res.output
     res = run(*renamed, "--calib", rig, "-o", out, "--cameras", "phone1,phone2")
     assert res.exit_code == 0 and out.exists(), res.output
     res = run(renamed[0], "-o", tmp_path / "g.csv", "--cameras", "phone1")

@@ -178,6 +178,9 @@ def ergo(
     said: set[str] = set()  # the camera's warnings already said
     for res in results:
         _print_summary(res, title + (f" person {res.person}" if len(results) > 1 else ""), said)
+    written = [str(p) for p in (output, report, json_out, plots, poses_out) if p is not None and Path(p).exists()]
+    if written:
+        say("wrote " + ", ".join(written))
 
 
 def _print_summary(res, title: str, said: set[str]) -> None:

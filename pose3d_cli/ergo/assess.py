@@ -126,10 +126,19 @@ _BODY_KEYS = ("trunk_flexion", "trunk_inclination", "trunk_lean", "trunk_side_be
               "neck_side_bend", "knee_flexion_left", "knee_flexion_right", "foot_raise", "shoulder_half_width")
 
 
+def observed_neck(obs) -> np.ndarray:
+    """(T,) the neck flexion the ergonomist entered (``neck_flexion_deg`` in --observations), NaN where not given."""
+    return np.array([np.nan if v is None else float(v) for v in obs["neck_flexion_deg"]])
+
+
+def with_observed_neck(a: dict, obs) -> dict:
+    """The angles with the observed neck (where the video cannot show it) in place of the measured one."""
+    neck = observed_neck(obs)
+    return {**a, "neck_flexion": np.where(np.isfinite(neck), neck, a["neck_flexion"])} if np.isfinite(neck).any() else a
+
+
 def _scores(a, obs, conv, flags):
-    neck = np.array([np.nan if v is None else float(v) for v in obs["neck_flexion_deg"]])
-    if np.isfinite(neck).any():  # the observed neck (options: where the video cannot show it) replaces the measured
-        a = {**a, "neck_flexion": np.where(np.isfinite(neck), neck, a["neck_flexion"])}
+    a = with_observed_neck(a, obs)  # also in a perturbed copy: an entered neck is never near a band edge
     obs = with_measured(obs, a, conv)
     r = rula.score(a, obs, conv, flags)
     b = reba.score(a, obs, conv, flags)
@@ -177,10 +186,11 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
     body_ok = ok["trunk"] & ok["neck"] & ok["legs"]
     hand = measured_angles(poses.points, poses.detected, conv.hand_min_conf)
     masked = _masked_angles(poses.joints, poses, vertical, conv, ok, body_ok, hand)
-    angles = smooth_angles(masked, poses.time_s, rules.cutoff_hz)
+    obs = observation_arrays(segments, poses.time_s)
+    # the neck the ergonomist entered is the neck of every output: scores, bands, time rules, worst moments, CSV
+    angles = with_observed_neck(smooth_angles(masked, poses.time_s, rules.cutoff_hz), obs)
     ua_key = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
     flags = activity_flags(watched_series(angles, ua_key, conv.trunk_key), poses.time_s, rules)
-    obs = observation_arrays(segments, poses.time_s)
     r, b = _scores(angles, obs, conv, flags)
     spread = None
     if poses.plain_joints is not None:
@@ -393,7 +403,8 @@ def filming(A: Assessment, valid: np.ndarray) -> dict:
     if precise and round(down) > TRAINED_DOWN_DEG:
         camera.append(f"the camera looks {down:.0f}° down (the lifter was trained mostly below {TRAINED_DOWN_DEG:.0f}°): "
                         "film from about chest height")
-    head_on = percent_time((az < HEAD_ON_DEG) | (az > 180.0 - HEAD_ON_DEG), ok, w)
+    entered = np.isfinite(observed_neck(observation_arrays(A.segments, p.time_s)))
+    head_on = percent_time(((az < HEAD_ON_DEG) | (az > 180.0 - HEAD_ON_DEG)) & ~entered, ok, w)  # entered: seen
     if head_on is not None and head_on > 50:
         view.append(f"the worker is filmed within {HEAD_ON_DEG:.0f}° of head-on (from the front or behind) in "
                     f"{head_on:.0f}% of the scored time: a forward bend of the neck is then mostly depth, which one "

@@ -256,6 +256,11 @@ def _chip(score, level, colours) -> str:
     return f'<span class="chip" style="background:{c}">{_esc(score)}</span>'
 
 
+def _deg(v) -> str:
+    """An angle for the page: ``12.3°``, or ``not scored`` where it is missing (an unreliable arm)."""
+    return "not scored" if v is None else f"{v}°"
+
+
 def _reliability_section(A, s: dict) -> str:
     """Per-frame reliability: the lift spread (flip-averaged vs plain lift) and the hand/face points used."""
     out = ["<h2>Reliability</h2>"]
@@ -327,7 +332,7 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
     roll = f["camera_roll_deg"]
     tilt = (f"camera {f['camera_down_deg']:.0f}° down, rolled {abs(roll):.0f}°"
             + (f" (the true vertical leans to the image's {'right' if roll > 0 else 'left'})" if round(roll) else "")
-            + f", from {_esc(f['tilt_from'])}"
+            + f" (tilt {_esc(f['tilt_from'])})"
             if f["camera_down_deg"] is not None else "camera tilt not measured (level-camera assumption)")
     if p.coordinates == "world":
         parts.append(f"<p><b>Filming:</b> {_esc(f['tilt_from'])}.</p>"
@@ -369,8 +374,8 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
         pics = (_img(thumbs[i], f"frame {m['frame']}") if i in thumbs else "") + _img(pose_views(A, i), "pose")
         parts.append(f"<div class='card'>{pics}<br>t = {m['time_s']:.2f} s (frame {m['frame']}) · RULA "
                      f"{_chip(m['rula'], rl[i], RULA_COLOURS)} REBA {_chip(m['reba'], A.reba['action_level'][i], REBA_COLOURS)}"
-                     f"<br>trunk {m['trunk_flexion_deg']}°, neck {m['neck_flexion_deg']}°, upper arms "
-                     f"L {m['upper_arm_left_deg']}° / R {m['upper_arm_right_deg']}°</div>")
+                     f"<br>trunk {_deg(m['trunk_flexion_deg'])}, neck {_deg(m['neck_flexion_deg'])}, upper arms "
+                     f"L {_deg(m['upper_arm_left_deg'])} / R {_deg(m['upper_arm_right_deg'])}</div>")
     parts.append("</div>")
     if not thumbs:
         parts.append("<p class='muted'>No video frames: the input was a "

@@ -186,24 +186,25 @@ def camera_by_name(cams: list[Camera], name: str, where: str = "calibration") ->
 
 
 def camera_for_video(cams: list[Camera], video_name: str, where: str = "calibration",
-                     option: str = "--calib-camera") -> Camera:
+                     option: str = "--calib-camera", how: str | None = None) -> Camera:
     """The camera whose name appears in ``video_name``'s file name (the longest such name wins).
 
     A calibration with a single camera is that camera. Otherwise no match is an error that lists the names
-    and says to pass ``option``.
+    and says to pass ``option`` (``how``: how to give it, default ``option NAME``).
     """
+    how = how or f"{option} NAME"
     if len(cams) == 1:
         return cams[0]
     stem = Path(str(video_name).rstrip("/")).name.lower()
     hits = [c for c in cams if c.name and names_in(c.name.lower(), stem)]
     if not hits:
         raise Pose3dError(f"{video_name}: its name matches no camera of {where} ({', '.join(c.name for c in cams)}); "
-                          f"rename the file or pass {option} NAME")
+                          f"rename the file or pass {how}")
     best = max(hits, key=lambda c: len(c.name))
     others = [c.name for c in hits if c is not best and not names_in(c.name.lower(), best.name.lower())]
     if others:
         raise Pose3dError(f"{video_name}: its name matches cameras {best.name!r} and {others[0]!r} of {where}; "
-                          f"rename the file or pass {option} NAME")
+                          f"rename the file or pass {how}")
     return best
 
 

@@ -199,7 +199,8 @@ def match_cameras(inputs: list[str], cams: list[Camera], calib: str, names: list
     else:
         if len(cams) == 1:
             raise Pose3dError(f"{calib}: a calibration with one camera cannot triangulate; it needs two or more")
-        out = [camera_for_video(cams, i, calib, option="--cameras") for i in inputs]
+        out = [camera_for_video(cams, i, calib, option="--cameras", how="--cameras A,B,... (one camera name per view, "
+                                "in the order of the views)") for i in inputs]
     seen: dict[str, str] = {}
     for i, c in zip(inputs, out):
         if c.name in seen:

@@ -349,10 +349,11 @@ def uncertain_offsets(offsets: np.ndarray, cost: np.ndarray, margin: float = 0.1
 
 
 def sync_notes(tri: "Triangulation", names: list[str]) -> list[str]:
-    """One line per view whose sync offset is not zero, and per offset that barely beats none
-    (:func:`uncertain_offsets`), for the terminal and ergo's notes."""
+    """One line per view after the first with its sync offset (zero too: the user sees that the views were
+    synchronised), and per offset that barely beats none (:func:`uncertain_offsets`), for the terminal and ergo's
+    notes."""
     out = [f"sync offset of {names[v]}: {int(o):+d} frames against {names[0]} (its frame t {int(o):+d} shows "
-           f"{names[0]}'s frame t)" for v, o in enumerate(tri.offsets) if v and o]
+           f"{names[0]}'s frame t)" for v, o in enumerate(tri.offsets) if v]
     out += [f"sync offset of {names[v]} ({o:+d} frames) fits barely better than none ({c:.2f} vs {c0:.2f} px): the "
             "clip's motion does not pin it down; check it (e.g. a clap both cameras film) and give it with --offsets, "
             "or --max-offset 0 if the cameras were started together"
