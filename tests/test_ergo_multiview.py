@@ -223,6 +223,14 @@ def test_two_phones_started_apart_are_synchronised_and_said_so(tmp_path):
     assert any(n.startswith("sync offset of phone2_2d.csv: +3 frames against phone1_2d.csv") for n in notes)
     assert any(n.startswith("triangulation's median reprojection error") for n in notes)
     assert scores[3] == scores[0] and len(set(scores[0])) > 1
+    # a rig from `pose3d calibrate` that recorded another offset (+1) than the search finds (+3): both are said
+    data = json.loads(rig.read_text())
+    data.update(calibrated_by="pose3d calibrate (test)", sync_offset_frames=1)
+    rig.write_text(json.dumps(data))
+    assert run(*files, "--calib", rig, "--json", js, "-o", out).exit_code == 0
+    notes = json.loads(js.read_text())["camera_notes"]
+    assert any("`pose3d calibrate` found phone2_2d.csv at +1 frames, this triangulation's search at +3" in n
+               for n in notes), notes
 
 
 @pytest.mark.parametrize("extra, msg", [

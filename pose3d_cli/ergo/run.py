@@ -208,7 +208,9 @@ def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessmen
         names = [Path(v).name for v in req.views]
         results = _run_reference(replace(bare, input=str(npz)), npz, on_start, on_frame, name=" + ".join(names),
                                  notes=[f"calibration {req.calib}"] + _rig_notes(req.calib)
-                                 + sync_notes(summary.tri, names) + _reprojection_notes(summary)
+                                 + sync_notes(summary.tri, names)
+                                 + (_rig_sync_notes(req.calib, summary, names) if req.offsets is None else [])
+                                 + _reprojection_notes(summary)
                                  + (["the videos taken as synchronised (--max-offset 0)"] if req.max_offset == 0
                                     and req.offsets is None else [])
                                  + ([f"sync offsets given: {', '.join(f'{o:+d}' for o in req.offsets)} frames"]
@@ -227,6 +229,28 @@ def _reprojection_notes(summary) -> list[str]:
         e = summary.limb_errors_px(v)
         cells.append(f"{cam.name} {np.median(e):.1f} px" if e.size else f"{cam.name} -")
     return ["triangulation's median reprojection error over the limb joints: " + ", ".join(cells)]
+
+
+def _rig_sync_notes(calib: str, summary, names: list[str]) -> list[str]:
+    """Where ``pose3d calibrate`` recorded a sync offset (``sync_offset_frames``) and the triangulation's own search
+    found another, say both: the scores rest on the one used."""
+    import json
+
+    try:
+        data = json.loads(Path(calib).read_text()) if str(calib).lower().endswith(".json") else {}
+    except (OSError, ValueError):
+        return []
+    k = data.get("sync_offset_frames") if isinstance(data, dict) else None
+    rig = [str(c.get("name")) for c in data.get("cameras", [])] if k is not None else []
+    used = [c.name for c in summary.cameras]
+    if len(used) != 2 or sorted(rig) != sorted(used):
+        return []
+    expected = int(k) if rig == used else -int(k)  # the rig's offset is its second camera's against its first
+    found = int(summary.tri.offsets[1])
+    if found == expected:
+        return []
+    return [f"sync: `pose3d calibrate` found {names[1]} at {expected:+d} frames, this triangulation's search at "
+            f"{found:+d} (used); if a clap or another cue says which is right, give it with --offsets 0,K"]
 
 
 def _rig_notes(calib: str) -> list[str]:
