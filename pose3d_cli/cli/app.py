@@ -65,6 +65,10 @@ def usage_line(e, command: str | None) -> str:
     msg = " ".join(e.format_message().split())
     msg = msg.replace("Value error, ", "").replace("Input should be ", "must be ")
     where = f"pose3d {command}" if command else "pose3d"
+    for flag in ("-q", "--quiet", "-v", "-vv", "--verbose", "--version"):  # the global options, after a command
+        if command and msg.rstrip(".").endswith(f"No such option: {flag}"):
+            return f"{msg.rstrip('.')}; {flag} is an option of pose3d itself: give it before the command " \
+                   f"(`pose3d {flag} {command} ...`)"
     return f"{msg.rstrip('.')}; see `{where} --help`"
 
 
