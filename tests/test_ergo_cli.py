@@ -549,3 +549,23 @@ def test_a_json_that_is_neither_an_infer_output_nor_2d_says_so_in_one_line(tmp_p
     assert res.exit_code == 2 and "not a pose3d infer JSON" in res.output and "nor a 2D keypoint file" in res.output
     assert len(res.output.strip().splitlines()) == 1, res.output
     assert _nothing_written(tmp_path, {"poses.json"})
+
+
+@pytest.mark.parametrize("camera, warned", [("cam02", False), ("cam04", True)])
+def test_a_calibration_of_another_camera_is_caught_by_the_scene_lines(camera, warned):
+    """cam02's video scored with --calib-camera cam04 (rolled 26°, where cam02 is level within 2°) was taken as given;
+    the video's own vertical lines disagree with that camera's vertical by ~23° (cam02's own: 0.6°): said."""
+    from types import SimpleNamespace
+
+    from pose3d_cli.ergo.run import ErgoRequest, _calibration_against_scene
+    from pose3d_cli.infer.sources import open_source
+    from pose3d_cli.multiview.calibration import camera_by_name, load_calibration
+
+    clip = need(DATA / "video" / "pose2sim_single_person")
+    calib = clip / "Calib.qca.txt"
+    req = ErgoRequest(input=str(clip / "cam02.mp4"), calib=str(calib), calib_camera=camera)
+    up = camera_by_name(load_calibration(calib), camera).R @ np.array([0.0, 0.0, 1.0])
+    out = _calibration_against_scene(req, open_source(clip / "cam02.mp4"), {}, SimpleNamespace(up=up))
+    assert (out is not None) == warned, out
+    if warned:
+        assert "'cam04' is tilted" in out and "--calib-camera" in out

@@ -129,8 +129,11 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
     results = []
     vertical = resolve_vertical([poses for _, poses in people], req.up, req.calib, req.calib_camera, scene,
                                 req.vertical)  # one camera, one vertical
+    mismatch = _calibration_against_scene(req, source, tracks, vertical)
     for pid, poses in people:
         A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
+        if mismatch:
+            A.summary["filming"]["camera_warnings"].append(mismatch)
         A.person = pid
         A.track = tracks.get(pid)  # 2D keypoints (for thumbnails), None for a pose file
         A.video = str(path) if source is not None and source.kind == "video" and not req.video else None
@@ -139,6 +142,34 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
     if on_frame and not tracks:  # a pose file: scored
         on_frame(len(people[0][1].frame) - 1)
     return results
+
+
+#: a calibration whose camera's vertical is further than this from the video's own scene lines is likely another
+#: camera's (the lines find the vertical within 0.2-0.6° on the shared clip; its cameras' tilts differ by 2-26°)
+CALIB_SCENE_MAX_DEG = 5.0
+
+
+def _calibration_against_scene(req: ErgoRequest, source, tracks: dict, vertical) -> str | None:
+    """With ``--calib`` on a video: the calibrated camera's vertical against the one the video's own vertical lines
+    show; a warning line when they are more than :data:`CALIB_SCENE_MAX_DEG` apart (``--calib-camera`` naming another
+    camera, or the phone moved after its calibration), else None (also where the lines do not decide)."""
+    if source is None or source.kind != "video" or not req.calib or req.up is not None:
+        return None
+    from ..body.vertical import angle_deg
+    from ..infer.calibration import camera_for_size, load_calibration, pick_camera
+    from ..infer.scene import scene_vertical
+
+    cam = camera_for_size(pick_camera(load_calibration(req.calib), req.calib_camera, str(req.input)), source.size)
+    scene = scene_vertical(source, list(tracks.values()), focal=float(cam.K[0, 0]), min_conf=req.min_conf)
+    s = scene(vertical.up) if scene is not None else None
+    if s is None or not s.accepted:
+        return None
+    off = float(angle_deg(s.up, vertical.up))
+    if off <= CALIB_SCENE_MAX_DEG:
+        return None
+    return (f"the calibrated camera {cam.name!r} is tilted {off:.0f}° away from the vertical this video's own lines "
+            "show: is it the camera that filmed this video (--calib-camera), and did the phone stay where it was "
+            "calibrated? The scores use the calibration's vertical")
 
 
 def check_reference_request(req: ErgoRequest) -> None:
