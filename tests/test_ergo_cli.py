@@ -565,7 +565,7 @@ def test_a_calibration_of_another_camera_is_caught_by_the_scene_lines(camera, wa
     calib = clip / "Calib.qca.txt"
     req = ErgoRequest(input=str(clip / "cam02.mp4"), calib=str(calib), calib_camera=camera)
     up = camera_by_name(load_calibration(calib), camera).R @ np.array([0.0, 0.0, 1.0])
-    out = _calibration_against_scene(req, open_source(clip / "cam02.mp4"), {}, SimpleNamespace(up=up))
+    out = _calibration_against_scene(req, open_source(clip / "cam02.mp4"), {}, SimpleNamespace(up=up), "cam02.mp4")
     assert (out is not None) == warned, out
     if warned:
         assert "'cam04' is tilted" in out and "--calib-camera" in out

@@ -129,7 +129,9 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
     results = []
     vertical = resolve_vertical([poses for _, poses in people], req.up, req.calib, req.calib_camera, scene,
                                 req.vertical)  # one camera, one vertical
-    mismatch = _calibration_against_scene(req, source, tracks, vertical)
+    first = people[0][1]
+    mismatch = _calibration_against_scene(req, source, tracks, vertical,
+                                          str(first.metadata.get("input") or first.source))
     for pid, poses in people:
         A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
         if mismatch:
@@ -149,17 +151,21 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
 CALIB_SCENE_MAX_DEG = 5.0
 
 
-def _calibration_against_scene(req: ErgoRequest, source, tracks: dict, vertical) -> str | None:
+def _calibration_against_scene(req: ErgoRequest, source, tracks: dict, vertical, video_name: str) -> str | None:
     """With ``--calib`` on a video: the calibrated camera's vertical against the one the video's own vertical lines
     show; a warning line when they are more than :data:`CALIB_SCENE_MAX_DEG` apart (``--calib-camera`` naming another
-    camera, or the phone moved after its calibration), else None (also where the lines do not decide)."""
+    camera, or the phone moved after its calibration), else None (also where the lines do not decide).
+    ``video_name``: what names the camera (as :func:`.assess.resolve_vertical` picks it)."""
     if source is None or source.kind != "video" or not req.calib or req.up is not None:
         return None
     from ..body.vertical import angle_deg
     from ..infer.calibration import camera_for_size, load_calibration, pick_camera
     from ..infer.scene import scene_vertical
 
-    cam = camera_for_size(pick_camera(load_calibration(req.calib), req.calib_camera, str(req.input)), source.size)
+    try:  # the camera was resolved once already (the vertical): this check never stops a run
+        cam = camera_for_size(pick_camera(load_calibration(req.calib), req.calib_camera, video_name), source.size)
+    except Pose3dError:
+        return None
     scene = scene_vertical(source, list(tracks.values()), focal=float(cam.K[0, 0]), min_conf=req.min_conf)
     s = scene(vertical.up) if scene is not None else None
     if s is None or not s.accepted:
