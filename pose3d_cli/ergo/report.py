@@ -332,7 +332,7 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
     roll = f["camera_roll_deg"]
     tilt = (f"camera {f['camera_down_deg']:.0f}° down, rolled {abs(roll):.0f}°"
             + (f" (the true vertical leans to the image's {'right' if roll > 0 else 'left'})" if round(roll) else "")
-            + f" (tilt {_esc(f['tilt_from'])})"
+            + f" (tilt: {_esc(f['tilt_from'])})"
             if f["camera_down_deg"] is not None else "camera tilt not measured (level-camera assumption)")
     if p.coordinates == "world":
         parts.append(f"<p><b>Filming:</b> {_esc(f['tilt_from'])}.</p>"
