@@ -191,3 +191,29 @@ def test_infer_detector_3d_writes_mediapipe_world_landmarks_that_score_reads(tmp
     np.testing.assert_allclose(res.joints3d[ok][:, J("pelvis")], 0.0, atol=0.01)
     thigh = np.linalg.norm(res.joints3d[ok][:, J("left_hip")] - res.joints3d[ok][:, J("left_knee")], axis=-1)
     assert 250 < np.median(thigh) < 600  # metric: MediaPipe's world landmarks are in metres, written in mm
+
+
+def test_cli_score_of_a_two_person_output_scores_person_0_and_says_so(tmp_path):
+    """An infer CSV of two people (the worker, id 0, and a bystander, id 1, 1 m off and bent): person 0 is the one
+    scored (its error stays ~0 where the bystander's would not) and the terminal says which person of how many."""
+    from dataclasses import replace
+
+    from pose3d_cli.infer.people_writers import write_people
+    from pose3d_cli.infer.readers import read_infer_output as read
+
+    ref, csv1, _ = write_reference_files(tmp_path)
+    worker = read(csv1)
+    T = len(worker.frame)
+    track = PoseTrack(worker.frame, worker.time_s, worker.detected, worker.joints3d, np.zeros((T, 17, 2)),
+                      np.ones((T, 17)), H36M17.joints, {"skeleton": "h36m17", "person": 0})
+    other = replace(track, joints3d=track.joints3d * np.array([1.0, 0.6, 1.4], np.float32),
+                    metadata={"skeleton": "h36m17", "person": 1})
+    two = tmp_path / "two" / "pose3d_cam01.csv"
+    two.parent.mkdir()
+    write_people([track, other], two, "csv")
+    out = tmp_path / "s.json"
+    r = runner.invoke(app, ["score", str(two), str(ref), "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    res = json.loads(out.read_text())
+    assert res["person"] == 0 and res["people_in_prediction"] == 2
+    assert res["mpjpe"]["p_mpjpe"]["all"] < 0.05 and "person 0" in r.output and "2 people" in r.output

@@ -49,6 +49,9 @@ def score(
     lo, _, hi = (frames or "").partition(":")
     if (lo.strip() and int(lo) != a) or (hi.strip() and int(hi) != b):
         say(f"--frames {frames!r}: the reference and the prediction share frames {a}:{b} of it; those were scored")
+    if res.get("people_in_prediction", 1) > 1:
+        say(f"{prediction.name} holds {res['people_in_prediction']} people: person 0 (the most prominent, infer's "
+            "subject) was scored")
     t = Table(title=f"pose3d score {prediction.name} vs {reference.name} (camera {res['camera'] or '-'}, offset "
                     f"{res['sync_offset']:+d}, reference frames {a}:{b}, {res['frames']} scored, mm over "
                     f"{len(res['joints'])} joints)", title_justify="left")

@@ -313,6 +313,9 @@ def score_file(pred_path: str, ref_path: str, calib: str | None = None, camera: 
     res = score_poses(P, Rf, sk, joints, None if cam is None else cam.R, subsets,
                       None if cam is None else np.asarray(cam.t, dtype=np.float64),
                       None if pred.root is None else pred.root[rows[sel]])
-    res.update({"prediction": str(pred_path), "reference": str(ref_path), "camera": None if cam is None else cam.name,
+    from ..infer.readers import person_ids
+
+    res.update({"person": 0, "people_in_prediction": len(person_ids(pred_path)),
+                "prediction": str(pred_path), "reference": str(ref_path), "camera": None if cam is None else cam.name,
                 "sync_offset": offset, "reference_frames": [int(ref.frame[sel][0]), int(ref.frame[sel][-1]) + 1]})
     return res
