@@ -243,10 +243,11 @@ def _run_views(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessmen
                                     max_offset=req.max_offset, detector=req.detector, on_view=view,
                                     offsets=req.offsets)
         names = [Path(v).name for v in req.views]
+        rig = _rig_json(req.calib)
         results = _run_reference(replace(bare, input=str(npz)), npz, on_start, on_frame, name=" + ".join(names),
-                                 notes=[f"calibration {req.calib}"] + _rig_notes(req.calib)
+                                 notes=[f"calibration {req.calib}"] + _rig_notes(rig)
                                  + sync_notes(summary.tri, names)
-                                 + (_rig_sync_notes(req.calib, summary, names) if req.offsets is None else [])
+                                 + (_rig_sync_notes(rig, summary, names) if req.offsets is None else [])
                                  + _reprojection_notes(summary)
                                  + (["the videos taken as synchronised (--max-offset 0)"] if req.max_offset == 0
                                     and req.offsets is None else [])
@@ -268,21 +269,28 @@ def _reprojection_notes(summary) -> list[str]:
     return ["triangulation's median reprojection error over the limb joints: " + ", ".join(cells)]
 
 
-def _rig_sync_notes(calib: str, summary, names: list[str]) -> list[str]:
-    """Where ``pose3d calibrate`` recorded a sync offset (``sync_offset_frames``) and the triangulation's own search
-    found another, say both: the scores rest on the one used."""
+def _rig_json(calib: str) -> dict:
+    """A rig JSON calibration as a dict ({} for another format or an unreadable file: the reader said so already)."""
     import json
 
+    if not str(calib).lower().endswith(".json"):
+        return {}
     try:
-        data = json.loads(Path(calib).read_text()) if str(calib).lower().endswith(".json") else {}
+        data = json.loads(Path(calib).read_text())
     except (OSError, ValueError):
-        return []
-    k = data.get("sync_offset_frames") if isinstance(data, dict) else None
-    rig = [str(c.get("name")) for c in data.get("cameras", [])] if k is not None else []
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _rig_sync_notes(rig: dict, summary, names: list[str]) -> list[str]:
+    """Where ``pose3d calibrate`` recorded a sync offset (``sync_offset_frames`` of the rig JSON ``rig``) and the
+    triangulation's own search found another, say both: the scores rest on the one used."""
+    k = rig.get("sync_offset_frames")
+    cams = [str(c.get("name")) for c in rig.get("cameras", [])] if k is not None else []
     used = [c.name for c in summary.cameras]
-    if len(used) != 2 or sorted(rig) != sorted(used):
+    if len(used) != 2 or sorted(cams) != sorted(used):
         return []
-    expected = int(k) if rig == used else -int(k)  # the rig's offset is its second camera's against its first
+    expected = int(k) if cams == used else -int(k)  # the rig's offset is its second camera's against its first
     found = int(summary.tri.offsets[1])
     if found == expected:
         return []
@@ -290,19 +298,11 @@ def _rig_sync_notes(calib: str, summary, names: list[str]) -> list[str]:
             f"{found:+d} (used); if a clap or another cue says which is right, give it with --offsets 0,K"]
 
 
-def _rig_notes(calib: str) -> list[str]:
+def _rig_notes(rig: dict) -> list[str]:
     """A rig made by ``pose3d calibrate`` says so (its ``calibrated_by`` and ``notes``): the scores rest on it."""
-    import json
-
-    if not str(calib).lower().endswith(".json"):
+    if "calibrated_by" not in rig:
         return []
-    try:
-        data = json.loads(Path(calib).read_text())
-    except (OSError, ValueError):
-        return []
-    if not isinstance(data, dict) or "calibrated_by" not in data:
-        return []
-    return [f"calibrated by {data['calibrated_by']}"] + [str(n) for n in data.get("notes", [])]
+    return [f"calibrated by {rig['calibrated_by']}"] + [str(n) for n in rig.get("notes", [])]
 
 
 def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None, name: str | None = None,
