@@ -21,7 +21,6 @@ most frames where the chosen one is 20-40° off, so the elbow error is mostly th
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,8 +28,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-CLIP = REPO.parent / "shared" / "data" / "video" / "pose2sim_single_person"
-CAMS = ("cam01", "cam02", "cam03", "cam04")
+from reference_pose2sim import CAMS, CLIP, add_clip_arguments, clip_reference  # noqa: E402  (benchmarks/ is the script's folder)
 SPLITS = {"dev": (0, 50), "report": (50, 100)}
 WRONG_DEG = 10.0
 
@@ -79,18 +77,11 @@ def arm_table(track, sk, fps: float) -> dict[str, dict[str, np.ndarray]]:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("outdir", type=Path)
-    ap.add_argument("--reference", type=Path, help="an existing reference npz (default: OUTDIR/ref_pose2sim.npz)")
-    ap.add_argument("--model", help="lifter (default: the shipped model)")
+    add_clip_arguments(ap)
     a = ap.parse_args()
-    if not CLIP.exists():
-        print(f"skipped: {CLIP} not found (the shared pose2sim clip)")
+    ref_path = clip_reference(a)
+    if ref_path is None:
         return 0
-    a.outdir.mkdir(parents=True, exist_ok=True)
-    ref_path = a.reference or a.outdir / "ref_pose2sim.npz"
-    if not ref_path.exists():
-        subprocess.run([sys.executable, "-m", "pose3d_cli", "-q", "triangulate", *[str(CLIP / f"{c}.mp4") for c in CAMS],
-                        "--calib", str(CLIP / "Calib.qca.txt"), "-o", str(ref_path)], check=True, cwd=REPO)
     from pose3d_cli.infer.lifter import load_lifter
     from pose3d_cli.infer.pipeline import InferOptions, lift_track, tracks_of_input
     from pose3d_cli.multiview.reference import read_reference

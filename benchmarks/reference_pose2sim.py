@@ -31,6 +31,31 @@ def run(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "pose3d_cli", "-q", *args], check=True, cwd=REPO)
 
 
+def add_clip_arguments(ap: argparse.ArgumentParser) -> None:
+    """OUTDIR, --reference and --model: the arguments of the benchmarks that lift the clip's views."""
+    ap.add_argument("outdir", type=Path)
+    ap.add_argument("--reference", type=Path, help="an existing reference npz (default: OUTDIR/ref_pose2sim.npz)")
+    ap.add_argument("--model", help="lifter (default: the shipped model)")
+
+
+def clip_reference(a: argparse.Namespace) -> Path | None:
+    """The reference of :func:`add_clip_arguments`' namespace (built when missing), or None (said) without the clip."""
+    if not CLIP.exists():
+        print(f"skipped: {CLIP} not found (the shared pose2sim clip)")
+        return None
+    a.outdir.mkdir(parents=True, exist_ok=True)
+    return ensure_reference(a.outdir, a.reference)
+
+
+def ensure_reference(outdir: Path, given: Path | None = None) -> Path:
+    """The 4-view reference: ``given``, else OUTDIR/ref_pose2sim.npz, triangulated (`pose3d triangulate`, defaults)
+    when it does not exist yet. The benchmarks that score against the clip share it."""
+    ref = given or outdir / "ref_pose2sim.npz"
+    if not ref.exists():
+        run("triangulate", *[str(CLIP / f"{c}.mp4") for c in CAMS], "--calib", str(CLIP / "Calib.qca.txt"), "-o", str(ref))
+    return ref
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir", type=Path)
@@ -41,9 +66,7 @@ def main() -> int:
     a = ap.parse_args()
     out = a.outdir
     out.mkdir(parents=True, exist_ok=True)
-    ref = a.reference or out / "ref_pose2sim.npz"
-    if not ref.exists():
-        run("triangulate", *[str(CLIP / f"{c}.mp4") for c in CAMS], "--calib", str(CLIP / "Calib.qca.txt"), "-o", str(ref))
+    ref = ensure_reference(out, a.reference)
     def output(kind: str, cam: str) -> Path:  # MediaPipe's rows do not depend on the model: reuse the reference's
         shared = ref.parent / f"{kind}_{cam}.csv"
         return shared if kind == "mediapipe" and shared.exists() else out / f"{kind}_{cam}.csv"

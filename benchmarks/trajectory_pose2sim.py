@@ -23,6 +23,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from reference_pose2sim import ensure_reference  # noqa: E402  (benchmarks/ is the script's folder)
 CLIP = REPO.parent / "shared" / "data" / "video" / "pose2sim_single_person"
 CAMS = ("cam01", "cam02", "cam03", "cam04")
 INTRINSICS = {"calib": ["--calib", str(CLIP / "Calib.qca.txt")], "auto": ["--fov", "auto"], "default": []}
@@ -42,9 +43,7 @@ def main() -> int:
         return 0
     out = a.outdir
     out.mkdir(parents=True, exist_ok=True)
-    ref = a.reference or out / "ref_pose2sim.npz"
-    if not ref.exists():
-        run("triangulate", *[str(CLIP / f"{c}.mp4") for c in CAMS], "--calib", str(CLIP / "Calib.qca.txt"), "-o", str(ref))
+    ref = ensure_reference(out, a.reference)
     from pose3d_cli.infer.calibration import load_calibration
     from pose3d_cli.infer.readers import read_infer_output
     from pose3d_cli.multiview.reference import read_reference
