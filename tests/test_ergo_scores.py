@@ -146,6 +146,19 @@ def test_one_foot_raised_and_the_knee_conventions():
     assert one(r3, "legs") == 1 and one(b3, "legs") == 1
 
 
+@pytest.mark.parametrize("support_knee,walking_legs", [(0, 1), (40, 2)])
+def test_walking_legs_are_bilateral_with_the_weight_bearing_knee(support_knee, walking_legs):
+    w = posture(shank_back=(70, support_knee))  # mid-swing: the left foot up, its knee 70°
+    p, u = to_camera(w.reshape(1, 17, 3), camera())
+    a = body_angles(p, u)
+    o = observation_arrays(Segments(), np.zeros(1))
+    conv = Conventions(**BASE)
+    walking = {"walking": np.ones(1)}
+    assert one(reba.score(a, o, conv, walking), "legs") == walking_legs  # REBA: walking 1 + the support knee's
+    assert one(reba.score(a, o, conv), "legs") == 2 + 2  # standing on one leg: unilateral + the 70° knee
+    assert one(rula.score(a, o, conv, walking), "legs") == 2  # RULA keeps its own rule (not balanced)
+
+
 def test_sitting_legs():
     r, b = score(posture(thigh_fwd=(90, 90), shank_back=(0, 0)), obs=Observations(sitting=True))
     assert one(r, "legs") == 1 and one(b, "legs") == 1  # REBA: no knee adjustment when sitting

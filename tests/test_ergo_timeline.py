@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from pose3d_cli.ergo.timeline import (TimeRules, episodes, held_flags, rapid_flags, repetition_flags, smooth_series,
-                                      worst_moments)
+from pose3d_cli.ergo.timeline import (WATCHED, TimeRules, activity_flags, episodes, held_flags, rapid_flags,
+                                      repetition_flags, smooth_series, walking_flags, worst_moments)
 
 
 def times(duration, fps=30.0, jitter=0.0, seed=0):
@@ -44,6 +44,37 @@ def test_repetitions_not_assessed_on_short_clips():
     t = times(10)
     rep, rate = repetition_flags(40 + 20 * np.sin(2 * np.pi * t), t, TimeRules())
     assert not rep.any() and np.isnan(rate).all()
+
+
+def gait(t, hz=0.9, phase=np.pi):
+    """(left, right) knee flexion of a walk: each knee 5-65° at ``hz`` strides/s, the two ``phase`` apart."""
+    return tuple(35 + 30 * np.sin(2 * np.pi * hz * t + ph) for ph in (0.0, phase))
+
+
+def test_walking_is_the_knees_flexing_in_turn():
+    t = times(20, jitter=0.2)
+    w = walking_flags(*gait(t), t, TimeRules())
+    assert w[(t > 1.5) & (t < 18.5)].all()  # from the first knee peak to the last
+    assert not walking_flags(*gait(t, phase=0.0), t, TimeRules()).any()  # squats: both knees together
+    assert not walking_flags(*gait(t, hz=0.25), t, TimeRules()).any()  # in turn, but 2 s apart: no gait
+    bump = lambda c: 5 + 40 * np.exp(-0.5 * ((t - c) / 0.15) ** 2)  # noqa: E731
+    assert not walking_flags(bump(5.0), bump(5.6), t, TimeRules()).any()  # one step each: no walk
+    two = walking_flags(bump(5.0) + bump(6.2), bump(5.6), t, TimeRules())  # left, right, left: a walk
+    assert two[np.argmin(np.abs(t - 5.6))] and not two[t < 4.8].any() and not two[t > 6.4].any()
+
+
+def test_the_arms_swing_while_walking_is_no_repeated_action():
+    t = times(120, jitter=0.2)
+    walking = walking_flags(*gait(t), t, TimeRules()) & (t < 60)  # walks for a minute, then works
+    arm = np.where(t < 60, 10 + 18 * np.sin(2 * np.pi * 0.9 * t),  # swing: 54/min, 36°
+                   30 + 25 * np.sin(2 * np.pi * 6 / 60 * t))  # then lifts the arm 6 times/min
+    parts = {p: np.full_like(t, 20.0) for p in WATCHED}
+    parts["upper_arm_left"] = arm
+    f = activity_flags(parts, t, TimeRules(), walking)
+    mid_walk, mid_work = np.argmin(np.abs(t - 30)), np.argmin(np.abs(t - 90))
+    assert f["walking"][mid_walk] == 1 and f["walking"][mid_work] == 0
+    assert f["repeated"][mid_work] == 1 and f["repeated"][mid_walk] == 0
+    assert activity_flags(parts, t, TimeRules())["repeated"][mid_walk] == 1  # counted, were it not walking
 
 
 def test_rapid_change_flags_only_around_the_change():

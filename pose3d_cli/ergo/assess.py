@@ -41,7 +41,7 @@ from .io import Poses
 from .options import Conventions, Segments, observation_arrays
 from .timeline import (RULES, TimeRules, activity_flags, episodes, frame_weights, percent_time, sample_rate,
                        smooth_angles,
-                       watched_series, worst_moments)
+                       walking_flags, watched_series, worst_moments)
 
 
 def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] | None = None, calib: str | None = None,
@@ -190,7 +190,8 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
     # the neck the ergonomist entered is the neck of every output: scores, bands, time rules, worst moments, CSV
     angles = with_observed_neck(smooth_angles(masked, poses.time_s, rules.cutoff_hz), obs)
     ua_key = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
-    flags = activity_flags(watched_series(angles, ua_key, conv.trunk_key), poses.time_s, rules)
+    walking = walking_flags(angles["knee_flexion_left"], angles["knee_flexion_right"], poses.time_s, rules)
+    flags = activity_flags(watched_series(angles, ua_key, conv.trunk_key), poses.time_s, rules, walking)
     r, b = _scores(angles, obs, conv, flags)
     spread = None
     if poses.plain_joints is not None:
@@ -350,6 +351,7 @@ def summarise(A: Assessment) -> dict:
         "percent_time_static": percent_time(A.flags["static"] > 0, valid, w),
         "percent_time_repeated": percent_time(A.flags["repeated"] > 0, valid, w),
         "percent_time_rapid": percent_time(A.flags["rapid"] > 0, valid, w),
+        "percent_time_walking": percent_time(A.flags["walking"] > 0, valid, w),
         "conventions": asdict(A.conventions),
         "observations": A.segments.describe(),
         "not_observable": NOT_OBSERVABLE + ([] if p.points is not None else [NO_POINTS]),
@@ -484,7 +486,7 @@ def frames_csv_text(A: Assessment, person_column: bool = False) -> str:
     who = ["person"] if person_column else []
     header = ["frame", *who, "time_s", "detected", *(f"{a}_deg" for a in FRAME_ANGLES + HAND_ANGLES), "foot_raise_mm",
               *(f"rula_{c}" for c in RULA_COLS), *(f"reba_{c}" for c in REBA_COLS),
-              "static", "repeated", "rapid", "near_edge", "near_edge_angles", "measured", "lift_spread_deg",
+              "static", "repeated", "rapid", "walking", "near_edge", "near_edge_angles", "measured", "lift_spread_deg",
               "lift_spread_angle", "lift_flip", "reason"]
     wr.writerow(header)
     p = A.poses
@@ -502,10 +504,10 @@ def frames_csv_text(A: Assessment, person_column: bool = False) -> str:
         row += ["" if not np.isfinite(v) else str(int(v)) for v in rul[t]]
         row += ["" if not np.isfinite(v) else str(int(v)) for v in reb[t]]
         if scored[t]:
-            row += [int(A.flags["static"][t]), int(A.flags["repeated"][t]), int(A.flags["rapid"][t]), int(A.near_edge[t]),
-                    ";".join(k for k, v in near_by.items() if v[t])]
+            row += [int(A.flags["static"][t]), int(A.flags["repeated"][t]), int(A.flags["rapid"][t]),
+                    int(A.flags["walking"][t]), int(A.near_edge[t]), ";".join(k for k, v in near_by.items() if v[t])]
         else:
-            row += ["", "", "", "", ""]
+            row += ["", "", "", "", "", ""]
         row.append(";".join(measured[t]))
         if spread is not None and np.isfinite(spread["deg"][t]):
             row += [f"{spread['deg'][t]:.1f}", spread["angle"][t],

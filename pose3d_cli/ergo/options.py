@@ -44,15 +44,17 @@ class Conventions:
     upper_arm_angle: str = "3d"
     #: the upper arm relative to the "trunk" [default, as RULA/REBA] or to the "vertical".
     upper_arm_reference: str = "trunk"
-    #: the trunk angle scored: "sagittal" [default] = flexion/extension in the pelvis' sagittal plane (side
-    #: bending is its own adjustment); "3d" = the full inclination from the vertical; "lean" = the angle out of the
-    #: pelvis' frontal plane (the same for a sagittal bend; less amplified by a large side bend, body/frame.py).
+    #: the trunk angle scored: "lean" [default] = the angle out of the pelvis' frontal plane (the same as the
+    #: sagittal flexion for a sagittal bend; less amplified by a large side bend, body/frame.py); "sagittal" =
+    #: flexion/extension in the pelvis' sagittal plane (side bending is its own adjustment); "3d" = the full
+    #: inclination from the vertical.
     trunk_angle: str = "lean"
     #: REBA leg knee adjustment from the "max" [default] (the more flexed knee: "knee(s)") or the "support"
     #: knee (the weight-bearing leg: the lower ankle).
     knee: str = "max"
-    #: band edges: "le" [default] = an edge value belongs to the lower band ("0–20°" includes 20°, ">20°"
-    #: starts above); "lt" = it belongs to the upper band (the conservative reading).
+    #: band edges: "le" [default] = an edge value gets the lesser score ("0–20°" includes 20°, ">20°" starts
+    #: above; the lower arm's "60–100°" includes both 60° and 100°); "lt" = it gets the greater score (the
+    #: conservative reading: 20° is ">20°"'s, 60° and 100° are outside the lower arm's neutral range).
     edges: str = "le"
     #: dead band around 0 for an "upright" trunk (degrees) [5]
     upright_deg: float = 5.0

@@ -97,7 +97,7 @@ def knee_adjustment(knee: np.ndarray, conv: Conventions) -> np.ndarray:
 
 def score(a: dict, obs: dict, conv: Conventions, activity: dict | None = None) -> dict[str, np.ndarray]:
     """REBA of every frame (arguments as :func:`pose3d_cli.ergo.rula.score`; ``activity``: (T,) 0/1 flags
-    ``static``, ``repeated``, ``rapid``). Returns step scores (``trunk``, ``neck``, ``legs``, ``posture_a``,
+    ``static``, ``repeated``, ``rapid``, ``walking``). Returns step scores (``trunk``, ``neck``, ``legs``, ``posture_a``,
     ``load``, ``score_a``, per side ``upper_arm_*``, ``lower_arm_*``, ``wrist_*``, ``posture_b_*``,
     ``score_b_*``, ``score_c_*``, ``reba_*``), ``activity``, ``reba`` (max of the scorable sides) and
     ``action_level``."""
@@ -112,14 +112,17 @@ def score(a: dict, obs: dict, conv: Conventions, activity: dict | None = None) -
     neck_adj = np.maximum(np.asarray(obs["neck_twist"], dtype=np.float64),
                           _beyond(a["neck_side_bend"], conv.side_bend_deg, conv))
     neck = np.minimum(neck_base(a["neck_flexion"], conv) + neck_adj, 3)
-    unilateral = _beyond(a["foot_raise"], conv.foot_raise_mm, conv)
+    # walking (timeline.walking_flags) is bilateral weight bearing for REBA, its knee the weight-bearing one
+    walking = np.asarray(activity.get("walking", zeros), dtype=np.float64) > 0
+    unilateral = np.where(walking, 0.0, _beyond(a["foot_raise"], conv.foot_raise_mm, conv))
     kl, kr = a["knee_flexion_left"], a["knee_flexion_right"]
+    # the weight-bearing knee: the leg whose ankle is lower (foot_raise > 0: the left foot is higher)
+    support = np.where(np.isnan(a["foot_raise"]), np.nan, np.where(a["foot_raise"] > 0, kr, kl))
     if conv.knee == "max":
-        knee = np.fmax(kl, kr)
-        knee = np.where(np.isnan(kl) | np.isnan(kr), np.nan, knee)
-    else:  # the weight-bearing knee: the leg whose ankle is lower (foot_raise > 0: the left foot is higher)
-        knee = np.where(a["foot_raise"] > 0, kr, kl)
-        knee = np.where(np.isnan(a["foot_raise"]), np.nan, knee)
+        knee = np.where(np.isnan(kl) | np.isnan(kr), np.nan, np.fmax(kl, kr))
+        knee = np.where(walking, support, knee)
+    else:
+        knee = support
     legs = np.where(sitting, 1.0, 1.0 + unilateral + knee_adjustment(knee, conv))
     legs = np.minimum(legs, 4)
     posture_a = lookup(TABLE_A, neck, trunk, legs)

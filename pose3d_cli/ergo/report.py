@@ -366,7 +366,9 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
     parts.append("<h2>Time in posture bands</h2>" + _table([[k, v] for k, v in s["percent_time_in_band"].items()],
                                                            ["band", "% of scored time"]))
     parts.append(_table([["static (held)", s["percent_time_static"]], ["repeated", s["percent_time_repeated"]],
-                         ["rapid large changes", s["percent_time_rapid"]]], ["time rule", "% of scored time"]))
+                         ["rapid large changes", s["percent_time_rapid"]],
+                         ["walking (no repetitions counted; REBA legs as walking)", s["percent_time_walking"]]],
+                        ["time rule", "% of scored time"]))
     for n in s["time_notes"]:
         parts.append(f"<p class='warn'>{_esc(n)}</p>")
     parts.append("<h2>Worst moments (RULA; de-duplicated peaks, at least 2 s or a fifth of the clip apart)</h2><div class='grid'>")

@@ -19,12 +19,12 @@ Steps (the paper's Figures 1-2 and score sheet; our angle names from :mod:`pose3
    further and change soon), 7 → 4 (investigate and change immediately).
 
 Tables: transcribed from the 1993 paper's Tables A, B and C as reproduced in McAtamney & Corlett's
-chapter in *Handbook of Human Factors and Ergonomics Methods* (2004) and the Cornell/ErgoPlus RULA
-worksheets; public implementations disagree on a few cells of Table A (e.g. upper arm 2 / lower arm 1, upper
-arm 5 / lower arm 2 wrist 3, upper arm 6 / lower arm 1): the values below are those of the published table, and
-the cells where public copies differ from it that we saw: (upper arm 2, lower arm 3), (4, 2), (5, 2) and
-(6, 1). Two of three public copies agree with every cell below; the scanned paper's table text could not be read
-cell by cell here, so this is the one part of the transcription checked against copies, not the original.
+chapter in *Handbook of Human Factors and Ergonomics Methods* (2004). Tables B and C, and REBA's three tables,
+were checked cell by cell against scanned worksheets by an independent review (stop 28). Public copies of Table A
+disagree: one independent implementation agrees with every cell below, a Cornell-style worksheet copy carries a
+lower table (about 30 cells differ, all of upper arm 2-4), and another implementation's table is garbled. The
+scanned paper's Table A could not be read cell by cell here, so Table A is the one part of the transcription
+checked against copies, not against the original.
 """
 
 from __future__ import annotations

@@ -15,6 +15,13 @@ Timestamps are the ``time_s`` of the infer output. Rules (printed in the report,
   video is needed, else nothing is flagged and the summary says so).
 - **rapid** (REBA activity): the angle changes by ≥ ``rapid_deg`` (45°) within a window of ``rapid_s`` (1 s)
   centred on the frame.
+- **walking**: the two knees flex in turn, i.e. at least ``walk_steps`` (3) knee-flexion peaks of prominence
+  ≥ ``walk_knee_deg`` (15°), alternating left/right, each ``walk_min_step_s`` (0.25 s) to ``walk_step_s`` (1.2 s)
+  after the previous: the frames from the first to the last of them. REBA's repeated actions exclude walking
+  ("not including walking"), so peaks inside it are not counted as cycles for any body part (the arms' swing is
+  no work action; RULA is given the same rule), and REBA scores walking legs 1 ("bilateral weight bearing,
+  walking or sitting") with the knee adjustment of the weight-bearing leg (the swing knee's flexion is no held
+  posture). A squat is not walking: its two knees peak together, less than a step apart.
 
 Body parts watched: trunk flexion, neck flexion, each upper arm (the scored angle) and elbow. RULA muscle use:
 the arm of that side (group A), trunk or neck (group B). REBA: any part.
@@ -38,6 +45,10 @@ class TimeRules:
     rep_min_s: float = 20.0
     rapid_deg: float = 45.0
     rapid_s: float = 1.0
+    walk_knee_deg: float = 15.0
+    walk_step_s: float = 1.2
+    walk_min_step_s: float = 0.25
+    walk_steps: int = 3
 
     def describe(self) -> dict:
         return asdict(self)
@@ -48,6 +59,8 @@ RULES = (
     "static: a body-part angle within {static_tol_deg:g} deg for at least {static_s:g} s (RULA muscle use +1, REBA activity +1)",
     "repeated: more than {reps_per_min:g} cycles/min (peaks of prominence >= {rep_amplitude_deg:g} deg, centred {rep_window_s:g} s window, needs >= {rep_min_s:g} s of video) (RULA muscle use +1, REBA activity +1)",
     "rapid: an angle change >= {rapid_deg:g} deg within a {rapid_s:g} s window centred on the frame (REBA activity +1)",
+    "walking: >= {walk_steps} knee-flexion peaks (prominence >= {walk_knee_deg:g} deg) alternating left/right, each "
+    "{walk_min_step_s:g}-{walk_step_s:g} s after the last: no repeated-action cycles counted there; REBA legs 1 + the weight-bearing knee's adjustment",
 )
 
 
@@ -156,21 +169,51 @@ def rapid_flags(x: np.ndarray, time_s: np.ndarray, change: float, within_s: floa
     return np.isfinite(span) & (span >= change) & (j > i)
 
 
-def repetition_flags(x: np.ndarray, time_s: np.ndarray, rules: TimeRules) -> tuple[np.ndarray, np.ndarray]:
-    """(T,) bool "repeated" and (T,) cycles per minute (NaN when the clip is too short)."""
+def _peaks(x: np.ndarray, prominence: float) -> np.ndarray:
+    """Indices of the peaks of (T,) ``x`` with at least ``prominence``, missing values interpolated over (a peak
+    never sits on a missing frame); empty with fewer than 3 finite values."""
     from scipy.signal import find_peaks
 
+    fin = np.isfinite(x)
+    if fin.sum() < 3:
+        return np.zeros(0, dtype=np.int64)
+    filled = np.asarray(x, dtype=np.float64).copy()
+    filled[~fin] = np.interp(np.flatnonzero(~fin), np.flatnonzero(fin), filled[fin])
+    peaks, _ = find_peaks(filled, prominence=prominence)
+    return peaks[fin[peaks]]
+
+
+def walking_flags(knee_left: np.ndarray, knee_right: np.ndarray, time_s: np.ndarray, rules: TimeRules) -> np.ndarray:
+    """(T,) bool: frames inside a walk, from the (T,) knee flexions (degrees; see the module doc)."""
+    T = len(time_s)
+    out = np.zeros(T, dtype=bool)
+    marks = sorted((float(time_s[i]), side, int(i)) for side, x in enumerate((knee_left, knee_right))
+                   for i in _peaks(np.asarray(x, dtype=np.float64), rules.walk_knee_deg))
+    run: list[tuple[float, int, int]] = []
+    for m in marks + [(np.inf, -1, -1)]:  # a sentinel closes the last run
+        if run and m[1] != run[-1][1] and rules.walk_min_step_s <= m[0] - run[-1][0] <= rules.walk_step_s:
+            run.append(m)
+            continue
+        if len(run) >= rules.walk_steps:
+            out[run[0][2]:run[-1][2] + 1] = True
+        run = [m]
+    return out
+
+
+def repetition_flags(x: np.ndarray, time_s: np.ndarray, rules: TimeRules,
+                     exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) bool "repeated" and (T,) cycles per minute (NaN when the clip is too short); peaks on frames where
+    ``exclude`` (T,) is true (walking) are not counted."""
     T = len(x)
     dur = float(time_s[-1] - time_s[0]) if T else 0.0
     rate = np.full(T, np.nan)
     if T < 3 or dur < rules.rep_min_s:
         return np.zeros(T, dtype=bool), rate
-    filled = x.copy()
-    fin = np.isfinite(filled)
-    if fin.sum() < 3:
+    if np.isfinite(x).sum() < 3:
         return np.zeros(T, dtype=bool), rate
-    filled[~fin] = np.interp(np.flatnonzero(~fin), np.flatnonzero(fin), filled[fin])
-    peaks, _ = find_peaks(filled, prominence=rules.rep_amplitude_deg)
+    peaks = _peaks(x, rules.rep_amplitude_deg)
+    if exclude is not None:
+        peaks = peaks[~np.asarray(exclude, dtype=bool)[peaks]]
     half = min(rules.rep_window_s, dur) / 2
     lo = np.clip(time_s - half, time_s[0], time_s[-1] - 2 * half)
     hi = lo + 2 * half
@@ -189,13 +232,15 @@ def watched_series(angles: dict[str, np.ndarray], upper_arm_key: str, trunk_key:
             "elbow_left": angles["elbow_flexion_left"], "elbow_right": angles["elbow_flexion_right"]}
 
 
-def activity_flags(series: dict[str, np.ndarray], time_s: np.ndarray, rules: TimeRules) -> dict[str, np.ndarray]:
+def activity_flags(series: dict[str, np.ndarray], time_s: np.ndarray, rules: TimeRules,
+                   walking: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per part: ``static_<part>``, ``repeated_<part>``, ``rapid_<part>``, ``rate_<part>``; then the RULA muscle
-    flags ``arm_left``, ``arm_right``, ``body`` and the REBA flags ``static``, ``repeated``, ``rapid`` (0/1)."""
+    flags ``arm_left``, ``arm_right``, ``body``, the REBA flags ``static``, ``repeated``, ``rapid`` and
+    ``walking`` (0/1; ``walking`` (T,) bool from :func:`walking_flags`, whose peaks are not repetitions)."""
     out: dict[str, np.ndarray] = {}
     for p, x in series.items():
         out[f"static_{p}"] = held_flags(x, time_s, rules.static_s, rules.static_tol_deg)
-        rep, rate = repetition_flags(x, time_s, rules)
+        rep, rate = repetition_flags(x, time_s, rules, walking)
         out[f"repeated_{p}"], out[f"rate_{p}"] = rep, rate
         if not p.startswith("elbow"):
             out[f"rapid_{p}"] = rapid_flags(x, time_s, rules.rapid_deg, rules.rapid_s)
@@ -207,6 +252,7 @@ def activity_flags(series: dict[str, np.ndarray], time_s: np.ndarray, rules: Tim
     out["static"] = any_of("static", WATCHED).astype(np.float64)
     out["repeated"] = any_of("repeated", WATCHED).astype(np.float64)
     out["rapid"] = any_of("rapid", ("trunk", "neck", "upper_arm_left", "upper_arm_right")).astype(np.float64)
+    out["walking"] = (np.zeros(len(time_s)) if walking is None else np.asarray(walking, dtype=np.float64))
     return out
 
 
