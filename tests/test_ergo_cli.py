@@ -289,7 +289,7 @@ def test_one_frame_video(tmp_path):
     (["--coupling", "bad"], "'--coupling'"), (["--wrist", "5"], "--wrist"), (["--load-mode", "often"], "'--load-mode'"),
     (["--trunk-angle", "crooked"], "'--trunk-angle'"),
     (["--up", "1,2"], "--up"), (["--up", "0,0,0"], "non-zero"), (["--detector", "huge"], "--detector"),
-    (["--min-conf", "2"], "--min-conf"),
+    (["--min-conf", "2"], "--min-conf"), (["--back-supported"], "add --sitting"),
     (["-q"], "give it before the command (`pose3d -q ergo"),  # a global option after the command: where it goes
 ])
 def test_unknown_option_values(tmp_path, args, msg):

@@ -159,6 +159,16 @@ def test_walking_legs_are_bilateral_with_the_weight_bearing_knee(support_knee, w
     assert one(rula.score(a, o, conv, walking), "legs") == 2  # RULA keeps its own rule (not balanced)
 
 
+@pytest.mark.parametrize("trunk,supported,unsupported", [(-20, 1, 2), (0, 1, 1), (15, 2, 2)])
+def test_rula_seated_trunk_well_supported(trunk, supported, unsupported):
+    """RULA: trunk 1 "if sitting and well supported with a hip-trunk angle of 90° or more": a reclined trunk against
+    a backrest is 1 (else extension: 2 by the default convention), a trunk bent forward keeps its band."""
+    w = posture(trunk_flex=trunk, thigh_fwd=(90, 90))
+    assert one(score(w, obs=Observations(sitting=True, back_supported=True))[0], "trunk") == supported
+    assert one(score(w, obs=Observations(sitting=True))[0], "trunk") == unsupported
+    assert one(score(w, obs=Observations(back_supported=True))[0], "trunk") == unsupported  # only where seated
+
+
 def test_sitting_legs():
     r, b = score(posture(thigh_fwd=(90, 90), shank_back=(0, 0)), obs=Observations(sitting=True))
     assert one(r, "legs") == 1 and one(b, "legs") == 1  # REBA: no knee adjustment when sitting

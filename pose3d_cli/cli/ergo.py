@@ -53,6 +53,8 @@ def ergo(
     load_mode: Optional[Literal["intermittent", "static", "repeated"]] = typer.Option(None, help="How the load is handled: intermittent, static or repeated (default: intermittent)."),
     coupling: Optional[Literal["good", "fair", "poor", "unacceptable"]] = typer.Option(None, help="REBA coupling: good, fair, poor or unacceptable (default: good)."),
     sitting: Optional[bool] = typer.Option(None, "--sitting/--standing", help="Seated or standing work (default: standing)."),
+    back_supported: Optional[bool] = typer.Option(None, "--back-supported", help="Seated with the back well supported "
+                                                  "(RULA trunk 1 unless bent forward; with --sitting)."),
     upper_arm_angle: Literal["3d", "sagittal"] = typer.Option("3d", help="Upper arm angle scored: 3d (elevation in any plane) or sagittal."),
     upper_arm_reference: Literal["trunk", "vertical"] = typer.Option("trunk", help="Upper arm relative to the trunk or the vertical."),
     trunk_angle: Literal["sagittal", "lean", "3d"] = typer.Option("lean", help="Trunk angle scored: sagittal (flexion), lean (out of the frontal plane) or 3d (inclination)."),
@@ -144,7 +146,11 @@ def ergo(
                            neck_neutral_deg=neck_neutral_deg, hand_points=hand_points,
                            hand_margin_deg=hand_margin_deg)
         segs = load_segments(observations, wrist=wrist, wrist_twist=wrist_twist, neck_flexion_deg=neck_flexion_deg,
-                             load_kg=load_kg, load_mode=load_mode, coupling=coupling, sitting=sitting)
+                             load_kg=load_kg, load_mode=load_mode, coupling=coupling, sitting=sitting,
+                             back_supported=back_supported)
+        if back_supported and not sitting and observations is None:
+            raise Pose3dError("--back-supported describes a seated worker: add --sitting (or set sitting in "
+                              "--observations)")
         if not 0 <= min_conf <= 1:
             raise Pose3dError(f"--min-conf {min_conf}: must be between 0 and 1")
         if cutoff_hz < 0:

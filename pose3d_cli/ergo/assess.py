@@ -430,7 +430,7 @@ NOT_OBSERVABLE = [
     "load/force and shocks: set 'load_kg', 'load_mode', 'shock'",
     "coupling (REBA): set 'coupling'",
     "arm supported or person leaning: set 'arm_supported'",
-    "sitting: set 'sitting'",
+    "sitting: set 'sitting'; a seated trunk well supported by a backrest (RULA trunk 1): set 'back_supported'",
     "neck twist where the face points are absent or under hand_min_conf: set 'neck_twist'",
     "neck flexion from a phone facing the worker head-on (it is depth there; ergo warns): set 'neck_flexion_deg'",
     "upper arm rotation (REBA +1 'abducted or rotated': only abduction is measured)",

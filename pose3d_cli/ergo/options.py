@@ -135,6 +135,9 @@ class Observations:
     coupling: str = "good"  #: REBA coupling good | fair | poor | unacceptable [good]
     arm_supported: bool = False  #: arm supported or person leaning (−1 upper arm) [no]
     sitting: bool = False  #: seated (legs supported; REBA: no knee adjustment) [no]
+    #: seated with the back well supported (RULA: trunk 1 "if sitting and well supported with a hip-trunk angle of
+    #: 90° or more", i.e. where the trunk is not bent forward beyond the upright dead band; only where sitting) [no]
+    back_supported: bool = False
     neck_twist: bool = False  #: neck twisted (+1) [no: not observable from 17 joints]
     #: the neck's forward bend in degrees (negative: extension) where the video cannot show it, e.g. a phone facing
     #: the worker head-on (ergo warns): replaces the measured neck flexion in the scores [None: measured]

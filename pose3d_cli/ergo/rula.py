@@ -12,7 +12,8 @@ Steps (the paper's Figures 1-2 and score sheet; our angle names from :mod:`pose3
    from the timeline) + force/load (0: < 2 kg intermittent; 1: 2–10 kg intermittent; 2: 2–10 kg static or
    repeated, or > 10 kg intermittent; 3: > 10 kg static or repeated, or shocks/rapid build-up) = score C.
 9. neck (relative to the trunk): 0–10° flexion 1; 10–20° 2; >20° 3; in extension 4; +1 twisted (head
-   yaw from the face points where reliable, else the option), +1 side bending. 10. trunk: 1 upright (or seated and well supported); 0–20° flexion 2;
+   yaw from the face points where reliable, else the option), +1 side bending. 10. trunk: 1 upright (or seated
+   and well supported: the ``back_supported`` observation); 0–20° flexion 2;
    20–60° 3; >60° 4; +1 twisted, +1 side bending. 11. legs: 1 supported and balanced, 2 if not.
 12. Table B → posture score B; + muscle use + force = score D. Table C (C capped at 8, D at 7) → grand score
    1–7; action levels: 1–2 → 1 (acceptable), 3–4 → 2 (investigate further), 5–6 → 3 (investigate
@@ -173,7 +174,10 @@ def score(a: dict, obs: dict, conv: Conventions, muscle: dict | None = None) -> 
     neck = neck_base(a["neck_flexion"], conv) + np.asarray(obs["neck_twist"], dtype=np.float64) \
         + _beyond(a["neck_side_bend"], conv.side_bend_deg, conv)
     t = _trunk_angle(a, conv)
-    trunk = trunk_base(t, conv) + _beyond(a["trunk_twist"], conv.twist_deg, conv) \
+    # seated and well supported, hip-trunk angle >= 90 deg: 1, however far the trunk reclines
+    supported = np.asarray(obs["back_supported"], dtype=bool) & np.asarray(obs["sitting"], dtype=bool) & (
+        t <= conv.upright_deg if conv.edges == "le" else t < conv.upright_deg)
+    trunk = np.where(supported, 1.0, trunk_base(t, conv)) + _beyond(a["trunk_twist"], conv.twist_deg, conv) \
         + _beyond(a["trunk_side_bend"], conv.side_bend_deg, conv)
     legs = legs_supported_score(a, obs, conv)
     out.update(neck=np.minimum(neck, 6), trunk=np.minimum(trunk, 6), legs=legs)
