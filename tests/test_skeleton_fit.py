@@ -109,6 +109,25 @@ def test_nan_frames_stay_nan():
     assert np.isnan(fitted[3]).all() and np.isfinite(np.delete(fitted, 3, 0)).all()
 
 
+def test_2d_without_a_value_pulls_nothing():
+    """A joint whose 2D (or confidence) is NaN in one frame is fitted as if its confidence were 0, in that frame only:
+    no NaN spreads into the frame or, through the arms' decoder, into later frames."""
+    rng = np.random.default_rng(3)
+    root_t = np.array([0.0, 0.0, 3500.0])
+    cam = hand_fk(30, rng) + root_t
+    xy, conf = project(cam), np.ones((30, SK.num_joints))
+    lifted = cam - root_t
+    head, elbow = SK.index("head"), SK.index("left_elbow")
+    bad_xy, bad_conf = xy.copy(), conf.copy()
+    bad_xy[5, head], bad_conf[8, elbow] = np.nan, np.nan
+    zero = conf.copy()
+    zero[5, head] = zero[8, elbow] = 0.0
+    got = resolve_to_lengths(lifted, LENGTHS, SK, bad_xy, bad_conf)
+    want = resolve_to_lengths(lifted, LENGTHS, SK, np.where(np.isfinite(bad_xy), bad_xy, 0.0), zero)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, want, atol=1e-9)
+
+
 def test_butterworth_zero_phase_vs_one_euro_lag():
     fps = 60.0
     t = np.arange(300) / fps

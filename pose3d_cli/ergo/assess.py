@@ -132,9 +132,12 @@ def observed_neck(obs) -> np.ndarray:
 
 
 def with_observed_neck(a: dict, obs) -> dict:
-    """The angles with the observed neck (where the video cannot show it) in place of the measured one."""
+    """The angles with the observed neck (where the video cannot show it) in place of the measured one, in the
+    frames whose neck is scored (an entered neck gives no frame without a person a neck)."""
     neck = observed_neck(obs)
-    return {**a, "neck_flexion": np.where(np.isfinite(neck), neck, a["neck_flexion"])} if np.isfinite(neck).any() else a
+    if not np.isfinite(neck).any():
+        return a
+    return {**a, "neck_flexion": np.where(np.isfinite(neck) & np.isfinite(a["neck_flexion"]), neck, a["neck_flexion"])}
 
 
 def _scores(a, obs, conv, flags):
@@ -147,7 +150,7 @@ def _scores(a, obs, conv, flags):
 
 #: the angles whose lift spread is reported (those the scores read, by convention)
 def _spread_keys(conv: Conventions) -> list[str]:
-    ua = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
+    ua = conv.upper_arm_key
     return [conv.trunk_key, "trunk_side_bend", "trunk_twist", "neck_flexion", "neck_side_bend",
             *(f"{k}_{s}" for s in SIDES for k in (ua, "upper_arm_abduction", "elbow_flexion", "knee_flexion"))]
 
@@ -189,14 +192,18 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
     obs = observation_arrays(segments, poses.time_s)
     # the neck the ergonomist entered is the neck of every output: scores, bands, time rules, worst moments, CSV
     angles = with_observed_neck(smooth_angles(masked, poses.time_s, rules.cutoff_hz), obs)
-    ua_key = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
+    ua_key = conv.upper_arm_key
     walking = walking_flags(angles["knee_flexion_left"], angles["knee_flexion_right"], poses.time_s, rules)
-    flags = activity_flags(watched_series(angles, ua_key, conv.trunk_key), poses.time_s, rules, walking)
+    # an entered neck is a posture, not a movement: the time rules see no neck where it was entered (a constant
+    # would read as held for the whole span, and its edges as rapid changes)
+    watched = watched_series(angles, ua_key, conv.trunk_key)
+    watched["neck"] = np.where(np.isfinite(observed_neck(obs)), np.nan, watched["neck"])
+    flags = activity_flags(watched, poses.time_s, rules, walking)
     r, b = _scores(angles, obs, conv, flags)
     spread = None
     if poses.plain_joints is not None:
-        plain = smooth_angles(_masked_angles(poses.plain_joints, poses, vertical, conv, ok, body_ok, hand),
-                              poses.time_s, rules.cutoff_hz)
+        plain = with_observed_neck(smooth_angles(_masked_angles(poses.plain_joints, poses, vertical, conv, ok, body_ok,
+                                                                hand), poses.time_s, rules.cutoff_hz), obs)
         r2, b2 = _scores(plain, obs, conv, flags)
         keys = _spread_keys(conv)
         with np.errstate(invalid="ignore"):
@@ -264,7 +271,7 @@ BANDS = {  # name → (angle key or callable, threshold, how)
 
 def _band_series(A: Assessment) -> dict[str, np.ndarray]:
     a, conv = A.angles, A.conventions
-    ua = "upper_arm_elevation" if conv.upper_arm_angle == "3d" else "upper_arm_flexion"
+    ua = conv.upper_arm_key
     tr = a[conv.trunk_key]
     with np.errstate(invalid="ignore"):
         return {"trunk": tr, "trunk_ext": -tr, "trunk_side": np.abs(a["trunk_side_bend"]),
@@ -289,17 +296,22 @@ def summarise(A: Assessment) -> dict:
     worst = worst_moments(np.where(valid, g, np.nan), rb, t, gap_s=gap)
     worst_reba = worst_moments(np.where(valid, rb, np.nan), g, t, gap_s=gap)
 
-    def moment(i):
+    ua = A.conventions.upper_arm_key
+
+    def moment(i):  # the angles the scores read (the conventions' trunk and upper-arm angles)
         return {"frame": int(p.frame[i]), "time_s": round(float(t[i]), 3), "rula": int(g[i]), "reba": int(rb[i]),
-                "trunk_flexion_deg": _r(A.angles["trunk_flexion"][i]), "neck_flexion_deg": _r(A.angles["neck_flexion"][i]),
-                "upper_arm_left_deg": _r(A.angles["upper_arm_elevation_left"][i]),
-                "upper_arm_right_deg": _r(A.angles["upper_arm_elevation_right"][i])}
+                "trunk_deg": _r(A.angles[A.conventions.trunk_key][i]), "trunk_angle": A.conventions.trunk_key,
+                "neck_flexion_deg": _r(A.angles["neck_flexion"][i]),
+                "upper_arm_left_deg": _r(A.angles[f"{ua}_left"][i]), "upper_arm_right_deg": _r(A.angles[f"{ua}_right"][i]),
+                "upper_arm_angle": ua}
 
     dur = float(t[-1] - t[0] + w[-1])
-    rep_note = None if dur >= A.rules.rep_min_s else (
-        f"clip of {dur:.1f} s is shorter than {A.rules.rep_min_s:g} s: repetition rates not assessed")
-    static_note = None if dur >= A.rules.static_s else (
-        f"clip of {dur:.1f} s is shorter than {A.rules.static_s:g} s: no posture can be 'held > 1 min'")
+    span = float(t[-1] - t[0])  # what the time rules measure a clip by (timeline.repetition_flags, held_flags)
+    rep_note = None if span >= A.rules.rep_min_s else (
+        f"the frames span {span:.2f} s, less than the {A.rules.rep_min_s:g} s the repetition rule needs: repetition "
+        "rates not assessed")
+    static_note = None if span >= A.rules.static_s else (
+        f"the frames span {span:.2f} s, less than {A.rules.static_s:g} s: no posture can be 'held > 1 min'")
     fs = sample_rate(t)
     smooth_note = None if A.rules.cutoff_hz < fs / 2 or A.rules.cutoff_hz <= 0 else (
         f"--cutoff-hz {A.rules.cutoff_hz:g} is not below half the frame rate ({fs / 2:.0f} Hz): the angles were not "

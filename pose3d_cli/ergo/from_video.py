@@ -54,7 +54,9 @@ def people_from_input(input_path: str, opts, lifter=None, on_frame: Callable[[in
         pt = lift_track(track, lifter, opts)
         plain = lift_track(track, plain_lifter, opts)
         meta = dict(pt.metadata)
-        meta["timestamps"] = TIMESTAMPS_NOTE if source is not None else "frame index / fps of the keypoint file"
+        meta["timestamps"] = (TIMESTAMPS_NOTE if source is not None and source.container_times else
+                              f"frame index / {source.fps:g} fps (--fps, or a folder of images)" if source is not None
+                              else "frame index / fps of the keypoint file")
         poses = Poses(np.asarray(pt.frame), np.asarray(pt.time_s, dtype=np.float64), np.asarray(pt.detected, bool),
                       pt.joints3d.astype(np.float64), np.asarray(pt.conf, dtype=np.float64), meta["skeleton"], meta,
                       str(input_path), pt.points, plain.joints3d.astype(np.float64))

@@ -108,6 +108,11 @@ class Conventions:
         """The angle name (:mod:`pose3d_cli.body.frame`) that the trunk bands read."""
         return TRUNK_KEYS[self.trunk_angle]
 
+    @property
+    def upper_arm_key(self) -> str:
+        """The angle name, less its ``_left``/``_right``, that the upper-arm bands read."""
+        return "upper_arm_elevation" if self.upper_arm_angle == "3d" else "upper_arm_flexion"
+
     def __post_init__(self) -> None:
         choices = {"upper_arm_angle": ("3d", "sagittal"), "upper_arm_reference": ("trunk", "vertical"),
                    "trunk_angle": tuple(TRUNK_KEYS), "knee": ("max", "support"), "edges": ("le", "lt"),

@@ -376,7 +376,7 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
         pics = (_img(thumbs[i], f"frame {m['frame']}") if i in thumbs else "") + _img(pose_views(A, i), "pose")
         parts.append(f"<div class='card'>{pics}<br>t = {m['time_s']:.2f} s (frame {m['frame']}) · RULA "
                      f"{_chip(m['rula'], rl[i], RULA_COLOURS)} REBA {_chip(m['reba'], A.reba['action_level'][i], REBA_COLOURS)}"
-                     f"<br>trunk {_deg(m['trunk_flexion_deg'])}, neck {_deg(m['neck_flexion_deg'])}, upper arms "
+                     f"<br>trunk {_deg(m['trunk_deg'])}, neck {_deg(m['neck_flexion_deg'])}, upper arms "
                      f"L {_deg(m['upper_arm_left_deg'])} / R {_deg(m['upper_arm_right_deg'])}</div>")
     parts.append("</div>")
     if not thumbs:

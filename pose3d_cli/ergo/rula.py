@@ -100,7 +100,7 @@ def lower_arm_base(elbow: np.ndarray, edges: str = "le") -> np.ndarray:
 
 
 def _upper_arm_angle(a: dict, side: str, conv: Conventions) -> np.ndarray:
-    return a[f"upper_arm_{'elevation' if conv.upper_arm_angle == '3d' else 'flexion'}_{side}"]
+    return a[f"{conv.upper_arm_key}_{side}"]
 
 
 def _trunk_angle(a: dict, conv: Conventions) -> np.ndarray:

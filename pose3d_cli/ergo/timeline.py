@@ -64,11 +64,30 @@ RULES = (
 )
 
 
-def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) index runs where ``mask`` (T,) is true."""
-    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
-    d = np.flatnonzero(np.diff(m.astype(np.int8)))
-    return list(zip(d[::2].tolist(), d[1::2].tolist()))
+#: a step between two timestamps longer than this many median steps, and than GAP_MIN_S, is a hole in the video
+#: (frames missing), not a slow frame of a variable-frame-rate recording
+GAP_STEPS = 5.0
+GAP_MIN_S = 0.5
+
+
+def gaps(time_s: np.ndarray) -> np.ndarray:
+    """(T - 1,) bool: the steps of ``time_s`` that are holes in the video (see :data:`GAP_STEPS`)."""
+    dt = np.diff(np.asarray(time_s, dtype=np.float64))
+    pos = dt[dt > 0]
+    med = float(np.median(pos)) if len(pos) else 1 / 30
+    return dt > max(GAP_STEPS * med, GAP_MIN_S)
+
+
+def runs(mask: np.ndarray, time_s: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """[start, end) index runs where ``mask`` (T,) is true; with ``time_s``, also split at holes (:func:`gaps`)."""
+    m = np.asarray(mask, dtype=bool)
+    hole = np.zeros(len(m), dtype=bool)  # hole[i]: frames are missing between i - 1 and i
+    if time_s is not None and len(m) > 1:
+        hole[1:] = gaps(time_s)
+    prev = np.concatenate([[False], m[:-1]])
+    starts = np.flatnonzero(m & (~prev | hole))
+    ends = np.concatenate([np.flatnonzero(prev & (~m | hole)), [len(m)] if len(m) and m[-1] else []]).astype(np.int64)
+    return list(zip(starts.tolist(), ends.tolist()))
 
 
 def sample_rate(time_s: np.ndarray) -> float:
@@ -78,18 +97,28 @@ def sample_rate(time_s: np.ndarray) -> float:
 
 
 def _filter_runs(X: np.ndarray, time_s: np.ndarray, cutoff_hz: float) -> np.ndarray:
-    """Zero-phase low-pass of (T, K) columns sharing one finite mask, per run of finite rows."""
+    """Zero-phase low-pass of (T, K) columns sharing one finite mask, per run of finite rows without a hole in
+    time. Each run is resampled on a uniform grid at its median step (a variable-frame-rate run is filtered in
+    seconds, not in samples), filtered there and read back at its own timestamps."""
     from scipy.signal import butter, filtfilt
 
-    fs = sample_rate(time_s)
     out = X.astype(np.float64).copy()
-    if cutoff_hz <= 0 or cutoff_hz >= fs / 2:
+    if cutoff_hz <= 0 or cutoff_hz >= sample_rate(time_s) / 2:
         return out
-    b, a = butter(2, cutoff_hz / (fs / 2))
-    pad = 3 * max(len(a), len(b))
-    for s, e in runs(np.isfinite(X).all(axis=1)):
-        if e - s > pad:
-            out[s:e] = filtfilt(b, a, X[s:e], axis=0)
+    for s, e in runs(np.isfinite(X).all(axis=1), time_s):
+        t = np.asarray(time_s[s:e], dtype=np.float64)
+        dt = np.diff(t)
+        step = float(np.median(dt[dt > 0])) if (dt > 0).any() else 0.0
+        if step <= 0 or cutoff_hz >= 0.5 / step:
+            continue
+        n = int(np.ceil((t[-1] - t[0]) / step)) + 1
+        grid = np.linspace(t[0], t[-1], n) if n > 1 else t[:1]
+        b, a = butter(2, cutoff_hz / (0.5 * (n - 1) / max(t[-1] - t[0], 1e-9)))
+        if n <= 3 * max(len(a), len(b)):
+            continue
+        uniform = np.stack([np.interp(grid, t, X[s:e, k]) for k in range(X.shape[1])], axis=1)
+        smooth = filtfilt(b, a, uniform, axis=0)
+        out[s:e] = np.stack([np.interp(t, grid, smooth[:, k]) for k in range(X.shape[1])], axis=1)
     return out
 
 
@@ -257,12 +286,14 @@ def activity_flags(series: dict[str, np.ndarray], time_s: np.ndarray, rules: Tim
 
 
 def frame_weights(time_s: np.ndarray) -> np.ndarray:
-    """Seconds each frame stands for (its step to the next frame; the last one the median step)."""
+    """Seconds each frame stands for: its step to the next frame (the last frame: the step before it); before a
+    hole in the video (:func:`gaps`), the median step."""
     if len(time_s) < 2:
         return np.ones(len(time_s)) / 30.0
     dt = np.diff(time_s)
     med = float(np.median(dt)) if np.median(dt) > 0 else 1 / 30
-    return np.concatenate([np.clip(dt, 0, 5 * med), [med]])
+    w = np.where(gaps(time_s), med, np.clip(dt, 0, None))
+    return np.concatenate([w, w[-1:]])
 
 
 def percent_time(mask: np.ndarray, valid: np.ndarray, w: np.ndarray) -> float | None:
@@ -285,8 +316,9 @@ def worst_moments(score: np.ndarray, tie: np.ndarray, time_s: np.ndarray, k: int
 
 
 def episodes(mask: np.ndarray, time_s: np.ndarray, k: int = 3) -> list[dict]:
-    """The ``k`` longest runs of consecutive frames where ``mask`` holds: start, end (s) and duration (s)."""
+    """The ``k`` longest runs of consecutive frames where ``mask`` holds (a hole in the video ends a run): start,
+    end (s) and duration (s)."""
     w = frame_weights(time_s)
     out = [{"start_s": round(float(time_s[s]), 3), "end_s": round(float(time_s[e - 1] + w[e - 1]), 3),
-            "duration_s": round(float(w[s:e].sum()), 3), "frames": e - s} for s, e in runs(mask)]
+            "duration_s": round(float(w[s:e].sum()), 3), "frames": e - s} for s, e in runs(mask, time_s)]
     return sorted(out, key=lambda d: -d["duration_s"])[:k]

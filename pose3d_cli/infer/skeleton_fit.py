@@ -3,8 +3,9 @@
 1. :func:`fit_bone_lengths`: each bone's length over the track is the confidence-weighted median of the lifted
    lengths, left and right averaged (one body is symmetric), then pulled towards a prior of plausible
    proportions (:data:`PRIOR_FRACTIONS`, measured from the shared mocap by ``benchmarks/skeleton_prior.py``) in
-   log space; the prior is scaled to the lifter's overall size (the robust log-mean ratio of the lifted lengths
-   to the prior), so that pull never changes the person's size, only its proportions. Then each distal limb bone
+   log space; the prior is scaled to the lifter's overall size (the median over bones of the log ratio of the
+   lifted lengths to the prior: robust, so the pull changes mostly the proportions; it does not keep the overall
+   size exactly, e.g. 2-4% smaller for mocap-like lengths at the default weight). Then each distal limb bone
    (forearm, shank: :data:`DISTAL_BONES`) takes the prior's ratio to its proximal bone (upper arm, thigh): the
    lifter shortens the distal bones most (on the pose2sim reference, forearms 0.87 and upper arms 0.94 of their
    length), so their length comes from the better-lifted proximal one (this lengthens the person a little).
@@ -61,8 +62,9 @@ DISTAL_BONES = {"left_wrist": "left_elbow", "right_wrist": "right_elbow", "left_
 PRIOR_WEIGHT = 0.5  # 0: the track's own symmetrised lengths; 1: the mocap proportions at the track's size
 RAY_WEIGHT = 0.5  # how far a confident joint is pulled onto its camera ray (× its 2D confidence)
 #: (chosen on the pose2sim DEV frames, 60 fps: plateau 1.0-1.4; 0.7 and below keep most wrong switches, 2 and above
-#: hold a wrong branch) cost of a switch of arm branch between frames, × (elbow jump² + wrist jump²) / (upper arm ×
-#: forearm length), at :data:`BRANCH_JUMP_FPS`; 0 decodes every frame alone. Other frame rates scale it by
+#: hold a wrong branch) cost of a move between frames, × (elbow jump² + wrist jump²) / (upper arm ×
+#: forearm length), at :data:`BRANCH_JUMP_FPS` (every move is charged, staying on a branch too: a switch between
+#: branches is a large jump); 0 decodes every frame alone. Other frame rates scale it by
 #: fps / 60 (:func:`jump_weight_at`): a switch pays the two branches' separation once, whatever the rate, while a
 #: wrong branch pays its unary cost every frame, i.e. in proportion to the rate (the same DEV frames decimated to
 #: 30 fps: 0.3 and 0.6 best, 1.2 worse, 2.4 and 4.8 worse still)
@@ -94,7 +96,8 @@ def has_prior(sk: Skeleton) -> bool:
 
 
 def prior_lengths(sk: Skeleton) -> np.ndarray:
-    """(B,) prior bone fractions of ``sk`` (sum 1); Pose3dError for a skeleton the prior was not measured on."""
+    """(B,) prior bone fractions of ``sk`` (fractions of the mocap's summed bone lengths, rounded: they sum to
+    ~1); Pose3dError for a skeleton the prior was not measured on."""
     names = [c for c, _ in sk.bones]
     if not has_prior(sk):
         raise Pose3dError(f"skeleton fit: the proportion prior is for {PRIOR_SKELETON} bones, not {sk.name}; "
@@ -251,9 +254,12 @@ def resolve_to_lengths(joints: np.ndarray, lengths: np.ndarray, sk: Skeleton, xy
     use_rays = xy is not None and conf is not None and ray_weight > 0
     arm = {}  # elbow bone -> its forearm bone, decoded together
     if use_rays:
-        w = np.clip(conf.astype(np.float64), 0, 1)
-        P = P + camera_translation(P, xy.astype(np.float64), w)[:, None]
-        rays = _unit(np.concatenate([xy.astype(np.float64), np.ones(xy.shape[:-1] + (1,))], -1))
+        # a joint without finite 2D (or confidence) pulls nothing: weight 0, never NaN into the solves
+        seen = np.isfinite(xy).all(-1) & np.isfinite(conf)
+        xy = np.where(seen[..., None], xy, 0.0).astype(np.float64)
+        w = np.where(seen, np.clip(conf.astype(np.float64), 0, 1), 0.0)
+        P = P + camera_translation(P, xy, w)[:, None]
+        rays = _unit(np.concatenate([xy, np.ones(xy.shape[:-1] + (1,))], -1))
         # only sided (limb) joints are pulled onto their rays: a central joint's 2D (a head top or spine derived
         # from face and shoulder landmarks) is no landmark of that joint, and its ray tips the head into depth
         limb = np.zeros(sk.num_joints)

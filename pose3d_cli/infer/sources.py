@@ -56,9 +56,9 @@ class FrameSource:
                 t = i / self.fps
                 if self.container_times:
                     ms = cap.get(cv2.CAP_PROP_POS_MSEC)
-                    # a usable timestamp is finite and increasing; otherwise keep index / fps for this frame
-                    if np.isfinite(ms) and ms / 1000.0 > last and (i == 0 or ms > 0):
-                        t = ms / 1000.0
+                    # a usable timestamp is finite and increasing; otherwise one nominal step after the last frame
+                    t = ms / 1000.0 if np.isfinite(ms) and ms / 1000.0 > last and (i == 0 or ms > 0) else (
+                        last + 1.0 / self.fps if i else t)
                 last = t
                 yield i, t, frame
                 i += 1
@@ -194,10 +194,10 @@ def _pyav_frames(source: FrameSource, width: int | None) -> Iterator[tuple[int, 
             i, last = 0, -np.inf
             for frame in itertools.chain([first], decoded):
                 t = i / source.fps
-                if source.container_times and frame.pts is not None and base > 0:
-                    ms = (frame.pts - start) * base * 1000.0  # as OpenCV's CAP_PROP_POS_MSEC
-                    if np.isfinite(ms) and ms / 1000.0 > last and (i == 0 or ms > 0):
-                        t = ms / 1000.0
+                if source.container_times:  # a usable timestamp is finite and increasing (as OpenCV's path)
+                    ms = (frame.pts - start) * base * 1000.0 if frame.pts is not None and base > 0 else np.nan
+                    t = ms / 1000.0 if np.isfinite(ms) and ms / 1000.0 > last and (i == 0 or ms > 0) else (
+                        last + 1.0 / source.fps if i else t)
                 last = t
                 if scale != 1.0:
                     img = frame.reformat(width=size[0], height=size[1], format="rgb24", interpolation="AREA")
