@@ -59,6 +59,16 @@ class Skeleton:
         for a, b in self.pairs:
             if a not in known or b not in known:
                 raise SkeletonError(f"skeleton {self.name}: unknown pair ({a}, {b})")
+        if all(p is not None for p in self.parents):
+            raise SkeletonError(f"skeleton {self.name}: no root (every joint has a parent)")
+        parent = dict(zip(self.joints, self.parents))
+        for j in self.joints:  # every joint reaches the root: no cycle
+            seen, k = set(), j
+            while parent[k] is not None:
+                if k in seen:
+                    raise SkeletonError(f"skeleton {self.name}: the parents of {j!r} form a cycle")
+                seen.add(k)
+                k = parent[k]
 
     def __len__(self) -> int:
         return len(self.joints)

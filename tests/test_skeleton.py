@@ -80,6 +80,10 @@ def test_skeleton_validation():
         Skeleton("x", ("a", "b"), (None, "a"), (("a", "z"),))
     with pytest.raises(SkeletonError, match="has no joint 'tail'"):
         H36M17.index("tail")
+    with pytest.raises(SkeletonError, match="no root"):
+        Skeleton("x", ("a", "b"), ("b", "a"))
+    with pytest.raises(SkeletonError, match="cycle"):
+        Skeleton("x", ("a", "b", "c"), (None, "c", "b"))
 
 
 def _points(sk, rng, batch=(5,)):

@@ -109,6 +109,16 @@ def test_nan_frames_stay_nan():
     assert np.isnan(fitted[3]).all() and np.isfinite(np.delete(fitted, 3, 0)).all()
 
 
+def test_tree_order_of_a_forest_ends():
+    """Two trees (two roots): every bone once, after its parent bone (this walk used to loop forever)."""
+    from pose3d_cli.skeleton import Skeleton
+
+    forest = Skeleton("forest", ("a", "b", "c", "d", "e"), (None, "a", None, "c", "d"))
+    order = [tuple(forest.bone_indices[i]) for i in topological_order(forest)]
+    assert sorted(order) == sorted(map(tuple, forest.bone_indices))
+    assert order.index((4, 3)) > order.index((3, 2))  # e after d
+
+
 def test_2d_without_a_value_pulls_nothing():
     """A joint whose 2D (or confidence) is NaN in one frame is fitted as if its confidence were 0, in that frame only:
     no NaN spreads into the frame or, through the arms' decoder, into later frames."""

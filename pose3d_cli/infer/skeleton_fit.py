@@ -298,13 +298,17 @@ def resolve_to_lengths(joints: np.ndarray, lengths: np.ndarray, sk: Skeleton, xy
 def topological_order(sk: Skeleton) -> np.ndarray:
     """Bone indices ordered so that every bone comes after its parent bone."""
     b = sk.bone_indices
-    done, order = {sk.index(sk.root)}, []
+    done = {int(j) for j in np.flatnonzero(sk.parent_indices < 0)}  # every root (a forest is walked tree by tree)
+    order: list[int] = []
     while len(order) < len(b):
-        for i, (c, p) in enumerate(b):
+        before = len(order)
+        for i, (c, p) in enumerate(b):  # storage order, a child as soon as its parent is placed
             if i not in order and int(p) in done:
                 order.append(i)
                 done.add(int(c))
-    return np.array(order)
+        if len(order) == before:  # unreachable from a root (the Skeleton's checks make this impossible)
+            raise Pose3dError(f"skeleton fit: {sk.name}'s bones do not hang from a root")
+    return np.array(order, dtype=np.int64)
 
 
 def fit_skeleton(joints: np.ndarray, conf: np.ndarray, sk: Skeleton, xy: np.ndarray | None = None,
