@@ -119,6 +119,15 @@ def test_tree_order_of_a_forest_ends():
     assert order.index((4, 3)) > order.index((3, 2))  # e after d
 
 
+def test_a_bone_lifted_to_length_zero_still_gets_its_length():
+    rng = np.random.default_rng(1)
+    pts = hand_fk(4, rng)
+    sh, el = SK.index("left_shoulder"), SK.index("left_elbow")
+    pts[2, el] = pts[2, sh]  # the upper arm lifted to 0 mm in one frame
+    out = resolve_to_lengths(pts, LENGTHS, SK)
+    np.testing.assert_allclose(SK.bone_lengths(out), np.broadcast_to(LENGTHS, (4, len(LENGTHS))), rtol=1e-9)
+
+
 def test_2d_without_a_value_pulls_nothing():
     """A joint whose 2D (or confidence) is NaN in one frame is fitted as if its confidence were 0, in that frame only:
     no NaN spreads into the frame or, through the arms' decoder, into later frames."""

@@ -172,6 +172,17 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(n, 1e-9)
 
 
+def _bone_direction(child: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    """(T, 3) unit directions parent → child; a frame where the two coincide (a bone lifted to length 0) takes the
+    bone's mean direction over the other frames (else straight down the image), so it still gets its length."""
+    d = _unit(child - parent)
+    zero = np.linalg.norm(d, axis=-1) < 0.5
+    if zero.any():
+        mean = d[~zero].sum(0) if (~zero).any() else np.zeros(3)
+        d[zero] = _unit(mean) if np.linalg.norm(mean) > 1e-9 else np.array([0.0, 1.0, 0.0])
+    return d
+
+
 def jump_weight_at(fps: float, weight: float = BRANCH_JUMP_WEIGHT) -> float:
     """The arms' branch-switch weight for a track at ``fps`` frames/s (``weight`` is set at
     :data:`BRANCH_JUMP_FPS`): a branch switch then weighs the same against the same time on a wrong branch at any
@@ -274,12 +285,13 @@ def resolve_to_lengths(joints: np.ndarray, lengths: np.ndarray, sk: Skeleton, xy
         if bi in done:
             continue
         L = lengths[bi]
-        d = _unit(P[:, c] - P[:, p])  # lifted direction
+        d = _bone_direction(P[:, c], P[:, p])  # lifted direction
         q = out[:, p]
         if bi in arm:
             h = sk.bone_indices[arm[bi]][0]
             a1, a2 = ray_weight * w[:, c] * limb[c], ray_weight * w[:, h] * limb[h]
-            out[:, c], out[:, h] = arm_branches(q, d, rays[:, c], a1, L, _unit(P[:, h] - P[:, c]), rays[:, h], a2,
+            fore = _bone_direction(P[:, h], P[:, c])
+            out[:, c], out[:, h] = arm_branches(q, d, rays[:, c], a1, L, fore, rays[:, h], a2,
                                                 lengths[arm[bi]], valid, jump_weight)
             done.add(arm[bi])
         elif use_rays:
