@@ -179,6 +179,14 @@ def augment(xy: torch.Tensor, conf: torch.Tensor, target: torch.Tensor, flip_per
     return xy, conf, target
 
 
+def new_frames(rows: torch.Tensor) -> torch.Tensor:
+    """(B, T) float 1/0: whether each frame of a window of row indices is a new frame, not the edge frame
+    :func:`temporal_windows` repeated to fill the window (a repeat counts for nothing in the losses)."""
+    fresh = torch.ones(rows.shape, dtype=torch.float32)
+    fresh[:, 1:] = (rows[:, 1:] != rows[:, :-1]).float()
+    return fresh
+
+
 def temporal_windows(ranges: list[tuple[int, int]], out_len: int, rf: int, causal: bool,
                      rng: np.random.Generator) -> np.ndarray:
     """Row indices of training windows: (W, rf - 1 + out_len), edges repeated where a window overhangs.
@@ -723,8 +731,7 @@ def _pairs_loss(ctx: _StepContext, tr: Encoded, batch: np.ndarray, epoch: int, s
     if contract.temporal:  # targets of the output frames only; a frame repeated by edge clipping counts once
         tgt = tgt[:, before:before + tgt.shape[1] - (rf - 1)]
         out_rows = idx[:, before:before + tgt.shape[1]]
-        weight = torch.ones(out_rows.shape, dtype=torch.bool)
-        weight[:, 1:] = out_rows[:, 1:] != out_rows[:, :-1]
+        weight = new_frames(out_rows).bool()
     if tr.weight is not None:  # per-source weights
         weight = tr.weight[out_rows] * (weight if weight is not None else 1.0)
     xy, conf, tgt = augment(xy, conf, tgt, ctx.flip_perm, cfg, xy_clean)
@@ -764,7 +771,7 @@ def _clip_losses(ctx: _StepContext, clips: list, units: list[np.ndarray], s: int
         T_out = pred2.shape[1]
         taught = ctx.taught(xy2, conf2)
         l2, p2 = ctx.terms["2d"](Batch(pred2, None, xy2[:, before:before + T_out], conf2[:, before:before + T_out],
-                                       taught))
+                                       taught, frame_weight=new_frames(rows[:, before:before + T_out])))
         loss = c.weight * l2 if loss is None else loss + c.weight * l2
         step_terms |= {f"2d_{name}": v for name, v in p2.items()}
         if k == 0:
@@ -801,7 +808,8 @@ def _view_losses(ctx: _StepContext, views: list, units: list[np.ndarray], epoch:
             extra3 = ()
         pred3 = ctx.model(xy3, conf3, *extra3)
         taught = ctx.taught(xy3, conf3, *extra3)
-        l3, p3 = ctx.terms["image3d"][k](Batch(pred3, tgt3, xy3, conf3, taught, rotation=vf.R.repeat(G, 1, 1)))
+        fresh = new_frames(rows)[:, None].expand(-1, V, -1).flatten(0, 1)  # (G·V, T), as by_view orders rows
+        l3, p3 = ctx.terms["image3d"][k](Batch(pred3, tgt3, xy3, conf3, taught, fresh, rotation=vf.R.repeat(G, 1, 1)))
         loss = loss + vf.weight * l3
         step_terms |= {f"image3d_{name}": v for name, v in p3.items()}
     return loss, step_terms

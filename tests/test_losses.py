@@ -68,6 +68,47 @@ def test_reprojection_ignores_scale_but_not_shape():
     assert float(L.Reprojection()(batch(flat, xy=xy))) > 1.0
 
 
+def test_reprojection_refuses_the_pose_mirrored_behind_the_camera():
+    """The negated pose at negative depth projects exactly onto the same 2D (x/z, y/z): it must not reproject."""
+    rel, xy = true_track()
+    assert float(L.Reprojection()(batch(-rel, xy=xy))) > 1.0
+    assert float(L.Reprojection()(batch(rel, xy=xy))) < 1e-2
+
+
+def test_a_source_weight_scales_its_loss():
+    """Frame weights 0.3 give 0.3 x the loss of weights 1 (dividing by the weights' sum cancelled them); a 0
+    (a repeated frame) does not count in the mean."""
+    rel, _ = true_track()
+    wrong = away(rel, 1)
+    ones = torch.ones(rel.shape[0], dtype=rel.dtype)
+    full = float(L.MPJPE()(L.Batch(pred=wrong, target=rel, frame_weight=ones)))
+    assert float(L.MPJPE()(L.Batch(pred=wrong, target=rel, frame_weight=0.3 * ones))) == pytest.approx(0.3 * full)
+    half = ones.clone()
+    half[6:] = 0
+    per_frame = (wrong - rel).norm(dim=-1).mean(-1)
+    assert float(L.MPJPE()(L.Batch(pred=wrong, target=rel, frame_weight=half))) == pytest.approx(float(per_frame[:6].mean()))
+
+
+def test_repeated_edge_frames_are_no_motion_and_no_measurement():
+    """A window padded by repeating its edge frames (train.temporal_windows): a constant-velocity track, right
+    everywhere, is smooth and of constant bones once the repeats are marked (train.new_frames)."""
+    from pose3d_cli.train import new_frames
+
+    rel, _ = true_track()
+    moving = rel + torch.arange(12, dtype=rel.dtype)[:, None, None] * torch.tensor([30.0, 0, 0], dtype=rel.dtype)
+    rows = torch.tensor([[0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 7, 7]])
+    pred = moving[rows[0].clamp(max=11)][None]
+    fresh = new_frames(rows)
+    assert fresh.tolist() == [[1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0]]
+    smooth = L.Smoothness(margin=1.0)
+    assert float(smooth(L.Batch(pred=pred))) > 1.0  # the repeats read as a stop and a jump
+    assert float(smooth(L.Batch(pred=pred, frame_weight=fresh))) == pytest.approx(0.0, abs=1e-9)
+    stretched = pred.clone()
+    stretched[:, :3, 4] += 200.0  # the first frame (repeated twice) off: measured once, not three times
+    c = L.BoneConstancy(BONES)
+    assert float(c(L.Batch(pred=stretched, frame_weight=fresh))) < float(c(L.Batch(pred=stretched)))
+
+
 def test_missing_joints_do_not_count_in_reprojection():
     rel, xy = true_track()
     wrong = rel.clone()

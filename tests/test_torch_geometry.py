@@ -108,6 +108,35 @@ def test_gradients_finite_and_gradcheck():
     assert torch.isfinite(pred.grad).all() and torch.isfinite(pts.grad).all()
 
 
+def test_p_mpjpe_gradient_finite_for_degenerate_poses():
+    """A line, a point, and a pose equal to its target (three equal singular values of a symmetric pose) made the
+    SVD's backward NaN; the rotation is held fixed for the gradient, so it is finite, and the aligned error's
+    gradient matches finite differences of the aligned squared error (envelope theorem)."""
+    line = torch.zeros(1, 6, 3, dtype=torch.float64)
+    line[..., 0] = torch.arange(6.0)
+    cube = torch.tensor([[[1.0, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]]], dtype=torch.float64)
+    for pred, target in ((line, line.flip(-2) * 2), (torch.zeros(1, 6, 3, dtype=torch.float64), cube), (cube, cube)):
+        p = pred.clone().requires_grad_(True)
+        tg.p_mpjpe(p, target).sum().backward()
+        assert torch.isfinite(p.grad).all()
+    rng = np.random.default_rng(7)
+    target = torch.tensor(rng.normal(0, 300, (1, 8, 3)))
+    pred = (target + torch.tensor(rng.normal(0, 40, (1, 8, 3)))).requires_grad_(True)
+
+    def sq(p):
+        s, R, t = tg.procrustes_transform(p, target, rotation_grad=False)
+        return ((s[..., None, None] * (p @ R.transpose(-1, -2)) + t.unsqueeze(-2) - target) ** 2).sum()
+
+    sq(pred).backward()
+    eps, i = 1e-4, (0, 3, 1)
+    bumped = pred.detach().clone()
+    bumped[i] += eps
+    lower = pred.detach().clone()
+    lower[i] -= eps
+    numeric = (float(sq(bumped)) - float(sq(lower))) / (2 * eps)
+    assert float(pred.grad[i]) == pytest.approx(numeric, rel=1e-4)
+
+
 def test_numpy_projection_with_one_distortion_per_sample():
     """(N, J, 3) points with (N, 5) distortions: each sample with its own (this once broadcast to (N, N, J))."""
     rng = np.random.default_rng(6)

@@ -61,12 +61,16 @@ def project(points_cam: torch.Tensor, K: torch.Tensor, dist: torch.Tensor | None
     return torch.stack([u, v], dim=-1)
 
 
-def procrustes_transform(pred: torch.Tensor, target: torch.Tensor, scale: bool = True
+def procrustes_transform(pred: torch.Tensor, target: torch.Tensor, scale: bool = True, rotation_grad: bool = True
                          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The similarity ``target ≈ s R pred + t`` minimising the squared error, never a reflection (Umeyama 1991).
 
     Args:
         pred, target: (..., J, 3).
+        rotation_grad: False holds R fixed for the gradient (s and t keep theirs): the aligned *error*'s gradient
+            is then that of the transform held at its optimum (exact for the squared error, by the envelope
+            theorem), and finite for degenerate poses (a line, a point, equal singular values), where the SVD's
+            own backward is NaN. Keep True to differentiate the aligned pose itself.
     Returns:
         s (...), R (..., 3, 3), t (..., 3).
     """
@@ -74,16 +78,16 @@ def procrustes_transform(pred: torch.Tensor, target: torch.Tensor, scale: bool =
     mu_t = target.mean(dim=-2, keepdim=True)
     p, q = pred - mu_p, target - mu_t
     H = p.transpose(-1, -2) @ q  # (..., 3, 3)
-    U, S, Vh = torch.linalg.svd(H)
-    V, Ut = Vh.transpose(-1, -2), U.transpose(-1, -2)
-    d = torch.sign(torch.linalg.det(V @ Ut)).detach()
-    d = torch.where(d == 0, torch.ones_like(d), d)
-    D = torch.ones_like(S)
-    D = torch.cat([D[..., :-1], d.unsqueeze(-1)], dim=-1)
-    R = V @ (D.unsqueeze(-1) * Ut)
+    with torch.set_grad_enabled(rotation_grad and torch.is_grad_enabled()):
+        U, S, Vh = torch.linalg.svd(H)
+        V, Ut = Vh.transpose(-1, -2), U.transpose(-1, -2)
+        d = torch.sign(torch.linalg.det(V @ Ut))
+        d = torch.where(d == 0, torch.ones_like(d), d)
+        D = torch.cat([torch.ones_like(S)[..., :-1], d.unsqueeze(-1)], dim=-1)
+        R = V @ (D.unsqueeze(-1) * Ut)
     if scale:
         var = (p ** 2).sum(dim=(-1, -2))
-        s = (S * D).sum(dim=-1) / var.clamp(min=1e-12)
+        s = (R * H.transpose(-1, -2)).sum(dim=(-1, -2)) / var.clamp(min=1e-12)  # trace(R H) = sum(S · D)
     else:
         s = torch.ones(pred.shape[:-2], dtype=pred.dtype, device=pred.device)
     t = mu_t.squeeze(-2) - s.unsqueeze(-1) * (R @ mu_p.squeeze(-2).unsqueeze(-1)).squeeze(-1)
@@ -98,8 +102,11 @@ def procrustes_align(pred: torch.Tensor, target: torch.Tensor, scale: bool = Tru
 
 
 def p_mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """(..., J, 3) → (...): mean joint error after similarity Procrustes alignment (differentiable)."""
-    return (procrustes_align(pred, target) - target).norm(dim=-1).mean(dim=-1)
+    """(..., J, 3) → (...): mean joint error after similarity Procrustes alignment (differentiable, the rotation
+    held fixed for the gradient: finite for degenerate poses, see :func:`procrustes_transform`)."""
+    s, R, t = procrustes_transform(pred, target, rotation_grad=False)
+    aligned = s[..., None, None] * (pred @ R.transpose(-1, -2)) + t.unsqueeze(-2)
+    return (aligned - target).norm(dim=-1).mean(dim=-1)
 
 
 def solve_root_translation(rel: torch.Tensor, xy: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:

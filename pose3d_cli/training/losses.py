@@ -63,11 +63,13 @@ class Batch:
 
 
 def _mean(x: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
-    """Weighted mean of per-frame values x (B, [T])."""
+    """Mean of per-frame values x (B, [T]) over the frames that count (``w > 0``), each times its weight ``w``: a
+    source's weight scales its loss (dividing by the weights' sum cancelled it), a repeated frame (0) counts for
+    nothing."""
     if w is None:
         return x.mean()
     w = w.to(x.dtype)
-    return (x * w).sum() / w.sum().clamp(min=1)
+    return (x * w).sum() / (w > 0).sum().clamp(min=1)
 
 
 class MPJPE:
@@ -115,7 +117,9 @@ class Reprojection:
         w = b.conf.clamp(min=0)
         t = solve_root_translation(b.pred, b.xy, w)
         cam = b.pred + t.unsqueeze(-2)
-        uv = project_normalized(cam, min_depth=1.0)
+        # a joint at or behind the camera projects as if just in front of it (far off its 2D): the pose mirrored
+        # behind the camera, which reprojects exactly through negative depths, is then no solution
+        uv = project_normalized(torch.cat([cam[..., :2], cam[..., 2:].clamp(min=1.0)], -1), min_depth=1.0)
         err = (uv - b.xy).norm(dim=-1) * REPROJ_SCALE  # (B, [T,] J)
         per_frame = (err * w).sum(-1) / w.sum(-1).clamp(min=1e-6)
         return _mean(per_frame, b.frame_weight)
@@ -131,7 +135,11 @@ class BoneConstancy:
         if b.pred.dim() < 4 or b.pred.shape[1] < 2:
             return b.pred.sum() * 0.0
         lengths = self.lengths(b.pred)  # (B, T, K)
-        return (lengths - lengths.mean(dim=1, keepdim=True)).abs().mean()
+        if b.frame_weight is None:
+            return (lengths - lengths.mean(dim=1, keepdim=True)).abs().mean()
+        w = (b.frame_weight > 0).to(lengths.dtype)[..., None]  # a repeated edge frame is no new measurement
+        mean = (lengths * w).sum(1, keepdim=True) / w.sum(1, keepdim=True).clamp(min=1)
+        return ((lengths - mean).abs() * w).sum() / (w.sum() * lengths.shape[-1]).clamp(min=1)
 
 
 class Smoothness:
@@ -144,8 +152,12 @@ class Smoothness:
         if b.pred.dim() < 4 or b.pred.shape[1] < 3:
             return b.pred.sum() * 0.0
         p = b.pred
-        acc = (p[:, 2:] - 2 * p[:, 1:-1] + p[:, :-2]).norm(dim=-1)  # (B, T-2, J)
-        return torch.relu(acc - self.margin).mean()
+        acc = torch.relu((p[:, 2:] - 2 * p[:, 1:-1] + p[:, :-2]).norm(dim=-1) - self.margin)  # (B, T-2, J)
+        if b.frame_weight is None:
+            return acc.mean()
+        # a triple counts where its middle and last frames are new (no edge frame repeated into it)
+        w = ((b.frame_weight[:, 1:-1] > 0) & (b.frame_weight[:, 2:] > 0)).to(acc.dtype)[..., None]
+        return (acc * w).sum() / (w.sum() * acc.shape[-1]).clamp(min=1)
 
 
 class ViewConsistency:
