@@ -126,7 +126,7 @@ def synth_cameras(n: int) -> dict:
     rng = np.random.default_rng(1)
     segs = warehouse_edges(rng)
     subject = np.array([[[0.0, 0.0, 0.0], [0.0, 0.0, 1700.0], [300.0, 0.0, 900.0], [-300.0, 0.0, 900.0]]])
-    errs, level, fov_err, accepted, times = [], [], [], [], []
+    errs, level, fov_err, accepted, times, found = [], [], [], [], [], []
     for _ in range(n):
         cam = sample_camera(subject, rng, CameraSampling())
         truth = cam.R @ np.array([0.0, 0.0, 1.0])
@@ -144,16 +144,23 @@ def synth_cameras(n: int) -> dict:
             errs.append(angle(s.up, truth))
             true_fov = np.degrees(2 * np.arctan(0.5 * max(cam.size) / cam.K[0, 0]))
             fov_err.append(abs(s.fov_deg - true_fov))
-    e = np.array(errs)
+            found.append(s.focal_searched)  # False: the lines could not tell the focal length (a level camera)
+    e, fe, fd = np.array(errs), np.array(fov_err), np.array(found, bool)
     out = {"cameras": n, "accepted": int(np.sum(accepted)), "median_deg": float(np.median(e)),
            "p95_deg": float(np.percentile(e, 95)), "max_deg": float(e.max()),
            "level_camera_median_deg": float(np.median(level)), "level_camera_p95_deg": float(np.percentile(level, 95)),
            "fov_error_median_deg": float(np.median(fov_err)), "fov_error_p95_deg": float(np.percentile(fov_err, 95)),
+           "fov_found": int(fd.sum()),
+           "fov_found_error_median_deg": float(np.median(fe[fd])) if fd.any() else float("nan"),
+           "fov_found_error_p95_deg": float(np.percentile(fe[fd], 95)) if fd.any() else float("nan"),
+           "fov_not_found_error_median_deg": float(np.median(fe[~fd])) if (~fd).any() else float("nan"),
            "seconds_per_frame": float(np.median(times))}
     print(f"synth cameras ({n}, seed 1, rendered warehouse): accepted {out['accepted']}, error median "
           f"{out['median_deg']:.2f} / p95 {out['p95_deg']:.2f} / max {out['max_deg']:.2f} deg (level camera "
           f"{out['level_camera_median_deg']:.1f} / {out['level_camera_p95_deg']:.1f}); field of view error median "
-          f"{out['fov_error_median_deg']:.1f} / p95 {out['fov_error_p95_deg']:.1f} deg; "
+          f"{out['fov_error_median_deg']:.1f} / p95 {out['fov_error_p95_deg']:.1f} deg (reported found on "
+          f"{out['fov_found']}: median {out['fov_found_error_median_deg']:.1f} / p95 "
+          f"{out['fov_found_error_p95_deg']:.1f}; the others {out['fov_not_found_error_median_deg']:.1f}); "
           f"{out['seconds_per_frame']:.2f} s a frame")
     return out
 

@@ -104,6 +104,27 @@ def test_focal_search_finds_the_field_of_view_and_up(fov):
         assert angle(wrong.up, truth) > angle(res.up, truth)  # the search is what makes it right
 
 
+def test_a_level_camera_facing_a_wall_does_not_claim_a_field_of_view():
+    """Level and square to the room, the lines are parallel in the image and every focal length explains them: up is
+    still right, but no field of view is reported as found (--fov auto would relift everyone with an arbitrary one)."""
+    for yaw, pitch in ((0, 0), (0, 0.5)):
+        R = cam_from_world(yaw, pitch, 0)
+        res = scene_up_from_segments([room_segments(R, k_of(60, SIZE), SIZE, noise_px=1.0)], SIZE)
+        assert res.accepted and angle(res.up, R @ np.array([0, 0, 1.0])) < 0.5
+        assert not res.focal_searched and "field of view not found" in res.reason
+    pitched = scene_up_from_segments([room_segments(cam_from_world(0, 8, 0), k_of(60, SIZE), SIZE)], SIZE)
+    assert pitched.focal_searched and abs(pitched.fov_deg - 60) <= 2
+
+
+def test_zero_length_segments_change_nothing():
+    """A segment whose ends coincide has no line (its normal is NaN) and no weight: it used to crash the fit."""
+    R, K = cam_from_world(10, 20, 5), k_of(60, SIZE)
+    seg = room_segments(R, K, SIZE)
+    dots = np.concatenate([seg, [[100.0, 100.0, 100.0, 100.0], [5.0, 7.0, 5.0, 7.0]]])
+    with_dots, plain = scene_up_from_segments([dots], SIZE, K), scene_up_from_segments([seg], SIZE, K)
+    assert with_dots.accepted and np.allclose(with_dots.up, plain.up) and with_dots.n_vertical == plain.n_vertical
+
+
 def test_floor_lines_do_not_pull_a_vertical_only_fit():
     """Floor lines running away from a pitched camera pass near its vertical vanishing point; fitting the three
     directions together assigns them to the horizontal one (a vertical-only fit would be pulled)."""
@@ -240,6 +261,15 @@ def test_median3_drops_one_bad_frame():
     out = median3(bad)
     assert angle(out[3], ups[3]) < 2.5 and np.isnan(out[5]).all()
     assert np.allclose(median3(ups)[1:-1], ups[1:-1], atol=1e-9)  # a smooth motion survives
+    # a hand-held sway's turning point (±7 deg at 1.2 s, sampled 4 times a second) is kept as fitted: it is further
+    # from both neighbours than they are from each other, as an outlier is, but by ~5 deg only
+    r = np.radians(7 * np.sin(2 * np.pi * np.arange(9) * 0.25 / 1.2))
+    sway = np.stack([np.sin(r), -np.cos(r), np.zeros(9)], 1)
+    assert np.allclose(median3(sway), sway, atol=1e-12)
+    # a sample next to a frame that could not be fitted has no neighbour there: kept, not medianed across the gap
+    gap = bad.copy()
+    gap[2] = np.nan
+    assert np.allclose(median3(gap)[3], gap[3])
 
 
 @pytest.mark.slow

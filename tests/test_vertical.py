@@ -162,3 +162,15 @@ def test_floor_plane_refuses_a_line():
         floor_normal(t * np.array([1000.0, 0, 3000]) + np.array([0, 800.0, 2000]))
     with pytest.raises(Pose3dError, match="at least 3"):
         floor_normal(np.full((5, 3), np.nan))
+
+
+def test_directions_that_cancel_give_a_finite_up_and_say_how_spread_they_are():
+    """Two opposite directions of equal weight (or three 120 deg apart) have no mean: the answer is the medoid, a unit
+    vector among the inputs, and the spread says the frames disagree (it was NaN, or rounding noise)."""
+    from pose3d_cli.body.vertical import combine_directions
+
+    up, spread, kept = combine_directions(np.array([[0.0, -1.0, 0.0], [0.0, 1.0, 0.0]]))
+    assert np.isfinite(up).all() and abs(np.linalg.norm(up) - 1) < 1e-12 and spread == pytest.approx(90.0)
+    a = np.radians([0.0, 120.0, 240.0])
+    up3, spread3, _ = combine_directions(np.stack([np.cos(a), np.sin(a), 0 * a], 1))
+    assert min(np.linalg.norm(up3 - np.array([np.cos(x), np.sin(x), 0])) for x in a) < 1e-9 and spread3 > 100

@@ -47,6 +47,11 @@ from ..synth.cameras import intrinsics_from_fov
 MIN_VERTICAL_PER_FRAME = 15.0  # vertical segments per sampled frame
 MIN_COVERAGE = 0.3  # the vertical segments' midpoints span this fraction of the image width (10th-90th pct)
 FOV_COARSE = tuple(range(40, 91, 5))  # degrees across the long side
+#: the searched field of view counts as found only when every field of view 10° or more away scores below this
+#: fraction of the best: a level camera facing a wall sees its lines nearly parallel, and every focal length
+#: explains them (synthetic rooms, 1 px noise, pitch 0 / 1.5 / 3 / 5°: 1.000 / 0.995 / 0.987 / 0.963; facing 20° off
+#: a wall, level: 0.999, found 70° for 60°); the pose2sim views peak clearly (0.42-0.71)
+FOV_PEAK_RATIO = 0.99
 #: a camera whose frames' own verticals spread more than this (median angle to their mean) is taken as moving
 MOVING_SPREAD_DEG = 1.0
 #: each frame's own vertical is searched this close to the video's, and needs this many vertical lines
@@ -66,7 +71,9 @@ class SceneUp:
         accepted: whether the scene showed enough vertical structure to use ``up``.
         reason: why it was accepted or not (one line).
         fov_deg: field of view across the long side used (found by the focal search, or from the given K).
-        focal_searched: True when the focal length was found from the lines (no K given).
+        focal_searched: True when the focal length was found from the lines (no K given, and the lines' score
+            peaks: :data:`FOV_PEAK_RATIO`); False with a K given or where the lines cannot tell the focal length
+            (then ``fov_deg`` is only the one the vertical was fitted with).
         n_vertical: segments supporting the vertical; n_segments: all segments used; n_frames: frames used.
         coverage: fraction of the image width spanned by the vertical segments (10th to 90th percentile).
         spread_deg: median angle between each frame's own vertical and ``up`` (NaN with one frame).
@@ -184,7 +191,8 @@ def manhattan_frame(normals: np.ndarray, weights: np.ndarray, prior: np.ndarray,
         max_scored: hypotheses are scored on at most this many segments (a random subset; the refinement and the
             returned score use all).
     Returns:
-        up (3,) unit (NaN when nothing fits), score (total weight of supporting segments), vertical (N,) bool:
+        up (3,) unit (NaN when nothing fits), score (the segments' weights times their soft support
+        :func:`_soft`, summed over the three directions: an MSAC score), vertical (N,) bool:
         the segments assigned to the vertical.
     """
     n = np.asarray(normals, dtype=np.float64)
@@ -192,9 +200,12 @@ def manhattan_frame(normals: np.ndarray, weights: np.ndarray, prior: np.ndarray,
     prior = _unit(np.asarray(prior, dtype=np.float64))
     nothing = (np.full(3, np.nan), 0.0, np.zeros(len(n), bool))
     s = np.sin(np.radians(inlier_deg))
-    near = np.flatnonzero(np.abs(n @ prior) < np.sin(np.radians(window_deg)))
-    if len(near) < 2 or len(n) < 3:
+    usable = np.isfinite(n).all(1) & np.isfinite(w) & (w > 0)  # a zero-length segment has no line and no weight
+    near = np.flatnonzero(usable & (np.abs(n @ prior) < np.sin(np.radians(window_deg))))
+    if len(near) < 2 or usable.sum() < 3:
         return nothing
+    w = np.where(usable, w, 0.0)
+    n = np.where(usable[:, None], n, 0.0)
     rng = np.random.default_rng(seed)
     pairs = rng.choice(near, (hypotheses, 2), p=w[near] / w[near].sum())
     d = np.cross(n[pairs[:, 0]], n[pairs[:, 1]])
@@ -204,11 +215,12 @@ def manhattan_frame(normals: np.ndarray, weights: np.ndarray, prior: np.ndarray,
     d = d[d @ prior > np.cos(np.radians(window_deg))]
     if not len(d):
         return nothing
-    sub = rng.choice(len(n), max_scored, replace=False) if len(n) > max_scored else np.arange(len(n))
+    pool = np.flatnonzero(usable)
+    sub = rng.choice(pool, max_scored, replace=False) if len(pool) > max_scored else pool
     ns, ws = n[sub], w[sub]
     vertical_score = _soft(d @ ns.T, s) @ ws
     cands = d[np.argsort(-vertical_score)[:keep]]
-    tries = n[rng.choice(len(n), min(horizontal_tries, len(n)), replace=False, p=w / w.sum())]
+    tries = n[rng.choice(pool, min(horizontal_tries, len(pool)), replace=False, p=w[pool] / w[pool].sum())]
     best = (-1.0, None, None)
     for di in cands:
         vin = np.abs(ns @ di) < s
@@ -225,7 +237,7 @@ def manhattan_frame(normals: np.ndarray, weights: np.ndarray, prior: np.ndarray,
     for _ in range(3):  # refine: each segment to its nearest direction, the vertical re-fitted on its own
         h2 = np.cross(up, h1)
         r = np.abs(n @ np.stack([up, h1, h2]).T)
-        vertical = (r.argmin(1) == 0) & (r.min(1) < s)
+        vertical = (r.argmin(1) == 0) & (r.min(1) < s) & usable
         if vertical.sum() < 2:
             break
         m = (n[vertical] * w[vertical, None]).T @ n[vertical]
@@ -233,7 +245,7 @@ def manhattan_frame(normals: np.ndarray, weights: np.ndarray, prior: np.ndarray,
         up = v * np.sign(v @ prior)
         h1 = _unit(h1 - (h1 @ up) * up)
     r = np.abs(n @ np.stack([up, h1, np.cross(up, h1)]).T)
-    vertical = (r.argmin(1) == 0) & (r.min(1) < s)
+    vertical = (r.argmin(1) == 0) & (r.min(1) < s) & usable
     return up, float(_soft(r.min(1), s) @ w), vertical
 
 
@@ -297,10 +309,13 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
         best = max(fits, key=lambda f: fits[f][1])
         fov, K = float(best), intrinsics_from_fov(best, w, h)
         up, _, vertical = fits[best]
+        far = [score for f, (_, score, _) in fits.items() if abs(f - best) >= 10]
+        fov_found = bool(far) and max(far) < FOV_PEAK_RATIO * fits[best][1]
     else:
         K = np.asarray(K, dtype=np.float64)
         fov = float(np.degrees(2 * np.arctan(0.5 * max(w, h) / K[0, 0])))
         up, _, vertical = fit(K)
+        fov_found = False
     if not np.isfinite(up).all():
         return SceneUp(np.full(3, np.nan), False, f"no vertical lines found in {n_frames} frame(s) "
                        f"({len(seg)} segments)", fov, searched, 0, len(seg), n_frames, 0.0, float("nan"), float("nan"))
@@ -351,10 +366,12 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
     else:
         ok, why = True, (f"{nv / n_frames:.0f} vertical lines per frame over {coverage:.0%} of the width, "
                          f"{n_frames} frame(s)" + (f", field of view {fov:.0f} deg found from the lines"
-                                                   if searched else ""))
+                                                   if fov_found else ", field of view not found from the lines (they "
+                                                   "are nearly parallel in the image: a level camera)" if searched
+                                                   else ""))
     if moving and ok:
         why += f"; the camera moves (its frames' verticals spread {spread:.1f} deg): followed frame by frame"
-    return SceneUp(up, ok, why, fov, searched, nv, len(seg), n_frames, coverage, spread, off, moving,
+    return SceneUp(up, ok, why, fov, fov_found, nv, len(seg), n_frames, coverage, spread, off, moving,
                    frame_up if moving else None)
 
 
@@ -387,14 +404,28 @@ def frame_ups(images: list[np.ndarray], K: np.ndarray, near: np.ndarray,
     return median3(up)
 
 
+#: a sampled vertical is a lone outlier when it is further than this (degrees) from both its neighbours (a
+#: hand-held sway of ±7° at 1.2 s, sampled 4 times a second, turns by ~5° between samples at its peaks)
+LONE_OUTLIER_DEG = 8.0
+
+
 def median3(ups: np.ndarray) -> np.ndarray:
-    """(n, 3) a series of directions with each interior one replaced by the component-wise median of it and its
-    neighbours (renormalised): one frame's poor fit does not survive, a smooth motion does. NaN rows are skipped."""
-    ok = np.flatnonzero(np.isfinite(ups).all(1))
+    """(n, 3) a series of sampled directions with each lone outlier replaced by the component-wise median of it and
+    its two neighbours (renormalised). A lone outlier is further than :data:`LONE_OUTLIER_DEG` from both of its
+    immediate neighbours and further from each than they are from each other: one frame's poor fit does not
+    survive, while the samples of a smooth motion (each between its neighbours) are kept as fitted (a median of
+    every triple flattened a hand-held phone's turning points). A NaN row (a frame that could not be fitted) is no
+    neighbour: samples next to it are kept."""
     out = ups.copy()
-    if len(ok) >= 3:
-        v = ups[ok]
-        out[ok[1:-1]] = _unit(np.median(np.stack([v[:-2], v[1:-1], v[2:]]), axis=0))
+    if len(ups) < 3:
+        return out
+    a, m, b = ups[:-2], ups[1:-1], ups[2:]
+    ang = lambda x, y: np.degrees(np.arccos(np.clip((_unit(x) * _unit(y)).sum(-1), -1.0, 1.0)))  # noqa: E731
+    with np.errstate(invalid="ignore"):
+        near = np.minimum(ang(m, a), ang(m, b))
+        lone = np.isfinite(np.stack([a, m, b])).all((0, 2)) & (near > LONE_OUTLIER_DEG) & (near > ang(a, b))
+    idx = np.flatnonzero(lone) + 1
+    out[idx] = _unit(np.median(np.stack([a[lone], m[lone], b[lone]]), axis=0))
     return out
 
 

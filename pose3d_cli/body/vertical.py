@@ -247,13 +247,17 @@ def combine_directions(dirs: np.ndarray, weights: np.ndarray | None = None, iter
         new_kept = ok & (dev <= max(3.0 * med, min_reject_deg))
         huber = np.minimum(1.0, max(med, 1.0) * 2.0 / np.maximum(dev, 1e-6))
         ww = np.where(new_kept, w * huber, 0.0)
-        new_up = _unit((ww[:, None] * d).sum(0)) if ww.sum() > 0 else up
+        total = (ww[:, None] * d).sum(0)
+        # directions that cancel (e.g. two opposite ones of equal weight) have no mean: keep the medoid's side
+        new_up = _unit(total) if ww.sum() > 0 and np.linalg.norm(total) > 1e-6 * ww.sum() else up
         done = angle_deg(new_up, up) < 1e-3 and np.array_equal(new_kept, kept)
         up, kept = new_up, new_kept
         if done:
             break
     dev = angle_deg(d, up)
-    return up, float(np.median(dev[kept])), kept
+    if not kept.any():  # every direction rejected around a mean that moved: the medoid is the robust answer
+        kept = ok & (dev <= max(3.0 * float(np.median(dev[ok])), min_reject_deg))
+    return up, float(np.median(dev[kept])) if kept.any() else float("nan"), kept
 
 
 def estimate_up(poses_cam: np.ndarray, keypoints_2d: np.ndarray | None = None, confidence: np.ndarray | None = None,
@@ -326,7 +330,8 @@ def floor_normal(feet_cam: np.ndarray, hint_up: np.ndarray = LEVEL_UP, trim: flo
 
     Args:
         feet_cam: (N, 3) absolute camera-frame foot positions, mm (NaN rows ignored); needs a spread over the
-            floor in two directions (a person standing still gives a line or a point: refused).
+            floor in two directions: a person standing still gives a line or a blob, refused only when the points
+            do not span a plane at all (otherwise read ``flatness``: a blob's plane is arbitrary).
         hint_up: (3,) the side the normal is oriented to (default camera −y; any up within 90° works).
         trim: fraction of points dropped as outliers at each refit, in [0, 0.5).
     Returns:

@@ -1,8 +1,9 @@
 """The scene's vertical of a video for the commands that measure angles (``ergo``, ``infer --angles``).
 
 :func:`scene_vertical` samples a video's frames (:func:`~pose3d_cli.infer.sources.sample_frames`), leaves out each
-tracked person's 2D box and returns the function :func:`pose3d_cli.body.vertical.choose_vertical` calls with the
-body estimate as prior; the geometry is :mod:`pose3d_cli.body.scene_lines`.
+line segment along a tracked person's 2D limbs (:func:`~pose3d_cli.body.scene_lines.drop_near_limbs`) and returns
+the function :func:`pose3d_cli.body.vertical.choose_vertical` calls with the body estimate as prior; the geometry
+is :mod:`pose3d_cli.body.scene_lines`.
 """
 
 from __future__ import annotations
