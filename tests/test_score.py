@@ -178,6 +178,38 @@ def test_cli_score_refuses_another_skeleton_and_unknown_cameras(tmp_path):
     assert r.exit_code == 0, r.output  # a reference with a single camera: that camera
 
 
+def test_cli_score_refuses_what_would_score_the_wrong_rows(tmp_path):
+    """A frame number written twice (the last row silently won), and a --calib camera the synchronised reference
+    does not know (its offset silently became 0: 74 mm where the truth is 0)."""
+    import json as js
+
+    ref, csv, _ = write_reference_files(tmp_path)
+    lines = csv.read_text().splitlines()
+    twice = tmp_path / "pose3d_cam01_twice.csv"
+    twice.write_text("\n".join(lines + [lines[-1]]) + "\n")
+    r = runner.invoke(app, ["score", str(twice), str(ref)])
+    assert r.exit_code == 2 and "appears 2 times" in r.output, r.output
+    R = axis_angle_to_matrix(np.array([1.0, 0, 0]), np.array(np.deg2rad(-90)))
+    rig = tmp_path / "rig.json"
+    rig.write_text(js.dumps({"cameras": [{"name": "camB", "K": np.eye(3).tolist(), "R": R.tolist(), "t": [0, 0, 0],
+                                          "size": [1080, 1920]}]}))
+    r = runner.invoke(app, ["score", str(csv), str(ref), "--calib", str(rig), "--camera", "camB"])
+    assert r.exit_code == 2 and "offset is unknown" in r.output, r.output
+
+
+def test_cli_score_says_which_reference_frames_the_prediction_lacks(tmp_path):
+    ref, csv, _ = write_reference_files(tmp_path)  # offset +2: reference frames 18, 19 are past the video's end
+    lines = csv.read_text().splitlines()
+    short = tmp_path / "pose3d_cam01_short.csv"  # and the last 5 frames cut off
+    short.write_text("\n".join(lines[:len(lines) - 5]) + "\n")
+    out = tmp_path / "s.json"
+    for pred, lacking in ((csv, 2), (short, 7)):
+        r = runner.invoke(app, ["score", str(pred), str(ref), "--json", str(out)])
+        assert r.exit_code == 0, r.output
+        assert json.loads(out.read_text())["reference_frames_without_prediction"] == lacking
+        assert f"{lacking} reference frames" in r.output and "have no row" in r.output
+
+
 def test_infer_detector_3d_writes_mediapipe_world_landmarks_that_score_reads(tmp_path):
     from conftest import DATA, need
 

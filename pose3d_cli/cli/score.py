@@ -49,6 +49,9 @@ def score(
     lo, _, hi = (frames or "").partition(":")
     if (lo.strip() and int(lo) != a) or (hi.strip() and int(hi) != b):
         say(f"--frames {frames!r}: the reference and the prediction share frames {a}:{b} of it; those were scored")
+    if res.get("reference_frames_without_prediction"):
+        say(f"{res['reference_frames_without_prediction']} reference frames in {a}:{b} have no row in "
+            f"{prediction.name} (not scored): the figures cover the frames it holds")
     if res.get("people_in_prediction", 1) > 1:
         say(f"{prediction.name} holds {res['people_in_prediction']} people: person 0 (the most prominent, infer's "
             "subject) was scored")

@@ -194,8 +194,8 @@ def score_poses(pred: np.ndarray, ref: np.ndarray, skeleton: Skeleton, joints: t
 def root_position_errors(pred: np.ndarray, ref: np.ndarray) -> dict:
     """Camera-frame root positions (T, 3) mm, prediction against reference (frames with a NaN in either left out):
     the 3D distance (median, mean), the depth error ``pred_z - ref_z`` (mean: a bias, in mm and in % of the
-    reference's mean depth, and its median absolute value), the image-plane (x, y) distance (median); None without a
-    common frame."""
+    reference's mean depth, and its median absolute value), the image-plane (x, y) distance (median); only
+    ``{"frames": 0}`` without a common frame."""
     ok = np.isfinite(pred).all(-1) & np.isfinite(ref).all(-1)
     if not ok.any():
         return {"frames": 0}
@@ -273,6 +273,10 @@ def score_file(pred_path: str, ref_path: str, calib: str | None = None, camera: 
         if cam.name in names:
             v = names.index(cam.name)
             offset = int(ref.offsets[v])
+        elif ref.offsets is not None and np.any(np.asarray(ref.offsets) != 0):
+            raise Pose3dError(f"{calib}: camera {cam.name!r} is not one of {ref_path}'s ({', '.join(names)}), whose "
+                              "views were synchronised with offsets; its offset is unknown: name the camera as the "
+                              "reference does (or leave --calib out)")
     lo, hi = parse_frames(frames)
     span = repr(frames) if frames else "all"
     sel = np.ones(len(ref.frame), bool)
@@ -295,8 +299,14 @@ def score_file(pred_path: str, ref_path: str, calib: str | None = None, camera: 
                           f"{f' in --frames {frames!r}' if frames else ''} has the scored joints triangulated (NaN); "
                           "nothing to score; triangulate again (check the 2D views and --min-conf) or choose "
                           "other --frames")
+    frames_seen, counts = np.unique(np.asarray(pred.frame, dtype=np.int64), return_counts=True)
+    if (counts > 1).any():
+        raise Pose3dError(f"{pred_path}: frame {int(frames_seen[counts > 1][0])} appears "
+                          f"{int(counts[counts > 1][0])} times ({int((counts > 1).sum())} repeated frame numbers); "
+                          "score one person's frames, each once (an unmodified `pose3d infer` output)")
     row_of = {int(f): i for i, f in enumerate(pred.frame)}
     rows = np.array([row_of.get(int(f) + offset, -1) for f in ref.frame])
+    missing = int((sel & (rows < 0)).sum())  # reference frames (in --frames) the prediction has no row for
     sel &= rows >= 0
     if not sel.any():
         raise Pose3dError(f"{pred_path}: no frame in common with {ref_path} (frames {span}, "
@@ -317,5 +327,6 @@ def score_file(pred_path: str, ref_path: str, calib: str | None = None, camera: 
 
     res.update({"person": 0, "people_in_prediction": len(person_ids(pred_path)),
                 "prediction": str(pred_path), "reference": str(ref_path), "camera": None if cam is None else cam.name,
-                "sync_offset": offset, "reference_frames": [int(ref.frame[sel][0]), int(ref.frame[sel][-1]) + 1]})
+                "sync_offset": offset, "reference_frames": [int(ref.frame[sel][0]), int(ref.frame[sel][-1]) + 1],
+                "reference_frames_without_prediction": missing})
     return res
