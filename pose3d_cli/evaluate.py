@@ -38,13 +38,16 @@ class EvalInputs:
 
 def clean_projection(data: PairData) -> EvalInputs:
     """Exact 2D of the stored 3D: (N, J, 2) pixels and confidence 1 inside the image."""
-    from .geometry import project
+    from .geometry import distortion_folds, project
 
     K = data.K[data.camera_index]
     dist = data.dist[data.camera_index]
-    uv = project(data.joints_3d.astype(np.float64), K, dist if np.any(dist) else None)
+    P = data.joints_3d.astype(np.float64)
+    uv = project(P, K, dist if np.any(dist) else None)
     wh = data.image_size[data.camera_index][:, None, :]
-    inside = np.all((uv >= 0) & (uv < wh), axis=-1) & (data.joints_3d[..., 2] > 1)
+    inside = np.all((uv >= 0) & (uv < wh), axis=-1) & (P[..., 2] > 1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # beyond the distortion's fold: not in the image
+        inside &= ~distortion_folds(P[..., :2] / P[..., 2:3], dist[:, None, :])
     return EvalInputs(uv.astype(np.float32), inside.astype(np.float32))
 
 
@@ -61,7 +64,8 @@ def corrupted(data: PairData, cfg: Corruption, seed: int) -> EvalInputs:
         cam = int(data.camera_index[s])
         size = tuple(int(v) for v in data.image_size[cam])
         fps = float(data.sequences["fps"][data.sequence_index[s]])
-        uv[s:e], conf[s:e] = corrupt(clean.uv[s:e], data.joints_3d[s:e].astype(np.float64), size, sk, cfg, rng, fps)
+        uv[s:e], conf[s:e] = corrupt(clean.uv[s:e], data.joints_3d[s:e].astype(np.float64), size, sk, cfg, rng, fps,
+                                     data.dist[cam])
     return EvalInputs(uv, conf)
 
 

@@ -56,6 +56,20 @@ def distort_normalized(xy: np.ndarray, dist: np.ndarray | None) -> np.ndarray:
     return np.stack([xd, yd], axis=-1)
 
 
+def distortion_folds(xy: np.ndarray, dist: np.ndarray | None) -> np.ndarray:
+    """(...) bool: normalised points (..., 2) beyond the radius where the radial distortion turns over (its
+    derivative ``1 + 3 k1 r² + 5 k2 r⁴ + 7 k3 r⁶`` is no longer positive). There the model folds back: a point far
+    outside the field of view lands inside the image, and undistorting its pixel gives another point. ``dist``
+    broadcast as in :func:`distort_normalized`; all False without distortion."""
+    xy = np.asarray(xy, dtype=np.float64)
+    if dist is None or not np.any(dist):
+        return np.zeros(xy.shape[:-1], dtype=bool)
+    dist = np.asarray(dist, dtype=np.float64)
+    k1, k2, k3 = dist[..., 0], dist[..., 1], dist[..., 4]
+    r2 = (xy * xy).sum(-1)
+    return 1 + 3 * k1 * r2 + 5 * k2 * r2 * r2 + 7 * k3 * r2 * r2 * r2 <= 0
+
+
 def undistort_normalized(xy: np.ndarray, dist: np.ndarray | None, iterations: int = 20) -> np.ndarray:
     """Invert :func:`distort_normalized` by fixed-point iteration. (..., 2) → (..., 2); ``dist`` (5,) or
     (..., 5) broadcast as in :func:`distort_normalized`."""

@@ -178,3 +178,23 @@ def test_bad_sampling_file(tmp_path, content, match):
     bad.write_text("{")
     with pytest.raises(CameraError, match="cannot read camera config"):
         CameraSampling.from_file(bad)
+
+
+def test_a_hand_held_camera_drifts_at_one_pace_whatever_the_clips_length():
+    """Keyframes every HANDHELD_KEYFRAME_S seconds: the same mean speed for a 4 s and a 60 s clip (a fixed 4
+    keyframes per clip made short clips shake and long ones stand still: 15x apart at these lengths)."""
+    subject = np.zeros((1, 17, 3)) + [0.0, 0.0, 900.0]
+
+    def speed(T: int, fps: float = 30.0) -> float:
+        rng = np.random.default_rng(0)
+        out = []
+        for _ in range(40):
+            cam = sample_camera(np.repeat(subject, T, 0), rng, CameraSampling(handheld_prob=1.0), fps=fps)
+            R, t = cam.per_frame(T)
+            centre = -np.einsum("tji,tj->ti", R, t)
+            out.append(np.linalg.norm(np.diff(centre, axis=0), axis=-1).sum() / (T / fps))
+        return float(np.mean(out))
+
+    short, long = speed(120), speed(1800)
+    assert 0.5 < short / long < 2.0, (short, long)
+    assert speed(240, fps=60.0) == pytest.approx(short, rel=0.5)  # the same 4 s at 60 fps: the same pace

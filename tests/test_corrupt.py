@@ -330,3 +330,28 @@ def test_person_size():
     uv = np.array([[[0.0, 0.0], [30.0, 40.0], [1000.0, 1000.0]]])
     assert person_size(uv, np.array([[True, True, False]]))[0] == pytest.approx(50.0)
     assert person_size(uv, np.zeros((1, 3), bool))[0] == 1.0
+
+
+def test_a_joint_beyond_the_distortions_fold_is_outside_the_image():
+    """k1 < 0 turns over at r^2 = 1 / (3 |k1|): a person 70 deg off-axis of an 80 deg camera (x/z ~ 2.7) lands back
+    inside the image once distorted; it must count as outside (it was kept, confidence 1, 2D thousands of px off)."""
+    from pose3d_cli.geometry import distortion_folds, project
+    from pose3d_cli.synth.cameras import intrinsics_from_fov
+    from pose3d_cli.synth.corrupt import Corruption, corrupt
+    from pose3d_cli.skeleton import H36M17
+
+    dist = np.array([-0.1, 0.0, 0.0, 0.0, 0.0])
+    r = np.sqrt(1 / 0.3)
+    assert not distortion_folds(np.array([0.99 * r, 0.0]), dist) and distortion_folds(np.array([0.0, 1.01 * r]), dist)
+    W, H = 1920, 1080
+    K = intrinsics_from_fov(80, W, H)
+    rng = np.random.default_rng(0)
+    body = rng.uniform([-250, -900, -100], [250, 800, 100], size=(1, 17, 3))
+    off_axis = body + [np.tan(np.radians(70)) * 3000, 0, 3000.0]
+    uv = project(off_axis, K, dist)
+    assert ((uv[..., 0] >= 0) & (uv[..., 0] < W)).mean() > 0.5  # folded back into the frame
+    _, conf = corrupt(uv, off_axis, (W, H), H36M17, Corruption.clean(), rng, dist=dist)
+    assert (conf == 0).all()
+    centred = body + [0, 0, 3000.0]
+    _, conf = corrupt(project(centred, K, dist), centred, (W, H), H36M17, Corruption.clean(), rng, dist=dist)
+    assert (conf > 0).all()

@@ -130,12 +130,18 @@ def intrinsics_from_fov(fov_deg: float, width: int, height: int, cx: float | Non
     return np.array([[f, 0, width / 2 if cx is None else cx], [0, f, height / 2 if cy is None else cy], [0, 0, 1.0]])
 
 
+#: a hand-held camera's drift passes through a new random keyframe every this many seconds, whatever the clip's
+#: length (with 4 keyframes per clip, a 0.3 s clip shook at 3.8 m/s and a 60 s one drifted at 17 mm/s)
+HANDHELD_KEYFRAME_S = 2.0
+
+
 def sample_camera(joints_world: np.ndarray, rng: np.random.Generator, cfg: CameraSampling,
-                  max_tries: int = 20) -> Camera:
-    """A random phone-like camera filming ``joints_world`` (T, J, 3), mm, Z up.
+                  max_tries: int = 20, fps: float = 30.0) -> Camera:
+    """A random phone-like camera filming ``joints_world`` (T, J, 3), mm, Z up, at ``fps`` frames/s.
 
     The camera aims at the subject's mean position (with jitter); it is resampled until every joint of every
-    frame is at least ``cfg.min_depth_mm`` in front of it.
+    frame is at least ``cfg.min_depth_mm`` in front of it. A hand-held one drifts slowly: position, aim and roll
+    through keyframes :data:`HANDHELD_KEYFRAME_S` apart.
     """
     T = joints_world.shape[0]
     centre = joints_world.reshape(-1, 3).mean(axis=0)
@@ -158,9 +164,10 @@ def sample_camera(joints_world: np.ndarray, rng: np.random.Generator, cfg: Camer
         target = centre + cfg.look_jitter_mm * rng.standard_normal(3)
         roll = np.deg2rad(cfg.roll_deg) * rng.standard_normal()
         if rng.random() < cfg.handheld_prob and T > 1:
-            eye = eye + cfg.handheld_drift_mm * smooth_noise(rng, T, (3,))
-            target = target + 0.5 * cfg.look_jitter_mm * smooth_noise(rng, T, (3,))
-            roll = roll + np.deg2rad(cfg.roll_deg) * 0.5 * smooth_noise(rng, T, ())
+            knots = 1 + max(1, int(round(T / fps / HANDHELD_KEYFRAME_S)))
+            eye = eye + cfg.handheld_drift_mm * smooth_noise(rng, T, (3,), knots)
+            target = target + 0.5 * cfg.look_jitter_mm * smooth_noise(rng, T, (3,), knots)
+            roll = roll + np.deg2rad(cfg.roll_deg) * 0.5 * smooth_noise(rng, T, (), knots)
         R, t = look_at(eye, target, roll=roll)
         cam = Camera(K, dist, R, t, (w, h))
         if cam.world_to_cam(joints_world)[..., 2].min() >= cfg.min_depth_mm:

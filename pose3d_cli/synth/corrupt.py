@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..geometry import distortion_folds
 from ..skeleton import Skeleton
 from .noise import random_runs, smooth_noise
 
@@ -204,7 +205,8 @@ def _swap_pairs(arr: np.ndarray, mask: np.ndarray, left: list[int], right: list[
 
 
 def corrupt(uv_clean: np.ndarray, joints_cam: np.ndarray, image_size: tuple[int, int], skeleton: Skeleton,
-            cfg: Corruption, rng: np.random.Generator, fps: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+            cfg: Corruption, rng: np.random.Generator, fps: float = 30.0,
+            dist: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Turn exact projections into detector-like 2D.
 
     Args:
@@ -215,6 +217,9 @@ def corrupt(uv_clean: np.ndarray, joints_cam: np.ndarray, image_size: tuple[int,
         cfg: rates and scales.
         rng: random generator (the only source of randomness: same seed, same output).
         fps: frame rate, for time-based noise.
+        dist: (5,) the camera's distortion, when ``uv_clean`` was distorted with it: a joint beyond the radius
+            where it folds back (:func:`pose3d_cli.geometry.distortion_folds`) is outside the image, wherever
+            its pixel landed.
     Returns:
         uv (T, J, 2) float32 pixels (0 where missing) and confidence (T, J) float32 in [0, 1].
     """
@@ -222,6 +227,9 @@ def corrupt(uv_clean: np.ndarray, joints_cam: np.ndarray, image_size: tuple[int,
     w, h = image_size
     uv = uv_clean.astype(np.float64).copy()
     in_image = (joints_cam[..., 2] > 1.0) & (uv[..., 0] >= 0) & (uv[..., 0] < w) & (uv[..., 1] >= 0) & (uv[..., 1] < h)
+    if dist is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            in_image &= ~distortion_folds(joints_cam[..., :2] / joints_cam[..., 2:3], dist)
     visible = in_image if cfg.truncation else (joints_cam[..., 2] > 1.0)
     size = person_size(uv_clean, joints_cam[..., 2] > 1.0)[:, None]  # (T, 1)
 

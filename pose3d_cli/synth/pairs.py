@@ -155,10 +155,10 @@ def film(motion: Motion, camera: Camera, cfg: SynthConfig, rng: np.random.Genera
     corruption = Corruption.clean() if cfg.clean else cfg.corruption
     if cfg.clean:
         # exact projections everywhere (so they reproject exactly); confidence 0 outside the image
-        _, conf = corrupt(uv, joints_cam, camera.size, H36M17, corruption, rng, motion.fps)
+        _, conf = corrupt(uv, joints_cam, camera.size, H36M17, corruption, rng, motion.fps, camera.dist)
         kp = uv.astype(np.float32)
     else:
-        kp, conf = corrupt(uv, joints_cam, camera.size, H36M17, corruption, rng, motion.fps)
+        kp, conf = corrupt(uv, joints_cam, camera.size, H36M17, corruption, rng, motion.fps, camera.dist)
     R, t = camera.per_frame(T)
     return SequenceBlock(kp, conf, joints_cam.astype(np.float32), R.astype(np.float32), t.astype(np.float32),
                          camera.K, camera.dist, camera.size, motion.source, motion.subject, motion.fps, view, split)
@@ -226,7 +226,7 @@ def synth_file(path: Path, cfg: SynthConfig) -> FileResult:
             if seatable and seat_rng.random() < cfg.seated:
                 filmed = replace(motion, joints=seat(motion.joints, H36M17, seat_rng))
             try:
-                cam = cam if cam is not None else sample_camera(filmed.joints, rng, cfg.sampling)
+                cam = cam if cam is not None else sample_camera(filmed.joints, rng, cfg.sampling, fps=filmed.fps)
             except CameraError as e:
                 res.error = f"{path}: {e}"
                 continue
