@@ -126,3 +126,25 @@ def test_photos_are_numbered_by_prominence_without_tracking():
     np.testing.assert_allclose(people.xy[0, 0], big[0])
     np.testing.assert_allclose(people.xy[1, 0], small[0])
     assert people.present().tolist() == [[True, True, False], [True, False, False]]
+
+
+def test_a_pair_below_the_threshold_cannot_steal_a_good_match():
+    """A's track matches A's pose at 0.6 and a newcomer at 0.14 (below 0.15); B's track matches A's pose at 0.5. Gating
+    after the assignment let it pick A-newcomer + B-A (0.64 > 0.6), then drop the first: A's pose took B's id."""
+
+    class Fixed(PoseTracker):
+        S = None
+
+        def similarity(self, track, xy, conf, box, app=None):
+            return self.S[track.id, int(round(xy[0, 0]))]  # the pose's index rides in joint 0's x
+
+    def pose(k):
+        xy = np.zeros((17, 2))
+        xy[:, 0], xy[:, 1] = k, np.arange(17)
+        xy[1:, 0] += 1
+        return xy, np.ones(17)
+
+    tracker = Fixed(min_similarity=0.15)
+    assert tracker.update([pose(0), pose(1)]) == [0, 1]
+    tracker.S = np.array([[0.6, 0.14], [0.5, 0.0]])
+    assert tracker.update([pose(0), pose(1)]) == [0, 2]  # A keeps its id, the newcomer is born

@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..infer.smooth import gaps, time_runs as runs  # noqa: F401  (one owner of the hole rule: infer/smooth)
+
 
 @dataclass(frozen=True)
 class TimeRules:
@@ -62,32 +64,6 @@ RULES = (
     "walking: >= {walk_steps} knee-flexion peaks (prominence >= {walk_knee_deg:g} deg) alternating left/right, each "
     "{walk_min_step_s:g}-{walk_step_s:g} s after the last: no repeated-action cycles counted there; REBA legs 1 + the weight-bearing knee's adjustment",
 )
-
-
-#: a step between two timestamps longer than this many median steps, and than GAP_MIN_S, is a hole in the video
-#: (frames missing), not a slow frame of a variable-frame-rate recording
-GAP_STEPS = 5.0
-GAP_MIN_S = 0.5
-
-
-def gaps(time_s: np.ndarray) -> np.ndarray:
-    """(T - 1,) bool: the steps of ``time_s`` that are holes in the video (see :data:`GAP_STEPS`)."""
-    dt = np.diff(np.asarray(time_s, dtype=np.float64))
-    pos = dt[dt > 0]
-    med = float(np.median(pos)) if len(pos) else 1 / 30
-    return dt > max(GAP_STEPS * med, GAP_MIN_S)
-
-
-def runs(mask: np.ndarray, time_s: np.ndarray | None = None) -> list[tuple[int, int]]:
-    """[start, end) index runs where ``mask`` (T,) is true; with ``time_s``, also split at holes (:func:`gaps`)."""
-    m = np.asarray(mask, dtype=bool)
-    hole = np.zeros(len(m), dtype=bool)  # hole[i]: frames are missing between i - 1 and i
-    if time_s is not None and len(m) > 1:
-        hole[1:] = gaps(time_s)
-    prev = np.concatenate([[False], m[:-1]])
-    starts = np.flatnonzero(m & (~prev | hole))
-    ends = np.concatenate([np.flatnonzero(prev & (~m | hole)), [len(m)] if len(m) and m[-1] else []]).astype(np.int64)
-    return list(zip(starts.tolist(), ends.tolist()))
 
 
 def sample_rate(time_s: np.ndarray) -> float:

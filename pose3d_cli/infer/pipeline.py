@@ -248,8 +248,11 @@ def fix_left_right_swaps(uv: np.ndarray, conf: np.ndarray, detected: np.ndarray,
     - a prior of one such unit per swapped frame: the detector is right more often than not, which settles the
       one thing continuity cannot (relabelling *every* frame costs the same continuity as relabelling none).
 
-    A track that starts swapped is repaired (the first frames are relabelled, not the rest), and a real turn
-    (left and right joints crossing over continuously) is kept: it has no jump to remove.
+    A track that starts swapped is repaired when the swapped start is the shorter part (the first frames are
+    relabelled, not the rest); a track swapped for most of its length is relabelled the other way, all wrong,
+    since continuity cannot tell which labelling is right and the prior counts frames (an absolute cue, e.g. the
+    facing direction, is not used). A real turn (left and right joints crossing over continuously) is kept: it has
+    no jump to remove.
 
     Args:
         uv: (T, J, 2) pixels; conf: (T, J); detected: (T,) bool.
@@ -321,7 +324,7 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         live = track.name.startswith("camera:")
         method = ("one-euro" if live else "butter") if lifter.receptive_field == 1 and not track.independent else "none"
     joints[~detected] = np.nan
-    joints = smooth_poses(joints, method, track.fps)
+    joints = smooth_poses(joints, method, track.fps, track.time_s)
     fit = {"method": opts.skeleton_fit}
     if opts.skeleton_fit != "none" and detected.any():
         from .skeleton_fit import fit_skeleton, jump_weight_at
@@ -332,7 +335,7 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         joints, lengths = fit_skeleton(joints, c, sk, ray_xy, jump_weight=jump)
         fit["bone_lengths_mm"] = {ch: round(float(v), 1) for (ch, _), v in zip(sk.bones, lengths)}
     joints, root, placed = place_in_camera(joints, xy, c, sk, fit.get("bone_lengths_mm"), opts.person_height,
-                                           method, track.fps)
+                                           method, track.fps, track.time_s)
     if "bone_lengths_mm" in fit and placed["scale_factor"] != 1.0:  # the lengths of the bones as written
         fit["bone_lengths_mm"] = {k: round(v * placed["scale_factor"], 1) for k, v in fit["bone_lengths_mm"].items()}
     meta = {
@@ -359,9 +362,10 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
 
 
 def place_in_camera(joints: np.ndarray, xy: np.ndarray, conf: np.ndarray, sk, bone_lengths: dict | None,
-                    person_height_cm: float | None, smoothing: str, fps: float) -> tuple[np.ndarray, np.ndarray, dict]:
+                    person_height_cm: float | None, smoothing: str, fps: float,
+                    time_s: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Root-relative poses (T, J, 3) mm → (the poses, rescaled to ``person_height_cm`` when given; the root's
-    camera-frame positions (T, 3) mm, smoothed by ``smoothing``; what the metadata says of them)."""
+    camera-frame positions (T, 3) mm, smoothed by ``smoothing`` over ``time_s``; what the metadata says of them)."""
     from .trajectory import root_positions, standing_height
 
     lifted = standing_height(bone_lengths or {}) if bone_lengths else None
@@ -374,7 +378,7 @@ def place_in_camera(joints: np.ndarray, xy: np.ndarray, conf: np.ndarray, sk, bo
         joints = (joints * scale).astype(joints.dtype)
     root = root_positions(joints, xy, conf)
     if not np.isnan(root).all():
-        root = smooth_poses(root[:, None], smoothing, fps)[:, 0]
+        root = smooth_poses(root[:, None], smoothing, fps, time_s)[:, 0]
     info = {
         "columns": "root_x_mm, root_y_mm, root_z_mm: the pelvis in the camera frame (x right, y down, z forward)",
         "lifted_standing_height_mm": None if lifted is None else round(lifted, 1),

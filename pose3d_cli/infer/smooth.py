@@ -1,43 +1,87 @@
-"""Temporal smoothing of per-frame 3D joints for single-frame models.
+"""Temporal smoothing of per-frame 3D joints for single-frame models, in time (seconds), not in rows.
 
 One-Euro (causal: live cameras), Savitzky–Golay, and zero-phase Butterworth (``butter``: a 2nd-order low-pass run
-forwards and backwards, cut-off :data:`BUTTER_CUTOFF_HZ`; files only: it needs the
-whole track)."""
+forwards and backwards, cut-off :data:`BUTTER_CUTOFF_HZ`; files only: it needs the whole track).
+
+Rows carry timestamps (``time_s``; without them, index / fps). A **hole** in them (:func:`gaps`: a step longer than
+:data:`GAP_STEPS` median steps and :data:`GAP_MIN_S`, e.g. frames a keypoint file does not list, or a person out of
+view) ends a run: nothing is smoothed across it, and One-Euro starts afresh after it. Within a run the Butterworth
+filters on a uniform grid at the run's median step (a variable-frame-rate stretch is filtered in seconds) and
+One-Euro steps by the real time between rows. The same rule serves the ergonomic time series
+(:mod:`pose3d_cli.ergo.timeline`).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+#: a step between two timestamps longer than this many median steps, and than GAP_MIN_S, is a hole in the video
+#: (frames missing), not a slow frame of a variable-frame-rate recording
+GAP_STEPS = 5.0
+GAP_MIN_S = 0.5
 
-def one_euro(x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0.02, d_cutoff: float = 1.0) -> np.ndarray:
+
+def gaps(time_s: np.ndarray) -> np.ndarray:
+    """(T - 1,) bool: the steps of ``time_s`` that are holes in the video (see :data:`GAP_STEPS`)."""
+    dt = np.diff(np.asarray(time_s, dtype=np.float64))
+    pos = dt[dt > 0]
+    med = float(np.median(pos)) if len(pos) else 1 / 30
+    return dt > max(GAP_STEPS * med, GAP_MIN_S)
+
+
+def time_runs(valid: np.ndarray, time_s: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """[start, end) index runs where ``valid`` (T,) is true; with ``time_s``, also split at holes (:func:`gaps`)."""
+    m = np.asarray(valid, dtype=bool)
+    hole = np.zeros(len(m), dtype=bool)  # hole[i]: frames are missing between i - 1 and i
+    if time_s is not None and len(m) > 1:
+        hole[1:] = gaps(time_s)
+    prev = np.concatenate([[False], m[:-1]])
+    starts = np.flatnonzero(m & (~prev | hole))
+    ends = np.concatenate([np.flatnonzero(prev & (~m | hole)), [len(m)] if len(m) and m[-1] else []]).astype(np.int64)
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
+def _times(T: int, fps: float, time_s: np.ndarray | None) -> np.ndarray:
+    return np.arange(T) / fps if time_s is None else np.asarray(time_s, dtype=np.float64)
+
+
+def one_euro(x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0.02, d_cutoff: float = 1.0,
+             time_s: np.ndarray | None = None) -> np.ndarray:
     """One-Euro filter (Casiez et al. 2012) along axis 0 of (T, ...) data; NaN frames are skipped and kept NaN.
 
     ``min_cutoff`` (Hz) sets the smoothing of slow motion, ``beta`` how fast the cutoff rises with speed
-    (units: the data's, here mm/s).
+    (units: the data's, here mm/s). Each step uses the real time since the last filtered row (``time_s``, else
+    index / fps); after a hole (:func:`gaps`, or more than 0.5 s without a finite row) the filter starts afresh,
+    so a person seen again is not blended with where they were.
     """
     out = np.full_like(x, np.nan, dtype=np.float64)
-    dt = 1.0 / fps
+    t_s = _times(x.shape[0], fps, time_s)
+    hole = np.zeros(x.shape[0], dtype=bool)
+    if x.shape[0] > 1:
+        hole[1:] = gaps(t_s)
 
-    def alpha(cutoff):
+    def alpha(cutoff, dt):
         tau = 1.0 / (2 * np.pi * cutoff)
         return 1.0 / (1.0 + tau / dt)
 
-    prev = None
+    prev, last = None, None
     dprev = np.zeros(x.shape[1:])
-    a_d = alpha(d_cutoff)
     for t in range(x.shape[0]):
         cur = x[t]
+        if hole[t]:
+            prev = None
         if not np.all(np.isfinite(cur)):
             continue
-        if prev is None:
-            prev = cur.astype(np.float64)
+        dt = t_s[t] - t_s[last] if last is not None else 0.0
+        if prev is None or dt <= 0 or dt > max(GAP_MIN_S, 5.0 / fps):
+            prev, dprev, last = cur.astype(np.float64), np.zeros(x.shape[1:]), t
             out[t] = prev
             continue
         dx = (cur - prev) / dt
-        dprev = a_d * dx + (1 - a_d) * dprev
-        a = alpha(min_cutoff + beta * np.abs(dprev))
+        dprev = alpha(d_cutoff, dt) * dx + (1 - alpha(d_cutoff, dt)) * dprev
+        a = alpha(min_cutoff + beta * np.abs(dprev), dt)
         prev = a * cur + (1 - a) * prev
-        out[t] = prev
+        out[t], last = prev, t
     return out.astype(x.dtype)
 
 
@@ -105,16 +149,50 @@ def butter_zero_phase(x: np.ndarray, fps: float, cutoff: float = BUTTER_CUTOFF_H
     return out.astype(x.dtype)
 
 
-def smooth(x: np.ndarray, method: str, fps: float) -> np.ndarray:
-    """``none`` | ``one-euro`` | ``savgol`` | ``butter`` over (T, J, 3)."""
+def butter_in_time(x: np.ndarray, time_s: np.ndarray, cutoff: float = BUTTER_CUTOFF_HZ) -> np.ndarray:
+    """:func:`butter_zero_phase` of (T, ...) data over time. The finite rows are cut into runs at holes
+    (:func:`gaps` between consecutive finite rows: missing timestamps, or a stretch without a finite row as long
+    as a hole); each run is resampled on a uniform grid at its median step (variable frame rate filtered in
+    seconds; a short stretch of NaN rows inside it is interpolated over, as ``butter_zero_phase`` does), filtered,
+    and read back at its own timestamps. NaN rows stay NaN; a run of fewer than 4 rows is left as it is."""
+    T = x.shape[0]
+    flat = x.reshape(T, -1).astype(np.float64)
+    out = flat.copy()
+    t = np.asarray(time_s, dtype=np.float64)
+    idx = np.flatnonzero(np.isfinite(flat).all(axis=1))
+    if len(idx) < 4:
+        return x.copy()
+    cut = np.concatenate([[0], np.flatnonzero(gaps(t[idx])) + 1, [len(idx)]])
+    for a, b in zip(cut[:-1], cut[1:]):
+        rows = idx[a:b]
+        ts = t[rows]
+        steps = np.diff(ts)
+        step = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
+        if len(rows) < 4 or step <= 0:
+            continue
+        n = int(np.ceil((ts[-1] - ts[0]) / step - 1e-9)) + 1
+        grid = np.linspace(ts[0], ts[-1], n)
+        uniform = np.stack([np.interp(grid, ts, flat[rows, c]) for c in range(flat.shape[1])], axis=1)
+        sm = butter_zero_phase(uniform, (n - 1) / (ts[-1] - ts[0]), cutoff)
+        out[rows] = np.stack([np.interp(ts, grid, sm[:, c]) for c in range(flat.shape[1])], axis=1)
+    return out.reshape(x.shape).astype(x.dtype)
+
+
+def smooth(x: np.ndarray, method: str, fps: float, time_s: np.ndarray | None = None) -> np.ndarray:
+    """``none`` | ``one-euro`` | ``savgol`` | ``butter`` over (T, J, 3) rows at ``time_s`` (else index / fps): never
+    across a hole in the timestamps (see the module doc)."""
     if method == "none":
         return x
     if method == "one-euro":
-        return one_euro(x, fps)
+        return one_euro(x, fps, time_s=time_s)
+    t = _times(x.shape[0], fps, time_s)
     if method == "savgol":
-        return savgol(x, window=max(5, int(round(fps / 4)) | 1))
+        out = x.astype(np.float64).copy()
+        for s, e in time_runs(np.ones(x.shape[0], bool), t):  # split at holes in the timestamps
+            out[s:e] = savgol(x[s:e], window=max(5, int(round(fps / 4)) | 1))
+        return out.astype(x.dtype)
     if method == "butter":
-        return butter_zero_phase(x, fps)
+        return butter_in_time(x, t)
     from ..errors import Pose3dError
 
     raise Pose3dError(f"--smooth must be none, one-euro, savgol or butter, got {method!r}")

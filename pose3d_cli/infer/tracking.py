@@ -154,7 +154,9 @@ class PoseTracker:
                 sim[i, j] = self.similarity(tr, poses[k][0], poses[k][1], boxes[k], apps[k])
         matched_tracks, matched_poses = set(), set()
         if sim.size:
-            rows, cols = linear_sum_assignment(1.0 - sim)
+            # pairs below the threshold are no match: gated before the assignment, or one could steal a good match
+            # (A's track taking a newcomer at 0.14 so that B's track took A's pose at 0.5: ids swapped for good)
+            rows, cols = linear_sum_assignment(1.0 - np.where(sim >= self.min_similarity, sim, 0.0))
             for i, j in zip(rows, cols):
                 if sim[i, j] >= self.min_similarity:
                     self._extend(self.tracks[i], poses[valid[j]], boxes[valid[j]], apps[valid[j]])
