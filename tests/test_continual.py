@@ -59,6 +59,19 @@ def test_eval_continual_cli(small_pairs, tmp_path):
     assert r.exit_code == 2 and "2 models for 1 tasks" in r.stderr
     r = CliRunner().invoke(app, ["eval-continual", str(a), "--task", str(small_pairs), "--json", str(small_pairs)])
     assert r.exit_code == 2 and "also an input" in r.stderr
+    # a joint model of another skeleton was scored against the tasks without a word (intransigence -20)
+    import torch
+
+    from pose3d_cli.lifting.checkpoint import make_checkpoint, save_checkpoint
+    from pose3d_cli.lifting.models import build_model
+
+    coco = build_model("mlp", 17, 0, np.zeros((17, 3)), np.ones((17, 3)), width=32, blocks=1)
+    other = save_checkpoint(make_checkpoint(coco, "mlp", {"width": 32, "blocks": 1, "dropout": 0.0}, "coco17", "nose"),
+                            tmp_path / "coco.pt")
+    del torch
+    r = CliRunner().invoke(app, ["eval-continual", str(a), "--task", str(small_pairs), "--split", "val",
+                                 "--joint", str(other)])
+    assert r.exit_code == 2 and "skeleton coco17" in r.stderr, r.output
 
 
 def test_replay_budgets_share_equally_by_hand():

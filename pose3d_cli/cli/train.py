@@ -57,9 +57,11 @@ def _process_started_at() -> float | None:
 
     try:
         ticks = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])  # field 22: starttime
-        boot = next(float(l.split()[1]) for l in open("/proc/stat") if l.startswith("btime"))
-        started = boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
+        # the process's age on the boot-time clock its start is counted in (/proc/stat's btime is whole seconds:
+        # up to 1 s too early, which inflated every update's wall time against a retrain's)
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+        started = time.time() - age
+    except (OSError, ValueError, IndexError, AttributeError):
         return None
     return started if 0 <= time.time() - started < 3600 else None  # a long-lived host (tests) is not one command
 

@@ -1,4 +1,8 @@
-"""Continual-learning metrics, measured the way the papers do (Lopez-Paz & Ranzato 2017; Chaudhry et al. 2018).
+"""Continual-learning metrics, after Lopez-Paz & Ranzato 2017 (GEM) and Chaudhry et al. 2018 (RWalk), with two
+stated differences: ``AF`` is GEM's backward transfer (error terms, sign flipped), measured from the error just
+after learning a task, not Chaudhry's forgetting (from the *best* error reached before the last task, which is
+never lower); ``IM`` compares each task with one joint model of *all* tasks (Chaudhry's reference for task k learns
+tasks 1..k only, so its task 1 term is 0).
 
 A sequence of models ``m_1 … m_N``, where ``m_i`` has learnt tasks ``1 … i`` (each task a pose3d HDF5), is
 evaluated on every task's held-out split: the **accuracy matrix** ``M[i, j]`` = P-MPJPE (mm, lower is better) of
@@ -130,7 +134,10 @@ def continual_report(models: list[str], tasks: list[str], joint: str | None = No
         raise Pose3dError(f"--baseline: {len(baseline)} models for {len(tasks)} tasks; give one per task")
     sk = load_model(models[0]).skeleton
     for m in [*models[1:], *(baseline or []), *([joint] if joint else [])]:
-        load_model(m)  # every checkpoint readable (weights that fit, finite) before the tasks are read
+        other = load_model(m).skeleton  # every checkpoint readable (weights that fit, finite) before the tasks are read
+        if list(other.joints) != list(sk.joints):
+            raise Pose3dError(f"{m}: a model of skeleton {other.name}, where {models[0]} (and the tasks) are "
+                              f"{sk.name}; give models of one skeleton")
     data = [load_task(t, split, sk) for t in tasks]
     J = error_matrix([joint], data, flip_tta)[0] if joint else None
     report = {"tasks": [str(t) for t in tasks], "split": split, "flip_tta": flip_tta,
