@@ -64,7 +64,7 @@ def posture(trunk_flex=0.0, trunk_side=0.0, trunk_twist=0.0, neck_flex=0.0, neck
         el = sh + 280.0 * d
         k = np.cross(d, ant)
         if np.linalg.norm(k) < 1e-6:
-            k = -lat * sgn  # arm along the anterior axis: bend upwards/downwards in the sagittal plane
+            k = -lat  # arm along the anterior axis: the limit of d × ant as the arm comes up to it (both sides)
         fore = rodrigues(d, k, elbow[i])
         j[f"{side}_shoulder"], j[f"{side}_elbow"], j[f"{side}_wrist"] = sh, el, el + 250.0 * fore
     return np.stack([j[n] for n in JOINTS])

@@ -447,3 +447,33 @@ def test_mirroring_swaps_left_and_right_scores(kw):
     assert one(rm, "grand_left") == one(r, "grand_right") and one(rm, "grand_right") == one(r, "grand_left")
     assert one(bm, "reba_left") == one(b, "reba_right") and one(bm, "reba_right") == one(b, "reba_left")
     assert one(rm, "grand") == one(r, "grand") and one(bm, "reba") == one(b, "reba")
+
+
+# ---------------------------------------------------------------- extreme postures (a review at stop 28)
+
+@pytest.mark.parametrize("flex", [100, 120, 140])
+def test_a_trunk_bent_past_horizontal_keeps_its_angle_and_no_side_bend(flex):
+    """Bent 120° to reach the floor: lean read 60° (arcsin folds at 90°) and the side bend ±180° (the frontal
+    projection points down), so the trunk fell to the 20-60° band with a side-bend +1."""
+    r, b = score(posture(trunk_flex=flex, trunk_side=2))
+    a = body_angles(*to_camera(posture(trunk_flex=flex, trunk_side=2)[None], camera()))
+    assert a["trunk_lean"][0] == pytest.approx(flex, abs=0.5) and abs(a["trunk_side_bend"][0]) < 5
+    assert one(r, "trunk") == 4 and one(b, "trunk") == 4
+
+
+@pytest.mark.parametrize("flex", [182, 190])
+def test_an_arm_just_past_vertical_overhead_is_raised_not_extended(flex):
+    r, b = score(posture(arm_flex=(flex, 0)))
+    assert one(r, "upper_arm_left") == 4 and one(b, "upper_arm_left") == 4  # it scored 2, as extension
+    r, _ = score(posture(arm_flex=(flex, 0)), upper_arm_angle="sagittal")
+    assert one(r, "upper_arm_left") == 4
+
+
+@pytest.mark.parametrize("abd", [120, 150, 170])
+def test_an_arm_raised_sideways_overhead_stays_abducted(abd):
+    """Abduction out of the sagittal plane folds at 90° (170° read 10°): raised sideways above the shoulder it
+    keeps growing, so the +1 'abducted' stays (RULA/REBA upper arm 4 + 1)."""
+    r, b = score(posture(arm_abd=(abd, 0)))
+    assert one(r, "upper_arm_left") == 5 and one(b, "upper_arm_left") == 5
+    r0, _ = score(posture(arm_flex=(abd, 0)))  # raised forwards as high: no abduction
+    assert one(r0, "upper_arm_left") == 4

@@ -20,21 +20,26 @@ Angle conventions (degrees, signed):
   + flexion (forward), − extension. ``trunk_inclination``: the 3D angle between trunk axis and vertical,
   negative only when the trunk leans backwards more than sideways (the "3D inclination" convention).
   ``trunk_lean``: the angle of the trunk axis out of the pelvis frame's frontal plane (left, up), + forwards:
-  equal to ``trunk_flexion`` for a trunk bent in the sagittal plane; under a side bend ``s`` the sagittal projection
+  equal to ``trunk_flexion`` for a trunk bent in the sagittal plane (continued past 90° for a trunk bent past the
+  horizontal: 110° reads 110°, not 70°); under a side bend ``s`` the sagittal projection
   divides the trunk's forward component by about ``cos s``, and with it any forward/backward depth error of a
   monocular lift, which ``trunk_lean`` does not.
-- ``trunk_side_bend``: in the frontal plane (left, up); + towards the subject's left.
+- ``trunk_side_bend``: in the frontal plane (left, up); + towards the subject's left. Bent past the horizontal (where
+  that projection points down) it is the angle of the trunk out of the sagittal plane. Under a deep forward bend
+  the frontal projection amplifies a small lateral tilt (3° reads ~17° at 80° of flexion): not corrected.
 - ``trunk_twist``: the shoulder line against the hip line, both projected on the plane normal to the trunk
   axis; + shoulders turned to the subject's left (counter-clockwise seen from above).
 - ``neck_flexion``: ``head − thorax`` in the trunk frame's sagittal plane, from the trunk axis, minus
   ``neck_neutral_deg``; + flexion, − extension. ``neck_side_bend``: frontal plane, + left.
 - ``upper_arm_flexion_{side}``: ``elbow − shoulder`` in the sagittal plane of the reference frame (trunk, or
   pelvis/vertical with ``upper_arm_reference="vertical"``), from the reference's downward axis; + flexion
-  (forward), − extension. ``upper_arm_elevation_{side}``: the 3D angle between upper arm and the downward
-  axis, negative only when the arm points backwards more than sideways (the "3D" convention).
-  ``upper_arm_abduction_{side}``: the angle of the arm out of the sagittal plane (−90..90), + away from the body
-  (outwards), − across it (equal to the frontal-plane abduction for an arm in the frontal plane, and well
-  defined when the arm points forwards).
+  (forward), − extension (down to −90°: beyond, an arm past vertical overhead, it reads as flexion over 180°).
+  ``upper_arm_elevation_{side}``: the 3D angle between upper arm and the downward
+  axis, negative only when the arm points backwards more than sideways and below the horizontal (the "3D"
+  convention). ``upper_arm_abduction_{side}``: the angle of the arm out of the sagittal plane (−90..90), + away
+  from the body (outwards), − across it (equal to the frontal-plane abduction for an arm in the frontal plane, and
+  well defined when the arm points forwards); an arm raised above the shoulder more sideways than forwards goes on
+  past 90° (120° raised sideways reads 120°, not 60°).
 - ``shoulder_raise_{side}``: the angle of ``shoulder − thorax`` above the plane normal to the trunk axis
   (+ raised). A symmetric shrug moves both shoulders and the thorax estimate together and is not seen.
 - ``elbow_flexion_{side}``, ``knee_flexion_{side}``: 0 with the limb straight.
@@ -133,10 +138,17 @@ def trunk_frame(poses: np.ndarray, skeleton: Skeleton | str = H36M17) -> np.ndar
 
 
 def _signed_3d(v: np.ndarray, down: np.ndarray, anterior: np.ndarray, outward: np.ndarray) -> np.ndarray:
-    """3D angle between ``v`` and ``down``, negative when ``v`` points backwards more than sideways."""
+    """3D angle between ``v`` and ``down``, negative when ``v`` points backwards more than sideways, on the ``down``
+    side of the horizontal (an arm just past vertical overhead, a little behind, is raised 179°, not extended)."""
     mag = angle_between(v, down)
-    back = (_dot(v, anterior) < 0) & (np.abs(_dot(v, anterior)) > np.abs(_dot(v, outward)))
+    back = (_dot(v, anterior) < 0) & (np.abs(_dot(v, anterior)) > np.abs(_dot(v, outward))) & (_dot(v, down) > 0)
     return np.where(back, -mag, mag)
+
+
+def _past_horizontal(angle: np.ndarray, v: np.ndarray, zero: np.ndarray) -> np.ndarray:
+    """An arcsin angle (−90..90, of ``v`` out of a plane containing the axis ``zero``) continued past 90° where ``v``
+    has turned past the plane normal to ``zero`` (``v · zero < 0``): 70 → 110 for a trunk bent 110° forwards."""
+    return np.where(_dot(v, zero) < 0, np.where(angle >= 0, 180.0, -180.0) - angle, angle)
 
 
 def body_angles(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H36M17,
@@ -167,8 +179,12 @@ def body_angles(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H3
     out["trunk_flexion"] = planar_angle(trunk, pu, pa)
     out["trunk_inclination"] = _signed_3d(trunk, pu, pa, pl)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["trunk_lean"] = np.degrees(np.arcsin(np.clip(_dot(trunk, pa) / np.linalg.norm(trunk, axis=-1), -1, 1)))
-    out["trunk_side_bend"] = planar_angle(trunk, pu, pl)
+        lean = np.degrees(np.arcsin(np.clip(_dot(trunk, pa) / np.linalg.norm(trunk, axis=-1), -1, 1)))
+        out["trunk_lean"] = _past_horizontal(lean, trunk, pu)
+        # side bend: in the frontal plane while the trunk is above the horizontal; bent past it, that projection
+        # points down (±180° by noise), so the angle out of the sagittal plane is used there
+        out["trunk_side_bend"] = np.where(_dot(trunk, pu) >= 0, planar_angle(trunk, pu, pl), np.degrees(np.arcsin(
+            np.clip(_dot(trunk, pl) / np.linalg.norm(trunk, axis=-1), -1, 1))))
     # twist: shoulder line against hip line, about the trunk axis (+ = counter-clockwise seen from above)
     sh = j["left_shoulder"] - j["right_shoulder"]
     hp = j["left_hip"] - j["right_hip"]
@@ -185,11 +201,16 @@ def body_angles(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H3
         outward = sign * rl
         upper = j[f"{s}_elbow"] - j[f"{s}_shoulder"]
         fore = j[f"{s}_wrist"] - j[f"{s}_elbow"]
-        out[f"upper_arm_flexion_{s}"] = planar_angle(upper, -ru, ra)
+        flexion = planar_angle(upper, -ru, ra)
+        # past vertical overhead (below −90° in the sagittal plane: no shoulder extends that far) is flexion
+        out[f"upper_arm_flexion_{s}"] = np.where(flexion < -90.0, flexion + 360.0, flexion)
         out[f"upper_arm_elevation_{s}"] = _signed_3d(upper, -ru, ra, outward)
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[f"upper_arm_abduction_{s}"] = np.degrees(np.arcsin(np.clip(
-                _dot(upper, outward) / np.linalg.norm(upper, axis=-1), -1, 1)))
+            abduction = np.degrees(np.arcsin(np.clip(_dot(upper, outward) / np.linalg.norm(upper, axis=-1), -1, 1)))
+        # raised above the shoulder more sideways than forwards, the arm keeps growing in abduction (120° raised
+        # sideways read 60°, 170° read 10°: the RULA/REBA "abducted" +1 was lost)
+        sideways = (_dot(upper, ru) > 0) & (np.abs(_dot(upper, outward)) > np.abs(_dot(upper, ra)))
+        out[f"upper_arm_abduction_{s}"] = np.where(sideways, _past_horizontal(abduction, upper, -ru), abduction)
         d = j[f"{s}_shoulder"] - j["thorax"]
         du = _dot(d, tu)
         out[f"shoulder_raise_{s}"] = np.degrees(np.arctan2(du, np.linalg.norm(d - du[..., None] * tu, axis=-1)))

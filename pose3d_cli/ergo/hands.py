@@ -34,9 +34,10 @@ from .options import Conventions, band
 NEEDS_POINTS: dict[str, tuple[str, ...]] = {
     **{f"wrist_{k}_{s}": (f"{s}_elbow", f"{s}_wrist", f"{s}_index", f"{s}_pinky")
        for s in SIDES for k in ("flexion", "deviation")},
-    "head_yaw": ("left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_hip", "right_hip"),
+    "head_yaw": ("left_shoulder", "right_shoulder", "left_hip", "right_hip"),  # and both ears, or else both eyes
 }
 HAND_ANGLES = tuple(NEEDS_POINTS)
+EARS, EYES = ("left_ear", "right_ear"), ("left_eye", "right_eye")
 
 
 def measured_angles(points, detected: np.ndarray, min_conf: float) -> dict[str, np.ndarray]:
@@ -44,10 +45,17 @@ def measured_angles(points, detected: np.ndarray, min_conf: float) -> dict[str, 
     T = len(detected)
     if points is None:
         return {k: np.full(T, np.nan) for k in HAND_ANGLES}
-    raw = hand_face_angles({n: points.point(n) for n in points.names})
+    sure = lambda names: np.all([points.confidence(n) >= min_conf for n in names], axis=0)  # noqa: E731
+    pts = {n: points.point(n) for n in points.names}
+    ears = sure(EARS)
+    for n in EARS:  # a far ear hidden by the turned head: the eye line gives the yaw (hand_face_angles' fallback)
+        pts[n] = np.where(ears[:, None], pts[n], np.nan)
+    raw = hand_face_angles(pts)
     out = {}
     for k in HAND_ANGLES:
-        ok = detected & np.all([points.confidence(n) >= min_conf for n in NEEDS_POINTS[k]], axis=0)
+        ok = detected & sure(NEEDS_POINTS[k])
+        if k == "head_yaw":
+            ok &= ears | sure(EYES)
         out[k] = np.where(ok, raw[k], np.nan)
     return out
 
