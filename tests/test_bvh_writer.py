@@ -399,3 +399,22 @@ def test_infer_bvh_world_follows_the_scene_vertical():
     v = people[0].metadata["vertical"]
     assert v["source"] == "estimated from the scene's vertical lines"
     assert np.degrees(np.arccos(np.clip(np.array(v["up_camera_frame"]) @ truth, -1, 1))) < 1.5
+
+
+def test_a_track_that_skips_frames_keeps_its_duration(tmp_path):
+    """Rows for frames 0-9 and 300-309 of a 30 fps video (a keypoint file lists the detected images only): the BVH
+    has one frame time, so it gets a frame for every 1/30 s of the track, the missing ones held (it played 20 frames,
+    0.67 s, for 10.3 s)."""
+    from pose3d_cli.infer.writers import PoseTrack, write_track
+
+    p = synthetic_motion(T=20)
+    frames = np.r_[0:10, 300:310]
+    track = PoseTrack(frames, frames / 30.0, np.ones(20, bool), p.astype(np.float32), np.zeros((20, 17, 2)),
+                      np.ones((20, 17)), H36M17.joints, {"skeleton": "h36m17", "fps": 30.0})
+    out = tmp_path / "gap.bvh"
+    write_track(track, out, "bvh")
+    back = read_back(out)
+    assert back.shape[0] == 310
+    np.testing.assert_allclose(back[150], back[9], atol=1e-3)  # held through the hole
+    R = upright_rotation(p, "h36m17")
+    assert bone_angles_deg(back[[0, 9, 300, 309]], (p @ R.T)[[0, 9, 10, 19]]).max() < 0.01

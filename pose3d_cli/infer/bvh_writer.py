@@ -475,7 +475,8 @@ def format_bvh(fit: BvhFit) -> str:
         if fit.parents[j] < 0:
             out.write(f"ROOT {fit.names[j]}\n{ind}{{\n")
             out.write(f"{ind}\tOFFSET {fmt(fit.offsets[j])}\n")
-            out.write(f"{ind}\tCHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n")
+            order = fit.orders[j] if fit.orders else "ZXY"  # the order its angles were computed in
+            out.write(f"{ind}\tCHANNELS 6 Xposition Yposition Zposition {' '.join(f'{a}rotation' for a in order)}\n")
         else:
             out.write(f"{ind}JOINT {fit.names[j]}\n{ind}{{\n")
             out.write(f"{ind}\tOFFSET {fmt(fit.offsets[j])}\n")

@@ -194,6 +194,21 @@ def format_of(path: str | Path, fmt: str | None) -> str:
     return ext
 
 
+def rows_on_time_grid(time_s: np.ndarray, fps: float) -> np.ndarray:
+    """(K,) the row of ``time_s`` (T,) shown at each step of a uniform grid at ``fps`` from the first to the last
+    timestamp (the nearest row within half a step), -1 where no row is (frames a keypoint file left out). A BVH
+    file has one frame time: rows that skip frames or come at a variable rate would squash or stretch the motion
+    (frames 0-9 and 300-309 played as 0.67 s)."""
+    t = np.asarray(time_s, dtype=np.float64)
+    if len(t) < 2 or not np.isfinite(t).all() or fps <= 0:
+        return np.arange(len(t))
+    k = int(round((t[-1] - t[0]) * fps)) + 1
+    grid = t[0] + np.arange(k) / fps
+    pos = np.clip(np.searchsorted(t, grid), 1, len(t) - 1)
+    near = np.where(np.abs(t[pos - 1] - grid) <= np.abs(t[pos] - grid), pos - 1, pos)
+    return np.where(np.abs(t[near] - grid) <= 0.5 / fps + 1e-9, near, -1)
+
+
 def write_track(track: PoseTrack, path: str | Path, fmt: str, with_2d: bool = False, min_conf: float = 0.3) -> None:
     if fmt == "csv":
         write_text_atomic(csv_text(track, with_2d, min_conf), path)
@@ -207,8 +222,10 @@ def write_track(track: PoseTrack, path: str | Path, fmt: str, with_2d: bool = Fa
             raise Pose3dError("BVH cannot go to stdout; give -o file.bvh")
         fps = float(track.metadata.get("fps", 30.0))
         up = track.metadata.get("vertical", {}).get("up_camera_frame")  # the world's vertical, when infer knows it
-        write_bvh(track.joints3d, track.metadata.get("skeleton", "h36m17"), fps, path, up=up,
-                  root_trajectory=track.root)
+        rows = rows_on_time_grid(track.time_s, fps)  # one BVH frame per 1/fps of the track's time
+        joints = np.where((rows >= 0)[:, None, None], track.joints3d[np.maximum(rows, 0)], np.nan)
+        root = None if track.root is None else np.where((rows >= 0)[:, None], track.root[np.maximum(rows, 0)], np.nan)
+        write_bvh(joints, track.metadata.get("skeleton", "h36m17"), fps, path, up=up, root_trajectory=root)
     else:
         from ..errors import Pose3dError
 
