@@ -54,8 +54,7 @@ QUANTIZE = ("int8",)
 #: synth pairs its P-MPJPE moves by 0.03 mm. Speed: ``benchmarks/infer.py --only-lifter``
 INT8_TOLERANCE_MM = 15.0
 META_FILE = f"{META_KEY}.json"
-EXPORT_FORMAT = "pose3d-export"
-EXPORT_FORMAT_VERSION = 1
+from .lifting.onnx_runtime import EXPORT_FORMAT, EXPORT_FORMAT_VERSION  # noqa: E402  (one owner, torch-free)
 SAMPLE_PATH = Path(__file__).resolve().parent / "assets" / "sample_keypoints.npz"
 
 

@@ -22,7 +22,8 @@ def _trained_like(name, seed, folder, **args):
     args = {"width": 32, "blocks": 1, **args}
     m = build_model(name, J, 0, rng.normal(0, 100, (J, 3)), rng.uniform(50, 200, (J, 3)), **args).eval()
     ck = make_checkpoint(m, name, {**DEFAULT_ARGS[name], **args}, "h36m17", "pelvis",
-                         train={"seed": seed}, metrics={"val_p_mpjpe": 50.0 + seed})
+                         train={"seed": seed}, data={"path": f"{name}_pairs.h5", "train_pairs": 100 * seed},
+                         metrics={"val_p_mpjpe": 50.0 + seed})
     return save_checkpoint(ck, folder / f"{name}{seed}.pt"), m
 
 
@@ -133,6 +134,7 @@ def test_parts_come_back_as_the_checkpoints_blended(parts, tmp_path, capsys):
     for which, original in (("plain", plain_path), ("fused", fused_path)):
         got, want = read_checkpoint(tmp_path / "parts" / f"{which}.pt"), read_checkpoint(original)
         assert got["model"] == want["model"] and got["train"] == want["train"]
+        assert got["data"] == want["data"]  # the fused part got the plain part's data record
         assert got["state_dict"].keys() == want["state_dict"].keys()
         assert all(torch.equal(got["state_dict"][k], want["state_dict"][k]) for k in want["state_dict"])
     assert main(["--parts", str(plain_path), "-o", str(tmp_path / "p2")]) == 2  # not a blend: one line, nothing written

@@ -86,3 +86,45 @@ def test_info_says_how_a_continued_model_went_on_from_its_init(tmp_path):
                                               {"path": "kp2.csv", "kind": "2d"}]})
     assert describe_checkpoint(save_checkpoint(mixed, tmp_path / "mixed.pt"))["losses"] == (
         "MPJPE on 2D/3D pairs + flexion 2, reprojection 1, shape prior 0.5 (12 modes); 2 2d sources")
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("receptive_field", 27, "receptive field 27, its model needs 1"),  # infer padded by the file's word: 66 frames out
+    ("receptive_field", "abc", "receptive field"),
+    ("format_version", "x", "no version number"),
+    ("codec", {"name": "camera-centred-v9", "root": "pelvis"}, "codec 'camera-centred-v9'"),
+])
+def test_fields_a_file_could_lie_about_are_checked(tmp_path, small_checkpoint, field, value, message):
+    ck = torch.load(small_checkpoint, weights_only=True)
+    ck[field] = value
+    bad = tmp_path / "bad.pt"
+    torch.save(ck, bad)
+    with pytest.raises(CheckpointError, match=message):
+        load_model(bad)
+
+
+def test_onnx_metadata_is_checked_like_a_checkpoint(tmp_path, small_checkpoint):
+    """An export claiming another codec or another order of the skeleton's joints ran as if it were ours."""
+    pytest.importorskip("onnxruntime")
+    import json
+
+    import onnx
+
+    from pose3d_cli.export import export_model
+    from pose3d_cli.lifting.onnx_runtime import META_KEY, OnnxLifter, OnnxModelError
+
+    good = tmp_path / "m.onnx"
+    export_model(small_checkpoint, good)
+    OnnxLifter(good)
+    for change, message in ((lambda m: m["codec"].update(name="camera-centred-v9"), "codec"),
+                            (lambda m: m["skeleton"].update(joints=m["skeleton"]["joints"][::-1]), "registry"),
+                            (lambda m: m.update(format_version=99), "version 99")):
+        proto = onnx.load(str(good))
+        entry = next(p for p in proto.metadata_props if p.key == META_KEY)
+        meta = json.loads(entry.value)
+        change(meta)
+        entry.value = json.dumps(meta)
+        bad = tmp_path / "bad.onnx"
+        onnx.save(proto, str(bad))
+        with pytest.raises(OnnxModelError, match=message):
+            OnnxLifter(bad)

@@ -55,17 +55,23 @@ def blend_checkpoints(plain_path: str | Path, fused_path: str | Path, fused_weig
     info = {"plain": str(plain_path), "fused": str(fused_path), "fused_weight": float(fused_weight)}
     top = {"input_landmarks": plain.get("train", {}).get("input_landmarks")}
     return _blend_checkpoint(model, plain, top, fused.get("train", {}),
-                             {k: v for k, v in fused.get("metrics", {}).items() if k != "history"}, info)
+                             {k: v for k, v in fused.get("metrics", {}).items() if k != "history"}, info,
+                             fused.get("data", {}))
 
 
-def _blend_checkpoint(model, plain_ck: dict, train: dict, fused_train: dict, fused_metrics: dict, info: dict) -> dict:
+def _blend_checkpoint(model, plain_ck: dict, train: dict, fused_train: dict, fused_metrics: dict, info: dict,
+                      fused_data: dict | None = None) -> dict:
     """The checkpoint dict of a ``BlendLifter``: ``train`` with the blend's provenance ``info`` and both parts'
-    training records; the plain part's (``plain_ck``) data and held-out metrics, the fused part's beside them."""
+    training records; the plain part's (``plain_ck``) data and held-out metrics, the fused part's beside them
+    (its data record under ``data["fused_part"]``, so that ``--parts`` gives each part its own)."""
     train = {**train, "blend": info, "parts": {"plain": plain_ck.get("train", {}), "fused": fused_train}}
     metrics = {**plain_ck.get("metrics", {}), "note": PLAIN_METRICS_NOTE, "fused_part": fused_metrics}
+    data = {k: v for k, v in plain_ck.get("data", {}).items() if k != "fused_part"}
+    if fused_data is not None:
+        data["fused_part"] = {k: v for k, v in fused_data.items() if k != "fused_part"}
     return make_checkpoint(model, "blend", {**model.part_args, "fused_weight": model.fused_weight},
                            plain_ck["skeleton"]["name"], plain_ck["codec"]["root"], train=train,
-                           data=plain_ck.get("data", {}), metrics=metrics)
+                           data=data, metrics=metrics)
 
 
 def output_of_init(init: str | Path | None, init_ck: dict | None = None):
@@ -87,7 +93,8 @@ def output_of_init(init: str | Path | None, init_ck: dict | None = None):
         info = {"plain": "this run (continued from --init's plain part)", "fused": f"{init} (unchanged)",
                 "fused_weight": blend.fused_weight}
         return _blend_checkpoint(blend, ck, ck.get("train", {}), init_ck.get("train", {}).get("parts", {}).get("fused", {}),
-                                 init_ck.get("metrics", {}).get("fused_part", {}), info)
+                                 init_ck.get("metrics", {}).get("fused_part", {}), info,
+                                 init_ck.get("data", {}).get("fused_part"))
 
     return reblended
 
@@ -100,9 +107,11 @@ def part_checkpoint(ck: dict, which: str) -> dict:
     module, name, args = (*blend.continued_part(),) if which == "plain" else (blend.fused, "fused", dict(blend.part_args))
     metrics = ({k: v for k, v in ck.get("metrics", {}).items() if k not in ("note", "fused_part")} if which == "plain"
                else ck.get("metrics", {}).get("fused_part", {}))
+    data = ck.get("data", {})
+    data = ({k: v for k, v in data.items() if k != "fused_part"} if which == "plain" else
+            data.get("fused_part", {"note": "not recorded: a blend made before stop 28 kept the plain part's only"}))
     return make_checkpoint(module, name, args, ck["skeleton"]["name"], ck["codec"]["root"],
-                           train=ck.get("train", {}).get("parts", {}).get(which, {}), data=ck.get("data", {}),
-                           metrics=metrics)
+                           train=ck.get("train", {}).get("parts", {}).get(which, {}), data=data, metrics=metrics)
 
 
 def main(argv: list[str] | None = None) -> int:

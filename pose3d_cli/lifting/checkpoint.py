@@ -27,6 +27,7 @@ from .. import __version__
 from ..errors import Pose3dError
 from ..skeleton import get_skeleton
 from .codec import CODEC_NAME
+from .contract import contract_of
 from .models import build_model
 
 FORMAT = "pose3d-checkpoint"
@@ -120,8 +121,16 @@ def read_checkpoint(path: str | Path) -> dict:
     if not isinstance(ck, dict) or ck.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a pose3d checkpoint (no 'format: {FORMAT}'); "
                               "give a file written by `pose3d train`")
-    if int(ck.get("format_version", 0)) > FORMAT_VERSION:
-        raise CheckpointError(f"{path}: checkpoint format {ck['format_version']} is newer than this pose3d; upgrade")
+    version = ck.get("format_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise CheckpointError(f"{path}: damaged checkpoint: format_version {version!r} is no version number; give a "
+                              ".pt written by `pose3d train`")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint format {version} is newer than this pose3d; upgrade")
+    codec = ck.get("codec", {}).get("name") if isinstance(ck.get("codec"), dict) else None
+    if codec != CODEC_NAME:
+        raise CheckpointError(f"{path}: codec {codec!r}: this pose3d reads its inputs as {CODEC_NAME!r} only; give a "
+                              "model trained by this pose3d (or upgrade)")
     check_weights(ck, path)
     return ck
 
@@ -177,6 +186,10 @@ def model_from_checkpoint(ck: dict, path: str | Path = "") -> LoadedModel:
         model = build_model(ck["model"]["name"], J, sk.index(ck["codec"]["root"]), np.zeros((J, 3)),
                             np.ones((J, 3)), **ck["model"]["args"])
         load_weights(model, ck["state_dict"], path)
+        rf = contract_of(model).receptive_field
+        if ck.get("receptive_field", 1) != rf:  # infer and eval pad by it: the model's own, never the file's word
+            raise CheckpointError(f"{path}: damaged checkpoint: it says receptive field "
+                                  f"{ck.get('receptive_field')!r}, its model needs {rf}")
     except CheckpointError:
         raise
     except (KeyError, RuntimeError, TypeError, Pose3dError) as e:

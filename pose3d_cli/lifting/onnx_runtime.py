@@ -48,15 +48,37 @@ def read_onnx_meta(path: str | Path) -> dict:
     return _parse_meta(path, props)
 
 
+#: what an export says it is (written by :mod:`pose3d_cli.export`, read here without torch)
+EXPORT_FORMAT = "pose3d-export"
+EXPORT_FORMAT_VERSION = 1
+
+
 def _parse_meta(path: Path, props: dict) -> dict:
+    """The export's metadata, checked against this pose3d: format and version, the codec, the skeleton's joints as
+    the registry has them, a positive receptive field."""
+    from ..skeleton import SkeletonError, get_skeleton
+    from .codec import CODEC_NAME
+
     if META_KEY not in props:
         raise OnnxModelError(f"{path}: not a pose3d export (no '{META_KEY}' metadata); "
                              "export a checkpoint with `pose3d export`")
     try:
         meta = json.loads(props[META_KEY])
-        meta["skeleton"]["joints"], meta["receptive_field"]  # noqa: B018 - presence check
-    except (ValueError, KeyError, TypeError) as e:
+        joints, rf = [str(j) for j in meta["skeleton"]["joints"]], meta["receptive_field"]
+        version, codec = meta.get("format_version"), meta["codec"]["name"]
+        sk = get_skeleton(str(meta["skeleton"]["name"]))
+    except (ValueError, KeyError, TypeError, SkeletonError) as e:
         raise OnnxModelError(f"{path}: damaged pose3d metadata ({type(e).__name__}: {_first_line(e)})") from None
+    if meta.get("format") != EXPORT_FORMAT or isinstance(version, bool) or not isinstance(version, int) \
+            or version > EXPORT_FORMAT_VERSION:
+        raise OnnxModelError(f"{path}: export format {meta.get('format')!r} version {version!r}: this pose3d reads "
+                             f"{EXPORT_FORMAT!r} up to {EXPORT_FORMAT_VERSION}; export again with this pose3d")
+    if codec != CODEC_NAME:
+        raise OnnxModelError(f"{path}: codec {codec!r}: this pose3d feeds models {CODEC_NAME!r} inputs only")
+    if joints != list(sk.joints):
+        raise OnnxModelError(f"{path}: skeleton {sk.name}'s joints differ from this pose3d's registry")
+    if isinstance(rf, bool) or not isinstance(rf, int) or rf < 1:
+        raise OnnxModelError(f"{path}: damaged pose3d metadata (receptive_field {rf!r})")
     return meta
 
 
