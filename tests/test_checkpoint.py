@@ -128,3 +128,17 @@ def test_onnx_metadata_is_checked_like_a_checkpoint(tmp_path, small_checkpoint):
         onnx.save(proto, str(bad))
         with pytest.raises(OnnxModelError, match=message):
             OnnxLifter(bad)
+
+
+@pytest.mark.parametrize("l2,l3", [((10, 5, 2), (10, 5, 3)), ((10, 17, 2), (10, 17, 7)), ((10,), (10,))])
+def test_a_nearest_neighbour_library_of_another_shape_is_refused(tmp_path, l2, l3):
+    """Only the libraries' lengths were compared: other shapes loaded and crashed mid-inference."""
+    from pose3d_cli.lifting.checkpoint import make_checkpoint, save_checkpoint
+    from pose3d_cli.lifting.models import build_model
+
+    m = build_model("nn", 17, 0, np.zeros((17, 3)), np.ones((17, 3)))
+    ck = make_checkpoint(m, "nn", {}, "h36m17", "pelvis")
+    ck["state_dict"] = {**ck["state_dict"], "library_2d": torch.zeros(l2), "library_3d": torch.zeros(l3)}
+    bad = save_checkpoint(ck, tmp_path / "nn.pt")
+    with pytest.raises(CheckpointError, match="library shapes"):
+        load_model(bad)

@@ -82,8 +82,9 @@ class NearestNeighbourLifter(nn.Module):
             if prefix + name in state_dict:
                 setattr(self, name, torch.empty_like(state_dict[prefix + name]))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        if len(self.library_2d) != len(self.library_3d):
-            raise RuntimeError(f"library 2D and 3D differ in size ({len(self.library_2d)} vs {len(self.library_3d)})")
+        L2, L3, J = tuple(self.library_2d.shape), tuple(self.library_3d.shape), self.num_joints
+        if len(L2) != 3 or L2[1:] != (J, 2) or len(L3) != 3 or L3[1:] != (J, 3) or L2[0] != L3[0]:
+            raise RuntimeError(f"library shapes {list(L2)} / {list(L3)} are not (L, {J}, 2) / (L, {J}, 3)")
 
     def distances(self, xy: torch.Tensor, conf: torch.Tensor, library_2d: torch.Tensor) -> torch.Tensor:
         """(B, J, 2), (B, J) queries vs (C, J, 2) normalised library poses → (B, C) distances in [0, 1]."""
