@@ -155,10 +155,19 @@ def photo_files(source: FrameSource, frames: list[int]) -> list[str] | None:
 
 def frame_intrinsics(track: Track2D, opts: InferOptions, K: np.ndarray) -> np.ndarray:
     """``K`` (3, 3) of ``track.size``, or (T, 3, 3) for photos of different sizes: each photo gets the same camera
-    model at its own size (a calibration keeps its one K)."""
-    if track.sizes is not None and not opts.calib and len(set(map(tuple, track.sizes))) > 1:
+    model at its own size; with ``--calib``, the calibrated camera scaled to each photo's size, and a photo of
+    another shape (turned upright, cropped) refused naming it (every photo was lifted with the first one's K)."""
+    if track.sizes is None or len(set(map(tuple, track.sizes))) <= 1:
+        return K
+    if not opts.calib:
         return np.stack([intrinsics_for(tuple(sz), opts.fov, opts.focal).K for sz in track.sizes])
-    return K
+    from ..multiview.calibration import camera_for_size
+    from .calibration import load_calibration, pick_camera
+
+    cam = pick_camera(load_calibration(opts.calib), opts.calib_camera, track.name)  # as intrinsics_for picks it
+    names = track.files or [track.name] * len(track.sizes)
+    return np.stack([camera_for_size(cam, tuple(int(v) for v in sz), str(name)).K
+                     for sz, name in zip(track.sizes, names)])
 
 
 def photos_of(track: Track2D, K: np.ndarray) -> Photos | None:
