@@ -110,3 +110,26 @@ def test_synth_train_eval_on_a_distorted_rig(tmp_path):
     assert r.exit_code == 0, r.output
     report = json.loads(rep.read_text())
     assert 20 < report["conditions"]["clean"]["mpjpe"] < 400
+
+
+@pytest.mark.parametrize("dist", [[-0.1, 0.4, 0, 0, 0], [0.15, 0.25, 0, 0, 0], [0.5, 0, 0, 0, 0],
+                                  [0.2, 0.3, 0.001, -0.002, 0.05]])
+def test_strong_lenses_undistort_to_the_corner(dist):
+    """Points out to a 1920x1080 image's corner at f = 900 (r ~ 1.2), through monotone strong distortions: the
+    fixed-point iteration was up to 826 px off there, or NaN; Newton's method comes back to 1e-9."""
+    from pose3d_cli.geometry import distort_normalized, undistort_normalized
+
+    g = np.stack(np.meshgrid(np.linspace(-1.07, 1.07, 9), np.linspace(-0.6, 0.6, 7)), -1).reshape(-1, 2)
+    back = undistort_normalized(distort_normalized(g, np.array(dist)), np.array(dist))
+    np.testing.assert_allclose(back, g, atol=1e-9)
+
+
+def test_a_pixel_the_lens_model_cannot_undistort_is_a_missing_joint():
+    """Barrel k1 = -0.3 folds back at r = 1.05: a pixel beyond the fold's image radius has no undistortion; the codec
+    gives it confidence 0 (it fed NaN with confidence 1 to the lifter, which blanked the frame)."""
+    from pose3d_cli.lifting.codec import pixels_to_network_input
+
+    K = np.array([[500.0, 0, 960], [0, 500, 540], [0, 0, 1]])
+    uv = np.array([[[960.0 + 500 * 0.75, 540.0], [960.0 + 500 * 0.2, 540.0]]])  # r_d 0.75 > the fold's 0.70
+    xy, conf = pixels_to_network_input(uv, np.ones((1, 2)), K, np.array([-0.3, 0, 0, 0, 0]))
+    assert conf.tolist() == [[0.0, 1.0]] and np.isfinite(xy).all()

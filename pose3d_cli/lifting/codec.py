@@ -40,7 +40,8 @@ def pixels_to_network_input(uv: np.ndarray, confidence: np.ndarray, K: np.ndarra
         xy (..., J, 2) float32 normalised camera coordinates (0 where confidence is 0), confidence float32.
     """
     xy = pixels_to_normalized(np.asarray(uv, dtype=np.float64), np.asarray(K, dtype=np.float64), dist)
-    conf = np.asarray(confidence, dtype=np.float32)
+    # a pixel the lens model cannot undistort (beyond its valid range) is a missing joint, not a NaN input
+    conf = np.where(np.isfinite(xy).all(-1), np.asarray(confidence, dtype=np.float32), 0.0).astype(np.float32)
     xy = np.where(conf[..., None] > 0, xy, 0.0)
     return xy.astype(np.float32), conf
 
