@@ -64,10 +64,16 @@ def _table(rows, header=None, numeric_from: int = 1) -> str:
 
 
 def _strip(ax, t, level, colours):
+    """Each frame coloured over the time it stands for (its step to the next frame, as the summary's % of time
+    counts it): a one-frame peak shows, and a change of level leaves no gap (``fill_between`` drew each run from its
+    first frame to its last, so a single frame had no width)."""
+    from .timeline import frame_weights, runs
+
+    w = frame_weights(t)
     for k, c in colours.items():
-        m = level == k
-        if m.any():
-            ax.fill_between(t, 0, 1, where=m, color=c, step="mid", linewidth=0)
+        spans = [(float(t[a]), float(t[b - 1] + w[b - 1] - t[a])) for a, b in runs(level == k)]
+        if spans:
+            ax.broken_barh(spans, (0, 1), color=c, linewidth=0)
     ax.set_yticks([])
     ax.set_ylim(0, 1)
 
@@ -100,16 +106,21 @@ def score_plot(A) -> bytes:
     return _png(fig)
 
 
-#: (title, [(angle key, label)], band edges shaded with increasing risk)
+#: (title, [(angle key, label)], band edges, each band's shade: 0 neutral, darker with the risk the methods give it
+#: (RULA/REBA: trunk upright within 5°, 0-20° either way 2, 20-60° 3, beyond 4; neck 0-10° 1, 10-20° 2, > 20° 3,
+#: extension beyond the 5° dead band 4; upper arm ±20° 1, 20-45° 2, 45-90° 3, > 90° 4; lower arm 60-100° 1, else
+#: 2; knee 30-60° +1, > 60° +2). ``upper_arm`` keys are replaced by the scored angle (``--upper-arm-angle``).
 ANGLE_PANELS = [
     ("Trunk flexion (+) / extension (−) vs vertical", [("trunk_lean", "lean (scored by default)"),
-                                                        ("trunk_flexion", "sagittal projection")], [-20, 0, 20, 60]),
-    ("Trunk side bend and twist", [("trunk_side_bend", "side bend (+ left)"), ("trunk_twist", "twist (+ left)")], [-10, 10]),
-    ("Neck flexion (+) / extension (−) vs trunk", [("neck_flexion", "flexion")], [0, 10, 20]),
-    ("Upper arm elevation vs trunk", [("upper_arm_elevation_left", "left"), ("upper_arm_elevation_right", "right")],
-     [-20, 20, 45, 90]),
-    ("Elbow flexion", [("elbow_flexion_left", "left"), ("elbow_flexion_right", "right")], [60, 100]),
-    ("Knee flexion", [("knee_flexion_left", "left"), ("knee_flexion_right", "right")], [30, 60]),
+                                                        ("trunk_flexion", "sagittal projection")],
+     [-20, -5, 5, 20, 60], [2, 1, 0, 1, 2, 3]),
+    ("Trunk side bend and twist", [("trunk_side_bend", "side bend (+ left)"), ("trunk_twist", "twist (+ left)")],
+     [-10, 10], [1, 0, 1]),
+    ("Neck flexion (+) / extension (−) vs trunk", [("neck_flexion", "flexion")], [-5, 10, 20], [3, 0, 1, 2]),
+    ("Upper arm vs trunk (the scored angle)", [("upper_arm_left", "left"), ("upper_arm_right", "right")],
+     [-20, 20, 45, 90], [1, 0, 1, 2, 3]),
+    ("Elbow flexion", [("elbow_flexion_left", "left"), ("elbow_flexion_right", "right")], [60, 100], [1, 0, 1]),
+    ("Knee flexion", [("knee_flexion_left", "left"), ("knee_flexion_right", "right")], [30, 60], [0, 1, 2]),
 ]
 
 
@@ -122,16 +133,16 @@ def angle_plot(A) -> bytes:
     t = A.poses.time_s
     fig, axes = plt.subplots(len(ANGLE_PANELS), 1, figsize=(11, 2.0 * len(ANGLE_PANELS)), sharex=True)
     shades = ["#ffffff", "#fff8e1", "#ffe0b2", "#ffccbc", "#ffcdd2"]
-    for ax, (title, series, edges) in zip(axes, ANGLE_PANELS):
+    ua = A.conventions.upper_arm_key
+    for ax, (title, series, edges, levels) in zip(axes, ANGLE_PANELS):
+        series = [(k.replace("upper_arm", ua) if k.startswith("upper_arm") else k, label) for k, label in series]
         vals = np.concatenate([A.angles[k] for k, _ in series])
         fin = vals[np.isfinite(vals)]
         lo = min(float(fin.min()) if len(fin) else -10, min(edges) - 10)
         hi = max(float(fin.max()) if len(fin) else 10, max(edges) + 10)
-        # shade by distance from the neutral band: darker = further out
         bounds = [lo] + list(edges) + [hi]
-        neutral = int(np.argmin([abs((a + b) / 2) for a, b in zip(bounds[:-1], bounds[1:])]))
-        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
-            ax.axhspan(a, b, color=shades[min(abs(i - neutral), len(shades) - 1)], zorder=0)
+        for (a, b), level in zip(zip(bounds[:-1], bounds[1:]), levels):  # each band shaded by its risk
+            ax.axhspan(a, b, color=shades[min(level, len(shades) - 1)], zorder=0)
         for e in edges:
             ax.axhline(e, color="#bbb", lw=0.6, zorder=1)
         for k, label in series:
