@@ -569,3 +569,40 @@ def test_a_calibration_of_another_camera_is_caught_by_the_scene_lines(camera, wa
     assert (out is not None) == warned, out
     if warned:
         assert "'cam04' is tilted" in out and "--calib-camera" in out
+
+
+def test_the_calibrated_camera_of_an_infer_output_is_named_one_way(tmp_path):
+    """--video, else the video an infer JSON records, else the file's name: the early check and the scoring used
+    different names (a JSON made from phone2.mp4 named phone1_poses.json: checked as phone1, scored with phone2's
+    vertical, 20 deg apart; a CSV with --video phone2.mp4 refused although phone2 would have been used)."""
+    from pose3d_cli.geometry import look_at
+    from pose3d_cli.synth.cameras import Camera, intrinsics_from_fov, save_rig
+
+    cams = []
+    for k, (az, h) in enumerate(((-40, 1500.0), (40, 3000.0))):
+        a = np.radians(az)
+        Rr, t = look_at(np.array([3500 * np.cos(a), 3500 * np.sin(a), h]), np.array([0, 0, 900.0]))
+        cams.append(Camera(intrinsics_from_fov(65, 64, 48), np.zeros(5), Rr, t, (64, 48), f"phone{k + 1}"))
+    save_rig(cams, tmp_path / "rig.json")
+    tr = make_track(40)
+    tr.metadata["input"] = str(tmp_path / "phone2.mp4")
+    write_track(tr, tmp_path / "phone1_poses.csv", "csv")
+    write_track(tr, tmp_path / "poses.json", "json")  # names no camera: the video it records names it
+    write_track(tr, tmp_path / "poses.csv", "csv")
+    import cv2
+
+    vw = cv2.VideoWriter(str(tmp_path / "phone2.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 30, (64, 48))
+    for _ in range(50):
+        vw.write(np.zeros((48, 64, 3), np.uint8))
+    vw.release()
+    source = {}
+    for name, extra in (("phone1_poses.csv", []), ("poses.json", []),
+                        ("poses.csv", ["--video", str(tmp_path / "phone2.mp4")])):
+        js = tmp_path / "s.json"
+        js.unlink(missing_ok=True)
+        r = run(str(tmp_path / name), *extra, "--calib", str(tmp_path / "rig.json"), "--json", str(js))
+        assert r.exit_code == 0, r.output
+        source[(name, bool(extra))] = json.loads(js.read_text())["vertical"]["source"]
+    assert source[("phone1_poses.csv", False)].endswith("phone1 (world +Z)")
+    assert source[("poses.json", False)].endswith("phone2 (world +Z)")  # the early check refused it (no camera)
+    assert source[("poses.csv", True)].endswith("phone2 (world +Z)")  # refused too, though phone2 was to be used

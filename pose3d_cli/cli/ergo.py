@@ -132,9 +132,10 @@ def ergo(
                                   "video.mp4 -o poses.json`) nor a 2D keypoint file (OpenPose, COCO, MMPose); give "
                                   "an infer output or the video") from None
         elif calib:  # an infer output: the calibration's kind and the camera's name, before anything is read
+            from ..ergo.io import recorded_camera_name
             from ..infer.calibration import load_calibration, pick_camera
 
-            pick_camera(load_calibration(calib), calib_camera, input)
+            pick_camera(load_calibration(calib), calib_camera, recorded_camera_name(str(input), video))
         from ..ergo.options import Conventions, load_segments
         from ..ergo.timeline import TimeRules
 

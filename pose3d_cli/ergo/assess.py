@@ -45,7 +45,8 @@ from .timeline import (RULES, TimeRules, activity_flags, episodes, frame_weights
 
 
 def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] | None = None, calib: str | None = None,
-                     calib_camera: str | None = None, scene=None, mode: str = "auto") -> Vertical:
+                     calib_camera: str | None = None, scene=None, mode: str = "auto",
+                     camera_name: str | None = None) -> Vertical:
     """The vertical by order of trust: ``--up``, a calibration, else estimated from the video
     (:func:`pose3d_cli.body.vertical.choose_vertical`: the scene's vertical lines, the body poses, the level camera).
 
@@ -65,7 +66,8 @@ def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] 
     if calib:
         from ..infer.calibration import load_calibration, pick_camera
 
-        cam = pick_camera(load_calibration(calib), calib_camera, str(poses.metadata.get("input") or poses.source))
+        name = camera_name or str(poses.metadata.get("input") or poses.source)  # io.recorded_camera_name's rule
+        cam = pick_camera(load_calibration(calib), calib_camera, name)
         v = cam.R @ np.array([0.0, 0.0, 1.0])
         return Vertical(v / np.linalg.norm(v), f"calibration {calib}:{cam.name} (world +Z)",
                         note=_overridden(mode, "--calib"), requested=mode)

@@ -120,3 +120,23 @@ def read_reference_poses(path: str | Path, fps: float | None = None) -> Poses:
               str(path), points, coordinates="world")
     p.joints[~p.detected] = np.nan
     return p
+
+
+def recorded_camera_name(path: str, video: str | None = None) -> str:
+    """The name a calibration's camera is picked by for an infer output: ``--video`` when given, else the video the
+    output records it came from (an infer JSON's ``metadata.input``), else the output's own file name. One rule for
+    the early check and the scoring (a JSON made from phone2.mp4 but named phone1_poses.json was checked against
+    phone1 and scored with phone2's vertical)."""
+    if video:
+        return str(video)
+    if str(path).lower().endswith(".json"):
+        import json
+
+        try:
+            with open(path, encoding="utf-8") as fh:
+                recorded = json.load(fh).get("metadata", {}).get("input")
+            if recorded:
+                return str(recorded)
+        except (OSError, ValueError, AttributeError):
+            pass
+    return str(path)

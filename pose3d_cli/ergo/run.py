@@ -128,7 +128,7 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
         scene = scene_vertical(source, list(tracks.values()), req.fov, req.focal, min_conf=req.min_conf)
     results = []
     vertical = resolve_vertical([poses for _, poses in people], req.up, req.calib, req.calib_camera, scene,
-                                req.vertical)  # one camera, one vertical
+                                req.vertical, req.video)  # one camera, one vertical
     first = people[0][1]
     mismatch = _calibration_against_scene(req, source, tracks, vertical,
                                           str(first.metadata.get("input") or first.source))
