@@ -539,6 +539,9 @@ def test_a_cutoff_above_half_the_frame_rate_is_said_not_silently_skipped(tmp_pat
     assert any("--cutoff-hz 1000 is not below half the frame rate" in n for n in notes), notes
     res = run(src, "--json", tmp_path / "s2.json")
     assert not any("cutoff" in n for n in json.loads((tmp_path / "s2.json").read_text())["time_notes"])
+    res = run(src, "--json", tmp_path / "s3.json", "--cutoff-hz", "0")  # said "low-pass ... at 0 Hz"
+    rules = json.loads((tmp_path / "s3.json").read_text())["time_rules"]
+    assert rules[0].startswith("smoothing: none") and not any("at 0 Hz" in r for r in rules)
 
 
 @pytest.mark.parametrize("text", ['{"foo": 1}', "[1, 2]"])

@@ -360,7 +360,8 @@ def summarise(A: Assessment) -> dict:
         "percent_time_in_band": bands,
         "worst_moments_rula": [moment(i) for i in worst],
         "worst_moments_reba": [moment(i) for i in worst_reba],
-        "time_rules": [r.format(**A.rules.describe()) for r in RULES],
+        "time_rules": [("smoothing: none (--cutoff-hz 0): the angles are scored as lifted" if r.startswith("smoothing")
+                        and A.rules.cutoff_hz <= 0 else r.format(**A.rules.describe())) for r in RULES],
         "time_notes": [n for n in (smooth_note, rep_note, static_note) if n] + span_notes,
         "percent_time_static": percent_time(A.flags["static"] > 0, valid, w),
         "percent_time_repeated": percent_time(A.flags["repeated"] > 0, valid, w),
