@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..infer.smooth import gaps, time_runs as runs  # noqa: F401  (one owner of the hole rule: infer/smooth)
+from ..infer.smooth import filter_on_time_grid, gaps, time_runs as runs  # noqa: F401  (one owner: infer/smooth)
 
 
 @dataclass(frozen=True)
@@ -81,20 +81,15 @@ def _filter_runs(X: np.ndarray, time_s: np.ndarray, cutoff_hz: float) -> np.ndar
     out = X.astype(np.float64).copy()
     if cutoff_hz <= 0 or cutoff_hz >= sample_rate(time_s) / 2:
         return out
+    def filt(uniform: np.ndarray, fs: float) -> np.ndarray | None:
+        if cutoff_hz >= fs / 2:
+            return None
+        b, a = butter(2, cutoff_hz / (fs / 2))
+        return filtfilt(b, a, uniform, axis=0) if len(uniform) > 3 * max(len(a), len(b)) else None
+
     for s, e in runs(np.isfinite(X).all(axis=1), time_s):
-        t = np.asarray(time_s[s:e], dtype=np.float64)
-        dt = np.diff(t)
-        step = float(np.median(dt[dt > 0])) if (dt > 0).any() else 0.0
-        if step <= 0 or cutoff_hz >= 0.5 / step:
-            continue
-        n = int(np.ceil((t[-1] - t[0]) / step)) + 1
-        grid = np.linspace(t[0], t[-1], n) if n > 1 else t[:1]
-        b, a = butter(2, cutoff_hz / (0.5 * (n - 1) / max(t[-1] - t[0], 1e-9)))
-        if n <= 3 * max(len(a), len(b)):
-            continue
-        uniform = np.stack([np.interp(grid, t, X[s:e, k]) for k in range(X.shape[1])], axis=1)
-        smooth = filtfilt(b, a, uniform, axis=0)
-        out[s:e] = np.stack([np.interp(t, grid, smooth[:, k]) for k in range(X.shape[1])], axis=1)
+        if e - s > 1:
+            out[s:e] = filter_on_time_grid(time_s[s:e], out[s:e], filt)
     return out
 
 

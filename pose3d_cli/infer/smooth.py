@@ -21,12 +21,38 @@ GAP_STEPS = 5.0
 GAP_MIN_S = 0.5
 
 
-def gaps(time_s: np.ndarray) -> np.ndarray:
-    """(T - 1,) bool: the steps of ``time_s`` that are holes in the video (see :data:`GAP_STEPS`)."""
+def gap_seconds(time_s: np.ndarray) -> float:
+    """The longest step of ``time_s`` that is no hole: :data:`GAP_STEPS` median steps, at least :data:`GAP_MIN_S`."""
     dt = np.diff(np.asarray(time_s, dtype=np.float64))
     pos = dt[dt > 0]
-    med = float(np.median(pos)) if len(pos) else 1 / 30
-    return dt > max(GAP_STEPS * med, GAP_MIN_S)
+    return max(GAP_STEPS * (float(np.median(pos)) if len(pos) else 1 / 30), GAP_MIN_S)
+
+
+def gaps(time_s: np.ndarray) -> np.ndarray:
+    """(T - 1,) bool: the steps of ``time_s`` that are holes in the video (see :data:`GAP_STEPS`)."""
+    return np.diff(np.asarray(time_s, dtype=np.float64)) > gap_seconds(time_s)
+
+
+def filter_on_time_grid(ts: np.ndarray, values: np.ndarray, filt) -> np.ndarray:
+    """(n, C) ``values`` at the timestamps ``ts`` (n,) of one run, filtered in seconds: ``filt(uniform (m, C), fs)``
+    on the samples themselves when their steps are even (within 2% of the median: a steady rate, timestamps rounded
+    to the ms), else on a uniform grid at the median step, read back at ``ts`` (a variable frame rate). ``values``
+    are returned as they are when the steps give no rate or ``filt`` returns None (the filter does not apply)."""
+    ts = np.asarray(ts, dtype=np.float64)
+    steps = np.diff(ts)
+    step = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
+    if step <= 0:
+        return values
+    if np.all(np.abs(steps - step) <= 0.02 * step):
+        sm = filt(values, 1.0 / step)
+        return values if sm is None else sm
+    n = int(np.ceil((ts[-1] - ts[0]) / step - 1e-9)) + 1
+    grid = np.linspace(ts[0], ts[-1], n)
+    uniform = np.stack([np.interp(grid, ts, values[:, c]) for c in range(values.shape[1])], axis=1)
+    sm = filt(uniform, (n - 1) / (ts[-1] - ts[0]))
+    if sm is None:
+        return values
+    return np.stack([np.interp(ts, grid, sm[:, c]) for c in range(values.shape[1])], axis=1)
 
 
 def time_runs(valid: np.ndarray, time_s: np.ndarray | None = None) -> list[tuple[int, int]]:
@@ -51,14 +77,12 @@ def one_euro(x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0
 
     ``min_cutoff`` (Hz) sets the smoothing of slow motion, ``beta`` how fast the cutoff rises with speed
     (units: the data's, here mm/s). Each step uses the real time since the last filtered row (``time_s``, else
-    index / fps); after a hole (:func:`gaps`, or more than 0.5 s without a finite row) the filter starts afresh,
-    so a person seen again is not blended with where they were.
+    index / fps); after a hole (longer than :func:`gap_seconds` since the last finite row: frames missing, or a
+    person out of view) the filter starts afresh, so a person seen again is not blended with where they were.
     """
     out = np.full_like(x, np.nan, dtype=np.float64)
     t_s = _times(x.shape[0], fps, time_s)
-    hole = np.zeros(x.shape[0], dtype=bool)
-    if x.shape[0] > 1:
-        hole[1:] = gaps(t_s)
+    hole = gap_seconds(t_s)
 
     def alpha(cutoff, dt):
         tau = 1.0 / (2 * np.pi * cutoff)
@@ -68,12 +92,10 @@ def one_euro(x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0
     dprev = np.zeros(x.shape[1:])
     for t in range(x.shape[0]):
         cur = x[t]
-        if hole[t]:
-            prev = None
         if not np.all(np.isfinite(cur)):
             continue
         dt = t_s[t] - t_s[last] if last is not None else 0.0
-        if prev is None or dt <= 0 or dt > max(GAP_MIN_S, 5.0 / fps):
+        if prev is None or dt <= 0 or dt > hole:
             prev, dprev, last = cur.astype(np.float64), np.zeros(x.shape[1:]), t
             out[t] = prev
             continue
@@ -165,16 +187,8 @@ def butter_in_time(x: np.ndarray, time_s: np.ndarray, cutoff: float = BUTTER_CUT
     cut = np.concatenate([[0], np.flatnonzero(gaps(t[idx])) + 1, [len(idx)]])
     for a, b in zip(cut[:-1], cut[1:]):
         rows = idx[a:b]
-        ts = t[rows]
-        steps = np.diff(ts)
-        step = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
-        if len(rows) < 4 or step <= 0:
-            continue
-        n = int(np.ceil((ts[-1] - ts[0]) / step - 1e-9)) + 1
-        grid = np.linspace(ts[0], ts[-1], n)
-        uniform = np.stack([np.interp(grid, ts, flat[rows, c]) for c in range(flat.shape[1])], axis=1)
-        sm = butter_zero_phase(uniform, (n - 1) / (ts[-1] - ts[0]), cutoff)
-        out[rows] = np.stack([np.interp(ts, grid, sm[:, c]) for c in range(flat.shape[1])], axis=1)
+        if len(rows) >= 4:
+            out[rows] = filter_on_time_grid(t[rows], flat[rows], lambda u, fs: butter_zero_phase(u, fs, cutoff))
     return out.reshape(x.shape).astype(x.dtype)
 
 
