@@ -96,7 +96,49 @@ def test_repairs_an_injected_per_view_swap(walk):
     assert r.used[1, 5:15].all()  # the repaired view is used again
     off = triangulate_views(uv, conf, cams, H36M17, max_offset=0, fix_swaps=False)
     far = H36M17.indices([f"{s}_{j}" for s in ("left", "right") for j in ("wrist", "ankle")])
-    assert off.used[1, 5:15][:, far].mean() < 0.5  # without the repair, view rejection has to drop the view
+    assert np.linalg.norm(off.joints[5:15, far] - walk[5:15, far], axis=-1).mean() > 20.0  # the repair matters
+
+
+def test_the_dlt_weighs_views_by_their_pixel_error(walk):
+    """A DLT's rows measure normalised error times depth: a view 8× farther counted 8× more (1 px noise: 5 mm)."""
+    from pose3d_cli.multiview.triangulate import _extrinsics, dlt, focal_px
+
+    c = walk.reshape(-1, 3).mean(0)
+    cams = []
+    for k, (az, r) in enumerate(zip((0.3, 1.9, 3.5, 5.1), (1500, 1500, 12000, 12000))):
+        R, t = look_at(c + np.array([r * np.cos(az), r * np.sin(az), 400.0]), c)
+        cams.append(Camera(intrinsics_from_fov(60, 1080, 1920), np.zeros(5), R, t, (1080, 1920), f"cam{k}"))
+    uv, conf = views(walk, cams)
+    uv = uv + np.random.default_rng(0).normal(0, 1.0, uv.shape)
+    xy, (R, t) = undistort(uv, cams), _extrinsics(cams)
+    plain = np.linalg.norm(dlt(xy, conf, R, t, refine=False) - walk, axis=-1).mean()
+    pixel = np.linalg.norm(dlt(xy, conf, R, t, focal_px(cams)) - walk, axis=-1).mean()
+    assert pixel < 0.5 * plain and pixel < 2.0
+
+
+def _late(uv, view, k):
+    """View ``view`` shows reference frame t at its frame t + k (its edge frames repeated)."""
+    out = uv.copy()
+    out[view] = uv[view, np.clip(np.arange(uv.shape[1]) - k, 0, uv.shape[1] - 1)]
+    return out
+
+
+@pytest.mark.parametrize("n,delays", [(3, {2: -7}), (4, {1: 4, 2: 4, 3: 4}), (3, {1: 3, 2: -6}), (3, {})])
+def test_sync_offsets_of_all_views_at_once(walk, n, delays):
+    """Each view was searched against the others' triangulation at their current offsets: a late view pulled
+    another (three views, the last 7 frames early: [0, 6, -3]; the first view early: [0, 0, 4, 0])."""
+    cams = ring(walk, n)
+    uv, conf = views(walk, cams)
+    for v, k in delays.items():
+        uv = _late(uv, v, k)
+    r = triangulate_views(uv, conf, cams, H36M17, max_offset=10)
+    assert list(r.offsets) == [delays.get(v, 0) for v in range(n)]
+
+
+def test_a_still_body_in_three_views_takes_no_offset(walk):
+    cams = ring(walk, 3)
+    uv, conf = views(np.repeat(walk[:1], 40, 0), cams)
+    assert list(triangulate_views(uv, conf, cams, H36M17, max_offset=10).offsets) == [0, 0, 0]
 
 
 def test_rejects_an_outlier_view(walk):
