@@ -125,9 +125,18 @@ class Panel3D:
         self.bones = skeleton.bone_indices
         self.bone_colours = bone_colours(skeleton)
         self.joint_colours = joint_colours(skeleton)
+        self.view, self.grid = V, (grid_mm, grid_cells)
         self.background = self._background(V, grid_mm, grid_cells)
         self.thickness = max(2, int(round(min(width, height) / 220)))
         self.font_scale = max(0.5, min(width, height) / 750)
+
+    def rescale(self, scale: float, shift_px: int = 0) -> None:
+        """Draw at ``scale`` px per mm, the floor grid too, moved ``shift_px`` to the right (several people side by
+        side on one panel at one scale)."""
+        self.screen = np.round(self.origin + (self.screen - self.origin) * scale / self.scale).astype(np.int32)
+        self.screen[..., 0] += int(shift_px)
+        self.scale = scale
+        self.background = self._background(self.view, *self.grid)
 
     def _background(self, V: np.ndarray, grid_mm: float, cells: int) -> np.ndarray:
         img = np.empty((self.h, self.w, 3), np.uint8)
@@ -228,7 +237,8 @@ def render_video(frames: Iterable[np.ndarray], uv: np.ndarray, conf: np.ndarray 
     """Write the side-by-side check video (see the module doc).
 
     Args:
-        frames: BGR uint8 frames, consumed one at a time; all are drawn at the first frame's size.
+        frames: BGR uint8 frames, consumed one at a time; frames of another size than the first are letterboxed
+            into its size (photos), their keypoints with them.
         uv: (T, J2, 2) pixel keypoints (NaN where missing).
         conf: (T, J2) keypoint confidences, or None (all drawn).
         joints3d: (T, J, 3) mm, camera frame, root-relative; NaN rows where nobody was detected.
@@ -267,20 +277,30 @@ def render_video(frames: Iterable[np.ndarray], uv: np.ndarray, conf: np.ndarray 
         thick2 = max(2, int(round(min(W, H) / 300)))
         return P
 
-    def draw(left: np.ndarray, right: np.ndarray, t: int) -> None:
+    def draw(left: np.ndarray, right: np.ndarray, t: int, place: Callable[[np.ndarray], np.ndarray]) -> None:
         if t < T2:
-            draw_skeleton_2d(left, uv[t], None if conf is None else conf[t], sk2, min_conf, thick2, colours2,
+            draw_skeleton_2d(left, place(uv[t]), None if conf is None else conf[t], sk2, min_conf, thick2, colours2,
                              jcolours2)
         panel.draw(right, t, f"frame {t}  {t / fps:.2f} s")
 
     return render_frames(frames, fps, path, start, draw)
 
 
+def letterbox(shape: tuple[int, int], W: int, H: int) -> tuple[float, int, int]:
+    """How a frame of ``shape`` (h, w) fits a W × H view with its aspect kept: (scale, x offset, y offset), the
+    frame's pixel ``p`` drawn at ``p * scale + offset``."""
+    h, w = shape
+    s = min(W / w, H / h)
+    return s, (W - int(round(w * s))) // 2, (H - int(round(h * s))) // 2
+
+
 def render_frames(frames: Iterable[np.ndarray], fps: float, path: str | Path, start: Callable[[int, int], int],
-                  draw: Callable[[np.ndarray, np.ndarray, int], None]) -> int:
-    """The one writer lifecycle of the check videos: each frame (grey → BGR, resized to the first frame's size
-    W × H) is copied into the left of a (H, W + P) canvas, ``draw(left, right, t)`` draws on both halves, and the
-    canvas is written; the .mp4 appears only when every frame is written (atomic), else nothing is left.
+                  draw: Callable[[np.ndarray, np.ndarray, int, Callable[[np.ndarray], np.ndarray]], None]) -> int:
+    """The one writer lifecycle of the check videos: each frame (grey → BGR) is copied into the left of a
+    (H, W + P) canvas, a frame of another size than the first (W × H; photos) letterboxed into it, ``draw(left,
+    right, t, place)`` draws on both halves (``place`` maps the frame's pixel coordinates (..., 2) to the left
+    view's), and the canvas is written; the .mp4 appears only when every frame is written (atomic), else nothing is
+    left. An odd canvas side gets one black row or column (the encoder would drop it).
 
     Args:
         frames: BGR (or grey) uint8 frames, consumed one at a time.
@@ -295,6 +315,7 @@ def render_frames(frames: Iterable[np.ndarray], fps: float, path: str | Path, st
     writer: _AtomicVideoWriter | None = None
     canvas = None
     n = 0
+    same = lambda uv: uv  # noqa: E731
     try:
         for t, frame in enumerate(frames):
             if frame.ndim == 2:
@@ -302,12 +323,19 @@ def render_frames(frames: Iterable[np.ndarray], fps: float, path: str | Path, st
             if writer is None:
                 H, W = frame.shape[:2]
                 P = int(start(W, H))
-                canvas = np.empty((H, W + P, 3), np.uint8)
-                writer = _AtomicVideoWriter(path, fps, (W + P, H))
+                canvas = np.zeros((H + H % 2, W + P + (W + P) % 2, 3), np.uint8)
+                writer = _AtomicVideoWriter(path, fps, (canvas.shape[1], canvas.shape[0]))
+            place = same
             if frame.shape[:2] != (H, W):
-                frame = cv2.resize(frame, (W, H), interpolation=cv2.INTER_AREA)
-            canvas[:, :W] = frame
-            draw(canvas[:, :W], canvas[:, W:], t)
+                s, ox, oy = letterbox(frame.shape[:2], W, H)
+                small = cv2.resize(frame, (int(round(frame.shape[1] * s)), int(round(frame.shape[0] * s))),
+                                   interpolation=cv2.INTER_AREA)
+                canvas[:H, :W] = 0
+                canvas[oy:oy + small.shape[0], ox:ox + small.shape[1]] = small
+                place = lambda uv, s=s, o=np.array([ox, oy], np.float64): np.asarray(uv, np.float64) * s + o  # noqa: E731
+            else:
+                canvas[:H, :W] = frame
+            draw(canvas[:H, :W], canvas[:H, W:W + P], t, place)
             writer.write(canvas)
             n += 1
         if writer is None:

@@ -54,13 +54,12 @@ def render_people(frames: Iterable[np.ndarray], people: list[tuple[int, np.ndarr
         P = min(W, H)
         panels = [Panel3D(np.asarray(j3, np.float64), sk3, P, H, up=up) for _, _, _, j3 in people]
         scale = min(p.scale for p in panels) / max(1.0, 0.6 * len(people))
-        for k, p in enumerate(panels):  # one scale; side by side
-            p.screen = np.round(p.origin + (p.screen - p.origin) * scale / p.scale).astype(np.int32)
-            p.screen[..., 0] += int(round((k - (len(people) - 1) / 2) * P / len(people)))
+        for k, p in enumerate(panels):  # one scale (the floor grid drawn at it too); side by side
+            p.rescale(scale, int(round((k - (len(people) - 1) / 2) * P / len(people))))
         st.update(panels=panels, thick2=max(2, int(round(min(W, H) / 300))), fs=max(0.5, min(W, H) / 900))
         return P
 
-    def draw(left: np.ndarray, right: np.ndarray, t: int) -> None:
+    def draw(left: np.ndarray, right: np.ndarray, t: int, place) -> None:
         panels, thick2, fs = st["panels"], st["thick2"], st["fs"]
         right[:] = panels[0].background
         cv2.putText(right, f"frame {t}  {t / fps:.2f} s", (12, int(32 * fs)), cv2.FONT_HERSHEY_SIMPLEX, fs,
@@ -69,11 +68,12 @@ def render_people(frames: Iterable[np.ndarray], people: list[tuple[int, np.ndarr
             colour = person_colour(pid)
             if t < len(uv):
                 c = np.asarray(conf[t], np.float64)
-                draw_skeleton_2d(left, np.asarray(uv[t], np.float64), c, sk2, min_conf, thick2,
+                p2 = place(np.asarray(uv[t], np.float64))
+                draw_skeleton_2d(left, p2, c, sk2, min_conf, thick2,
                                  [colour] * len(sk2.bone_indices), [colour] * sk2.num_joints)
                 ok = c >= min_conf
                 if ok.sum() >= 2:
-                    x, y = uv[t][ok][:, 0].min(), uv[t][ok][:, 1].min()
+                    x, y = p2[ok][:, 0].min(), p2[ok][:, 1].min()
                     cv2.putText(left, f"id {pid}", (int(x), max(int(y) - 10, 20)), cv2.FONT_HERSHEY_SIMPLEX,
                                 1.2 * fs, colour, 3, cv2.LINE_AA)
             if t < len(panel.valid) and panel.valid[t]:
