@@ -54,6 +54,9 @@ def test_plain_path_is_the_plain_model_and_fused_path_the_stated_average(parts, 
     want = torch.where(mask[:, None, None] > 0, (1 - w) * p + w * f, p)
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-3)
     assert not torch.allclose(got[0], p[0], atol=1.0)  # the fused model does move it where the 3D is present
+    det[mask == 0] = float("nan")  # what an absent detector 3D may hold: masked means unused, NaN or not
+    with torch.no_grad():
+        torch.testing.assert_close(blend(xy, conf, det, mask), got, rtol=0, atol=0)
     meta = read_checkpoint(out)
     assert meta["model"] == {"name": "blend", "args": {"width": 32, "blocks": 1, "dropout": 0.05, "fused_weight": w}}
     assert meta["train"]["parts"]["plain"] == {"seed": 1} and meta["train"]["parts"]["fused"] == {"seed": 2}

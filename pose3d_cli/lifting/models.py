@@ -154,7 +154,8 @@ class FusedLifter(MLPLifter):
             det = torch.zeros(*xy.shape[:-1], 3, dtype=xy.dtype, device=xy.device)
             det_mask = torch.zeros(xy.shape[:-2], dtype=xy.dtype, device=xy.device)
         m = det_mask.to(xy.dtype).unsqueeze(-1)
-        d = self.decode.standardise(det) * m
+        d = self.decode.standardise(det)
+        d = torch.where(m > 0, d, torch.zeros_like(d))  # absent: zero, whatever it holds (NaN * 0 is NaN)
         feats = torch.cat([self.encode(xy, conf), d, m], dim=-1)
         return self.decode(self.head(self.blocks(self.stem(feats))))
 
