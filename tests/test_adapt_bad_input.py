@@ -63,10 +63,15 @@ def no_detection(monkeypatch):
     monkeypatch.setattr("pose3d_cli.infer.pipeline.detect_video", detect)
 
 
-def _csv(path, size=(640, 480)):
+#: what train returns after one full epoch (the keys adapt reads)
+DONE = {"epochs_done": 1, "best_epoch": 1, "stopped": "done"}
+
+
+def _csv(path, size=(640, 480), conf=1.0, frames=np.arange(5)):
     J = get_skeleton("blazepose33").num_joints
-    write_keypoints_csv(KeypointSequence(np.full((5, J, 2), 100.0), np.ones((5, J)), "blazepose33", np.arange(5),
-                                         image_size=size), path)
+    T = len(frames)
+    write_keypoints_csv(KeypointSequence(np.full((T, J, 2), 100.0), np.full((T, J), conf), "blazepose33",
+                                         np.asarray(frames), image_size=size), path)
     return path
 
 
@@ -156,7 +161,7 @@ def test_keypoint_file_with_size_is_adapted_on(tmp_path, pairs, monkeypatch):
     def train(cfg, *a, **k):
         seen["sources"], seen["init_share"], seen["distill"] = cfg.sources, cfg.init_share, cfg.distill_weight
         seen["shape"] = cfg.shape_prior_weight
-        return {"epochs": 1}
+        return DONE
 
     monkeypatch.setattr("pose3d_cli.train.train", train)
     csv = _csv(tmp_path / "cam01.csv", size=None)
@@ -209,7 +214,7 @@ def test_an_existing_work_folder_is_used_and_kept(tmp_path, pairs, monkeypatch):
     r = _adapt(tmp_path, [csv], "--replay", str(pairs), "--fov", "65", "--work-dir", str(wd))
     _refused(r, "training failed")
     assert sorted(p.name for p in wd.iterdir()) == ["note.txt"]  # the user's file kept, this run's CSV removed
-    monkeypatch.setattr("pose3d_cli.train.train", lambda cfg, *a, **k: {"epochs": 1})
+    monkeypatch.setattr("pose3d_cli.train.train", lambda cfg, *a, **k: DONE)
     r = _adapt(tmp_path, [csv], "--replay", str(pairs), "--fov", "65", "--work-dir", str(wd))
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in wd.iterdir()) == ["cam01.csv", "note.txt"]
@@ -220,3 +225,69 @@ def test_an_output_that_is_not_a_checkpoint_is_refused(tmp_path, video, pairs):
                             "--fov", "65"])
     _refused(r, "ad.onnx", "written as .pt")
     assert not (tmp_path / "ad.onnx").exists() and not (tmp_path / "ad_2d").exists()
+
+
+@pytest.mark.parametrize("case,words", [("nobody", "no person detected"),
+                                        ("every_other_frame", "no two consecutive frames")])
+def test_footage_without_a_track_is_refused_before_training(tmp_path, pairs, monkeypatch, case, words):
+    """Rows were counted, not frames with someone in them: footage where nobody was detected trained on replay
+    alone (exit 0), and 2D kept every other frame gave one-frame tracks (bone constancy and smoothness silently 0)."""
+    monkeypatch.setattr("pose3d_cli.train.train", lambda *a, **k: pytest.fail("trained"))
+    csv = _csv(tmp_path / "cam01.csv", conf=0.0) if case == "nobody" else _csv(tmp_path / "cam01.csv",
+                                                                              frames=np.arange(0, 20, 2))
+    _refused(_adapt(tmp_path, [csv], "--replay", str(pairs), "--fov", "65"), str(csv), words)
+    _nothing_left(tmp_path)
+
+
+def test_a_file_of_several_people_is_refused(tmp_path, pairs):
+    """Its lowest id per frame was kept: one 'track' jumping between two bodies."""
+    sk = get_skeleton("blazepose33")
+    head = "frame,person," + ",".join(f"{j}_{q}" for j in sk.joints for q in ("x", "y", "conf"))
+    rows = [f"{f},{pid}," + ",".join(["100,100,0.9"] * sk.num_joints) for f in range(5) for pid in (0, 1)]
+    csv = tmp_path / "cam01.csv"
+    csv.write_text(f"# skeleton: blazepose33\n# image_size: 640x480\n{head}\n" + "\n".join(rows) + "\n")
+    _refused(_adapt(tmp_path, [csv], "--replay", str(pairs), "--fov", "65"), str(csv), "people 0, 1")
+
+
+def test_an_openpose_folder_is_one_input(tmp_path, pairs, monkeypatch):
+    """It was taken for a folder of inputs, each json a 1-frame input, and refused as too short."""
+    seen = {}
+    monkeypatch.setattr("pose3d_cli.train.train", lambda cfg, *a, **k: seen.update(sources=cfg.sources) or DONE)
+    folder = tmp_path / "cam01_openpose"
+    folder.mkdir()
+    body25 = [v for k in range(25) for v in (300 + 3 * k, 200 + 10 * k, 0.9)]
+    for f in range(6):
+        (folder / f"cam01_{f:012d}_keypoints.json").write_text(json.dumps(
+            {"version": 1.3, "people": [{"pose_keypoints_2d": body25}]}))
+    r = _adapt(tmp_path, [folder], "--replay", str(pairs), "--fov", "65", "--size", "640x480")
+    assert r.exit_code == 0, r.output
+    (src,) = seen["sources"]
+    assert src["path"].endswith("cam01_openpose.csv")
+
+
+def test_an_adapt_stopped_inside_its_first_epoch_writes_nothing_and_says_so(tmp_path, pairs, monkeypatch):
+    """It said 'wrote ad.pt' and exited 0 with no model written (an older ad.pt would have passed for the new)."""
+    def stopped(cfg, *a, **k):
+        from pose3d_cli.train import last_path
+
+        last_path(cfg.output).write_bytes(b"resume state")
+        return {"epochs_done": 0, "best_epoch": -1, "stopped": "max_minutes"}
+
+    monkeypatch.setattr("pose3d_cli.train.train", stopped)
+    r = _adapt(tmp_path, [_csv(tmp_path / "cam01.csv")], "--replay", str(pairs), "--fov", "65", "--max-minutes", "0.01")
+    _refused(r, "ad.pt", "no model was written", "--max-minutes")
+    _nothing_left(tmp_path)
+    assert not (tmp_path / "ad.last.pt").exists()
+
+
+def test_a_fused_init_is_refused_before_detection(tmp_path, video, pairs):
+    from pose3d_cli.lifting.checkpoint import make_checkpoint, save_checkpoint
+    from pose3d_cli.lifting.models import DEFAULT_ARGS, build_model
+
+    J = get_skeleton("h36m17").num_joints
+    m = build_model("fused", J, 0, np.zeros((J, 3)), np.ones((J, 3)), width=16, blocks=1)
+    init = save_checkpoint(make_checkpoint(m, "fused", {**DEFAULT_ARGS["fused"], "width": 16, "blocks": 1}, "h36m17",
+                                           "pelvis"), tmp_path / "fused.pt")
+    r = runner.invoke(app, ["adapt", str(video), "-o", str(tmp_path / "ad.pt"), "--init", str(init), "--replay",
+                            str(pairs), "--fov", "65"])
+    _refused(r, "fused.pt", "detector's 3D")

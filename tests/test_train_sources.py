@@ -187,6 +187,8 @@ def test_inputs_named_in_a_sources_file_are_never_overwritten(small_pairs, tmp_p
     ("fov: wide", "fov must be a number"), ("fov: -10", "fov must be a number"), ("fov: 500", "fov must be a number"),
     ("focal: long", "focal must be a number"), ("image_size: big", "image_size must be WxH"),
     ("image_size: [1, 2, 3]", "image_size must be WxH"), ("image_size: -1x0", "image_size must be WxH"),
+    ("fov: 65, focal: 3000", "fov and focal both give the intrinsics"),  # fov was dropped without a word
+    ("views: [a.csv]", "views does not apply to a 2d source"),  # ignored without a word
 ])
 def test_a_sources_entry_of_the_wrong_type_is_one_line(tmp_path, entry, msg):
     from pose3d_cli.errors import Pose3dError
@@ -195,6 +197,23 @@ def test_a_sources_entry_of_the_wrong_type_is_one_line(tmp_path, entry, msg):
     spec = tmp_path / "s.yaml"
     spec.write_text(f"sources:\n  - {{path: kp.csv, kind: 2d, {entry}}}\n")
     with pytest.raises(Pose3dError, match=msg):
+        read_sources_file(spec)
+
+
+def test_unquoted_frames_and_non_utf8_files_are_one_line(tmp_path):
+    """YAML reads an unquoted 10:50 as the number 650 (the error named '650'); a Latin-1 file was a traceback."""
+    from pose3d_cli.errors import Pose3dError
+    from pose3d_cli.training.sources import read_sources_file
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text("sources:\n  - {path: ref.npz, kind: image3d, views: [a.csv], frames: 10:50}\n")
+    with pytest.raises(Pose3dError, match="frames must be quoted"):
+        read_sources_file(spec)
+    spec.write_text("sources:\n  - {path: ref.npz, kind: image3d, views: [a.csv], frames: \"ten\"}\n")
+    with pytest.raises(Pose3dError, match="expected START:STOP"):
+        read_sources_file(spec)
+    spec.write_bytes("sources:\n  - {path: caf\u00e9/kp.csv, kind: 2d, fov: 65}\n".encode("latin-1"))
+    with pytest.raises(Pose3dError, match="not UTF-8"):
         read_sources_file(spec)
 
 

@@ -93,7 +93,7 @@ def adapt(
                             lr=lr, seed=seed, threads=threads, max_minutes=max_minutes,
                             detector_model=str(detector_model) if detector_model else None, size=_size(size))
         summary = run(inputs, output, opts, wd)
-    say(f"wrote {output} ({summary.get('epochs', '?')} epochs)", 1)
+    say(f"wrote {output} ({summary['epochs_done']} epochs)", 1)
 
 
 def _check_work_dir(wd: Path, reads: list) -> None:

@@ -45,12 +45,21 @@ class AdaptOptions:
     size: tuple[int, int] | None = None  # keypoint inputs: image WIDTH, HEIGHT (as infer --size)
 
 
+def is_openpose_folder(p: Path) -> bool:
+    """A folder of OpenPose ``*_keypoints.json`` files: one input (one clip's frames), not a folder of inputs."""
+    return p.is_dir() and any(p.glob("*_keypoints.json"))
+
+
 def site_inputs(inputs: list[str | Path]) -> list[Path]:
-    """The videos and keypoint files among ``inputs`` (files, or folders searched one level deep)."""
+    """The videos and keypoint files among ``inputs`` (files, OpenPose folders, or folders searched one level deep:
+    their videos, keypoint files and OpenPose folders)."""
     found = []
     for p in map(Path, inputs):
-        if p.is_dir():
-            kids = sorted(c for c in p.iterdir() if c.is_file() and c.suffix.lower() in VIDEO_SUFFIXES | KEYPOINT_SUFFIXES)
+        if is_openpose_folder(p):
+            found.append(p)
+        elif p.is_dir():
+            kids = sorted(c for c in p.iterdir() if (c.is_file() and c.suffix.lower() in VIDEO_SUFFIXES | KEYPOINT_SUFFIXES)
+                          or is_openpose_folder(c))
             if not kids:
                 raise Pose3dError(f"{p}: no video ({', '.join(sorted(VIDEO_SUFFIXES))}) or keypoint file (.csv, .json) "
                                   "in this folder; give the site's videos")
@@ -76,6 +85,13 @@ def check_init(init: str | Path) -> dict:
     if codec != CODEC_NAME:
         raise Pose3dError(f"{init}: checkpoint codec {codec!r} differs from this pose3d's {CODEC_NAME!r}; adapt a "
                           "checkpoint of this pose3d (or train one)")
+    name = (ck.get("model") or {}).get("name")
+    if name == "fused":
+        raise Pose3dError(f"{init}: a fused model learns with the detector's 3D, which 2D-only site footage lacks; "
+                          "adapt the default blend (it trains its plain part) or a plain/temporal model")
+    if name == "nn":
+        raise Pose3dError(f"{init}: a nearest-neighbour model has no weights to adapt; adapt a trained network "
+                          "(the default, or an mlp/temporal checkpoint)")
     return ck
 
 
@@ -84,7 +100,7 @@ def keypoints_of(path: Path, detector_model: str | None = None):
     the built-in detector over a video."""
     from ..detect.keypoint_files import KeypointSequence, read_keypoints
 
-    if path.suffix.lower() in KEYPOINT_SUFFIXES:
+    if path.suffix.lower() in KEYPOINT_SUFFIXES or is_openpose_folder(path):
         return read_keypoints(path)
     from ..infer.pipeline import detect_video
     from ..infer.sources import open_source
@@ -115,6 +131,31 @@ def check_frames(path: Path, n: int, what: str = "it has") -> None:
     if n < MIN_FRAMES:
         raise Pose3dError(f"{path}: {what} {n} frame{'s' if n != 1 else ''} to adapt on; adapt learns from tracks "
                           f"of at least {MIN_FRAMES} frames: give longer footage (or a wider --frames)")
+
+
+def longest_detected_run(seq) -> int:
+    """The most consecutive frame numbers of ``seq`` (a KeypointSequence) in which someone was detected (a joint
+    with confidence > 0): what the track losses (bone constancy, smoothness) can learn from."""
+    import numpy as np
+
+    seen = seq.frame_indices[np.asarray(seq.confidence).max(-1) > 0] if len(seq) else np.zeros(0, np.int64)
+    if not len(seen):
+        return 0
+    breaks = np.flatnonzero(np.diff(seen) != 1)
+    edges = np.concatenate([[-1], breaks, [len(seen) - 1]])
+    return int(np.diff(edges).max())
+
+
+def check_track(path: Path, seq, what: str = "it has") -> None:
+    """Refuse an input whose longest run of consecutive frames with someone detected is under :data:`MIN_FRAMES`
+    (nobody detected, or 2D kept every other frame): one line, before any training."""
+    check_frames(path, len(seq), what)
+    run = longest_detected_run(seq)
+    if run < MIN_FRAMES:
+        who = "no person detected" if run == 0 else "no two consecutive frames with a person detected"
+        raise Pose3dError(f"{path}: {who} in its {len(seq)} frames; adapt learns from tracks of at least "
+                          f"{MIN_FRAMES} consecutive frames: give footage in which the worker is seen (2D for "
+                          "every frame)")
 
 
 def _written_by_adapt(csv: Path, source: Path) -> bool:
@@ -231,8 +272,13 @@ def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton:
                 names = ", ".join(c.name for c in cams)
                 raise Pose3dError(f"{p}: its file name names no camera of {opts.calib} ({names}); rename it after "
                                   f"its camera (e.g. {cams[0].name}{p.suffix})") from None
-        if p.suffix.lower() in KEYPOINT_SUFFIXES:
+        if p.suffix.lower() in KEYPOINT_SUFFIXES or is_openpose_folder(p):
             seq = read_keypoints(p)
+            if seq.person_ids is not None and len({i for ids in seq.person_ids for i in ids}) > 1:
+                ids = sorted({i for ids in seq.person_ids for i in ids})
+                raise Pose3dError(f"{p}: holds people {', '.join(map(str, ids[:6]))}{' ...' if len(ids) > 6 else ''}; "
+                                  "adapt learns one person's track per input: keep one person's rows (or give one "
+                                  "file per person)")
             seq = replace(seq, image_size=tuple(opts.size) if opts.size else seq.image_size, source=str(p))
             if seq.image_size is None:
                 raise Pose3dError(f"{p}: image size unknown (the file does not say it); pass --size WIDTHxHEIGHT "
@@ -240,7 +286,7 @@ def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton:
             if cam is not None:  # keypoints of other images than the calibrated camera's: refused, not stretched
                 camera_for_size(cam, tuple(seq.image_size), str(p))
             seq = cut_frames(seq, opts.frames)
-            check_frames(p, len(seq))
+            check_track(p, seq)
             try:
                 seq.to(get_skeleton(skeleton))
             except (SkeletonError, Pose3dError) as e:
@@ -282,7 +328,7 @@ def site_sources(inputs: list[SiteInput], workdir: Path, opts: AdaptOptions,
     for item in inputs:
         seq = item.seq if item.seq is not None else cut_frames(keypoints_of(item.path, opts.detector_model),
                                                                opts.frames)
-        check_frames(item.path, len(seq), "its detected track has")
+        check_track(item.path, seq, "its detected track has")
         if written is not None and not item.csv.exists():
             written.append(item.csv)
         write_keypoints_csv(seq, item.csv)
@@ -343,7 +389,15 @@ def adapt(inputs: list[str | Path], output: str | Path, opts: AdaptOptions, work
     try:
         workdir.mkdir(exist_ok=True)
         sources = site_sources(plan, workdir, opts, written)
-        return train(replace(base, sources=sources))
+        summary = train(replace(base, sources=sources))
+        if summary["best_epoch"] < 0:  # stopped inside the first epoch: no model, and adapt has no --resume
+            from ..train import last_path
+
+            last_path(Path(output)).unlink(missing_ok=True)
+            raise Pose3dError(f"{output}: the run stopped ({summary['stopped'].replace('_', ' ')}) before its first "
+                              "epoch ended; no model was written: raise --max-minutes (or lower --subsample's "
+                              "epoch size)")
+        return summary
     except BaseException:
         if created:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -37,6 +37,10 @@ KINDS = ("pairs", "2d", "image3d")
 SOURCES_FILE_SUFFIXES = (".yaml", ".yml", ".json")  # a DATA argument with one of these is a sources file
 SOURCE_KEYS = {"path", "kind", "weight", "fov", "focal", "calib", "camera", "image_size", "views", "cameras",
                "frames", "det3d"}
+#: the keys each kind reads (a key of another kind is refused: it would be ignored without a word)
+KIND_KEYS = {"pairs": {"path", "kind", "weight"},
+             "2d": {"path", "kind", "weight", "fov", "focal", "calib", "camera", "image_size"},
+             "image3d": {"path", "kind", "weight", "views", "cameras", "frames", "det3d"}}
 
 
 @dataclass
@@ -73,6 +77,15 @@ def parse_source(entry: dict, where: str) -> SourceSpec:
     kind = str(entry.get("kind", "pairs"))
     if kind not in KINDS:
         raise Pose3dError(f"{where}: source {entry['path']}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    foreign = set(entry) - KIND_KEYS[kind]
+    if foreign:
+        raise Pose3dError(f"{where}: source {entry['path']}: {', '.join(sorted(foreign))} do{'es' if len(foreign) == 1 else ''} "
+                          f"not apply to a {kind} source (it reads {', '.join(sorted(KIND_KEYS[kind] - {'path', 'kind'}))}); "
+                          "remove it, or give the right kind")
+    given = [k for k in ("fov", "focal", "calib") if entry.get(k) is not None]
+    if len(given) > 1:
+        raise Pose3dError(f"{where}: source {entry['path']}: {' and '.join(given)} both give the intrinsics; give one "
+                          "of fov, focal or calib")
     try:
         weight = float(entry.get("weight", 1.0))
     except (TypeError, ValueError):
@@ -113,6 +126,13 @@ def parse_source(entry: dict, where: str) -> SourceSpec:
         raise Pose3dError(f"{where}: source {entry['path']}: det3d lists {len(lists['det3d'])} files for "
                           f"{n_views} views; one `pose3d infer --detector-3d --with-2d` output per view")
     frames = entry.get("frames")
+    if frames is not None:
+        if not isinstance(frames, str):  # YAML 1.1 reads an unquoted 10:50 as the base-60 number 650
+            raise Pose3dError(f"{where}: source {entry['path']}: frames must be quoted text START:STOP (e.g. "
+                              f"frames: \"10:50\"; unquoted, YAML reads 10:50 as a number), got {frames!r}")
+        from .image3d import parse_frame_range
+
+        parse_frame_range(frames, f"{where}: source {entry['path']}")
     return SourceSpec(str(entry["path"]), kind, weight, optics["fov"], optics["focal"], entry.get("calib"),
                       entry.get("camera"), size, lists["views"], lists["cameras"],
                       None if frames is None else str(frames), lists["det3d"])
@@ -124,7 +144,10 @@ def read_sources_file(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise Pose3dError(f"{path}: no such sources file")
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise Pose3dError(f"{path}: not UTF-8 text (a sources YAML/JSON is text); save it as UTF-8") from None
     try:
         if path.suffix.lower() == ".json":
             doc = json.loads(text)
