@@ -352,3 +352,127 @@ def test_empty_or_missing_folder_is_refused(tmp_path: Path):
         read_keypoints(tmp_path)
     with pytest.raises(DetectorError, match="no such file"):
         read_keypoints(tmp_path / "missing.json")
+
+
+def test_openpose_names_without_numbers_are_numbered_in_name_order(tmp_path: Path):
+    """The fallback numbered rows by the folder listing's order (frame_indices [1, 5, 4, ...], not increasing)."""
+    rng = np.random.default_rng(5)
+    people = {name: _person(100 + 10 * k, 50, rng) for k, name in enumerate("abcdef")}
+    for name, p in people.items():
+        (tmp_path / f"shot_{name}_keypoints.json").write_text(json.dumps(
+            {"people": [{"pose_keypoints_2d": _in_layout(*p, OPENPOSE25)}]}))
+    seq = read_keypoints(tmp_path)
+    np.testing.assert_array_equal(seq.frame_indices, np.arange(6))
+    for t, name in enumerate("abcdef"):
+        np.testing.assert_allclose(seq.xy[t], people[name][0], atol=1e-3)
+    two = tmp_path / "two"
+    two.mkdir()
+    for cam in ("camA", "camB"):  # two videos' JSON in one folder: not one sequence
+        for f in range(2):
+            (two / f"{cam}_{f:012d}_keypoints.json").write_text(json.dumps({"people": []}))
+    with pytest.raises(DetectorError, match="holds 2 sequences"):
+        read_keypoints(two)
+
+
+def test_coco_annotation_sizes_and_file_name_ids(tmp_path: Path):
+    """images[].width/height were ignored (infer guessed the size from the keypoints' spread); AlphaPose's
+    image_id "12.jpg" was an internal error; images of two sizes are one camera's frames no more."""
+    rng = np.random.default_rng(6)
+    a, b = _person(100, 50, rng), _person(100, 50, rng)
+
+    def ann(image_id, p):
+        v = np.where(p[1] > 0.5, 2, 1)
+        return {"image_id": image_id, "category_id": 1, "keypoints": np.column_stack([p[0], v]).ravel().tolist()}
+
+    path = tmp_path / "ann.json"
+    path.write_text(json.dumps({"images": [{"id": 1, "width": 1920, "height": 1080}, {"id": 2, "width": 1920,
+                                                                                        "height": 1080}],
+                                "annotations": [ann(2, b), ann(1, a)]}))
+    seq = read_keypoints(path)
+    assert seq.image_size == (1920, 1080) and seq.frame_indices.tolist() == [1, 2]
+    path.write_text(json.dumps({"images": [{"id": 1, "width": 1920, "height": 1080}, {"id": 2, "width": 640,
+                                                                                        "height": 480}],
+                                "annotations": [ann(1, a), ann(2, b)]}))
+    with pytest.raises(DetectorError, match="2 sizes"):
+        read_keypoints(path)
+    alpha = tmp_path / "alphapose.json"
+    alpha.write_text(json.dumps([{**ann("12.jpg", a), "score": 2.1}, {**ann("3.jpg", b), "score": 1.5}]))
+    assert read_keypoints(alpha).frame_indices.tolist() == [3, 12]
+
+
+@pytest.mark.parametrize("bad,words", [
+    ([{"image_id": None, "keypoints": [1.0] * 51}], "image_id None"),
+    ([{"image_id": 0, "keypoints": ["x"] * 51}], "unreadable keypoints"),
+    ([{"image_id": 0, "keypoints": [1.0] * 51, "score": "high"}], "unreadable keypoints or score"),
+    ([{"frame_id": "a", "instances": []}], "frame_id 'a'"),
+    ({"meta_info": {"keypoint_id2name": {"nose": "0"}}, "instance_info": []}, "are not numbers"),
+    ({"people": [{"pose_keypoints_2d": ["a"] * 75}]}, "unreadable pose_keypoints_2d"),
+])
+def test_malformed_values_in_a_known_format_are_one_line(tmp_path: Path, bad, words):
+    path = tmp_path / "kp.json"
+    path.write_text(json.dumps(bad))
+    with pytest.raises(DetectorError, match=words) as e:
+        read_keypoints(path)
+    assert str(path) in str(e.value)
+
+
+def _csv_text(frames, skeleton=COCO17, extra="", cell="100.0"):
+    head = "frame," + ",".join(f"{j}_{q}" for j in skeleton.joints for q in ("x", "y", "conf"))
+    rows = [f"{f}," + ",".join([f"{cell},{100 + f},0.9"] * skeleton.num_joints) for f in frames]
+    return f"# skeleton: {skeleton.name}\n{extra}{head}\n" + "\n".join(rows) + "\n"
+
+
+def test_csv_rows_are_sorted_repeated_frames_refused_and_non_finite_cells_missing(tmp_path: Path):
+    path = tmp_path / "kp.csv"
+    path.write_text(_csv_text([3, 1, 2, 0]))
+    seq = read_keypoints(path)
+    assert seq.frame_indices.tolist() == [0, 1, 2, 3]
+    np.testing.assert_allclose(seq.xy[:, 0, 1], [100, 101, 102, 103])  # each row kept with its frame
+    path.write_text(_csv_text([0, 0, 1, 1]))  # two people without a 'person' column
+    with pytest.raises(DetectorError, match="frame 0 appears in more than one row"):
+        read_keypoints(path)
+    path.write_text(_csv_text([0, 1], cell="inf"))
+    assert (read_keypoints(path).confidence == 0).all()  # inf is no point (it was kept at confidence 0.9)
+
+
+@pytest.mark.parametrize("line", ["# fps: nan\n", "# fps: -30\n", "# fps: inf\n", "# fps: 0\n",
+                                  "# image_size: 0x0\n"])
+def test_csv_rate_and_size_must_be_positive(tmp_path: Path, line):
+    path = tmp_path / "kp.csv"
+    path.write_text(_csv_text([0, 1], extra=line))
+    with pytest.raises(DetectorError, match="fps|image_size"):
+        read_keypoints(path)
+
+
+def test_infer_csv_read_back_takes_its_rate_from_time_s(tmp_path: Path):
+    """infer's CSV states time_s, not '# fps': a 60 fps clip read back as 2D was re-timed at 30 fps."""
+    sk = COCO17
+    head = "frame,time_s,detected," + ",".join(f"{j}_{q}" for j in sk.joints for q in ("x", "y", "z")) + "," + \
+        ",".join(f"{j}_{q}" for j in sk.joints for q in ("u", "v", "conf"))
+    rows = [f"{f},{f / 60:.4f},1," + ",".join(["0"] * 3 * sk.num_joints) + "," +
+            ",".join([f"{100 + f},200,0.9"] * sk.num_joints) for f in range(6)]
+    path = tmp_path / "poses.csv"
+    path.write_text(head + "\n" + "\n".join(rows) + "\n")
+    assert read_keypoints(path).fps == pytest.approx(60.0, rel=0.01)
+
+
+def test_a_photo_folder_with_json_sidecars_is_photos(tmp_path: Path):
+    from pose3d_cli.infer.pipeline import is_keypoint_input
+
+    (tmp_path / "IMG_1.jpg").write_bytes(b"")
+    (tmp_path / "IMG_1.jpg.json").write_text("{}")  # a photo library's sidecar, not OpenPose
+    assert not is_keypoint_input(tmp_path)
+    (tmp_path / "x_000000000000_keypoints.json").write_text(json.dumps({"people": []}))
+    assert is_keypoint_input(tmp_path)
+
+
+def test_person_0_of_an_infer_json_is_person_0_or_refused():
+    """The JSON gave its first listed person (id 3) as person 0 where the CSV refused: score read another person."""
+    from pose3d_cli.errors import Pose3dError
+    from pose3d_cli.infer.readers import person_frames
+
+    data = {"frames": ["p3"], "people": [{"id": 3, "frames": ["p3"]}]}
+    assert person_frames(data, 3, "x.json") == ["p3"]
+    with pytest.raises(Pose3dError, match="no person 0; people in the file: 3"):
+        person_frames(data, 0, "x.json")
+    assert person_frames({"frames": ["p0"]}, 0, "x.json") == ["p0"]

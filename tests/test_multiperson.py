@@ -318,3 +318,32 @@ def test_a_clip_shorter_than_half_a_second_still_finds_its_person(tmp_path):
     rows = [line.split(",") for line in out.read_text().splitlines() if not line.startswith("#")]
     col = rows[0].index("detected")
     assert sum(row[col] == "1" for row in rows[1:]) >= 10
+
+
+def test_a_box_beyond_the_frame_greys_nothing():
+    """A box wholly left of the frame (joints kept up to 5% outside) had a negative stop: it greyed nearly all of it."""
+    from pose3d_cli.detect.multi import _blank
+    from pose3d_cli.detect.schedule import SearchSchedule
+
+    img = np.full((100, 200, 3), 7, np.uint8)
+    _blank(img, np.array([-30.0, 10.0, -10.0, 90.0]))
+    assert (img == 7).all()
+    _blank(img, np.array([150.0, 20.0, 260.0, 80.0]))  # partly outside: greys its inside part only
+    assert (img[:, :140] == 7).all() and (img[40, 160:] != 7).all()
+    # the same rule where the schedule masks people out of the moved pixels: a box beyond the frame masks nothing
+    sched = SearchSchedule(every=1)
+    still = np.zeros((160, 320, 3), np.uint8)
+    sched.searched(0, still, [np.array([-60.0, 10.0, -20.0, 150.0])])
+    moved = still.copy()
+    moved[40:120, 200:280] = 200  # something new, far from the box
+    region = sched.changed(moved, [])
+    assert region is not None and region[0] >= 190 and region[2] <= 290
+
+
+def test_person_ids_are_ascii_digits():
+    from pose3d_cli.errors import Pose3dError
+    from pose3d_cli.infer.people import parse_person
+
+    assert parse_person("3") == 3 and parse_person("largest") == "largest"
+    with pytest.raises(Pose3dError, match="expected all, largest or a person id"):
+        parse_person("²")  # str.isdigit() says yes, int() says no: it was an internal error

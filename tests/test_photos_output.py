@@ -92,6 +92,26 @@ def test_photo_json_frames_carry_file_size_and_their_own_K(tmp_path, photo_dir):
     from pose3d_cli.infer.readers import read_infer_output
 
     assert read_infer_output(out).files == sorted(PHOTOS)
+    # its 2D read back as one sequence smoothed the photos together at the first one's intrinsics: refused
+    again = runner.invoke(app, ["infer", str(out), "-o", str(tmp_path / "again.csv")])
+    assert again.exit_code == 2 and "folder of photos" in again.output and "Traceback" not in again.output
+    assert not (tmp_path / "again.csv").exists()
+
+
+def test_a_photo_is_lifted_alike_alone_and_among_others(tmp_path, photo_dir):
+    """One skeleton was fitted over every photo of a folder: a photo's 3D changed with the other photos."""
+    work, _ = photo_dir
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(work / PHOTOS[0], alone / PHOTOS[0])
+    outs = {}
+    for name, folder in (("alone", alone), ("folder", work)):
+        outs[name] = tmp_path / f"{name}.json"
+        r = runner.invoke(app, ["-q", "infer", str(folder), "-o", str(outs[name]), "--max-people", "1"])
+        assert r.exit_code == 0, r.output
+    pick = {k: next(f for f in json.loads(v.read_text())["frames"] if f["file"] == PHOTOS[0]) for k, v in outs.items()}
+    assert pick["alone"]["detected"]
+    np.testing.assert_allclose(pick["folder"]["joints_3d"], pick["alone"]["joints_3d"], atol=0.05)
 
 
 def test_a_video_output_keeps_its_csv_layout(tmp_path):

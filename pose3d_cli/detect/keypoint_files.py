@@ -51,6 +51,10 @@ import numpy as np
 from pose3d_cli.detect.base import DetectorError, Keypoints2D, prominence
 from pose3d_cli.skeleton import COCO17, SKELETONS, Skeleton, SkeletonError, convert, get_skeleton
 
+#: infer's output of a folder of photos read back as 2D: each photo had its own size and camera, and the photos are
+#: no sequence (read as one, they were smoothed together at the first photo's intrinsics)
+PHOTOS_RELIFT = ("{path}: pose3d infer's output of a folder of photos (each photo its own size and camera); its 2D "
+                 "cannot be lifted again as one sequence: lift the photos themselves (pose3d infer FOLDER)")
 ACCEPTED = ("accepted: an OpenPose JSON folder (*_keypoints.json), COCO keypoint results JSON, "
             "MMPose/RTMPose predictions JSON (instance_info), or a pose3d keypoints CSV")
 
@@ -166,7 +170,7 @@ def read_keypoints(path: str | Path) -> KeypointSequence:
 
 def _load_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise DetectorError(f"{path}: not valid JSON ({e}); {ACCEPTED}") from None
 
@@ -181,7 +185,7 @@ def _read_json(path: Path, data: Any) -> KeypointSequence:
     if isinstance(data, dict) and "instance_info" in data:
         return _read_mmpose(path, data["instance_info"], data.get("meta_info") or {})
     if isinstance(data, dict) and "annotations" in data:
-        return _read_coco(path, data["annotations"])
+        return _read_coco(path, data["annotations"], data.get("images"))
     if "instances" in first:
         return _read_mmpose(path, data, {})
     if "keypoints" in first and "image_id" in first:
@@ -206,6 +210,8 @@ def _read_pose3d_json(path: Path, data: dict) -> KeypointSequence:
         raise DetectorError(f"{path}: a pose3d infer JSON with an unreadable skeleton or people ({e}); write it "
                             "again with `pose3d infer --with-2d`") from None
     rows = [(pid, f) for pid, frames in groups for f in (frames or []) if isinstance(f, dict)]
+    if any("file" in f and "image_size" in f for _, f in rows):
+        raise DetectorError(PHOTOS_RELIFT.format(path=path))
     if not any(f.get("detected") for _, f in rows):
         raise DetectorError(f"{path}: no frame has a detected person; nothing to read as 2D (infer found nobody in "
                             "the footage)")
@@ -263,9 +269,15 @@ def _openpose_frame_index(path: Path) -> int | None:
 def _read_openpose_files(files: list[Path], source: str | None = None) -> KeypointSequence:
     """OpenPose per-frame JSON files → sequence (frames ordered by the number in the file name)."""
     numbers = [_openpose_frame_index(f) for f in files]
+    if None not in numbers and len(set(numbers)) != len(numbers):
+        stems = sorted({re.sub(r"\d+_keypoints\.json$", "", f.name) for f in files})
+        if len(stems) > 1:
+            raise DetectorError(f"{source or files[0]}: holds {len(stems)} sequences ({', '.join(s + '*' for s in stems[:3])}"
+                                f"{' ...' if len(stems) > 3 else ''}) numbered alike; give one folder per video")
     if any(n is None for n in numbers) or len(set(numbers)) != len(numbers):
         order = sorted(range(len(files)), key=lambda i: files[i].name)
-        numbers = list(range(len(files)))
+        for rank, i in enumerate(order):  # frame numbers by the names' order (not the folder listing's)
+            numbers[i] = rank
     else:
         order = sorted(range(len(files)), key=lambda i: numbers[i])
     frames = []
@@ -291,48 +303,94 @@ def _openpose_person(path: Path, person: Any) -> Person:
     flat = person.get("pose_keypoints_2d") if isinstance(person, dict) else None
     if not isinstance(flat, list) or len(flat) % 3:
         raise DetectorError(f"{path}: a person lacks a pose_keypoints_2d list of x, y, c triples; {ACCEPTED}")
-    arr = np.asarray(flat, dtype=np.float32).reshape(-1, 3)
+    try:
+        arr = np.asarray(flat, dtype=np.float32).reshape(-1, 3)
+    except (TypeError, ValueError) as e:
+        raise DetectorError(f"{path}: unreadable pose_keypoints_2d ({e}); {ACCEPTED}") from None
     return arr[:, :2], arr[:, 2], None
 
 
-def _read_coco(path: Path, entries: Any) -> KeypointSequence:
-    """COCO results (or annotations): best-scoring person per image_id."""
+def _read_coco(path: Path, entries: Any, images: Any = None) -> KeypointSequence:
+    """COCO results (or annotations): best-scoring person per image_id. An annotation file's ``images`` give the
+    image size (one size for all: a file of images of several sizes is refused, infer lifts one camera's frames);
+    an ``image_id`` that is a file name (AlphaPose: ``"0.jpg"``) is numbered by the number in it, else by order of
+    first appearance."""
+    from dataclasses import replace
+
+    ids: dict[Any, int] = {}
+
+    def frame_of(k: int, image_id: Any) -> int:
+        if isinstance(image_id, bool) or image_id is None:
+            raise DetectorError(f"{path}: entry {k}: image_id {image_id!r} is not an id; {ACCEPTED}")
+        if isinstance(image_id, (int, float)) and float(image_id).is_integer():
+            return int(image_id)
+        if isinstance(image_id, str):
+            m = re.fullmatch(r"\D*?(\d+)(\.\w+)?", image_id.strip())
+            return int(m.group(1)) if m else ids.setdefault(image_id, len(ids))
+        raise DetectorError(f"{path}: entry {k}: image_id {image_id!r} is not an id; {ACCEPTED}")
+
     by_image: dict[int, list[Person]] = {}
-    for e in entries if isinstance(entries, list) else []:
+    for k, e in enumerate(entries if isinstance(entries, list) else []):
         if not isinstance(e, dict) or "keypoints" not in e or "image_id" not in e:
             raise DetectorError(f"{path}: COCO entries need 'image_id' and 'keypoints'; {ACCEPTED}")
         if e.get("category_id", 1) != 1:
             continue
-        kp = np.asarray(e["keypoints"], dtype=np.float32)
-        if kp.size % 3 or kp.size // 3 not in _COCO_PREFIX_SIZES:
+        try:
+            kp = np.asarray(e["keypoints"], dtype=np.float32)
+            score = None if e.get("score") is None else float(e["score"])
+        except (TypeError, ValueError) as err:
+            raise DetectorError(f"{path}: entry {k}: unreadable keypoints or score ({err}); {ACCEPTED}") from None
+        if kp.size == 0 and e.get("num_keypoints", 1) == 0:
+            continue  # an annotation without keypoints (a crowd, a small person)
+        if kp.ndim != 1 or kp.size % 3 or kp.size // 3 not in _COCO_PREFIX_SIZES:
             raise DetectorError(f"{path}: COCO 'keypoints' of {kp.size} values is not 3 × 17 (or 3 × 26, 3 × 133)")
         kp = kp.reshape(-1, 3)[:17]
         flags = np.isin(kp[:, 2], (0, 1, 2)).all() and kp[:, 2].max() == 2
         conf = (kp[:, 2] > 0).astype(np.float32) if flags else kp[:, 2]
-        by_image.setdefault(int(e["image_id"]), []).append((kp[:, :2], conf, e.get("score")))
+        by_image.setdefault(frame_of(k, e["image_id"]), []).append((kp[:, :2], conf, score))
     frames = sorted(by_image.items())
-    return _assemble(frames, COCO17, str(path), by_score=True)
+    seq = _assemble(frames, COCO17, str(path), by_score=True)
+    sizes = set()
+    for im in images if isinstance(images, list) else []:
+        if isinstance(im, dict) and isinstance(im.get("width"), (int, float)) and isinstance(im.get("height"), (int, float)):
+            sizes.add((int(im["width"]), int(im["height"])))
+    if len(sizes) > 1:
+        raise DetectorError(f"{path}: its images come in {len(sizes)} sizes ({', '.join(f'{w}x{h}' for w, h in sorted(sizes)[:3])}"
+                            f"{' ...' if len(sizes) > 3 else ''}); infer lifts one camera's frames: split the file by "
+                            "image size (or lift the photos themselves, pose3d infer FOLDER)")
+    if sizes and min(next(iter(sizes))) > 0:
+        seq = replace(seq, image_size=next(iter(sizes)))
+    return seq
 
 
 def _read_mmpose(path: Path, frames_in: Any, meta: dict) -> KeypointSequence:
     """MMPose inferencer predictions (instance_info) → sequence."""
     if not isinstance(frames_in, list):
         raise DetectorError(f"{path}: MMPose 'instance_info' must be a list of frames; {ACCEPTED}")
-    names = _mmpose_names(meta)
+    names = _mmpose_names(path, meta)
     frames = []
     for t, fr in enumerate(frames_in):
         if not isinstance(fr, dict) or not isinstance(fr.get("instances"), list):
             raise DetectorError(f"{path}: MMPose frames need an 'instances' list; {ACCEPTED}")
         people = [_mmpose_person(path, inst, names) for inst in fr["instances"]]
-        frames.append((int(fr.get("frame_id", t)), people))
+        try:
+            number = int(fr.get("frame_id", t))
+        except (TypeError, ValueError):
+            raise DetectorError(f"{path}: frame {t}: frame_id {fr.get('frame_id')!r} is not a whole number; "
+                                f"{ACCEPTED}") from None
+        frames.append((number, people))
     return _assemble(frames, COCO17, str(path))
 
 
-def _mmpose_names(meta: dict) -> list[str] | None:
+def _mmpose_names(path: Path, meta: dict) -> list[str] | None:
     id2name = meta.get("keypoint_id2name") if isinstance(meta, dict) else None
     if not isinstance(id2name, dict):
         return None
-    return [id2name[k] for k in sorted(id2name, key=int)]
+    try:
+        return [id2name[k] for k in sorted(id2name, key=int)]
+    except (TypeError, ValueError):
+        raise DetectorError(f"{path}: meta_info.keypoint_id2name maps keypoint numbers to names; its keys "
+                            f"{sorted(map(str, id2name))[:3]} are not numbers") from None
 
 
 def _mmpose_person(path: Path, inst: Any, names: list[str] | None) -> Person:
@@ -379,6 +437,8 @@ def _read_csv(path: Path) -> KeypointSequence:
     if any(h.endswith("_z") for h in header) and not own:
         raise DetectorError(f"{path}: a pose3d 3D result without its 2D columns; write it with `pose3d infer "
                             "--with-2d` to read it back as 2D keypoints")
+    if own and {"file", "width", "height"} <= set(header):
+        raise DetectorError(PHOTOS_RELIFT.format(path=path))
     q2d = ("u", "v", "conf") if own else ("x", "y", "conf")
     skeleton = _csv_skeleton(path, header, meta.get("skeleton"), q2d)
     col = {h: i for i, h in enumerate(header)}
@@ -389,11 +449,19 @@ def _read_csv(path: Path) -> KeypointSequence:
     except (ValueError, IndexError) as e:
         raise DetectorError(f"{path}: bad CSV value ({e}); {ACCEPTED}") from None
     table = table.reshape(len(body), skeleton.num_joints, 3)
-    missing = np.isnan(table).any(axis=-1)
+    missing = ~np.isfinite(table).all(axis=-1)  # empty, NaN or ±inf: missing
     conf = np.where(missing, 0.0, np.clip(table[..., 2], 0.0, 1.0)).astype(np.float32)
     xy = np.where(missing[..., None], 0.0, table[..., :2]).astype(np.float32)
     fps, size, source = _meta_fps(path, meta), _meta_size(path, meta), meta.get("source") or str(path)
+    if fps is None and "time_s" in col:  # infer's own CSV says its times, not its rate
+        fps = _fps_from_times(path, body, col["time_s"], frames)
     if "person" not in col:
+        order = np.argsort(frames, kind="stable")
+        frames, xy, conf = frames[order], xy[order], conf[order]
+        if len(frames) > 1 and (np.diff(frames) == 0).any():
+            f = int(frames[1:][np.diff(frames) == 0][0])
+            raise DetectorError(f"{path}: frame {f} appears in more than one row; one row per frame (several people "
+                                "need a 'person' column)")
         return KeypointSequence(xy, conf, skeleton.name, frames, fps, size, source)
     try:
         ids = np.array([int(float(r[col["person"]])) for r in body], dtype=np.int64)
@@ -482,9 +550,25 @@ def _cell(row: list[str], i: int) -> float:
 
 def _meta_fps(path: Path, meta: dict[str, str]) -> float | None:
     try:
-        return float(meta["fps"]) if meta.get("fps") else None
+        fps = float(meta["fps"]) if meta.get("fps") else None
     except ValueError:
-        raise DetectorError(f"{path}: '# fps:' must be a number, not {meta['fps']!r}") from None
+        fps = float("nan")
+    if fps is not None and not (np.isfinite(fps) and fps > 0):
+        raise DetectorError(f"{path}: '# fps:' must be a positive number of frames per second, not {meta['fps']!r}")
+    return fps
+
+
+def _fps_from_times(path: Path, body: list[list[str]], column: int, frames: np.ndarray) -> float | None:
+    """The frame rate that a ``time_s`` column (pose3d infer's CSV) gives: the median of frame steps over time
+    steps; None where the times do not say (one frame, empty cells)."""
+    try:
+        t = np.array([_cell(r, column) for r in body], np.float64)
+    except ValueError:
+        raise DetectorError(f"{path}: bad time_s value; the column holds seconds") from None
+    order = np.argsort(frames, kind="stable")
+    dt, df = np.diff(t[order]), np.diff(frames[order]).astype(np.float64)
+    ok = np.isfinite(dt) & (dt > 0) & (df > 0)
+    return float(np.median(df[ok] / dt[ok])) if ok.any() else None
 
 
 def _meta_size(path: Path, meta: dict[str, str]) -> tuple[int, int] | None:
@@ -493,6 +577,9 @@ def _meta_size(path: Path, meta: dict[str, str]) -> tuple[int, int] | None:
     m = re.fullmatch(r"\s*(\d+)\s*[x,× ]\s*(\d+)\s*", meta["image_size"])
     if not m:
         raise DetectorError(f"{path}: '# image_size:' must be WIDTHxHEIGHT, not {meta['image_size']!r}")
+    if min(int(m.group(1)), int(m.group(2))) <= 0:
+        raise DetectorError(f"{path}: '# image_size:' {meta['image_size']!r} has a zero side; give the frames' "
+                            "WIDTHxHEIGHT in pixels")
     return int(m.group(1)), int(m.group(2))
 
 
@@ -530,6 +617,13 @@ def _assemble(frames: list[tuple[int, list[Person]]], layout: Skeleton, source: 
     """
     if not any(people for _, people in frames):
         raise DetectorError(f"{source}: holds no person keypoints; {ACCEPTED}")
+    frames = sorted(frames, key=lambda f: f[0])  # stable: the file's order within a frame number
+    numbers = [f for f, _ in frames]
+    repeated = sorted({f for f, n in zip(numbers[1:], numbers[:-1]) if f == n})
+    if repeated:
+        raise DetectorError(f"{source}: frame {repeated[0]} appears more than once{' (and ' + str(len(repeated) - 1) + ' more)' if len(repeated) > 1 else ''}; "
+                            "one entry per frame (several people go in one frame's list)")
+    frames = [(f, [_finite_person(p) for p in ps]) for f, ps in frames]
     j = layout.num_joints
     xy = np.zeros((len(frames), j, 2), np.float32)
     conf = np.zeros((len(frames), j), np.float32)
@@ -546,6 +640,14 @@ def _assemble(frames: list[tuple[int, list[Person]]], layout: Skeleton, source: 
         people = [[convert(pxy, layout, COCO17, pc) for pxy, pc in ps] for ps in people]
         layout = COCO17
     return KeypointSequence(xy, conf, layout.name, indices, source=source, people=people)
+
+
+def _finite_person(person: Person) -> Person:
+    """A point with a non-finite coordinate or confidence (NaN, ±inf) is missing: confidence 0, xy 0."""
+    xy, c, score = person
+    xy, c = np.asarray(xy, np.float32), np.asarray(c, np.float32)
+    ok = np.isfinite(xy).all(-1) & np.isfinite(c)
+    return np.where(ok[:, None], xy, 0.0), np.where(ok, c, 0.0), score
 
 
 def _pick(people: list[Person], by_score: bool) -> Person:

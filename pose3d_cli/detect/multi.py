@@ -350,9 +350,10 @@ def _blank(img: np.ndarray, box: np.ndarray, pad: tuple[float, float] = (0.05, 0
     """Fill ``box`` (grown by ``pad`` of its width/height) with grey, in place."""
     h, w = img.shape[:2]
     mx, my = pad[0] * (box[2] - box[0]), pad[1] * (box[3] - box[1])
-    x0, y0 = int(max(0, box[0] - mx)), int(max(0, box[1] - my))
-    x1, y1 = int(min(w, box[2] + mx)), int(min(h, box[3] + my))
-    img[y0:y1, x0:x1] = GREY
+    x0, y0 = int(np.clip(box[0] - mx, 0, w)), int(np.clip(box[1] - my, 0, h))
+    x1, y1 = int(np.clip(box[2] + mx, 0, w)), int(np.clip(box[3] + my, 0, h))
+    if x1 > x0 and y1 > y0:  # a box outside the frame greys nothing (a negative stop greyed nearly all of it)
+        img[y0:y1, x0:x1] = GREY
 
 
 

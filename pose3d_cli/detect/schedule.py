@@ -60,9 +60,11 @@ class SearchSchedule:
         keep = np.ones(small.shape, bool)
         for b in self._boxes + [np.asarray(b, float) for b in boxes]:
             mx, my = self.pad * (b[2] - b[0]), self.pad * (b[3] - b[1])
-            x0, y0 = int(max(0, (b[0] - mx) / self.scale)), int(max(0, (b[1] - my) / self.scale))
-            x1, y1 = int(np.ceil((b[2] + mx) / self.scale)), int(np.ceil((b[3] + my) / self.scale))
-            keep[y0:y1, x0:x1] = False
+            H, W = keep.shape[:2]
+            x0, y0 = int(np.clip((b[0] - mx) / self.scale, 0, W)), int(np.clip((b[1] - my) / self.scale, 0, H))
+            x1, y1 = int(np.clip(np.ceil((b[2] + mx) / self.scale), 0, W)), int(np.clip(np.ceil((b[3] + my) / self.scale), 0, H))
+            if x1 > x0 and y1 > y0:  # a box outside the frame masks nothing (a negative stop masked nearly all)
+                keep[y0:y1, x0:x1] = False
         ys, xs = np.nonzero(moved & keep)
         if len(xs) <= self.min_fraction * keep.sum():
             return None

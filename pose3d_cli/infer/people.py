@@ -31,7 +31,7 @@ def parse_person(text: str | int | None) -> str | int:
     """``--person``: ``all``, ``largest`` or a non-negative id; Pose3dError otherwise."""
     if text is None:
         return "all"
-    if isinstance(text, int) or str(text).strip().isdigit():
+    if isinstance(text, int) or (str(text).strip().isascii() and str(text).strip().isdigit()):  # not '²'
         return int(text)
     t = str(text).strip().lower()
     if t in ("all", "largest"):

@@ -105,8 +105,8 @@ KEYPOINT_SUFFIXES = {".json", ".csv"}
 
 def is_keypoint_input(path: Path) -> bool:
     """A 2D keypoint file (JSON/CSV) or an OpenPose folder of ``*_keypoints.json``."""
-    if path.is_dir():
-        return any(path.glob("*.json"))
+    if path.is_dir():  # photos with .json sidecars (IMG.jpg.json) are a photo folder, not OpenPose's
+        return any(path.glob("*_keypoints.json"))
     return path.suffix.lower() in KEYPOINT_SUFFIXES
 
 
@@ -339,13 +339,19 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         from .skeleton_fit import fit_skeleton, jump_weight_at
 
         ray_xy = xy if opts.skeleton_fit == "rays" else None
-        # photos are no track: each decodes its arms' ray branches alone
-        jump = 0.0 if track.independent else jump_weight_at(track.fps)
-        joints, lengths = fit_skeleton(joints, c, sk, ray_xy, jump_weight=jump)
-        fit["bone_lengths_mm"] = {ch: round(float(v), 1) for (ch, _), v in zip(sk.bones, lengths)}
-    joints, root, placed = place_in_camera(joints, xy, c, sk, fit.get("bone_lengths_mm"), opts.person_height,
+        if track.independent:  # photos are no track: each photo its own bones and arm branches (one shared set of
+            # lengths fitted unrelated people to one body, and a photo's 3D depended on the others in the folder)
+            for t in np.flatnonzero(detected):
+                joints[t:t + 1] = fit_skeleton(joints[t:t + 1], c[t:t + 1], sk,
+                                               None if ray_xy is None else ray_xy[t:t + 1], jump_weight=0.0)[0]
+            fit["bone_lengths_mm"] = "per photo (each photo fitted alone)"
+        else:
+            joints, lengths = fit_skeleton(joints, c, sk, ray_xy, jump_weight=jump_weight_at(track.fps))
+            fit["bone_lengths_mm"] = {ch: round(float(v), 1) for (ch, _), v in zip(sk.bones, lengths)}
+    lengths_mm = fit.get("bone_lengths_mm") if isinstance(fit.get("bone_lengths_mm"), dict) else None
+    joints, root, placed = place_in_camera(joints, xy, c, sk, lengths_mm, opts.person_height,
                                            method, track.fps, track.time_s)
-    if "bone_lengths_mm" in fit and placed["scale_factor"] != 1.0:  # the lengths of the bones as written
+    if lengths_mm and placed["scale_factor"] != 1.0:  # the lengths of the bones as written
         fit["bone_lengths_mm"] = {k: round(v * placed["scale_factor"], 1) for k, v in fit["bone_lengths_mm"].items()}
     meta = {
         "pose3d_version": __version__, "input": track.name, "model": lifter.path, "model_name": lifter.name,

@@ -95,8 +95,9 @@ def person_ids(path: str | Path) -> list[int]:
 
 
 def person_frames(data: dict, person: int, path) -> list:
-    """The frames of one person of an infer JSON: top-level ``frames`` are person 0's, ``people`` holds all."""
-    if person == 0 or "people" not in data:
+    """The frames of one person of an infer JSON: ``people`` holds every person by id when the file lists them (the
+    top-level ``frames`` are then its first person's, whatever its id); a file without ``people`` is person 0's."""
+    if "people" not in data:
         if person != 0:
             raise Pose3dError(f"{path}: one person only (id 0); --person {person} is not in it")
         return data["frames"]
