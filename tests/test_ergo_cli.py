@@ -241,6 +241,18 @@ def test_detected_frames_without_any_3d_are_nothing_to_score(tmp_path):
     assert _nothing_written(tmp_path, {"p.csv"})
 
 
+def test_people_seen_but_never_scorable_are_refused_with_the_reason(tmp_path):
+    """Detected in every frame but the legs never seen reliably: it wrote every output with empty tables and 'None'
+    in the terminal, exit 0 (the README: scores are never guessed; a report of nothing is no result either)."""
+    T = 20
+    src = write(make_track(T, low_conf=[(i, j) for i in range(T) for j in ("left_knee", "right_knee")]),
+                tmp_path / "p.json", "json")
+    res = run(src, "-o", tmp_path / "f.csv", "--report", tmp_path / "r.html", "--up", UP_ARG)
+    assert res.exit_code == 2 and "no frame could be scored" in res.output and "knee" in res.output, res.output
+    assert "Traceback" not in res.output
+    assert _nothing_written(tmp_path, {"p.json"})
+
+
 def test_video_options_refused_before_the_video_is_read(tmp_path):
     """Bad infer options of a video run are refused before any frame is decoded (the 'video' here is not one)."""
     calib = need(DATA / "video" / "pose2sim_single_person" / "Calib.qca.txt")

@@ -282,7 +282,7 @@ def test_adapt_never_overwrites_a_users_file_in_the_work_folder(tmp_path, small_
     assert (wd / "cam01.csv").read_text() == "keep\n"
     (wd / "cam01.csv").unlink()
     for _ in range(2):  # the 2D adapt wrote for this same input is its own: a rerun replaces it
-        r = _adapt(tmp_path, [csv], tiny, small_pairs, "--fov", "65", trains=lambda cfg, *a, **k: {"epochs": 1})
+        r = _adapt(tmp_path, [csv], tiny, small_pairs, "--fov", "65", trains=lambda cfg, *a, **k: {"epochs_done": 1, "best_epoch": 1, "stopped": "done"})
         assert r.exit_code == 0, r.output
     assert "# source:" in (wd / "cam01.csv").read_text()
 

@@ -196,17 +196,20 @@ def _print_summary(res, title: str, said: set[str]) -> None:
     t.add_column("")
     t.add_column("RULA", justify="right")
     t.add_column("REBA", justify="right")
-    t.add_row("max score", str(s["rula"]["max"]), str(s["reba"]["max"]))
-    t.add_row("median score", str(s["rula"]["median"]), str(s["reba"]["median"]))
+    def cell(v) -> str:  # a person never scored has no figure: a dash, not Python's None
+        return "–" if v is None else str(v)
+
+    t.add_row("max score", cell(s["rula"]["max"]), cell(s["reba"]["max"]))
+    t.add_row("median score", cell(s["rula"]["median"]), cell(s["reba"]["median"]))
     for k in ("0", "1", "2", "3", "4"):  # RULA's action levels are 1-4, REBA's 0-4
-        t.add_row(f"% time action level {k}", str(s["rula"]["percent_time_action_level"].get(k, "-")),
-                  str(s["reba"]["percent_time_action_level"].get(k)))
+        t.add_row(f"% time action level {k}", cell(s["rula"]["percent_time_action_level"].get(k)),
+                  cell(s["reba"]["percent_time_action_level"].get(k)))
     err_console.print(t)
     b = Table(title="time in posture bands (% of scored time)", title_justify="left")
     b.add_column("band")
     b.add_column("%", justify="right")
     for k, v in s["percent_time_in_band"].items():
-        b.add_row(k, str(v))
+        b.add_row(k, cell(v))
     err_console.print(b)
     c = s["counts"]
     say(f"frames {c['frames']}, detected {c['detected']}, scored {c['scored']}, near a band edge {c['near_band_edge']}; "
@@ -223,5 +226,5 @@ def _print_summary(res, title: str, said: set[str]) -> None:
         say(f"filming: {n}")
     lift = s.get("lift_spread")
     if lift:
-        say(f"lift spread (flip-averaged vs plain lift): median {lift['lift_spread_deg_median']} deg, p95 "
-            f"{lift['lift_spread_deg_p95']} deg; final score differs in {lift['lift_flip_frames (scored)']} scored frames")
+        say(f"lift spread (flip-averaged vs plain lift): median {cell(lift['lift_spread_deg_median'])} deg, p95 "
+            f"{cell(lift['lift_spread_deg_p95'])} deg; final score differs in {lift['lift_flip_frames (scored)']} scored frames")

@@ -140,10 +140,25 @@ def run_ergo(req: ErgoRequest, on_start=None, on_frame=None) -> list[Assessment]
         A.track = tracks.get(pid)  # 2D keypoints (for thumbnails), None for a pose file
         A.video = str(path) if source is not None and source.kind == "video" and not req.video else None
         results.append(A)
+    require_a_scored_frame(results, str(path))
     _write_outputs(req, results, [tracks[pid] for pid, _ in people] if req.poses_out else [])
     if on_frame and not tracks:  # a pose file: scored
         on_frame(len(people[0][1].frame) - 1)
     return results
+
+
+def require_a_scored_frame(results: list, where: str) -> None:
+    """Refuse (one line, nothing written) footage in which people were detected but no frame of anyone could be
+    scored: a report of empty tables would pass for a result. The most frequent reason is named."""
+    from collections import Counter
+
+    if any(A.summary["counts"]["scored"] for A in results):
+        return
+    detected = sum(A.summary["counts"]["detected"] for A in results)
+    reasons = Counter(r for A in results for r in A.reason if r.startswith("not scored"))
+    why = f" ({reasons.most_common(1)[0][0]}, in {reasons.most_common(1)[0][1]} frames)" if reasons else ""
+    raise Pose3dError(f"{where}: a person was detected in {detected} frames but no frame could be scored{why}; "
+                      "nothing was written; film the worker whole, head to feet (or lower --min-conf)")
 
 
 #: a calibration whose camera's vertical is further than this from the video's own scene lines is likely another
@@ -327,6 +342,7 @@ def _run_reference(req: ErgoRequest, path: Path, on_start=None, on_frame=None, n
     A = assess(poses, vertical, req.conventions, req.segments, req.rules, req.min_conf)
     A.person, A.track, A.video = 0, None, None
     A.summary["camera_notes"] = list(notes or [])
+    require_a_scored_frame([A], str(path))
     _write_outputs(req, [A])
     if on_frame:
         on_frame(len(poses.frame) - 1)
