@@ -169,6 +169,17 @@ def test_cli_csv_to_all_outputs(tmp_path):
     assert html.count("data:image/png;base64,") >= 3
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
     assert "--up (given)" in html
+    # what the figures' colours mean is said beside them, and every convention in words (a newcomer could not tell
+    # which stick colour is left, what the shading or the strips are, or neutral_neck_deg from neck_neutral_deg)
+    assert "orange: left side" in html and "blue: right side" in html and "Dashed lines" in html
+    assert "RULA action level" in html and "Background of each angle plot" in html
+    from dataclasses import fields
+
+    from pose3d_cli.ergo.options import Conventions
+    from pose3d_cli.ergo.report import CONVENTION_WORDS
+
+    for f in fields(Conventions):
+        assert f"<td>{f.name}</td>" in html and CONVENTION_WORDS[f.name] in html.replace("&#x27;", "'"), f.name
 
 
 def test_cli_json_input_and_observation_segments(tmp_path):
@@ -366,7 +377,7 @@ def test_real_video_scores_every_person_with_calibration_and_thumbnails(tmp_path
     assert rows[0].split(",")[:2] == ["frame", "person"] and len(rows) == 1 + 2 * 100
     assert poses.read_text().splitlines()[0].split(",")[:2] == ["frame", "person"]
     html = rep.read_text()
-    assert html.count("<iframe") == 2
+    assert html.count('<h2 id="person') == 2 and "<iframe" not in html
     n_worst = sum(len(s["worst_moments_rula"]) for s in people)
     assert html.count("data:image/png;base64,") >= 2 * (2 + n_worst)  # plots and worst-frame thumbnails, each person
 

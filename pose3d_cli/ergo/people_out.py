@@ -2,8 +2,8 @@
 
 One person keeps the single-person layouts exactly. Several: the per-frame CSV gets a ``person`` column after
 ``frame`` (rows grouped by person), the summary JSON is ``{"people": [{"person": id, ...summary}]}``, the HTML
-report has one section per person (each person's own self-contained report in an ``iframe srcdoc``), and the
-plots are named ``person<ID>_<plot>.png``.
+report has one section per person (each person's own report inline, one after the other: it prints and scrolls as
+one page; in an iframe of fixed height most of it was cut), and the plots are named ``person<ID>_<plot>.png``.
 """
 
 from __future__ import annotations
@@ -33,20 +33,27 @@ def report_people(results: list) -> tuple[str, dict[str, bytes]]:
 
     if len(results) == 1:
         return build_report(results[0])
+    from .report import CSS
+
     sections, pngs = [], {}
     for A in results:
         page, plots = build_report(A)
         pngs.update({f"person{A.person}_{name}": data for name, data in plots.items()})
         s = A.summary
+        body = page[page.index("<body>") + len("<body>"):page.rindex("</body>")]
         sections.append(
-            f'<section><h2 id="person{A.person}">Person {A.person}: RULA max {s["rula"]["max"]}, '
-            f'REBA max {s["reba"]["max"]}</h2>'
-            f'<iframe title="person {A.person}" style="width:100%;height:2400px;border:1px solid #ccc" '
-            f'srcdoc="{html_mod.escape(page, quote=True)}"></iframe></section>')
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>pose3d ergo: "
-            f"{len(results)} people</title></head><body style='font-family:sans-serif'>"
+            f'<section style="border-top:4px solid #888;margin-top:2em;padding-top:0.5em">'
+            f'<h2 id="person{A.person}">Person {A.person}: RULA max {_dash(s["rula"]["max"])}, '
+            f'REBA max {_dash(s["reba"]["max"])}</h2>{body}</section>')
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>pose3d ergo: "
+            f"{len(results)} people</title><style>{CSS}</style></head><body>"
             f"<h1>pose3d ergo: {len(results)} people</h1>{_overview(results)}{''.join(sections)}</body></html>")
     return page, pngs
+
+
+def _dash(v) -> str:
+    """A figure, or a dash for a person never scored."""
+    return "–" if v is None else html_mod.escape(str(v))
 
 
 def _overview(results: list) -> str:
@@ -61,9 +68,9 @@ def _overview(results: list) -> str:
         s = A.summary
         c, ru, re = s["counts"], s["rula"], s["reba"]
         rows.append(f'<tr><td><a href="#person{A.person}">person {A.person}</a></td><td>{c["frames"]}</td>'
-                    f'<td>{c["detected"]}</td><td>{c["scored"]}</td><td>{ru["max"]}</td><td>{ru["median"]}</td>'
-                    f'<td>{high(ru["percent_time_action_level"], ("3", "4"))}</td><td>{re["max"]}</td>'
-                    f'<td>{re["median"]}</td><td>{high(re["percent_time_action_level"], ("3", "4"))}</td></tr>')
+                    f'<td>{c["detected"]}</td><td>{c["scored"]}</td><td>{_dash(ru["max"])}</td><td>{_dash(ru["median"])}</td>'
+                    f'<td>{high(ru["percent_time_action_level"], ("3", "4"))}</td><td>{_dash(re["max"])}</td>'
+                    f'<td>{_dash(re["median"])}</td><td>{high(re["percent_time_action_level"], ("3", "4"))}</td></tr>')
     head = ("<tr><th>person</th><th>frames</th><th>seen</th><th>scored</th><th>RULA max</th><th>RULA median</th>"
             "<th>% time RULA level 3-4</th><th>REBA max</th><th>REBA median</th><th>% time REBA level 3-4</th></tr>")
     return ('<table style="border-collapse:collapse" border="1" cellpadding="4">'

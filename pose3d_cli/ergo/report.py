@@ -63,6 +63,53 @@ def _table(rows, header=None, numeric_from: int = 1) -> str:
     return "".join(out)
 
 
+#: plain words for the angle names of the CSV columns (``body/frame.py`` ANGLE_NAMES), as the report says them
+ANGLE_WORDS = {"trunk_flexion": "trunk flexion (sagittal)", "trunk_inclination": "trunk inclination (3D)",
+               "trunk_lean": "trunk flexion (lean)", "trunk_side_bend": "trunk side bend", "trunk_twist": "trunk twist",
+               "neck_flexion": "neck flexion", "neck_side_bend": "neck side bend"}
+for _side in ("left", "right"):
+    ANGLE_WORDS.update({f"upper_arm_flexion_{_side}": f"{_side} upper arm flexion",
+                        f"upper_arm_elevation_{_side}": f"{_side} upper arm raised",
+                        f"upper_arm_abduction_{_side}": f"{_side} upper arm abduction",
+                        f"shoulder_raise_{_side}": f"{_side} shoulder raised",
+                        f"elbow_flexion_{_side}": f"{_side} elbow flexion", f"knee_flexion_{_side}": f"{_side} knee flexion"})
+
+#: what each convention means, in a few words, for the report's options table (the full text: ergo/options.py)
+CONVENTION_WORDS = {
+    "upper_arm_angle": "upper arm angle scored: 3d = raised in any plane, sagittal = forward/backward only",
+    "upper_arm_reference": "upper arm measured from the trunk or from the vertical",
+    "trunk_angle": "trunk angle scored: lean (out of the pelvis' frontal plane), sagittal, or 3d inclination",
+    "knee": "REBA knee adjustment from the more bent knee (max) or the weight-bearing one (support)",
+    "edges": "an angle exactly on a band edge: le = the lower score, lt = the higher",
+    "upright_deg": "trunk counts as upright within ± this (°)",
+    "neutral_neck_deg": "neck extension counts only beyond this (°)",
+    "neck_neutral_deg": "the skeleton's own neck angle when upright, subtracted (°)",
+    "twist_deg": "trunk/neck twist counts beyond this (°)",
+    "side_bend_deg": "trunk/neck side bend counts beyond this (°)",
+    "abduction_deg": "upper arm counts as abducted beyond this (°)",
+    "shoulder_raise_deg": "shoulder counts as raised beyond this (°)",
+    "shoulder_raise_ref": "shoulder raise measured from the clip's median or from zero",
+    "foot_raise_mm": "one foot counts as raised when the ankles differ by more than this (mm)",
+    "rula_trunk_extension": "RULA trunk bent backwards: scored 2, by its size, or as upright",
+    "lower_arm_adjust": "RULA lower arm across the body or out to the side: from the wrist (auto) or forced",
+    "edge_margin_deg": "a frame is 'near a band edge' when ± this (°) on one angle changes a score",
+    "hand_points": "wrist and neck twist from the detector's hand/face points (auto) or from the options only (off)",
+    "hand_min_conf": "hand/face points used only above this confidence",
+    "hand_margin_deg": "a measured hand/face band used only when ± this (°) keeps the band",
+    "wrist_neutral_deg": "RULA wrist counts as neutral within ± this (°)",
+    "wrist_deviation_deg": "wrist counts as bent sideways beyond this (°)",
+    "wrist_deviation_measured": "use the measured sideways wrist bend (not reliable enough by default)",
+    "neck_twist_deg": "neck counts as twisted beyond this head turn (°)",
+}
+
+
+def _key(colours: dict, names: dict, title: str) -> str:
+    """A row of colour chips naming what each colour of a strip means."""
+    return (f"<span class='muted'>{_esc(title)}:</span> " + " ".join(
+        f"<span style='display:inline-block;width:0.9em;height:0.9em;background:{c};border:1px solid #999;"
+        f"vertical-align:middle'></span> {_esc(names.get(k, k))}" for k, c in colours.items()))
+
+
 def _strip(ax, t, level, colours):
     """Each frame coloured over the time it stands for (its step to the next frame, as the summary's % of time
     counts it): a one-frame peak shows, and a change of level leaves no gap (``fill_between`` drew each run from its
@@ -371,7 +418,7 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
     parts.append(f"<p>Frames: {c['frames']}, with a person: {c['detected']}, scored: {c['scored']}, partly scored "
                  f"(one arm unreliable): {c['partly_scored']}, near a band edge (±{A.conventions.edge_margin_deg:g}° "
                  f"would change a score): {c['near_band_edge']}"
-                 + (" — by angle: " + ", ".join(f"{_esc(k)} {n}" for k, n in list(c.get("near_band_edge_by_angle", {}).items())[:8])
+                 + (" — by angle: " + ", ".join(f"{_esc(ANGLE_WORDS.get(k, k))} {n}" for k, n in list(c.get("near_band_edge_by_angle", {}).items())[:8])
                     if c.get("near_band_edge_by_angle") else "") + ".</p>")
     parts.append(_reliability_section(A, s))
     parts.append("<h2>Time in posture bands</h2>" + _table([[k, v] for k, v in s["percent_time_in_band"].items()],
@@ -389,20 +436,33 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
                      f"{_chip(m['rula'], rl[i], RULA_COLOURS)} REBA {_chip(m['reba'], A.reba['action_level'][i], REBA_COLOURS)}"
                      f"<br>trunk {_deg(m['trunk_deg'])}, neck {_deg(m['neck_flexion_deg'])}, upper arms "
                      f"L {_deg(m['upper_arm_left_deg'])} / R {_deg(m['upper_arm_right_deg'])}</div>")
-    parts.append("</div>")
+    parts.append("</div><p class='muted'>Each moment: the video frame with the detected 2D skeleton (when the video "
+                 "was given) and the 3D pose seen from the front and from the side, upright (the floor line at the "
+                 "lowest joint). Colours: <span style='color:#ff8c00'>■ orange: left side</span>, "
+                 "<span style='color:#1e78ff'>■ blue: right side</span>, <span style='color:#3c3'>■ green: trunk and "
+                 "head</span>.</p>")
     if not thumbs:
         parts.append("<p class='muted'>No video frames: the input was a "
                      + ("multi-view reference (3D from several videos)" if p.coordinates == "world" else
-                        "pose file (give the video to see frames)") + ".</p>")
+                        "pose file (run pose3d ergo on the video itself to see its frames)") + ".</p>")
     parts.append("<h2>Longest high-risk episodes</h2>")
     for name, key in (("RULA grand score ≥ 5", "longest_high_risk_episodes (grand >= 5)"),
                       ("REBA score ≥ 8", "longest_high_risk_episodes (score >= 8)")):
         eps = (r if name.startswith("RULA") else b)[key]
         parts.append(f"<b>{name}</b>" + (_table([[e["start_s"], e["end_s"], e["duration_s"]] for e in eps],
                                                 ["start (s)", "end (s)", "duration (s)"], 0) if eps else " none<br>"))
-    parts.append("<h2>Time lines</h2>" + _img(pngs["scores.png"], "scores") + _img(pngs["angles.png"], "angles"))
+    parts.append("<h2>Time lines</h2>" + _img(pngs["scores.png"], "scores")
+                 + "<p class='muted'>Black line: the score of each frame. Dashed lines: where each action level begins "
+                 "(RULA 3, 5, 7; REBA 2, 4, 8, 11), in that level's colour. Strips (AL): the action level of each frame; "
+                 "gaps: frames not scored.<br>"
+                 + _key(RULA_COLOURS, {k: f"AL {k}" for k in RULA_COLOURS}, "RULA action level")
+                 + "<br>" + _key(REBA_COLOURS, {k: f"AL {k}" for k in REBA_COLOURS}, "REBA action level") + "</p>"
+                 + _img(pngs["angles.png"], "angles")
+                 + "<p class='muted'>Background of each angle plot: the band each angle falls in, white where RULA/REBA "
+                 "score it neutral and darker as the band's score rises (grey lines: the band edges).</p>")
     parts.append("<h2>Options and defaults used</h2>")
-    parts.append("<b>Conventions</b>" + _table([[k, v] for k, v in s["conventions"].items()], ["option", "value"]))
+    parts.append("<b>Conventions</b>" + _table([[k, v, CONVENTION_WORDS.get(k, "")] for k, v in s["conventions"].items()],
+                                                ["option", "value", "what it means"], numeric_from=3))
     obs = s["observations"]
     parts.append("<b>Observations (what the video cannot show; defaults assume the least risk)</b>"
                  + _table([[k, v] for k, v in obs["video"].items()], ["for the whole video", "value"]))
