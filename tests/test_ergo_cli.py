@@ -276,6 +276,23 @@ def test_video_options_refused_before_the_video_is_read(tmp_path):
         assert _nothing_written(tmp_path, {"cam01.mp4"})
 
 
+def test_photos_and_other_files_are_refused_in_words_of_ergo(tmp_path):
+    """A folder of unrelated photos was scored as one 30 fps clip of one camera (tracked across photos, one
+    vertical pooled); another file got infer's list of inputs, without ergo's own (.npz references)."""
+    cv2 = pytest.importorskip("cv2")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for k in range(2):
+        cv2.imwrite(str(photos / f"p{k}.jpg"), np.full((48, 64, 3), 40 * k, np.uint8))
+    res = run(photos, "-o", tmp_path / "f.csv")
+    assert res.exit_code == 2 and "a folder of photos" in res.output, res.output
+    obs = tmp_path / "observations.yaml"
+    obs.write_text("wrist: 2\n")
+    res = run(obs, "-o", tmp_path / "f.csv")
+    assert res.exit_code == 2 and "triangulate reference (.npz)" in res.output, res.output
+    assert _nothing_written(tmp_path, {"photos", "observations.yaml"})
+
+
 def test_a_photo_named_like_a_video_is_refused(tmp_path):
     cv2 = pytest.importorskip("cv2")
     vid = tmp_path / "clip.mp4"

@@ -237,7 +237,7 @@ def test_two_phones_started_apart_are_synchronised_and_said_so(tmp_path):
     ([], "needs their calibration: give --calib"),
     (["--calib", "{rig}", "--calib-camera", "phone1"], "--calib-camera names one camera"),
     (["--calib", "{rig}", "--up", "0,0,1"], "--up does not apply"),
-    (["--calib", "{rig}", "--poses", "{tmp}/p.csv"], "expected a .npz file"),
+    (["--calib", "{rig}", "--poses", "{tmp}/p.csv"], "--poses writes a .npz file"),
     (["--calib", "{rig}", "--person", "1"], "holds one person"),
 ])
 def test_two_phones_refusals_before_any_work(tmp_path, extra, msg):

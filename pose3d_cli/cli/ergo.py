@@ -100,10 +100,11 @@ def ergo(
         check_outputs([*inputs, calib, observations, model, detector_model, video], [output, report, json_out, poses_out])
         if output is None and report is None and json_out is None:
             raise Pose3dError("nothing to write: give -o frames.csv, --report report.html and/or --json summary.json")
-        for p, ext in ((output, (".csv",)), (report, (".html", ".htm")), (json_out, (".json",)),
-                       (poses_out, (".npz",) if views else (".csv", ".json"))):
+        for opt, p, ext in (("-o", output, (".csv",)), ("--report", report, (".html", ".htm")),
+                            ("--json", json_out, (".json",)),
+                            ("--poses", poses_out, (".npz",) if views else (".csv", ".json"))):
             if p is not None and p.suffix.lower() not in ext:
-                raise Pose3dError(f"{p}: expected a {' or '.join(ext)} file")
+                raise Pose3dError(f"{opt} {p}: {opt} writes a {' or '.join(ext)} file; give it that suffix")
         if plots is not None and not plots.is_dir():
             raise Pose3dError(f"--plots {plots}: not an existing folder; create it first")
         for i in inputs:
@@ -121,7 +122,10 @@ def ergo(
             pass
         elif inp.suffix.lower() != ".csv" and not (inp.suffix.lower() == ".json" and is_pose_file(inp)):
             from ..detect.keypoint_files import DetectorError
+            from ..ergo.from_video import check_input_kind
             from ..infer.calibration import check_inputs
+
+            check_input_kind(input)  # ergo's own words for what it does not score (photos, other files)
 
             try:
                 check_inputs([input], calib, calib_camera)

@@ -12,6 +12,8 @@ summary (``timestamps``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typing import Callable
 
 import numpy as np
@@ -22,10 +24,26 @@ from .io import Poses
 TIMESTAMPS_NOTE = "the video container's per-frame presentation timestamps (infer's time_s)"
 
 
+def check_input_kind(path: str) -> None:
+    """Refuse, by name alone (nothing decoded), what ergo does not score: a file of another kind (in ergo's words:
+    its inputs are not infer's) and a folder of photos (unrelated photos are no clip of one camera over time)."""
+    from ..infer.sources import IMAGE_EXT, VIDEO_EXT
+
+    p = Path(path)
+    if p.is_file() and p.suffix.lower() not in VIDEO_EXT | IMAGE_EXT | {".csv", ".json", ".npz"}:
+        raise Pose3dError(f"{path}: not something pose3d ergo scores; give a video, a pose3d infer output "
+                          "(.csv/.json), a pose3d triangulate reference (.npz), or several calibrated videos")
+    if p.is_dir() and sum(1 for c in p.iterdir() if c.suffix.lower() in IMAGE_EXT) > 1:
+        raise Pose3dError(f"{path}: a folder of photos; pose3d ergo scores a video of one worker over time (the "
+                          "photos would be taken for one clip's frames and one camera's): give the video (scoring "
+                          "still photos one by one is not supported yet)")
+
+
 def check_video_input(path: str, fps: float | None = None):
     """Open the source early (before the model loads): refuse unreadable inputs and 1-frame inputs."""
     from ..infer.sources import open_source
 
+    check_input_kind(path)
     src = open_source(path, fps)
     if src.num_frames is not None and src.num_frames < 2:
         raise Pose3dError(f"{path}: {src.num_frames} frame; RULA/REBA over time need a video of at least 2 frames")

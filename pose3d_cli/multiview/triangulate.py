@@ -3,20 +3,20 @@
 The steps, in the order :func:`triangulate_views` runs them (the way Pose2Sim and anipose do it):
 
 1. **Undistortion**: pixels → undistorted normalised coordinates per camera (:func:`undistort`).
-2. **Sync offsets** (:func:`estimate_sync_offsets`): for each view, the integer frame shift that minimises the
-   median reprojection error of that view against the triangulation of the others. Convention: view ``v``'s
-   frame ``t + offset[v]`` shows the instant of reference frame ``t`` (the first view has offset 0), so a camera
-   that runs 3 frames ahead gets +3. Two views (the other view alone gives no 3D) are synchronised by their
-   epipolar distance instead (:func:`epipolar_distance_px`): a point seen at the same instant lies on the
-   epipolar line of its twin.
+2. **Sync offsets** (:func:`estimate_sync_offsets`): the integer frame shifts of all views at once that minimise
+   the sum over every pair of views of the median epipolar distance (:func:`epipolar_distance_px`: a point seen at
+   the same instant lies on the epipolar line of its twin) at their relative shift. Convention: view ``v``'s frame
+   ``t + offset[v]`` shows the instant of reference frame ``t`` (the first view has offset 0), so a camera that
+   runs 3 frames ahead gets +3.
 3. **Left/right swap repair** (:func:`repair_swaps`): for each frame and each group of left/right pairs (default:
    arms, legs and face, each on its own), the one view (or none) whose labels exchanged lower every view's total
    reprojection error of the DLT most (by 10% at least) is relabelled. Repeated until nothing changes (at most a
    few passes). (Until stop 28 each view was tested in turn against the other views' triangulation, which still
    held the swapped view when it came later in the order: a right view was flipped and the body mirrored.)
 4. **Confidence-weighted DLT with view rejection** (:func:`triangulate_robust`): each view's two DLT rows are
-   weighted by the joint's 2D confidence; while the worst view's reprojection error exceeds ``threshold_px``
-   and more than two views remain, that view is dropped for that joint and frame.
+   weighted by the joint's 2D confidence and by focal / depth (:func:`dlt`: each view counts by its error in pixels);
+   while the worst view's reprojection error exceeds ``threshold_px`` and more than two views remain, that view is
+   dropped for that joint and frame.
 
 Two views (e.g. two phones): each view's triangulation needs the other, so step 3 compares the second view's labels
 and their mirror by the epipolar distance to the first view's points (a clear win only: two cameras either side of a
