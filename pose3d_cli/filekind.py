@@ -30,6 +30,12 @@ def file_kind(path: Path | str) -> str | None:
         return ZIP
     if head.startswith(b"\x93NUMPY"):
         return NPY
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif", b"hevc"):
+        return IMAGE  # HEIF/AVIF photos share the video container's ftyp box
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return IMAGE
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return BINARY  # sound, not a video
     if head[4:8] == b"ftyp" or head.startswith((b"RIFF", b"\x1a\x45\xdf\xa3")):
         return VIDEO
     if head.startswith((b"\xff\xd8\xff", b"\x89PNG")):

@@ -59,3 +59,16 @@ def test_a_reference_that_is_no_npz_is_named_by_what_it_holds(tmp_path, make, sa
     with pytest.raises(Pose3dError, match="not a pose3d reference") as e:
         read_reference(path)
     assert says in str(e.value)
+
+
+def test_photos_and_sound_in_a_video_s_box_are_told_apart(tmp_path):
+    """An iPhone HEIC photo and a WebP photo share a video's container boxes (ftyp / RIFF); a WAV is RIFF too: they
+    were all 'a video'."""
+    cases = {"p.heic": (b"\x00\x00\x00\x18ftypheic" + bytes(100), fk.IMAGE),
+             "p.webp": (b"RIFF\x10\x00\x00\x00WEBPVP8 " + bytes(100), fk.IMAGE),
+             "s.wav": (b"RIFF\x10\x00\x00\x00WAVEfmt " + bytes(100), fk.BINARY),
+             "v.avi": (b"RIFF\x10\x00\x00\x00AVI LIST" + bytes(100), fk.VIDEO),
+             "v.mp4": (b"\x00\x00\x00\x18ftypisom" + bytes(100), fk.VIDEO)}
+    for name, (data, kind) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        assert fk.file_kind(tmp_path / name) == kind, name

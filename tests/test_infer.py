@@ -396,3 +396,29 @@ def test_keypoints_with_a_calibration_take_its_image_size_and_other_shapes_are_r
     r = runner.invoke(app, ["infer", str(tmp_path / "nope.csv"), "-o", str(out / "n.csv"), "--size", "1920x1080"])
     assert r.exit_code == 2 and "nope.csv: no such file" in r.stderr, r.output
     assert sorted(p.name for p in out.iterdir()) == ["a.json"]  # nothing else written
+
+
+def test_a_later_bad_input_leaves_no_earlier_output(tmp_path):
+    """check_inputs missed keypoints that do not fit their image size and a photo folder's undecodable file: the first
+    input's output was written before the second was refused."""
+    import cv2
+
+    from pose3d_cli.detect.keypoint_files import KeypointSequence, write_keypoints_csv
+
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(100, 600, (5, 17, 2))
+    write_keypoints_csv(KeypointSequence(xy, np.ones((5, 17)), "coco17", np.arange(5), image_size=(640, 640)),
+                        tmp_path / "good.csv")
+    write_keypoints_csv(KeypointSequence(xy, np.ones((5, 17)), "coco17", np.arange(5), image_size=(200, 200)),
+                        tmp_path / "small.csv")
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    r = runner.invoke(app, ["infer", str(tmp_path / "good.csv"), str(tmp_path / "small.csv"), "-o", str(outdir)])
+    assert r.exit_code == 2 and "small.csv" in r.output and "outside" in r.output, r.output
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "a.jpg"), np.full((48, 64, 3), 90, np.uint8))
+    (photos / "b.jpg").write_text("<html>a web page saved as a photo</html>")
+    r = runner.invoke(app, ["infer", str(tmp_path / "good.csv"), str(photos), "-o", str(outdir)])
+    assert r.exit_code == 2 and "b.jpg" in r.output and "not an image" in r.output, r.output
+    assert list(outdir.iterdir()) == []

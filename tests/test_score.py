@@ -148,6 +148,9 @@ def test_infer_outputs_read_back(tmp_path):
     assert a.skeleton == b.skeleton == "h36m17" and a.joints3d.shape == (20, 17, 3)
     np.testing.assert_allclose(a.joints3d, b.joints3d, atol=0.01, equal_nan=True)
     assert not a.detected[:2].any() and a.detected[2:].all()
+    bom = tmp_path / "saved_by_a_spreadsheet.csv"  # a UTF-8 BOM before 'frame' made it 'not a pose3d infer CSV'
+    bom.write_bytes(b"\xef\xbb\xbf" + csv.read_bytes())
+    np.testing.assert_array_equal(read_infer_output(bom).joints3d, a.joints3d)
 
 
 def test_cli_score_aligns_by_the_sync_offset_and_writes_json(tmp_path):

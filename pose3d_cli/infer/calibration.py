@@ -79,6 +79,10 @@ def check_inputs(inputs: list[str], calib: str | Path | None = None, calib_camer
         if not live and path.exists() and is_keypoint_input(path):
             seq = read_keypoints(path)  # its format and contents, with the reader's one-line errors
             shown = size or seq.image_size
+            if shown is not None:  # keypoints of other images than the size says (read_track's own check, earlier)
+                from .pipeline import check_keypoints_fit
+
+                check_keypoints_fit(inp, seq.xy, seq.confidence, tuple(shown))
             if cam is not None and shown is not None:
                 try:
                     camera_for_size(cam, tuple(shown), str(inp))
@@ -89,6 +93,13 @@ def check_inputs(inputs: list[str], calib: str | Path | None = None, calib_camer
                                       "footage the keypoints come from, or the right --calib-camera") from None
             continue
         source = open_source(inp)  # one line for a missing, empty or undecodable input (a camera: one frame read)
+        if source.kind == "images" and len(source.paths) > 1:  # every photo of a folder, by its header (not decoded)
+            import cv2
+
+            for img in source.paths:
+                if not cv2.haveImageReader(str(img)):
+                    raise Pose3dError(f"{img}: not an image (its bytes are no format OpenCV reads); remove it from "
+                                      f"the folder {path.name} or replace it")
         if cam is not None:
             camera_for_size(cam, source.size, str(inp))
 

@@ -53,7 +53,7 @@ def refuse_short_rows(path, header: list[str], rows: list[list[str]], lines: lis
 def read_csv_rows(path: Path) -> tuple[list[list[str]], list[int]]:
     """The rows of a CSV file and the line number (1-based) on which each row ends; blank lines left out."""
     rows, lines = [], []
-    with path.open(newline="", encoding="utf-8") as fh:
+    with path.open(newline="", encoding="utf-8-sig") as fh:  # a BOM (a CSV saved again by a spreadsheet) is no cell
         reader = csv.reader(fh)
         for r in reader:
             if r:
@@ -83,7 +83,7 @@ def person_ids(path: str | Path) -> list[int]:
         if path.suffix.lower() == ".json":
             data = json.loads(path.read_text(encoding="utf-8"))
             return sorted(int(p.get("id", 0)) for p in data["people"]) if "people" in data else [0]
-        with path.open(newline="", encoding="utf-8") as fh:
+        with path.open(newline="", encoding="utf-8-sig") as fh:  # a BOM (a CSV saved again by a spreadsheet) is no cell
             rows = csv.reader(fh)
             header = next(rows)
             if "person" not in header:
