@@ -5,10 +5,11 @@
 For each view: the world landmarks (``mediapipe_camXX.csv``, ``pose3d infer --detector-3d``) and the reference
 (``ref_pose2sim.npz``, world frame, rotated into the camera by its ``cam_from_world``), both root-relative and
 matched by frame and sync offset, as ``score`` matches them. On frames that are not side-swapped (the scorer's
-camera-frame swap test): the error ``pred − ref`` of each joint expressed in the reference's trunk frame
-(body/frame.py trunk_frame, rows anterior, left, up: needs no camera, so training can apply it to any pose) → per-joint bias (mean) and spread (std),
-pooled over the views; depth scale = least-squares slope of the predicted camera-z offsets (joint − pelvis) on
-the reference's; swap rate = swapped frames / frames. Writes the JSON the fused model's simulator reads.
+camera-frame swap test): depth scale = least-squares slope of the predicted camera-z offsets (joint − pelvis) on
+the reference's; then the error left after it, ``pred − ref·(1, 1, scale)``, of each joint in the reference's trunk
+frame (body/frame.py trunk_frame, rows anterior, left, up: needs no camera, so training can apply it to any pose) →
+per-joint bias (mean) and spread (std), pooled over the views (``lifting/detector3d_sim.measure_error_model``, the
+inverse of the simulator); swap rate = swapped frames / frames. Writes the JSON the fused model's simulator reads.
 """
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pose3d_cli.body.frame import trunk_frame
 from pose3d_cli.infer.readers import read_infer_output
+from pose3d_cli.lifting.detector3d_sim import measure_error_model
 from pose3d_cli.multiview.reference import read_reference
 from pose3d_cli.multiview.score import parse_frames, swapped_frames
 from pose3d_cli.skeleton import get_skeleton
@@ -30,7 +31,7 @@ def main(folder: str, out: str, frames: str = "0:50") -> None:
     root = sk.index(sk.root)
     ref = read_reference(Path(folder) / "ref_pose2sim.npz")
     lo, hi = parse_frames(frames)
-    errs, zp, zr, n_swap, n_all, per_view = [], [], [], 0, 0, {}
+    preds, truths, n_swap, n_all, per_view = [], [], 0, 0, {}
     for v, cam in enumerate(ref.cameras):
         pred = read_infer_output(str(Path(folder) / f"mediapipe_{cam.name}.csv"))
         row_of = {int(f): i for i, f in enumerate(pred.frame)}
@@ -44,21 +45,19 @@ def main(folder: str, out: str, frames: str = "0:50") -> None:
         sw = swapped_frames(P, R, sk, list(range(sk.num_joints)), root, np.eye(3))
         n_swap += int(sw.sum()); n_all += len(sw)
         P, R = P[~sw], R[~sw]
-        F = trunk_frame(R, sk)  # (T, 3, 3) rows anterior, left, up of the reference's trunk
-        errs.append(np.einsum("tij,tkj->tki", F, P - R))
-        zp.append(P[..., 2].ravel()); zr.append(R[..., 2].ravel())
+        preds.append(P)
+        truths.append(R)
         per_view[cam.name] = {"frames": int(len(sw)), "swapped": int(sw.sum())}
-    E = np.concatenate(errs)
-    zp, zr = np.concatenate(zp), np.concatenate(zr)
+    fit = measure_error_model(np.concatenate(preds), np.concatenate(truths), sk.name)  # depth scale, then the rest
     model = {
         "what": "error model of MediaPipe BlazePose world landmarks (mapped to h36m17, root-relative, mm) against "
                 "a 4-view triangulated reference; error = detector - reference in the reference's trunk frame "
                 "(rows anterior, left, up; pose3d_cli.body.frame.trunk_frame)",
         "how": "benchmarks/detector3d_error_model.py on /work/shared/data/video/pose2sim_single_person cam01..04, "
                f"DEV reference frames {frames} only; bias/spread on frames not side-swapped",
-        "skeleton": sk.name, "joints": list(sk.joints), "frames_used": int(len(E)),
-        "bias_mm": np.round(E.mean(0), 1).tolist(), "spread_mm": np.round(E.std(0), 1).tolist(),
-        "depth_scale": round(float((zp * zr).sum() / (zr * zr).sum()), 3),
+        "skeleton": sk.name, "joints": list(sk.joints), "frames_used": int(sum(len(p) for p in preds)),
+        "bias_mm": np.round(fit["bias_mm"], 1).tolist(), "spread_mm": np.round(fit["spread_mm"], 1).tolist(),
+        "depth_scale": round(fit["depth_scale"], 3),
         "swap_rate": round(n_swap / max(n_all, 1), 3), "per_view": per_view,
     }
     Path(out).write_text(json.dumps(model, indent=1))
