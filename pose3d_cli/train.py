@@ -121,6 +121,7 @@ class Encoded:
     ranges: list[tuple[int, int]]
     xy_clean: torch.Tensor
     weight: torch.Tensor | None = None  # (N,) per-row source weight (None: all 1)
+    fps: np.ndarray | None = None  # (R,) frame rate of each range's sequence
 
 
 def encode_pairs(data: PairData, root: int, landmarks: str | None = None) -> Encoded:
@@ -138,8 +139,10 @@ def encode_pairs(data: PairData, root: int, landmarks: str | None = None) -> Enc
         shift = landmark_shift(data.joints_3d, data.skeleton, landmarks)
         xy = np.where(conf[..., None] > 0, xy + shift, xy).astype(np.float32)
         xy_clean = (xy_clean + shift).astype(np.float32)
-    return Encoded(torch.from_numpy(xy), torch.from_numpy(conf), torch.from_numpy(target), data.sequence_ranges(),
-                   torch.from_numpy(xy_clean))
+    ranges = data.sequence_ranges()
+    fps = np.asarray(data.sequences["fps"], np.float64)[data.sequence_index[[a for a, _ in ranges]]] if ranges else None
+    return Encoded(torch.from_numpy(xy), torch.from_numpy(conf), torch.from_numpy(target), ranges,
+                   torch.from_numpy(xy_clean), fps=fps)
 
 
 def augment(xy: torch.Tensor, conf: torch.Tensor, target: torch.Tensor, flip_perm: torch.Tensor,
@@ -401,8 +404,9 @@ def concat_encoded(parts: list[Encoded]) -> Encoded:
     weight = None
     if any(p.weight is not None for p in parts):
         weight = torch.cat([p.weight if p.weight is not None else torch.ones(len(p.xy)) for p in parts])
+    fps = np.concatenate([p.fps for p in parts]) if all(p.fps is not None for p in parts) else None
     return Encoded(torch.cat([p.xy for p in parts]), torch.cat([p.conf for p in parts]),
-                   torch.cat([p.target for p in parts]), ranges, torch.cat([p.xy_clean for p in parts]), weight)
+                   torch.cat([p.target for p in parts]), ranges, torch.cat([p.xy_clean for p in parts]), weight, fps)
 
 
 def replay_subset(data: PairData, fraction: float, seed: int, pairs: int | None = None, stream: int = 0) -> PairData:
@@ -631,15 +635,19 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
     pairs = L.Objective().add(1.0, L.MPJPE()).add(cfg.bone_weight, L.BoneLength(bones))
     pairs.add(cfg.flexion_weight, L.FlexionAngle(torch.from_numpy(hinge_triples(sk))))
     pairs.add(cfg.distill_weight, L.Distillation())
-    margin = None
-    if cfg.smooth_weight:
-        margin = L.acceleration_margin(tr.target, tr.ranges) if tr is not None else \
-            L.acceleration_margin(prior_poses, [(0, len(prior_poses))]) if prior_poses is not None else 50.0
+    smooth = None
+    if cfg.smooth_weight:  # in mm/s² where the pairs say their rate (each clip compared at its own), else per frame
+        if tr is not None and tr.fps is not None and len(tr.fps):
+            smooth = L.Smoothness(L.acceleration_margin(tr.target, tr.ranges, fps=tr.fps), float(np.median(tr.fps)))
+        else:
+            smooth = L.Smoothness(L.acceleration_margin(tr.target, tr.ranges) if tr is not None else
+                                  L.acceleration_margin(prior_poses, [(0, len(prior_poses))])
+                                  if prior_poses is not None else 50.0)
 
     def unsupervised(objective: L.Objective) -> L.Objective:  # the terms that need no 3D target
         objective.add(cfg.reproj_weight, L.Reprojection()).add(cfg.bone_constancy_weight, L.BoneConstancy(bones))
-        if margin is not None:
-            objective.add(cfg.smooth_weight, L.Smoothness(margin))
+        if smooth is not None:
+            objective.add(cfg.smooth_weight, smooth)
         return objective.add(cfg.distill_weight, L.Distillation())
 
     two_d = unsupervised(L.Objective())
@@ -771,7 +779,7 @@ def _clip_losses(ctx: _StepContext, clips: list, units: list[np.ndarray], s: int
         T_out = pred2.shape[1]
         taught = ctx.taught(xy2, conf2)
         l2, p2 = ctx.terms["2d"](Batch(pred2, None, xy2[:, before:before + T_out], conf2[:, before:before + T_out],
-                                       taught, frame_weight=new_frames(rows[:, before:before + T_out])))
+                                       taught, frame_weight=new_frames(rows[:, before:before + T_out]), fps=c.fps))
         loss = c.weight * l2 if loss is None else loss + c.weight * l2
         step_terms |= {f"2d_{name}": v for name, v in p2.items()}
         if k == 0:
@@ -809,7 +817,8 @@ def _view_losses(ctx: _StepContext, views: list, units: list[np.ndarray], epoch:
         pred3 = ctx.model(xy3, conf3, *extra3)
         taught = ctx.taught(xy3, conf3, *extra3)
         fresh = new_frames(rows)[:, None].expand(-1, V, -1).flatten(0, 1)  # (G·V, T), as by_view orders rows
-        l3, p3 = ctx.terms["image3d"][k](Batch(pred3, tgt3, xy3, conf3, taught, fresh, rotation=vf.R.repeat(G, 1, 1)))
+        l3, p3 = ctx.terms["image3d"][k](Batch(pred3, tgt3, xy3, conf3, taught, fresh, rotation=vf.R.repeat(G, 1, 1),
+                                               fps=vf.fps))
         loss = loss + vf.weight * l3
         step_terms |= {f"image3d_{name}": v for name, v in p3.items()}
     return loss, step_terms

@@ -311,3 +311,19 @@ def test_flexion_angle_of_hand_built_limbs_and_a_gradient_when_straight():
     loss = term(batch(pred[None], pose[None] + 0.0))
     loss.backward()
     assert torch.isfinite(pred.grad).all()
+
+
+def test_smoothness_compares_accelerations_per_second_at_each_clip_s_own_rate():
+    """The margin (mm/frame² of the mocap at its rate) was applied to clips at theirs: on 60 fps site video against
+    10 fps mocap it only acted beyond ~14× the mocap's accelerations."""
+    T = 12
+    t = torch.arange(T, dtype=torch.float64)
+    for fps in (10.0, 60.0):  # the same motion, 2000 mm/s² along x, filmed at two rates
+        pred = torch.zeros(1, T, 17, 3, dtype=torch.float64)
+        pred[..., 0] = (0.5 * 2000.0 * (t / fps) ** 2)[None, :, None]
+        b = L.Batch(pred=pred, fps=fps)
+        assert float(L.Smoothness(1000.0, fps=30.0)(b)) > 0  # beyond 1000 mm/s² at either rate
+        assert float(L.Smoothness(3000.0, fps=30.0)(b)) == 0
+        margin = L.acceleration_margin(pred[0], [(0, T)], quantile=0.5, fps=[fps])
+        assert margin == pytest.approx(2000.0, rel=1e-6)  # per second, whatever the rate
+    assert float(L.Smoothness(1000.0, fps=60.0)(L.Batch(pred=pred))) > 0  # a clip without a rate: the pairs' rate

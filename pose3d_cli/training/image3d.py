@@ -49,6 +49,7 @@ class ViewFrames:
     weight: float
     name: str
     det: np.ndarray | None = None  # (F, V, J, 3) the detector's root-relative 3D in each camera, NaN = absent
+    fps: float | None = None  # the reference's frame rate
 
 
 def parse_frame_range(text: str | None, where: str) -> tuple[int | None, int | None]:
@@ -141,7 +142,8 @@ def load_image3d_source(spec, skeleton, with_det3d: bool = False) -> ViewFrames:
     return ViewFrames(stack(xy_v), stack(conf_v), stack(tgt_v), stack(clean_v),
                       torch.from_numpy(np.stack(R_v).astype(np.float32)),
                       [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a], ref.frame[idx].astype(np.int64),
-                      cams, float(spec.weight), str(spec.path), stack(det_v) if det_v else None)
+                      cams, float(spec.weight), str(spec.path), stack(det_v) if det_v else None,
+                      float(ref.fps) if ref.fps and np.isfinite(ref.fps) and ref.fps > 0 else None)
 
 
 def _detector_3d(path: str, skeleton, view_2d, rows: np.ndarray, ref_frames: np.ndarray, offset: int) -> np.ndarray:

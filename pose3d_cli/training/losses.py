@@ -60,6 +60,7 @@ class Batch:
     teacher: torch.Tensor | None = None  # (B, [T,] J, 3) frozen model's prediction on the same inputs
     frame_weight: torch.Tensor | None = None
     rotation: torch.Tensor | None = None  # (B, 3, 3) cam_from_world of each row's camera (view consistency)
+    fps: float | None = None  # the frame rate of the rows' clips (smoothness), None: unknown
 
 
 def _mean(x: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
@@ -143,16 +144,24 @@ class BoneConstancy:
 
 
 class Smoothness:
+    """``margin`` in mm/frame² (``fps`` None: every batch is taken at the margin's own rate), or in mm/s² with
+    ``fps`` the rate to assume for a batch that does not say its own (``Batch.fps``): a clip's accelerations per frame
+    are brought to seconds by its own rate (a 60 fps clip against a margin measured on 10 fps mocap in frames was
+    penalised only beyond ~14× the mocap's accelerations)."""
+
     name = "smoothness"
 
-    def __init__(self, margin: float):
-        self.margin = float(margin)
+    def __init__(self, margin: float, fps: float | None = None):
+        self.margin, self.fps = float(margin), fps
 
     def __call__(self, b: Batch) -> torch.Tensor:
         if b.pred.dim() < 4 or b.pred.shape[1] < 3:
             return b.pred.sum() * 0.0
         p = b.pred
-        acc = torch.relu((p[:, 2:] - 2 * p[:, 1:-1] + p[:, :-2]).norm(dim=-1) - self.margin)  # (B, T-2, J)
+        rate = (b.fps or self.fps) ** 2 if self.fps is not None else 1.0
+        acc = torch.relu((p[:, 2:] - 2 * p[:, 1:-1] + p[:, :-2]).norm(dim=-1) * rate - self.margin)  # (B, T-2, J)
+        if self.fps is not None:
+            acc = acc / rate  # back to mm/frame²: the term's size as before, only where it starts changed
         if b.frame_weight is None:
             return acc.mean()
         # a triple counts where its middle and last frames are new (no edge frame repeated into it)
@@ -175,13 +184,16 @@ class ViewConsistency:
         return (g - g.mean(dim=1, keepdim=True)).norm(dim=-1).mean()
 
 
-def acceleration_margin(joints: torch.Tensor, ranges: list[tuple[int, int]], quantile: float = 0.999) -> float:
-    """The ``quantile`` of joint accelerations (mm/frame²) of root-relative mocap joints (N, J, 3) in ``ranges``."""
+def acceleration_margin(joints: torch.Tensor, ranges: list[tuple[int, int]], quantile: float = 0.999,
+                        fps=None) -> float:
+    """The ``quantile`` of joint accelerations of root-relative mocap joints (N, J, 3) in ``ranges``: mm/frame², or
+    mm/s² when ``fps`` gives each range's frame rate (R,)."""
     accs = []
-    for s, e in ranges:
+    for k, (s, e) in enumerate(ranges):
         if e - s >= 3:
             p = joints[s:e]
-            accs.append((p[2:] - 2 * p[1:-1] + p[:-2]).norm(dim=-1).flatten())
+            a = (p[2:] - 2 * p[1:-1] + p[:-2]).norm(dim=-1).flatten()
+            accs.append(a * float(fps[k]) ** 2 if fps is not None else a)
     if not accs:
         return 50.0
     a = torch.cat(accs)

@@ -199,6 +199,7 @@ class Clips2D:
     ranges: list[tuple[int, int]]
     weight: float
     name: str
+    fps: float | None = None  # the tracks' frame rate (None: the file does not say)
 
 
 def is_pairs_file(path: str | Path) -> bool:
@@ -235,6 +236,7 @@ def load_2d_source(spec: SourceSpec, skeleton, landmarks: str | None = None) -> 
             shift = landmark_shift(data.joints_3d, data.skeleton, landmarks)
             xy = np.where(conf[..., None] > 0, xy + shift, xy).astype(np.float32)
         ranges = data.sequence_ranges()
+        fps = float(np.median(data.sequences["fps"])) if len(data.sequences["fps"]) else None
     else:
         from ..detect.keypoint_files import read_keypoints
         from ..skeleton import SkeletonError
@@ -258,4 +260,5 @@ def load_2d_source(spec: SourceSpec, skeleton, landmarks: str | None = None) -> 
         gaps = np.flatnonzero(np.diff(seq.frame_indices) != 1) + 1  # a gap in frame numbers cuts the track
         cuts = np.concatenate([[0], gaps, [len(seq)]])
         ranges = [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
-    return Clips2D(torch.from_numpy(xy), torch.from_numpy(conf), ranges, spec.weight, spec.path)
+        fps = seq.fps
+    return Clips2D(torch.from_numpy(xy), torch.from_numpy(conf), ranges, spec.weight, spec.path, fps)
