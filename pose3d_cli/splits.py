@@ -10,7 +10,8 @@
 - **Small sets** (:func:`assign_splits`): when that leaves train, or a requested val/test split, empty, the
   group nearest (in ``u``) to the empty split's band moves there from a split that keeps at least one group;
   synth does this per source (the file's own folder: ``cmu/``, ``hdm05/bd/`` ...) so that each source with at
-  least 3 files has train, val and test files, then across all files. With fewer groups than requested splits,
+  least 3 files has train, val and test files (a smaller source keeps its files' own splits), then across all
+  files. With fewer groups than requested splits,
   train is filled first, then val, then test, and a note says what is missing and why. Only then can a split
   depend on which other files are given; with no empty split nothing moves.
 - **Named test subjects** (``--test-subjects S9,S11``, the Human3.6M protocol): those subjects are the test set,
@@ -104,11 +105,10 @@ def assign_splits(groups: list[str], val_fraction: float, test_fraction: float,
         by: dict[str, list[str]] = {}
         for g in free:
             by.setdefault(strata.get(g, ""), []).append(g)
-        for members in by.values():
-            fill(members)
-        _repair(out, u, free, required, val_fraction, test)
-    else:
-        fill(free)
+        for members in by.values():  # a source too small for every split keeps its hashes (one take per folder
+            if len(members) >= len(required):  # went all to train, then one file each to val and test)
+                _repair(out, u, members, required, val_fraction, test)
+    fill(free)
     notes: list[str] = []
     missing = [s for s in required if not any(out[g] == s for g in free)]
     if missing:

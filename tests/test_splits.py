@@ -200,3 +200,30 @@ def test_subject_of_file_names(path, subject):
     from pose3d_cli.mocap.load import subject_of
 
     assert subject_of(Path(path)) == subject
+
+
+def test_one_take_per_folder_keeps_the_files_own_splits():
+    """A folder too small for every split had its files forced to train, then val, then test: with one take per
+    folder all went to train and one file each was moved to val and test (30 files: 28/1/1 for 23/4/3)."""
+    groups = [f"take-{i:02d}" for i in range(30)]
+    own = {g: split_of(g, 0.1, 0.1) for g in groups}
+    assert {"train", "val", "test"} <= set(own.values())  # the test means nothing if a split were empty
+    for strata in ({g: "one-folder" for g in groups}, {g: f"folder-{g}" for g in groups}, None):
+        out, notes = assign_splits(groups, 0.1, 0.1, strata=strata)
+        assert out == own and not notes
+
+
+def test_a_file_in_two_folders_has_one_split_whatever_the_order():
+    """The folder of a file given twice was the last one's: its split followed the order of the inputs."""
+    from pose3d_cli.synth.pairs import decide_splits
+
+    cfg = SynthConfig(views=1, val_fraction=0.2, test_fraction=0.2)
+    names = [f"g{i}" for i in range(9)]  # in folder A; g2 (its hash: test) is also alone, renamed, in folder B
+    assert split_of("g2", 0.2, 0.2) == "test"
+    a = [(g, f"/data/A/take{i}.bvh") for i, g in enumerate(names)]
+    results = []
+    for pairs in (a + [("g2", "/data/B/copy.bvh")], [("g2", "/data/B/copy.bvh")] + a):
+        gs, srcs = [g for g, _ in pairs], [s for _, s in pairs]
+        splits, _, _ = decide_splits(gs, ["s"] * len(gs), cfg, sources=srcs)
+        results.append(dict(zip(gs, splits)))
+    assert results[0] == results[1] and results[0]["g2"] == "test"

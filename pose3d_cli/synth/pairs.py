@@ -256,7 +256,10 @@ def decide_splits(groups: list[str], subjects: list[str], cfg: SynthConfig,
     free = sorted({g for g, t in zip(groups, is_test) if not t})
     strata = None
     if sources is not None and cfg.split_by == "file":
-        strata = {g: str(Path(src.split("#", 1)[0]).resolve().parent) for g, src in zip(groups, sources)}
+        strata = {}
+        for g, src in zip(groups, sources):  # a file in several folders: the first by name, whatever the order given
+            folder = str(Path(src.split("#", 1)[0]).resolve().parent)
+            strata[g] = min(strata.get(g, folder), folder)
     by_group, notes = assign_splits(free, cfg.val_fraction, 0.0 if test_subjects else cfg.test_fraction, what=what,
                                     strata=strata)
     splits = ["test" if t else by_group[g] for g, t in zip(groups, is_test)]
