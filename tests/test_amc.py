@@ -212,3 +212,31 @@ def test_fast_and_general_amc_parsers_agree(monkeypatch):
     fast = read_amc(clip).joints
     monkeypatch.setattr(amc, "_parse_amc_regular", lambda *a: None)
     np.testing.assert_array_equal(read_amc(clip).joints, fast)
+
+
+def test_the_actors_own_asf_in_a_folder_of_several(tmp_path):
+    """Every HDM05 name starts with 'HDM_': a bk clip matched HDM_bd.asf (alphabetically first) by that prefix and
+    was read with the other actor's bone lengths."""
+    from pose3d_cli.mocap.amc import asf_for
+
+    for actor in ("bd", "bk"):
+        (tmp_path / f"HDM_{actor}.asf").write_text("x")
+    assert asf_for(tmp_path / "HDM_bk_depositFloorR_007_120.amc").name == "HDM_bk.asf"
+    assert asf_for(tmp_path / "HDM_bd_squat1Reps_001_120.amc").name == "HDM_bd.asf"
+    with pytest.raises(MocapError, match="none named after this clip"):
+        asf_for(tmp_path / "HDM_tr_squat1Reps_001_120.amc")  # no ASF of that actor: refused, not another's
+    cmu = tmp_path / "cmu"
+    cmu.mkdir()
+    for name in ("07.asf", "08.asf"):
+        (cmu / name).write_text("x")
+    assert asf_for(cmu / "07_05.amc").name == "07.asf"
+
+
+def test_translation_and_length_dofs_are_refused_where_they_move(tmp_path):
+    """They were parsed and ignored: a bone that slid or stretched was read at its rest length."""
+    bones = [dict(name="a", direction="1 0 0", length=1.0, dof="rx ry rz tx l")]
+    still = _amc([{"root": "0 0 0 0 0 0", "a": "0 0 0 0 0"}] * 2)
+    read_amc(_write(tmp_path, _asf(bones, ["root a"]), still))  # present but still: read
+    moving = _amc([{"root": "0 0 0 0 0 0", "a": "0 0 0 5 3"}] * 2)
+    with pytest.raises(MocapError, match="bone a: its translation/length dofs"):
+        read_amc(_write(tmp_path, _asf(bones, ["root a"]), moving, "moving"))

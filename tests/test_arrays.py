@@ -74,6 +74,11 @@ def test_h5_round_trip_units_and_up(tmp_path):
     ({"joints": np.zeros((3, 16, 3)), "names": np.array(H36M17.joints), "fps": 30}, "must be"),
     ({"joints": np.zeros((3, 17, 3)), "names": np.array(H36M17.joints), "fps": 30, "units": "ft"}, "unknown units"),
     ({"joints": np.zeros((3, 17, 3)), "names": np.array(H36M17.joints)}, "'fps' must be"),
+    # any 'up' but y was read as Z up (x, -y, yup: the body lay along another axis), nan/inf rates passed
+    ({"joints": np.zeros((3, 17, 3)), "names": np.array(H36M17.joints), "fps": 30, "up": "x"}, "'up' 'x'"),
+    ({"joints": np.zeros((3, 17, 3)), "names": np.array(H36M17.joints), "fps": 30, "up": "-y"}, "'up' '-y'"),
+    ({"joints": np.zeros((3, 17, 3)), "names": np.array(H36M17.joints), "fps": np.nan}, "'fps' must be"),
+    ({"joints": np.zeros((3, 17, 3)), "names": np.array(H36M17.joints), "fps": np.inf}, "'fps' must be"),
 ])
 def test_bad_array_files(tmp_path, fields, match):
     p = tmp_path / "bad.npz"

@@ -283,3 +283,18 @@ def test_unreadable_paths(tmp_path):
         with pytest.raises(MocapError, match="cannot read") as e:
             read_bvh(p)
         assert str(p) in str(e.value)
+
+
+def test_joint_names_with_spaces_and_a_bom(tmp_path):
+    """3ds Max Biped and Blender write names with spaces ('Bip01 L Thigh'): the one token after JOINT was taken
+    as the name and the file refused as damaged; a UTF-8 BOM made it 'not a BVH file'."""
+    text = ORDER.format(order="Zrotation Xrotation Yrotation", values="0 0 0").replace(
+        "ROOT root", "ROOT Bip01 Pelvis").replace("  End Site", "  JOINT Bip01 L Thigh {\n  OFFSET 0 -5 0\n"
+                                                  "  CHANNELS 3 Zrotation Xrotation Yrotation\n  End Site")
+    text = text.replace("    OFFSET 10 0 0\n  }\n}", "    OFFSET 10 0 0\n  }\n  }\n}").replace("Frame Time: 0.01\n0 0 0",
+                                                                                      "Frame Time: 0.01\n0 0 0 0 0 0")
+    p = tmp_path / "biped.bvh"
+    p.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    m = read_bvh(p, units="cm", up="y")
+    assert m.names[:2] == ("Bip01 Pelvis", "Bip01 L Thigh")
+    np.testing.assert_allclose(m.joints[0, 1], [0, 0, -50], atol=1e-4)  # 5 cm down the file's Y: Z up, mm

@@ -411,6 +411,19 @@ def test_synthetic_y_up_metres_two_subjects_with_gaps(tmp_path):
     assert info["subjects"] == ["Ann", "Bob"] and info["units"] == "m" and info["markersets"]["Ann"] is None
 
 
+def test_blank_units_in_metres_are_read_as_metres_and_a_tiny_body_is_said(tmp_path):
+    """A file without POINT:UNITS was taken as mm whatever it held: a body in metres was 1.5 mm tall, silently."""
+    pts = _walk(50, 100.0) / 1000.0
+    path = tmp_path / "blank.c3d"
+    _write_c3d(path, pts, list(H36M17.joints), units="")
+    (m,) = read_c3d(path, mapping={j: j for j in H36M17.joints})
+    np.testing.assert_allclose(m.joints, _walk(50, 100.0), atol=0.05)
+    assert m.meta["units"].startswith("m (assumed") and not m.meta["warnings"]
+    _write_c3d(path, pts * 100.0, list(H36M17.joints), units="mm")  # says mm, holds cm: a 17 cm body
+    (m,) = read_c3d(path, mapping={j: j for j in H36M17.joints})
+    assert any("tall" in w and "POINT:UNITS" in w for w in m.meta["warnings"])
+
+
 def test_synthetic_never_seen_joint_leaves_no_segment(tmp_path):
     pts = _walk(50, 100.0)
     invalid = np.zeros(pts.shape[:2], bool)

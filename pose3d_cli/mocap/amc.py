@@ -321,6 +321,11 @@ def forward_kinematics(skeleton: AsfSkeleton, frames: dict[str, np.ndarray]) -> 
         parent_G = root_G if p < 0 else G[:, p]
         start = pos if p < 0 else end[:, p]
         rots = [(d[1].upper(), k) for k, d in enumerate(bone.dof) if d[0] == "r"]
+        moving = [k for k, d in enumerate(bone.dof) if d[0] != "r"]  # tx ty tz l: bones that stretch or slide
+        if moving and bone.name in frames and np.any(frames[bone.name][:, moving] != 0):
+            raise MocapError(f"bone {bone.name}: its translation/length dofs ({', '.join(bone.dof[k] for k in moving)}) "
+                             "move in this clip; only rotations are read (a bone of fixed length): export the clip "
+                             "without them, or as BVH")
         Cb = _ordered_rotation(bone.axis * to_rad, bone.axis_order)
         if rots and bone.name in frames:
             vals = frames[bone.name]
@@ -342,9 +347,12 @@ def asf_for(amc_path: Path) -> Path:
     if len(asfs) == 1:
         return asfs[0]
     actor = amc_subject(amc_path)
-    for p in asfs:
-        if p.stem in (f"HDM_{actor}", actor) or p.stem.split("_")[0] == amc_path.stem.split("_")[0]:
+    for p in asfs:  # the actor's own ASF first, over all of them (HDM05: every name starts with HDM_)
+        if p.stem in (f"HDM_{actor}", actor):
             return p
+    prefix = [p for p in asfs if p.stem.split("_")[0] == amc_path.stem.split("_")[0]]
+    if len(prefix) == 1:  # CMU: 07.asf for 07_05.amc
+        return prefix[0]
     if not asfs:
         raise MocapError(f"{amc_path}: no .asf skeleton in {folder}; put the ASF beside its AMC files")
     raise MocapError(f"{amc_path}: {len(asfs)} .asf files in {folder} and none named after this clip; "
@@ -387,7 +395,10 @@ def read_amc(path: str | Path, asf: str | Path | None = None, units: str = "auto
     frames = read_amc_frames(path, sk)
     if "root" not in frames:
         raise MocapError(f"{path}: no root values in the frames; not an AMC motion file")
-    points = forward_kinematics(sk, frames)
+    try:
+        points = forward_kinematics(sk, frames)
+    except MocapError as e:
+        raise MocapError(f"{path}: {e}") from None
     units = units.lower()
     if units == "auto":
         scale = sk.mm_per_unit()

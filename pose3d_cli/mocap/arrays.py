@@ -64,12 +64,17 @@ def read_array_file(path: str | Path) -> list[Motion]:
     units = _str(fields.get("units", "mm"))
     if units not in UNITS_MM:
         raise MocapError(f"{path}: unknown units {units!r}; use one of {', '.join(UNITS_MM)}")
-    up = _str(fields.get("up", "z")).lower()
+    up = _str(fields.get("up", "z")).strip().lower()
+    if up not in ("y", "z"):
+        raise MocapError(f"{path}: 'up' {up!r} is not an axis this reader turns; save the joints with up 'z' or 'y'")
     if up == "y":
         joints = y_up_to_z_up(joints)
-    fps = float(np.asarray(fields.get("fps", 0)).item())
-    if fps <= 0:
-        raise MocapError(f"{path}: 'fps' must be a positive number")
+    try:
+        fps = float(np.asarray(fields.get("fps", 0)).item())
+    except (TypeError, ValueError):
+        fps = float("nan")
+    if not (np.isfinite(fps) and fps > 0):
+        raise MocapError(f"{path}: 'fps' must be a positive number of frames per second")
     subject = _str(fields["subject"]) if "subject" in fields else path.stem
     return [Motion((joints * UNITS_MM[units]).astype(np.float32), tuple(names), fps, source=str(path),
                    subject=subject, meta={"format": "array", "units": units, "up_axis": up})]

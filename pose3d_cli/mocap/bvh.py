@@ -49,6 +49,19 @@ class BvhHierarchy:
         return sum(len(c) for c in self.channels)
 
 
+#: stands for a space inside a joint name while the hierarchy is split into tokens
+_SPACE = "\x00"
+
+
+def _hierarchy_tokens(text: str) -> list[str]:
+    """The hierarchy's whitespace tokens, a joint name with spaces kept as one (3ds Max Biped ``Bip01 L Thigh``,
+    Blender bone names): the rest of its ROOT/JOINT line (a brace at its end is its own token)."""
+    def keep(m: re.Match) -> str:
+        return m.group(1) + re.sub(r"\s+", _SPACE, m.group(2)) + (m.group(3) or "")
+
+    return re.sub(r"(?im)^(\s*(?:ROOT|JOINT)\s+)(.*?\S)(\s*\{)?[ \t]*$", keep, text).split()
+
+
 def _parse_hierarchy(tokens: list[str], path: str) -> tuple[BvhHierarchy, int]:
     names: list[str] = []
     parents: list[int] = []
@@ -65,7 +78,7 @@ def _parse_hierarchy(tokens: list[str], path: str) -> tuple[BvhHierarchy, int]:
             tok = tokens[i]
             up = tok.upper()
             if up in ("ROOT", "JOINT"):
-                names.append(tokens[i + 1])
+                names.append(tokens[i + 1].replace(_SPACE, " "))
                 parents.append(stack[-1] if stack else -1)
                 offsets.append([0.0, 0.0, 0.0])
                 channels.append([])
@@ -277,14 +290,14 @@ def read_bvh(path: str | Path, units: str = "auto", up: str = "auto") -> Motion:
     """
     path = Path(path)
     try:
-        text = path.read_text(errors="replace")
+        text = path.read_text(encoding="utf-8-sig", errors="replace")  # a BOM (some exporters) is no token
     except OSError as e:
         raise MocapError(f"{path}: cannot read ({e.strerror}); check the path and permissions") from None
     m = re.search(r"^\s*MOTION\s*$", text, flags=re.MULTILINE | re.IGNORECASE)
     if m is None:
-        _parse_hierarchy(text.split(), str(path))  # names the problem precisely when it can
+        _parse_hierarchy(_hierarchy_tokens(text), str(path))  # names the problem precisely when it can
         raise MocapError(f"{path}: no MOTION section; the file is truncated or not a BVH file")
-    hierarchy, _ = _parse_hierarchy(text[:m.end()].split(), str(path))
+    hierarchy, _ = _parse_hierarchy(_hierarchy_tokens(text[:m.end()]), str(path))
     rest = text[m.end():].lstrip("\r\n")
     lines = rest.split("\n", 2)
     header = " ".join(lines[:2]).split()

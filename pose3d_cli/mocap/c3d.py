@@ -117,6 +117,13 @@ def _labels(reader) -> list[str]:
     return labels
 
 
+#: a frame's markers spanning less than this many units (median over frames, largest axis) are in metres when the
+#: file does not say its units: a body in mm spans hundreds to thousands (a hand-only set still tens)
+MAX_METRE_SPREAD = 5.0
+#: a body whose joints stand less or more than this tall (mm, median over frames) gets a warning (as BVH's stature)
+PLAUSIBLE_HEIGHT_MM = (1000.0, 2300.0)
+
+
 def _units(reader, path: Path) -> tuple[str, float]:
     """(units as stored, factor to mm). Missing units are taken as mm (C3D's usual unit)."""
     p = reader.get("POINT:UNITS")
@@ -179,8 +186,16 @@ def read_c3d_points(path: str | Path) -> C3DPoints:
     xyz = buf[..., :3].astype(np.float64)
     missing = (buf[..., 3] < 0) | ~np.isfinite(xyz).all(-1) | (xyz == 0).all(-1)
     xyz[missing] = np.nan
+    units = h["units"]
+    if units == "mm (assumed)" and np.isfinite(xyz).any():  # blank POINT:UNITS: metres when a body would be tiny
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            spread = np.nanmedian(np.nanmax(xyz, axis=1) - np.nanmin(xyz, axis=1), axis=0).max()
+        if spread < MAX_METRE_SPREAD:
+            xyz *= 1000.0
+            units = f"m (assumed: POINT:UNITS is blank and the markers span {spread:.2f} units)"
     xyz *= h["scale_to_mm"]
-    return C3DPoints(path, h["labels"], xyz, h["fps"], h["first_frame"], h["units"], h["analog_channels"])
+    return C3DPoints(path, h["labels"], xyz, h["fps"], h["first_frame"], units, h["analog_channels"])
 
 
 # ----------------------------------------------------------------------------------------------- subjects
@@ -392,7 +407,14 @@ def _subject_motions(raw: C3DPoints, name: str, columns: dict[str, int], src: st
                           f"(longest: {longest} frames at {raw.fps:g} fps)",
                      "lower min_segment_s or raise max_gap_s, or fill the gaps in your mocap software")
     meta_common = {"markerset": how, "units": raw.units, "up_axis": axis, "first_frame": raw.first_frame,
-                   "num_segments": len(segments), "max_gap_s": max_gap_s}
+                   "num_segments": len(segments), "max_gap_s": max_gap_s, "warnings": []}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        height = float(np.nanmedian(np.nanmax(joints[..., 2], axis=1) - np.nanmin(joints[..., 2], axis=1)))
+    lo, hi = PLAUSIBLE_HEIGHT_MM
+    if np.isfinite(height) and not lo <= height <= hi:
+        meta_common["warnings"].append(f"{src}: subject {name} stands {height / 1000:.3g} m tall in {raw.units} "
+                                       f"(expected {lo / 1000:g}-{hi / 1000:g} m): check the file's POINT:UNITS")
     return [
         Motion(joints[a:b].copy(), H36M17.joints, raw.fps, source=str(raw.path), subject=name, skeleton="h36m17",
                meta={**meta_common, "segment": k, "start_index": int(a), "start_frame": raw.first_frame + int(a)})
