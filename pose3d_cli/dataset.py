@@ -4,7 +4,8 @@ Schema ``pose3d-pairs`` version 1. N samples, J joints, C cameras, S sequences::
 
     /                      attrs: schema, schema_version, pose3d_version, skeleton, joint_names (J,),
                                   synth_params (JSON), seed, created
-    keypoints_2d           (N, J, 2) float32  pixels, detector-like (0 where confidence is 0)
+    keypoints_2d           (N, J, 2) float32  pixels, detector-like (0 where confidence is 0; --clean: the exact
+                                              projection everywhere, off-image joints too)
     confidence             (N, J)    float32  [0, 1]; 0 = missing
     joints_3d              (N, J, 3) float32  camera frame, mm (x right, y down, z forward); not root-relative
     cam_from_world_R       (N, 3, 3) float32  extrinsics of the frame's camera (world Z up, mm)

@@ -1,6 +1,7 @@
 """`pose3d synth` end to end: the HDF5 schema, geometry of the stored pairs, determinism, bad inputs, `info`."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from pose3d_cli.geometry import project
 from pose3d_cli.mocap.load import load_motions
 from pose3d_cli.mocap.motion import Motion
 from pose3d_cli.skeleton import H36M17
-from pose3d_cli.synth.cameras import CameraSampling, load_rig, sample_camera, save_rig
+from pose3d_cli.synth.cameras import Camera, CameraSampling, load_rig, sample_camera, save_rig
 from pose3d_cli.synth.pairs import SynthConfig, SynthError, centre_on_origin, resample, synthesise
 
 BVH_DIR = MOCAP / "bvh"
@@ -335,9 +336,11 @@ def test_centre_on_origin_keeps_height():
 def test_rig_cameras_are_used_as_given(mocap, tmp_path):
     src = mocap / "cmu" / "131_01.bvh"
     (m,) = load_motions(src)
-    joints = centre_on_origin(m.joints.astype(np.float64))
+    joints = m.joints.astype(np.float64)  # a rig is in the mocap's own world frame (synth keeps it with a rig)
     rng = np.random.default_rng(5)
     cams = [sample_camera(joints, rng, CameraSampling(handheld_prob=0, distortion_k1=0.1)) for _ in range(3)]
+    for k, c in enumerate(cams):  # a calibration names its cameras apart
+        c.name = f"cam{k}"
     rig = tmp_path / "rig.json"
     save_rig(cams, rig)
     out = tmp_path / "rig.h5"
@@ -353,6 +356,14 @@ def test_rig_cameras_are_used_as_given(mocap, tmp_path):
         np.testing.assert_allclose(d["cam_from_world_R"][rows], np.broadcast_to(cam.R, (rows.sum(), 3, 3)), atol=1e-6)
         np.testing.assert_allclose(d["cam_from_world_t"][rows], np.broadcast_to(cam.t, (rows.sum(), 3)), rtol=1e-6)
     assert json.loads(d["attrs"]["synth_params"])["cameras"] == "rig"
+    # a camera of the rig that does not see the body (another world frame, turned away) was filmed anyway: depth
+    # negative, 2D mirrored into the image under --clean; now it is left out with a line that says why
+    turn = np.diag([-1.0, 1.0, -1.0])  # half a turn about its own vertical, where it stands
+    away = Camera(cams[0].K, cams[0].dist, turn @ cams[0].R, turn @ cams[0].t, cams[0].size, "away")
+    save_rig([cams[0], away], rig)
+    r = cli("synth", src, out, "--cameras", rig, "--fps", 0, "--clean", "--workers", 1)
+    assert r.exit_code == 0 and "rig camera away sees 0% of the body" in " ".join(r.output.split()), r.output
+    assert read_all(out)["sequences/length"].tolist() == [m.num_frames]
 
 
 def test_split_by_subject(mocap, tmp_path):
@@ -503,3 +514,30 @@ def test_version():
 
     assert r.stdout.strip() == f"pose3d {__version__}"
     assert cli("--version").stdout.strip() == f"pose3d {__version__}"
+
+
+@pytest.mark.parametrize("setting,words", [
+    ({"fov_deg": 60}, "fov_deg must be [low, high]"), ({"image_aspect": 0}, "image_aspect positive"),
+    ({"image_long_side": 0}, "image_long_side must be at least 16"), ({"portrait_prob": "often"}, "portrait_prob"),
+    ({"handheld_prob": 2}, "probability"),
+])
+def test_camera_settings_of_the_wrong_type_or_range_are_one_line(tmp_path, setting, words):
+    """They were internal errors (a scalar range, a zero aspect) or accepted (0 px images, probability 2)."""
+    from pose3d_cli.synth.cameras import CameraError
+
+    cfg = tmp_path / "cams.json"
+    cfg.write_text(json.dumps(setting))
+    with pytest.raises(CameraError, match=re.escape(words)):
+        CameraSampling.from_file(cfg)
+
+
+def test_a_rig_s_distortion_beyond_five_coefficients_is_refused(tmp_path):
+    """OpenCV's rational model (8 values) was cut to 5 in silence: the 2D was up to 10 px off the real camera."""
+    from pose3d_cli.synth.cameras import CameraError
+
+    rig = tmp_path / "rig.json"
+    rig.write_text(json.dumps({"cameras": [{"name": "c", "K": [[1000, 0, 960], [0, 1000, 540], [0, 0, 1]],
+                                            "dist": [0.1, -0.05, 0, 0, 0.01, 0.2, 0, 0], "R": np.eye(3).tolist(),
+                                            "t": [0, 0, 3000], "size": [1920, 1080]}]}))
+    with pytest.raises(CameraError, match="dist has 8 coefficients"):
+        load_rig(rig)

@@ -36,7 +36,7 @@ def synth(
                                  "chair (upper body's motion kept, legs put on a seat; upright motions only)."),
     workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", "-j", min=1, help="Processes across files."),
     clean: bool = typer.Option(False, "--clean", help="Exact projections: no noise, occlusion or swaps."),
-    cameras: Optional[Path] = typer.Option(None, "--cameras", help="Rig JSON file: use these cameras instead of sampling."),
+    cameras: Optional[Path] = typer.Option(None, "--cameras", help="Calibrated cameras to film with instead of sampling: a pose3d rig JSON, Qualisys .qca.txt or Pose2Sim/anipose .toml (extrinsics in the mocap's world frame, mm, Z up)."),
     camera_config: Optional[Path] = typer.Option(None, "--camera-config", help="YAML/JSON file of camera sampling ranges."),
     fov: Optional[tuple[float, float]] = typer.Option(None, help="Field of view range across the long side, degrees "
                                                           "(default 50 80)."),
@@ -69,7 +69,8 @@ def synth(
 ) -> None:
     """Synthesise 2D/3D training pairs from motion capture through virtual phone cameras."""
     from ..mocap.presets import mapping_from_option
-    from ..synth.cameras import CameraSampling, load_rig
+    from ..multiview.calibration import load_calibration
+    from ..synth.cameras import CameraSampling
     from ..synth.corrupt import Corruption
     from ..synth.pairs import SynthConfig, SynthError, synthesise
 
@@ -88,7 +89,7 @@ def synth(
         corruption = corruption.scaled(noise=noise, occlusion=dropout)
         if swap_rate is not None:
             corruption.swap_rate = swap_rate
-        cfg = SynthConfig(views=views, fps=fps or None, sampling=sampling, rig=load_rig(cameras) if cameras else None,
+        cfg = SynthConfig(views=views, fps=fps or None, sampling=sampling, rig=load_calibration(cameras) if cameras else None,
                           corruption=corruption, clean=clean, seed=seed, split_by=split_by, val_fraction=val,
                           test_fraction=test, units=units, up=up, markerset=markerset,
                           mapping=mapping_from_option(mapping) if mapping else None, subject=subject,

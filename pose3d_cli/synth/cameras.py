@@ -12,8 +12,9 @@ Rig files (``--cameras rig.json``) reproduce real cameras exactly::
     {"cameras": [{"name": "cam01", "K": [[fx, 0, cx], [0, fy, cy], [0, 0, 1]],
                   "dist": [k1, k2, p1, p2, k3], "R": [[...3x3...]], "t": [tx, ty, tz], "size": [width, height]}]}
 
-``R``/``t`` are ``cam_from_world`` with ``t`` in millimetres (world Z up, the subject's mean root position
-moved to the world origin on the floor).
+``R``/``t`` are ``cam_from_world`` with ``t`` in millimetres, in the mocap's own world frame (Z up, mm: synth keeps
+it when a rig is given, so a real rig's calibration and its mocap line up). ``dist`` holds OpenCV's first five
+coefficients (k1, k2, p1, p2, k3); a rational or thin-prism model (more, non-zero) is refused.
 """
 
 from __future__ import annotations
@@ -112,6 +113,21 @@ class CameraSampling:
         return out
 
     def validate(self, where: str = "camera sampling") -> None:
+        for f in fields(self):  # each setting of the type its default has (a range: two numbers)
+            v, default = getattr(self, f.name), f.default
+            if isinstance(default, tuple):
+                ok = (isinstance(v, tuple) and len(v) == len(default)
+                      and all(isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x) for x in v))
+                if not ok:
+                    raise CameraError(f"{where}: {f.name} must be [low, high] (two numbers), got {v!r}")
+            elif isinstance(default, (int, float)) and not isinstance(default, bool):
+                if not (isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) and v >= 0):
+                    raise CameraError(f"{where}: {f.name} must be a number >= 0, got {v!r}")
+            if f.name.endswith("_prob") and not 0 <= v <= 1:
+                raise CameraError(f"{where}: {f.name} is a probability, in [0, 1]; got {v!r}")
+        if self.image_long_side < 16 or self.image_aspect <= 0:
+            raise CameraError(f"{where}: image_long_side must be at least 16 px and image_aspect positive, got "
+                              f"{self.image_long_side!r}, {self.image_aspect!r}")
         for name in ("fov_deg", "height_mm", "distance_mm"):
             lo, hi = getattr(self, name)
             if not (0 < lo <= hi):
@@ -188,6 +204,9 @@ def load_rig(path: str | Path) -> list[Camera]:
             K = np.asarray(c["K"], dtype=np.float64).reshape(3, 3)
             dist = np.zeros(5)
             d = np.asarray(c.get("dist", []), dtype=np.float64).ravel()
+            if d.size > 5 and np.any(d[5:] != 0):
+                raise CameraError(f"{path}: camera {str(c.get('name', i))!r}: dist has {d.size} coefficients; pose3d "
+                                  "models OpenCV's first five (k1, k2, p1, p2, k3): calibrate with that model")
             dist[:min(5, d.size)] = d[:5]
             R = np.asarray(c["R"], dtype=np.float64).reshape(3, 3)
             t = np.asarray(c["t"], dtype=np.float64).reshape(3)
@@ -201,12 +220,27 @@ def load_rig(path: str | Path) -> list[Camera]:
     except (OSError, ValueError, KeyError, TypeError) as e:
         what = (f"not JSON ({e.msg} at line {e.lineno} column {e.colno})" if isinstance(e, json.JSONDecodeError)
                 else f"no {e} entry" if isinstance(e, KeyError) else str(e))
-        raise CameraError(f"{path}: not a valid rig file: {what}; expected (or give a Qualisys .qca.txt or a "
-                          'Pose2Sim/anipose .toml) {"cameras": [{"K": 3x3, "dist": [5], "R": 3x3, "t": [3] mm, '
-                          '"size": [w, h]}]}') from None
+        raise CameraError(f"{path}: not a valid rig file: {what}; expected {{\"cameras\": [{{\"K\": 3x3, "
+                          '"dist": [5], "R": 3x3, "t": [3] mm, "size": [w, h]}]} (or a Qualisys .qca.txt or a '
+                          'Pose2Sim/anipose .toml where a calibration is read)') from None
     if not out:
         raise CameraError(f"{path}: the rig holds no camera")
     return out
+
+
+#: a rig camera must see at least this share of a motion's joints (in front, inside its image) to film it
+MIN_RIG_VISIBLE = 0.1
+
+
+def visible_share(cam: Camera, joints: np.ndarray, min_depth_mm: float = 300.0) -> float:
+    """Share of the joints (T, J, 3) world mm that ``cam`` sees: at least ``min_depth_mm`` in front of it and
+    projected inside its image."""
+    pc = cam.world_to_cam(np.asarray(joints, np.float64))
+    front = pc[..., 2] >= min_depth_mm
+    uv = cam.project(np.where(front[..., None], pc, np.array([0.0, 0.0, 1000.0])))
+    w, h = cam.size
+    inside = front & (uv[..., 0] >= 0) & (uv[..., 0] < w) & (uv[..., 1] >= 0) & (uv[..., 1] < h)
+    return float(inside.mean()) if inside.size else 0.0
 
 
 def rig_json(cameras: list[Camera], **extra) -> str:

@@ -28,7 +28,7 @@ from ..mocap.load import find_mocap_files, load_motions
 from ..mocap.motion import MocapError, Motion
 from ..skeleton import H36M17
 from ..splits import assign_splits, file_digest
-from .cameras import Camera, CameraError, CameraSampling, sample_camera
+from .cameras import MIN_RIG_VISIBLE, Camera, CameraError, CameraSampling, sample_camera, visible_share
 from .corrupt import Corruption, corrupt
 from .seated import can_seat, seat
 
@@ -230,6 +230,11 @@ def synth_file(path: Path, cfg: SynthConfig) -> FileResult:
             except CameraError as e:
                 res.error = f"{path}: {e}"
                 continue
+            if cfg.rig and (share := visible_share(cam, filmed.joints)) < MIN_RIG_VISIBLE:
+                res.error = (f"{path}: rig camera {cam.name} sees {100 * share:.0f}% of the body (in front of it and "
+                             "inside its image); not filmed: check that the rig and the mocap share one world frame "
+                             "(mm, Z up) and that the camera faces the subject")
+                continue
             res.blocks.append(film(filmed, cam, cfg, rng, v, "train"))
             res.groups.append(group)
             res.seated += filmed is not motion
@@ -242,6 +247,24 @@ def synth_file(path: Path, cfg: SynthConfig) -> FileResult:
 
 def _synth_job(args: tuple[Path, SynthConfig]) -> FileResult:
     return synth_file(*args)
+
+
+def known_subjects(files: list[Path]) -> set[str] | None:
+    """The subjects of ``files`` known from their names alone (BVH and AMC: ``mocap/load.py`` names them so), or
+    None where a file names its subjects inside (C3D label prefixes, array files)."""
+    from ..mocap.amc import amc_subject
+    from ..mocap.load import AMC_EXT, BVH_EXT, subject_of
+
+    out = set()
+    for f in files:
+        ext = f.suffix.lower()
+        if ext in BVH_EXT:
+            out.add(subject_of(f))
+        elif ext in AMC_EXT:
+            out.add(amc_subject(f))
+        else:
+            return None
+    return out
 
 
 def decide_splits(groups: list[str], subjects: list[str], cfg: SynthConfig,
@@ -290,6 +313,10 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
                          "point to a folder or file of motion capture")
     if not output.parent.exists():
         raise SynthError(f"{output}: the folder {output.parent} does not exist; create it or choose another path")
+    named = known_subjects(files)
+    if cfg.test_subjects and named is not None and not set(cfg.test_subjects) & named:  # before any file is filmed
+        raise SynthError(f"--test-subjects: {', '.join(cfg.test_subjects)} not among the subjects of the data "
+                         f"({', '.join(sorted(named)[:20])}{' ...' if len(named) > 20 else ''}); name subjects it has")
     jobs = [(f, cfg) for f in files]
     report = SynthReport(output, split_by=cfg.split_by)
     groups: list[str] = []
