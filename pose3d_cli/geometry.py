@@ -77,9 +77,40 @@ def undistort_normalized(xy: np.ndarray, dist: np.ndarray | None, iterations: in
     for strong lenses: 826 px off at a 1920×1080 image's corner, or NaN, silently)."""
     if dist is None or not np.any(dist):
         return xy
+    xy = np.asarray(xy, dtype=np.float64)
     dist = np.asarray(dist, dtype=np.float64)
+    und = _newton_undistort(xy, dist, np.array(xy, dtype=np.float64, copy=True), iterations)
+    bad = np.isnan(und).any(-1)
+    if bad.any():  # started from the distorted point, Newton can cross the fold and never come back (k1 > 0,
+        # k3 < 0): start those again from the radial model inverted inside the fold
+        d = np.broadcast_to(dist, xy.shape[:-1] + (5,))[bad]
+        again = _newton_undistort(xy[bad], d, _radial_start(xy[bad], d), iterations)
+        und[bad] = again
+    return und
+
+
+def _radial_start(xy: np.ndarray, dist: np.ndarray, max_radius: float = 4.0, samples: int = 64) -> np.ndarray:
+    """(N, 2) a start for Newton: ``xy`` (N, 2) scaled to the radius ``r`` whose radial distortion ``r (1 + k1 r² +
+    k2 r⁴ + k3 r⁶)`` equals its own, found by bisection inside the radial model's fold (``dist`` (N, 5))."""
+    k1, k2, k3 = dist[:, 0], dist[:, 1], dist[:, 4]
+    rd = np.linalg.norm(xy, axis=-1)
+    grid = np.linspace(0.0, max_radius, samples)
+    g2 = grid[None] ** 2
+    folded = 1 + 3 * k1[:, None] * g2 + 5 * k2[:, None] * g2 ** 2 + 7 * k3[:, None] * g2 ** 3 <= 0
+    first = np.where(folded.any(-1), folded.argmax(-1), samples)
+    lo, hi = np.zeros_like(rd), grid[np.maximum(first - 1, 0)]
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        m2 = mid * mid
+        over = mid * (1 + k1 * m2 + k2 * m2 * m2 + k3 * m2 * m2 * m2) > rd
+        lo, hi = np.where(over, lo, mid), np.where(over, mid, hi)
+    r = 0.5 * (lo + hi)
+    return xy * np.where(rd > 0, r / np.where(rd > 0, rd, 1.0), 1.0)[:, None]
+
+
+def _newton_undistort(xy: np.ndarray, dist: np.ndarray, und: np.ndarray, iterations: int) -> np.ndarray:
+    """Newton on the distortion model's 2×2 Jacobian from ``und``; NaN where it did not land inside the fold."""
     k1, k2, p1, p2, k3 = (dist[..., i] for i in range(5))
-    und = np.array(xy, dtype=np.float64, copy=True)
     with np.errstate(all="ignore"):
         for _ in range(iterations):
             x, y = und[..., 0], und[..., 1]

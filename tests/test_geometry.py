@@ -64,6 +64,18 @@ def test_distort_undistort_round_trip():
     assert undistort_normalized(xy, np.zeros(5)) is xy
 
 
+def test_undistort_finds_the_ray_inside_the_fold_where_newton_from_the_pixel_would_not():
+    """k1 > 0, k3 < 0 (a common wide-angle fit): the distorted radius lies beyond the fold, Newton started there
+    never came back and in-image pixels with a valid ray were NaN (their joints then dropped)."""
+    dist = np.array([0.361, 0.136, 0.0, 0.0, -0.358])
+    r = np.linspace(0.05, 0.98, 40)  # radii inside the fold (1.0235 for this lens), found independently:
+    s2 = np.linspace(0, 1.2, 100001) ** 2  # the radial derivative stays positive up to the fold
+    assert (1 + 3 * 0.361 * s2 + 5 * 0.136 * s2 ** 2 - 7 * 0.358 * s2 ** 3)[np.sqrt(s2) < 0.98].min() > 0
+    xy = np.stack([-r, 0.05 * r], axis=-1)
+    back = undistort_normalized(distort_normalized(xy, dist), dist)
+    np.testing.assert_allclose(back, xy, atol=1e-9)
+
+
 def test_pixels_to_normalized_inverts_project():
     rng = np.random.default_rng(3)
     pts = _cam_points(rng)

@@ -422,3 +422,24 @@ def test_a_later_bad_input_leaves_no_earlier_output(tmp_path):
     r = runner.invoke(app, ["infer", str(tmp_path / "good.csv"), str(photos), "-o", str(outdir)])
     assert r.exit_code == 2 and "b.jpg" in r.output and "not an image" in r.output, r.output
     assert list(outdir.iterdir()) == []
+
+
+def test_a_guessed_image_size_is_said(tmp_path):
+    """A keypoint file without its image size was lifted at a size bounded by its keypoints and the person placed
+    at that guess (2.1 m instead of 3.0 on the shipped sample), exit 0 and not a word."""
+    from pose3d_cli.detect.keypoint_files import read_keypoints, write_keypoints_csv
+    from dataclasses import replace
+
+    seq = read_keypoints(Path(__file__).resolve().parents[1] / "pose3d_cli" / "assets" / "demo_cam01_blazepose.csv")
+    src = tmp_path / "nosize.csv"
+    write_keypoints_csv(replace(seq, xy=seq.xy[:12], confidence=seq.confidence[:12], frame_indices=seq.frame_indices[:12],
+                                image_size=None), src)
+    out = tmp_path / "p.json"
+    r = runner.invoke(app, ["infer", str(src), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "image size was guessed" in " ".join(r.output.split())
+    assert json.loads(out.read_text())["metadata"]["image_size_from"].startswith("guessed")
+    r = runner.invoke(app, ["infer", str(src), "-o", str(tmp_path / "q.json"), "--size", "1080x1920"])
+    assert "guessed" not in r.output and json.loads((tmp_path / "q.json").read_text())["metadata"]["image_size_from"] == "the input"
+    r = runner.invoke(app, ["infer", str(src), "-o", str(tmp_path / "r.json"), "--focal", "inf"])
+    assert r.exit_code == 2 and not (tmp_path / "r.json").exists()  # an infinite focal length made every ray (0, 0)

@@ -541,3 +541,27 @@ def test_a_rig_s_distortion_beyond_five_coefficients_is_refused(tmp_path):
                                             "t": [0, 0, 3000], "size": [1920, 1080]}]}))
     with pytest.raises(CameraError, match="dist has 8 coefficients"):
         load_rig(rig)
+
+
+def test_workers_are_capped_by_the_files_and_the_cores(mocap, tmp_path, monkeypatch):
+    """-j 100000 forked 100000 interpreters for one file (a sweep ran the machine out of memory)."""
+    import pose3d_cli.synth.pairs as P
+
+    asked = []
+
+    class Pool:  # records the pool size; runs the jobs in this process
+        def __init__(self, max_workers):
+            asked.append(max_workers)
+
+        def map(self, fn, jobs, chunksize=1):
+            return map(fn, jobs)
+
+        def shutdown(self, *a, **k):
+            pass
+
+    monkeypatch.setattr(P, "ProcessPoolExecutor", Pool)
+    files = sorted((mocap / "bandai_namco_1").glob("*.bvh"))[:2]
+    synthesise(files, tmp_path / "o.h5", SynthConfig(views=1, val_fraction=0, test_fraction=0), workers=100000)
+    assert asked == [2]
+    synthesise(files[:1], tmp_path / "p.h5", SynthConfig(views=1, val_fraction=0, test_fraction=0), workers=100000)
+    assert asked == [2]  # one file: no pool at all

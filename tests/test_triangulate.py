@@ -322,6 +322,19 @@ def test_toml_anipose_and_pose2sim(tmp_path, walk):
             np.testing.assert_allclose(a.t, b.t, atol=1e-6)  # mm either way
             np.testing.assert_allclose(a.dist[:4], b.dist[:4])
     np.testing.assert_allclose(read_toml(pose2sim, units="mm")[0].t, cams[0].t / 1000, atol=1e-9)
+    # anipose's fisheye cameras (OpenCV's fisheye model) were read as pinhole (16° off at an image corner), and their
+    # 'fisheye' key alone made mm read as metres; 8 coefficients were cut to 5: refused in one line each
+    fisheye = tmp_path / "fisheye.toml"
+    fisheye.write_text("".join(table(c, 1.0, "fisheye = true") for c in cams))
+    with pytest.raises(Exception, match="fisheye camera"):
+        read_toml(fisheye)
+    np.testing.assert_allclose(read_toml(anipose)[0].t, cams[0].t, atol=1e-6)  # mm stays mm without the key
+    rational = tmp_path / "rational.toml"
+    rational.write_text("".join(table(c, 1.0).replace(f"distortions = {c.dist[:4].tolist()}",
+                                                       "distortions = [0.1, 0.0, 0.0, 0.0, 0.0, 0.2, 0.0, 0.0]")
+                                for c in cams))
+    with pytest.raises(Exception, match="8 distortion coefficients"):
+        read_toml(rational)
 
 
 def test_camera_for_video_never_falls_back_silently():

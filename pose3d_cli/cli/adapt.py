@@ -42,7 +42,7 @@ def adapt(
                                                       "the validation set and the prior's mocap poses."),
     fov: Optional[float] = typer.Option(None, min=1.0, max=179.0, help="Horizontal field of view (degrees across the "
                                                                      "long side)."),
-    focal: Optional[float] = typer.Option(None, min=1.0, help="Focal length in px."),
+    focal: Optional[float] = typer.Option(None, min=1.0, max=1e6, help="Focal length in px."),
     calib: Optional[Path] = typer.Option(None, "--calib", help="Calibration file; each input's camera is found by its "
                                                                "file name."),
     frames: Optional[str] = typer.Option(None, "--frames", help="START:STOP frames of each input to adapt on (e.g. a "

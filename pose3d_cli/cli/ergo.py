@@ -74,7 +74,7 @@ def ergo(
     min_conf: float = typer.Option(0.3, min=0.0, max=1.0, help="Joints below this 2D confidence make their body part unscorable."),
     model: Optional[str] = typer.Option(None, help="infer: checkpoint (.pt) or .onnx (default: the shipped model)."),
     fov: Optional[float] = typer.Option(None, min=1.0, max=170.0, help="infer: field of view across the long side."),
-    focal: Optional[float] = typer.Option(None, min=1.0, help="infer: focal length in pixels."),
+    focal: Optional[float] = typer.Option(None, min=1.0, max=1e6, help="infer: focal length in pixels."),
     detector: Literal["full", "lite"] = typer.Option("full", help="infer: built-in BlazePose model, full or lite."),
     detector_model: Optional[Path] = typer.Option(None, help="infer: another MediaPipe PoseLandmarker .task file."),
     smooth: Literal["auto", "none", "one-euro", "savgol", "butter"] = typer.Option(

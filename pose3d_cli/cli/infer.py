@@ -109,7 +109,7 @@ def infer(
     fov: Optional[str] = typer.Option(None, help="Field of view across the long side, degrees 1-170 (default 65: a "
                                                   "phone), or auto: found from the scene's vertical lines (walls, door "
                                                   "frames) of a video, 65 when they are too few."),
-    focal: Optional[float] = typer.Option(None, min=1.0, help="Focal length in pixels."),
+    focal: Optional[float] = typer.Option(None, min=1.0, max=1e6, help="Focal length in pixels."),
     calib: Optional[Path] = typer.Option(None, help="Calibration: pose3d rig JSON, Qualisys .qca.txt or anipose/Pose2Sim .toml."),
     calib_camera: Optional[str] = typer.Option(None, help="Camera name in the calibration (default: the camera named in the file name; none named is an error)."),
     smooth: Literal["auto", "none", "one-euro", "savgol", "butter"] = typer.Option("auto", help="auto, none, one-euro, "
@@ -240,3 +240,7 @@ def infer(
         if place:
             say(f"{name}: person 0 is {place['near_m']:.1f}-{place['far_m']:.1f} m from the camera (median "
                 f"{place['median_m']:.1f} m) at a standing height of {place['height_m']:.2f} m ({place['scale']})")
+            if place.get("guessed"):
+                from ..infer.pipeline import SIZE_GUESSED
+
+                say(f"[bold yellow]warning[/]: {name}: its image size was {SIZE_GUESSED}")

@@ -1,8 +1,8 @@
 """Camera intrinsics for inference: a phone's default field of view, ``--fov``, ``--focal`` or a calibration file.
 
 Without calibration pose3d assumes a phone main camera: ``DEFAULT_FOV_DEG`` = 65° across the image's long
-side (phone main cameras are 26-28 mm full-frame equivalents: about 69-73° across the 4:3 sensor's long side,
-65° once cropped to 16:9 video). The lifter's codec only uses the intrinsics to turn pixels into viewing
+side (phone main cameras are 26-28 mm full-frame equivalents, defined on the 43.3 mm diagonal: 67-63° across a
+4:3 sensor's long side, which a 16:9 video crop keeps; stabilisation crops narrow it a little). The lifter's codec only uses the intrinsics to turn pixels into viewing
 rays, so a wrong FOV costs accuracy gently, not catastrophically.
 
 Calibration files:

@@ -82,6 +82,7 @@ class Track2D:
     person: int = 0  # the person's track id (0 = the most prominent; see infer/tracking.py)
     files: list[str] | None = None  # (T,) the file name of each photo (a folder of photos)
     fps_given: bool = True  # False: a keypoint file that does not say its frame rate (``fps`` is then a default)
+    size_guessed: bool = False  # True: a keypoint file that does not say its image size (bounded by its keypoints)
 
 
 @dataclass
@@ -197,7 +198,8 @@ def read_track(path: Path, opts: InferOptions) -> Track2D:
         size = (int(np.ceil(mx[0] * 1.05)), int(np.ceil(mx[1] * 1.05)))
     frame = seq.frame_indices
     return Track2D(frame, frame / fps, seq.xy, seq.confidence, seq.skeleton, fps, tuple(size), str(path),
-                   f"file ({Path(path).name})", fps_given=bool(opts.fps or seq.fps))
+                   f"file ({Path(path).name})", fps_given=bool(opts.fps or seq.fps),
+                   size_guessed=not (opts.size or seq.image_size or opts.calib))
 
 
 #: a declared image size is wrong when more than this share of the confident keypoints lie outside it (by more than a
@@ -358,6 +360,7 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
         "backend": lifter.backend, "receptive_field": lifter.receptive_field, "skeleton": sk.name,
         "codec": CODEC_NAME, "fps": track.fps, "image_size": list(track.size), "intrinsics": intr.source,
         "K": np.round(intr.K, 3).tolist(), "detector": track.detector, "smoothing": method,
+        "image_size_from": (SIZE_GUESSED if track.size_guessed else "the input"),
         "skeleton_fit": fit, "left_right_swaps_fixed": swaps_fixed,
         "detector_3d_input": ("the detector's world landmarks (fused / blend model)" if det is not None else
                               "none: lifted from 2D alone"), "independent_frames": track.independent, "person": track.person,
@@ -479,6 +482,11 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
                                                                      **placement_summary(poses)})
 
 
+#: what infer says of an image size it had to guess (a keypoint file without one, no --size or --calib)
+SIZE_GUESSED = ("guessed from the keypoints' extent (the file does not say it): the principal point, the default "
+                "field of view's focal length and so the person's distance are guesses too; give --size WIDTHxHEIGHT")
+
+
 def placement_summary(track: PoseTrack) -> dict:
     """``{"placement": ...}`` for the terminal: how far the person is from the camera and at which height (none
     when no frame was placed)."""
@@ -491,7 +499,8 @@ def placement_summary(track: PoseTrack) -> dict:
     scale = ("--person-height" if info.get("scale_factor", 1.0) != 1.0 else
              "the lifted body's; --person-height sets it")
     return {"placement": {"near_m": float(near), "median_m": float(median), "far_m": float(far),
-                          "height_m": float(height), "scale": scale}}
+                          "height_m": float(height), "scale": scale,
+                          "guessed": track.metadata.get("image_size_from") == SIZE_GUESSED}}
 
 
 def relift_with_scene_fov(people: list[PoseTrack], tracks: list[Track2D], source: FrameSource, lifter: Lifter,

@@ -8,10 +8,11 @@
 - **pose3d rig JSON** (:func:`pose3d_cli.synth.cameras.load_rig`).
 - **anipose / Pose2Sim TOML**: one table per camera with ``name``, ``size = [w, h]``, ``matrix`` (3x3),
   ``distortions`` (4 or 5 OpenCV values), ``rotation`` (a Rodrigues vector, ``cam_from_world``) and
-  ``translation``. Units of ``translation``: Pose2Sim writes metres (its tables carry a ``fisheye`` key); anipose
-  writes the unit of its calibration board. ``units="auto"`` reads Pose2Sim files as metres, and any other file
-  as metres when every camera centre lies within 100 units of the origin (no real camera sits within 100 mm
-  of the world origin), else as millimetres; pass ``units`` to decide.
+  ``translation``. Units of ``translation``: Pose2Sim writes metres; anipose writes the unit of its calibration
+  board. ``units="auto"`` reads a file as metres when every camera centre lies within 100 units of the origin (no
+  real camera sits within 100 mm of the world origin, nor 100 m from it), else as millimetres; pass ``units`` to
+  decide. A fisheye camera (``fisheye = true``, OpenCV's fisheye model) and more than five distortion
+  coefficients are refused (pose3d models pinhole cameras with k1 k2 p1 p2 k3).
 
 A video is matched to its camera by name (:func:`camera_for_video`): the camera whose name appears in the file
 name as a whole word; a file that names no camera, or two, is an error that lists the names (never a silent first
@@ -87,11 +88,17 @@ def read_toml(path: str | Path, units: str = "auto") -> list[Camera]:
     tables = [(k, v) for k, v in data.items() if isinstance(v, dict) and "matrix" in v]
     if not tables:
         raise Pose3dError(f"{path}: no camera table (with 'matrix', 'rotation', 'translation') in this TOML file")
-    cams, centres, pose2sim = [], [], False
+    cams, centres = [], []
     for key, c in tables:
         try:
             K = np.asarray(c["matrix"], dtype=np.float64).reshape(3, 3)
+            if c.get("fisheye") is True:  # anipose's fisheye cameras: OpenCV's fisheye model, 4 other coefficients
+                raise Pose3dError(f"{path}: camera [{key}] is a fisheye camera (fisheye = true); pose3d models "
+                                  "pinhole cameras with OpenCV's k1 k2 p1 p2 k3: calibrate with the pinhole model")
             d = np.asarray(c.get("distortions", []), dtype=np.float64).ravel()
+            if d.size > 5 and np.any(d[5:] != 0):
+                raise Pose3dError(f"{path}: camera [{key}] has {d.size} distortion coefficients; pose3d models "
+                                  "OpenCV's first five (k1, k2, p1, p2, k3): calibrate with that model")
             dist = np.zeros(5)
             dist[:min(5, d.size)] = d[:5]
             R = rodrigues(np.asarray(c["rotation"], dtype=np.float64).reshape(3))
@@ -100,11 +107,10 @@ def read_toml(path: str | Path, units: str = "auto") -> list[Camera]:
         except (KeyError, ValueError, TypeError) as e:
             raise Pose3dError(f"{path}: camera [{key}] is incomplete ({type(e).__name__}: {e}); expected name, size, "
                               "matrix, distortions, rotation, translation") from None
-        pose2sim |= "fisheye" in c
         centres.append(-R.T @ t)
         cams.append(Camera(K, dist, R, t, (w, h), name=str(c.get("name", key))))
     if units == "auto":
-        units = "m" if pose2sim or max(np.linalg.norm(c) for c in centres) < 100 else "mm"
+        units = "m" if max(np.linalg.norm(c) for c in centres) < 100 else "mm"  # no camera stands 100 m away
     if units not in UNITS_MM:
         raise Pose3dError(f"{path}: unknown calibration units {units!r}; use one of {', '.join(UNITS_MM)}")
     for cam in cams:

@@ -12,6 +12,8 @@ identity (its bytes' SHA-256; see pose3d_cli/splits.py), never from its path or 
 
 from __future__ import annotations
 
+import os
+
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
@@ -324,6 +326,9 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
     sources: list[str] = []
     writer = PairWriter(output, H36M17.joints, H36M17.name, cfg.to_dict(), cfg.seed, compression)
     pool = None
+    # no more processes than files, nor than a few per core (-j 100000 forked 100000 interpreters at once: the
+    # machine ran out of memory)
+    workers = max(1, min(int(workers), len(jobs), 4 * (os.cpu_count() or 1)))
     try:
         if workers > 1:
             pool = ProcessPoolExecutor(max_workers=workers)
