@@ -339,13 +339,12 @@ def test_rig_cameras_are_used_as_given(mocap, tmp_path):
     joints = m.joints.astype(np.float64)  # a rig is in the mocap's own world frame (synth keeps it with a rig)
     rng = np.random.default_rng(5)
     cams = [sample_camera(joints, rng, CameraSampling(handheld_prob=0, distortion_k1=0.1)) for _ in range(3)]
-    for k, c in enumerate(cams):  # a calibration names its cameras apart
-        c.name = f"cam{k}"
     rig = tmp_path / "rig.json"
     save_rig(cams, rig)
     out = tmp_path / "rig.h5"
     r = cli("synth", src, out, "--cameras", rig, "--fps", 0, "--clean", "--workers", 1)
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 0, r.output  # three sampled cameras, all called "virtual": written numbered
+    assert [c.name for c in load_rig(rig)] == ["virtual1", "virtual2", "virtual3"]
     d = read_all(out)
     assert np.all(d["sequences/fps"] == pytest.approx(120.0, rel=1e-4))  # --fps 0 keeps the file's rate
     assert d["sequences/length"].tolist() == [m.num_frames] * 3

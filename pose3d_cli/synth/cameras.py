@@ -244,9 +244,14 @@ def visible_share(cam: Camera, joints: np.ndarray, min_depth_mm: float = 300.0) 
 
 
 def rig_json(cameras: list[Camera], **extra) -> str:
-    """Static cameras as rig JSON text (:func:`load_rig` reads it; ``extra`` top-level keys are kept beside)."""
-    return json.dumps({"cameras": [{"name": c.name, "K": c.K.tolist(), "dist": c.dist.tolist(), "R": c.R.tolist(),
-                                    "t": c.t.tolist(), "size": list(c.size)} for c in cameras], **extra}, indent=2)
+    """Static cameras as rig JSON text (:func:`load_rig` reads it; ``extra`` top-level keys are kept beside).
+    Cameras of one name (sampled ones are all "virtual") are written numbered (``virtual1``, ``virtual2``): a
+    calibration names its cameras apart, and pose3d's calibration reader refuses two of one name."""
+    names = [c.name for c in cameras]
+    names = [f"{n}{names[:k].count(n) + 1}" if names.count(n) > 1 else n for k, n in enumerate(names)]
+    return json.dumps({"cameras": [{"name": n, "K": c.K.tolist(), "dist": c.dist.tolist(), "R": c.R.tolist(),
+                                    "t": c.t.tolist(), "size": list(c.size)} for n, c in zip(names, cameras)],
+                       **extra}, indent=2)
 
 
 def save_rig(cameras: list[Camera], path: str | Path) -> None:
