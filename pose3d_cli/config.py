@@ -13,9 +13,14 @@ def read_config(path: str | Path, what: str) -> object:
     naming the file and ``what`` it should hold."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as e:
         raise Pose3dError(f"{path}: cannot read {what} ({e.strerror})") from None
+    except UnicodeDecodeError:
+        from .filekind import file_kind
+
+        raise Pose3dError(f"{path}: holds {file_kind(path) or 'binary data'}, not {what} (YAML/JSON text); give "
+                          "the YAML/JSON file") from None
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
             import yaml

@@ -91,9 +91,13 @@ def test_bad_array_files(tmp_path, fields, match):
 def test_unreadable_array_file(tmp_path):
     p = tmp_path / "junk.h5"
     p.write_bytes(b"not hdf5 at all")
-    with pytest.raises(MocapError, match="cannot read") as e:
+    with pytest.raises(MocapError, match="holds text, not a pose3d array file") as e:
         read_array_file(p)
     assert str(p) in str(e.value)
+    empty = tmp_path / "empty.npz"  # an EOFError inside numpy: it was an internal error of `pose3d info`
+    empty.write_bytes(b"")
+    with pytest.raises(MocapError, match="is empty"):
+        read_array_file(empty)
 
 
 def test_videopose3d_positions_3d(tmp_path):

@@ -53,7 +53,7 @@ def adapt(
                                                                       "<output stem>_2d/)."),
     epochs: int = typer.Option(3, min=1, help="Passes over the replayed training split."),
     subsample: int = typer.Option(10, min=1, help="Use a random 1/N of the replayed frames each epoch."),
-    lr: float = option(3e-4, gt=0.0, help="Peak learning rate."),
+    lr: float = option(3e-4, gt=0.0, max=10.0, help="Peak learning rate."),
     site_weight: float = typer.Option(1.0, min=0.0, help="Weight of the site's 2D against the replayed pairs."),
     reproj_weight: float = typer.Option(1.0, min=0.0, help="Reprojection loss (root/depth solved)."),
     bone_constancy_weight: float = typer.Option(0.1, min=0.0, help="Bone lengths constant along a track."),
@@ -65,8 +65,8 @@ def adapt(
     init_share: float = typer.Option(0.0, min=0.0, max=0.95, help="The written model is (1 - s) x the adapted weights "
                                      "+ s x the --init weights (as pose3d train --init-share)."),
     max_minutes: Optional[float] = option(None, gt=0.0, help="Stop after this many minutes."),
-    seed: int = typer.Option(0, min=0, help="Random seed."),
-    threads: int = typer.Option(1, min=1, help="torch threads."),
+    seed: int = typer.Option(0, min=0, max=2**63 - 1, help="Random seed."),
+    threads: int = typer.Option(1, min=1, max=256, help="torch threads."),
     detector_model: Optional[Path] = typer.Option(None, "--detector-model", help="A MediaPipe .task file instead of "
                                                                                   "the shipped BlazePose."),
 ) -> None:

@@ -118,7 +118,7 @@ def check_checkpoint_output(path: str | Path, what: str = "checkpoint") -> None:
                           "TorchScript run `pose3d export` on the .pt afterwards")
 
 
-def check_outputs(inputs, outputs, force: bool = False) -> None:
+def check_outputs(inputs, outputs, force: bool = False, writes: dict | None = None) -> None:
     """Refuse, before any work, outputs that would destroy an input or collide with each other.
 
     Args:
@@ -127,6 +127,8 @@ def check_outputs(inputs, outputs, force: bool = False) -> None:
             writability with :func:`check_output_path`.
         force: allow replacing an existing file of another kind than the output's extension says (a video
             where a CSV goes); never an input.
+        writes: output path → the kind of file written there when not its extension's (``infer --format csv`` into
+            ``x.pt``, a ``--log`` of any name: text), so an existing file of another kind is refused all the same.
 
     Raises:
         Pose3dError: one line naming the output, what is wrong and what to do.
@@ -144,7 +146,8 @@ def check_outputs(inputs, outputs, force: bool = False) -> None:
             if _same_file(o, o2):
                 raise Pose3dError(f"{o}: given for two outputs; give each output its own path")
         check_output_path(o)
-        expected = _EXPECTED.get(o.suffix.lower())
+        given = {Path(k): v for k, v in (writes or {}).items() if k is not None}
+        expected = given.get(o) or _EXPECTED.get(o.suffix.lower())
         if not force and expected and o.is_file():
             kind = file_kind(o)
             if kind is not None and kind != expected:

@@ -33,6 +33,10 @@ def demo(
     from ..infer.pipeline import InferOptions, infer_one
 
     with user_errors():
+        from ..errors import Pose3dError
+
+        if output.suffix.lower() not in (".csv", ".json", ".bvh"):  # demo has no --format to say it otherwise
+            raise Pose3dError(f"{output}: the demo writes .csv, .json or .bvh; name the output with one of them")
         check_outputs([DEMO_INPUT, model], [output])
         opts = InferOptions(model=model, fov=None)
         s = infer_one(DEMO_INPUT, output, opts)

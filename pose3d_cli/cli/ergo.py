@@ -79,7 +79,7 @@ def ergo(
     detector_model: Optional[Path] = typer.Option(None, help="infer: another MediaPipe PoseLandmarker .task file."),
     smooth: Literal["auto", "none", "one-euro", "savgol", "butter"] = typer.Option(
         "auto", help="infer: pose smoothing (auto, none, one-euro, savgol, butter)."),
-    fps: Optional[float] = option(None, gt=0.0, help="infer: override the frame rate."),
+    fps: Optional[float] = option(None, gt=0.0, max=1000.0, help="infer: override the frame rate."),
     detect_width: Optional[int] = typer.Option(None, min=32, help="infer: downscale wider frames for the detector."),
     offsets: Optional[str] = typer.Option(None, "--offsets", help="Several videos: known sync offsets, frames, one per "
                                           "video, the first 0 (video k's frame t + offset shows the first's frame t; "
@@ -107,6 +107,14 @@ def ergo(
                 raise Pose3dError(f"{opt} {p}: {opt} writes a {' or '.join(ext)} file; give it that suffix")
         if plots is not None and not plots.is_dir():
             raise Pose3dError(f"--plots {plots}: not an existing folder; create it first")
+        if plots is not None:  # its PNGs, checked with the other outputs (a read-only folder left them written)
+            from .common import check_output_path
+
+            try:
+                check_output_path(plots / "scores.png")
+            except Pose3dError:
+                raise Pose3dError(f"--plots {plots}: no file can be written in this folder; nothing was written; give "
+                                  "a writable folder") from None
         for i in inputs:
             if not Path(i).exists():
                 raise Pose3dError(f"{i}: no such file; give a video or a `pose3d infer` output")

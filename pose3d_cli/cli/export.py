@@ -57,8 +57,10 @@ def export(
             raise Pose3dError(f"--format {fmt!r}: choose {', '.join(ex.FORMATS)}")
         check_outputs([checkpoint], [output])
         implied = ex.SUFFIX_FORMATS.get(output.suffix.lower())
-        if implied and implied != fmt and output.suffix.lower() != ".pt":
-            say_warning(f"{output}: the extension says {implied}, but --format {fmt} is written")
+        if implied and implied != fmt and output.suffix.lower() != ".pt":  # a file named .onnx that is no ONNX model
+            raise Pose3dError(f"{output}: the extension says {implied}, but --format {fmt} would be written there; "
+                              f"nothing was written; name the output for its format (e.g. "
+                              f"{output.with_suffix(next(k for k, v in ex.SUFFIX_FORMATS.items() if v == fmt))})")
         with err_console.status(f"exporting {escape(str(checkpoint))} to {fmt} …") if not state.quiet else _null():
             report = ex.export_model(checkpoint, output, fmt, tolerance_mm=tolerance, quantize=quantize)
     if as_json:

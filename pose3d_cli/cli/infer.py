@@ -118,7 +118,7 @@ def infer(
         "rays (kept on the 2D camera rays), lengths (lifted directions only) or none."),
     detector: Literal["full", "lite"] = typer.Option("full", help="Built-in BlazePose model: full, or lite (faster, a little less accurate)."),
     detector_model: Optional[Path] = typer.Option(None, help="Another MediaPipe PoseLandmarker .task file."),
-    fps: Optional[float] = option(None, gt=0.0, help="Override the frame rate (images and keypoint files default to 30)."),
+    fps: Optional[float] = option(None, gt=0.0, max=1000.0, help="Override the frame rate (images and keypoint files default to 30)."),
     size: Optional[str] = typer.Option(None, help="Image size WIDTHxHEIGHT for keypoint files that do not store it."),
     with_2d: bool = typer.Option(False, "--with-2d", help="Add the 2D pixel columns to the CSV."),
     angles: bool = typer.Option(False, "--angles", help="Add ergonomic joint angles (trunk, neck, shoulders, elbows, "
@@ -179,7 +179,10 @@ def infer(
             if Path(inputs[0]).exists() and is_keypoint_input(Path(inputs[0])):
                 raise Pose3dError("--render needs a video or images as input (a keypoint file has no frames)")
         reads = [*inputs, model, calib, detector_model]
-        check_outputs(reads, [*outputs, render])
+        from ..filekind import TEXT
+
+        # csv, json and bvh are text whatever the extension --format overrides (a checkpoint was overwritten)
+        check_outputs(reads, [*outputs, render], writes={o: TEXT for o in outputs if o is not None} if fmt else None)
         from ..infer.writers import format_of
 
         for out in outputs:  # an output's format is decided (or refused) before any detection

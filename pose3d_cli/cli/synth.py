@@ -28,10 +28,10 @@ def synth(
     inputs: list[Path] = typer.Argument(..., help="Mocap files or folders (searched recursively): .bvh .amc (+ its .asf) .c3d .npz .h5"),
     output: Path = typer.Argument(..., help="Output HDF5 of 2D/3D pairs."),
     views: int = typer.Option(8, "--views", "-n", min=1, help="Virtual cameras per motion."),
-    fps: float = typer.Option(30.0, min=0.0, help="Resample every motion to this frame rate (0 keeps each file's own)."),
+    fps: float = typer.Option(30.0, min=0.0, max=1000.0, help="Resample every motion to this frame rate (0 keeps each file's own)."),
     stride: int = typer.Option(1, "--stride", min=1, help="Then keep every N-th frame (e.g. --fps 0 --stride 5: "
                                                           "Human3.6M's 50 Hz → 10 Hz)."),
-    seed: int = typer.Option(0, min=0, help="Random seed: same seed and inputs, same file."),
+    seed: int = typer.Option(0, min=0, max=2**63 - 1, help="Random seed: same seed and inputs, same file."),
     seated: float = typer.Option(0.0, min=0.0, max=1.0, help="Share of the views that film the motion seated on a "
                                  "chair (upper body's motion kept, legs put on a seat; upright motions only)."),
     workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", "-j", min=1, help="Processes across files."),
@@ -73,9 +73,12 @@ def synth(
     from ..synth.cameras import CameraSampling
     from ..synth.corrupt import Corruption
     from ..synth.pairs import SynthConfig, SynthError, synthesise
+    from ..errors import Pose3dError
 
     with user_errors():
         check_outputs([*inputs, cameras, camera_config, corruption_config, mapping], [output])
+        if output.suffix.lower() not in (".h5", ".hdf5"):  # HDF5 pairs written into o.csv were accepted
+            raise Pose3dError(f"{output}: synth writes an HDF5 file of pairs; name it .h5")
         if val + test >= 1.0:
             raise SynthError(f"--val {val:g} and --test {test:g} leave nothing for training; keep their sum below 1")
         sampling = CameraSampling.from_file(camera_config) if camera_config else CameraSampling()

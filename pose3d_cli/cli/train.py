@@ -95,7 +95,7 @@ def train(
     causal: bool = typer.Option(False, "--causal", help="Temporal model looks only at past frames (live use)."),
     epochs: int = typer.Option(12, min=1, help="Passes over the training split."),
     batch_size: int = typer.Option(1024, min=1, help="Samples (frames) per optimiser step, over all processes."),
-    lr: float = option(3e-3, gt=0.0, help="Peak learning rate of the one-cycle schedule."),
+    lr: float = option(3e-3, gt=0.0, max=10.0, help="Peak learning rate of the one-cycle schedule."),
     weight_decay: float = typer.Option(1e-4, min=0.0, help="AdamW weight decay."),
     subsample: int = typer.Option(1, min=1, help="Use a random 1/N of the training frames each epoch."),
     flip: float = typer.Option(0.5, min=0.0, max=1.0, help="Probability of a horizontal flip with left/right swap."),
@@ -114,8 +114,8 @@ def train(
     patience: int = typer.Option(0, min=0, help="Early stopping after N epochs without improvement (0: off)."),
     max_minutes: Optional[float] = option(None, gt=0.0, help="Stop (resumable) after this many minutes (default: no "
                                                             "limit)."),
-    seed: int = typer.Option(0, min=0, help="Random seed (weights, data order, augmentation)."),
-    threads: int = typer.Option(2, min=1, help="torch threads per process."),
+    seed: int = typer.Option(0, min=0, max=2**63 - 1, help="Random seed (weights, data order, augmentation)."),
+    threads: int = typer.Option(2, min=1, max=256, help="torch threads per process."),
     resume: bool = typer.Option(False, "--resume", help="Continue from <stem>.last.pt, bit-identically."),
     init: Optional[Path] = typer.Option(None, "--init", help="Start from this checkpoint (model, weights, output "
                                                              "statistics): learn new data incrementally."),
@@ -157,6 +157,8 @@ def train(
     from ..train import last_path
 
     with user_errors():
+        from ..filekind import TEXT
+
         log_out = log if log else output.with_suffix(".jsonl")
         # --resume reads and rewrites <stem>.last.pt (that is its job); everything else read is never written
         from ..training.sources import SOURCES_FILE_SUFFIXES, sources_file_inputs
@@ -164,7 +166,8 @@ def train(
         listed = sources_file_inputs(data) if data.suffix.lower() in SOURCES_FILE_SUFFIXES else []
         check_outputs([data, val, init, *replay, prior, *listed, *(_parse_source(x)["path"] for x in source)]
                       + ([last_path(output)] if resume else []),
-                      [output, log_out] + ([] if resume else [last_path(output)]))
+                      [output, log_out] + ([] if resume else [last_path(output)]),
+                      writes={log_out: TEXT})  # JSON lines, whatever the --log name (a checkpoint was overwritten)
         check_checkpoint_output(output)
         model_args = _parse_model_args(arg)
         # --init keeps the checkpoint's own architecture: --model/--arg are only what it is (None: not given)

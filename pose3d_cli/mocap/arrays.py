@@ -13,6 +13,7 @@ licence can synthesise from it.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -52,11 +53,18 @@ def read_array_file(path: str | Path) -> list[Motion]:
         if "pickle" in str(e).lower():
             return read_videopose3d(path)
         raise MocapError(f"{path}: cannot read arrays ({e})") from None
-    except OSError as e:
-        raise MocapError(f"{path}: cannot read ({e}); is it a valid .npz/.h5 file?") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as e:
+        from ..filekind import file_kind
+
+        kind = file_kind(path)
+        holds = "is empty" if path.stat().st_size == 0 else f"holds {kind}" if kind else "cannot be read"
+        raise MocapError(f"{path}: {holds}, not a pose3d array file ({type(e).__name__}); give a .npz/.h5 with "
+                         "'joints' and 'names'") from None
     if "joints" not in fields or "names" not in fields:
-        raise MocapError(f"{path}: a pose3d array file needs 'joints' (T, J, 3) and 'names' (J,); "
-                         f"found {sorted(fields)}")
+        found = sorted(fields)
+        what = ("a PyTorch checkpoint renamed" if any(k.endswith("data.pkl") for k in found) else
+                f"arrays {', '.join(found[:5])}{' ...' if len(found) > 5 else ''}")
+        raise MocapError(f"{path}: a pose3d array file needs 'joints' (T, J, 3) and 'names' (J,); it holds {what}")
     joints = np.asarray(fields["joints"], dtype=np.float64)
     names = [n.decode() if isinstance(n, bytes) else str(n) for n in np.asarray(fields["names"]).ravel()]
     if joints.ndim != 3 or joints.shape[2] != 3 or joints.shape[1] != len(names):
