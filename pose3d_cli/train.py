@@ -463,6 +463,10 @@ def resolve_sources(cfg: TrainConfig) -> list:
     return specs
 
 
+#: a validation MPJPE beyond this (100 m), or not a number, means the run diverged: refused, not kept as "best"
+DIVERGED_MM = 1e5
+
+
 def prepare_data(cfg: TrainConfig):
     """Load and encode the training set (new data plus any replayed earlier data) and the validation set.
 
@@ -988,7 +992,14 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
         interpolated towards --init when --init-share asks it, the resumable state the trained weights. Returns the
         time validation ended (training time counts from it again)."""
         with towards_init.written():
-            metrics = _validate(ddp_model, va, cfg.max_val_samples) if dist.main else {}
+            try:
+                metrics = _validate(ddp_model, va, cfg.max_val_samples) if dist.main else {}
+            except np.linalg.LinAlgError:  # non-finite predictions: the Procrustes SVD does not converge
+                metrics = {"val_mpjpe": float("nan")}
+            if dist.main and not metrics["val_mpjpe"] < DIVERGED_MM:  # NaN too
+                raise Pose3dError(f"{cfg.output}: training diverged at epoch {epoch + 1} (validation MPJPE "
+                                  f"{metrics['val_mpjpe']:.3g} mm); this epoch wrote nothing; lower --lr (it was "
+                                  f"{cfg.lr:g}) or check the data")
             validated_at = time.perf_counter()
             rec = {"epoch": epoch + 1, "train_loss": ep_loss / max(ep_n, 1), **metrics,
                    **({"terms": {k: v / max(ep_n, 1) for k, v in ep_terms.items()}} if ep_terms else {}),

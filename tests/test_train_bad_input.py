@@ -303,3 +303,22 @@ def test_adapt_refuses_a_detector_model_for_keypoint_inputs(tmp_path, small_pair
     r = _adapt(tmp_path, [_site_csv(tmp_path / "cam01.csv")], tiny, small_pairs, "--fov", "65",
                "--detector-model", str(small_pairs))
     _refused(r, "--detector-model", "keypoint files")
+
+
+def test_a_run_that_diverges_is_refused_not_kept_as_best(tmp_path, small_pairs, monkeypatch):
+    """--lr 1e6 wrote o.pt with 'best val MPJPE 109848608768.0 mm', exit 0; 1e30 was an internal error (SVD)."""
+    import numpy as np
+
+    def diverged(*a, **k):
+        raise np.linalg.LinAlgError("SVD did not converge")
+
+    def said(r, *words):  # found after training: the epoch's bar is above the one error line
+        assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+        assert all(w in r.stderr.strip().splitlines()[-1] for w in words), r.stderr
+
+    monkeypatch.setattr("pose3d_cli.train._validate", diverged)
+    said(_train(tmp_path, small_pairs), "o.pt", "training diverged at epoch 1", "lower --lr")
+    assert not (tmp_path / "o.pt").exists()
+    monkeypatch.setattr("pose3d_cli.train._validate", lambda *a, **k: {"val_mpjpe": 1.1e11})
+    said(_train(tmp_path, small_pairs), "training diverged")
+    assert not (tmp_path / "o.pt").exists()
