@@ -108,3 +108,18 @@ def test_ergo_plots_folder_that_cannot_be_written_is_refused_before_any_output(t
         subprocess.run(["chattr", "-i", str(ro)], capture_output=True)
     _refused(r, "--plots", "no file can be written")
     assert not (tmp_path / "e.csv").exists() and not (tmp_path / "e.json").exists()
+
+
+def test_options_that_did_nothing_are_refused(tmp_path):
+    """Accepted and without effect: --calib-camera without --calib, an unknown --markerset on BVH; --size of any size
+    (99999999x99999999 put the person 2.7 km away)."""
+    _refused(runner.invoke(app, ["infer", str(SAMPLE), "-o", str(tmp_path / "p.csv"), "--calib-camera", "cam01"]),
+             "--calib-camera", "give --calib")
+    _refused(runner.invoke(app, ["ergo", str(SAMPLE), "-o", str(tmp_path / "e.csv"), "--calib-camera", "cam01"]),
+             "--calib-camera", "give --calib")
+    _refused(runner.invoke(app, ["infer", str(SAMPLE), "-o", str(tmp_path / "p.csv"), "--size", "99999999x99999999"]),
+             "--size")
+    bvh = default_model_path().parents[2] / "tests"  # any existing path: the option is refused before reading
+    _refused(runner.invoke(app, ["synth", str(bvh), str(tmp_path / "o.h5"), "--markerset", "bogus"]),
+             "--markerset 'bogus': unknown")
+    assert list(tmp_path.iterdir()) == []

@@ -23,7 +23,14 @@ def _size(text: str | None) -> tuple[int, int] | None:
         raise Pose3dError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1920x1080") from None
     if w <= 0 or h <= 0:
         raise Pose3dError(f"--size {text!r}: width and height must be positive")
+    if max(w, h) > MAX_IMAGE_SIDE:  # 99999999x99999999 placed the person 2.7 km away
+        raise Pose3dError(f"--size {text!r}: no camera's frames are {max(w, h)} px wide; give the footage's WIDTHxHEIGHT "
+                          "in pixels")
     return w, h
+
+
+#: the largest image side --size takes (a 16K frame is 15360 px)
+MAX_IMAGE_SIDE = 20000
 
 
 def parse_fov(text: str | None) -> tuple[float | None, bool]:
@@ -154,6 +161,9 @@ def infer(
     with user_errors():
         if not inputs:
             raise Pose3dError("no input: give a video, images, a keypoint file or --camera N (see --help)")
+        if calib_camera and not calib:  # it was accepted and did nothing
+            raise Pose3dError(f"--calib-camera {calib_camera}: names a camera of a calibration; give --calib too (or "
+                              "drop --calib-camera)")
         fov_deg, fov_auto = parse_fov(fov)
         opts = InferOptions(model=model, fov=fov_deg, focal=focal, calib=str(calib) if calib else None,
                             calib_camera=calib_camera, smooth=smooth, detector_model=str(detector_model) if detector_model else None,

@@ -77,6 +77,10 @@ def synth(
 
     with user_errors():
         check_outputs([*inputs, cameras, camera_config, corruption_config, mapping], [output])
+        from ..mocap.markersets import MARKERSETS
+
+        if markerset != "auto" and markerset not in MARKERSETS:  # it was accepted and, without C3D files, unused
+            raise Pose3dError(f"--markerset {markerset!r}: unknown; known: auto, {', '.join(MARKERSETS)}")
         if output.suffix.lower() not in (".h5", ".hdf5"):  # HDF5 pairs written into o.csv were accepted
             raise Pose3dError(f"{output}: synth writes an HDF5 file of pairs; name it .h5")
         if val + test >= 1.0:
