@@ -29,3 +29,10 @@ def read_config(path: str | Path, what: str) -> object:
         return json.loads(text)
     except Exception as e:  # noqa: BLE001 - every parse error becomes one clear line
         raise Pose3dError(f"{path}: cannot read {what}: not valid YAML/JSON ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
+
+
+def is_number(v) -> bool:
+    """A finite real number as a config file gives one (an int or float; not a bool, a string or NaN)."""
+    import math
+
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

@@ -100,10 +100,10 @@ def ergo(
         check_outputs([*inputs, calib, observations, model, detector_model, video], [output, report, json_out, poses_out])
         if output is None and report is None and json_out is None:
             raise Pose3dError("nothing to write: give -o frames.csv, --report report.html and/or --json summary.json")
-        if calib_camera and not calib and not views and Path(input).suffix.lower() != ".npz":  # it did nothing
-            # (a reference or several videos: run_ergo says it does not apply)
-            raise Pose3dError(f"--calib-camera {calib_camera}: names a camera of a calibration; give --calib too (or "
-                              "drop --calib-camera)")
+        if not views and Path(input).suffix.lower() != ".npz":  # a reference or several videos: run_ergo says
+            from ..infer.calibration import check_calib_camera  # --calib-camera does not apply
+
+            check_calib_camera(calib_camera, calib)
         for opt, p, ext in (("-o", output, (".csv",)), ("--report", report, (".html", ".htm")),
                             ("--json", json_out, (".json",)),
                             ("--poses", poses_out, (".npz",) if views else (".csv", ".json"))):

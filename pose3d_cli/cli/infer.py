@@ -161,9 +161,9 @@ def infer(
     with user_errors():
         if not inputs:
             raise Pose3dError("no input: give a video, images, a keypoint file or --camera N (see --help)")
-        if calib_camera and not calib:  # it was accepted and did nothing
-            raise Pose3dError(f"--calib-camera {calib_camera}: names a camera of a calibration; give --calib too (or "
-                              "drop --calib-camera)")
+        from ..infer.calibration import check_calib_camera
+
+        check_calib_camera(calib_camera, calib)
         fov_deg, fov_auto = parse_fov(fov)
         opts = InferOptions(model=model, fov=fov_deg, focal=focal, calib=str(calib) if calib else None,
                             calib_camera=calib_camera, smooth=smooth, detector_model=str(detector_model) if detector_model else None,

@@ -458,10 +458,8 @@ def _read_csv(path: Path) -> KeypointSequence:
     if "person" not in col:
         order = np.argsort(frames, kind="stable")
         frames, xy, conf = frames[order], xy[order], conf[order]
-        if len(frames) > 1 and (np.diff(frames) == 0).any():
-            f = int(frames[1:][np.diff(frames) == 0][0])
-            raise DetectorError(f"{path}: frame {f} appears in more than one row; one row per frame (several people "
-                                "need a 'person' column)")
+        _refuse_repeated_frames(path, frames, "in more than one row",
+                                "one row per frame (several people need a 'person' column)")
         return KeypointSequence(xy, conf, skeleton.name, frames, fps, size, source)
     try:
         ids = np.array([int(float(r[col["person"]])) for r in body], dtype=np.int64)
@@ -618,10 +616,7 @@ def _assemble(frames: list[tuple[int, list[Person]]], layout: Skeleton, source: 
     if not any(people for _, people in frames):
         raise DetectorError(f"{source}: holds no person keypoints; {ACCEPTED}")
     frames = sorted(frames, key=lambda f: f[0])  # stable: the file's order within a frame number
-    numbers = [f for f, _ in frames]
-    repeated = sorted({f for f, n in zip(numbers[1:], numbers[:-1]) if f == n})
-    if repeated:
-        raise DetectorError(f"{source}: frame {repeated[0]} appears more than once{' (and ' + str(len(repeated) - 1) + ' more)' if len(repeated) > 1 else ''}; "
+    _refuse_repeated_frames(source, np.array([f for f, _ in frames]), "more than once",
                             "one entry per frame (several people go in one frame's list)")
     frames = [(f, [_finite_person(p) for p in ps]) for f, ps in frames]
     j = layout.num_joints
@@ -640,6 +635,14 @@ def _assemble(frames: list[tuple[int, list[Person]]], layout: Skeleton, source: 
         people = [[convert(pxy, layout, COCO17, pc) for pxy, pc in ps] for ps in people]
         layout = COCO17
     return KeypointSequence(xy, conf, layout.name, indices, source=source, people=people)
+
+
+def _refuse_repeated_frames(source, numbers: np.ndarray, how: str, hint: str) -> None:
+    """One line naming the first frame number that ``numbers`` (sorted) repeats, and how many others repeat."""
+    repeated = np.unique(numbers[1:][np.diff(numbers) == 0]) if len(numbers) > 1 else numbers[:0]
+    if len(repeated):
+        more = f" (and {len(repeated) - 1} more)" if len(repeated) > 1 else ""
+        raise DetectorError(f"{source}: frame {int(repeated[0])} appears {how}{more}; {hint}")
 
 
 def _finite_person(person: Person) -> Person:

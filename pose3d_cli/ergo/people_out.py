@@ -8,7 +8,6 @@ one page; in an iframe of fixed height most of it was cut), and the plots are na
 
 from __future__ import annotations
 
-import html as html_mod
 import json
 
 from .assess import _json_default, frames_csv_text, summary_json_text
@@ -33,7 +32,7 @@ def report_people(results: list) -> tuple[str, dict[str, bytes]]:
 
     if len(results) == 1:
         return build_report(results[0])
-    from .report import CSS
+    from .report import CSS, dash
 
     sections, pngs = [], {}
     for A in results:
@@ -43,22 +42,19 @@ def report_people(results: list) -> tuple[str, dict[str, bytes]]:
         body = page[page.index("<body>") + len("<body>"):page.rindex("</body>")]
         sections.append(
             f'<section style="border-top:4px solid #888;margin-top:2em;padding-top:0.5em">'
-            f'<h2 id="person{A.person}">Person {A.person}: RULA max {_dash(s["rula"]["max"])}, '
-            f'REBA max {_dash(s["reba"]["max"])}</h2>{body}</section>')
+            f'<h2 id="person{A.person}">Person {A.person}: RULA max {dash(s["rula"]["max"])}, '
+            f'REBA max {dash(s["reba"]["max"])}</h2>{body}</section>')
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>pose3d ergo: "
             f"{len(results)} people</title><style>{CSS}</style></head><body>"
             f"<h1>pose3d ergo: {len(results)} people</h1>{_overview(results)}{''.join(sections)}</body></html>")
     return page, pngs
 
 
-def _dash(v) -> str:
-    """A figure, or a dash for a person never scored."""
-    return "–" if v is None else html_mod.escape(str(v))
-
-
 def _overview(results: list) -> str:
     """One row per person: frames seen and scored, RULA/REBA max and median, % of scored time at the two highest
     action levels (RULA 3-4, REBA 3-4), each person's id linking to its section."""
+    from .report import dash
+
     def high(levels: dict, keys: tuple[str, ...]) -> str:
         vals = [levels.get(k) for k in keys]
         return "–" if all(v is None for v in vals) else f"{sum(v or 0 for v in vals):.0f}"
@@ -68,9 +64,9 @@ def _overview(results: list) -> str:
         s = A.summary
         c, ru, re = s["counts"], s["rula"], s["reba"]
         rows.append(f'<tr><td><a href="#person{A.person}">person {A.person}</a></td><td>{c["frames"]}</td>'
-                    f'<td>{c["detected"]}</td><td>{c["scored"]}</td><td>{_dash(ru["max"])}</td><td>{_dash(ru["median"])}</td>'
-                    f'<td>{high(ru["percent_time_action_level"], ("3", "4"))}</td><td>{_dash(re["max"])}</td>'
-                    f'<td>{_dash(re["median"])}</td><td>{high(re["percent_time_action_level"], ("3", "4"))}</td></tr>')
+                    f'<td>{c["detected"]}</td><td>{c["scored"]}</td><td>{dash(ru["max"])}</td><td>{dash(ru["median"])}</td>'
+                    f'<td>{high(ru["percent_time_action_level"], ("3", "4"))}</td><td>{dash(re["max"])}</td>'
+                    f'<td>{dash(re["median"])}</td><td>{high(re["percent_time_action_level"], ("3", "4"))}</td></tr>')
     head = ("<tr><th>person</th><th>frames</th><th>seen</th><th>scored</th><th>RULA max</th><th>RULA median</th>"
             "<th>% time RULA level 3-4</th><th>REBA max</th><th>REBA median</th><th>% time REBA level 3-4</th></tr>")
     return ('<table style="border-collapse:collapse" border="1" cellpadding="4">'

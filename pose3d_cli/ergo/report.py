@@ -52,6 +52,11 @@ def _esc(v) -> str:
     return html.escape("" if v is None else str(v))
 
 
+def dash(v) -> str:
+    """A figure, escaped, or a dash where there is none (a person never scored)."""
+    return "–" if v is None else html.escape(str(v))
+
+
 def _table(rows, header=None, numeric_from: int = 1) -> str:
     out = ["<table>"]
     if header:
@@ -328,8 +333,8 @@ def _reliability_section(A, s: dict) -> str:
         flips = np.flatnonzero(valid & (np.nan_to_num(A.spread["flip"]) > 0))
         by = Counter(A.spread["angle"][i] for i in flips)
         out.append(f"<p>Lift spread (the largest difference of a scored angle between the flip-averaged lift, scored, "
-                   f"and the plain lift of the same 2D): median {_esc(lift['lift_spread_deg_median'] if lift['lift_spread_deg_median'] is not None else '–')}°, 95th percentile "
-                   f"{_esc(lift['lift_spread_deg_p95'] if lift['lift_spread_deg_p95'] is not None else '–')}°. <b>The final RULA or REBA score differs between the two lifts in "
+                   f"and the plain lift of the same 2D): median {dash(lift['lift_spread_deg_median'])}°, 95th percentile "
+                   f"{dash(lift['lift_spread_deg_p95'])}°. <b>The final RULA or REBA score differs between the two lifts in "
                    f"{lift['lift_flip_frames (scored)']} of {int(valid.sum())} scored frames</b> (column "
                    "<code>lift_flip</code>): there the score hangs on what the lifter cannot decide"
                    + (" — largest spread then in: " + ", ".join(f"{_esc(k)} {n}" for k, n in by.most_common(5))

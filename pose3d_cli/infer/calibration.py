@@ -104,6 +104,13 @@ def check_inputs(inputs: list[str], calib: str | Path | None = None, calib_camer
             camera_for_size(cam, source.size, str(inp))
 
 
+def check_calib_camera(calib_camera: str | None, calib: str | Path | None) -> None:
+    """``--calib-camera`` names a camera of ``--calib``: without a calibration it would do nothing (refused)."""
+    if calib_camera and not calib:
+        raise Pose3dError(f"--calib-camera {calib_camera}: names a camera of a calibration; give --calib too (or "
+                          "drop --calib-camera)")
+
+
 def check_intrinsics_options(fov: float | None, focal: float | None, calib: str | Path | None) -> None:
     """One source of intrinsics: ``--calib`` carries them, ``--focal`` and ``--fov`` each say them; two given at
     once is refused (one would be silently ignored)."""

@@ -337,6 +337,7 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
     joints[~detected] = np.nan
     joints = smooth_poses(joints, method, track.fps, track.time_s)
     fit = {"method": opts.skeleton_fit}
+    lengths_mm = None  # the track's bone lengths (one person's skeleton): what --person-height scales
     if opts.skeleton_fit != "none" and detected.any():
         from .skeleton_fit import fit_skeleton, jump_weight_at
 
@@ -349,12 +350,11 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
             fit["bone_lengths_mm"] = "per photo (each photo fitted alone)"
         else:
             joints, lengths = fit_skeleton(joints, c, sk, ray_xy, jump_weight=jump_weight_at(track.fps))
-            fit["bone_lengths_mm"] = {ch: round(float(v), 1) for (ch, _), v in zip(sk.bones, lengths)}
-    lengths_mm = fit.get("bone_lengths_mm") if isinstance(fit.get("bone_lengths_mm"), dict) else None
+            lengths_mm = fit["bone_lengths_mm"] = {ch: round(float(v), 1) for (ch, _), v in zip(sk.bones, lengths)}
     joints, root, placed = place_in_camera(joints, xy, c, sk, lengths_mm, opts.person_height,
                                            method, track.fps, track.time_s)
     if lengths_mm and placed["scale_factor"] != 1.0:  # the lengths of the bones as written
-        fit["bone_lengths_mm"] = {k: round(v * placed["scale_factor"], 1) for k, v in fit["bone_lengths_mm"].items()}
+        fit["bone_lengths_mm"] = {k: round(v * placed["scale_factor"], 1) for k, v in lengths_mm.items()}
     meta = {
         "pose3d_version": __version__, "input": track.name, "model": lifter.path, "model_name": lifter.name,
         "backend": lifter.backend, "receptive_field": lifter.receptive_field, "skeleton": sk.name,

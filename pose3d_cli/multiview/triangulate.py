@@ -273,7 +273,7 @@ def relabel_mirrored(X: np.ndarray, skeleton: Skeleton, groups: str = "limbs") -
 
 
 def repair_swaps(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams: list[Camera], skeleton: Skeleton,
-                 threshold_px: float = 20.0, passes: int = 3, groups: str = "limbs") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 passes: int = 3, groups: str = "limbs") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Undo per-view left/right label swaps (see module doc, step 3).
 
     Args:
@@ -319,7 +319,6 @@ def repair_swaps(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams: list[Ca
                 swapped[v, f, h] ^= True
         if not changed:
             break
-    del threshold_px
     return xy, uv, conf, swapped
 
 
@@ -360,13 +359,14 @@ def _face_against_shoulders(xy: np.ndarray, conf: np.ndarray, cams: list[Camera]
     R, t = _extrinsics(cams)
     J = skeleton.index
     ears, shoulders = [J("left_ear"), J("right_ear")], [J("left_shoulder"), J("right_shoulder")]
-    S = dlt(xy[:, :, shoulders], conf[:, :, shoulders], R, t, focal_px(cams))  # (T, 2, 3)
+    focal = focal_px(cams)
+    S = dlt(xy[:, :, shoulders], conf[:, :, shoulders], R, t, focal)  # (T, 2, 3)
     axis = S[:, 0] - S[:, 1]
     dots = []
     for order in (ears, ears[::-1]):
         both = np.stack([xy[0][:, ears], xy[1][:, order]])
         w = np.stack([conf[0][:, ears], conf[1][:, order]])
-        E = dlt(both, w, R, t, focal_px(cams))
+        E = dlt(both, w, R, t, focal)
         dots.append(((E[:, 0] - E[:, 1]) * axis).sum(-1))
     with np.errstate(invalid="ignore"):
         return np.flatnonzero((dots[0] < 0) & (dots[1] > 0))
@@ -458,8 +458,8 @@ def _least_shift(cost: np.ndarray, shifts: np.ndarray) -> int:
     return int(shifts[tied[np.argmin(np.abs(shifts[tied]))]])
 
 
-def estimate_sync_offsets(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams: list[Camera],
-                          max_offset: int = 10, threshold_px: float = 20.0, passes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+def estimate_sync_offsets(xy: np.ndarray, conf: np.ndarray, cams: list[Camera], max_offset: int = 10,
+                          passes: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Integer frame offsets between views (see module doc, step 2), all views at once.
 
     Every pair of views ``(a, b)`` gets a cost per relative shift: the median epipolar distance of b's frames shifted
@@ -472,13 +472,11 @@ def estimate_sync_offsets(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams
     offsets: a late view then misplaced another: a view late by 7 of three gave offsets 6 and -3.)
 
     Args:
-        xy: (V, T, J, 2) undistorted normalised; uv: (V, T, J, 2) px (unused: the cost is epipolar); conf: (V, T, J).
-        threshold_px: unused (kept for the call's shape).
+        xy: (V, T, J, 2) undistorted normalised; conf: (V, T, J).
     Returns:
         offsets (V,) int, and cost (V, 2 * max_offset + 1): for each view after the first, the mean epipolar distance
         in px against the other views (at their offsets) of each of its shifts ``-max_offset..max_offset``.
     """
-    del uv, threshold_px
     V = conf.shape[0]
     m = int(max_offset)
     shifts = np.arange(-m, m + 1)
@@ -498,10 +496,11 @@ def estimate_sync_offsets(xy: np.ndarray, uv: np.ndarray, conf: np.ndarray, cams
             warnings.simplefilter("ignore", RuntimeWarning)
             return np.nanmean([pair_cost(u, v, shifts - o[u]) for u in range(V) if u != v], axis=0)
 
+    worst = {k: np.nanmax(c) if np.isfinite(c).any() else 0.0 for k, c in pair.items()}  # a pair without overlap
+
     def total(o: np.ndarray) -> float:
-        c = [pair_cost(a, b, o[b] - o[a]) for a in range(V) for b in range(a + 1, V)]
-        worst = [np.nanmax(pair[k]) if np.isfinite(pair[k]).any() else 0.0 for k in pair]
-        return float(sum(ci if np.isfinite(ci) else 2.0 * w for ci, w in zip(c, worst)))
+        c = {(a, b): pair_cost(a, b, o[b] - o[a]) for a, b in pair}
+        return float(sum(c[k] if np.isfinite(c[k]) else 2.0 * worst[k] for k in pair))
 
     best_pair = {(a, b): _least_shift(pair_cost(a, b, rel), rel) for a in range(V) for b in range(V) if a != b}
     starts = [np.zeros(V, dtype=np.int64)]
@@ -560,12 +559,12 @@ def triangulate_views(uv: np.ndarray, conf: np.ndarray, cams: list[Camera], skel
     if offsets is not None:
         offsets, cost = np.asarray(offsets, dtype=np.int64).reshape(V), np.zeros((V, 0))
     elif max_offset:
-        offsets, cost = estimate_sync_offsets(xy, uv, conf, cams, max_offset, threshold_px)
+        offsets, cost = estimate_sync_offsets(xy, conf, cams, max_offset)
     else:
         offsets, cost = np.zeros(V, dtype=np.int64), np.zeros((V, 0))
     (xy, uv), conf = shift_views([xy, uv], conf, offsets)
     if fix_swaps:
-        xy, uv, conf, swapped = repair_swaps(xy, uv, conf, cams, skeleton, threshold_px, groups=swap_groups)
+        xy, uv, conf, swapped = repair_swaps(xy, uv, conf, cams, skeleton, groups=swap_groups)
     else:
         swapped = np.zeros(conf.shape[:2] + (1,), dtype=bool)
     X, used, err = triangulate_robust(xy, uv, conf, cams, threshold_px)

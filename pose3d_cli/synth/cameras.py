@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import read_config
+from ..config import is_number, read_config
 from ..errors import Pose3dError
 
 from ..geometry import look_at, project, transform_points
@@ -116,12 +116,11 @@ class CameraSampling:
         for f in fields(self):  # each setting of the type its default has (a range: two numbers)
             v, default = getattr(self, f.name), f.default
             if isinstance(default, tuple):
-                ok = (isinstance(v, tuple) and len(v) == len(default)
-                      and all(isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x) for x in v))
+                ok = isinstance(v, tuple) and len(v) == len(default) and all(is_number(x) for x in v)
                 if not ok:
                     raise CameraError(f"{where}: {f.name} must be [low, high] (two numbers), got {v!r}")
             elif isinstance(default, (int, float)) and not isinstance(default, bool):
-                if not (isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) and v >= 0):
+                if not (is_number(v) and v >= 0):
                     raise CameraError(f"{where}: {f.name} must be a number >= 0, got {v!r}")
             if f.name.endswith("_prob") and not 0 <= v <= 1:
                 raise CameraError(f"{where}: {f.name} is a probability, in [0, 1]; got {v!r}")

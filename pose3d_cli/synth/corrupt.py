@@ -127,10 +127,10 @@ class Corruption:
         if data.get("confidence", "error") not in CONFIDENCES:
             raise Pose3dError(f"{path}: confidence must be one of {', '.join(CONFIDENCES)}, "
                               f"not {data['confidence']!r}")
-        import math
+        from ..config import is_number
 
         def number(v) -> bool:
-            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+            return is_number(v) and v >= 0
 
         for f in fields(cls):  # each setting of its default's type and range (a negative sigma, a rate of 5 gave
             if f.name not in data or f.name in ("joint_noise", "confidence"):  # a file of nothing but zeros)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 from ..errors import Pose3dError
-from ..infer.pipeline import KEYPOINT_SUFFIXES
+from ..infer.pipeline import KEYPOINT_SUFFIXES, is_keypoint_input
 from ..infer.sources import VIDEO_EXT as VIDEO_SUFFIXES
 
 
@@ -45,21 +45,16 @@ class AdaptOptions:
     size: tuple[int, int] | None = None  # keypoint inputs: image WIDTH, HEIGHT (as infer --size)
 
 
-def is_openpose_folder(p: Path) -> bool:
-    """A folder of OpenPose ``*_keypoints.json`` files: one input (one clip's frames), not a folder of inputs."""
-    return p.is_dir() and any(p.glob("*_keypoints.json"))
-
-
 def site_inputs(inputs: list[str | Path]) -> list[Path]:
     """The videos and keypoint files among ``inputs`` (files, OpenPose folders, or folders searched one level deep:
     their videos, keypoint files and OpenPose folders)."""
     found = []
     for p in map(Path, inputs):
-        if is_openpose_folder(p):
+        if p.is_dir() and is_keypoint_input(p):  # an OpenPose folder: one input (one clip's frames)
             found.append(p)
         elif p.is_dir():
             kids = sorted(c for c in p.iterdir() if (c.is_file() and c.suffix.lower() in VIDEO_SUFFIXES | KEYPOINT_SUFFIXES)
-                          or is_openpose_folder(c))
+                          or (c.is_dir() and is_keypoint_input(c)))
             if not kids:
                 raise Pose3dError(f"{p}: no video ({', '.join(sorted(VIDEO_SUFFIXES))}) or keypoint file (.csv, .json) "
                                   "in this folder; give the site's videos")
@@ -100,7 +95,7 @@ def keypoints_of(path: Path, detector_model: str | None = None):
     the built-in detector over a video."""
     from ..detect.keypoint_files import KeypointSequence, read_keypoints
 
-    if path.suffix.lower() in KEYPOINT_SUFFIXES or is_openpose_folder(path):
+    if is_keypoint_input(path):
         return read_keypoints(path)
     from ..infer.pipeline import detect_video
     from ..infer.sources import open_source
@@ -272,7 +267,7 @@ def check_inputs(files: list[Path], workdir: Path, opts: AdaptOptions, skeleton:
                 names = ", ".join(c.name for c in cams)
                 raise Pose3dError(f"{p}: its file name names no camera of {opts.calib} ({names}); rename it after "
                                   f"its camera (e.g. {cams[0].name}{p.suffix})") from None
-        if p.suffix.lower() in KEYPOINT_SUFFIXES or is_openpose_folder(p):
+        if is_keypoint_input(p):
             seq = read_keypoints(p)
             if seq.person_ids is not None and len({i for ids in seq.person_ids for i in ids}) > 1:
                 ids = sorted({i for ids in seq.person_ids for i in ids})

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import is_number
 from ..errors import Pose3dError
 
 KINDS = ("pairs", "2d", "image3d")
@@ -106,7 +107,7 @@ def parse_source(entry: dict, where: str) -> SourceSpec:
     for key, low, high, unit in (("fov", 1.0, 179.0, "degrees across the long side"), ("focal", 1.0, None, "px")):
         v = entry.get(key)
         if v is not None:
-            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) and low <= v
+            ok = is_number(v) and low <= v
             if not ok or (high is not None and v > high):
                 raise Pose3dError(f"{where}: source {entry['path']}: {key} must be a number of {unit} in "
                                   f"[{low:g}, {'inf' if high is None else f'{high:g}'}], got {v!r}")
