@@ -17,10 +17,12 @@ def read_config(path: str | Path, what: str) -> object:
     except OSError as e:
         raise Pose3dError(f"{path}: cannot read {what} ({e.strerror})") from None
     except UnicodeDecodeError:
-        from .filekind import file_kind
+        from .filekind import BINARY, file_kind
 
-        raise Pose3dError(f"{path}: holds {file_kind(path) or 'binary data'}, not {what} (YAML/JSON text); give "
-                          "the YAML/JSON file") from None
+        kind = file_kind(path)
+        if kind in (None, BINARY) and b"\0" not in path.read_bytes()[:1024]:  # text in another encoding (Latin-1)
+            raise Pose3dError(f"{path}: not UTF-8 text; {what} is YAML/JSON text: save it as UTF-8") from None
+        raise Pose3dError(f"{path}: holds {kind}, not {what} (YAML/JSON text); give the YAML/JSON file") from None
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
             import yaml

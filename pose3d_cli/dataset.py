@@ -263,6 +263,10 @@ def open_checked(path: str | Path):
     import h5py
 
     path = Path(path)
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.h5"))[:3]
+        hint = f" (it holds {', '.join(inside)})" if inside else ""
+        raise DatasetError(f"{path}: a folder, not a pairs file; give the .h5 file made by `pose3d synth`{hint}")
     if not path.is_file():
         raise DatasetError(f"{path}: no such file; run `pose3d synth` to make one")
     try:

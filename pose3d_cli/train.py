@@ -371,6 +371,13 @@ def check_config(cfg: TrainConfig) -> None:
         if given:
             raise Pose3dError(f"{given[0]} sizes the replayed earlier data: give it with --replay earlier.h5 (or "
                               f"leave {given[0]} out)")
+    from .training.sources import SOURCES_FILE_SUFFIXES
+
+    readers = ("prior_weight", "shape_prior_weight", "smooth_weight")
+    if cfg.prior and not any(getattr(cfg, n) > 0 for n in readers) and \
+            Path(cfg.data).suffix.lower() not in SOURCES_FILE_SUFFIXES:  # a sources file may be 2D only: stats
+        raise Pose3dError(f"--prior {cfg.prior}: its poses serve {', '.join(map(_option, readers))}, all 0 here; "
+                          "give one of them a weight, or leave --prior out")
     if not cfg.init:
         if cfg.distill_weight > 0 or cfg.ewc_weight > 0:
             raise Pose3dError("--distill-weight and --ewc-weight keep what an earlier model knew: give it with --init")

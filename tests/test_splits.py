@@ -176,6 +176,22 @@ def test_named_test_subjects(tmp_path):
         synthesise(files, bad, SynthConfig(views=1, test_subjects=("S9",)))
 
 
+def test_subject_keeps_that_subjects_files(tmp_path):
+    # --subject on files that name their subject (AMC, BVH): only that subject's files are filmed; one that is not
+    # there is refused before any file is read (it was accepted and did nothing)
+    hdm = need(MOCAP / "amc" / "hdm05")
+    files = [sorted((hdm / a).glob("*squat*.amc"))[0] for a in ("bd", "tr")]
+    out = tmp_path / "tr.h5"
+    report = synthesise(files, out, SynthConfig(views=1, subject="tr", val_fraction=0.0, test_fraction=0.0))
+    assert report.files == 1
+    with h5py.File(out) as f:
+        assert {s.decode() for s in f["sequences/subject"][()]} == {"tr"}
+    bad = tmp_path / "bad.h5"
+    r = cli("synth", *files, bad, "--views", 1, "--workers", 1, "--subject", "nobody")
+    assert r.exit_code == 2 and "--subject nobody: no file of that subject" in r.stderr and "bd, tr" in r.stderr
+    assert not bad.exists()
+
+
 def test_each_source_folder_gets_held_out_files():
     # 3 files in each of two folders: repaired per folder, every folder has train, val and test
     groups = [f"g{i}" for i in range(6)]

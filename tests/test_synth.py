@@ -538,7 +538,7 @@ def test_a_rig_s_distortion_beyond_five_coefficients_is_refused(tmp_path):
     rig.write_text(json.dumps({"cameras": [{"name": "c", "K": [[1000, 0, 960], [0, 1000, 540], [0, 0, 1]],
                                             "dist": [0.1, -0.05, 0, 0, 0.01, 0.2, 0, 0], "R": np.eye(3).tolist(),
                                             "t": [0, 0, 3000], "size": [1920, 1080]}]}))
-    with pytest.raises(CameraError, match="dist has 8 coefficients"):
+    with pytest.raises(CameraError, match="camera .c. has 8 distortion coefficients"):
         load_rig(rig)
 
 

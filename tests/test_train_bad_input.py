@@ -322,3 +322,11 @@ def test_a_run_that_diverges_is_refused_not_kept_as_best(tmp_path, small_pairs, 
     monkeypatch.setattr("pose3d_cli.train._validate", lambda *a, **k: {"val_mpjpe": 1.1e11})
     said(_train(tmp_path, small_pairs), "training diverged")
     assert not (tmp_path / "o.pt").exists()
+
+
+def test_a_folder_given_for_pairs_says_it_is_a_folder(tmp_path, small_pairs):
+    # it said "no such file" about a folder that exists; now it names what to give, and what the folder holds
+    shutil.copy(small_pairs, tmp_path / "pairs.h5")
+    line = _refused(_train(tmp_path, tmp_path), "a folder, not a pairs file", "pairs.h5")
+    assert "no such file" not in line
+    _nothing_written(tmp_path, "o.pt")

@@ -155,6 +155,8 @@ def test_bad_sources_and_init_are_one_line_errors(small_pairs, tmp_path):
     save_checkpoint(ck, tmp_path / "foreign.pt")
     assert "codec 'pixels-v0'" in run("--init", str(tmp_path / "foreign.pt"))
     assert "give it with --init" in run("--distill-weight", "1")
+    # --prior with every term that reads it off did nothing (accepted, exit 0)
+    assert "leave --prior out" in run("--prior", str(small_pairs))
     # a pose prior with no mocap poses to learn from (2D only, no prior: pairs)
     only_2d = tmp_path / "only2d.yaml"
     only_2d.write_text(f"sources:\n  - {{path: {small_pairs}, kind: 2d}}\nval: {small_pairs}\n")

@@ -27,7 +27,8 @@ EXAMPLES = """Examples:
 def synth(
     inputs: list[Path] = typer.Argument(..., help="Mocap files or folders (searched recursively): .bvh .amc (+ its .asf) .c3d .npz .h5"),
     output: Path = typer.Argument(..., help="Output HDF5 of 2D/3D pairs."),
-    views: int = typer.Option(8, "--views", "-n", min=1, help="Virtual cameras per motion."),
+    views: int = typer.Option(8, "--views", "-n", min=1, max=1000, help="Virtual cameras per motion (at most 1000: "
+                              "more data comes from more motions, not from more views of one)."),
     fps: float = typer.Option(30.0, min=0.0, max=1000.0, help="Resample every motion to this frame rate (0 keeps each file's own)."),
     stride: int = typer.Option(1, "--stride", min=1, help="Then keep every N-th frame (e.g. --fps 0 --stride 5: "
                                                           "Human3.6M's 50 Hz → 10 Hz)."),
@@ -63,8 +64,10 @@ def synth(
                                                       "mixamo, xsens, asf_cmu). Default: the preset that fits, "
                                                       "else joints found by topology and fuzzy names."),
     markerset: str = typer.Option("auto", help="C3D marker set preset (auto detects)."),
-    subject: Optional[str] = typer.Option(None, help="Files with several subjects (C3D, VideoPose3D): keep only "
-                                                     "this one (default: every subject)."),
+    subject: Optional[str] = typer.Option(None, help="Keep only this subject (default: every subject): BVH/AMC files "
+                                                     "by the subject their name gives (CMU 01_02 -> cmu01, HDM05 "
+                                                     "HDM_bd_... -> bd), C3D and VideoPose3D files by the subjects "
+                                                     "inside."),
     compression: Literal["none", "lzf", "gzip"] = typer.Option("none", help="HDF5 compression of the arrays: none, lzf or gzip."),
 ) -> None:
     """Synthesise 2D/3D training pairs from motion capture through virtual phone cameras."""

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import Pose3dError
 from ..geometry import axis_angle_to_matrix
-from ..synth.cameras import Camera, load_rig
+from ..synth.cameras import Camera, five_coefficients, load_rig
 
 UNITS_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0}
 
@@ -95,15 +95,12 @@ def read_toml(path: str | Path, units: str = "auto") -> list[Camera]:
             if c.get("fisheye") is True:  # anipose's fisheye cameras: OpenCV's fisheye model, 4 other coefficients
                 raise Pose3dError(f"{path}: camera [{key}] is a fisheye camera (fisheye = true); pose3d models "
                                   "pinhole cameras with OpenCV's k1 k2 p1 p2 k3: calibrate with the pinhole model")
-            d = np.asarray(c.get("distortions", []), dtype=np.float64).ravel()
-            if d.size > 5 and np.any(d[5:] != 0):
-                raise Pose3dError(f"{path}: camera [{key}] has {d.size} distortion coefficients; pose3d models "
-                                  "OpenCV's first five (k1, k2, p1, p2, k3): calibrate with that model")
-            dist = np.zeros(5)
-            dist[:min(5, d.size)] = d[:5]
+            dist = five_coefficients(c.get("distortions", []), f"{path}: camera [{key}]")
             R = rodrigues(np.asarray(c["rotation"], dtype=np.float64).reshape(3))
             t = np.asarray(c["translation"], dtype=np.float64).reshape(3)
             w, h = (int(round(float(v))) for v in c["size"])
+        except Pose3dError:
+            raise
         except (KeyError, ValueError, TypeError) as e:
             raise Pose3dError(f"{path}: camera [{key}] is incomplete ({type(e).__name__}: {e}); expected name, size, "
                               "matrix, distortions, rotation, translation") from None

@@ -190,6 +190,19 @@ def sample_camera(joints_world: np.ndarray, rng: np.random.Generator, cfg: Camer
     raise CameraError("could not place a camera in front of the subject; widen distance_mm")
 
 
+def five_coefficients(coefficients, where: str) -> np.ndarray:
+    """(5,) OpenCV ``(k1, k2, p1, p2, k3)`` from a calibration's distortion list (fewer: zeros after them);
+    CameraError naming ``where`` (file and camera) for a non-zero sixth or later coefficient: pose3d does not model
+    those (the rational and thin-prism terms)."""
+    d = np.asarray(coefficients, dtype=np.float64).ravel()
+    if d.size > 5 and np.any(d[5:] != 0):
+        raise CameraError(f"{where} has {d.size} distortion coefficients; pose3d models OpenCV's first five (k1, k2, "
+                          "p1, p2, k3): calibrate with that model")
+    dist = np.zeros(5)
+    dist[:min(5, d.size)] = d[:5]
+    return dist
+
+
 def load_rig(path: str | Path) -> list[Camera]:
     """Read a rig JSON file (see module doc) into cameras."""
     path = Path(path)
@@ -201,12 +214,7 @@ def load_rig(path: str | Path) -> list[Camera]:
         out = []
         for i, c in enumerate(cams):
             K = np.asarray(c["K"], dtype=np.float64).reshape(3, 3)
-            dist = np.zeros(5)
-            d = np.asarray(c.get("dist", []), dtype=np.float64).ravel()
-            if d.size > 5 and np.any(d[5:] != 0):
-                raise CameraError(f"{path}: camera {str(c.get('name', i))!r}: dist has {d.size} coefficients; pose3d "
-                                  "models OpenCV's first five (k1, k2, p1, p2, k3): calibrate with that model")
-            dist[:min(5, d.size)] = d[:5]
+            dist = five_coefficients(c.get("dist", []), f"{path}: camera {str(c.get('name', i))!r}")
             R = np.asarray(c["R"], dtype=np.float64).reshape(3, 3)
             t = np.asarray(c["t"], dtype=np.float64).reshape(3)
             w, h = (int(v) for v in c["size"])

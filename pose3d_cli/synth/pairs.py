@@ -251,22 +251,34 @@ def _synth_job(args: tuple[Path, SynthConfig]) -> FileResult:
     return synth_file(*args)
 
 
-def known_subjects(files: list[Path]) -> set[str] | None:
-    """The subjects of ``files`` known from their names alone (BVH and AMC: ``mocap/load.py`` names them so), or
-    None where a file names its subjects inside (C3D label prefixes, array files)."""
+def named_subject(f: Path) -> str | None:
+    """The subject of a mocap file known from its name alone (BVH and AMC: ``mocap/load.py`` names them so), or
+    None where the file names its subjects inside (C3D label prefixes, array files)."""
     from ..mocap.amc import amc_subject
     from ..mocap.load import AMC_EXT, BVH_EXT, subject_of
 
-    out = set()
-    for f in files:
-        ext = f.suffix.lower()
-        if ext in BVH_EXT:
-            out.add(subject_of(f))
-        elif ext in AMC_EXT:
-            out.add(amc_subject(f))
-        else:
-            return None
-    return out
+    ext = f.suffix.lower()
+    return subject_of(f) if ext in BVH_EXT else amc_subject(f) if ext in AMC_EXT else None
+
+
+def known_subjects(files: list[Path]) -> set[str] | None:
+    """The subjects of ``files`` known from their names alone (:func:`named_subject`), or None where a file names
+    its subjects inside."""
+    named = [named_subject(f) for f in files]
+    return None if None in named else set(named)
+
+
+def keep_subject(files: list[Path], subject: str | None) -> list[Path]:
+    """``files`` without those whose name gives another subject than ``subject`` (files naming their subjects
+    inside are kept: their reader keeps the subject); SynthError where no file is left."""
+    if subject is None:
+        return files
+    kept = [f for f in files if named_subject(f) in (None, subject)]
+    if not kept:
+        named = sorted({named_subject(f) for f in files})
+        raise SynthError(f"--subject {subject}: no file of that subject (subjects from the file names: "
+                         f"{', '.join(named[:20])}{' ...' if len(named) > 20 else ''}); name one of them")
+    return kept
 
 
 def decide_splits(groups: list[str], subjects: list[str], cfg: SynthConfig,
@@ -315,6 +327,7 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
                          "point to a folder or file of motion capture")
     if not output.parent.exists():
         raise SynthError(f"{output}: the folder {output.parent} does not exist; create it or choose another path")
+    files = keep_subject(files, cfg.subject)
     named = known_subjects(files)
     if cfg.test_subjects and named is not None and not set(cfg.test_subjects) & named:  # before any file is filmed
         raise SynthError(f"--test-subjects: {', '.join(cfg.test_subjects)} not among the subjects of the data "

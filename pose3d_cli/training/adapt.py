@@ -361,7 +361,9 @@ def adapt(inputs: list[str | Path], output: str | Path, opts: AdaptOptions, work
     from ..infer.calibration import check_intrinsics_options
 
     check_intrinsics_options(opts.fov, opts.focal, opts.calib)  # one source of intrinsics (infer's rule)
-    base = TrainConfig(data=str(opts.replay), output=str(output), init=opts.init, prior=str(opts.replay),
+    priors = opts.prior_weight > 0 or opts.shape_prior_weight > 0 or opts.smooth_weight > 0  # what reads --prior
+    base = TrainConfig(data=str(opts.replay), output=str(output), init=opts.init,
+                       prior=str(opts.replay) if priors else None,
                        epochs=opts.epochs, subsample=opts.subsample, lr=opts.lr, seed=opts.seed, threads=opts.threads,
                        max_minutes=opts.max_minutes, log=log, reproj_weight=opts.reproj_weight,
                        bone_constancy_weight=opts.bone_constancy_weight, smooth_weight=opts.smooth_weight,

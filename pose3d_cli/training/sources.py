@@ -25,13 +25,12 @@ A sources file (YAML or JSON) given as ``pose3d train sources.yaml -o m.pt``::
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..config import is_number
+from ..config import is_number, read_config
 from ..errors import Pose3dError
 
 KINDS = ("pairs", "2d", "image3d")
@@ -145,19 +144,7 @@ def read_sources_file(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise Pose3dError(f"{path}: no such sources file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise Pose3dError(f"{path}: not UTF-8 text (a sources YAML/JSON is text); save it as UTF-8") from None
-    try:
-        if path.suffix.lower() == ".json":
-            doc = json.loads(text)
-        else:
-            import yaml
-
-            doc = yaml.safe_load(text)
-    except Exception as e:  # noqa: BLE001 - yaml/json errors: one line
-        raise Pose3dError(f"{path}: not valid YAML/JSON ({str(e).splitlines()[0][:120]})") from None
+    doc = read_config(path, "a sources list")
     if not isinstance(doc, dict) or not isinstance(doc.get("sources"), list) or not doc["sources"]:
         raise Pose3dError(f"{path}: expected a 'sources:' list (each with path, kind, weight)")
     unknown = set(doc) - {"sources", "val", "prior"}
