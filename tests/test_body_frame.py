@@ -33,6 +33,10 @@ def angles_of(world, R=None, up=None):
     ({"neck_flex": -20}, {"neck_flexion": -20}),
     ({"trunk_flex": 40, "neck_flex": 15}, {"neck_flexion": 15, "trunk_flexion": 40}),  # neck relative to trunk
     ({"neck_side": 15}, {"neck_side_bend": 15}),
+    # side bends under a forward bend (flexion, then lateral bending: ISB's Cardan order, as ergo_fk composes them);
+    # the frontal-plane projection read 16.8° and 9.9°
+    ({"trunk_flex": 80, "trunk_side": 3}, {"trunk_side_bend": 3, "trunk_flexion": 80}),
+    ({"neck_flex": 60, "neck_side": 5}, {"neck_side_bend": 5, "neck_flexion": 60}),
     ({"arm_flex": (60, -30)}, {"upper_arm_flexion_left": 60, "upper_arm_flexion_right": -30,
                                "upper_arm_elevation_left": 60, "upper_arm_elevation_right": -30}),
     ({"arm_flex": (150, 0)}, {"upper_arm_flexion_left": 150, "upper_arm_elevation_left": 150}),

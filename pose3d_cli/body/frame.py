@@ -24,13 +24,15 @@ Angle conventions (degrees, signed):
   horizontal: 110° reads 110°, not 70°); under a side bend ``s`` the sagittal projection
   divides the trunk's forward component by about ``cos s``, and with it any forward/backward depth error of a
   monocular lift, which ``trunk_lean`` does not.
-- ``trunk_side_bend``: in the frontal plane (left, up); + towards the subject's left. Bent past the horizontal (where
-  that projection points down) it is the angle of the trunk out of the sagittal plane. Under a deep forward bend
-  the frontal projection amplifies a small lateral tilt (3° reads ~17° at 80° of flexion): not corrected.
+- ``trunk_side_bend``: the angle of the trunk axis out of the pelvis frame's sagittal plane (anterior, up), + towards
+  the subject's left: the lateral bending of the flexion-then-lateral-bending Cardan sequence (ISB, Wu et al. 2005),
+  so a trunk flexed 80° and tilted 3° sideways reads 3° (its frontal-plane projection, used before stop 30, read
+  ~17°); equal to the frontal-plane angle for an upright trunk.
 - ``trunk_twist``: the shoulder line against the hip line, both projected on the plane normal to the trunk
   axis; + shoulders turned to the subject's left (counter-clockwise seen from above).
 - ``neck_flexion``: ``head − thorax`` in the trunk frame's sagittal plane, from the trunk axis, minus
-  ``neck_neutral_deg``; + flexion, − extension. ``neck_side_bend``: frontal plane, + left.
+  ``neck_neutral_deg``; + flexion, − extension. ``neck_side_bend``: out of the trunk frame's
+  sagittal plane (as the trunk's side bend), + left.
 - ``upper_arm_flexion_{side}``: ``elbow − shoulder`` in the sagittal plane of the reference frame (trunk, or
   pelvis/vertical with ``upper_arm_reference="vertical"``), from the reference's downward axis; + flexion
   (forward), − extension (down to −90°: beyond, an arm past vertical overhead, it reads as flexion over 180°).
@@ -110,6 +112,13 @@ def planar_angle(v: np.ndarray, zero: np.ndarray, positive: np.ndarray) -> np.nd
     return np.degrees(np.arctan2(_dot(v, positive), _dot(v, zero)))
 
 
+def out_of_plane(v: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """Signed angle (degrees, −90..90) of ``v`` out of the plane whose unit normal is ``normal`` (both (..., 3)
+    → (...)), + towards the normal; NaN where ``v`` is zero or NaN."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.degrees(np.arcsin(np.clip(_dot(v, normal) / np.linalg.norm(v, axis=-1), -1, 1)))
+
+
 def orthonormal_frame(up: np.ndarray, lateral: np.ndarray) -> np.ndarray:
     """(..., 3, 3) rows (anterior, left, up) from an up axis and an approximate left axis (both (..., 3))."""
     u = _unit(up)
@@ -178,13 +187,11 @@ def body_angles(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H3
     out: dict[str, np.ndarray] = {}
     out["trunk_flexion"] = planar_angle(trunk, pu, pa)
     out["trunk_inclination"] = _signed_3d(trunk, pu, pa, pl)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lean = np.degrees(np.arcsin(np.clip(_dot(trunk, pa) / np.linalg.norm(trunk, axis=-1), -1, 1)))
-        out["trunk_lean"] = _past_horizontal(lean, trunk, pu)
-        # side bend: in the frontal plane while the trunk is above the horizontal; bent past it, that projection
-        # points down (±180° by noise), so the angle out of the sagittal plane is used there
-        out["trunk_side_bend"] = np.where(_dot(trunk, pu) >= 0, planar_angle(trunk, pu, pl), np.degrees(np.arcsin(
-            np.clip(_dot(trunk, pl) / np.linalg.norm(trunk, axis=-1), -1, 1))))
+    out["trunk_lean"] = _past_horizontal(out_of_plane(trunk, pa), trunk, pu)
+    # side bend: the angle out of the sagittal plane, the lateral bending of a flexion-then-lateral-bending
+    # Cardan sequence (ISB, Wu et al. 2005); the frontal-plane projection it replaces amplified a small
+    # lateral tilt under a forward bend (3° read ~17° at 80° of flexion) and flipped past the horizontal
+    out["trunk_side_bend"] = out_of_plane(trunk, pl)
     # twist: shoulder line against hip line, about the trunk axis (+ = counter-clockwise seen from above)
     sh = j["left_shoulder"] - j["right_shoulder"]
     hp = j["left_hip"] - j["right_hip"]
@@ -193,7 +200,7 @@ def body_angles(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H3
     out["trunk_twist"] = np.degrees(np.arctan2(_dot(np.cross(hpp, shp), tu), _dot(hpp, shp)))
     neck = j["head"] - j["thorax"]
     out["neck_flexion"] = planar_angle(neck, tu, ta) - neck_neutral_deg
-    out["neck_side_bend"] = planar_angle(neck, tu, tl)
+    out["neck_side_bend"] = out_of_plane(neck, tl)
     ra, rl, ru = (ta, tl, tu) if upper_arm_reference == "trunk" else (pa, pl, pu)
     half = []
     for s in SIDES:
@@ -205,8 +212,7 @@ def body_angles(poses: np.ndarray, up: np.ndarray, skeleton: Skeleton | str = H3
         # past vertical overhead (below −90° in the sagittal plane: no shoulder extends that far) is flexion
         out[f"upper_arm_flexion_{s}"] = np.where(flexion < -90.0, flexion + 360.0, flexion)
         out[f"upper_arm_elevation_{s}"] = _signed_3d(upper, -ru, ra, outward)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            abduction = np.degrees(np.arcsin(np.clip(_dot(upper, outward) / np.linalg.norm(upper, axis=-1), -1, 1)))
+        abduction = out_of_plane(upper, outward)
         # raised above the shoulder more sideways than forwards, the arm keeps growing in abduction (120° raised
         # sideways read 60°, 170° read 10°: the RULA/REBA "abducted" +1 was lost)
         sideways = (_dot(upper, ru) > 0) & (np.abs(_dot(upper, outward)) > np.abs(_dot(upper, ra)))
