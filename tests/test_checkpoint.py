@@ -142,3 +142,60 @@ def test_a_nearest_neighbour_library_of_another_shape_is_refused(tmp_path, l2, l
     bad = save_checkpoint(ck, tmp_path / "nn.pt")
     with pytest.raises(CheckpointError, match="library shapes"):
         load_model(bad)
+
+
+def _tiny_checkpoint():
+    from pose3d_cli.lifting.checkpoint import make_checkpoint
+    from pose3d_cli.lifting.models import build_model
+
+    m = build_model("mlp", 17, 0, np.zeros((17, 3)), np.ones((17, 3)), width=16, blocks=1)
+    return make_checkpoint(m, "mlp", {"width": 16, "blocks": 1, "dropout": 0.05}, "h36m17", "pelvis")
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda c: c.pop("skeleton"), "'skeleton'"),
+    (lambda c: c["codec"].pop("root"), "'root'"),
+    (lambda c: c.__setitem__("skeleton", "h36m17"), "TypeError"),
+    (lambda c: c["state_dict"].__setitem__(0, torch.zeros(1)), "no weights"),  # raw AttributeError in torch
+])
+def test_info_refuses_a_damaged_checkpoint_in_one_line(tmp_path, damage, words):
+    """`pose3d info` indexed fields read_checkpoint never checked: 'internal error ... this is a bug', exit 1."""
+    from typer.testing import CliRunner
+
+    from pose3d_cli.cli.app import app
+    from pose3d_cli.lifting.checkpoint import save_checkpoint
+
+    ck = _tiny_checkpoint()
+    damage(ck)
+    p = save_checkpoint(ck, tmp_path / "bad.pt")
+    with pytest.raises(CheckpointError):
+        load_model(p)
+    r = CliRunner().invoke(app, ["info", str(p)])
+    assert r.exit_code == 2 and "Traceback" not in r.output and words in r.stderr, r.output
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_info_counts_parameters_not_buffers(tmp_path):
+    """A damaged metrics entry reads as absent; a nearest-neighbour library is no parameter (info said 85,051)."""
+    from pose3d_cli.lifting.checkpoint import describe_checkpoint, make_checkpoint, save_checkpoint
+    from pose3d_cli.lifting.models import build_model
+
+    ck = _tiny_checkpoint()
+    ck["metrics"] = []
+    expected = sum(v.numel() for k, v in ck["state_dict"].items() if not k.startswith("decode."))
+    assert describe_checkpoint(save_checkpoint(ck, tmp_path / "m.pt"))["parameters"] == expected
+    nn_model = build_model("nn", 17, 0, np.zeros((17, 3)), np.ones((17, 3)), library=50)
+    nn_ck = make_checkpoint(nn_model, "nn", {"library": 50}, "h36m17", "pelvis")
+    assert any(v.numel() >= 50 for v in nn_ck["state_dict"].values())  # it stores a library...
+    assert describe_checkpoint(save_checkpoint(nn_ck, tmp_path / "nn.pt"))["parameters"] == 0  # ...of no parameters
+
+
+def test_a_torchscript_file_is_refused_without_torch_warnings(tmp_path):
+    p = tmp_path / "ts.pt"
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), p)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch's UserWarning went to stderr before the one line
+        with pytest.raises(CheckpointError):
+            read_checkpoint(p)

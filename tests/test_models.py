@@ -93,13 +93,21 @@ def test_temporal_receptive_fields():
         assert out.shape[1] == 3
 
 
-def test_causal_model_ignores_the_future():
+@pytest.mark.parametrize("causal", [True, False])
+def test_causal_model_ignores_the_future(causal):
+    """Through predict_sequence (padded as the contract says): output t moves with frame t + 1 only when the model is
+    not causal (changing the last frame of a raw window, as this test did before, moves nothing earlier either way)."""
+    from pose3d_cli.lifting.predict import predict_sequence
+
     m = build_model("temporal", J, 0, np.zeros((J, 3)), np.ones((J, 3)), channels=16, filter_widths=[3, 3],
-                    causal=True).eval()
-    xy, conf = torch.randn(1, 20, J, 2), torch.ones(1, 20, J)
-    a = m(xy, conf)
-    xy2 = xy.clone()
-    xy2[:, -1] += 1.0  # change only the last frame
-    b = m(xy2, conf)
-    torch.testing.assert_close(a[:, :-1], b[:, :-1])
-    assert not torch.allclose(a[:, -1], b[:, -1])
+                    causal=causal).eval()
+    rng = np.random.default_rng(0)
+    xy, conf = rng.normal(size=(20, J, 2)).astype(np.float32), np.ones((20, J), np.float32)
+    t = 10
+    xy2 = xy.copy()
+    xy2[t + 1] += 1.0  # change only the frame after t
+    a, b = predict_sequence(m, xy, conf), predict_sequence(m, xy2, conf)
+    if causal:
+        np.testing.assert_allclose(a[:t + 1], b[:t + 1])
+    assert np.allclose(a[t], b[t]) == causal  # causal: t unchanged; centred: t sees t + 1
+    assert not np.allclose(a[t + 1], b[t + 1])

@@ -229,5 +229,8 @@ def test_bad_source_kind_weight_model_argument_and_output_suffix(small_pairs, tm
     assert "'abc' is neither a kind" in refused("-o", tmp_path / "m.pt", "--source", f"{small_pairs}:pairs:abc")
     assert "width must be a whole number >= 1" in refused("-o", tmp_path / "m.pt", "--arg", "width=abc")
     assert "dropout must be a number in [0, 1)" in refused("-o", tmp_path / "m.pt", "--arg", "dropout=2")
+    # a temporal model of one frame was accepted, then crashed as an internal error (no time axis)
+    assert "not all 1 (one frame: use --model mlp)" in refused("-o", tmp_path / "m.pt", "--model", "temporal",
+                                                               "--arg", "filter_widths=[1,1]")
     assert "written as .pt" in refused("-o", tmp_path / "m.onnx")
     assert list(tmp_path.iterdir()) == []

@@ -17,6 +17,7 @@ Keys::
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,7 +111,9 @@ def read_checkpoint(path: str | Path) -> dict:
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint; check the path (checkpoints are written by `pose3d train`)")
     try:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about TorchScript archives before refusing them: one line
+            warnings.simplefilter("ignore", UserWarning)
+            ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - torch raises many kinds; all mean the same to a user
         text = str(e)
         if "GLOBAL" in text or "Unsupported global" in text:
@@ -142,7 +145,8 @@ def check_weights(ck: dict, path: str | Path) -> None:
     if not isinstance(model, dict) or not isinstance(model.get("name"), str) or not isinstance(model.get("args"), dict):
         raise CheckpointError(f"{path}: damaged checkpoint: no model name and arguments; give a .pt written by "
                               "`pose3d train`")
-    if not isinstance(sd, dict) or not sd or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+    if not isinstance(sd, dict) or not sd or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                                     for k, v in sd.items()):
         raise CheckpointError(f"{path}: damaged checkpoint: no weights (state_dict); give a .pt written by "
                               "`pose3d train`")
     bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
@@ -286,8 +290,12 @@ def _losses(train: dict, data: dict) -> str | None:
 
 def describe_checkpoint(path: str | Path) -> dict:
     ck = read_checkpoint(path)
-    n_params = sum(int(v.numel()) for k, v in ck["state_dict"].items()  # the output statistics are no parameters
-                   if not (k.startswith("decode.") or ".decode." in k))
+    model = model_from_checkpoint(ck, path).model  # every field below checked as infer and eval check it
+    n_params = sum(int(p.numel()) for k, p in model.named_parameters()  # the output statistics and a nearest-
+                   if not (k.startswith("decode.") or ".decode." in k))  # neighbour library are no parameters
+    for key in ("data", "train", "metrics"):  # what infer never reads: a damaged entry reads as absent
+        if not isinstance(ck.get(key, {}), dict):
+            ck[key] = {}
     return {
         "kind": "pose3d checkpoint", "pose3d version": ck.get("pose3d_version"), "model": ck["model"]["name"],
         "model args": ck["model"]["args"], "parameters": n_params, "receptive field": ck.get("receptive_field", 1),

@@ -237,8 +237,9 @@ def check_model_args(name: str, args: dict) -> None:
             want = "a number in [0, 1)"
         else:
             ok = isinstance(value, (list, tuple)) and len(value) > 0 and all(
-                isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
-            want = "a list of whole numbers >= 1, e.g. [3,3,3]"
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value) and any(v > 1 for v in value)
+            # all 1: a receptive field of one frame, which the contract then calls single-frame (no time axis)
+            want = "a list of whole numbers >= 1, not all 1 (one frame: use --model mlp), e.g. [3,3,3]"
         if not ok:
             raise Pose3dError(f"model {name!r}: {key}={value!r} is not valid; {key} must be {want} "
                               f"(default {default})")
