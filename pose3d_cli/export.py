@@ -43,8 +43,10 @@ from .lifting.sequence import pad_sequence
 
 FORMATS = ("onnx", "torchscript", "pt2")
 #: output suffix → format, when no format is given
-SUFFIX_FORMATS = {".onnx": "onnx", ".pt2": "pt2", ".ts": "torchscript", ".torchscript": "torchscript",
-                  ".pt": "torchscript"}
+SUFFIX_FORMATS = {".onnx": "onnx", ".pt2": "pt2", ".ts": "torchscript", ".torchscript": "torchscript"}
+#: never an export's suffix: it is the checkpoint's (infer, eval and info read a .pt as one; a TorchScript export
+#: written as other_run.pt replaced that run's checkpoint)
+CHECKPOINT_SUFFIX = ".pt"
 #: default largest allowed |export - eager| in mm (read at call time by the CLI)
 TOLERANCE_MM = 0.01
 ONNX_OPSET = 20
@@ -80,10 +82,18 @@ class ExportReport:
 def format_from_path(path: str | Path) -> str:
     """The export format implied by a file name's suffix."""
     suffix = Path(path).suffix.lower()
+    check_not_checkpoint_name(path)
     if suffix not in SUFFIX_FORMATS:
         raise ExportError(f"{path}: cannot tell the format from the suffix {suffix or '(none)'!r}; use "
                           f"{', '.join(SUFFIX_FORMATS)} or give --format {'|'.join(FORMATS)}")
     return SUFFIX_FORMATS[suffix]
+
+
+def check_not_checkpoint_name(path: str | Path) -> None:
+    """ExportError for an export named like a checkpoint (``.pt``): see :data:`CHECKPOINT_SUFFIX`."""
+    if Path(path).suffix.lower() == CHECKPOINT_SUFFIX:
+        raise ExportError(f"{path}: .pt is the suffix of pose3d checkpoints (infer, eval and info read a .pt as one); "
+                          "nothing was written; name the export for its format: .onnx, .ts (TorchScript) or .pt2")
 
 
 def load_sample(skeleton: str = "h36m17") -> tuple[np.ndarray, np.ndarray]:
@@ -155,6 +165,7 @@ def export_model(checkpoint_path: str | Path, output_path: str | Path, fmt: str 
     if tolerance_mm is None:
         tolerance_mm = TOLERANCE_MM if quantize is None else INT8_TOLERANCE_MM
     checkpoint_path, output_path = Path(checkpoint_path), Path(output_path)
+    check_not_checkpoint_name(output_path)
     if output_path.exists() and checkpoint_path.exists() and output_path.resolve() == checkpoint_path.resolve():
         raise ExportError(f"{output_path}: the output would overwrite the checkpoint; choose another file")
 
@@ -209,17 +220,12 @@ def export_model(checkpoint_path: str | Path, output_path: str | Path, fmt: str 
 
 
 def _refuse_exported(path: Path) -> None:
-    """A clear error when an exported file is given where a checkpoint is expected."""
-    if not path.is_file():
-        return
-    fmt = None
-    if zipfile.is_zipfile(path):
-        with contextlib.suppress(ExportError, OSError, zipfile.BadZipFile):
-            fmt = _sniff_format(path)
-    elif path.suffix.lower() == ".onnx":
-        fmt = "onnx"
-    if fmt is not None:
-        raise ExportError(f"{path}: an exported {fmt} model, not a checkpoint; export from the .pt checkpoint "
+    """A clear error when an exported file is given where a checkpoint is expected (by its content, any name)."""
+    from .filekind import exported_model_kind
+
+    kind = exported_model_kind(path) if path.is_file() else None
+    if kind is not None:
+        raise ExportError(f"{path}: an exported {kind} model, not a checkpoint; export from the .pt checkpoint "
                           "that `pose3d train` wrote")
 
 
@@ -361,14 +367,13 @@ def _compare(model, run: Callable, batches) -> tuple[float, int]:
 
 def _sniff_format(path: Path) -> str:
     """'onnx', 'torchscript' or 'pt2', from the file's content (zip layout), else from the suffix."""
+    from .filekind import exported_model_kind
+
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
-            names = z.namelist()
-        if any(n.endswith("/models/model.json") or n.endswith("/archive_format") for n in names):
-            return "pt2"
-        if any("/code/__torch__/" in n for n in names):  # torch.save archives have data.pkl but no code
-            return "torchscript"
-        raise ExportError(f"{path}: a zip archive that is neither TorchScript nor a torch.export .pt2 file")
+        kind = exported_model_kind(path)  # torch.save archives have data.pkl but no code
+        if kind is None:
+            raise ExportError(f"{path}: a zip archive that is neither TorchScript nor a torch.export .pt2 file")
+        return "pt2" if kind.endswith(".pt2") else "torchscript"
     return "onnx"
 
 

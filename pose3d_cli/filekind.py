@@ -45,3 +45,27 @@ def file_kind(path: Path | str) -> str | None:
     except UnicodeDecodeError:
         return BINARY
     return BINARY if b"\0" in head else TEXT
+
+
+def exported_model_kind(path: Path | str) -> str | None:
+    """'TorchScript', 'torch.export .pt2' or 'ONNX' when ``path``'s content is one of those (whatever its name),
+    else None."""
+    import zipfile
+
+    path = Path(path)
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+        except (OSError, zipfile.BadZipFile):
+            return None
+        if any(n.endswith("/models/model.json") or n.endswith("/archive_format") for n in names):
+            return "torch.export .pt2"
+        return "TorchScript" if any("/code/__torch__/" in n for n in names) else None
+    try:
+        import onnx
+
+        graph = onnx.load(str(path), load_external_data=False).graph
+    except Exception:  # noqa: BLE001 - not ONNX (protobuf raises many kinds), or onnx missing
+        return None
+    return "ONNX" if len(graph.node) > 0 else None

@@ -211,8 +211,10 @@ def test_check_inputs_are_validated(tmp_path, small_checkpoint):
 
 
 def test_format_from_path():
-    assert [ex.format_from_path(p) for p in ("a.onnx", "a.pt2", "a.ts", "a.torchscript", "a.PT")] == \
-        ["onnx", "pt2", "torchscript", "torchscript", "torchscript"]
+    assert [ex.format_from_path(p) for p in ("a.onnx", "a.pt2", "a.ts", "a.torchscript")] == \
+        ["onnx", "pt2", "torchscript", "torchscript"]
+    with pytest.raises(ExportError, match="suffix of pose3d checkpoints"):
+        ex.format_from_path("a.PT")
     with pytest.raises(ExportError, match="--format"):
         ex.format_from_path("a.bin")
 
@@ -285,6 +287,37 @@ def test_cli_usage_errors(tmp_path, small_checkpoint, exported):
     onnx_path = exported("mlp", "onnx")[0].path
     assert "not a checkpoint" in _one_line_error(runner.invoke(app, ["export", str(onnx_path), "-o", str(tmp_path / "m.onnx")]))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_export_never_takes_a_checkpoints_name(tmp_path, small_checkpoint):
+    """`export a.pt -o other_run.pt` replaced another run's checkpoint with TorchScript (exit 0), and `--format onnx`
+    wrote ONNX at a .pt that infer then called damaged: .pt is refused whatever the format, the file kept."""
+    import shutil
+
+    other = tmp_path / "other_run.pt"
+    shutil.copy(small_checkpoint, other)
+    before = other.read_bytes()
+    for extra in ([], ["--format", "onnx"], ["--format", "torchscript"]):
+        line = _one_line_error(runner.invoke(app, ["export", str(small_checkpoint), "-o", str(other), *extra]))
+        assert "suffix of pose3d checkpoints" in line
+    assert other.read_bytes() == before
+    with pytest.raises(ExportError, match="suffix of pose3d checkpoints"):
+        export_model(small_checkpoint, tmp_path / "new.pt", "onnx")
+
+
+@pytest.mark.parametrize("fmt", sorted(SUFFIX))
+def test_an_export_given_as_a_checkpoint_says_what_it_is(fmt, exported, tmp_path):
+    """By content, whatever its name: infer and info said 'damaged, truncated or another kind of file'."""
+    import shutil
+
+    from pose3d_cli.lifting.checkpoint import CheckpointError, read_checkpoint
+
+    renamed = tmp_path / "model.pt"
+    shutil.copy(exported("mlp", fmt)[0].path, renamed)
+    with pytest.raises(CheckpointError, match="an exported (ONNX|TorchScript|torch.export .pt2) model"):
+        read_checkpoint(renamed)
+    line = _one_line_error(runner.invoke(app, ["export", str(renamed), "-o", str(tmp_path / "m.onnx")]))
+    assert "an exported" in line and "not a checkpoint" in line
 
 
 @pytest.mark.parametrize("fmt", sorted(SUFFIX))

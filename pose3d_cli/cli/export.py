@@ -56,8 +56,9 @@ def export(
         if fmt not in ex.FORMATS:
             raise Pose3dError(f"--format {fmt!r}: choose {', '.join(ex.FORMATS)}")
         check_outputs([checkpoint], [output])
+        ex.check_not_checkpoint_name(output)
         implied = ex.SUFFIX_FORMATS.get(output.suffix.lower())
-        if implied and implied != fmt and output.suffix.lower() != ".pt":  # a file named .onnx that is no ONNX model
+        if implied and implied != fmt:  # a file named .onnx that is no ONNX model
             raise Pose3dError(f"{output}: the extension says {implied}, but --format {fmt} would be written there; "
                               f"nothing was written; name the output for its format (e.g. "
                               f"{output.with_suffix(next(k for k, v in ex.SUFFIX_FORMATS.items() if v == fmt))})")

@@ -116,6 +116,12 @@ def read_checkpoint(path: str | Path) -> dict:
             ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - torch raises many kinds; all mean the same to a user
         text = str(e)
+        from ..filekind import exported_model_kind
+
+        exported = exported_model_kind(path)
+        if exported is not None:
+            raise CheckpointError(f"{path}: an exported {exported} model, not a pose3d checkpoint; give the .pt that "
+                                  "`pose3d train` wrote (infer also runs ONNX exports named .onnx)") from None
         if "GLOBAL" in text or "Unsupported global" in text:
             raise CheckpointError(f"{path}: refused: the file holds Python objects beyond plain weights "
                                   "(loading it could run code); only pose3d checkpoints are accepted") from None
