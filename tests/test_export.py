@@ -93,7 +93,8 @@ def test_export_report_and_metadata(name, fmt, exported, checkpoints):
     report, model = exported(name, fmt)
     assert report.format == fmt and report.path.is_file()
     assert report.max_abs_diff_mm <= TOL
-    assert report.n_check_samples == (61 if model.receptive_field() == 1 else 180)
+    # the sample, one frame alone, and the sample with 10/20/30/50% of joints missing (export.masked_draws)
+    assert report.n_check_samples == (61 + 4 * 60 if model.receptive_field() == 1 else 180)
     assert not [p for p in report.path.parent.iterdir() if ".tmp-" in p.name or p.suffix == ".data"]
     meta = load_exported_meta(report.path)
     assert meta["model"] == {"name": name, "args": {**DEFAULT_ARGS[name], **SMALL[name]}}
@@ -166,6 +167,31 @@ def test_onnx_lifter_refuses_foreign_files(tmp_path, checkpoints):
         OnnxLifter(junk)
 
 
+@pytest.mark.parametrize("joints, rf", [(16, 1), (17, 3)])
+def test_onnx_graph_that_contradicts_its_metadata_is_refused_at_load(tmp_path, exported, joints, rf):
+    """A graph of 16 joints, or a single-frame graph said to be temporal, under pose3d metadata: refused when
+    loaded (it failed inside onnxruntime, 'internal error ... this is a bug')."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from pose3d_cli.lifting.onnx_runtime import META_KEY, OnnxLifter, OnnxModelError
+
+    meta = json.loads({p.key: p.value for p in onnx.load(str(exported("mlp", "onnx")[0].path)).metadata_props}[META_KEY])
+    meta["receptive_field"] = rf
+    xy = helper.make_tensor_value_info("xy", TensorProto.FLOAT, ["B", joints, 2])
+    conf = helper.make_tensor_value_info("conf", TensorProto.FLOAT, ["B", joints])
+    out = helper.make_tensor_value_info("joints_3d", TensorProto.FLOAT, ["B", joints, 3])
+    pads = helper.make_tensor("pads", TensorProto.INT64, [6], [0, 0, 0, 0, 0, 1])
+    graph = helper.make_graph([helper.make_node("Pad", ["xy", "pads"], ["joints_3d"])], "g", [xy, conf], [out], [pads])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+    m.ir_version = 9
+    m.metadata_props.add(key=META_KEY, value=json.dumps(meta))
+    path = tmp_path / "foreign.onnx"
+    onnx.save(m, str(path))
+    with pytest.raises(OnnxModelError, match="its graph takes xy of shape"):
+        OnnxLifter(path)
+
+
 def test_onnx_lifter_and_meta_need_no_torch(exported):
     onnx_path = exported("mlp", "onnx")[0].path
     pt2_path = exported("mlp", "pt2")[0].path
@@ -207,7 +233,7 @@ def test_check_inputs_are_validated(tmp_path, small_checkpoint):
                      check_inputs=(np.zeros((4, 16, 2), np.float32), np.ones((4, 16), np.float32)))
     xy, conf = load_sample()
     report = export_model(small_checkpoint, tmp_path / "m.ts", "torchscript", check_inputs=(xy[:10], conf[:10]))
-    assert report.n_check_samples == 11
+    assert report.n_check_samples == 11 + 4 * 10
 
 
 def test_format_from_path():
@@ -229,8 +255,8 @@ def test_cli_export(tmp_path, small_checkpoint):
     r = runner.invoke(app, ["export", str(small_checkpoint), "-o", str(out), "--json"])
     assert r.exit_code == 0, r.stderr
     report = json.loads(r.stdout)
-    assert report["format"] == "pt2" and report["n_check_samples"] == 61 and report["max_abs_diff_mm"] <= TOL
-    assert "max |diff|" in r.stderr and "61 poses" in r.stderr
+    assert report["format"] == "pt2" and report["n_check_samples"] == 301 and report["max_abs_diff_mm"] <= TOL
+    assert "max |diff|" in r.stderr and "301 poses" in r.stderr
     assert load_exported_meta(out)["model"]["name"] == "mlp"
     r = runner.invoke(app, ["export", str(small_checkpoint), "-o", str(tmp_path / "tiny.bin"), "--format", "torchscript"])
     assert r.exit_code == 0, r.stderr
@@ -245,7 +271,7 @@ def test_cli_onnx_export_is_quiet(tmp_path, small_checkpoint):
     assert r.returncode == 0, r.stderr
     assert r.stdout == ""
     assert r.stderr.strip().splitlines() == [l for l in r.stderr.strip().splitlines() if l.startswith("exported ")]
-    assert len(r.stderr.strip().splitlines()) == 1 and "61 poses" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "301 poses" in r.stderr
     lifter = OnnxLifter(out)
     assert lifter.receptive_field == 1 and lifter(*load_sample()).shape == (60, 17, 3)
 

@@ -1,11 +1,12 @@
-"""`pose3d export --quantize int8` (issue 9): an int8 ONNX lifter that stays near torch on real keypoints.
+"""`pose3d export --quantize int8` (issue 9): an int8 ONNX lifter that stays near torch on real keypoints, with
+joints missing too.
 
-Tolerances are measured on the shipped model and the shipped real sample (60 BlazePose frames): the correct
-quantisation (int8 fully connected layers after the first, per output channel) differs from torch by 8.4 mm at
-most and 1.1 mm on average; quantising the first layer too (it reads the input normaliser's mixed-scale
-features) gives 24 / 3.2 mm, and per-tensor weights 48 / 9.0 mm. The held-out P-MPJPE of the int8 file is within
-0.05 mm of torch's (67.34 vs 67.30 mm on a synth test split); that needs the synth dataset, so it is not a test
-here.
+The int8 layers are chosen by sensitivity (export._quantize_int8): each alone, then least sensitive first while
+the check poses (the shipped real sample, 60 BlazePose frames, and the same with 10-50% of joints missing) stay
+within half the 15 mm tolerance. Until stop 30 every layer after the first was int8: 8.4 mm max on the sample as
+detected, but 17-23 mm on other draws of missing joints (the first layer of each residual block moves them ~15 mm
+alone). The held-out P-MPJPE of the int8 file is within 0.05 mm of torch's (measured before stop 30 on a synth
+test split); that needs the synth dataset, so it is not a test here.
 """
 
 import json
@@ -39,7 +40,7 @@ def int8_file(tmp_path_factory):
 
 def test_int8_export_stays_near_torch_on_real_keypoints(int8_file):
     path, report = int8_file
-    assert report["quantize"] == "int8" and report["n_check_samples"] == 61
+    assert report["quantize"] == "int8" and report["n_check_samples"] == 301
     assert report["max_abs_diff_mm"] <= report["tolerance_mm"] == 15.0
     xy, conf = load_sample()
     with torch.no_grad():
@@ -49,15 +50,33 @@ def test_int8_export_stays_near_torch_on_real_keypoints(int8_file):
     assert d.mean() > 0.01  # it is quantised, not a float32 copy
 
 
-def test_int8_export_quantises_the_hidden_layers_only(int8_file):
-    """Every fully connected layer but the first runs as MatMulInteger; the input normaliser (ReduceSum, Log,
-    Concat ...) and the first layer stay float32."""
+def test_int8_export_quantises_the_hidden_layers_it_chose(int8_file):
+    """The layers the metadata names run as MatMulInteger, the others as float MatMul; the input normaliser
+    (ReduceSum, Log, Concat ...) and the first layer always stay float32."""
     graph = onnx.load(str(int8_file[0])).graph
     ops = [n.op_type for n in graph.node]
-    assert ops.count("MatMulInteger") == 5 and ops.count("MatMul") == 1 and "Gemm" not in ops
+    chosen = load_exported_meta(int8_file[0])["quantize_layers"]  # e.g. "2 of 6 (2, 4)"
+    n_int8, n_all = (int(v) for v in chosen.split(" (")[0].split(" of "))
+    assert 1 <= n_int8 < n_all and ops.count("MatMulInteger") == n_int8 and ops.count("MatMul") == n_all - n_int8
+    assert "Gemm" not in ops
     first = next(n for n in graph.node if n.op_type == "MatMul")
     assert ops.index("MatMul") < ops.index("DynamicQuantizeLinear")
     assert first.input[0] in {o for n in graph.node if n.op_type == "Concat" for o in n.output}
+
+
+def test_int8_export_keeps_its_tolerance_with_joints_missing(int8_file):
+    """Draws of missing joints the check never saw (other seeds): within the 15 mm the export promises (every
+    hidden layer int8 reached 23 mm here)."""
+    from pose3d_cli.export import masked_draws
+
+    xy, conf = load_sample()
+    model = load_model(default_model_path()).model.eval()
+    lifter = OnnxLifter(int8_file[0], threads=1)
+    for seed in (1, 2, 3):
+        X, C = masked_draws(xy, conf, seed)
+        with torch.no_grad():
+            ref = model(torch.from_numpy(X), torch.from_numpy(C)).numpy()
+        assert np.abs(lifter(X, C) - ref).max() <= 15.0, seed
 
 
 def test_info_and_infer_read_the_int8_file(int8_file, tmp_path):

@@ -128,11 +128,24 @@ class OnnxLifter:
         names = tuple(i.name for i in self._session.get_inputs())
         if names != INPUT_NAMES:
             raise OnnxModelError(f"{self.path}: inputs are {', '.join(names)}; a pose3d export has xy, conf")
-        self._rank = len(self._session.get_inputs()[0].shape)
         self.receptive_field = int(self.meta.get("receptive_field", 1))
         self.causal = bool(self.meta.get("causal", False))
         self.skeleton = str(self.meta["skeleton"]["name"])
         self.joints = [str(j) for j in self.meta["skeleton"]["joints"]]
+        self._check_graph()
+
+    def _check_graph(self) -> None:
+        """The graph's input shapes agree with what the metadata says (a graph of 16 joints, or a single-frame graph
+        said to be temporal, failed inside onnxruntime as an internal error)."""
+        lead = 1 if self.receptive_field == 1 else 2  # (B,) or (B, T)
+        J = len(self.joints)
+        for inp, last in zip(self._session.get_inputs(), ((J, 2), (J,))):  # xy, conf (names checked above)
+            shape = list(inp.shape)
+            fixed = [d for d in shape[lead:] if isinstance(d, int)]  # a named (dynamic) size agrees with anything
+            if len(shape) != lead + len(last) or (len(fixed) == len(last) and tuple(fixed) != last):
+                raise OnnxModelError(f"{self.path}: its graph takes {inp.name} of shape {shape}, but its metadata says "
+                                     f"{self.skeleton} ({len(self.joints)} joints), receptive field "
+                                     f"{self.receptive_field}; export it again with `pose3d export`")
 
     @property
     def name(self) -> str:
@@ -175,7 +188,10 @@ class OnnxLifter:
         if len(xy) == 0:
             T = () if xy.ndim == 3 else (xy.shape[1] - self.receptive_field + 1,)
             return np.zeros((0, *T, self.num_joints, 3), dtype=np.float32)
-        return self._session.run([OUTPUT_NAME], {"xy": xy, "conf": conf})[0]
+        try:
+            return self._session.run([OUTPUT_NAME], {"xy": xy, "conf": conf})[0]
+        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
+            raise OnnxModelError(f"{self.path}: onnxruntime could not run it on xy {xy.shape} ({_first_line(e)})") from None
 
     def predict_frames(self, xy: np.ndarray, conf: np.ndarray, batch_size: int = 8192) -> np.ndarray:
         """Single-frame model over (N, J, 2), (N, J) → (N, J, 3) mm, in batches."""
