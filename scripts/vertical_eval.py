@@ -40,7 +40,11 @@ def eval_synth(path: str, model, split: str | None = None) -> dict:
         if not m.any():
             raise SystemExit(f"{path}: no sequence of split {split!r}")
         P, up, seq = P[m], up[m], seq[m]
-    mu, _ = learned_per_frame(P.astype(np.float64), model) if model else (None, None)
+    mu = None
+    if model:  # per clip: the camera's roll is taken from each clip's own poses (body_roll)
+        mu = np.full(P.shape[:1] + (3,), np.nan)
+        for s in np.unique(seq):
+            mu[seq == s] = learned_per_frame(P[seq == s].astype(np.float64), model)[0]
     frame_err = angle_deg(mu, up) if mu is not None else None
     clip_est, clip_lvl, spreads, times = [], [], [], []
     for s in np.unique(seq):

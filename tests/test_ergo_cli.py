@@ -86,6 +86,10 @@ def test_vertical_modes(tmp_path):
     assert np.degrees(np.arccos(np.clip(body.up @ UP, -1, 1))) < 20  # the pitched camera, roughly
     level = resolve_vertical(poses, mode="level")
     assert level.source.startswith("level camera (--vertical level") and "--calib or --up" in level.note
+    assert "--calib" not in body.note
+    # an infer output lifted with a calibration: its vertical was known, and the estimate said nothing of it
+    poses.metadata["intrinsics"] = "calibration Calib.qca.txt:cam04"
+    assert "lifted with calibration Calib.qca.txt:cam04: give it with --calib" in resolve_vertical(poses).note
     assert np.allclose(level.up, [0, -1, 0])
     js = tmp_path / "s.json"
     for args, msg in ((("--vertical", "lines"), "needs the video"), (("--vertical", "sky"), "is not one of")):
@@ -594,10 +598,13 @@ def test_a_json_that_is_neither_an_infer_output_nor_2d_says_so_in_one_line(tmp_p
     assert _nothing_written(tmp_path, {"poses.json"})
 
 
-@pytest.mark.parametrize("camera, warned", [("cam02", False), ("cam04", True)])
-def test_a_calibration_of_another_camera_is_caught_by_the_scene_lines(camera, warned):
+@pytest.mark.parametrize("video, camera, warned", [("cam02", "cam02", False), ("cam02", "cam04", True),
+                                                   ("cam01", "cam04", True)])
+def test_a_calibration_of_another_camera_is_caught_by_the_scene_lines(video, camera, warned):
     """cam02's video scored with --calib-camera cam04 (rolled 26°, where cam02 is level within 2°) was taken as given;
-    the video's own vertical lines disagree with that camera's vertical by ~23° (cam02's own: 0.6°): said."""
+    the video's own vertical lines disagree with that camera's vertical by ~23° (cam02's own: 0.6°): said. cam01's
+    video with cam04's camera (36° apart) was not: lines searched from the calibration's vertical were refused as
+    more than 25° from it."""
     from types import SimpleNamespace
 
     from pose3d_cli.ergo.run import ErgoRequest, _calibration_against_scene
@@ -606,9 +613,10 @@ def test_a_calibration_of_another_camera_is_caught_by_the_scene_lines(camera, wa
 
     clip = need(DATA / "video" / "pose2sim_single_person")
     calib = clip / "Calib.qca.txt"
-    req = ErgoRequest(input=str(clip / "cam02.mp4"), calib=str(calib), calib_camera=camera)
+    req = ErgoRequest(input=str(clip / f"{video}.mp4"), calib=str(calib), calib_camera=camera)
     up = camera_by_name(load_calibration(calib), camera).R @ np.array([0.0, 0.0, 1.0])
-    out = _calibration_against_scene(req, open_source(clip / "cam02.mp4"), {}, SimpleNamespace(up=up), "cam02.mp4")
+    out = _calibration_against_scene(req, open_source(clip / f"{video}.mp4"), {}, SimpleNamespace(up=up),
+                                     f"{video}.mp4")
     assert (out is not None) == warned, out
     if warned:
         assert "'cam04' is tilted" in out and "--calib-camera" in out

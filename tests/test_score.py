@@ -218,10 +218,17 @@ def test_infer_detector_3d_writes_mediapipe_world_landmarks_that_score_reads(tmp
 
     video = need(DATA / "video" / "pose2sim_single_person" / "cam01.mp4")
     out = tmp_path / "mediapipe_cam01.csv"
-    r = runner.invoke(app, ["-q", "infer", str(video), "--detector-3d", "-o", str(out)])
+    r = runner.invoke(app, ["-q", "infer", str(video), "--detector-3d", "--angles", "-o", str(out)])
     assert r.exit_code == 0, r.output
     res = read_infer_output(out)
     ok = res.detected
+    # --angles with --detector-3d wrote none (exit 0): against the video's own vertical, as for the lift
+    import csv as csv_module
+
+    with open(out, newline="") as fh:
+        rows = [r for r in csv_module.DictReader(fh) if r["person"] == "0"]
+    trunk = np.array([float(r["trunk_flexion_deg"] or "nan") for r in rows])
+    assert np.isfinite(trunk[ok]).mean() > 0.9, trunk
     assert ok.sum() >= 95 and res.skeleton == "h36m17"
     np.testing.assert_allclose(res.joints3d[ok][:, J("pelvis")], 0.0, atol=0.01)
     thigh = np.linalg.norm(res.joints3d[ok][:, J("left_hip")] - res.joints3d[ok][:, J("left_knee")], axis=-1)

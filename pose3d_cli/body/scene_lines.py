@@ -28,7 +28,7 @@ world's up (or down). This module finds it from a few frames of the video, indep
    interpolates between them).
 
 Accepted only when the scene shows enough vertical structure (:data:`MIN_VERTICAL_PER_FRAME` segments per frame,
-spread over :data:`MIN_COVERAGE` of the image width) and, when the prior is an independent estimate (the body
+spread over :data:`MIN_COVERAGE` of the image across them) and, when the prior is an independent estimate (the body
 poses'), within :data:`MAX_FROM_BODY_DEG` of it; otherwise the body estimate is used and the reason is stated. ``spread_deg``: the frames' own verticals' median
 angle to ``up``.
 
@@ -45,7 +45,7 @@ import numpy as np
 from ..synth.cameras import intrinsics_from_fov
 
 MIN_VERTICAL_PER_FRAME = 15.0  # vertical segments per sampled frame
-MIN_COVERAGE = 0.3  # the vertical segments' midpoints span this fraction of the image width (10th-90th pct)
+MIN_COVERAGE = 0.3  # the vertical segments spread across this share of the image (10th-90th pct; line_coverage)
 FOV_COARSE = tuple(range(40, 91, 5))  # degrees across the long side
 #: the searched field of view counts as found only when every field of view 10° or more away scores below this
 #: fraction of the best: a level camera facing a wall sees its lines nearly parallel, and every focal length
@@ -75,7 +75,8 @@ class SceneUp:
             peaks: :data:`FOV_PEAK_RATIO`); False with a K given or where the lines cannot tell the focal length
             (then ``fov_deg`` is only the one the vertical was fitted with).
         n_vertical: segments supporting the vertical; n_segments: all segments used; n_frames: frames used.
-        coverage: fraction of the image width spanned by the vertical segments (10th to 90th percentile).
+        coverage: share of the image spanned by the vertical segments across their direction (10th to 90th
+            percentile, :func:`line_coverage`).
         spread_deg: median angle between each frame's own vertical and ``up`` (NaN with one frame).
         prior_angle_deg: angle between ``up`` and the prior it was searched around.
         moving: the frames' own verticals differ by more than :data:`MOVING_SPREAD_DEG` (a hand-held phone):
@@ -113,6 +114,20 @@ class SceneUp:
 def _unit(v: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def line_coverage(seg: np.ndarray, up: np.ndarray, w: int, h: int) -> float:
+    """How widely (N, 4) segments ``x0, y0, x1, y1`` px spread across the image, measured across the direction in
+    which ``up`` (3,) camera frame runs in the image: the 10-90 percentile range of their midpoints along that
+    perpendicular, as a share of the image's extent along it (a phone rolled 90° has its vertical lines spread down
+    the image, not across it: their x alone said 23% of a width they covered whole). 0 for fewer than 2 segments."""
+    if len(seg) < 2:
+        return 0.0
+    roll = np.arctan2(up[0], -up[1])  # the image direction of up, from −y, + towards +x
+    across = np.array([np.cos(roll), np.sin(roll)])  # perpendicular to it in the image (x right, y down)
+    mid = 0.5 * (seg[:, :2] + seg[:, 2:4])
+    along = mid @ across
+    return float(np.subtract(*np.percentile(along, [90, 10])) / (abs(w * across[0]) + abs(h * across[1])))
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
@@ -317,8 +332,9 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
         up, _, vertical = fit(K)
         fov_found = False
     if not np.isfinite(up).all():
-        return SceneUp(np.full(3, np.nan), False, f"no vertical lines found in {n_frames} frame(s) "
-                       f"({len(seg)} segments)", fov, searched, 0, len(seg), n_frames, 0.0, float("nan"), float("nan"))
+        return SceneUp(np.full(3, np.nan), False, f"no vertical lines found in {n_frames} frame(s) "  # no field of
+                       f"({len(seg)} segments)", float("nan") if searched else fov, False, 0, len(seg), n_frames,  # view
+                       0.0, float("nan"), float("nan"))  # was found either
     # each frame on its own, with the same K, near the joint fit: a camera that moves has no single vertical
     frame_up, frame_score, frame_vertical = frame_fits(segments, K, up, inlier_deg, seed)
     spread = _median_angle(frame_up, up) if n_frames > 1 else float("nan")
@@ -350,8 +366,7 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
         if moving:
             fov, K, up, spread, frame_up = fov_m, K_m, up_m, spread_m, f_up
             vertical = np.concatenate(f_vertical)
-    mid_x = 0.5 * (seg[vertical, 0] + seg[vertical, 2])
-    coverage = float(np.subtract(*np.percentile(mid_x, [90, 10])) / w) if len(mid_x) > 1 else 0.0
+    coverage = line_coverage(seg[vertical], up, w, h)
     nv = int(vertical.sum())
     off = _angle_deg(up, prior)
     if max_from_prior_deg is not None and off > max_from_prior_deg:
@@ -361,10 +376,10 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
         ok, why = False, (f"too few vertical lines ({nv / n_frames:.0f} per frame, need "
                           f"{MIN_VERTICAL_PER_FRAME:.0f}): the scene shows little vertical structure")
     elif coverage < MIN_COVERAGE:
-        ok, why = False, (f"the vertical lines cover {coverage:.0%} of the image width (need {MIN_COVERAGE:.0%}): "
+        ok, why = False, (f"the vertical lines cover {coverage:.0%} of the image across them (need {MIN_COVERAGE:.0%}): "
                           "they may all belong to one slanted object")
     else:
-        ok, why = True, (f"{nv / n_frames:.0f} vertical lines per frame over {coverage:.0%} of the width, "
+        ok, why = True, (f"{nv / n_frames:.0f} vertical lines per frame over {coverage:.0%} of the image, "
                          f"{n_frames} frame(s)" + (f", field of view {fov:.0f} deg found from the lines"
                                                    if fov_found else ", field of view not found from the lines (they "
                                                    "are nearly parallel in the image: a level camera)" if searched

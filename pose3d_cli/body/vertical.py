@@ -41,6 +41,10 @@ MODEL_FORMAT = "pose3d-vertical-up"
 MODEL_VERSION = 1
 FEATURE_VERSION = "rootrel-rms-v1"  # 3D only
 FEATURE_VERSION_2D = "rootrel-rms-v1+2d-centred-v1"  # 3D and the normalised 2D (needs keypoints and K)
+GEOMETRIC_KAPPA = 30.0  # the geometric fallback's weight of a frame with straight legs
+#: straight-leg frames (their weights summed, in units of one straight-leg frame) a video needs for its camera roll
+#: to be taken from the legs before the learned model reads it (:func:`body_roll`)
+ROLL_SUPPORT = 1.0
 
 
 def default_model_path() -> Path:
@@ -94,6 +98,8 @@ def parse_up(text: str) -> np.ndarray:
         v = np.array([float(p) for p in str(text).split(",")])
     except ValueError:
         v = np.zeros(0)
+    if v.shape == (3,) and np.all(np.isfinite(v)) and np.abs(v).max() > 0:
+        v = v / np.abs(v).max()  # 1e200,1e200,0 has an infinite norm: scaled first, it keeps its direction
     if v.shape != (3,) or not np.all(np.isfinite(v)) or np.linalg.norm(v) < 1e-9:
         raise Pose3dError(f"--up {text!r}: expected a non-zero direction of three finite numbers x,y,z (world up in "
                           "the camera frame: x right, y down, z forward; a level camera is 0,-1,0)")
@@ -193,15 +199,47 @@ def load_up_model(path: str | None = None) -> UpModel | None:
     return UpModel(p)
 
 
-def learned_per_frame(poses: np.ndarray, model: UpModel, skeleton: Skeleton = H36M17) -> tuple[np.ndarray, np.ndarray]:
-    """(T, J, 3) → per-frame mu (T, 3), kappa (T,), averaged with the mirrored pose's (mirrored back)."""
+def learned_per_frame(poses: np.ndarray, model: UpModel, skeleton: Skeleton = H36M17,
+                      roll: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(T, J, 3) → per-frame mu (T, 3), kappa (T,), averaged with the mirrored pose's (mirrored back).
+
+    The poses are first turned about the optical axis by ``-roll`` radians and the answers turned back, so that the
+    model reads a camera near the rolls it was trained on (about ±12°): ``roll`` None takes the camera's roll from
+    the poses themselves (:func:`body_roll`; one camera: a video's poses, not several videos'), 0 reads them as
+    they are. Without it a standing person filmed by a camera rolled 30° gave 9°, rolled 60° 44°, 90° 81°."""
     if tuple(skeleton.joints) != model.joints:
         raise Pose3dError(f"vertical model expects {len(model.joints)} joints of its skeleton; got {skeleton.name}")
+    turn = about_optical_axis(body_roll(poses, skeleton) if roll is None else roll)
+    poses = poses @ turn  # each pose turned by -roll (row vectors: p @ R(roll) = R(-roll) p)
     m1, k1 = model(pose_features(poses, skeleton))
     m2, k2 = model(pose_features(mirror_poses(poses, skeleton), skeleton))
     m2 = m2 * np.array([-1.0, 1.0, 1.0])
     mu = _unit(k1[:, None] * m1 + k2[:, None] * m2)
-    return mu, 0.5 * (k1 + k2)
+    return mu @ turn.T, 0.5 * (k1 + k2)
+
+
+def about_optical_axis(angle: float) -> np.ndarray:
+    """(3, 3) rotation by ``angle`` radians about the camera's z axis (x towards y)."""
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def image_roll(v: np.ndarray) -> np.ndarray:
+    """(...) radians: the angle of ``v`` (..., 3)'s projection on the image plane from the image's up (−y), + towards
+    +x (the camera's roll, for an up direction)."""
+    return np.arctan2(v[..., 0], -v[..., 1])
+
+
+def body_roll(poses: np.ndarray, skeleton: Skeleton = H36M17) -> float:
+    """The camera's roll (radians) from one video's straight-leg frames: the image roll of their ankles → hips lines'
+    weighted mean (:func:`geometric_per_frame`), which is vertical whatever the camera; 0 (read the poses as they
+    are) where fewer than about :data:`ROLL_SUPPORT` straight-leg frames support it (a seated or kneeling worker:
+    the legs do not show the vertical)."""
+    mu, kappa = geometric_per_frame(poses, skeleton)
+    ok = np.all(np.isfinite(mu), axis=1) & np.isfinite(kappa) & (kappa > 0)
+    if kappa[ok].sum() < ROLL_SUPPORT * GEOMETRIC_KAPPA:
+        return 0.0
+    return float(image_roll((kappa[ok, None] * mu[ok]).sum(0)))
 
 
 def geometric_per_frame(poses: np.ndarray, skeleton: Skeleton = H36M17) -> tuple[np.ndarray, np.ndarray]:
@@ -212,7 +250,7 @@ def geometric_per_frame(poses: np.ndarray, skeleton: Skeleton = H36M17) -> tuple
     mu = _unit(hips - ankles)
     bend = np.maximum(angle_deg(j("left_knee") - j("left_hip"), j("left_ankle") - j("left_knee")),
                       angle_deg(j("right_knee") - j("right_hip"), j("right_ankle") - j("right_knee")))
-    kappa = 30.0 * np.exp(-((bend / 25.0) ** 2))
+    kappa = GEOMETRIC_KAPPA * np.exp(-((bend / 25.0) ** 2))
     return mu, kappa
 
 

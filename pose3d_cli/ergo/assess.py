@@ -74,6 +74,10 @@ def resolve_vertical(poses: Poses | list[Poses], up: tuple[float, float, float] 
     v = choose_vertical([p.joints for p in people], [p.conf for p in people], get_skeleton(poses.skeleton),
                         poses.source, scene, mode)
     v.requested = mode
+    lifted_with = str(poses.metadata.get("intrinsics") or "")
+    if lifted_with.startswith("calibration"):  # an infer output of a calibrated camera: its vertical is known
+        v.note = "; ".join(n for n in (v.note, f"the poses were lifted with {lifted_with}: give it with --calib (and "
+                                       "--calib-camera) to score against that camera's vertical") if n)
     return v
 
 

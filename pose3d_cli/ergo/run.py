@@ -182,8 +182,12 @@ def _calibration_against_scene(req: ErgoRequest, source, tracks: dict, vertical,
     except Pose3dError:
         return None
     scene = scene_vertical(source, list(tracks.values()), focal=float(cam.K[0, 0]), min_conf=req.min_conf)
-    s = scene(vertical.up) if scene is not None else None
-    if s is None or not s.accepted:
+    if scene is None:
+        return None
+    # searched from the level camera first, with no agreement check: searched from the calibration's vertical, lines
+    # more than 25° from it were refused as disagreeing, so the further off a calibration, the less it was caught
+    s = next((s for s in (scene(None), scene(vertical.up)) if s.accepted), None)
+    if s is None:
         return None
     off = float(angle_deg(s.up, vertical.up))
     if off <= CALIB_SCENE_MAX_DEG:

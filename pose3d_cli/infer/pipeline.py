@@ -370,11 +370,7 @@ def lift_track(track: Track2D, lifter: Lifter, opts: InferOptions) -> PoseTrack:
     }
     angles = None
     if opts.angles:
-        from ..angles import joint_angles
-
-        angles = joint_angles(joints.astype(np.float64), sk, intr.up)
-        meta["angles"] = {"unit": "degrees", "up": "calibration (world +Z)" if intr.up is not None else
-                          "camera -y (phone upright or level)"}
+        angles, meta["angles"] = first_angles(joints, sk, intr.up)
     return PoseTrack(track.frame, track.time_s, detected, joints, uv, conf, sk.joints, meta, angles,
                      photos_of(track, K), points, root)
 
@@ -450,20 +446,24 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
             p.metadata["person"] = track.person
             intr = intrinsics_for(track.size, opts.fov, opts.focal, opts.calib, opts.calib_camera, track.name)
             p.photos = photos_of(track, frame_intrinsics(track, opts, intr.K))
+        if opts.angles:  # as lift_track does (they were silently left out): the world landmarks are camera-aligned
+            up = intrinsics_for(tracks[0].size, opts.fov, opts.focal, opts.calib, opts.calib_camera, tracks[0].name).up
+            for p in people:
+                p.angles, p.metadata["angles"] = first_angles(p.joints3d, lifter.skeleton, up)
     else:
         people = [lift_track(track, lifter, opts) for track in tracks]
-        a_video = source is not None and source.kind == "video"
-        vertical = None  # the video's own vertical, found once for the field of view, the angles and the BVH world
-        if opts.fov_auto and a_video:
-            people, vertical = relift_with_scene_fov(people, tracks, source, lifter, opts, str(input_path))
-        angles = opts.angles and not opts.calib and not tracks[0].independent and (source is None or a_video)
-        world = fmt == "bvh" or opts.render
-        if vertical is None and (angles or (world and not opts.calib and a_video)):
-            vertical = video_vertical(people, source, opts, lifter.skeleton, str(input_path))
-        if angles:
-            angles_against(people, vertical, lifter.skeleton)
-        if world:
-            known_world_vertical(people, tracks, opts, vertical)
+    a_video = source is not None and source.kind == "video"
+    vertical = None  # the video's own vertical, found once for the field of view, the angles and the BVH world
+    if opts.fov_auto and a_video and not opts.detector_3d:
+        people, vertical = relift_with_scene_fov(people, tracks, source, lifter, opts, str(input_path))
+    angles = opts.angles and not opts.calib and not tracks[0].independent and (source is None or a_video)
+    world = (fmt == "bvh" or opts.render) and not opts.detector_3d
+    if vertical is None and (angles or (world and not opts.calib and a_video)):
+        vertical = video_vertical(people, source, opts, lifter.skeleton, str(input_path))
+    if angles:
+        angles_against(people, vertical, lifter.skeleton)
+    if world:
+        known_world_vertical(people, tracks, opts, vertical)
     t2 = time.perf_counter()
     if opts.render:  # the video first: when it fails, no CSV/JSON is left behind either
         if source is None:
@@ -536,6 +536,15 @@ def video_vertical(people: list[PoseTrack], source: FrameSource | None, opts: In
     scene = scene_vertical(source, people, opts.fov, opts.focal, min_conf=opts.min_conf) if source is not None else None
     return choose_vertical([p.joints3d.astype(np.float64) for p in people], [np.asarray(p.conf) for p in people],
                            sk, name, scene)
+
+
+def first_angles(joints: np.ndarray, sk, up: np.ndarray | None) -> tuple[dict, dict]:
+    """``--angles`` of (T, J, 3) poses against a calibration's ``up`` or, None, the camera's −y, with their metadata
+    (a video's own vertical replaces them later: :func:`angles_against`)."""
+    from ..angles import joint_angles
+
+    return joint_angles(joints.astype(np.float64), sk, up), {
+        "unit": "degrees", "up": "calibration (world +Z)" if up is not None else "camera -y (phone upright or level)"}
 
 
 def angles_against(people: list[PoseTrack], vertical, sk) -> None:

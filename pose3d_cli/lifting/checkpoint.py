@@ -186,25 +186,31 @@ def _misfit(model: torch.nn.Module, state_dict: dict, e: Exception) -> str:
     return (lines[1] if len(lines) > 1 else lines[0] if lines else type(e).__name__)[:100]
 
 
-def model_from_checkpoint(ck: dict, path: str | Path = "") -> LoadedModel:
-    """Rebuild the model of a checkpoint dict (eval mode)."""
+def _model_of(ck: dict, path: str | Path = ""):
+    """(the checkpoint's model built without its weights, its skeleton); CheckpointError in one line where the
+    checkpoint's skeleton, root or model cannot be built."""
     try:
         sk = get_skeleton(ck["skeleton"]["name"])
         if list(sk.joints) != list(ck["skeleton"]["joints"]):
             raise CheckpointError(f"{path}: skeleton {sk.name} joints differ from this pose3d's registry")
         J = sk.num_joints
-        model = build_model(ck["model"]["name"], J, sk.index(ck["codec"]["root"]), np.zeros((J, 3)),
-                            np.ones((J, 3)), **ck["model"]["args"])
-        load_weights(model, ck["state_dict"], path)
-        rf = contract_of(model).receptive_field
-        if ck.get("receptive_field", 1) != rf:  # infer and eval pad by it: the model's own, never the file's word
-            raise CheckpointError(f"{path}: damaged checkpoint: it says receptive field "
-                                  f"{ck.get('receptive_field')!r}, its model needs {rf}")
+        return build_model(ck["model"]["name"], J, sk.index(ck["codec"]["root"]), np.zeros((J, 3)),
+                           np.ones((J, 3)), **ck["model"]["args"]), sk
     except CheckpointError:
         raise
     except (KeyError, RuntimeError, TypeError, Pose3dError) as e:
         text = str(e).splitlines()[0][:160] if str(e) else ""
         raise CheckpointError(f"{path}: damaged or incompatible checkpoint ({type(e).__name__}: {text})") from None
+
+
+def model_from_checkpoint(ck: dict, path: str | Path = "") -> LoadedModel:
+    """Rebuild the model of a checkpoint dict (eval mode)."""
+    model, sk = _model_of(ck, path)
+    load_weights(model, ck["state_dict"], path)  # read_checkpoint checked there is one (check_weights)
+    rf = contract_of(model).receptive_field
+    if ck.get("receptive_field", 1) != rf:  # infer and eval pad by it: the model's own, never the file's word
+        raise CheckpointError(f"{path}: damaged checkpoint: it says receptive field "
+                              f"{ck.get('receptive_field')!r}, its model needs {rf}")
     model.eval()
     meta = {k: v for k, v in ck.items() if k not in ("state_dict", "resume")}
     return LoadedModel(model, meta, str(path), sk)
@@ -296,7 +302,7 @@ def _losses(train: dict, data: dict) -> str | None:
 
 def describe_checkpoint(path: str | Path) -> dict:
     ck = read_checkpoint(path)
-    model = model_from_checkpoint(ck, path).model  # every field below checked as infer and eval check it
+    model = _model_of(ck, path)[0]  # its fields checked as infer checks them; a misfit weight is still described
     n_params = sum(int(p.numel()) for k, p in model.named_parameters()  # the output statistics and a nearest-
                    if not (k.startswith("decode.") or ".decode." in k))  # neighbour library are no parameters
     for key in ("data", "train", "metrics"):  # what infer never reads: a damaged entry reads as absent
