@@ -124,6 +124,25 @@ def test_euler_round_trip_and_second_solution_for_every_order(order):
     assert np.abs(np.diff(e, axis=0)).max() < 4  # through the middle axis' 90° without a jump
 
 
+@pytest.mark.parametrize("order", ["XYZ", "XZY", "YXZ", "YZX", "ZXY", "ZYX"])
+@pytest.mark.parametrize("through", [90.0, -90.0])
+def test_a_joint_passing_exactly_through_its_gimbal_does_not_spike(order, through):
+    """At the gimbal only a + εc is defined; matrix_to_euler sets c to 0, so channels a and c jumped by c for that one
+    frame (25° here) and back. Given the order, continuous_euler keeps c and moves a: every channel smooth, the
+    rotation unchanged."""
+    from pose3d_cli.infer.bvh_writer import continuous_euler, matrix_to_euler
+
+    b = np.linspace(through - 30.0, through + 30.0, 61)  # sample 30 is exactly ±90°
+    a = np.linspace(10.0, 40.0, 61)
+    truth = np.stack([a, b, np.full(61, 25.0)], -1)
+    R = euler_to_matrix(truth, order)
+    raw = matrix_to_euler(R, order)[:, None]
+    assert np.abs(np.diff(continuous_euler(raw)[:, 0], axis=0)).max() > 20  # without the order: the spike
+    e = continuous_euler(raw, order)[:, 0]
+    np.testing.assert_allclose(euler_to_matrix(e, order), R, atol=1e-9)
+    assert np.abs(np.diff(e, axis=0)).max() < 3
+
+
 def test_continuous_euler_through_wraps_and_past_90_degrees():
     T = 200
     spin = np.linspace(0, 4 * np.pi, T)  # two full turns about Y (the last ZXY channel)

@@ -233,13 +233,18 @@ def swing_order(rest_direction: np.ndarray) -> str:
     return ("ZXY", "ZYX", "XZY")[axis]
 
 
-def continuous_euler(euler: np.ndarray) -> np.ndarray:
+def continuous_euler(euler: np.ndarray, order: str | None = None) -> np.ndarray:
     """Make (T, ..., 3) Euler angles (degrees, any Tait-Bryan order) continuous over axis 0, rotations unchanged.
 
     Every rotation has two solutions, ``(a, b, c)`` and ``(a + 180, 180 - b, c + 180)`` (for every order of
     three different axes); frame by frame, the one nearer the previous frame is kept and each angle is moved by
     multiples of 360° next to it. A joint swung past 90° about its middle axis then keeps counting up instead of
     jumping to the other solution. Greedy and sequential over frames (vectorised over joints).
+
+    With the channel ``order`` (as :func:`matrix_to_euler`'s): a frame exactly at the gimbal (middle angle ±90°),
+    where only ``a + ε c`` is defined and :func:`matrix_to_euler` set ``c`` to 0, keeps the previous frame's ``c``
+    and moves ``a`` by as much (ε = ±1 by the order's parity and the middle angle's sign): the channels do not spike
+    for that one frame.
     """
     alt = euler + np.array([180.0, 0.0, 180.0])
     alt[..., 1] = 180.0 - euler[..., 1]
@@ -251,9 +256,21 @@ def continuous_euler(euler: np.ndarray) -> np.ndarray:
     def wrap(d):
         return (d + 180.0) % 360.0 - 180.0
 
+    parity = None
+    if order is not None:
+        i, j, k = ("XYZ".index(a) for a in order.upper())
+        parity = 1.0 if (i, j, k) in ((0, 1, 2), (1, 2, 0), (2, 0, 1)) else -1.0
     for t in range(1, len(euler)):
-        da = wrap(euler[t] - out[t - 1])
-        db = wrap(alt[t] - out[t - 1])
+        now, other = euler[t], alt[t]
+        if parity is not None:  # at the gimbal: c from the previous frame, a moved to keep a + ε c
+            at = np.abs(np.abs(now[..., 1]) - 90.0) < 1e-6
+            if at.any():
+                eps = parity * np.sign(now[..., 1])
+                shift = np.where(at, out[t - 1][..., 2] - now[..., 2], 0.0)
+                now = now + np.stack([-eps * shift, np.zeros_like(shift), shift], -1)
+                other = now  # the other solution is the same family at the gimbal
+        da = wrap(now - out[t - 1])
+        db = wrap(other - out[t - 1])
         use_b = np.abs(db).sum(-1, keepdims=True) < np.abs(da).sum(-1, keepdims=True)
         out[t] = out[t - 1] + np.where(use_b, db, da)
     return out
@@ -427,7 +444,7 @@ def fit_bvh(joints: np.ndarray, skeleton: Skeleton | str, fps: float, *,
     euler = np.zeros(local.shape[:2] + (3,))
     for o in sorted(set(orders)):
         cols = [n for n, x in enumerate(orders) if x == o]
-        euler[:, cols] = continuous_euler(matrix_to_euler(local[:, cols], o))
+        euler[:, cols] = continuous_euler(matrix_to_euler(local[:, cols], o), o)
 
     # root position: trajectory (upright) or the origin; lowest joint's median height at y = 0
     if root_trajectory is not None:
