@@ -149,3 +149,16 @@ def test_a_low_confidence_track_is_dropped_as_clutter():
     assert len(track_people(frames, SK.num_joints)) == 2
     people = track_people(frames, SK.num_joints, min_confidence=0.7)
     assert len(people) == 1 and abs(people.xy[0, 0, SK.index("nose"), 0] - 300) < 1
+
+
+def test_a_lone_low_confidence_person_is_kept_not_dropped_as_clutter():
+    """Every track under the confidence floor (a worker whose legs are hidden scores low): the most prominent one
+    stays, where all were dropped and the video had 'no person'; a smaller, fainter one beside it still goes."""
+    frames = []
+    for t in range(30):
+        xy, c = person(300)
+        small, cs = person(900)
+        frames.append([(xy, np.where(c > 0, 0.6, 0.0).astype(np.float32)),
+                       (900 + 0.5 * (small - 900), np.where(cs > 0, 0.5, 0.0).astype(np.float32))])
+    people = track_people(frames, SK.num_joints, min_confidence=0.7)
+    assert len(people) == 1 and abs(people.xy[0, 0, SK.index("nose"), 0] - 300) < 1

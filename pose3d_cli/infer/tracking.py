@@ -261,7 +261,8 @@ def track_people(frames: list[list[Pose]], num_joints: int, worlds: list[list[np
             prominence (0 = the most prominent of that photo) and ``min_frames`` is ignored.
         min_frames: tracks seen in fewer frames are dropped.
         min_confidence: tracks whose mean confidence over their found joints is lower are dropped (BlazePose's
-            poses on clutter score ~0.6, people ~0.8-0.97).
+            poses on clutter score ~0.6, people ~0.8-0.97), unless that would drop every track: then the most
+            prominent stays (a worker whose legs are hidden scores low, and was lost: "no person").
         appearances: optional per frame, per pose appearance descriptor (:mod:`.appearance`) or None.
         tracker_args: passed to :class:`PoseTracker`.
     """
@@ -281,14 +282,16 @@ def track_people(frames: list[list[Pose]], num_joints: int, worlds: list[list[np
                     for t, poses in enumerate(frames)]
     raw_ids = sorted({i for ids in assigned for i in ids if i >= 0})
     seen = {i: [t for t, ids in enumerate(assigned) if i in ids] for i in raw_ids}
-    if not independent:
-        raw_ids = [i for i in raw_ids if len(seen[i]) >= min_frames
-                   and _mean_confidence(frames, assigned, i) >= min_confidence]
     score = {i: 0.0 for i in raw_ids}
     for t, ids in enumerate(assigned):
         for k, i in enumerate(ids):
             if i in score:
                 score[i] += _prominence(*frames[t][k])
+    if not independent:
+        lasting = [i for i in raw_ids if len(seen[i]) >= min_frames]
+        raw_ids = [i for i in lasting if _mean_confidence(frames, assigned, i) >= min_confidence]
+        if not raw_ids and lasting:  # nobody confident enough: the most prominent is kept (a worker whose legs are
+            raw_ids = [max(lasting, key=lambda i: score[i])]  # hidden is not lost; the single-person path keeps it)
     if independent:
         order = raw_ids
     else:
