@@ -492,17 +492,23 @@ def prepare_data(cfg: TrainConfig):
     if list(sk.joints) != list(data.joint_names):
         raise Pose3dError(f"{first}: joint names differ from skeleton {sk.name}")
     root = sk.index(sk.root)
-    val_data = load_pairs(cfg.val) if cfg.val else data.split("val")
-    if list(val_data.joint_names) != list(sk.joints):
-        raise Pose3dError(f"{cfg.val}: validation data has another skeleton than {first}")
-    if len(val_data) == 0:
-        raise Pose3dError(f"{first}: no validation pairs; give --val other.h5 or synthesise with --val > 0")
-    parts = []
-    for k, spec in enumerate(pair_specs):
-        d = data if k == 0 else load_pairs(spec.path)
+    datas = [data] + [load_pairs(spec.path) for spec in pair_specs[1:]]
+    for spec, d in zip(pair_specs, datas):
         if list(d.joint_names) != list(sk.joints):
             raise Pose3dError(f"{spec.path}: source has skeleton {d.skeleton}, the others {sk.name}; "
                               "synthesise every source for one skeleton")
+    if cfg.val:
+        vals = [(cfg.val, load_pairs(cfg.val))]
+    else:  # every pairs source's own val split: a run on several sources was chosen on the first one's alone
+        vals = [(spec.path, d.split("val")) for spec, d in zip(pair_specs, datas)]
+        vals = [(path, v) for path, v in vals if len(v)]
+    for path, v in vals:
+        if list(v.joint_names) != list(sk.joints):
+            raise Pose3dError(f"{path}: validation data has another skeleton than {first}")
+    if not vals or not any(len(v) for _, v in vals):
+        raise Pose3dError(f"{first}: no validation pairs; give --val other.h5 or synthesise with --val > 0")
+    parts = []
+    for spec, d in zip(pair_specs, datas):
         train_data = d.split("train")
         if len(train_data) == 0:
             raise Pose3dError(f"{spec.path}: no training pairs (split 'train' is empty); synthesise more data")
@@ -511,7 +517,8 @@ def prepare_data(cfg: TrainConfig):
         if spec.weight != 1.0:
             enc.weight = torch.full((len(enc.xy),), float(spec.weight))
         parts.append(enc)
-    check_finite_3d(val_data, cfg.val or first, "val")
+    for path, v in vals:
+        check_finite_3d(v, path, "val")
     olds = [load_pairs(path) for path in cfg.replay]
     for path, old in zip(cfg.replay, olds):
         if list(old.joint_names) != list(sk.joints):
@@ -531,8 +538,9 @@ def prepare_data(cfg: TrainConfig):
     if not parts and cfg.replay:
         raise Pose3dError("--replay needs a pairs source to learn beside")
     tr = concat_encoded(parts) if parts else None
-    va = encode_pairs(val_data, root, cfg.input_landmarks)
-    info = {"path": str(cfg.data), "val": str(cfg.val) if cfg.val else "split 'val' of data",
+    va = concat_encoded([encode_pairs(v, root, cfg.input_landmarks) for _, v in vals])
+    info = {"path": str(cfg.data), "val": str(cfg.val) if cfg.val else (
+                "split 'val' of data" if len(vals) == 1 else f"split 'val' of each of the {len(vals)} pairs sources"),
             "replay": [str(p) for p in cfg.replay], "train_pairs": len(tr.xy) if tr else 0,
             "new_pairs": len(parts[0].xy) if parts else 0,
             "replay_pairs": [len(p.xy) for p in parts[len(parts) - len(olds):]] if olds else [],

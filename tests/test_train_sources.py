@@ -234,3 +234,24 @@ def test_bad_source_kind_weight_model_argument_and_output_suffix(small_pairs, tm
                                                                "--arg", "filter_widths=[1,1]")
     assert "written as .pt" in refused("-o", tmp_path / "m.onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_several_pairs_sources_are_validated_on_every_ones_val_split(small_pairs, tmp_path):
+    """A run on several pairs sources without --val was validated (and its best epoch chosen) on the first source's
+    val split alone: the continual recipe's joint model kept its best epoch for task 1."""
+    import shutil
+
+    from pose3d_cli.dataset import load_pairs
+    from pose3d_cli.lifting.checkpoint import read_checkpoint
+    from pose3d_cli.train import TrainConfig, train
+
+    second = tmp_path / "second.h5"
+    shutil.copy(small_pairs, second)
+    spec = tmp_path / "two.yaml"
+    spec.write_text(f"sources:\n  - {{path: {small_pairs}, kind: pairs}}\n  - {{path: {second}, kind: pairs}}\n")
+    out = tmp_path / "m.pt"
+    train(TrainConfig(data=str(spec), output=str(out), epochs=1, model_args={"width": 32, "blocks": 1},
+                      batch_size=512, threads=1))
+    data = read_checkpoint(out)["data"]
+    n_val = len(load_pairs(small_pairs).split("val"))
+    assert data["val_pairs"] == 2 * n_val and data["val"] == "split 'val' of each of the 2 pairs sources"
