@@ -497,8 +497,12 @@ def prepare_data(cfg: TrainConfig):
         if list(d.joint_names) != list(sk.joints):
             raise Pose3dError(f"{spec.path}: source has skeleton {d.skeleton}, the others {sk.name}; "
                               "synthesise every source for one skeleton")
-    if cfg.val:
-        vals = [(cfg.val, load_pairs(cfg.val))]
+    if cfg.val:  # its 'val' split only: the whole file held its test split, chosen on (eval-continual reports it)
+        given = load_pairs(cfg.val)
+        vals = [(cfg.val, given.split("val"))]
+        if not len(vals[0][1]):
+            raise Pose3dError(f"{cfg.val}: no 'val' split to validate on (validation never reads a file's train or "
+                              "test pairs); synthesise it with --val > 0")
     else:  # every pairs source's own val split: a run on several sources was chosen on the first one's alone
         vals = [(spec.path, d.split("val")) for spec, d in zip(pair_specs, datas)]
         vals = [(path, v) for path, v in vals if len(v)]
@@ -539,7 +543,7 @@ def prepare_data(cfg: TrainConfig):
         raise Pose3dError("--replay needs a pairs source to learn beside")
     tr = concat_encoded(parts) if parts else None
     va = concat_encoded([encode_pairs(v, root, cfg.input_landmarks) for _, v in vals])
-    info = {"path": str(cfg.data), "val": str(cfg.val) if cfg.val else (
+    info = {"path": str(cfg.data), "val": f"split 'val' of {cfg.val}" if cfg.val else (
                 "split 'val' of data" if len(vals) == 1 else f"split 'val' of each of the {len(vals)} pairs sources"),
             "replay": [str(p) for p in cfg.replay], "train_pairs": len(tr.xy) if tr else 0,
             "new_pairs": len(parts[0].xy) if parts else 0,
@@ -628,15 +632,16 @@ def load_prior_poses(cfg: TrainConfig, sk, tr: Encoded | None) -> torch.Tensor |
 def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None, clips: list,
                 prior_poses: torch.Tensor | None, views: list | None = None) -> dict:
     """The run's objectives (training/losses.py): one for 2D/3D batches, one for 2D-only batches, one for
-    image/3D batches (the 3D target plus the 2D-only terms and view consistency), the EWC penalty, the frozen
-    teacher (distillation, EWC anchor) and the prior's discriminator with its optimiser."""
+    image/3D batches (the 3D target plus the 2D-only terms and view consistency), the EWC penalty (anchored at the
+    model's weights as given: the --init weights), the frozen teacher (distillation) and the prior's discriminator
+    with its optimiser."""
     import copy
 
     from .training import losses as L
 
     bones = torch.from_numpy(sk.bone_indices)
-    teacher = None
-    if cfg.distill_weight > 0 or cfg.ewc_weight > 0:
+    teacher = None  # only distillation reads it: an EWC-only run paid a teacher pass a step for nothing
+    if cfg.distill_weight > 0:
         teacher = copy.deepcopy(model).eval()
         for p in teacher.parameters():
             p.requires_grad_(False)
@@ -686,7 +691,7 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
         frames = data.xy if data.xy.dim() == 3 else data.xy.flatten(0, 1)
         conf = data.conf if data.conf.dim() == 2 else data.conf.flatten(0, 1)
         fisher = L.diagonal_fisher(model, frames, conf, seed=cfg.seed)  # still the --init weights here
-        anchor = {n: p.detach().clone() for n, p in teacher.named_parameters()}
+        anchor = {n: p.detach().clone() for n, p in model.named_parameters()}  # the --init weights (not yet trained)
         ewc = L.EWC(model, fisher, anchor)
     return {"pairs": pairs, "2d": two_d, "image3d": image3d, "ewc": ewc, "teacher": teacher, "disc": disc,
             "disc_opt": disc_opt}

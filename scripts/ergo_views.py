@@ -106,6 +106,7 @@ def main() -> None:
         row = {int(fr): k for k, fr in enumerate(raw["frame"])}
         idx = np.array([row.get(f + offsets[c], -1) for f in range(lo, hi)])
         views[c] = {k: np.where(idx >= 0, v[np.clip(idx, 0, None)], np.nan) for k, v in raw.items() if k != "frame"}
+    ref = None
     if args.ref_ergo is not None:
         raw = load(args.ref_ergo)
         row = {int(fr): k for k, fr in enumerate(raw["frame"])}
@@ -124,7 +125,7 @@ def main() -> None:
             r.append(np.sqrt(np.mean((x[m] - y[m]) ** 2)) if m.any() else np.nan)
         print(f"  {a:<28} RMSE {np.nanmean(r):5.1f} deg (pairs {np.nanmin(r):.1f}-{np.nanmax(r):.1f})")
     if args.ref is not None:
-        accuracy(views, z, lo, hi)
+        accuracy(views, z, lo, hi, ref)
     clip_summary(views)
     for s in ("rula", "reba"):
         ex, ka, n, one, wk = [], [], [], [], []
@@ -213,16 +214,20 @@ def clip_summary(views: dict) -> None:
               f"difference between views {spread:.0f} points")
 
 
-def accuracy(views: dict, z, lo: int, hi: int) -> None:
-    """Per view: trunk angles against the reference's (same instants), bias and RMSE in degrees."""
+def accuracy(views: dict, z, lo: int, hi: int, ref_ergo: dict | None = None) -> None:
+    """Per view: trunk angles against the reference's (same instants), bias and RMSE in degrees. With ``ref_ergo``
+    (``--ref-ergo``: the reference scored by `pose3d ergo`, its angles smoothed as the views' are) against those;
+    else against the reference's raw joints' angles, unsmoothed (said: a perfect view then scores 3-7° off)."""
     from pose3d_cli.body.frame import body_angles
     from pose3d_cli.skeleton import H36M17
 
-    ref = body_angles(np.asarray(z["joints"], float), np.array([0.0, 0.0, 1.0]), H36M17)
+    raw = body_angles(np.asarray(z["joints"], float), np.array([0.0, 0.0, 1.0]), H36M17)
     frame = np.asarray(z["frame"])
     rows = [int(np.flatnonzero(frame == f)[0]) if (frame == f).any() else -1 for f in range(lo, hi)]
+    if ref_ergo is None:
+        print("  (trunk angles against the reference's raw joints, unsmoothed: give --ref-ergo to compare like with like)")
     for a in ("trunk_lean", "trunk_flexion", "trunk_side_bend"):
-        r = np.array([ref[a][i] if i >= 0 else np.nan for i in rows])
+        r = ref_ergo[a] if ref_ergo is not None else np.array([raw[a][i] if i >= 0 else np.nan for i in rows])
         out, rm = [], []
         for c, v in views.items():
             e = v[a] - r

@@ -140,3 +140,13 @@ def test_train_cli_replay_ratio(small_pairs, tmp_path):
         assert r.exit_code == 2 and "--replay-ratio" in r.output + r.stderr
     r = CliRunner().invoke(app, ["train", "--help"])
     assert "--replay-ratio" in r.stdout
+
+
+def test_the_summary_table_shows_a_miss_as_a_miss():
+    """AF 1.04 mm, intransigence 2.04 mm and an update at 10.49% printed as 1.0, 2.0 and 10%: met, to the eye."""
+    from pose3d_cli.training.continual import report_table
+
+    report = {"sequences": {"method": {"average_forgetting": 1.04, "intransigence": 2.04, "final_gap": 3.0,
+                                       "matrix": [[50.0, 60.0]], "update_over_full_retrain": [0.1049]}}}
+    row = report_table(report)[1]
+    assert row[1] == "1.04" and row[2] == "2.04" and row[5] == "10.5%"

@@ -157,11 +157,11 @@ def report_table(report: dict) -> list[list[str]]:
     rows = [head]
     for name, s in report["sequences"].items():
         ratios = s.get("update_over_full_retrain") or []
-        rows.append([name, f"{s['average_forgetting']:.1f}",
-                     f"{s['intransigence']:.1f}" if "intransigence" in s else "-",
-                     f"{s['final_gap']:.1f}" if "final_gap" in s else "-",
+        rows.append([name, f"{s['average_forgetting']:.2f}",  # two decimals: 1.04 printed as 1.0 looked met
+                     f"{s['intransigence']:.2f}" if "intransigence" in s else "-",
+                     f"{s['final_gap']:.2f}" if "final_gap" in s else "-",
                      " ".join(f"{v:.1f}" for v in s["matrix"][-1]),
-                     " ".join("-" if r is None else f"{100 * r:.0f}%" for r in ratios) or "-"])
+                     " ".join("-" if r is None else f"{100 * r:.1f}%" for r in ratios) or "-"])
     return rows
 
 
