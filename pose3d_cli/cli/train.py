@@ -86,7 +86,7 @@ def train(
     data: Path = typer.Argument(..., help="pose3d HDF5 from `pose3d synth` (its 'train' split is used)."),
     output: Path = typer.Option(..., "--output", "-o", help="Best checkpoint (.pt); the last state goes to "
                                                             "<stem>.last.pt, the metrics to <stem>.jsonl."),
-    val: Optional[Path] = typer.Option(None, help="Validation HDF5 (default: the 'val' split of DATA)."),
+    val: Optional[Path] = typer.Option(None, help="Validation HDF5: its 'val' split (default: the 'val' split of DATA, of every pairs source)."),
     model: Optional[str] = typer.Option(None, help="Registered model: mlp (the default), temporal, fused or nn (nearest-neighbour baseline: filled in one pass, no epochs); a blend is made from a trained mlp and fused model (python -m pose3d_cli.lifting.blend). Not with --init (it keeps its own)."),
     arg: list[str] = typer.Option([], "--arg", help="Model argument NAME=VALUE (repeatable), e.g. width=512 "
                                                     "(default mlp: width=384 blocks=2 dropout=0.05)."),

@@ -19,7 +19,7 @@ A sources file (YAML or JSON) given as ``pose3d train sources.yaml -o m.pt``::
       - {path: bandai1.h5, kind: pairs, weight: 1.0}
       - {path: site_2d.csv, kind: 2d, weight: 0.5, fov: 65}
       - {path: ref.npz, kind: image3d, weight: 1.0, views: [cam01.csv, cam02.csv], frames: "0:50"}
-    val: held_out.h5        # pairs to validate on (default: the 'val' split of the first pairs source)
+    val: held_out.h5        # pairs to validate on, their 'val' split (default: the 'val' split of every pairs source)
     prior: mocap_pairs.h5   # 3D poses the plausibility prior learns from (default: the pairs sources' targets)
 """
 
