@@ -191,3 +191,47 @@ def test_no_ankles_in_view_puts_the_origin_at_the_body_not_nan():
     R, t = relative(*r.cameras)
     Rt, tt = relative(*cams)
     assert rotation_deg(R @ Rt.T) < 3.0  # fewer joints than with the feet (1.4° here), still the same pose
+
+
+def test_a_worker_seen_in_too_few_frames_is_refused():
+    """A clip's length counted, not the frames where both views see the worker: 3 seen frames of 60 gave a rig
+    (8.9° off on the shared clip) whose bone-length check cannot fail."""
+    X = blazepose_walk(60)
+    cams, uv, conf = noisy_views(X, np.random.default_rng(2))
+    conf = conf.copy()
+    conf[:, 3:] = 0.0  # the worker seen in the first 3 frames only
+    with pytest.raises(Exception, match=r"seen by both views in 3 frame\(s\)"):
+        calibrate_pair(uv, conf, [c.size for c in cams], BP, ["a", "b"], fov_deg=65.0, max_offset=0)
+
+
+def test_a_rig_of_videos_named_by_digits_matches_them():
+    """calibrate names the cameras after the files: 3.mp4 and 4.mp4 made cameras '3' and '4', and '3.mp4' then
+    matched both (the 4 of .mp4)."""
+    from pose3d_cli.multiview.calibration import camera_for_video
+
+    cams = [cam for cam in two_phones(blazepose_walk(5))[0]]
+    cams[0].name, cams[1].name = "3", "4"
+    assert camera_for_video(cams, "clips/3.mp4", "rig.json").name == "3"
+    assert camera_for_video(cams, "4.mp4", "rig.json").name == "4"
+
+
+def test_an_offset_counts_as_clear_only_when_it_beats_no_shift_by_10_percent_in_pixels():
+    """The costs are squared distances: 0.9 of the squared cost was a 5% margin in pixels."""
+    from pose3d_cli.multiview import selfcal
+
+    X = blazepose_walk(60)
+    cams, uv, conf = noisy_views(X, np.random.default_rng(3), late=2)
+    K = [selfcal.intrinsics_from_fov(65.0, *c.size) for c in cams]
+    xs = [selfcal.pixels_to_normalized(uv[v], K[v]) for v in range(2)]
+    R, t = relative(*cams)
+    best, clear = selfcal._epipolar_sync(R, t / np.linalg.norm(t), xs[0], xs[1], conf[0], conf[1], 4, K[0][0, 0],
+                                         BP.flip_permutation)
+    assert best == 2 and clear  # a walk pins the offset down
+    still = np.repeat(X[:1], 60, axis=0)  # a worker standing still: no shift fits better than another but by noise
+    hits = []
+    for seed in range(20):
+        cams, uv, conf = noisy_views(still, np.random.default_rng(seed))
+        xs = [selfcal.pixels_to_normalized(uv[v], K[v]) for v in range(2)]
+        hits.append(selfcal._epipolar_sync(R, t / np.linalg.norm(t), xs[0], xs[1], conf[0], conf[1], 4, K[0][0, 0],
+                                           BP.flip_permutation))
+    assert sum(b != 0 and c for b, c in hits) == 0, hits  # no noise-made shift passes as clear

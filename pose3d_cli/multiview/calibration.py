@@ -198,7 +198,11 @@ def camera_for_video(cams: list[Camera], video_name: str, where: str = "calibrat
     how = how or f"{option} NAME"
     if len(cams) == 1:
         return cams[0]
-    stem = Path(str(video_name).rstrip("/")).name.lower()
+    # the name without its extension: '3.mp4' matched the cameras '3' and '4' (calibrate names cameras by their file)
+    stem = Path(Path(str(video_name).rstrip("/")).name.lower()).stem
+    exact = [c for c in cams if c.name and c.name.lower() == stem]
+    if len(exact) == 1:
+        return exact[0]
     hits = [c for c in cams if c.name and names_in(c.name.lower(), stem)]
     if not hits:
         raise Pose3dError(f"{video_name}: its name matches no camera of {where} ({', '.join(c.name for c in cams)}); "

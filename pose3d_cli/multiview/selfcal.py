@@ -41,6 +41,10 @@ THRESHOLDS_PX = (3.0, 5.0, 8.0, 12.0)
 SEEDS = (0, 1, 2)
 #: a joint is a correspondence where both views see it at least this confidently
 CORR_CONF = 0.5
+#: frames in which both views must see the worker (at least MIN_JOINTS_SEEN correspondences) at the offset returned:
+#: a clip's length alone let 1 seen frame of 100 calibrate (8.9° off; its bone-length check cannot fail on one frame)
+MIN_SEEN_FRAMES = 30
+MIN_JOINTS_SEEN = 8
 #: a rig whose triangulated body's median limb-bone CV exceeds this is refused (real pairs 3-4%, synthetic 1-2%)
 MAX_BONE_CV = 0.15
 DEFAULT_HEIGHT_MM = 1700.0
@@ -213,7 +217,8 @@ def _epipolar_sync(R, t, xa_all, xb_all, ca_all, cb_all, max_offset, focal_px, p
             zero_c = c
         if np.isfinite(c) and (c < best_c - 1e-12 or (abs(c - best_c) <= 1e-12 and abs(s) < abs(best))):
             best, best_c = s, c
-    clear = best == 0 or not np.isfinite(zero_c) or best_c <= 0.9 * zero_c
+    # the costs are squared distances: beating no shift by 10% in pixels is 0.81 of its cost (0.9 was 5%)
+    clear = best == 0 or not np.isfinite(zero_c) or best_c <= 0.9 ** 2 * zero_c
     return int(best), bool(clear)
 
 
@@ -232,17 +237,27 @@ def calibrate_pair(uv: np.ndarray, conf: np.ndarray, sizes: list[tuple[int, int]
     Ks = [intrinsics_from_fov(fov_deg, *sizes[v]) for v in range(2)]
     f = 0.5 * (Ks[0][0, 0] + Ks[1][0, 0])
     xs = [pixels_to_normalized(uv[v].astype(np.float64), Ks[v]) for v in range(2)]
-    offset, clear = 0, True
+    offset, clear, fits = 0, True, {}  # offset → (frames of view 1, of view 2, geometry) estimated at it
     for it in range(4):
         ins, src = overlap(uv.shape[1], offset, min_frames=0)
-        xa, xb, ca, cb = xs[0][ins], xs[1][src], conf[0, ins], conf[1, src]
-        R, t, flip, cv = relative_pose(xa, xb, ca, cb, sk, f)
-        if not max_offset or it == 3:  # the geometry is always the one estimated at the offset returned
+        fits[offset] = (ins, src, relative_pose(xs[0][ins], xs[1][src], conf[0, ins], conf[1, src], sk, f))
+        if not max_offset:
             break
-        new, clear = _epipolar_sync(R, t, xs[0], xs[1], conf[0], conf[1], max_offset, f, perm)
+        new, clear = _epipolar_sync(*fits[offset][2][:2], xs[0], xs[1], conf[0], conf[1], max_offset, f, perm)
         if new == offset:
             break
+        if new in fits or it == 3:  # no fixed point (0 → +3 → +1 → +4 on a real pair; reversed, 0 → −3 → −1 → 0): of
+            offset = min(fits, key=lambda o: fits[o][2][3])  # the offsets visited, the most rigid body's, as unclear
+            clear = False
+            break
         offset = new
+    ins, src, (R, t, flip, cv) = fits[offset]  # the geometry is always the one estimated at the offset returned
+    xa, xb, ca, cb = xs[0][ins], xs[1][src], conf[0, ins], conf[1, src]
+    seen_both = ((ca >= CORR_CONF) & (cb >= CORR_CONF)).sum(1) >= MIN_JOINTS_SEEN
+    if seen_both.sum() < MIN_SEEN_FRAMES:
+        raise Pose3dError(f"the worker is seen by both views in {int(seen_both.sum())} frame(s) at the sync offset "
+                          f"{offset:+d} (at least {MIN_SEEN_FRAMES} with {MIN_JOINTS_SEEN}+ confident joints are "
+                          "needed): film the worker whole in both views for a few seconds; nothing was written")
     xbb = np.where(flip[:, None, None], xb[:, perm], xb)
     cbb = np.where(flip[:, None], cb[:, perm], cb)
     X = _triangulate(R, t, xa, xbb, _seen(ca), _seen(cbb))  # first camera's frame, unit baseline (1 m)
