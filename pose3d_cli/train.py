@@ -509,7 +509,7 @@ def prepare_data(cfg: TrainConfig):
     for path, v in vals:
         if list(v.joint_names) != list(sk.joints):
             raise Pose3dError(f"{path}: validation data has another skeleton than {first}")
-    if not vals or not any(len(v) for _, v in vals):
+    if not vals:
         raise Pose3dError(f"{first}: no validation pairs; give --val other.h5 or synthesise with --val > 0")
     parts = []
     for spec, d in zip(pair_specs, datas):

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..synth.cameras import intrinsics_from_fov
+from .frame import camera_tilt
 
 MIN_VERTICAL_PER_FRAME = 15.0  # vertical segments per sampled frame
 MIN_COVERAGE = 0.3  # the vertical segments spread across this share of the image (10th-90th pct; line_coverage)
@@ -123,7 +124,7 @@ def line_coverage(seg: np.ndarray, up: np.ndarray, w: int, h: int) -> float:
     the image, not across it: their x alone said 23% of a width they covered whole). 0 for fewer than 2 segments."""
     if len(seg) < 2:
         return 0.0
-    roll = np.arctan2(up[0], -up[1])  # the image direction of up, from −y, + towards +x
+    roll = np.radians(camera_tilt(up)[1])  # the image direction of up, from −y, + towards +x
     across = np.array([np.cos(roll), np.sin(roll)])  # perpendicular to it in the image (x right, y down)
     mid = 0.5 * (seg[:, :2] + seg[:, 2:4])
     along = mid @ across
@@ -332,9 +333,10 @@ def scene_up_from_segments(segments: list[np.ndarray], size: tuple[int, int], K:
         up, _, vertical = fit(K)
         fov_found = False
     if not np.isfinite(up).all():
-        return SceneUp(np.full(3, np.nan), False, f"no vertical lines found in {n_frames} frame(s) "  # no field of
-                       f"({len(seg)} segments)", float("nan") if searched else fov, False, 0, len(seg), n_frames,  # view
-                       0.0, float("nan"), float("nan"))  # was found either
+        # no field of view was found either: a searched one is no answer (NaN), a given one stays
+        return SceneUp(np.full(3, np.nan), False, f"no vertical lines found in {n_frames} frame(s) "
+                       f"({len(seg)} segments)", float("nan") if searched else fov, False, 0, len(seg), n_frames,
+                       0.0, float("nan"), float("nan"))
     # each frame on its own, with the same K, near the joint fit: a camera that moves has no single vertical
     frame_up, frame_score, frame_vertical = frame_fits(segments, K, up, inlier_deg, seed)
     spread = _median_angle(frame_up, up) if n_frames > 1 else float("nan")

@@ -34,13 +34,16 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Pose3dError
+from ..geometry import axis_angle_to_matrix
 from ..skeleton import H36M17, Skeleton
+from .frame import camera_tilt
 
 LEVEL_UP = np.array([0.0, -1.0, 0.0])  # camera −y: a level (or upright-held) camera
 MODEL_FORMAT = "pose3d-vertical-up"
 MODEL_VERSION = 1
 FEATURE_VERSION = "rootrel-rms-v1"  # 3D only
 FEATURE_VERSION_2D = "rootrel-rms-v1+2d-centred-v1"  # 3D and the normalised 2D (needs keypoints and K)
+OPTICAL_AXIS = np.array([0.0, 0.0, 1.0])  # the camera's z: a roll turns the image about it
 GEOMETRIC_KAPPA = 30.0  # the geometric fallback's weight of a frame with straight legs
 #: straight-leg frames a video needs for its camera roll to be taken from the legs before the learned model reads it,
 #: and how consistent their ankles → hips lines must be (:func:`body_roll`; chosen on the val split of held-out synth
@@ -212,7 +215,7 @@ def learned_per_frame(poses: np.ndarray, model: UpModel, skeleton: Skeleton = H3
     they are. Without it a standing person filmed by a camera rolled 30° gave 9°, rolled 60° 44°, 90° 81°."""
     if tuple(skeleton.joints) != model.joints:
         raise Pose3dError(f"vertical model expects {len(model.joints)} joints of its skeleton; got {skeleton.name}")
-    turn = about_optical_axis(body_roll(poses, skeleton) if roll is None else roll)
+    turn = axis_angle_to_matrix(OPTICAL_AXIS, body_roll(poses, skeleton) if roll is None else roll)
     poses = poses @ turn  # each pose turned by -roll (row vectors: p @ R(roll) = R(-roll) p)
     m1, k1 = model(pose_features(poses, skeleton))
     m2, k2 = model(pose_features(mirror_poses(poses, skeleton), skeleton))
@@ -221,21 +224,9 @@ def learned_per_frame(poses: np.ndarray, model: UpModel, skeleton: Skeleton = H3
     return mu @ turn.T, 0.5 * (k1 + k2)
 
 
-def about_optical_axis(angle: float) -> np.ndarray:
-    """(3, 3) rotation by ``angle`` radians about the camera's z axis (x towards y)."""
-    c, s = np.cos(angle), np.sin(angle)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-
-
-def image_roll(v: np.ndarray) -> np.ndarray:
-    """(...) radians: the angle of ``v`` (..., 3)'s projection on the image plane from the image's up (−y), + towards
-    +x (the camera's roll, for an up direction)."""
-    return np.arctan2(v[..., 0], -v[..., 1])
-
-
 def body_roll(poses: np.ndarray, skeleton: Skeleton = H36M17) -> float:
     """The camera's roll (radians) from one video's straight-leg frames (:func:`geometric_per_frame` weight over half
-    its maximum: knees within ~20° of straight): the image roll of their ankles → hips lines' robust mean, which is
+    its maximum: knees within ~20° of straight): the roll (:func:`.frame.camera_tilt`) of their ankles → hips lines' robust mean, which is
     vertical whatever the camera. 0 (read the poses as they are) with fewer than :data:`ROLL_SUPPORT` such frames or
     where their lines spread more than :data:`ROLL_MAX_SPREAD_DEG` (a seated or kneeling worker, or one lying with
     straight legs: the legs do not show the vertical)."""
@@ -244,7 +235,7 @@ def body_roll(poses: np.ndarray, skeleton: Skeleton = H36M17) -> float:
     if ok.sum() < ROLL_SUPPORT:
         return 0.0
     legs, spread, _ = combine_directions(mu[ok], kappa[ok])
-    return float(image_roll(legs)) if spread <= ROLL_MAX_SPREAD_DEG else 0.0
+    return float(np.radians(camera_tilt(legs)[1])) if spread <= ROLL_MAX_SPREAD_DEG else 0.0
 
 
 def geometric_per_frame(poses: np.ndarray, skeleton: Skeleton = H36M17) -> tuple[np.ndarray, np.ndarray]:

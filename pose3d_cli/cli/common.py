@@ -141,12 +141,12 @@ def check_outputs(inputs, outputs, force: bool = False, writes: dict | None = No
             if _same_file(o, i) or inside:
                 raise Pose3dError(f"{o}: is also an input of this command ({i}); nothing was written; "
                                   "choose another output path")
+    given = {Path(k): v for k, v in (writes or {}).items() if k is not None}
     for k, o in enumerate(outs):
         for o2 in outs[k + 1:]:
             if _same_file(o, o2):
                 raise Pose3dError(f"{o}: given for two outputs; give each output its own path")
         check_output_path(o)
-        given = {Path(k): v for k, v in (writes or {}).items() if k is not None}
         expected = given.get(o) or _EXPECTED.get(o.suffix.lower())
         if not force and expected and o.is_file():
             kind = file_kind(o)

@@ -446,10 +446,8 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
             p.metadata["person"] = track.person
             intr = intrinsics_for(track.size, opts.fov, opts.focal, opts.calib, opts.calib_camera, track.name)
             p.photos = photos_of(track, frame_intrinsics(track, opts, intr.K))
-        if opts.angles:  # as lift_track does (they were silently left out): the world landmarks are camera-aligned
-            up = intrinsics_for(tracks[0].size, opts.fov, opts.focal, opts.calib, opts.calib_camera, tracks[0].name).up
-            for p in people:
-                p.angles, p.metadata["angles"] = first_angles(p.joints3d, lifter.skeleton, up)
+            if opts.angles:  # as lift_track does (they were silently left out): the world landmarks are camera-aligned
+                p.angles, p.metadata["angles"] = first_angles(p.joints3d, lifter.skeleton, intr.up)
     else:
         people = [lift_track(track, lifter, opts) for track in tracks]
     a_video = source is not None and source.kind == "video"
