@@ -121,7 +121,8 @@ def hand_face(world17: np.ndarray, wrist_flex=(0.0, 0.0), wrist_dev=(0.0, 0.0), 
     c = j["head"]  # the head: ears and eyes turned about the trunk axis
     lat, fw = rodrigues(left, up, head_yaw), rodrigues(ant, up, head_yaw)
     out["left_ear"], out["right_ear"] = c + 75.0 * lat, c - 75.0 * lat
-    out["left_eye"], out["right_eye"] = c + 80.0 * fw + 30.0 * lat, c + 80.0 * fw - 30.0 * lat
+    rise = 80.0 * np.tan(np.radians(7.0))  # a neutral head's ears → eyes line rises 7° (body.frame's default)
+    out["left_eye"], out["right_eye"] = c + 80.0 * fw + 30.0 * lat + rise * up, c + 80.0 * fw - 30.0 * lat + rise * up
     out["nose"] = c + 100.0 * fw - 20.0 * up
     return out
 

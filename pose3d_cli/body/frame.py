@@ -270,6 +270,68 @@ def _hand_angles(elbow: np.ndarray, wrist: np.ndarray, index: np.ndarray, pinky:
     return planar_angle(hand, fore, palm), planar_angle(hand, fore, radial)
 
 
+#: how far the line from the ears' mid-point to the eyes' rises above the Frankfort horizontal (porion-orbitale)
+#: in a neutral head, degrees: the orbitomeatal line (eye corner to ear canal) is ~7 deg steeper than the
+#: infraorbitomeatal line, which is the Frankfort plane to within a degree (the standard radiographic positioning
+#: angle); BlazePose's "ear" and "eye" are not exactly those landmarks, so it is an option (ergo's
+#: ``face_line_rise_deg``), not a measurement
+FACE_LINE_RISE_DEG = 7.0
+#: a frame's face is plausible where each face distance is within this fraction of its median over the clip
+FACE_TOLERANCE = 0.25
+
+
+def face_line_flexion(points: dict[str, np.ndarray], rise_deg: float = FACE_LINE_RISE_DEG) -> np.ndarray:
+    """(...,) head flexion relative to the trunk read from the face, degrees (+ flexion, the face turned down):
+    ``rise_deg`` minus the elevation of the ears' mid-point → eyes' mid-point line above the plane normal to the
+    trunk axis (``thorax − pelvis``, the shoulders' and hips' mid-points). An elevation, so a head turned about the
+    trunk axis (yaw) reads the same. Points (..., 3) by ``blazepose33`` name, all in one coordinate system:
+    ``left/right_`` ``ear``, ``eye``, ``shoulder``, ``hip``. NaN where a point is NaN.
+
+    Unlike ``neck_flexion`` (``head − thorax``, where the head joint's offset from the trunk line is the
+    skeleton's and, for an ear mid-point, the person's own), it needs no neutral of the skeleton, only of the face.
+    """
+    p = points
+    tu = 0.5 * (p["left_shoulder"] + p["right_shoulder"]) - 0.5 * (p["left_hip"] + p["right_hip"])
+    line = 0.5 * (p["left_eye"] + p["right_eye"]) - 0.5 * (p["left_ear"] + p["right_ear"])
+    return rise_deg - out_of_plane(line, _unit(tu))
+
+
+def plausible_faces(points: dict[str, np.ndarray], tolerance: float = FACE_TOLERANCE) -> np.ndarray:
+    """(T,) True where a frame's face points have the clip's own proportions: each of the ear-to-ear, eye-to-eye,
+    ears' to eyes' mid-points and ears' mid-point to nose distances within ``tolerance`` of its median over the
+    (T, ...) frames. A face triangulated or detected wrongly (a turned head's hidden eye placed on the visible one,
+    the nose collapsed onto the ears) changes them; a turning or nodding head does not."""
+    p = points
+    ears = 0.5 * (p["left_ear"] + p["right_ear"])
+    dist = np.stack([np.linalg.norm(a, axis=-1) for a in (
+        p["left_ear"] - p["right_ear"], p["left_eye"] - p["right_eye"],
+        0.5 * (p["left_eye"] + p["right_eye"]) - ears, p["nose"] - ears)], axis=-1)  # (T, 4)
+    ok = np.isfinite(dist).all(-1)
+    if not ok.any():
+        return ok
+    med = np.median(dist[ok], axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return ok & (np.abs(dist / med - 1.0) <= tolerance).all(-1)
+
+
+def neck_neutral_from_face(poses: np.ndarray, points: dict[str, np.ndarray], skeleton: Skeleton | str = H36M17,
+                           rise_deg: float = FACE_LINE_RISE_DEG, min_frames: int = 10) -> tuple[float | None, int]:
+    """(neutral, frames): the neck flexion of a person's neutral head for ``neck_flexion``'s ``head − thorax``,
+    from their own face: the median over the frames with plausible faces (:func:`plausible_faces`) of
+    ``neck_flexion`` (neutral 0) minus :func:`face_line_flexion`, or ``None`` where fewer than ``min_frames``
+    frames have one. ``poses`` (T, J, 3) and ``points`` (T, 3) per name must share one coordinate system (a
+    multi-view triangulation of the detector's points): the head joint is then the ears' mid-point, whose offset
+    from the trunk line is the person's (36 deg on the shared pose2sim worker, whose head is upright), not the
+    mocap head top's ~10 deg."""
+    sk = get_skeleton(skeleton)
+    tf = trunk_frame(poses, sk)
+    raw = planar_angle(_joint(poses, sk, "head") - _joint(poses, sk, "thorax"), tf[..., 2, :], tf[..., 0, :])
+    face = face_line_flexion(points, rise_deg)
+    use = plausible_faces(points) & np.isfinite(raw) & np.isfinite(face)
+    n = int(use.sum())
+    return (float(np.median(raw[use] - face[use])) if n >= min_frames else None), n
+
+
 def hand_face_angles(points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Wrist flexion/deviation of both hands and head yaw (module doc) from named points, each (..., 3) in one
     coordinate system (e.g. MediaPipe world landmarks): ``left/right_`` ``shoulder``, ``hip``, ``elbow``,

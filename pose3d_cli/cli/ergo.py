@@ -62,6 +62,10 @@ def ergo(
     edges: Literal["le", "lt"] = typer.Option("le", help="Band edges: le (an edge value is in the milder band) or lt."),
     upright_deg: float = typer.Option(5.0, min=0.0, max=45.0, help="Dead band of an upright trunk, degrees."),
     neck_neutral_deg: float = typer.Option(10.0, min=-45.0, max=45.0, help="Neck flexion of the skeleton's neutral posture, degrees."),
+    neck_neutral: Literal["auto", "fixed", "face"] = typer.Option("auto", help="The neck's neutral: fixed "
+                                                                  "(--neck-neutral-deg), face (the person's own, from "
+                                                                  "the face points of a multi-view reference) or auto "
+                                                                  "(face for a reference, fixed for lifted poses)."),
     cutoff_hz: float = typer.Option(2.0, min=0.0, help="Zero-phase low-pass of the angle series, Hz (0: none)."),
     person: str = typer.Option("all", help="Which people to score (a video or a multi-person infer output): all, "
                                            "largest (id 0, the most prominent) or an id. E.g. --person 1."),
@@ -130,6 +134,10 @@ def ergo(
 
         # a video or a 2D JSON: checked before any work (a CSV that is no infer output is refused by run_ergo at once;
         # a multi-view reference .npz: run_ergo refuses the options that do not apply before reading it)
+        if neck_neutral == "face" and not (inp.suffix.lower() == ".npz" or views):
+            raise Pose3dError(f"--neck-neutral face: {input} gives lifted poses (the mocap head, neutral "
+                              "--neck-neutral-deg); it needs a multi-view reference (.npz) or several calibrated "
+                              "videos: use --neck-neutral auto or fixed")
         if inp.suffix.lower() == ".npz" or views:  # several videos: run_ergo checks them before any detection
             pass
         elif inp.suffix.lower() != ".csv" and not (inp.suffix.lower() == ".json" and is_pose_file(inp)):
@@ -160,7 +168,7 @@ def ergo(
         person_sel = parse_person(person)
         conv = Conventions(upper_arm_angle=upper_arm_angle, upper_arm_reference=upper_arm_reference,
                            trunk_angle=trunk_angle, knee=knee, edges=edges, upright_deg=upright_deg,
-                           neck_neutral_deg=neck_neutral_deg, hand_points=hand_points,
+                           neck_neutral_deg=neck_neutral_deg, neck_neutral=neck_neutral, hand_points=hand_points,
                            hand_margin_deg=hand_margin_deg)
         segs = load_segments(observations, wrist=wrist, wrist_twist=wrist_twist, neck_flexion_deg=neck_flexion_deg,
                              load_kg=load_kg, load_mode=load_mode, coupling=coupling, sitting=sitting,

@@ -26,12 +26,12 @@ from __future__ import annotations
 import io
 import csv
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
 from ..atomic import write_text_atomic
-from ..body.frame import NEEDS, SIDES, body_angles, camera_azimuth, camera_tilt
+from ..body.frame import NEEDS, SIDES, body_angles, camera_azimuth, camera_tilt, neck_neutral_from_face
 from ..body.vertical import Vertical, check_vertical_mode, choose_vertical
 from ..errors import Pose3dError
 from ..skeleton import get_skeleton
@@ -182,6 +182,31 @@ def _masked_angles(joints, poses: Poses, vertical: Vertical, conv: Conventions, 
     return masked
 
 
+def resolve_neck_neutral(poses: Poses, conv: Conventions) -> tuple[Conventions, dict]:
+    """The conventions with ``neck_neutral`` resolved ("face" or "fixed") and ``neck_neutral_deg`` the value
+    used, and what the summary says of it (:attr:`Conventions.neck_neutral`). "face" needs the face points in the
+    joints' own 3D (a multi-view reference); elsewhere it is refused with one line."""
+    mode = conv.neck_neutral
+    if mode == "auto":
+        mode = "face" if poses.coordinates == "world" and poses.points is not None else "fixed"
+    info = {"source": mode, "deg": conv.neck_neutral_deg}
+    if mode == "face":
+        if poses.coordinates != "world" or poses.points is None:
+            raise Pose3dError(f"{poses.source}: neck_neutral 'face' needs the face points in the joints' own 3D (a "
+                              "`pose3d triangulate` reference); lifted poses have the mocap head: use 'fixed' or 'auto'")
+        pts = {n: poses.points.point(n) for n in poses.points.names}
+        deg, n = neck_neutral_from_face(poses.joints, pts, poses.skeleton, conv.face_line_rise_deg)
+        if deg is None:
+            info = {"source": "fixed", "deg": conv.neck_neutral_deg, "frames": n,
+                    "note": f"only {n} frames with a plausible face (10 needed): the fixed neck_neutral_deg is used"}
+            mode = "fixed"
+        else:
+            info = {"source": "face", "deg": round(deg, 2), "frames": n,
+                    "note": f"the person's own neutral: median over {n} frames of the head joint's angle minus the "
+                            f"face line's (ears → eyes, rising {conv.face_line_rise_deg:g}° in a neutral head)"}
+    return replace(conv, neck_neutral=mode, neck_neutral_deg=float(info["deg"])), info
+
+
 def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = None,
            segments: Segments | None = None, rules: TimeRules | None = None, min_conf: float = 0.3) -> Assessment:
     conv = conventions or Conventions()
@@ -192,6 +217,7 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
         raise Pose3dError(f"{poses.source}: {T} frame; RULA/REBA over time need at least 2 frames (a video, not a photo)")
     require_a_person([poses], poses.source)
     ok, low = _reliability(poses, min_conf)
+    conv, neck_neutral = resolve_neck_neutral(poses, conv)
     body_ok = ok["trunk"] & ok["neck"] & ok["legs"]
     hand = measured_angles(poses.points, poses.detected, conv.hand_min_conf)
     masked = _masked_angles(poses.joints, poses, vertical, conv, ok, body_ok, hand)
@@ -256,6 +282,7 @@ def assess(poses: Poses, vertical: Vertical, conventions: Conventions | None = N
     A = Assessment(poses, vertical, conv, segments, rules, min_conf, angles, masked, r, b, flags, reason, near)
     A.near_by = {k: v for k, v in near_by.items() if v.any()}
     A.spread = spread
+    A.neck_neutral = neck_neutral
     A.measured = measured_items(angles, conv)
     A.summary = summarise(A)
     return A
@@ -372,6 +399,7 @@ def summarise(A: Assessment) -> dict:
         "percent_time_rapid": percent_time(A.flags["rapid"] > 0, valid, w),
         "percent_time_walking": percent_time(A.flags["walking"] > 0, valid, w),
         "conventions": asdict(A.conventions),
+        "neck_neutral": getattr(A, "neck_neutral", None),
         "observations": A.segments.describe(),
         "not_observable": NOT_OBSERVABLE + ([] if p.points is not None else [NO_POINTS]),
         "hand_face": hand_face,
@@ -429,9 +457,9 @@ def filming(A: Assessment, valid: np.ndarray) -> dict:
     if head_on is not None and head_on > 50:
         view.append(f"the worker is filmed within {HEAD_ON_DEG:.0f}° of head-on (from the front or behind) in "
                     f"{head_on:.0f}% of the scored time: a forward bend of the neck is then mostly depth, which one "
-                    "camera barely sees (on the measured clip a neck bent about 25° read as upright from all four "
-                    "phones): film from the side for the neck, use two calibrated cameras, or set neck_flexion_deg "
-                    "in --observations")
+                    "camera barely sees (the measured clip's worker kept his head upright, and the four phones read it "
+                    "within 4-8° RMSE, so a bent neck filmed head-on is untested): film from the side for the neck, use "
+                    "two calibrated cameras, or set neck_flexion_deg in --observations")
     if share["behind"] is not None and share["behind"] > 50:
         view.append(f"the worker is filmed from behind in {share['behind']:.0f}% of the scored time (from behind, "
                         "the trunk's forward lean was 8° too large on the measured clip): film from the front or "

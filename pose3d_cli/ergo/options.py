@@ -64,6 +64,15 @@ class Conventions:
     #: head joint sits in front of the trunk line; measured medians on upright, arms-down frames of mocap
     #: converted to h36m17: 11.4° (4 Bandai Namco walks), 6.9° (3 CMU takes) — not on any video we report
     neck_neutral_deg: float = 10.0
+    #: where the neck's neutral comes from: "auto" [default] = "face" for a multi-view reference (its head joint is
+    #: the detector's ears' mid-point, whose offset from the trunk line is the person's own: 36 deg on the shared
+    #: pose2sim worker, whose head is upright), "fixed" for lifted poses (their head is the mocap head top);
+    #: "fixed" = ``neck_neutral_deg``; "face" = per person, from the face points in the joints' own 3D
+    #: (:func:`pose3d_cli.body.frame.neck_neutral_from_face`; ``neck_neutral_deg`` where fewer than 10 frames
+    #: have a plausible face)
+    neck_neutral: str = "auto"
+    #: the ears → eyes line's rise above the Frankfort horizontal in a neutral head (degrees) [7], for "face"
+    face_line_rise_deg: float = 7.0
     #: twisting and side bending count as "twisted"/"side bent" beyond these (degrees) [10, 10]
     twist_deg: float = 10.0
     side_bend_deg: float = 10.0
@@ -117,14 +126,19 @@ class Conventions:
         choices = {"upper_arm_angle": ("3d", "sagittal"), "upper_arm_reference": ("trunk", "vertical"),
                    "trunk_angle": tuple(TRUNK_KEYS), "knee": ("max", "support"), "edges": ("le", "lt"),
                    "rula_trunk_extension": ("2", "magnitude", "upright"), "lower_arm_adjust": ("auto", "0", "1"),
-                   "shoulder_raise_ref": ("median", "zero"), "hand_points": ("auto", "off")}
+                   "shoulder_raise_ref": ("median", "zero"), "hand_points": ("auto", "off"),
+                   "neck_neutral": ("auto", "fixed", "face")}
         for k, allowed in choices.items():
             if getattr(self, k) not in allowed:
                 raise Pose3dError(f"{k} {getattr(self, k)!r}: unknown value; use one of {', '.join(allowed)}")
         for f in fields(self):
             if f.type in ("float", float) and not np.isfinite(getattr(self, f.name)) or (
-                    f.type in ("float", float) and getattr(self, f.name) < 0):
+                    f.type in ("float", float) and getattr(self, f.name) < 0 and f.name not in SIGNED):
                 raise Pose3dError(f"{f.name}={getattr(self, f.name)!r}: must be a non-negative number")
+
+
+#: the conventions' numbers that may be negative (a skeleton's head joint behind its trunk line)
+SIGNED = ("neck_neutral_deg",)
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,9 @@ CONVENTION_WORDS = {
     "upright_deg": "trunk counts as upright within ± this (°)",
     "neutral_neck_deg": "neck extension counts only beyond this (°)",
     "neck_neutral_deg": "the skeleton's own neck angle when upright, subtracted (°)",
+    "neck_neutral": "where that neutral came from: fixed (the number), face (the person's own, from the face points "
+                    "of a multi-view reference), auto (face for a reference, fixed for lifted poses)",
+    "face_line_rise_deg": "how far the ears → eyes line rises in a neutral head (°), for the face neutral",
     "twist_deg": "trunk/neck twist counts beyond this (°)",
     "side_bend_deg": "trunk/neck side bend counts beyond this (°)",
     "abduction_deg": "upper arm counts as abducted beyond this (°)",
@@ -434,6 +437,9 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
                         ["time rule", "% of scored time"]))
     for n in s["time_notes"]:
         parts.append(f"<p class='warn'>{_esc(n)}</p>")
+    nn = s.get("neck_neutral") or {}
+    if nn.get("note"):
+        parts.append(f"<p>Neck neutral: {nn['deg']:g}° ({_esc(nn['source'])}): {_esc(nn['note'])}.</p>")
     parts.append("<h2>Worst moments (RULA; de-duplicated peaks, at least 2 s or a fifth of the clip apart)</h2><div class='grid'>")
     for m, i in zip(worst, idx):
         pics = (_img(thumbs[i], f"frame {m['frame']}") if i in thumbs else "") + _img(pose_views(A, i), "pose")
