@@ -41,3 +41,26 @@ def test_each_angle_band_is_shaded_by_the_risk_the_methods_give_it(panel):
     bounds = [-1e9, *edges, 1e9]
     band = next(i for i in range(len(levels)) if bounds[i] <= neutral < bounds[i + 1])
     assert levels[band] == 0
+
+
+def test_the_risk_strip_leaves_a_hole_in_the_video_empty():
+    """Frames at 0-2 s and 7-9 s: two bars, not one from 0 to 9 s (the caption says gaps are frames not scored)."""
+    from pose3d_cli.ergo.report import _strip
+
+    class Ax:
+        def __init__(self):
+            self.spans = []
+
+        def broken_barh(self, spans, y, **kw):
+            self.spans += spans
+
+        def set_yticks(self, *a):
+            pass
+
+        def set_ylim(self, *a):
+            pass
+
+    t = np.concatenate([np.arange(0, 2, 0.1), np.arange(7, 9, 0.1)])
+    ax = Ax()
+    _strip(ax, t, np.full(len(t), 2), {2: "red"})
+    assert [(round(a, 3), round(w, 3)) for a, w in ax.spans] == [(0.0, 2.0), (7.0, 2.0)]

@@ -119,3 +119,67 @@ def test_episodes_longest_first():
     m[10:16] = True
     e = episodes(m, t)
     assert e[0]["start_s"] == 5.0 and e[0]["duration_s"] == 3.0 and e[1]["duration_s"] == 1.0
+
+
+def test_a_long_plateau_is_one_worst_moment():
+    """10 s at the top score is one moment: the 6 and the 5 elsewhere are the next two (picks 2 s apart filled the
+    list from the plateau alone)."""
+    t = np.arange(0, 30, 0.1)
+    s = np.ones_like(t)
+    s[(t >= 5) & (t < 15)] = 7
+    s[(t >= 20) & (t < 21)] = 6
+    s[250] = 5
+    w = worst_moments(s, np.zeros_like(s), t, k=3)
+    assert [s[i] for i in w] == [7, 6, 5]
+    assert 5 <= t[w[0]] < 15 and 20 <= t[w[1]] < 21
+
+
+@pytest.mark.parametrize("per_min", [4.2, 4.5, 5.5])
+def test_a_steady_rhythm_just_over_4_per_minute_is_repeated_wherever_the_window_falls(per_min):
+    """Counting whole peaks in a 60 s window read 4.2 cycles/min as 4 or 5 by phase (14% of the frames flagged)."""
+    t = times(180)
+    rep, rate = repetition_flags(40 + 20 * np.sin(2 * np.pi * per_min / 60 * t), t, TimeRules())
+    assert rep.all()
+    assert np.allclose(rate, per_min, atol=0.35)
+
+
+def test_exactly_4_per_minute_is_not_more_than_4():
+    t = times(180)
+    x = 40 + 20 * np.cos(2 * np.pi * (t - 7.5) / 15.0)  # peaks at 7.5 + 15 k s: 4/min
+    rep, rate = repetition_flags(x, t, TimeRules())
+    assert not rep.any() and np.nanmax(rate) == pytest.approx(4.0, abs=1e-6)
+    two = np.full(900, 10.0)  # 30 s with 2 lifts 15 s apart: a 4/min rhythm, not "more than 4" (it read 4.004:
+    tt = np.arange(900) / 30.0  # the count divided by 29.97 s, the first to the last frame, not the clip's 30 s)
+    two[150:200] = 60.0
+    two[600:650] = 60.0
+    rep2, rate2 = repetition_flags(two, tt, TimeRules())
+    assert not rep2.any() and np.nanmax(rate2) <= 4.0 + 1e-9
+
+
+def test_time_without_the_person_is_not_time_without_cycles():
+    """6 cycles/min, nobody 60-100 s: every frame where the worker is seen is repeated (the unseen time had
+    lowered the windows around it to 3-4/min)."""
+    t = times(180)
+    x = 40 + 20 * np.sin(2 * np.pi * 6 / 60 * t)
+    x[(t > 60) & (t < 100)] = np.nan
+    rep, rate = repetition_flags(x, t, TimeRules())
+    seen = np.isfinite(x)
+    assert rep[seen].all()
+    assert np.allclose(rate[seen], 6.0, atol=0.7)
+
+
+def test_smoothing_does_not_overshoot_a_held_posture():
+    """An arm raised to 88° and held never reads over 90° (the filter's overshoot put it in the > 90° band)."""
+    t = np.arange(0, 20, 1 / 30)
+    x = np.where((t > 5) & (t < 10), 88.0, 0.0)
+    sm = smooth_series(x, t, 2.0)
+    assert sm.max() <= 88.0 + 1e-9 and sm.min() >= -1e-9
+    assert 0 < sm[np.searchsorted(t, 5.05)] < 88  # still smoothed at the step
+
+
+def test_a_hole_in_the_video_breaks_a_hold():
+    """Constant 30° seen 0-30 s and 50-85 s (the rows between missing): no 60 s hold was seen."""
+    t = np.concatenate([np.arange(0, 30, 1 / 30), np.arange(50, 85, 1 / 30)])
+    assert not held_flags(np.full(len(t), 30.0), t, 60.0, 10.0).any()
+    t2 = np.arange(0, 85, 1 / 30)
+    assert held_flags(np.full(len(t2), 30.0), t2, 60.0, 10.0).all()

@@ -126,7 +126,7 @@ def _strip(ax, t, level, colours):
 
     w = frame_weights(t)
     for k, c in colours.items():
-        spans = [(float(t[a]), float(t[b - 1] + w[b - 1] - t[a])) for a, b in runs(level == k)]
+        spans = [(float(t[a]), float(t[b - 1] + w[b - 1] - t[a])) for a, b in runs(level == k, t)]  # split at holes
         if spans:
             ax.broken_barh(spans, (0, 1), color=c, linewidth=0)
     ax.set_yticks([])

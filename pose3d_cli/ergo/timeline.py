@@ -57,7 +57,7 @@ class TimeRules:
 
 
 RULES = (
-    "smoothing: zero-phase 2nd-order Butterworth low-pass (filtfilt) at {cutoff_hz:g} Hz on each angle, per run of scored frames",
+    "smoothing: zero-phase 2nd-order Butterworth low-pass (filtfilt) at {cutoff_hz:g} Hz on each angle, per run of scored frames, kept within the raw angle's range over +-1/(2 x cut-off) s (no overshoot)",
     "static: a body-part angle within {static_tol_deg:g} deg for at least {static_s:g} s (RULA muscle use +1, REBA activity +1)",
     "repeated: more than {reps_per_min:g} cycles/min (peaks of prominence >= {rep_amplitude_deg:g} deg, centred {rep_window_s:g} s window, needs >= {rep_min_s:g} s of video) (RULA muscle use +1, REBA activity +1)",
     "rapid: an angle change >= {rapid_deg:g} deg within a {rapid_s:g} s window centred on the frame (REBA activity +1)",
@@ -89,8 +89,24 @@ def _filter_runs(X: np.ndarray, time_s: np.ndarray, cutoff_hz: float) -> np.ndar
 
     for s, e in runs(np.isfinite(X).all(axis=1), time_s):
         if e - s > 1:
-            out[s:e] = filter_on_time_grid(time_s[s:e], out[s:e], filt)
+            out[s:e] = _within_local_range(filter_on_time_grid(time_s[s:e], out[s:e], filt), X[s:e], time_s[s:e],
+                                           0.5 / cutoff_hz)
     return out
+
+
+def _within_local_range(smooth: np.ndarray, raw: np.ndarray, ts: np.ndarray, half_s: float) -> np.ndarray:
+    """(n, C) ``smooth`` kept within the (n, C) ``raw`` values' min and max over ±``half_s`` seconds of each frame
+    (timestamps ``ts`` (n,)): a Butterworth filter overshoots a step by ~4% (an arm held at 88° read 91°, over the
+    90° band edge, and the worst moment landed there); it smooths noise but invents no posture."""
+    from scipy.ndimage import maximum_filter1d, minimum_filter1d
+
+    steps = np.diff(ts)
+    step = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
+    if step <= 0:
+        return smooth
+    size = 2 * int(round(half_s / step)) + 1
+    return np.clip(smooth, minimum_filter1d(raw, size, axis=0, mode="nearest"),
+                   maximum_filter1d(raw, size, axis=0, mode="nearest"))
 
 
 def smooth_series(x: np.ndarray, time_s: np.ndarray, cutoff_hz: float) -> np.ndarray:
@@ -145,7 +161,16 @@ def _mark(T: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 
 def held_flags(x: np.ndarray, time_s: np.ndarray, hold_s: float, tol: float) -> np.ndarray:
-    """Frames inside a window of >= ``hold_s`` seconds over which ``x`` stays within ``tol`` (max − min)."""
+    """Frames inside a window of >= ``hold_s`` seconds over which ``x`` stays within ``tol`` (max − min); a
+    window never spans a hole in the video (the posture there was not seen held)."""
+    T = len(x)
+    out = np.zeros(T, dtype=bool)
+    for s, e in runs(np.ones(T, dtype=bool), time_s):
+        out[s:e] = _held_in_run(np.asarray(x[s:e]), time_s[s:e], hold_s, tol)
+    return out
+
+
+def _held_in_run(x: np.ndarray, time_s: np.ndarray, hold_s: float, tol: float) -> np.ndarray:
     T = len(x)
     if T < 2 or time_s[-1] - time_s[0] < hold_s:
         return np.zeros(T, dtype=bool)
@@ -200,27 +225,60 @@ def walking_flags(knee_left: np.ndarray, knee_right: np.ndarray, time_s: np.ndar
     return out
 
 
+def _cycles_before(peaks_t: np.ndarray, left: np.ndarray, right: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(N,) how many cycles lie before each time ``t`` (N,): each peak at ``peaks_t`` (P,) stands for the time from
+    ``left`` seconds before it to ``right`` after it (adjacent, not overlapping), counted in proportion."""
+    if len(peaks_t) == 0:
+        return np.zeros(len(t))
+    starts, ends = peaks_t - left, peaks_t + right
+    done = np.searchsorted(ends, t, side="right")
+    j = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(starts) - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.clip((t - starts[j]) / (ends[j] - starts[j]), 0.0, 1.0)
+    return done + np.where(j >= done, frac, 0.0)
+
+
 def repetition_flags(x: np.ndarray, time_s: np.ndarray, rules: TimeRules,
                      exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(T,) bool "repeated" and (T,) cycles per minute (NaN when the clip is too short); peaks on frames where
-    ``exclude`` (T,) is true (walking) are not counted."""
+    """(T,) bool "repeated" and (T,) cycles per minute (NaN where the window saw the angle less than
+    ``rep_min_s``); peaks on frames where ``exclude`` (T,) is true (walking) are not counted.
+
+    The rate of a frame's window is its cycles over the time the angle was seen in it (frames without the person,
+    walking or a hole in the video are not time without cycles). Each peak stands for the time half-way to its
+    neighbours (a neighbour across unseen time is none: its other side's half is used; a lone peak stands for
+    1 s), so a steady rhythm reads its own rate wherever the window falls (counting whole peaks in a 60 s window
+    read 4.2 cycles/min as 4 or 5 by phase), and a burst of n actions counts n."""
     T = len(x)
-    dur = float(time_s[-1] - time_s[0]) if T else 0.0
     rate = np.full(T, np.nan)
-    if T < 3 or dur < rules.rep_min_s:
+    if T < 3 or np.isfinite(x).sum() < 3:
         return np.zeros(T, dtype=bool), rate
-    if np.isfinite(x).sum() < 3:
-        return np.zeros(T, dtype=bool), rate
+    w = frame_weights(time_s)
+    seen = np.isfinite(x) & ~(np.zeros(T, dtype=bool) if exclude is None else np.asarray(exclude, dtype=bool))
     peaks = _peaks(x, rules.rep_amplitude_deg)
-    if exclude is not None:
-        peaks = peaks[~np.asarray(exclude, dtype=bool)[peaks]]
-    half = min(rules.rep_window_s, dur) / 2
-    lo = np.clip(time_s - half, time_s[0], time_s[-1] - 2 * half)
-    hi = lo + 2 * half
+    peaks = peaks[seen[peaks]]
+    brk = ~seen.copy()
+    brk[1:] |= gaps(time_s)  # brk[i]: frame i unseen, or a hole just before it
+    cum = np.cumsum(brk)
     tp = time_s[peaks]
-    count = np.searchsorted(tp, hi, side="right") - np.searchsorted(tp, lo, side="left")
-    rate = count / (2 * half / 60.0)
-    return rate > rules.reps_per_min, rate
+    joined = cum[peaks[1:]] == cum[peaks[:-1]]  # consecutive peaks with nothing unseen between them
+    gap = np.diff(tp) / 2
+    left = np.concatenate([[np.nan], np.where(joined, gap, np.nan)])
+    right = np.concatenate([np.where(joined, gap, np.nan), [np.nan]])
+    left, right = np.where(np.isfinite(left), left, right), np.where(np.isfinite(right), right, left)
+    left, right = np.nan_to_num(left, nan=0.5), np.nan_to_num(right, nan=0.5)
+    t_end = float(time_s[-1] + w[-1])
+    half = min(rules.rep_window_s, t_end - float(time_s[0])) / 2
+    lo = np.clip(time_s - half, time_s[0], t_end - 2 * half)
+    hi = lo + 2 * half
+    i0, i1 = np.searchsorted(time_s, lo, side="left"), np.searchsorted(time_s, hi, side="left")
+    edges = np.concatenate([time_s, [t_end]])  # the window as its frames cover it: [t_i0, t_i1)
+    cycles = _cycles_before(tp, left, right, edges[i1]) - _cycles_before(tp, left, right, edges[i0])
+    seen_s = np.concatenate([[0.0], np.cumsum(np.where(seen, w, 0.0))])
+    observed = seen_s[i1] - seen_s[i0]
+    ok = observed >= rules.rep_min_s
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(ok, cycles / (observed / 60.0), np.nan)
+    return np.nan_to_num(rate, nan=0.0) > rules.reps_per_min + 1e-9, rate
 
 
 WATCHED = ("trunk", "neck", "upper_arm_left", "upper_arm_right", "elbow_left", "elbow_right")
@@ -273,16 +331,28 @@ def percent_time(mask: np.ndarray, valid: np.ndarray, w: np.ndarray) -> float | 
 
 
 def worst_moments(score: np.ndarray, tie: np.ndarray, time_s: np.ndarray, k: int = 5, gap_s: float = 2.0) -> list[int]:
-    """Indices of the ``k`` highest-scoring frames (ties broken by ``tie``), no two within ``gap_s`` seconds
-    (de-duplicated peaks: the best frame of each moment)."""
+    """Indices of the ``k`` highest-scoring frames (ties broken by ``tie``), one per peak: a chosen frame takes its
+    whole plateau (the run of consecutive frames around it scoring at least as much, to a missing frame or a hole
+    in the video), and no other moment is chosen within ``gap_s`` seconds of that plateau (a 10 s stretch at the
+    top score is one moment, not five picks 2 s apart)."""
     ok = np.flatnonzero(np.isfinite(score))
     order = ok[np.lexsort((-np.nan_to_num(tie[ok], nan=-1), -score[ok]))]
+    hole = np.concatenate([gaps(time_s), [True]]) if len(time_s) > 1 else np.ones(len(time_s), dtype=bool)
+    taken: list[tuple[float, float]] = []  # the chosen plateaus, (start, end) seconds
     chosen: list[int] = []
     for i in order:
-        if all(abs(time_s[i] - time_s[c]) >= gap_s for c in chosen):
-            chosen.append(int(i))
-            if len(chosen) == k:
-                break
+        t = time_s[i]
+        if any(a - gap_s < t < b + gap_s for a, b in taken):
+            continue
+        lo = hi = int(i)
+        while lo > 0 and not hole[lo - 1] and np.isfinite(score[lo - 1]) and score[lo - 1] >= score[i]:
+            lo -= 1
+        while hi < len(score) - 1 and not hole[hi] and np.isfinite(score[hi + 1]) and score[hi + 1] >= score[i]:
+            hi += 1
+        taken.append((float(time_s[lo]), float(time_s[hi])))
+        chosen.append(int(i))
+        if len(chosen) == k:
+            break
     return chosen
 
 
