@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import Pose3dError
@@ -27,10 +29,28 @@ def read_config(path: str | Path, what: str) -> object:
         if path.suffix.lower() in (".yaml", ".yml"):
             import yaml
 
-            return yaml.safe_load(text) or {}
+            return yaml.load(text, Loader=yaml_loader()) or {}
         return json.loads(text)
     except Exception as e:  # noqa: BLE001 - every parse error becomes one clear line
         raise Pose3dError(f"{path}: cannot read {what}: not valid YAML/JSON ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
+
+
+#: a plain scalar in exponent form that YAML 1.2 (and JSON) reads as a float but PyYAML's YAML 1.1 rules leave a
+#: string: 5e-3, 5E+2, -2e-3, 1.5e3, .5e-1 (YAML 1.1 wants a dot and a signed exponent: 5.0e-3)
+EXPONENT_FLOAT = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
+
+
+@lru_cache(maxsize=1)
+def yaml_loader() -> type:
+    """PyYAML's safe loader that also reads :data:`EXPONENT_FLOAT` plain scalars as floats (``noise_sigma: 5e-3`` →
+    0.005, as in YAML 1.2 and JSON). Quoted scalars stay strings (``'5e-3'``); every other rule is the safe loader's."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", EXPONENT_FLOAT, list("-+0123456789."))
+    return Loader
 
 
 def is_number(v) -> bool:

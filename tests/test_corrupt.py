@@ -113,6 +113,48 @@ def test_a_bad_joint_noise_is_refused_when_the_config_is_read(tmp_path, value):
         Corruption.from_file(path)
 
 
+#: H36M17's joint names without their side, sorted (pelvis, left_hip → hip, ..., head): the keys joint_noise takes
+H36M17_STEMS = "ankle, elbow, head, hip, knee, nose, pelvis, shoulder, spine, thorax, wrist"
+
+
+@pytest.mark.parametrize("table, named", [("{left_wrist: 3.0}", "key left_wrist is not a joint-name stem"),
+                                          ("{wrist: 2.0, wrists: 3, right_ankle: 1}",
+                                           "keys right_ankle, wrists are not joint-name stems")])
+def test_joint_noise_keys_that_are_not_stems_are_refused_naming_the_stems(tmp_path, table, named):
+    """``left_wrist`` is a joint, not a stem: the lookup by stem never found it, so the wrists kept 1.0 (not 3.0)
+    and every other joint lost its default factor, without a word. Refused in one line naming the valid stems."""
+    from pose3d_cli.errors import Pose3dError
+
+    path = tmp_path / "c.yaml"
+    path.write_text(f"joint_noise: {table}\n")
+    with pytest.raises(Pose3dError) as e:
+        Corruption.from_file(path)
+    msg = str(e.value)
+    assert msg.startswith(f"{path}: joint_noise {named} of h36m17; use stems among {H36M17_STEMS} ")
+    assert "\n" not in msg
+    cam = to_camera(body(), T=2)  # a Corruption built in code is refused too, not corrupted with 1.0 everywhere
+    with pytest.raises(Pose3dError, match=f"joint_noise key left_wrist .*{H36M17_STEMS}"):
+        run(cam, only(noise_sigma=0.01, joint_noise={"left_wrist": 3.0}))
+
+
+def test_yaml_numbers_in_exponent_form_are_numbers_and_quoted_ones_strings(tmp_path):
+    """PyYAML reads YAML 1.1, where 5e-3 (no dot, no exponent sign) is a string, so ``noise_sigma: 5e-3`` was
+    refused as "must be a number"; YAML 1.2 and JSON read it as 0.005. A quoted '5e-3' stays a string."""
+    from pose3d_cli.errors import Pose3dError
+
+    path = tmp_path / "c.yaml"
+    path.write_text("noise_sigma: 5e-3\nnoise_slow_sigma: 2E+0\nbox_size: [1e-1, 5.0e-1]\ndropout_rate: 0\n")
+    c = Corruption.from_file(path)
+    assert (c.noise_sigma, c.noise_slow_sigma, c.box_size, c.dropout_rate) == (0.005, 2.0, (0.1, 0.5), 0)
+    assert isinstance(c.dropout_rate, int)  # integers stay integers
+    path.write_text("noise_sigma: -2e-3\n")  # a number, then refused for its sign
+    with pytest.raises(Pose3dError, match=r"noise_sigma must be a number >= 0, not -0\.002$"):
+        Corruption.from_file(path)
+    path.write_text("noise_sigma: '5e-3'\n")
+    with pytest.raises(Pose3dError, match=r"noise_sigma must be a number >= 0, not '5e-3'$"):
+        Corruption.from_file(path)
+
+
 def test_slow_noise_is_smooth():
     cam = to_camera(body(), T=300)
     uv, kp, _ = run(cam, only(noise_slow_sigma=0.02))

@@ -657,3 +657,12 @@ def test_the_calibrated_camera_of_an_infer_output_is_named_one_way(tmp_path):
     assert source[("phone1_poses.csv", False)].endswith("phone1 (world +Z)")
     assert source[("poses.json", False)].endswith("phone2 (world +Z)")  # the early check refused it (no camera)
     assert source[("poses.csv", True)].endswith("phone2 (world +Z)")  # refused too, though phone2 was to be used
+
+
+def test_observations_read_numbers_in_exponent_form(tmp_path):
+    """``load_kg: 1.2e1`` is 12 kg (YAML 1.2, JSON); PyYAML's YAML 1.1 rules read it as the string '1.2e1'."""
+    from pose3d_cli.ergo.options import load_segments
+
+    obs = tmp_path / "obs.yaml"
+    obs.write_text("load_kg: 1.2e1\n")
+    assert load_segments(obs).base.load_kg == 12.0

@@ -77,6 +77,32 @@ def test_the_chair_is_drawn_once_per_motion_and_its_ranges_are_respected():
     np.testing.assert_allclose(drop, LEGS["left"][0] * np.sin(np.radians(15.0)), atol=1e-6)
 
 
+def test_the_feet_stay_on_the_floor_when_the_pelvis_dips_for_a_few_frames():
+    """Like the Bandai Namco wave (pelvis 758 mm rising to 893 in 6 frames): the whole standing body is 135, 100, 60
+    and 25 mm lower in its first 4 of 90 frames. The 5th-95th percentile of the pelvis height is 950-950 mm (the 5th
+    lies between the 5th and 6th lowest frames, both 950), so the take is seated. Standing floor: both lower ankles at
+    950 - 450 - 420 = 950 - 440 - 430 = 80 mm. On a level chair (pitch, tilt, spread 0) each ankle hangs its shank
+    below its hip, the right one (430 mm) lowest. Lowering the body by one height for the motion (the median frame's
+    950 - 430 - 80 = 440 mm) left frame 0's ankle at 815 - 430 - 440 = -55 mm, 135 mm under the floor; held on the
+    floor, the ankle is at 80 mm and the pelvis at 80 + 430 = 510 mm in every frame."""
+    W = standing_world(90)
+    W[:4, :, 2] -= np.array([135.0, 100.0, 60.0, 25.0])[:, None]
+    assert can_seat(W, H36M17)
+    level = Seat(thigh_pitch_deg=(0.0, 0.0), shank_tilt_deg=(0.0, 0.0), spread_deg=(0.0, 0.0), side_deg=0.0,
+                 wobble_deg=0.0)
+    S = seat(W, H36M17, np.random.default_rng(2), level)
+    lowest = np.minimum(S[:, J("left_ankle"), 2], S[:, J("right_ankle"), 2])
+    np.testing.assert_allclose(lowest, 80.0, atol=1e-6)
+    np.testing.assert_allclose(S[:, J("pelvis"), 2], 510.0, atol=1e-6)
+    upper = [J(n) for n in ("spine", "thorax", "nose", "head", "left_wrist", "right_elbow")]
+    np.testing.assert_allclose(S[:, upper] - S[:, J("pelvis")][:, None], W[:, upper] - W[:, J("pelvis")][:, None],
+                               atol=1e-9)  # the upper body's motion about the pelvis is kept
+    for seed in range(5):  # any chair, the legs swaying: the lower ankle within a few cm of the floor in every frame
+        S = seat(W, H36M17, np.random.default_rng(seed))
+        lowest = np.minimum(S[:, J("left_ankle"), 2], S[:, J("right_ankle"), 2])
+        assert np.abs(lowest - 80.0).max() < 20.0, np.abs(lowest - 80.0).max()
+
+
 def test_only_upright_motions_are_seated():
     W = standing_world()
     assert can_seat(W, H36M17)

@@ -230,11 +230,13 @@ def load_segments(path: str | Path | None, **overrides) -> Segments:
     if path is not None:
         import yaml
 
+        from ..config import yaml_loader
+
         p = Path(path)
         if not p.is_file():
             raise Pose3dError(f"{p}: no such observations file; give a YAML file (see `pose3d ergo --help`)")
         try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+            data = yaml.load(p.read_text(encoding="utf-8"), Loader=yaml_loader())  # 12e3 is a number, as in YAML 1.2
         except UnicodeDecodeError:
             raise Pose3dError(f"{p}: not a text file; give the observations as YAML "
                               "(examples/observations.yaml)") from None

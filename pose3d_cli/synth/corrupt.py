@@ -13,8 +13,10 @@ Per frame and joint, in this order:
 4. hidden joints are either *guessed* by the detector (probability ``occluded_guess_prob``: big error, low
    confidence) or *dropped* (confidence 0); plus random **dropouts**;
 5. **jitter**: per-frame Gaussian noise plus a slowly varying per-joint offset, both scaled with the person's
-   size in pixels and a per-joint factor (:data:`JOINT_NOISE`, or a config's ``joint_noise``). The default level
-   is set against BlazePose's real 2D error (``benchmarks/detector2d_error.py``: the 4-view pose2sim reference
+   size in pixels and a per-joint factor (:data:`JOINT_NOISE`, or a config's ``joint_noise``: a table by joint-name
+   stem, ``wrist`` for ``left_wrist`` and ``right_wrist``, that *replaces* the default table, so a stem it does not
+   name gets 1.0, not its :data:`JOINT_NOISE` factor; a key that is no stem of the skeleton is refused). The default
+   level is set against BlazePose's real 2D error (``benchmarks/detector2d_error.py``: the 4-view pose2sim reference
    reprojected into each view, dev frames): 0.71x its median, chosen by retraining the default lifter at
    1.76x / 1.06x / 0.71x / 0.35x and comparing them in the wild on the dev frames (README);
 6. **outliers**: a joint lands somewhere else on the person;
@@ -46,10 +48,10 @@ from pathlib import Path
 import numpy as np
 
 from ..geometry import distortion_folds
-from ..skeleton import Skeleton
+from ..skeleton import H36M17, Skeleton
 from .noise import random_runs, smooth_noise
 
-#: per-joint noise factor by joint-name stem (others: 1.0)
+#: per-joint noise factor by joint-name stem (others: 1.0); a config's ``joint_noise`` replaces this whole table
 JOINT_NOISE = {"wrist": 1.6, "elbow": 1.3, "ankle": 1.4, "knee": 1.2, "hip": 1.2, "head": 1.3, "nose": 1.0,
                "pelvis": 1.0, "spine": 1.1, "thorax": 0.9, "shoulder": 0.9}
 
@@ -87,7 +89,8 @@ class Corruption:
     frame_drop_rate: float = 0.0  # whole frames with no detection
     truncation: bool = True
     confidence: str = "error"  # "error" (falls with the error) or "blazepose" (calibrated on real detections)
-    joint_noise: dict | None = None  # per-joint jitter factor by joint-name stem; None: JOINT_NOISE
+    joint_noise: dict | None = None  # per-joint jitter factor by joint-name stem, replacing JOINT_NOISE (unnamed
+    # stems get 1.0); None: JOINT_NOISE
 
     @classmethod
     def clean(cls) -> "Corruption":
@@ -109,8 +112,9 @@ class Corruption:
         return asdict(self)
 
     @classmethod
-    def from_file(cls, path) -> "Corruption":
-        """Read rates from a YAML/JSON file ``{noise_sigma: 0.01, dropout_rate: 0.05, ...}``."""
+    def from_file(cls, path, skeleton: Skeleton | None = None) -> "Corruption":
+        """Read rates from a YAML/JSON file ``{noise_sigma: 0.01, dropout_rate: 0.05, ...}``; ``joint_noise``'s keys
+        must be joint-name stems of ``skeleton`` (default h36m17, the skeleton ``synth`` corrupts)."""
         from ..config import read_config
         from ..errors import Pose3dError
 
@@ -124,6 +128,8 @@ class Corruption:
                 for k, v in jn.items())):
             raise Pose3dError(f"{path}: joint_noise must map joint-name stems to factors >= 0, e.g. "
                               f"{{wrist: 1.6, hip: 1.2}}, not {jn!r}")
+        if jn is not None and (bad := unknown_stems(jn, skeleton or H36M17)):
+            raise Pose3dError(f"{path}: {joint_noise_problem(bad, skeleton or H36M17)}")
         if data.get("confidence", "error") not in CONFIDENCES:
             raise Pose3dError(f"{path}: confidence must be one of {', '.join(CONFIDENCES)}, "
                               f"not {data['confidence']!r}")
@@ -154,6 +160,26 @@ class Corruption:
         known = {f.name for f in fields(cls)}
         d = {"confidence": "error", **d}  # the default; also what every file written before the key meant
         return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known})
+
+
+def joint_stems(skeleton: Skeleton) -> list[str]:
+    """The skeleton's joint-name stems, sorted: the last ``_`` part of each name (``left_wrist`` → ``wrist``), the
+    keys of :data:`JOINT_NOISE` and of a config's ``joint_noise``."""
+    return sorted({n.split("_")[-1] for n in skeleton.joints})
+
+
+def unknown_stems(table: dict, skeleton: Skeleton) -> list[str]:
+    """The keys of a ``joint_noise`` table that are no joint-name stem of ``skeleton`` (sorted; [] when all are)."""
+    return sorted(set(map(str, table)) - set(joint_stems(skeleton)))
+
+
+def joint_noise_problem(bad: list[str], skeleton: Skeleton) -> str:
+    """One line: which ``joint_noise`` keys are no stem, the valid stems, and what to write instead."""
+    what = (f"key {bad[0]} is not a joint-name stem" if len(bad) == 1
+            else f"keys {', '.join(bad)} are not joint-name stems")
+    return (f"joint_noise {what} of {skeleton.name}; use stems among "
+            f"{', '.join(joint_stems(skeleton))} (wrist sets left_wrist and right_wrist; the table replaces the "
+            f"default one, so stems it leaves out get 1.0)")
 
 
 def self_occlusion_mask(joints_cam: np.ndarray, skeleton: Skeleton) -> np.ndarray:
@@ -262,6 +288,10 @@ def corrupt(uv_clean: np.ndarray, joints_cam: np.ndarray, image_size: tuple[int,
     dropped = (hidden & ~guessed) | (rng.random((T, J)) < cfg.dropout_rate)
 
     noise_of = JOINT_NOISE if cfg.joint_noise is None else cfg.joint_noise
+    if cfg.joint_noise is not None and (bad := unknown_stems(cfg.joint_noise, skeleton)):
+        from ..errors import Pose3dError
+
+        raise Pose3dError(joint_noise_problem(bad, skeleton))
     factor = np.array([noise_of.get(n.split("_")[-1], 1.0) for n in skeleton.joints])  # (J,)
     err = np.zeros((T, J, 2))
     if cfg.noise_sigma > 0:

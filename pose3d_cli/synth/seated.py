@@ -1,11 +1,12 @@
 """Seated versions of standing mocap: the upper body's motion kept, the legs put on a chair.
 
 The shared mocap has no one sitting on a chair, the posture of most workstation work. A seated pose is built from
-each frame of a motion (world frame, Z up, mm): the pelvis, trunk, head and arms keep their motion; each thigh is
-laid forward along the pelvis' facing direction (its own length), pitched by the seat's slope and spread a little
-sideways; each shank hangs from the knee towards the floor, tilted forward or tucked back; the whole body is then
-lowered or raised, by one height for the whole motion, so that the ankles stand at their original height above the
-floor on average (the hips' own up-and-down motion is kept, so a walking take's bob moves the feet by a few cm). The
+each frame of a motion (world frame, Z up, mm): the pelvis, trunk, head and arms keep their motion (all but the
+body's height, which the chair holds); each thigh is laid forward along the pelvis' facing direction (its own
+length), pitched by the seat's slope and spread a little sideways; each shank hangs from the knee towards the floor,
+tilted forward or tucked back; the whole body is then lowered or raised frame by frame so that the lower ankle
+stands on the standing take's floor (the median height of its lower ankle) in every frame: a dip of the pelvis or a
+walking take's bob is taken out of the seated body's height instead of pushing the feet through the floor. The
 chair, the knees' angle and the feet's placement are drawn once per seated film of a motion, and the legs sway
 slowly about them (smooth noise, a keyframe every 2 s at 30 fps), so consecutive frames stay consecutive.
 
@@ -43,9 +44,11 @@ class Seat:
 #: :data:`UPRIGHT_SHARE` of its frames: a crawl or a lie-down on a chair is no posture anyone takes
 UPRIGHT_DEG = 60.0
 UPRIGHT_SHARE = 0.9
-#: ... and only when its pelvis keeps its height (5th to 95th percentile within this, mm): the seated motion is
-#: lowered by one height for the whole motion, so a squat or a sit-down would push the feet through the floor
-#: (HDM05 squats: ankles down to −409 mm, below the floor in 41% of frames)
+#: ... and only when its pelvis keeps its height (5th to 95th percentile within this, mm): a squat or a sit-down is
+#: a standing body's motion (its trunk leans to balance over the feet), not one made on a chair. The feet no longer
+#: depend on it (:func:`floor_lift` holds them on the floor frame by frame; before, one height for the whole motion
+#: pushed an HDM05 squat's ankles down to −409 mm, and a wave whose pelvis rose 135 mm in its first 6 frames, inside
+#: this range, 135 mm)
 PELVIS_RANGE_MM = 100.0
 
 
@@ -96,4 +99,16 @@ def seat(joints: np.ndarray, skeleton: Skeleton, rng: np.random.Generator, seat_
         out[:, k] = out[:, h] + thigh * d_thigh
         out[:, a] = out[:, k] + shank * _unit(d_shank)
     lowest = np.minimum(out[:, idx["left_ankle"], 2], out[:, idx["right_ankle"], 2])
-    return out - float(np.median(lowest) - floor) * UP
+    return out - floor_lift(lowest, floor)[:, None, None] * UP
+
+
+def floor_lift(lowest: np.ndarray, floor: float) -> np.ndarray:
+    """(T,) height of the seated body's lower ankle per frame (mm, Z up), the floor's height (mm) → (T,) how much to
+    lower the whole body in each frame (mm; negative raises it) so that the lower ankle stands on the floor.
+
+    Per frame, not one height for the motion: a take whose pelvis dips for a few frames keeps its feet on the floor.
+    It needs no smoothing: the lower of two ankles is a continuous curve made of the take's hip height and the legs'
+    slow sway, so it is as smooth as the take; the pelvis then rides at the chair's height, its bob left out (46
+    shared takes: the seated head's vertical frame-to-frame acceleration is that of the standing head about the
+    pelvis, no shake added)."""
+    return np.asarray(lowest, dtype=np.float64) - float(floor)
