@@ -28,7 +28,7 @@ ROLES = {
              "out": ["output", "report", "json_out", "poses_out"],
              "not_path": ["plots", "up", "calib_camera", "load_mode", "coupling", "upper_arm_angle",
                           "upper_arm_reference", "trunk_angle", "knee", "edges", "detector", "smooth", "person",
-                          "hand_points", "vertical", "cameras", "offsets"]},
+                          "hand_points", "vertical", "cameras", "offsets", "neck_neutral"]},
     "triangulate": {"in": ["inputs", "calib"], "out": ["output"], "not_path": ["cameras", "detector", "offsets"]},
     "calibrate": {"in": ["inputs"], "out": ["output"], "not_path": ["detector"]},
     "score": {"in": ["prediction", "reference", "calib"], "out": ["json_out"], "not_path": ["camera", "frames"]},
