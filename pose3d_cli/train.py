@@ -124,6 +124,11 @@ class Encoded:
     fps: np.ndarray | None = None  # (R,) frame rate of each range's sequence
 
 
+def range_fps(data: PairData, ranges: list[tuple[int, int]]) -> np.ndarray | None:
+    """(R,) the frame rate (frames/s) of the sequence each of ``data``'s row ``ranges`` holds; None without ranges."""
+    return np.asarray(data.sequences["fps"], np.float64)[data.sequence_index[[a for a, _ in ranges]]] if ranges else None
+
+
 def encode_pairs(data: PairData, root: int, landmarks: str | None = None) -> Encoded:
     """Pixels → normalised camera coordinates with each sample's camera; 3D → root-relative. ``landmarks``: move
     the 2D (stored and exact) from the mocap's joint centres to that detector's landmarks."""
@@ -140,7 +145,7 @@ def encode_pairs(data: PairData, root: int, landmarks: str | None = None) -> Enc
         xy = np.where(conf[..., None] > 0, xy + shift, xy).astype(np.float32)
         xy_clean = (xy_clean + shift).astype(np.float32)
     ranges = data.sequence_ranges()
-    fps = np.asarray(data.sequences["fps"], np.float64)[data.sequence_index[[a for a, _ in ranges]]] if ranges else None
+    fps = range_fps(data, ranges)
     return Encoded(torch.from_numpy(xy), torch.from_numpy(conf), torch.from_numpy(target), ranges,
                    torch.from_numpy(xy_clean), fps=fps)
 
@@ -614,9 +619,19 @@ def build_or_init_model(cfg: TrainConfig, sk, tr: Encoded | None, prior_poses: t
     return build_model(cfg.model, sk.num_joints, root, mean, std, **args), cfg.model, args
 
 
-def load_prior_poses(cfg: TrainConfig, sk, tr: Encoded | None) -> torch.Tensor | None:
-    """Root-relative mocap poses (N, J, 3) mm, camera frame, that the plausibility prior learns from: the
-    'train' split of ``cfg.prior``, else the run's 3D targets."""
+@dataclass
+class PriorPoses:
+    """The mocap poses the plausibility priors learn from, with their sequences (a 2D-only run's smoothness
+    threshold is measured within each sequence, as a pairs source's is)."""
+
+    poses: torch.Tensor  # (N, J, 3) root-relative mm, camera frame
+    ranges: list[tuple[int, int]]  # (start, stop) rows of each sequence
+    fps: np.ndarray | None  # (R,) frames/s of each range's sequence (None: unknown)
+
+
+def load_prior_poses(cfg: TrainConfig, sk, tr: Encoded | None) -> PriorPoses | None:
+    """The mocap poses the plausibility prior learns from: the 'train' split of ``cfg.prior``, else the run's 3D
+    targets (None in a 2D-only run without ``prior:``)."""
     if cfg.prior:
         d = load_pairs(cfg.prior)
         if list(d.joint_names) != list(sk.joints):
@@ -625,16 +640,36 @@ def load_prior_poses(cfg: TrainConfig, sk, tr: Encoded | None) -> torch.Tensor |
         if len(d) == 0:
             raise Pose3dError(f"{cfg.prior}: no 'train' split poses for the prior")
         check_finite_3d(d, cfg.prior, "train")
-        return torch.from_numpy(root_relative(d.joints_3d, sk.index(sk.root)).astype(np.float32))
-    return tr.target if tr is not None else None
+        ranges = d.sequence_ranges()
+        return PriorPoses(torch.from_numpy(root_relative(d.joints_3d, sk.index(sk.root)).astype(np.float32)), ranges,
+                          range_fps(d, ranges))
+    return PriorPoses(tr.target, tr.ranges, tr.fps) if tr is not None else None
+
+
+def smoothness_term(tr: Encoded | None, prior: PriorPoses | None):
+    """The :class:`~pose3d_cli.training.losses.Smoothness` term, its threshold measured within the sequences of the
+    run's 3D targets (else of the prior's poses): in mm/s² where their rates are known (each clip is then compared
+    at its own), else in mm/frame²; 50 mm/frame² without any 3D."""
+    from .training import losses as L
+
+    motion = (tr.target, tr.ranges, tr.fps) if tr is not None else \
+        (prior.poses, prior.ranges, prior.fps) if prior is not None else None
+    if motion is None:
+        return L.Smoothness(50.0)
+    poses, ranges, fps = motion
+    if fps is not None and len(fps):
+        return L.Smoothness(L.acceleration_margin(poses, ranges, fps=fps), float(np.median(fps)))
+    return L.Smoothness(L.acceleration_margin(poses, ranges))
 
 
 def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None, clips: list,
-                prior_poses: torch.Tensor | None, views: list | None = None) -> dict:
+                prior_poses: torch.Tensor | None, views: list | None = None, prior: PriorPoses | None = None) -> dict:
     """The run's objectives (training/losses.py): one for 2D/3D batches, one for 2D-only batches, one for
     image/3D batches (the 3D target plus the 2D-only terms and view consistency), the EWC penalty (anchored at the
     model's weights as given: the --init weights), the frozen teacher (distillation) and the prior's discriminator
-    with its optimiser."""
+    with its optimiser. ``prior_poses`` (N, J, 3) mm: what the priors learn from; ``prior`` (from
+    :func:`load_prior_poses`): the same poses with their sequences, for a 2D-only run's smoothness threshold (None:
+    ``prior_poses`` taken as one sequence of unknown rate)."""
     import copy
 
     from .training import losses as L
@@ -659,14 +694,9 @@ def build_terms(cfg: TrainConfig, model: torch.nn.Module, sk, tr: Encoded | None
     pairs = L.Objective().add(1.0, L.MPJPE()).add(cfg.bone_weight, L.BoneLength(bones))
     pairs.add(cfg.flexion_weight, L.FlexionAngle(torch.from_numpy(hinge_triples(sk))))
     pairs.add(cfg.distill_weight, L.Distillation())
-    smooth = None
-    if cfg.smooth_weight:  # in mm/s² where the pairs say their rate (each clip compared at its own), else per frame
-        if tr is not None and tr.fps is not None and len(tr.fps):
-            smooth = L.Smoothness(L.acceleration_margin(tr.target, tr.ranges, fps=tr.fps), float(np.median(tr.fps)))
-        else:
-            smooth = L.Smoothness(L.acceleration_margin(tr.target, tr.ranges) if tr is not None else
-                                  L.acceleration_margin(prior_poses, [(0, len(prior_poses))])
-                                  if prior_poses is not None else 50.0)
+    if prior is None and prior_poses is not None:
+        prior = PriorPoses(prior_poses, [(0, len(prior_poses))], None)
+    smooth = smoothness_term(tr, prior) if cfg.smooth_weight else None
 
     def unsupervised(objective: L.Objective) -> L.Objective:  # the terms that need no 3D target
         objective.add(cfg.reproj_weight, L.Reprojection()).add(cfg.bone_constancy_weight, L.BoneConstancy(bones))
@@ -894,7 +924,8 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
     if views and tr is None:
         raise Pose3dError(f"{views[0].name}: an image/3D source trains beside a pairs source (it sets the epoch); add "
                           "synthetic pairs (e.g. the replay file) as a pairs source")
-    prior_poses = load_prior_poses(cfg, sk, tr)
+    prior = load_prior_poses(cfg, sk, tr)
+    prior_poses = prior.poses if prior is not None else None
     model, model_name, model_args = build_or_init_model(cfg, sk, tr, prior_poses, init_ck)
     towards_init = InitInterpolation(model, cfg.init_share)  # the --init weights, before any step (or resume)
     written_as = output_of_init(cfg.init, init_ck)  # --init of a blend: its plain part trains, the output is a blend again
@@ -910,7 +941,7 @@ def _train(cfg: TrainConfig, dist: _Dist, on_step, on_epoch, resume: bool, init_
         raise Pose3dError(f"{views[0].name}: image/3D sources train single-frame models for now (--model mlp)")
     det_error = load_error_model(skeleton=sk.name) if fused else None
     ddp_model = dist.wrap(model)
-    terms = build_terms(cfg, model, sk, tr, clips, prior_poses, views)
+    terms = build_terms(cfg, model, sk, tr, clips, prior_poses, views, prior)
     disc, disc_opt = terms["disc"], terms["disc_opt"]
     ctx = _StepContext(cfg, ddp_model, contract, terms, torch.from_numpy(sk.flip_permutation), sk.name, det_error,
                        replace(cfg, flip_prob=0.0, clean_prob=0.0))

@@ -327,3 +327,90 @@ def test_smoothness_compares_accelerations_per_second_at_each_clip_s_own_rate():
         margin = L.acceleration_margin(pred[0], [(0, T)], quantile=0.5, fps=[fps])
         assert margin == pytest.approx(2000.0, rel=1e-6)  # per second, whatever the rate
     assert float(L.Smoothness(1000.0, fps=60.0)(L.Batch(pred=pred))) > 0  # a clip without a rate: the pairs' rate
+
+
+def _undetected_at(T: int, frames: list[int], dtype=torch.float64) -> torch.Tensor:
+    """(1, T, J) confidences: 1 everywhere but 0 for every joint of ``frames`` (nobody detected there, as
+    ``pose3d infer --with-2d`` and adapt's work CSVs write such a frame)."""
+    conf = torch.ones(1, T, H36M17.num_joints, dtype=dtype)
+    conf[:, frames] = 0
+    return conf
+
+
+def test_a_frame_nobody_was_detected_in_counts_in_no_track_term():
+    """A track exact on every detected frame, frame 6 undetected (its prediction a guess from an empty input: here
+    the pose shrunk to 0.8 and moved 1 m): bone constancy and smoothness are 0, as where frame 6 is exact. Before,
+    frame 6 counted like a measurement (7.6 mm and 31 mm/frame² in the reviewer's case)."""
+    rel, _ = true_track()
+    moving = rel + torch.arange(12, dtype=rel.dtype)[:, None, None] * torch.tensor([30.0, 0, 0], dtype=rel.dtype)
+    pred = moving[None].clone()
+    pred[:, 6] = pred[:, 6] * 0.8 + 1000.0
+    fresh = torch.ones(1, 12, dtype=rel.dtype)
+    for term in (L.BoneConstancy(BONES), L.Smoothness(margin=1.0)):
+        assert float(term(L.Batch(pred=pred, conf=_undetected_at(12, [6]), frame_weight=fresh))) == \
+            pytest.approx(0.0, abs=1e-9), term.name
+        assert float(term(L.Batch(pred=pred, conf=_undetected_at(12, []), frame_weight=fresh))) > 1.0, term.name
+        assert float(term(L.Batch(pred=pred, conf=_undetected_at(12, [6])))) == pytest.approx(0.0, abs=1e-9), \
+            term.name  # without frame weights too
+
+
+def test_smoothness_without_the_triples_around_an_undetected_frame_by_hand():
+    """Every joint still, but +10 mm in x on frame 2 and +1000 mm on frame 6 (undetected). Accelerations along x
+    (triples named by their middle frame, margin 1): 1 → 10, 2 → −20, 3 → 10, 4 → 0, 5 → 1000, 6 → −2000,
+    7 → 1000, 8 → 0. The triples touching frame 6 (middle 5, 6, 7) do not count: (9 + 19 + 9 + 0 + 0) / 5 = 7.4
+    (before: all 8 counted, (37 + 999 + 1999 + 999) / 8 = 504.25)."""
+    pred = torch.zeros(1, 10, H36M17.num_joints, 3, dtype=torch.float64)
+    pred[:, 2, :, 0] = 10.0
+    pred[:, 6, :, 0] = 1000.0
+    b = L.Batch(pred=pred, conf=_undetected_at(10, [6]), frame_weight=torch.ones(1, 10, dtype=torch.float64))
+    assert float(L.Smoothness(margin=1.0)(b)) == pytest.approx(7.4)
+
+
+def test_bone_constancy_without_an_undetected_frame_by_hand():
+    """Frames 0, 1 the pose, frame 2 the pose scaled by 1.1 about its root, frame 3 undetected (garbage). Each bone
+    l, l, 1.1 l on the counted frames: mean (l + l + 1.1 l) / 3 = (3.1 / 3) l, deviations (0.1 / 3) l, (0.1 / 3) l,
+    (0.2 / 3) l, their mean (0.4 / 9) l; over the bones (0.4 / 9) × the mean bone length."""
+    rel, _ = true_track(T=1)
+    pose = rel[0]
+    pred = torch.stack([pose, pose, 1.1 * pose, 5.0 * pose + 300.0])[None]
+    mean_bone = float((pose[BONES[:, 0]] - pose[BONES[:, 1]]).norm(dim=-1).mean())
+    b = L.Batch(pred=pred, conf=_undetected_at(4, [3]), frame_weight=torch.ones(1, 4, dtype=torch.float64))
+    assert float(L.BoneConstancy(BONES)(b)) == pytest.approx(0.4 / 9 * mean_bone)
+
+
+def test_all_frames_detected_changes_no_track_term():
+    """Confidences that detect someone on every frame give the values the frame weights alone give (repeated edge
+    frames: a repeated first frame of a triple is the same instant and still counts)."""
+    rel, _ = true_track()
+    g = torch.Generator().manual_seed(4)
+    pred = (rel + torch.randn(rel.shape, generator=g, dtype=rel.dtype) * 40)[None]
+    fresh = torch.tensor([[1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0]], dtype=rel.dtype)
+    for term in (L.BoneConstancy(BONES), L.Smoothness(margin=1.0)):
+        alone = float(term(L.Batch(pred=pred, frame_weight=fresh)))
+        assert float(term(L.Batch(pred=pred, conf=_undetected_at(12, []), frame_weight=fresh))) == \
+            pytest.approx(alone, rel=1e-12), term.name
+
+
+def test_view_consistency_counts_each_new_frame_once():
+    """Two views (R = I, one group), a clip of rows [0, 1, 1, 1] (frame weights [1, 1, 0, 0]: the last reference
+    frame repeated to fill it). Frame 0: the views at x = ±10 mm (10 mm from their mean); frame 1 and its repeats:
+    ±30 mm. Over the new frames (10 + 30) / 2 = 20 mm, as MPJPE on the same batch (before: (10 + 3 × 30) / 4 = 25)."""
+    V, J = 2, 3
+    pred = torch.zeros(V, 4, J, 3)
+    pred[0, 0, :, 0], pred[1, 0, :, 0] = 10.0, -10.0
+    pred[0, 1:, :, 0], pred[1, 1:, :, 0] = 30.0, -30.0
+    w = torch.tensor([[1.0, 1.0, 0.0, 0.0]]).expand(V, -1)
+    b = L.Batch(pred=pred, frame_weight=w, rotation=torch.eye(3).repeat(V, 1, 1))
+    assert float(L.ViewConsistency(V)(b)) == pytest.approx(20.0)
+    assert float(L.ViewConsistency(V)(L.Batch(pred=pred, rotation=b.rotation))) == pytest.approx(25.0)  # no weights
+
+
+def test_adversarial_counts_each_new_frame_once():
+    """A stand-in discriminator scoring a pose by its first joint's x: frames x = 1, 3, 3, 3 (the last two repeat
+    frame 1, weights [1, 1, 0, 0]) score (D − 1)² = 0, 4, 4, 4. Over the new frames (0 + 4) / 2 = 2 (before: 12 / 4
+    = 3)."""
+    pred = torch.zeros(1, 4, H36M17.num_joints, 3)
+    pred[0, :, 0, 0] = torch.tensor([1.0, 3.0, 3.0, 3.0])
+    adv = L.Adversarial(lambda pose: pose[..., 0, 0])
+    assert float(adv(L.Batch(pred=pred, frame_weight=torch.tensor([[1.0, 1.0, 0.0, 0.0]])))) == pytest.approx(2.0)
+    assert float(adv(L.Batch(pred=pred))) == pytest.approx(3.0)  # no weights: every frame

@@ -301,3 +301,16 @@ def test_ewc_alone_builds_no_teacher_and_anchors_at_the_init_weights(small_pairs
     assert terms["teacher"] is None and terms["ewc"] is not None
     for n, p in model.named_parameters():
         assert torch.equal(terms["ewc"].anchor[n], p.detach()), n
+
+
+@pytest.mark.parametrize("word", ["off", "yes", "true", "no"])
+def test_a_yaml_boolean_weight_is_one_line(tmp_path, word):
+    """float(True) is 1.0: ``weight: off`` trained with weight 0.0 and ``weight: yes`` with 1.0 without a word."""
+    from pose3d_cli.errors import Pose3dError
+    from pose3d_cli.training.sources import read_sources_file
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(f"sources:\n  - {{path: a.h5, kind: pairs, weight: {word}}}\n")
+    with pytest.raises(Pose3dError, match="weight must be a number ≥ 0, got the boolean") as e:
+        read_sources_file(spec)
+    assert "\n" not in str(e.value) and str(e.value).startswith(str(spec)) and "weight: 1" in str(e.value)

@@ -17,9 +17,10 @@ terms whose weight is not 0 and reports each term's value. Poses are root-relati
   so no depth head is needed), projected, and compared with the observed 2D, confidence-weighted. Units:
   normalised coordinates × 1000 (≈ pixels of a camera with a 1000 px focal length). It cannot see the
   pose's scale nor the depth order of the joints: that is what the prior is for.
-- :class:`BoneConstancy`: within a track (the time axis), each bone's length stays the same: mean |l_t − mean_t l| (mm).
+- :class:`BoneConstancy`: within a track (the time axis), each bone's length stays the same: mean |l_t − mean_t l| (mm)
+  over the frames someone was detected in (a frame whose confidences are all 0 is no measurement).
 - :class:`Smoothness`: joint accelerations beyond ``margin`` mm/frame² (the largest a human shows, measured on the
-  mocap) are penalised: mean max(0, |a| − margin).
+  mocap) are penalised: mean max(0, |a| − margin), over the frame triples someone was detected in.
 - :class:`ViewConsistency`: calibrated synchronised views of the same instant see one pose: each view's
   prediction turned into the world frame (``R_v^T p_v``, root-relative so the translation cancels) should equal
   the views' mean: mean |R_v^T p_v − mean_v R_v^T p_v| (mm). Rows are grouped ``views`` at a time
@@ -71,6 +72,27 @@ def _mean(x: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
         return x.mean()
     w = w.to(x.dtype)
     return (x * w).sum() / (w > 0).sum().clamp(min=1)
+
+
+def _detected(b: Batch) -> torch.Tensor | None:
+    """(B, T) bool: the frames where someone was detected (a joint of confidence > 0); None where the batch has no
+    confidences. A frame nobody was detected in (all 0: how ``pose3d infer --with-2d`` and adapt write it) is no
+    measurement: the prediction there is a guess from an empty input, so the track terms must not count it."""
+    return None if b.conf is None else (b.conf > 0).any(dim=-1)
+
+
+def _track_frames(b: Batch) -> torch.Tensor | None:
+    """(B, T) float 1/0: the frames the track terms count: new (``frame_weight > 0``: no repeated edge frame) and
+    detected (:func:`_detected`); None where the batch says neither (every frame counts)."""
+    detected = _detected(b)
+    if b.frame_weight is None and detected is None:
+        return None
+    counts = torch.ones(b.pred.shape[:2], dtype=torch.bool, device=b.pred.device)
+    if b.frame_weight is not None:
+        counts = counts & (b.frame_weight > 0)
+    if detected is not None:
+        counts = counts & detected
+    return counts.to(b.pred.dtype)
 
 
 class MPJPE:
@@ -136,9 +158,10 @@ class BoneConstancy:
         if b.pred.dim() < 4 or b.pred.shape[1] < 2:
             return b.pred.sum() * 0.0
         lengths = self.lengths(b.pred)  # (B, T, K)
-        if b.frame_weight is None:
+        w = _track_frames(b)  # a repeated edge frame or an undetected one is no new measurement
+        if w is None:
             return (lengths - lengths.mean(dim=1, keepdim=True)).abs().mean()
-        w = (b.frame_weight > 0).to(lengths.dtype)[..., None]  # a repeated edge frame is no new measurement
+        w = w.to(lengths.dtype)[..., None]
         mean = (lengths * w).sum(1, keepdim=True) / w.sum(1, keepdim=True).clamp(min=1)
         return ((lengths - mean).abs() * w).sum() / (w.sum() * lengths.shape[-1]).clamp(min=1)
 
@@ -162,11 +185,27 @@ class Smoothness:
         acc = torch.relu((p[:, 2:] - 2 * p[:, 1:-1] + p[:, :-2]).norm(dim=-1) * rate - self.margin)  # (B, T-2, J)
         if self.fps is not None:
             acc = acc / rate  # back to mm/frame²: the term's size as before, only where it starts changed
-        if b.frame_weight is None:
+        w = self.triples(b)
+        if w is None:
             return acc.mean()
-        # a triple counts where its middle and last frames are new (no edge frame repeated into it)
-        w = ((b.frame_weight[:, 1:-1] > 0) & (b.frame_weight[:, 2:] > 0)).to(acc.dtype)[..., None]
+        w = w.to(acc.dtype)[..., None]
         return (acc * w).sum() / (w.sum() * acc.shape[-1]).clamp(min=1)
+
+    @staticmethod
+    def triples(b: Batch) -> torch.Tensor | None:
+        """(B, T - 2) bool: the frame triples (t, t + 1, t + 2) whose acceleration counts: the middle and last frames
+        are new (no edge frame repeated into the triple; a repeated first frame is the same instant, so its
+        acceleration is real) and none of the three is a frame nobody was detected in (:func:`_detected`).
+        None where the batch says neither (every triple counts)."""
+        detected = _detected(b)
+        if b.frame_weight is None and detected is None:
+            return None
+        counts = torch.ones((b.pred.shape[0], b.pred.shape[1] - 2), dtype=torch.bool, device=b.pred.device)
+        if b.frame_weight is not None:
+            counts = counts & (b.frame_weight[:, 1:-1] > 0) & (b.frame_weight[:, 2:] > 0)
+        if detected is not None:
+            counts = counts & detected[:, :-2] & detected[:, 1:-1] & detected[:, 2:]
+        return counts
 
 
 class ViewConsistency:
@@ -181,7 +220,8 @@ class ViewConsistency:
         R = b.rotation.view(b.rotation.shape[0], *([1] * (b.pred.dim() - 3)), 3, 3)  # (B, [1,] 3, 3)
         world = b.pred @ R  # row vectors: p_world = R^T p_cam  ⇔  p_worldᵀ = p_camᵀ R
         g = world.reshape(-1, self.views, *world.shape[1:])  # (G, V, [T,] J, 3)
-        return (g - g.mean(dim=1, keepdim=True)).norm(dim=-1).mean()
+        per_frame = (g - g.mean(dim=1, keepdim=True)).norm(dim=-1).mean(-1)  # (G, V, [T]) mm
+        return _mean(per_frame.flatten(0, 1), b.frame_weight)  # rows g·V + v, as frame_weight (B, [T]) orders them
 
 
 def acceleration_margin(joints: torch.Tensor, ranges: list[tuple[int, int]], quantile: float = 0.999,
@@ -236,7 +276,8 @@ class Adversarial:
         self.disc = disc
 
     def __call__(self, b: Batch) -> torch.Tensor:
-        return ((self.disc(b.pred) - 1) ** 2).mean()
+        """Mean over the frames that count (``Batch.frame_weight``) of (D(pose) − 1)², per frame (B, [T])."""
+        return _mean((self.disc(b.pred) - 1) ** 2, b.frame_weight)
 
 
 SHAPE_PRIOR_MODES = 12  # chosen on a dev set of Bandai 2 files (6 / 12 / 20 × weights 0.3 / 1 / 3; README)

@@ -86,6 +86,10 @@ def parse_source(entry: dict, where: str) -> SourceSpec:
     if len(given) > 1:
         raise Pose3dError(f"{where}: source {entry['path']}: {' and '.join(given)} both give the intrinsics; give one "
                           "of fov, focal or calib")
+    if isinstance(entry.get("weight"), bool):  # float(True) is 1.0: YAML's off/no/yes/on/true/false are booleans
+        raise Pose3dError(f"{where}: source {entry['path']}: weight must be a number ≥ 0, got the boolean "
+                          f"{entry['weight']!r} (YAML reads off, no, yes, on, true and false as booleans); give a "
+                          "number, e.g. weight: 0 or weight: 1")
     try:
         weight = float(entry.get("weight", 1.0))
     except (TypeError, ValueError):
