@@ -202,6 +202,10 @@ def test_the_detector_3d_of_each_view_is_read_and_relabelled_where_the_views_2d_
     s.det3d = [str(d / "camA.csv"), str(d / "camB_det.csv")]  # a 2D keypoint file, not a 3D output
     with pytest.raises(Pose3dError, match="camA.csv"):
         load_image3d_source(s, H36M17, with_det3d=True)
+    # listed in another order than the views: each view would get the other camera's 3D (1.2 m off in its frame)
+    s.det3d = [str(d / "camB_det.csv"), str(d / "camA_det.csv")]
+    with pytest.raises(Pose3dError, match="camB_det.csv: its 2D is not the view's it is listed with"):
+        load_image3d_source(s, H36M17, with_det3d=True)
 
 
 def test_a_fused_model_learns_from_the_real_detector_3d_of_image3d_views(scene, small_pairs, tmp_path):
@@ -255,3 +259,36 @@ def test_det3d_files_are_checked_with_the_source_and_refused_for_a_model_that_ca
         train(TrainConfig(data=str(small_pairs), output=str(tmp_path / "m.pt"), model_args={"width": 32, "blocks": 1},
                           epochs=1, threads=1, sources=[src]))
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_a_fused_model_is_validated_with_the_detector_3d_it_runs_with(small_pairs, tmp_path):
+    """The best epoch is chosen on what infer runs: the fused lifter given a detector 3D (simulated from the val
+    targets with the measured error model and a fixed seed, computed here with the simulator itself); its 2D-only
+    fallback is logged beside it. Before, val_mpjpe was the 2D-only path's, one the fused training rarely trains."""
+    from pose3d_cli.dataset import load_pairs
+    from pose3d_cli.lifting.checkpoint import load_model
+    from pose3d_cli.lifting.codec import detector3d_to_network_input, pixels_to_network_input, root_relative
+    from pose3d_cli.lifting.detector3d_sim import load_error_model, simulate_detector3d
+    from pose3d_cli.metrics import mpjpe
+    from pose3d_cli.train import VAL_DET3D_SEED, TrainConfig, train
+
+    out = tmp_path / "f.pt"
+    s = train(TrainConfig(data=str(small_pairs), output=str(out), epochs=1, model="fused", threads=1,
+                          model_args={"width": 32, "blocks": 1}, batch_size=256, max_val_samples=100000,
+                          det3d_dropout=0.0))
+    rec = s["history"][-1]
+    val = load_pairs(str(small_pairs)).split("val")
+    K = val.K[val.camera_index]
+    xy, conf = pixels_to_network_input(val.keypoints_2d, val.confidence, K, val.dist[val.camera_index]
+                                       if np.any(val.dist) else None)
+    tgt = root_relative(val.joints_3d, H36M17.index(H36M17.root))
+    det, present = simulate_detector3d(tgt, np.random.default_rng(VAL_DET3D_SEED), load_error_model(), "h36m17", 0.0)
+    det, mask = detector3d_to_network_input(det, present, tuple(xy.shape[:-1]))
+    model = load_model(out).model.eval()
+    with torch.no_grad():
+        fused = model(torch.from_numpy(xy).float(), torch.from_numpy(conf).float(), torch.from_numpy(det),
+                      torch.from_numpy(mask)).numpy()
+        plain = model(torch.from_numpy(xy).float(), torch.from_numpy(conf).float()).numpy()
+    assert rec["val_mpjpe"] == pytest.approx(float(mpjpe(fused, tgt).mean()), rel=1e-3)
+    assert rec["val_mpjpe_2d_only"] == pytest.approx(float(mpjpe(plain, tgt).mean()), rel=1e-3)
+    assert rec["val_mpjpe"] < rec["val_mpjpe_2d_only"]

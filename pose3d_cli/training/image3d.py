@@ -165,6 +165,7 @@ def _detector_3d(path: str, skeleton, view_2d, rows: np.ndarray, ref_frames: np.
     at_2d = {int(f): i for i, f in enumerate(own_2d.frame_indices)}
     out = np.full((len(ref_frames), skeleton.num_joints, 3), np.nan)
     perm = skeleton.flip_permutation
+    apart = []  # per compared frame: the detector's own 2D from the view's, mean px over the body's size
     for t, f in enumerate(ref_frames):
         i, j = at.get(int(f) + offset, -1), at_2d.get(int(f) + offset, -1)
         if i < 0 or j < 0 or rows[t] < 0 or not np.isfinite(det.joints3d[i]).all():
@@ -174,4 +175,17 @@ def _detector_3d(path: str, skeleton, view_2d, rows: np.ndarray, ref_frames: np.
         keep = np.nansum(np.linalg.norm(mine - theirs, axis=-1)[seen])
         swap = np.nansum(np.linalg.norm(mine - theirs[perm], axis=-1)[seen])
         out[t] = det.joints3d[i][perm] if swap < keep else det.joints3d[i]
+        if seen.sum() >= 2:
+            size = np.linalg.norm(np.ptp(mine[seen], axis=0))
+            apart.append(min(keep, swap) / seen.sum() / max(size, 1.0))
+    if apart and np.median(apart) > DET3D_MAX_APART:
+        raise Pose3dError(f"{path}: its 2D is not the view's it is listed with ({100 * np.median(apart):.0f}% of the "
+                          "body's size apart, direct or mirrored): list det3d files in the order of the views, each "
+                          "written by `pose3d infer --detector-3d --with-2d` from that view's video")
     return out
+
+
+#: a det3d file's own 2D must match its view's 2D (direct or mirrored, the swap fix may relabel) within this share of
+#: the body's size (the bounding box diagonal), median over frames: the same detector run gives ~0; another camera's
+#: file, at the same instants, another image
+DET3D_MAX_APART = 0.1
