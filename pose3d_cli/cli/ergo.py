@@ -66,6 +66,8 @@ def ergo(
                                                                   "(--neck-neutral-deg), face (the person's own, from "
                                                                   "the face points of a multi-view reference) or auto "
                                                                   "(face for a reference, fixed for lifted poses)."),
+    face_line_rise_deg: float = typer.Option(7.0, min=0.0, max=30.0, help="How far the ears -> eyes line rises in a "
+                                             "neutral head, degrees (for --neck-neutral face)."),
     cutoff_hz: float = typer.Option(2.0, min=0.0, help="Zero-phase low-pass of the angle series, Hz (0: none)."),
     person: str = typer.Option("all", help="Which people to score (a video or a multi-person infer output): all, "
                                            "largest (id 0, the most prominent) or an id. E.g. --person 1."),
@@ -168,7 +170,8 @@ def ergo(
         person_sel = parse_person(person)
         conv = Conventions(upper_arm_angle=upper_arm_angle, upper_arm_reference=upper_arm_reference,
                            trunk_angle=trunk_angle, knee=knee, edges=edges, upright_deg=upright_deg,
-                           neck_neutral_deg=neck_neutral_deg, neck_neutral=neck_neutral, hand_points=hand_points,
+                           neck_neutral_deg=neck_neutral_deg, neck_neutral=neck_neutral,
+                           face_line_rise_deg=face_line_rise_deg, hand_points=hand_points,
                            hand_margin_deg=hand_margin_deg)
         segs = load_segments(observations, wrist=wrist, wrist_twist=wrist_twist, neck_flexion_deg=neck_flexion_deg,
                              load_kg=load_kg, load_mode=load_mode, coupling=coupling, sitting=sitting,
