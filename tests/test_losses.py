@@ -414,3 +414,30 @@ def test_adversarial_counts_each_new_frame_once():
     adv = L.Adversarial(lambda pose: pose[..., 0, 0])
     assert float(adv(L.Batch(pred=pred, frame_weight=torch.tensor([[1.0, 1.0, 0.0, 0.0]])))) == pytest.approx(2.0)
     assert float(adv(L.Batch(pred=pred))) == pytest.approx(3.0)  # no weights: every frame
+
+
+def test_the_frame_terms_average_over_the_detected_frames_only():
+    """Reprojection, distillation and the adversarial prior average per frame over the frames someone was detected
+    in: with frame 6 of 12 undetected, each equals its value over the other 11 frames (reprojection had added 0
+    for frame 6 and still divided by 12; distillation and the prior counted a guess from an empty input)."""
+    rel, xy = true_track()
+    off = rel.clone()
+    off[..., 3, 0] += 40.0  # one joint 40 mm off in x on every frame: a reprojection error no translation removes
+    conf = _undetected_at(12, [6])[0]
+    keep = [t for t in range(12) if t != 6]
+    teacher = rel + torch.arange(12, dtype=rel.dtype)[:, None, None]  # frame t's teacher t mm away (in x, y, z)
+
+    class Disc(torch.nn.Module):  # a stand-in scorer: a frame's score is its index / 10
+        def forward(self, pose):
+            return torch.arange(pose.shape[0], dtype=pose.dtype) / 10
+
+    terms = {"reprojection": L.Reprojection(), "distill": L.Distillation(), "adversarial": L.Adversarial(Disc())}
+    for name, term in terms.items():
+        got = float(term(L.Batch(pred=off, xy=xy, conf=conf, teacher=teacher)))
+        if name == "adversarial":  # (t/10 − 1)² over the detected frames, by hand
+            want = sum((t / 10 - 1) ** 2 for t in keep) / 11
+        elif name == "distill":  # frame t: the mean joint distance to its teacher, averaged over the detected frames
+            want = float(np.mean([(off[t] - teacher[t]).norm(dim=-1).mean() for t in keep]))
+        else:  # the same frames alone, all detected
+            want = float(term(L.Batch(pred=off[keep], xy=xy[keep], conf=torch.ones_like(conf[keep]))))
+        assert got == pytest.approx(want, rel=1e-6), name

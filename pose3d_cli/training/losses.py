@@ -95,6 +95,17 @@ def _track_frames(b: Batch) -> torch.Tensor | None:
     return counts.to(b.pred.dtype)
 
 
+def _counted(b: Batch) -> torch.Tensor | None:
+    """(B, [T]) the weights :func:`_mean` averages a 2D-only term with: ``frame_weight`` (a source's weight, 0 for a
+    repeated edge frame) times 0 for a frame nobody was detected in (:func:`_detected`: its prediction is a guess
+    from an empty input, no measurement); None where the batch says neither."""
+    detected = _detected(b)
+    if detected is None:
+        return b.frame_weight
+    d = detected.to(b.pred.dtype)
+    return d if b.frame_weight is None else b.frame_weight.to(b.pred.dtype) * d
+
+
 class MPJPE:
     name = "mpjpe"
 
@@ -145,7 +156,7 @@ class Reprojection:
         uv = project_normalized(torch.cat([cam[..., :2], cam[..., 2:].clamp(min=1.0)], -1), min_depth=1.0)
         err = (uv - b.xy).norm(dim=-1) * REPROJ_SCALE  # (B, [T,] J)
         per_frame = (err * w).sum(-1) / w.sum(-1).clamp(min=1e-6)
-        return _mean(per_frame, b.frame_weight)
+        return _mean(per_frame, _counted(b))  # an undetected frame added 0 and still counted in the mean
 
 
 class BoneConstancy:
@@ -277,7 +288,7 @@ class Adversarial:
 
     def __call__(self, b: Batch) -> torch.Tensor:
         """Mean over the frames that count (``Batch.frame_weight``) of (D(pose) − 1)², per frame (B, [T])."""
-        return _mean((self.disc(b.pred) - 1) ** 2, b.frame_weight)
+        return _mean((self.disc(b.pred) - 1) ** 2, _counted(b))
 
 
 SHAPE_PRIOR_MODES = 12  # chosen on a dev set of Bandai 2 files (6 / 12 / 20 × weights 0.3 / 1 / 3; README)
@@ -358,7 +369,7 @@ class Distillation:
     name = "distill"
 
     def __call__(self, b: Batch) -> torch.Tensor:
-        return _mean((b.pred - b.teacher).norm(dim=-1).mean(-1), b.frame_weight)
+        return _mean((b.pred - b.teacher).norm(dim=-1).mean(-1), _counted(b))
 
 
 class EWC:
