@@ -6,7 +6,8 @@
 Every run fine-tunes the shipped default (``--init pose3d_cli/models/default.pt``) for the same short schedule
 (2 epochs, 1/10 of the replayed synthetic pairs per epoch, lr 3e-4, 1 thread; each seed of ``--seeds``) on pose2sim frames 0-49
 (DEV) of the 4 views: ``image3d`` = the views' BlazePose 2D (``2D_DIR/camXX.csv``, from ``pose3d infer --with-2d``,
-with a first line ``# image_size: WxH`` added: the video's size, which ``pose3d adapt`` needs for the 2D files)
+with a first line ``# image_size: WxH`` added: the video's size, which ``pose3d adapt`` needs for the 2D files; and
+only the worker's rows, ``person`` 0: adapt learns one person's track per file, and cam01 also films a woman behind)
 with the 4-view triangulated reference as target; ``image2d`` = the same 2D only (``pose3d adapt``). Terms
 (reprojection, bone constancy, smoothness, prior, distillation and, image/3D only, view consistency) all on at
 their default weight, then each switched off in turn. Reported: P-MPJPE on REPORT frames 50-99 per view
