@@ -58,3 +58,22 @@ def is_number(v) -> bool:
     import math
 
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def setting_problem(name: str, value, default, ranges_non_negative: bool = True) -> str | None:
+    """What a config file's setting ``name`` must be when ``value`` is not of its dataclass default's kind and
+    range (``None`` when it is): a bool for a bool; ``[low, high]`` for a tuple (two numbers, >= 0 and low <= high
+    with ``ranges_non_negative``); a probability in [0, 1] for a ``*_rate`` / ``*_prob`` number; else a number >= 0.
+    One rule for every config dataclass (synth's corruption and camera sampling)."""
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "true or false"
+    if isinstance(default, tuple):
+        ok = isinstance(value, (list, tuple)) and len(value) == len(default) and all(is_number(x) for x in value)
+        if ok and ranges_non_negative:
+            ok = all(x >= 0 for x in value) and value[0] <= value[1]
+        return None if ok else ("[low, high] (two numbers >= 0)" if ranges_non_negative else "[low, high] (two numbers)")
+    if isinstance(default, (int, float)):
+        if name.endswith(("_rate", "_prob")):
+            return None if is_number(value) and 0 <= value <= 1 else "a probability in [0, 1]"
+        return None if is_number(value) and value >= 0 else "a number >= 0"
+    return None

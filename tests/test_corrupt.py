@@ -397,3 +397,28 @@ def test_a_joint_beyond_the_distortions_fold_is_outside_the_image():
     centred = body + [0, 0, 3000.0]
     _, conf = corrupt(project(centred, K, dist), centred, (W, H), H36M17, Corruption.clean(), rng, dist=dist)
     assert (conf > 0).all()
+
+
+@pytest.mark.parametrize("name, value, default, want", [
+    ("flip", 1, True, "true or false"),  # 1 is no bool
+    ("noise_sigma", -0.1, 0.01, "a number >= 0"),
+    ("dropout_rate", 1.5, 0.05, "a probability in [0, 1]"),
+    ("portrait_prob", True, 0.5, "a probability in [0, 1]"),  # a YAML yes is no probability
+    ("scale", [2.0, 1.0], (1.0, 2.0), "[low, high] (two numbers >= 0)"),
+    ("scale", [1.0], (1.0, 2.0), "[low, high] (two numbers >= 0)"),
+    ("noise_sigma", 0.0, 0.01, None),
+    ("dropout_rate", 1, 0.05, None),
+    ("scale", [0.5, 0.5], (1.0, 2.0), None),
+])
+def test_one_rule_for_every_config_setting(name, value, default, want):
+    """config.setting_problem, shared by the corruption and camera-sampling files (the two had their own loops)."""
+    from pose3d_cli.config import setting_problem
+
+    assert setting_problem(name, value, default) == want
+
+
+def test_camera_ranges_may_be_negative_but_must_be_two_numbers():
+    from pose3d_cli.config import setting_problem
+
+    assert setting_problem("pitch_deg", [-30.0, 10.0], (0.0, 1.0), ranges_non_negative=False) is None
+    assert setting_problem("pitch_deg", ["a", 1], (0.0, 1.0), ranges_non_negative=False) == "[low, high] (two numbers)"

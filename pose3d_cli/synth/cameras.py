@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import is_number, read_config
+from ..config import read_config, setting_problem
 from ..errors import Pose3dError
 
 from ..geometry import look_at, project, transform_points
@@ -113,17 +113,11 @@ class CameraSampling:
         return out
 
     def validate(self, where: str = "camera sampling") -> None:
-        for f in fields(self):  # each setting of the type its default has (a range: two numbers)
-            v, default = getattr(self, f.name), f.default
-            if isinstance(default, tuple):
-                ok = isinstance(v, tuple) and len(v) == len(default) and all(is_number(x) for x in v)
-                if not ok:
-                    raise CameraError(f"{where}: {f.name} must be [low, high] (two numbers), got {v!r}")
-            elif isinstance(default, (int, float)) and not isinstance(default, bool):
-                if not (is_number(v) and v >= 0):
-                    raise CameraError(f"{where}: {f.name} must be a number >= 0, got {v!r}")
-            if f.name.endswith("_prob") and not 0 <= v <= 1:
-                raise CameraError(f"{where}: {f.name} is a probability, in [0, 1]; got {v!r}")
+        for f in fields(self):  # each setting of the type its default has (a range: two numbers, maybe negative)
+            v = getattr(self, f.name)
+            want = setting_problem(f.name, v, f.default, ranges_non_negative=False)
+            if want is not None:
+                raise CameraError(f"{where}: {f.name} must be {want}, got {v!r}")
         if self.image_long_side < 16 or self.image_aspect <= 0:
             raise CameraError(f"{where}: image_long_side must be at least 16 px and image_aspect positive, got "
                               f"{self.image_long_side!r}, {self.image_aspect!r}")

@@ -133,26 +133,14 @@ class Corruption:
         if data.get("confidence", "error") not in CONFIDENCES:
             raise Pose3dError(f"{path}: confidence must be one of {', '.join(CONFIDENCES)}, "
                               f"not {data['confidence']!r}")
-        from ..config import is_number
-
-        def number(v) -> bool:
-            return is_number(v) and v >= 0
+        from ..config import setting_problem
 
         for f in fields(cls):  # each setting of its default's type and range (a negative sigma, a rate of 5 gave
             if f.name not in data or f.name in ("joint_noise", "confidence"):  # a file of nothing but zeros)
                 continue
-            v, default = data[f.name], f.default
-            if isinstance(default, bool):
-                ok, want = isinstance(v, bool), "true or false"
-            elif isinstance(default, tuple):
-                ok = isinstance(v, list) and len(v) == len(default) and all(number(x) for x in v) and v[0] <= v[1]
-                want = "[low, high] (two numbers >= 0)"
-            elif f.name.endswith(("_rate", "_prob")):
-                ok, want = number(v) and v <= 1, "a probability in [0, 1]"
-            else:
-                ok, want = number(v), "a number >= 0"
-            if not ok:
-                raise Pose3dError(f"{path}: {f.name} must be {want}, not {v!r}")
+            want = setting_problem(f.name, data[f.name], f.default)
+            if want is not None:
+                raise Pose3dError(f"{path}: {f.name} must be {want}, not {data[f.name]!r}")
         return cls.from_dict(data)
 
     @classmethod
