@@ -400,7 +400,8 @@ def test_real_video_scores_every_person_with_calibration_and_thumbnails(tmp_path
     html = rep.read_text()
     assert html.count('<h2 id="person') == 2 and "<iframe" not in html
     n_worst = sum(len(s["worst_moments_rula"]) for s in people)
-    assert html.count("data:image/png;base64,") >= 2 * (2 + n_worst)  # plots and worst-frame thumbnails, each person
+    assert html.count("data:image/png;base64,") >= 2 * 2 + n_worst  # each person's plots, each moment's 3D pose
+    assert html.count("data:image/jpeg;base64,") >= n_worst  # the worst frames' photos (JPEG: ~7x smaller than PNG)
 
 
 @pytest.mark.slow

@@ -64,3 +64,59 @@ def test_the_risk_strip_leaves_a_hole_in_the_video_empty():
     ax = Ax()
     _strip(ax, t, np.full(len(t), 2), {2: "red"})
     assert [(round(a, 3), round(w, 3)) for a, w in ax.spans] == [(0.0, 2.0), (7.0, 2.0)]
+
+
+def _captured_plots(monkeypatch):
+    """Every Axes.plot call of a report figure: (axes, x, y, kwargs)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.axes import Axes
+
+    calls = []
+    real = Axes.plot
+
+    def plot(self, *args, **kw):
+        calls.append((self, np.asarray(args[0], float), np.asarray(args[1], float), kw))
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(Axes, "plot", plot)
+    return calls
+
+
+def test_the_front_view_shows_the_person_s_left_on_the_viewer_s_right(monkeypatch):
+    """Seen from the front, a worker's raised left arm is on the viewer's right, as in the photo beside it; the
+    figure drew it on the left (a view from behind) under the title "front"."""
+    from types import SimpleNamespace
+
+    from ergo_fk import posture
+    from pose3d_cli.ergo.report import pose_views
+
+    calls = _captured_plots(monkeypatch)
+    w = posture(arm_abd=(90.0, 0.0))  # world X anterior, Y the subject's left, Z up
+    A = SimpleNamespace(poses=SimpleNamespace(skeleton="h36m17", joints=w[None], frame=np.array([0])),
+                        vertical=SimpleNamespace(up_at=lambda f: np.array([[0.0, 0.0, 1.0]])))
+    pose_views(A, 0)
+    front = calls[0][0]
+    bone = [c for c in calls if c[0] is front and c[3].get("color") == "#ff8c00"]
+    xs = [c[1] for c in bone]
+    assert bone and max(float(x.max()) for x in xs) > 400  # the raised left hand, ~700 mm to the viewer's right
+    assert "front (left →)" == front.get_title()
+
+
+def test_the_angle_lines_wear_the_report_s_side_colours(monkeypatch):
+    """Left orange, right blue, as the legend and the skeletons say (the lines took matplotlib's default blue for
+    the left and orange for the right)."""
+    from types import SimpleNamespace
+
+    from pose3d_cli.ergo.report import ANGLE_PANELS, angle_plot
+
+    calls = _captured_plots(monkeypatch)
+    t = np.arange(20) / 10.0
+    keys = {k.replace("upper_arm", "upper_arm_elevation") if k.startswith("upper_arm") else k
+            for _, series, _, _ in ANGLE_PANELS for k, _ in series}
+    A = SimpleNamespace(poses=SimpleNamespace(time_s=t), conventions=SimpleNamespace(upper_arm_key="upper_arm_elevation"),
+                        angles={k: np.linspace(0, 30, len(t)) for k in keys})
+    angle_plot(A)
+    colour = {kw.get("label"): kw.get("color") for _, _, _, kw in calls if kw.get("label") in ("left", "right")}
+    assert colour == {"left": "#ff8c00", "right": "#1e78ff"}

@@ -194,3 +194,34 @@ def test_rescaling_a_panel_redraws_its_floor_grid():
     before = grid_width(p.background)
     p.rescale(p.scale / 4)  # the 4 m grid then fits the panel (before it filled it)
     assert grid_width(p.background) / before < 0.6
+
+
+def test_several_people_each_stay_inside_their_slot_of_the_panel():
+    """Two people side by side, one of them in a wide lunge (legs 1.6 m apart across the view): at the shared
+    scale every joint of each stays inside its half of the panel (a lunge's leg ran off the panel's edge when the
+    scale only shrank by 1.2 for two people)."""
+    from pose3d_cli.infer.render_people import slot_scale
+
+    stand = synthetic_poses(10)
+    stand = stand - stand[:, :1]
+    lunge = stand.copy()
+    for j, dx in (("left_ankle", 800.0), ("left_knee", 400.0), ("right_ankle", -800.0), ("right_knee", -400.0)):
+        lunge[:, H36M17.index(j), 0] += dx  # camera x: across the view
+    P = 600
+    panels = [Panel3D(x, H36M17, P, 800, azimuth=0.0, elevation=0.0) for x in (stand, lunge)]
+    scale = min(min(p.scale for p in panels), slot_scale(panels, P / 2))
+    for k, p in enumerate(panels):
+        p.rescale(scale, int(round((k - 0.5) * P / 2)))
+        lo, hi = k * P / 2, (k + 1) * P / 2
+        assert p.screen[..., 0].min() >= lo and p.screen[..., 0].max() <= hi, k
+
+
+def test_the_frame_label_gives_each_frame_its_own_time():
+    """A variable-frame-rate phone clip: frame 19 is at 0.63 s (its timestamps, as infer's CSV and ergo's report
+    say), not 19 / fps."""
+    from pose3d_cli.infer.render import frame_label
+
+    t = np.concatenate([np.arange(20) / 30.0, 19 / 30.0 + np.arange(1, 21) / 10.0])
+    assert frame_label(19, 16.2, t) == "frame 19  0.63 s"
+    assert frame_label(39, 16.2, t) == "frame 39  2.63 s"
+    assert frame_label(5, 10.0) == "frame 5  0.50 s"

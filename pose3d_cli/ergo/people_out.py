@@ -32,14 +32,21 @@ def report_people(results: list) -> tuple[str, dict[str, bytes]]:
 
     if len(results) == 1:
         return build_report(results[0])
-    from .report import CSS, dash
+    from .report import CSS, _img, dash
 
     sections, pngs = [], {}
+    lines_of = None  # the person whose section shows the scene's lines (the camera's: the same for everyone)
     for A in results:
         page, plots = build_report(A)
         pngs.update({f"person{A.person}_{name}": data for name, data in plots.items()})
         s = A.summary
         body = page[page.index("<body>") + len("<body>"):page.rindex("</body>")]
+        if "scene_lines.jpg" in plots:  # one copy in the page (each was half a 3 MB report of two people)
+            tag = _img(plots["scene_lines.jpg"], "the scene's vertical lines")
+            if lines_of is None:
+                lines_of = A.person
+            else:
+                body = body.replace(tag, f"<p class='muted'>(the scene's lines: as for person {lines_of} above)</p>")
         sections.append(
             f'<section style="border-top:4px solid #888;margin-top:2em;padding-top:0.5em">'
             f'<h2 id="person{A.person}">Person {A.person}: RULA max {dash(s["rula"]["max"])}, '

@@ -44,8 +44,22 @@ def _png(fig) -> bytes:
 
 
 def _img(data: bytes, alt: str, width: int | None = None) -> str:
+    """An inline image (PNG plots, JPEG photos: the type read from the bytes)."""
     w = f' width="{width}"' if width else ""
-    return f'<img alt="{html.escape(alt)}"{w} src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+    mime = "jpeg" if data[:2] == b"\xff\xd8" else "png"
+    return f'<img alt="{html.escape(alt)}"{w} src="data:image/{mime};base64,{base64.b64encode(data).decode()}">'
+
+
+#: video frames in the report (thumbnails, the scene's lines) are photos: JPEG at this quality is ~7x smaller than PNG
+PHOTO_QUALITY = 85
+
+
+def _photo(img: np.ndarray) -> bytes | None:
+    """A BGR video frame as JPEG bytes (None if OpenCV cannot encode it)."""
+    import cv2
+
+    ok, data = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, PHOTO_QUALITY])
+    return data.tobytes() if ok else None
 
 
 def _esc(v) -> str:
@@ -165,6 +179,9 @@ def score_plot(A) -> bytes:
 #: (RULA/REBA: trunk upright within 5°, 0-20° either way 2, 20-60° 3, beyond 4; neck 0-10° 1, 10-20° 2, > 20° 3,
 #: extension beyond the 5° dead band 4; upper arm ±20° 1, 20-45° 2, 45-90° 3, > 90° 4; lower arm 60-100° 1, else
 #: 2; knee 30-60° +1, > 60° +2). ``upper_arm`` keys are replaced by the scored angle (``--upper-arm-angle``).
+#: the colour of each side in every drawing of the report (the legend says it: "orange: left side, blue: right side")
+SIDE_COLOURS = {"left": "#ff8c00", "right": "#1e78ff"}
+
 ANGLE_PANELS = [
     ("Trunk flexion (+) / extension (−) vs vertical", [("trunk_lean", "lean (scored by default)"),
                                                         ("trunk_flexion", "sagittal projection")],
@@ -193,15 +210,16 @@ def angle_plot(A) -> bytes:
         series = [(k.replace("upper_arm", ua) if k.startswith("upper_arm") else k, label) for k, label in series]
         vals = np.concatenate([A.angles[k] for k, _ in series])
         fin = vals[np.isfinite(vals)]
-        lo = min(float(fin.min()) if len(fin) else -10, min(edges) - 10)
-        hi = max(float(fin.max()) if len(fin) else 10, max(edges) + 10)
+        lo = min(float(fin.min()) - 5 if len(fin) else -10, min(edges) - 10)  # 5° of headroom: a peak is not
+        hi = max(float(fin.max()) + 5 if len(fin) else 10, max(edges) + 10)  # drawn on the frame
         bounds = [lo] + list(edges) + [hi]
         for (a, b), level in zip(zip(bounds[:-1], bounds[1:]), levels):  # each band shaded by its risk
             ax.axhspan(a, b, color=shades[min(level, len(shades) - 1)], zorder=0)
         for e in edges:
             ax.axhline(e, color="#bbb", lw=0.6, zorder=1)
-        for k, label in series:
-            ax.plot(t, A.angles[k], lw=1.3, label=label, zorder=2)
+        for k, label in series:  # the report's colours: left orange, right blue (as the skeletons and the legend)
+            colour = SIDE_COLOURS.get(k.rsplit("_", 1)[-1])
+            ax.plot(t, A.angles[k], lw=1.3, label=label, zorder=2, **({"color": colour} if colour else {}))
         ax.set_ylim(lo, hi)
         ax.set_title(title, fontsize=10, loc="left")
         ax.set_ylabel("deg")
@@ -225,10 +243,10 @@ def pose_views(A, i: int) -> bytes:
     q = (p - p[sk.index("pelvis")]) @ F.T
     fig, axes = plt.subplots(1, 2, figsize=(3.2, 2.4))
     left = set(sk.joints_left)
-    for ax, (h, name) in zip(axes, ((1, "front (left ←)"), (0, "side (anterior →)"))):
+    for ax, (h, name) in zip(axes, ((1, "front (left →)"), (0, "side (anterior →)"))):
         for c, par in sk.bone_indices:
-            col = "#ff8c00" if c in left else ("#1e78ff" if c in sk.joints_right else "#3c3")
-            x = -q[[c, par], 1] if h == 1 else q[[c, par], 0]
+            col = SIDE_COLOURS["left"] if c in left else (SIDE_COLOURS["right"] if c in sk.joints_right else "#3c3")
+            x = q[[c, par], 1] if h == 1 else q[[c, par], 0]  # seen from the front: the person's left on the right
             ax.plot(x, q[[c, par], 2], color=col, lw=2)
         ax.axhline(q[:, 2].min(), color="#999", lw=0.8)
         ax.set_aspect("equal")
@@ -267,9 +285,9 @@ def thumbnails(A, indices: list[int], height: int = 260) -> dict[int, bytes]:
                     img = img[y0:y1, x0:x1]
             s = height / img.shape[0]
             img = cv2.resize(img, (max(1, int(img.shape[1] * s)), height), interpolation=cv2.INTER_AREA)
-            ok, png = cv2.imencode(".png", img)
-            if ok:
-                out[k] = png.tobytes()
+            photo = _photo(img)
+            if photo is not None:
+                out[k] = photo
         if k >= last:
             break
     return out
@@ -311,8 +329,7 @@ def scene_lines_figure(A, height: int = 420) -> bytes | None:
                             (0, 140, 255), thick + 1, cv2.LINE_AA, tipLength=0.25)
     k = height / h
     img = cv2.resize(img, (max(1, int(w * k)), height), interpolation=cv2.INTER_AREA)
-    ok, png = cv2.imencode(".png", img)
-    return png.tobytes() if ok else None
+    return _photo(img)
 
 
 def _chip(score, level, colours) -> str:
@@ -408,7 +425,7 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
                      + "".join(f"<p class='warn'>{_esc(w)}</p>" for w in f["camera_warnings"] + f["view_warnings"]))
     lines_png = scene_lines_figure(A)
     if lines_png is not None:
-        pngs["scene_lines.png"] = lines_png
+        pngs["scene_lines.jpg"] = lines_png
         parts.append("<div>" + _img(lines_png, "the scene's vertical lines") + "<div class='muted'>The vertical's "
                      "evidence: the scene's lines that meet in its vanishing point (green) and the estimated up "
                      "(orange arrows), first frame of the video. Check that the green lines are walls, door frames or "

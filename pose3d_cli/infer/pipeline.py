@@ -470,7 +470,8 @@ def infer_one(input_path: str | Path, output: str | Path, opts: InferOptions, li
 
         render_people((f for _, _, f in source.frames()), [(p.metadata["person"], p.uv, p.conf, p.joints3d)
                                                            for p in people], lifter.skeleton, tracks[0].fps,
-                      opts.render, up=people[0].metadata.get("vertical", {}).get("up_camera_frame"))
+                      opts.render, up=people[0].metadata.get("vertical", {}).get("up_camera_frame"),
+                      time_s=people[0].time_s)
     write_people(people, output, fmt, opts.with_2d, opts.min_conf, inputs=[input_path, opts.calib])
     poses = people[0]
     return InferSummary(str(input_path), str(output), len(poses.frame), int(poses.detected.sum()),

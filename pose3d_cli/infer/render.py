@@ -233,7 +233,7 @@ class _AtomicVideoWriter:
 def render_video(frames: Iterable[np.ndarray], uv: np.ndarray, conf: np.ndarray | None, joints3d: np.ndarray,
                  skeleton: Skeleton | str, fps: float, path: str | Path, *, panel_size: int | None = None,
                  min_conf: float = 0.3, skeleton_2d: Skeleton | str | None = None, azimuth: float = 30.0,
-                 elevation: float = 15.0, up: np.ndarray | None = None) -> int:
+                 elevation: float = 15.0, up: np.ndarray | None = None, time_s: np.ndarray | None = None) -> int:
     """Write the side-by-side check video (see the module doc).
 
     Args:
@@ -249,6 +249,8 @@ def render_video(frames: Iterable[np.ndarray], uv: np.ndarray, conf: np.ndarray 
         min_conf: 2D joints below this confidence are not drawn.
         skeleton_2d: the 2D keypoints' skeleton when it differs from the 3D one (e.g. ``"coco17"``).
         azimuth, elevation: the 3D view, degrees from the real camera's view.
+        time_s: (T,) each frame's own time (the container's timestamps, as infer's CSV and ergo's report give
+            it; a variable-frame-rate phone clip), printed on the frame; default ``t / fps``.
 
     Returns:
         The number of frames written. Frames beyond ``T`` are written with no skeleton ("no detection").
@@ -281,9 +283,16 @@ def render_video(frames: Iterable[np.ndarray], uv: np.ndarray, conf: np.ndarray 
         if t < T2:
             draw_skeleton_2d(left, place(uv[t]), None if conf is None else conf[t], sk2, min_conf, thick2, colours2,
                              jcolours2)
-        panel.draw(right, t, f"frame {t}  {t / fps:.2f} s")
+        panel.draw(right, t, frame_label(t, fps, time_s))
 
     return render_frames(frames, fps, path, start, draw)
+
+
+def frame_label(t: int, fps: float, time_s: np.ndarray | None = None) -> str:
+    """The check video's label of frame ``t``: its own time where ``time_s`` gives it (a variable-frame-rate clip's
+    frame 19 read 1.17 s as t / fps where infer's CSV says 0.63 s), else ``t / fps``."""
+    sec = float(time_s[t]) if time_s is not None and t < len(time_s) and np.isfinite(time_s[t]) else t / fps
+    return f"frame {t}  {sec:.2f} s"
 
 
 def letterbox(shape: tuple[int, int], W: int, H: int) -> tuple[float, int, int]:
