@@ -381,6 +381,7 @@ def test_too_few_faces_fall_back_to_the_fixed_neutral_and_say_so(tmp_path):
     assert run(ref, "-o", tmp_path / "f.csv", "--json", js).exit_code == 0
     nn = json.loads(js.read_text())["neck_neutral"]
     assert nn["source"] == "fixed" and nn["deg"] == 10.0 and nn["frames"] == 8 and "10 needed" in nn["note"]
+    assert nn["warn"] and "--neck-neutral-deg" in nn["note"]  # what to do about it
 
 
 def test_a_face_neutral_is_refused_for_lifted_poses_before_any_work(tmp_path):

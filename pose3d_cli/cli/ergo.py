@@ -245,6 +245,9 @@ def _print_summary(res, title: str, said: set[str]) -> None:
         say(f"cameras: {n}")
     for n in s["time_notes"]:
         say(f"note: {n}")
+    nn = s.get("neck_neutral") or {}
+    if nn.get("note"):
+        say(f"neck neutral {nn['deg']:g} deg ({nn['source']}): {nn['note']}")
     for n in s["filming"]["camera_warnings"]:  # the same camera films every person: said once
         if n not in said:
             say(f"filming: {n}")

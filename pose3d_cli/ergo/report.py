@@ -456,7 +456,8 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
         parts.append(f"<p class='warn'>{_esc(n)}</p>")
     nn = s.get("neck_neutral") or {}
     if nn.get("note"):
-        parts.append(f"<p>Neck neutral: {nn['deg']:g}° ({_esc(nn['source'])}): {_esc(nn['note'])}.</p>")
+        parts.append(f"<p{' class=warn' if nn.get('warn') else ''}>Neck neutral: {nn['deg']:g}° "
+                     f"({_esc(nn['source'])}): {_esc(nn['note'])}.</p>")
     parts.append("<h2>Worst moments (RULA; de-duplicated peaks, at least 2 s or a fifth of the clip apart)</h2><div class='grid'>")
     for m, i in zip(worst, idx):
         pics = (_img(thumbs[i], f"frame {m['frame']}") if i in thumbs else "") + _img(pose_views(A, i), "pose")
