@@ -225,3 +225,17 @@ def test_the_frame_label_gives_each_frame_its_own_time():
     assert frame_label(19, 16.2, t) == "frame 19  0.63 s"
     assert frame_label(39, 16.2, t) == "frame 39  2.63 s"
     assert frame_label(5, 10.0) == "frame 5  0.50 s"
+
+
+def test_a_variable_frame_rate_clip_plays_in_real_time():
+    """20 frames at 30 fps then 20 at 10 fps, written at 30 fps: the slow frames are written 3 times each, so the
+    check video's 2.6 s play as 2.6 s (each frame once played the 10 fps stretch 3x too fast)."""
+    from pose3d_cli.infer.render import playback_copies
+
+    t = np.concatenate([np.arange(20) / 30.0, 19 / 30.0 + np.arange(1, 21) / 10.0])
+    c = playback_copies(t, 30.0)
+    assert (c[:19] == 1).all() and (c[19:39] == 3).all() and c[39] == 1
+    assert np.array_equal(playback_copies(np.arange(50) / 25.0, 25.0), np.ones(50))  # a steady clip: once each
+    fast = playback_copies(np.arange(60) / 60.0, 30.0)  # a 60 fps burst in a 30 fps video: every other frame
+    assert fast.sum() in (30, 31) and set(fast[:-1].tolist()) <= {0, 1}  # 1 s at 30 fps, the last frame once
+    assert np.array_equal(playback_copies(np.full(3, np.nan), 30.0), np.ones(3))  # photos: no times

@@ -285,7 +285,7 @@ def render_video(frames: Iterable[np.ndarray], uv: np.ndarray, conf: np.ndarray 
                              jcolours2)
         panel.draw(right, t, frame_label(t, fps, time_s))
 
-    return render_frames(frames, fps, path, start, draw)
+    return render_frames(frames, fps, path, start, draw, time_s)
 
 
 def frame_label(t: int, fps: float, time_s: np.ndarray | None = None) -> str:
@@ -303,8 +303,22 @@ def letterbox(shape: tuple[int, int], W: int, H: int) -> tuple[float, int, int]:
     return s, (W - int(round(w * s))) // 2, (H - int(round(h * s))) // 2
 
 
+def playback_copies(time_s: np.ndarray, fps: float) -> np.ndarray:
+    """(T,) how many times each frame is written so that a video at ``fps`` plays the frames at their own times
+    ``time_s`` (T,) s: frame t fills the output ticks from its time to the next frame's (a variable-frame-rate
+    phone clip's 10 fps stretch played 3x too fast at a constant 30 fps; a burst faster than ``fps`` drops frames:
+    0 copies). A steady clip at ``fps`` gives 1 for every frame; the last frame 1."""
+    t = np.asarray(time_s, np.float64)
+    if len(t) == 0 or not np.isfinite(t).all():  # no times to follow (photos): each frame once
+        return np.ones(len(t), np.int64)
+    ticks = np.floor((t - t[0]) * fps + 0.5).astype(np.int64)  # the output tick each frame starts at
+    ticks = np.maximum.accumulate(ticks)  # a timestamp going backwards shows nothing new
+    return np.concatenate([np.diff(ticks), [1]])
+
+
 def render_frames(frames: Iterable[np.ndarray], fps: float, path: str | Path, start: Callable[[int, int], int],
-                  draw: Callable[[np.ndarray, np.ndarray, int, Callable[[np.ndarray], np.ndarray]], None]) -> int:
+                  draw: Callable[[np.ndarray, np.ndarray, int, Callable[[np.ndarray], np.ndarray]], None],
+                  time_s: np.ndarray | None = None) -> int:
     """The one writer lifecycle of the check videos: each frame (grey → BGR) is copied into the left of a
     (H, W + P) canvas, a frame of another size than the first (W × H; photos) letterboxed into it, ``draw(left,
     right, t, place)`` draws on both halves (``place`` maps the frame's pixel coordinates (..., 2) to the left
@@ -315,9 +329,12 @@ def render_frames(frames: Iterable[np.ndarray], fps: float, path: str | Path, st
         frames: BGR (or grey) uint8 frames, consumed one at a time.
         start: called once with the first frame's W, H; returns the right panel's width P (set up state there).
         draw: draws frame ``t`` on the (H, W, 3) left view (the frame) and the (H, P, 3) right panel (unset).
+        time_s: (T,) the frames' own times: each is written :func:`playback_copies` times, so the video plays in
+            real time (a variable-frame-rate clip); default: each frame once.
     Returns:
         The number of frames written.
     """
+    copies = None if time_s is None or len(time_s) == 0 else playback_copies(time_s, fps)
     if not fps > 0:
         raise RenderError(f"fps must be positive, got {fps}")
     path = Path(path)
@@ -345,8 +362,9 @@ def render_frames(frames: Iterable[np.ndarray], fps: float, path: str | Path, st
             else:
                 canvas[:H, :W] = frame
             draw(canvas[:H, :W], canvas[:H, W:W + P], t, place)
-            writer.write(canvas)
-            n += 1
+            for _ in range(1 if copies is None or t >= len(copies) else int(copies[t])):
+                writer.write(canvas)
+                n += 1
         if writer is None:
             raise RenderError(f"{path}: no frames to render (the frame source is empty)")
         writer.commit()

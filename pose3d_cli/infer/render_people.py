@@ -89,7 +89,8 @@ def render_people(frames: Iterable[np.ndarray], people: list[tuple[int, np.ndarr
                                  [colour] * len(sk2.bone_indices), [colour] * sk2.num_joints)
                 ok = c >= min_conf
                 if ok.sum() >= 2:
-                    x, y = p2[ok][:, 0].min(), p2[ok][:, 1].min()
+                    top = p2[ok][np.argmin(p2[ok][:, 1])]  # above the person's highest joint (the feet's far
+                    x, y = top[0] - 20 * fs, top[1]  # left corner put it beside another person in a lunge)
                     cv2.putText(left, f"id {pid}", (int(x), max(int(y) - 10, 20)), cv2.FONT_HERSHEY_SIMPLEX,
                                 1.2 * fs, colour, 3, cv2.LINE_AA)
             if t < len(panel.valid) and panel.valid[t]:
@@ -102,4 +103,4 @@ def render_people(frames: Iterable[np.ndarray], people: list[tuple[int, np.ndarr
                                                  max(int(s[:, 1].min()) - 8, int(20 * fs))),
                             cv2.FONT_HERSHEY_SIMPLEX, fs, colour, 2, cv2.LINE_AA)
 
-    return render_frames(frames, fps, path, start, draw)
+    return render_frames(frames, fps, path, start, draw, time_s)
