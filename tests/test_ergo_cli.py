@@ -667,3 +667,16 @@ def test_observations_read_numbers_in_exponent_form(tmp_path):
     obs = tmp_path / "obs.yaml"
     obs.write_text("load_kg: 1.2e1\n")
     assert load_segments(obs).base.load_kg == 12.0
+
+
+def test_a_segment_outside_the_clip_is_marked_not_applied_in_the_report(tmp_path):
+    """The example file's segments (12-90 s) on a 3 s clip: the terminal said 'not applied', the report's table
+    listed them as if they were."""
+    src = write(make_track(90), tmp_path / "poses.csv", "csv")
+    obs = tmp_path / "obs.yaml"
+    obs.write_text("segments:\n  - {start: 12.0, end: 30.5, load_kg: 12}\n  - {start: 1.0, end: 2.0, load_kg: 4}\n")
+    rep = tmp_path / "r.html"
+    res = runner.invoke(app, ["ergo", str(src), "--report", str(rep), "--observations", str(obs)])
+    assert res.exit_code == 0, res.output
+    html = rep.read_text()
+    assert "<th>applied</th>" in html and html.count("no: outside the clip") == 1

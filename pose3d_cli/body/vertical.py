@@ -475,7 +475,7 @@ def choose_vertical(joints: list[np.ndarray], confidence: list[np.ndarray], skel
         if s is not None:
             scene_dict = s.to_dict()
             if s.accepted:
-                cross = "" if body is None else f"; {float(angle_deg(s.up, body.up)):.1f} deg from the body-pose estimate"
+                cross = "" if body is None else f"; {float(angle_deg(s.up, body.up)):.1f} deg from the body poses' own estimate of up"
                 spread = None if not np.isfinite(s.spread_deg) else float(s.spread_deg)
                 per_frame = None
                 if s.moving and s.frame_up is not None and np.isfinite(s.frame_up).all(1).sum() >= 2:

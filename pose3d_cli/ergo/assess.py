@@ -354,7 +354,7 @@ def summarise(A: Assessment) -> dict:
         f"--cutoff-hz {A.rules.cutoff_hz:g} is not below half the frame rate ({fs / 2:.0f} Hz): the angles were not "
         "smoothed; give a lower cut-off (2 Hz is the default) or 0 to say so")
     end = float(t[-1] + w[-1])
-    span_notes = [f"observations segment {k + 1} ({a:g}-{b:g} s) lies outside the clip ({float(t[0]):.1f}-{end:.1f} s): "
+    span_notes = [f"observations segment {k + 1} ({a:g}-{b:g} s) lies outside the clip ({float(t[0]):.2f}-{end:.2f} s): "
                   "not applied; check its times" for k, (a, b, _) in enumerate(A.segments.spans) if a >= end or b <= t[0]]
     measured = getattr(A, "measured", None) or [[] for _ in t]
     spread = getattr(A, "spread", None)
@@ -506,7 +506,7 @@ ACCURACY_NOTE = ("RMSE range over 4 camera views against a 4-view triangulated r
 
 #: a multi-view reference is what the monocular figures above are measured against: they do not apply to it
 MULTIVIEW_ACCURACY_NOTE = ("3D triangulated from calibrated views (pose3d triangulate): the monocular RMSE figures do "
-                           "not apply; its own error is its reprojection error (printed by triangulate), and it "
+                           "not apply; its own error is its reprojection error (printed by triangulate and ergo), and it "
                            "triangulates the detector's landmarks, not joint centres")
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from .. import __version__
 from ..body.frame import pelvis_frame
 from ..skeleton import get_skeleton
+from .timeline import frame_weights
 
 RULA_COLOURS = {1: "#4caf50", 2: "#ffeb3b", 3: "#ff9800", 4: "#e53935"}
 REBA_COLOURS = {0: "#4caf50", 1: "#aed581", 2: "#ffeb3b", 3: "#ff9800", 4: "#e53935"}
@@ -497,8 +498,11 @@ def build_report(A) -> tuple[str, dict[str, bytes]]:
                  + _table([[k, v] for k, v in obs["video"].items()], ["for the whole video", "value"]))
     if obs["segments"]:
         keys = sorted({k for sg in obs["segments"] for k in sg} - {"start", "end"})
-        parts.append(_table([[sg["start"], sg["end"]] + [sg.get(k, "") for k in keys] for sg in obs["segments"]],
-                            ["start (s)", "end (s)", *keys], 0))
+        t = A.poses.time_s
+        end = float(t[-1] + frame_weights(t)[-1]) if len(t) else 0.0
+        applied = lambda sg: "yes" if sg["start"] < end and sg["end"] > float(t[0]) else "no: outside the clip"  # noqa: E731
+        parts.append(_table([[sg["start"], sg["end"]] + [sg.get(k, "") for k in keys] + [applied(sg)]
+                             for sg in obs["segments"]], ["start (s)", "end (s)", *keys, "applied"], 0))
     parts.append("<b>Time rules</b><ul>" + "".join(f"<li>{_esc(x)}</li>" for x in s["time_rules"]) + "</ul>")
     parts.append(f"<p>Timestamps: {_esc(s['timestamps'])}. Joints below 2D confidence {s['min_conf']} make their "
                  "body part unscorable.</p>")
