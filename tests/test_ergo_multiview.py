@@ -348,7 +348,8 @@ def test_the_neck_neutral_of_a_reference_is_the_person_s_own_from_the_face(tmp_p
     fixed 10° it reads 20° too much (0° → RULA neck 3 instead of 1). A quarter of the frames have a broken face
     (the nose collapsed onto the ears, as a badly triangulated turned head gives): left out of the neutral."""
     flex = [0.0, 15.0, 30.0, 0.0]
-    yaw = [0.0, 0.0, 0.0, 40.0]
+    yaw = [0.0, 0.0, 45.0, 90.0]  # a bent head turned 45°, an upright one 90°: read the same (the face line's
+    # elevation alone read the bend turned 45° as 21° and skewed the neutral by 9°)
     poses, points = [], []
     for f, y in zip(flex, yaw):
         w, p = _face_worker(f, yaw=y)
@@ -391,3 +392,21 @@ def test_a_face_neutral_is_refused_for_lifted_poses_before_any_work(tmp_path):
     res = run(csv_in, "-o", out, "--neck-neutral", "face")
     assert res.exit_code != 0 and "--neck-neutral face" in res.output and "multi-view reference" in res.output
     assert len(res.output.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_reference_without_hand_points_still_reads_the_face_and_one_without_a_face_says_so(tmp_path):
+    """A reference triangulated from COCO keypoints has the face and the shoulders and hips but no hand points: its
+    neck neutral still comes from the face (it fell silently to the mocap's 10° because the hand points were
+    missing). One with no detector points at all falls back to 10° with a warning saying what to do."""
+    w, p = _face_worker(15.0)
+    face_only = {k: v for k, v in p.items() if not k.endswith(("_index", "_pinky", "_thumb", "_elbow", "_wrist"))}
+    ref = write_reference(tmp_path / "coco.npz", np.stack([w] * 40), points=[face_only] * 40)
+    js = tmp_path / "s.json"
+    assert run(ref, "-o", tmp_path / "f.csv", "--json", js, "--cutoff-hz", "0").exit_code == 0
+    nn = json.loads(js.read_text())["neck_neutral"]
+    assert nn["source"] == "face" and abs(nn["deg"] - 30.0) < 0.5
+    assert abs(float(rows(tmp_path / "f.csv")[20]["neck_flexion_deg"]) - 15.0) < 0.5
+    bare = write_reference(tmp_path / "bare.npz", np.stack([w] * 40))
+    assert run(bare, "-o", tmp_path / "g.csv", "--json", js).exit_code == 0
+    nn = json.loads(js.read_text())["neck_neutral"]
+    assert nn["source"] == "fixed" and nn["warn"] and "--neck-neutral-deg" in nn["note"]

@@ -183,3 +183,44 @@ def test_a_hole_in_the_video_breaks_a_hold():
     assert not held_flags(np.full(len(t), 30.0), t, 60.0, 10.0).any()
     t2 = np.arange(0, 85, 1 / 30)
     assert held_flags(np.full(len(t2), 30.0), t2, 60.0, 10.0).all()
+
+
+def test_peaks_across_a_short_gap_are_not_counted_twice():
+    """A burst of 4 lifts 3 s apart, 0.6 s without the person, then a lift every 20 s: the first lift after the gap
+    borrowed its 10 s right half back over the burst, the spans overlapped and the window at 60 s (3 lifts in
+    [30, 90)) read 4.03/min, 'repeated'. Each lift's span now ends where its neighbour's begins: the rate is the
+    spans' sum, computed here by hand over every peak."""
+    from pose3d_cli.ergo import timeline as tl
+
+    ts = np.arange(0, 120, 0.1)
+    peaks = [20, 23, 26, 29, 31.5, 51.5, 71.5, 91.5, 111.5]
+    x = sum(30.0 * np.exp(-0.5 * ((ts - p) / 0.4) ** 2) for p in peaks)
+    x[(ts > 30.0) & (ts < 30.6)] = np.nan
+    rep, rate = repetition_flags(x, ts, TimeRules())
+    i = int(np.searchsorted(ts, 60.0))
+    assert not rep[i] and rate[i] < 4.0
+
+    def by_hand(tp, left, right, t):  # every peak's share of its own span, no order assumed
+        s, e = tp - left, tp + right
+        return np.clip((t[:, None] - s) / (e - s), 0, 1).sum(1)
+
+    real = tl._cycles_before
+    try:
+        tl._cycles_before = by_hand
+        _, want = repetition_flags(x, ts, TimeRules())
+    finally:
+        tl._cycles_before = real
+    assert np.allclose(np.nan_to_num(rate), np.nan_to_num(want), atol=1e-9)
+
+
+def test_a_moment_without_the_person_does_not_split_a_top_score_stretch():
+    """10 s at score 7 with 0.3 s unscored inside: one moment; a hole in the video still splits it."""
+    t = np.arange(0, 30, 0.1)
+    s = np.full(len(t), 3.0)
+    s[:100] = 7
+    s[40:43] = np.nan
+    w = worst_moments(s, np.zeros(len(t)), t, k=3)
+    assert [s[i] for i in w].count(7) == 1
+    th = np.concatenate([np.arange(0, 5, 0.1), np.arange(8, 30, 0.1)])  # 3 s of the video missing
+    sh = np.where(th < 10, 7.0, 3.0)
+    assert [sh[i] for i in worst_moments(sh, np.zeros(len(th)), th, k=3)].count(7) == 2

@@ -239,3 +239,9 @@ def test_a_variable_frame_rate_clip_plays_in_real_time():
     fast = playback_copies(np.arange(60) / 60.0, 30.0)  # a 60 fps burst in a 30 fps video: every other frame
     assert fast.sum() in (30, 31) and set(fast[:-1].tolist()) <= {0, 1}  # 1 s at 30 fps, the last frame once
     assert np.array_equal(playback_copies(np.full(3, np.nan), 30.0), np.ones(3))  # photos: no times
+
+
+def test_a_frame_whose_time_goes_back_is_the_one_left_out():
+    from pose3d_cli.infer.render import playback_copies
+
+    assert playback_copies(np.array([0, 1, 2, 1, 4, 5]) / 30.0, 30.0).tolist() == [1, 1, 2, 0, 1, 1]

@@ -281,19 +281,32 @@ FACE_TOLERANCE = 0.25
 
 
 def face_line_flexion(points: dict[str, np.ndarray], rise_deg: float = FACE_LINE_RISE_DEG) -> np.ndarray:
-    """(...,) head flexion relative to the trunk read from the face, degrees (+ flexion, the face turned down):
-    ``rise_deg`` minus the elevation of the ears' mid-point → eyes' mid-point line above the plane normal to the
-    trunk axis (``thorax − pelvis``, the shoulders' and hips' mid-points). An elevation, so a head turned about the
-    trunk axis (yaw) reads the same. Points (..., 3) by ``blazepose33`` name, all in one coordinate system:
-    ``left/right_`` ``ear``, ``eye``, ``shoulder``, ``hip``. NaN where a point is NaN.
+    """(...,) head flexion relative to the trunk read from the face, degrees (+ flexion, the face turned down).
+
+    The head's own axes: the ear line (right → left), the face line (the ears' mid-point → the eyes' mid-point,
+    made perpendicular to it) turned down by ``rise_deg`` about the ear line (level in a neutral head), and up =
+    level face × ear line. Up's angle in the trunk frame's sagittal plane (from the trunk axis ``thorax − pelvis``,
+    + towards the anterior) is the flexion: a head turned about its own vertical (yaw), bent or not, reads the same
+    (the face line's elevation alone read a 30° bend turned 45° as 21°). Points (..., 3) by ``blazepose33`` name, all in
+    one coordinate system: ``left/right_`` ``ear``, ``eye``, ``shoulder``, ``hip``. NaN where a point is NaN or the
+    head's up axis points below the trunk's horizontal plane (ears swapped).
 
     Unlike ``neck_flexion`` (``head − thorax``, where the head joint's offset from the trunk line is the
     skeleton's and, for an ear mid-point, the person's own), it needs no neutral of the skeleton, only of the face.
     """
     p = points
-    tu = 0.5 * (p["left_shoulder"] + p["right_shoulder"]) - 0.5 * (p["left_hip"] + p["right_hip"])
-    line = 0.5 * (p["left_eye"] + p["right_eye"]) - 0.5 * (p["left_ear"] + p["right_ear"])
-    return rise_deg - out_of_plane(line, _unit(tu))
+    F = orthonormal_frame(0.5 * (p["left_shoulder"] + p["right_shoulder"]) - 0.5 * (p["left_hip"] + p["right_hip"]),
+                          p["left_shoulder"] - p["right_shoulder"])
+    ta, tu = F[..., 0, :], F[..., 2, :]
+    ears = _unit(p["left_ear"] - p["right_ear"])
+    face = 0.5 * (p["left_eye"] + p["right_eye"]) - 0.5 * (p["left_ear"] + p["right_ear"])
+    face = _unit(face - _dot(face, ears)[..., None] * ears)
+    r = np.radians(rise_deg)
+    level = face * np.cos(r) + np.cross(ears, face) * np.sin(r)  # the face line turned down about the ear line
+    head_up = np.cross(level, ears)
+    flexion = planar_angle(head_up, tu, ta)
+    with np.errstate(invalid="ignore"):
+        return np.where(_dot(head_up, tu) > 0, flexion, np.nan)
 
 
 def plausible_faces(points: dict[str, np.ndarray], tolerance: float = FACE_TOLERANCE) -> np.ndarray:

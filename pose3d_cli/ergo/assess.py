@@ -188,14 +188,17 @@ def resolve_neck_neutral(poses: Poses, conv: Conventions) -> tuple[Conventions, 
     joints' own 3D (a multi-view reference); elsewhere it is refused with one line."""
     mode = conv.neck_neutral
     if mode == "auto":
-        mode = "face" if poses.coordinates == "world" and poses.points is not None else "fixed"
+        mode = "face" if poses.coordinates == "world" else "fixed"
     info = {"source": mode, "deg": conv.neck_neutral_deg}
     if mode == "face":
-        if poses.coordinates != "world" or poses.points is None:
+        if poses.coordinates != "world":
             raise Pose3dError(f"{poses.source}: neck_neutral 'face' needs the face points in the joints' own 3D (a "
                               "`pose3d triangulate` reference); lifted poses have the mocap head: use 'fixed' or 'auto'")
-        pts = {n: poses.points.point(n) for n in poses.points.names}
-        deg, n = neck_neutral_from_face(poses.joints, pts, poses.skeleton, conv.face_line_rise_deg)
+        if poses.points is None:  # a reference without its detector points: no face to read
+            deg, n = None, 0
+        else:
+            pts = {n: poses.points.point(n) for n in poses.points.names}
+            deg, n = neck_neutral_from_face(poses.joints, pts, poses.skeleton, conv.face_line_rise_deg)
         if deg is None:
             info = {"source": "fixed", "deg": conv.neck_neutral_deg, "frames": n, "warn": True,
                     "note": f"only {n} frames with a plausible face (10 needed): the fixed neck_neutral_deg "

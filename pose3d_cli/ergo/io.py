@@ -109,8 +109,12 @@ def read_reference_poses(path: str | Path, fps: float | None = None) -> Poses:
     seen = np.isfinite(joints).all(-1)
     detected = seen.any(-1)
     points = None
-    if ref.source_joints is not None and all(n in ref.source_names for n in POINT_NAMES):
-        world = ref.source_joints[:, [ref.source_names.index(n) for n in POINT_NAMES]]
+    if ref.source_joints is not None and any(n in ref.source_names for n in POINT_NAMES):
+        # the points the source skeleton has (COCO: the face and the anchors, no hands), NaN / unseen the rest
+        world = np.full(ref.source_joints.shape[:1] + (len(POINT_NAMES), 3), np.nan)
+        for i, n in enumerate(POINT_NAMES):
+            if n in ref.source_names:
+                world[:, i] = ref.source_joints[:, ref.source_names.index(n)]
         ok = np.isfinite(world).all(-1)
         points = DetectorPoints(POINT_NAMES, np.full(world.shape[:2] + (2,), np.nan), ok.astype(np.float64), world)
     views = [c.name for c in ref.cameras] if ref.cameras else []

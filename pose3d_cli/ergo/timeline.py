@@ -275,6 +275,11 @@ def repetition_flags(x: np.ndarray, time_s: np.ndarray, rules: TimeRules,
     right = np.concatenate([np.where(joined, gap, np.nan), [np.nan]])
     left, right = np.where(np.isfinite(left), left, right), np.where(np.isfinite(right), right, left)
     left, right = np.nan_to_num(left, nan=0.5), np.nan_to_num(right, nan=0.5)
+    # a half borrowed across unseen time must not overlap the neighbour's: consecutive peaks' spans meet at most at
+    # their mid-point (a peak after a short gap borrowed 10 s back over a burst and counted it twice)
+    mid = (tp[1:] + tp[:-1]) / 2
+    right[:-1] = np.minimum(right[:-1], mid - tp[:-1])
+    left[1:] = np.minimum(left[1:], tp[1:] - mid)
     t_end = float(time_s[-1] + w[-1])
     half = min(rules.rep_window_s, t_end - float(time_s[0])) / 2
     lo = np.clip(time_s - half, time_s[0], t_end - 2 * half)
@@ -341,8 +346,8 @@ def percent_time(mask: np.ndarray, valid: np.ndarray, w: np.ndarray) -> float | 
 
 def worst_moments(score: np.ndarray, tie: np.ndarray, time_s: np.ndarray, k: int = 5, gap_s: float = 2.0) -> list[int]:
     """Indices of the ``k`` highest-scoring frames (ties broken by ``tie``), one per peak: a chosen frame takes its
-    whole plateau (the run of consecutive frames around it scoring at least as much, to a missing frame or a hole
-    in the video), and no other moment is chosen within ``gap_s`` seconds of that plateau (a 10 s stretch at the
+    whole plateau (the run of frames around it scoring at least as much, over unscored runs shorter than ``gap_s``,
+    to a hole in the video), and no other moment is chosen within ``gap_s`` seconds of that plateau (a 10 s stretch at the
     top score is one moment, not five picks 2 s apart)."""
     ok = np.flatnonzero(np.isfinite(score))
     order = ok[np.lexsort((-np.nan_to_num(tie[ok], nan=-1), -score[ok]))]
@@ -354,15 +359,30 @@ def worst_moments(score: np.ndarray, tie: np.ndarray, time_s: np.ndarray, k: int
         if any(a - gap_s < t < b + gap_s for a, b in taken):
             continue
         lo = hi = int(i)
-        while lo > 0 and not hole[lo - 1] and np.isfinite(score[lo - 1]) and score[lo - 1] >= score[i]:
-            lo -= 1
-        while hi < len(score) - 1 and not hole[hi] and np.isfinite(score[hi + 1]) and score[hi + 1] >= score[i]:
-            hi += 1
+        while (nxt := _plateau_step(score, time_s, hole, lo, -1, score[i], gap_s)) is not None:
+            lo = nxt
+        while (nxt := _plateau_step(score, time_s, hole, hi, +1, score[i], gap_s)) is not None:
+            hi = nxt
         taken.append((float(time_s[lo]), float(time_s[hi])))
         chosen.append(int(i))
         if len(chosen) == k:
             break
     return chosen
+
+
+def _plateau_step(score: np.ndarray, time_s: np.ndarray, hole: np.ndarray, at: int, step: int, level: float,
+                  gap_s: float) -> int | None:
+    """The next frame of the plateau from ``at`` in direction ``step`` (±1): the next scored frame, over a run of
+    unscored ones shorter than ``gap_s`` (a moment the person was not scored does not split a stretch at the top
+    score), if it scores at least ``level`` and no hole in the video lies between; else None."""
+    k = at + step
+    while 0 <= k < len(score) and not np.isfinite(score[k]):
+        if hole[min(k, k - step)] or abs(time_s[k] - time_s[at]) >= gap_s:
+            return None
+        k += step
+    if not 0 <= k < len(score) or hole[min(k, k - step)] or score[k] < level:
+        return None
+    return k
 
 
 def episodes(mask: np.ndarray, time_s: np.ndarray, k: int = 3) -> list[dict]:

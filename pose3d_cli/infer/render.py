@@ -312,8 +312,11 @@ def playback_copies(time_s: np.ndarray, fps: float) -> np.ndarray:
     if len(t) == 0 or not np.isfinite(t).all():  # no times to follow (photos): each frame once
         return np.ones(len(t), np.int64)
     ticks = np.floor((t - t[0]) * fps + 0.5).astype(np.int64)  # the output tick each frame starts at
-    ticks = np.maximum.accumulate(ticks)  # a timestamp going backwards shows nothing new
-    return np.concatenate([np.diff(ticks), [1]])
+    shown = ticks >= np.maximum.accumulate(ticks)  # a frame whose time goes back behind an earlier one: 0 copies
+    idx = np.flatnonzero(shown)
+    out = np.zeros(len(t), np.int64)
+    out[idx] = np.concatenate([np.diff(ticks[idx]), [1]])  # each shown frame until the next shown one
+    return out
 
 
 def render_frames(frames: Iterable[np.ndarray], fps: float, path: str | Path, start: Callable[[int, int], int],
