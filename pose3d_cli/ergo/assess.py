@@ -201,11 +201,13 @@ def resolve_neck_neutral(poses: Poses, conv: Conventions) -> tuple[Conventions, 
             deg, n = neck_neutral_from_face(poses.joints, pts, poses.skeleton, conv.face_line_rise_deg)
         if deg is None:
             info = {"source": "fixed", "deg": conv.neck_neutral_deg, "frames": n, "warn": True,
-                    "note": f"only {n} frames with a plausible face (10 needed): the fixed neck_neutral_deg "
+                    "note": ("no face points in this reference" if poses.points is None else
+                             f"only {n} frames with a plausible face (10 needed)") + ": the fixed neck_neutral_deg "
                             f"({conv.neck_neutral_deg:g}°, the mocap head top's) is used, but this head joint is the "
                             "ears' mid-point, whose neutral is the person's own (36° on the shared pose2sim worker, "
-                            "where 10° read his upright neck as bent 26°): give --neck-neutral-deg, the neck angle of "
-                            "a frame where the person holds the head upright, or film the face from two cameras"}
+                            "where 10° read his upright neck as bent 26°): run once with --neck-neutral-deg 0, read "
+                            "neck_flexion_deg in a frame where the person holds the head upright, and give it as "
+                            "--neck-neutral-deg; or film the face from two cameras"}
             mode = "fixed"
         else:
             info = {"source": "face", "deg": round(deg, 2), "frames": n,
