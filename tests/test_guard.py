@@ -15,7 +15,7 @@ from pose3d_cli.cli.app import app
 ROLES = {
     "synth": {"in": ["inputs", "cameras", "camera_config", "corruption_config", "mapping"], "out": ["output"],
               "not_path": ["split_by", "units", "up", "markerset", "subject", "compression",
-                           "test_subjects"]},
+                           "test_subjects", "same_take"]},
     "train": {"in": ["data", "val", "init", "replay", "source", "prior"], "out": ["output", "log"],
               "not_path": ["model", "arg", "landmarks"]},
     "eval": {"in": ["model", "data"], "out": ["json_out", "plots"], "not_path": ["split"]},

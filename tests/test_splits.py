@@ -243,3 +243,24 @@ def test_a_file_in_two_folders_has_one_split_whatever_the_order():
         splits, _, _ = decide_splits(gs, ["s"] * len(gs), cfg, sources=srcs)
         results.append(dict(zip(gs, splits)))
     assert results[0] == results[1] and results[0]["g2"] == "test"
+
+
+def test_one_take_stored_three_times_lands_in_one_split(tmp_path):
+    """The shared Plug-in Gait tennis serve exists as three byte-different files (the take, its trimmed copy with a
+    second player, a copy with gaps): by their bytes they land in train, val and test, so a lifter is tested on the
+    motion it was trained on. `--same-take` names them one take: one split for all three; other files keep theirs."""
+    folder = need(MOCAP / "c3d")
+    files = [folder / "cmu" / f for f in ("135_02.c3d", "85_02.c3d", "85_12.c3d")] + [
+        folder / "plug_in_gait" / f for f in ("kinematics_tennis_serve.c3d", "kinematics_tennis_serve_2players.c3d",
+                                              "kinematics_tennis_serve_nan.c3d", "pycgm_movement_trial.c3d")]
+    files = [need(f) for f in files]
+    apart, together = tmp_path / "apart.h5", tmp_path / "together.h5"
+    synthesise(files, apart, SynthConfig(views=1, seed=0))
+    synthesise(files, together, SynthConfig(views=1, seed=0, same_takes=("kinematics_tennis_serve*",)))
+    a, t = splits_by_file(apart), splits_by_file(together)
+    serve = [k for k in t if "tennis_serve" in k]
+    assert len(serve) == 3 and len({t[k] for k in serve}) == 1
+    assert len({a[k] for k in serve}) > 1  # by bytes alone they are apart (the leak)
+    with pytest.raises(SynthError, match="--same-take 'tennis.c3d': no mocap file"):
+        synthesise(files, tmp_path / "x.h5", SynthConfig(views=1, same_takes=("tennis.c3d",)))
+    assert not (tmp_path / "x.h5").exists()

@@ -57,6 +57,9 @@ def synth(
     test: float = option(0.1, min=0.0, lt=1.0, help="Fraction of files/subjects for test."),
     test_subjects: Optional[str] = typer.Option(None, "--test-subjects", help="Comma-separated subjects that form the "
                                                 "test set (e.g. S9,S11); --test is then unused."),
+    same_take: Optional[list[str]] = typer.Option(None, "--same-take", help="File-name pattern of one take stored in "
+                                                  "several files with different bytes (e.g. 'kinematics_tennis_serve*'"
+                                                  "): they share one split. Repeatable."),
     units: Literal["auto", "mm", "cm", "m", "in", "cmu"] = typer.Option("auto", help="BVH units: mm, cm, m, in, cmu or auto (from the rest pose)."),
     up: Literal["auto", "y", "z"] = typer.Option("auto", help="BVH up axis: y, z or auto."),
     mapping: Optional[Path] = typer.Option(None, help="JSON/YAML joint mapping {h36m17 joint: source name(s)}, or a "
@@ -104,7 +107,7 @@ def synth(
                           test_fraction=test, units=units, up=up, markerset=markerset,
                           mapping=mapping_from_option(mapping) if mapping else None, subject=subject,
                           test_subjects=tuple(t.strip() for t in (test_subjects or "").split(",") if t.strip()),
-                          stride=stride, seated=seated)
+                          stride=stride, seated=seated, same_takes=tuple(same_take or ()))
         from ..mocap.load import find_mocap_files
 
         n_files = len(find_mocap_files(inputs))

@@ -65,6 +65,9 @@ class SynthConfig:
     stride: int = 1  # keep every stride-th frame after resampling to fps
     keep_world: bool | None = None  # keep the mocap's world frame; None: only with a rig
     seated: float = 0.0  # share of views filmed seated (synth/seated.py), upright motions only; sampled cameras only
+    #: file-name patterns (fnmatch) of takes stored more than once with different bytes (trimmed, gaps, another
+    #: subject added): the files a pattern matches share one split (by file; the first matching pattern counts)
+    same_takes: tuple[str, ...] = ()
 
     @property
     def keeps_world(self) -> bool:
@@ -81,7 +84,7 @@ class SynthConfig:
             "markerset": self.markerset, "mapping": self.mapping, "subject": self.subject,
             "test_subjects": list(self.test_subjects), "stride": self.stride,
             "world": "mocap" if self.keeps_world else "centred", "split_identity": "sha256 of the file's bytes",
-            "seated": self.seated,
+            "seated": self.seated, "same_takes": list(self.same_takes),
         }
 
 
@@ -180,7 +183,17 @@ def split_group(motion: Motion, digest: str, cfg: SynthConfig) -> str:
     if cfg.split_by == "subject":
         return motion.subject
     inner = motion.source.split("#", 1)[1] if "#" in motion.source else ""
-    return f"{digest}#{inner}" if inner else digest
+    take = same_take(motion.source.split("#", 1)[0], cfg.same_takes)
+    key = digest if take is None else f"take:{take}"
+    return f"{key}#{inner}" if inner else key
+
+
+def same_take(path: str, patterns: tuple[str, ...]) -> str | None:
+    """The first of ``patterns`` (fnmatch, on the file's name) that ``path`` matches, else None."""
+    from fnmatch import fnmatch
+
+    name = Path(path).name
+    return next((p for p in patterns if fnmatch(name, p)), None)
 
 
 def synth_file(path: Path, cfg: SynthConfig) -> FileResult:
@@ -328,6 +341,10 @@ def synthesise(inputs: list[str | Path], output: str | Path, cfg: SynthConfig, w
     if not output.parent.exists():
         raise SynthError(f"{output}: the folder {output.parent} does not exist; create it or choose another path")
     files = keep_subject(files, cfg.subject)
+    for pattern in cfg.same_takes:  # a pattern that names no file is a typo: said before any file is read
+        if not any(same_take(str(f), (pattern,)) for f in files):
+            raise SynthError(f"--same-take {pattern!r}: no mocap file's name matches it; give a file-name pattern "
+                             "such as 'kinematics_tennis_serve*'")
     named = known_subjects(files)
     if cfg.test_subjects and named is not None and not set(cfg.test_subjects) & named:  # before any file is filmed
         raise SynthError(f"--test-subjects: {', '.join(cfg.test_subjects)} not among the subjects of the data "
