@@ -280,6 +280,14 @@ FACE_LINE_RISE_DEG = 7.0
 FACE_TOLERANCE = 0.25
 
 
+def points_trunk_frame(points: dict[str, np.ndarray]) -> np.ndarray:
+    """(..., 3, 3) rows (anterior, left, up): :func:`trunk_frame` of named detector points (the shoulders' and hips'
+    mid-points, the shoulder line), each (..., 3) by ``blazepose33`` name."""
+    p = points
+    return orthonormal_frame(0.5 * (p["left_shoulder"] + p["right_shoulder"]) - 0.5 * (p["left_hip"] + p["right_hip"]),
+                             p["left_shoulder"] - p["right_shoulder"])
+
+
 def face_line_flexion(points: dict[str, np.ndarray], rise_deg: float = FACE_LINE_RISE_DEG) -> np.ndarray:
     """(...,) head flexion relative to the trunk read from the face, degrees (+ flexion, the face turned down).
 
@@ -295,8 +303,7 @@ def face_line_flexion(points: dict[str, np.ndarray], rise_deg: float = FACE_LINE
     skeleton's and, for an ear mid-point, the person's own), it needs no neutral of the skeleton, only of the face.
     """
     p = points
-    F = orthonormal_frame(0.5 * (p["left_shoulder"] + p["right_shoulder"]) - 0.5 * (p["left_hip"] + p["right_hip"]),
-                          p["left_shoulder"] - p["right_shoulder"])
+    F = points_trunk_frame(p)
     ta, tu = F[..., 0, :], F[..., 2, :]
     ears = _unit(p["left_ear"] - p["right_ear"])
     face = 0.5 * (p["left_eye"] + p["right_eye"]) - 0.5 * (p["left_ear"] + p["right_ear"])
@@ -350,9 +357,7 @@ def hand_face_angles(points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     coordinate system (e.g. MediaPipe world landmarks): ``left/right_`` ``shoulder``, ``hip``, ``elbow``,
     ``wrist``, ``index``, ``pinky``, ``ear``, ``eye``. NaN where a needed point is NaN."""
     p = points
-    pelvis = 0.5 * (p["left_hip"] + p["right_hip"])
-    thorax = 0.5 * (p["left_shoulder"] + p["right_shoulder"])
-    tu = orthonormal_frame(thorax - pelvis, p["left_shoulder"] - p["right_shoulder"])[..., 2, :]
+    tu = points_trunk_frame(p)[..., 2, :]
     out: dict[str, np.ndarray] = {}
     for s in SIDES:
         out[f"wrist_flexion_{s}"], out[f"wrist_deviation_{s}"] = _hand_angles(

@@ -262,10 +262,12 @@ def repetition_flags(x: np.ndarray, time_s: np.ndarray, rules: TimeRules,
     if T < 3 or np.isfinite(x).sum() < 3:
         return np.zeros(T, dtype=bool), rate
     w = frame_weights(time_s)
-    seen = np.isfinite(x) & ~(np.zeros(T, dtype=bool) if exclude is None else np.asarray(exclude, dtype=bool))
+    seen = np.isfinite(x)
+    if exclude is not None:
+        seen &= ~np.asarray(exclude, dtype=bool)
     peaks = _peaks(x, rules.rep_amplitude_deg)
     peaks = peaks[seen[peaks]]
-    brk = ~seen.copy()
+    brk = ~seen
     brk[1:] |= gaps(time_s)  # brk[i]: frame i unseen, or a hole just before it
     cum = np.cumsum(brk)
     tp = time_s[peaks]

@@ -82,17 +82,10 @@ def _detected(b: Batch) -> torch.Tensor | None:
 
 
 def _track_frames(b: Batch) -> torch.Tensor | None:
-    """(B, T) float 1/0: the frames the track terms count: new (``frame_weight > 0``: no repeated edge frame) and
-    detected (:func:`_detected`); None where the batch says neither (every frame counts)."""
-    detected = _detected(b)
-    if b.frame_weight is None and detected is None:
-        return None
-    counts = torch.ones(b.pred.shape[:2], dtype=torch.bool, device=b.pred.device)
-    if b.frame_weight is not None:
-        counts = counts & (b.frame_weight > 0)
-    if detected is not None:
-        counts = counts & detected
-    return counts.to(b.pred.dtype)
+    """(B, T) float 1/0: the frames the track terms count: those :func:`_counted` gives a weight (new: no repeated
+    edge frame; detected: :func:`_detected`); None where the batch says neither (every frame counts)."""
+    c = _counted(b)
+    return None if c is None else (c > 0).to(b.pred.dtype)
 
 
 def _counted(b: Batch) -> torch.Tensor | None:
