@@ -337,7 +337,7 @@ def render_frames(frames: Iterable[np.ndarray], fps: float, path: str | Path, st
     Returns:
         The number of frames written.
     """
-    copies = None if time_s is None or len(time_s) == 0 else playback_copies(time_s, fps)
+    copies = None if time_s is None else playback_copies(time_s, fps)
     if not fps > 0:
         raise RenderError(f"fps must be positive, got {fps}")
     path = Path(path)
